@@ -1,0 +1,161 @@
+// The one typed interface to the lab. The page reaches it through Comlink in a Web Worker
+// (workers/lab.worker.ts), the command line and the tests call the same class in-process. Nothing below this
+// layer calls up into it.
+import type { TrainConfig } from '../model/config';
+import type { ObjectiveName } from '../objectives/types';
+
+export type TaskSpec =
+  | {
+      kind: 'path-star';
+      /** Arms leaving the source. */
+      degree: number;
+      /** Nodes on the path from source to goal, both included (B&N's pathLen). */
+      pathLength: number;
+      /** Size of the node-label pool. */
+      nodes: number;
+      /** Fixed training-set size (as B&N); 0 means fresh graphs every step. */
+      trainSize: number;
+      testSize: number;
+    }
+  | {
+      kind: 'addition';
+      digits: number;
+      /** Output digits least-significant first (Lee et al. 2024). */
+      reversed: boolean;
+      trainSize: number;
+      testSize: number;
+    }
+  | {
+      kind: 'custom';
+      /** One `prompt<TAB or =>target` pair a line; character tokens. See src/tasks/custom.ts. */
+      text: string;
+      /** Fraction of pairs held out for testing. */
+      testFraction: number;
+    };
+
+export type ObjectiveSpec =
+  | { kind: 'ntp' }
+  | { kind: 'reverse' }
+  | { kind: 'teacherless' }
+  | { kind: 'mtp'; /** Extra heads beyond the next-token head (default 4). */ heads: number }
+  | {
+      kind: 'diffusion';
+      /** Unmasking steps when decoding. */
+      decodeSteps: number;
+      /** MDLM (Sahoo et al. 2024) or HKUNLP's adaptive token reweighting (Ye et al. 2025). */
+      variant: 'mdlm' | 'hkunlp';
+    };
+
+export interface ModelSize {
+  nLayer: number;
+  nEmbd: number;
+  nHead: number;
+}
+
+export interface ExperimentSpec {
+  task: TaskSpec;
+  objectives: ObjectiveSpec[];
+  model: ModelSize;
+  train: TrainConfig;
+  /** Evaluate on the test set every this many steps (and at the end). */
+  evalEvery: number;
+  /** Test examples used by each evaluation (at most the test set). */
+  evalExamples: number;
+}
+
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  description: string;
+  /** The limits the plan is checked against. */
+  limits: {
+    maxStorageBufferBindingSize: number;
+    maxStorageBuffersPerShaderStage: number;
+    maxComputeWorkgroupStorageSize: number;
+    maxBufferSize: number;
+  };
+  features: string[];
+}
+
+export interface StepMetrics {
+  lane: number;
+  objective: ObjectiveName;
+  step: number;
+  loss: number;
+  lr: number;
+  tokensPerSecond: number;
+  /** Training FLOPs spent by this lane so far. */
+  flops: number;
+  /** Wall seconds spent by this lane so far. */
+  seconds: number;
+}
+
+export interface EvalMetrics {
+  lane: number;
+  objective: ObjectiveName;
+  step: number;
+  flops: number;
+  seconds: number;
+  /** Fraction of test examples whose decoded target is exactly right. */
+  exactMatch: number;
+  /** Accuracy of the decision token alone (free-running), where the task has one. */
+  decisionTokenAccuracy: number | null;
+  perPosition: { teacherForced: number[]; freeRunning: number[] };
+  /** Path-star: fraction of wrong predictions that are still valid paths in the graph. */
+  validWrongFraction: number | null;
+}
+
+export interface LaneResult {
+  lane: number;
+  objective: ObjectiveName;
+  objectiveSpec: ObjectiveSpec;
+  steps: number;
+  flops: number;
+  seconds: number;
+  finalLoss: number;
+  exactMatch: number;
+  decisionTokenAccuracy: number | null;
+  perPosition: { teacherForced: number[]; freeRunning: number[] };
+  validWrongFraction: number | null;
+  history: { steps: StepMetrics[]; evals: EvalMetrics[] };
+}
+
+export type LabEvent =
+  | { type: 'step'; metrics: StepMetrics }
+  | { type: 'eval'; metrics: EvalMetrics }
+  | { type: 'state'; state: 'running' | 'paused' | 'stopped' | 'done' | 'error'; message?: string }
+  | { type: 'log'; message: string };
+
+/** One test example as the page shows it, with each lane's prediction. */
+export interface ExampleView {
+  prompt: number[];
+  target: number[];
+  /** Display strings for the token ids. */
+  vocab: string[];
+  predictions: { lane: number; objective: ObjectiveName; predicted: number[]; commitStep?: number[] }[];
+}
+
+/** A problem with a spec, tied to the field the page shows it next to. */
+export interface SpecIssue {
+  /** Dotted path of the field, e.g. `task.degree`, `model.nHead`, `train.lr`. */
+  field: string;
+  message: string;
+}
+
+/** The lab's interface: implemented by `Lab` (src/lab/lab.ts), exposed by workers/lab.worker.ts. */
+export interface LabApi {
+  /** Acquire the GPU (once) and describe it. Rejects with a plain message when WebGPU is missing. */
+  adapter(): Promise<AdapterReport>;
+  /** Every problem with a spec (task, model, objectives, memory against the adapter's limits); [] if it can run. */
+  check(spec: ExperimentSpec): Promise<SpecIssue[]>;
+  /**
+   * Train every objective of the spec side by side (one lane each, same data and seed, steps interleaved) and
+   * evaluate them; events stream through onEvent. Resolves when all lanes finish or the run is stopped.
+   */
+  run(spec: ExperimentSpec, onEvent: (e: LabEvent) => void): Promise<LaneResult[]>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+  /** Test examples with each lane's current prediction (decoded now), for the example viewer. */
+  examples(count: number, offset?: number): Promise<ExampleView[]>;
+}

@@ -1,0 +1,137 @@
+// The one parameter table. It names every tensor (nanoGPT's state-dict names and PyTorch layouts), gives its
+// shape and its offset in the single flat parameter buffer, and says how it is initialised and whether weight
+// decay applies. Initialisation, the optimizer, the GPU plan and checkpoint export/import all read this table, so
+// a name is written once.
+import type { ModelConfig } from './config';
+import { Rng } from './rng';
+
+export type InitKind =
+  | 'normal' // N(0, 0.02), nanoGPT's default for Linear and Embedding weights
+  | 'residual' // N(0, 0.02/sqrt(2·n_layer)), nanoGPT's special init of the residual projections c_proj
+  | 'zeros' // biases
+  | 'ones'; // LayerNorm weights
+
+export interface ParamSpec {
+  /** State-dict name, e.g. `transformer.h.0.attn.c_attn.weight`. */
+  name: string;
+  /** PyTorch layout: Linear weights are [out, in]. */
+  shape: number[];
+  /** Number of elements. */
+  size: number;
+  /** Offset in floats into the flat parameter buffer (aligned, see PARAM_ALIGN). */
+  offset: number;
+  init: InitKind;
+  /** AdamW weight decay applies (2-D tensors only, as nanoGPT's configure_optimizers). */
+  decay: boolean;
+}
+
+/**
+ * Offsets are multiples of 64 floats (256 bytes) so that each tensor can be bound on its own as a storage-buffer
+ * range: WebGPU requires binding offsets aligned to minStorageBufferOffsetAlignment, which is at most 256.
+ */
+export const PARAM_ALIGN = 64;
+
+/** Names of one transformer block's tensors, in nanoGPT's order, with shapes for width C. */
+export function blockParamShapes(C: number): [string, number[], InitKind][] {
+  return [
+    ['ln_1.weight', [C], 'ones'],
+    ['ln_1.bias', [C], 'zeros'],
+    ['attn.c_attn.weight', [3 * C, C], 'normal'],
+    ['attn.c_attn.bias', [3 * C], 'zeros'],
+    ['attn.c_proj.weight', [C, C], 'residual'],
+    ['attn.c_proj.bias', [C], 'zeros'],
+    ['ln_2.weight', [C], 'ones'],
+    ['ln_2.bias', [C], 'zeros'],
+    ['mlp.c_fc.weight', [4 * C, C], 'normal'],
+    ['mlp.c_fc.bias', [4 * C], 'zeros'],
+    ['mlp.c_proj.weight', [C, 4 * C], 'residual'],
+    ['mlp.c_proj.bias', [C], 'zeros'],
+  ];
+}
+
+/** Prefix of trunk block i, and of extra head k (1-based; head k predicts token t+1+k). */
+export const blockPrefix = (i: number): string => `transformer.h.${i}.`;
+export const headPrefix = (k: number): string => `mtp_heads.${k - 1}.`;
+
+export interface ParamTable {
+  specs: ParamSpec[];
+  /** Floats in the flat buffer, padding included. */
+  total: number;
+  /** Look up a tensor by name; throws if it does not exist. */
+  get(name: string): ParamSpec;
+}
+
+/**
+ * The table for a config. lm_head.weight is tied to transformer.wte.weight (nanoGPT's weight tying) and so has no
+ * entry of its own; checkpoint export writes it as a copy.
+ */
+export function paramTable(cfg: ModelConfig): ParamTable {
+  const C = cfg.nEmbd;
+  const entries: [string, number[], InitKind][] = [
+    ['transformer.wte.weight', [cfg.vocabSize, C], 'normal'],
+    ['transformer.wpe.weight', [cfg.blockSize, C], 'normal'],
+  ];
+  for (let i = 0; i < cfg.nLayer; i++) {
+    for (const [n, s, init] of blockParamShapes(C)) entries.push([blockPrefix(i) + n, s, init]);
+  }
+  entries.push(['transformer.ln_f.weight', [C], 'ones'], ['transformer.ln_f.bias', [C], 'zeros']);
+  for (let k = 1; k <= cfg.extraHeads; k++) {
+    for (const [n, s, init] of blockParamShapes(C)) entries.push([headPrefix(k) + n, s, init]);
+  }
+  const specs: ParamSpec[] = [];
+  let offset = 0;
+  for (const [name, shape, init] of entries) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    specs.push({ name, shape, size, offset, init, decay: shape.length >= 2 });
+    offset += Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
+  }
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  return {
+    specs,
+    total: offset,
+    get(name) {
+      const s = byName.get(name);
+      if (!s) throw new Error(`no parameter named ${name}`);
+      return s;
+    },
+  };
+}
+
+/** Number of trainable parameters (padding excluded), as nanoGPT counts them (tied lm_head counted once). */
+export function countParams(table: ParamTable): number {
+  return table.specs.reduce((a, s) => a + s.size, 0);
+}
+
+/**
+ * nanoGPT's initialisation, deterministic in the seed: tensors are filled in table order from one generator, so
+ * the same config and seed give bit-identical weights on every machine. The residual projections use
+ * std 0.02/sqrt(2·n_layer), with n_layer the trunk depth (the extra heads share it, as they are trunk-like blocks).
+ */
+export function initParams(cfg: ModelConfig, seed: number, table = paramTable(cfg)): Float32Array {
+  const out = new Float32Array(table.total);
+  const rng = new Rng(seed);
+  const residualStd = 0.02 / Math.sqrt(2 * cfg.nLayer);
+  for (const s of table.specs) {
+    const view = out.subarray(s.offset, s.offset + s.size);
+    switch (s.init) {
+      case 'normal':
+        for (let i = 0; i < s.size; i++) view[i] = 0.02 * rng.normal();
+        break;
+      case 'residual':
+        for (let i = 0; i < s.size; i++) view[i] = residualStd * rng.normal();
+        break;
+      case 'ones':
+        view.fill(1);
+        break;
+      case 'zeros':
+        break;
+    }
+  }
+  return out;
+}
+
+/** The tensor `name` of a flat parameter (or gradient) array, as a view. */
+export function tensorView<T extends Float32Array | Float64Array>(flat: T, table: ParamTable, name: string): T {
+  const s = table.get(name);
+  return flat.subarray(s.offset, s.offset + s.size) as T;
+}

@@ -1,0 +1,40 @@
+// A training objective turns examples into batches (inputs, per-head targets, per-position loss weights) and
+// decodes a trained model's predictions. One model architecture serves all objectives: only the attention mode
+// and the number of extra heads differ.
+import type { Batch, ForwardFn } from '../model/batch';
+import type { AttentionMode } from '../model/config';
+import type { Rng } from '../model/rng';
+import type { Example, Task } from '../tasks/types';
+
+export type ObjectiveName = 'ntp' | 'reverse' | 'teacherless' | 'mtp' | 'diffusion';
+
+export interface DecodeResult {
+  /** Predicted target per example, in the task's natural target order (reverse un-reverses). */
+  predictions: number[][];
+  /**
+   * For iterative decoders (diffusion): for each example, the step at which each target position was committed
+   * (0-based), so the page can replay the unmasking order.
+   */
+  commitStep?: number[][];
+}
+
+export interface Objective {
+  name: ObjectiveName;
+  /** One-line description for the page and --help. */
+  description: string;
+  attention: AttentionMode;
+  /** Extra multi-token heads the model needs (mtp: n-1 if n heads in total, see its docs). */
+  extraHeads: number;
+  /** Sequence length the model sees for this task. */
+  seqLen(task: Task): number;
+  /** Fill a training batch from examples; rng drives any randomness (diffusion's masking). */
+  makeBatch(task: Task, examples: Example[], rng: Rng): Batch;
+  /** Decode predictions for the examples' prompts without looking at their targets. */
+  decode(task: Task, examples: Example[], forward: ForwardFn): Promise<DecodeResult>;
+  /**
+   * Per target position (natural order), the argmax prediction when the model is given the true earlier target
+   * tokens (teacher forcing), one forward pass. For objectives with no true-prefix input (teacherless) it is their
+   * one-pass prediction; for diffusion, positions to the left are revealed and the rest masked.
+   */
+  teacherForcedPredictions(task: Task, examples: Example[], forward: ForwardFn): Promise<number[][]>;
+}
