@@ -1,0 +1,28 @@
+// AdamW (Loshchilov & Hutter; torch.optim.AdamW as nanoGPT uses it), over the whole flat parameter buffer.
+//   g = grad · clipScale;  p -= lr·wd·p (decoupled, 2-D weights only);  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
+//   p -= lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + eps)
+// A step whose gradient norm is not finite is skipped entirely, so the weights stay at the last good values.
+// params, grads, m, v (P); decayMask: one bit per parameter; stats: [.., norm, clipScale, finite] at normSlot.
+struct Step { N: u32, normSlot: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f32, bc1: f32, bc2: f32 }
+@group(0) @binding(0) var<uniform> s: Step;
+@group(0) @binding(1) var<storage, read_write> params: array<f32>;
+@group(0) @binding(2) var<storage, read> grads: array<f32>;
+@group(0) @binding(3) var<storage, read_write> m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> v: array<f32>;
+@group(0) @binding(5) var<storage, read> decayMask: array<u32>;
+@group(0) @binding(6) var<storage, read> stats: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= s.N) { return; }
+  if (stats[s.normSlot + 2u] == 0.0) { return; }
+  let g = grads[i] * stats[s.normSlot + 1u];
+  var p = params[i];
+  if (((decayMask[i / 32u] >> (i % 32u)) & 1u) == 1u) { p -= s.lr * s.weightDecay * p; }
+  let mi = s.beta1 * m[i] + (1.0 - s.beta1) * g;
+  let vi = s.beta2 * v[i] + (1.0 - s.beta2) * g * g;
+  m[i] = mi;
+  v[i] = vi;
+  params[i] = p - s.lr * (mi / s.bc1) / (sqrt(vi / s.bc2) + s.eps);
+}

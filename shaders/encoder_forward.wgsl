@@ -1,0 +1,20 @@
+// Token + position embedding (nanoGPT: tok_emb + pos_emb).
+// out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]            out (B,T,C), wte (V,C), wpe (blockSize,C)
+struct Dims { B: u32, T: u32, C: u32, V: u32 }
+@group(0) @binding(0) var<uniform> d: Dims;
+@group(0) @binding(1) var<storage, read> tokens: array<i32>;
+@group(0) @binding(2) var<storage, read> wte: array<f32>;
+@group(0) @binding(3) var<storage, read> wpe: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= d.B * d.T * d.C) { return; }
+  let c = i % d.C;
+  let bt = i / d.C;
+  let t = bt % d.T;
+  // Out-of-range ids are clamped rather than read out of bounds; the trainer validates ids before upload.
+  let tok = u32(clamp(tokens[bt], 0, i32(d.V) - 1));
+  out[i] = wte[tok * d.C + c] + wpe[t * d.C + c];
+}

@@ -1,0 +1,29 @@
+// LayerNorm over the last dimension (eps 1e-5, biased variance, as torch.nn.functional.layer_norm).
+// inp, out (N,C) with N = B·T rows; saves mean and rstd (N) for the backward pass.
+struct Dims { N: u32, C: u32 }
+@group(0) @binding(0) var<uniform> d: Dims;
+@group(0) @binding(1) var<storage, read> inp: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rstd: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  if (row >= d.N) { return; }
+  let base = row * d.C;
+  var m = 0.0;
+  for (var c = 0u; c < d.C; c++) { m += inp[base + c]; }
+  m = m / f32(d.C);
+  var v = 0.0;
+  for (var c = 0u; c < d.C; c++) { let x = inp[base + c] - m; v += x * x; }
+  v = v / f32(d.C);
+  let s = 1.0 / sqrt(v + 1e-5);
+  for (var c = 0u; c < d.C; c++) {
+    out[base + c] = (inp[base + c] - m) * s * weight[c] + bias[c];
+  }
+  mean[row] = m;
+  rstd[row] = s;
+}

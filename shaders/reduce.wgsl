@@ -1,0 +1,58 @@
+// Deterministic sums in a fixed order (no atomics), for the loss and the global gradient norm.
+// partial:  partials[g] = Σ over chunk g of x[i]²   (SQUARE) or x[i]
+// finalize: one workgroup sums the partials; writes stats[slot] = total (or sqrt(total) for the norm) and, for the
+//           norm, the clip scale min(1, clip/(norm+1e-6)) (torch.nn.utils.clip_grad_norm_) and whether it is finite.
+struct Dims { N: u32, chunk: u32, slot: u32, clip: f32 }
+@group(0) @binding(0) var<uniform> d: Dims;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(3) var<storage, read_write> stats: array<f32>;
+
+override SQUARE: bool = false;
+var<workgroup> shared_sum: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn partial(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let start = wid.x * d.chunk;
+  let end = min(start + d.chunk, d.N);
+  var acc = 0.0;
+  for (var i = start + lid.x; i < end; i += 256u) {
+    let v = x[i];
+    if (SQUARE) { acc += v * v; } else { acc += v; }
+  }
+  shared_sum[lid.x] = acc;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (lid.x < s) { shared_sum[lid.x] += shared_sum[lid.x + s]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { partials[wid.x] = shared_sum[0]; }
+}
+
+// Here N is the number of partials.
+@compute @workgroup_size(256)
+fn finalize(@builtin(local_invocation_id) lid: vec3u) {
+  var acc = 0.0;
+  for (var i = lid.x; i < d.N; i += 256u) { acc += partials[i]; }
+  shared_sum[lid.x] = acc;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (lid.x < s) { shared_sum[lid.x] += shared_sum[lid.x + s]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) {
+    let total = shared_sum[0];
+    if (SQUARE) {
+      let norm = sqrt(total);
+      stats[d.slot] = norm;
+      var scale = 1.0;
+      if (d.clip > 0.0) { scale = min(1.0, d.clip / (norm + 1e-6)); }
+      stats[d.slot + 1u] = scale;
+      // Finite test on the bits (exponent all ones = Inf or NaN): WGSL lets compilers assume floats are finite, so
+      // arithmetic tests such as x != x may be folded away. The optimizer skips non-finite steps.
+      stats[d.slot + 2u] = select(0.0, 1.0, (bitcast<u32>(norm) & 0x7f800000u) != 0x7f800000u);
+    } else {
+      stats[d.slot] = total;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+// Residual connection. forward: out = a + b.  backward: the gradient of a sum passes unchanged to both inputs, so
+// the trunk's backward pass simply keeps accumulating into one residual-gradient buffer (as llm.c); this kernel's
+// `accumulate` entry adds a side branch's gradient into it (used where the extra multi-token heads rejoin the trunk).
+// a, b, out (N)
+struct Dims { N: u32 }
+@group(0) @binding(0) var<uniform> d: Dims;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(64)
+fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= d.N) { return; }
+  out[i] = a[i] + b[i];
+}
+
+// out += a  (b unused)
+@compute @workgroup_size(64)
+fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= d.N) { return; }
+  out[i] += a[i];
+}

@@ -1,0 +1,115 @@
+// The whole GPU training step against the float64 CPU reference (src/model/reference.ts, itself checked by finite
+// differences): loss, logits of every head, every parameter gradient, and the losses of ten AdamW steps — for
+// causal and bidirectional attention and with extra multi-token heads.
+import { afterAll, describe, expect, test } from 'vitest';
+import { GpuModel } from '../../src/engine/model';
+import type { Batch } from '../../src/model/batch';
+import { DEFAULT_TRAIN, learningRate, type ModelConfig, type TrainConfig } from '../../src/model/config';
+import { initParams, paramTable } from '../../src/model/params';
+import { refForward, refLossAndGrads, refTrain } from '../../src/model/reference';
+import { Rng } from '../../src/model/rng';
+import { compare, testGpu } from './helpers';
+
+function randomBatch(cfg: ModelConfig, n: number, T: number, seed: number): Batch {
+  const rng = new Rng(seed);
+  const H = 1 + cfg.extraHeads;
+  const tokens = new Int32Array(n * T).map(() => rng.int(cfg.vocabSize));
+  const targets = new Int32Array(H * n * T).map(() => rng.int(cfg.vocabSize));
+  // Some positions excluded (weight 0), the rest weighted unevenly, as the objectives do.
+  const weights = new Float32Array(H * n * T).map(() => (rng.next() < 0.3 ? 0 : (0.5 + rng.next()) / (n * T)));
+  return { n, T, tokens, targets, weights };
+}
+
+/** Parameters at a larger scale than nanoGPT's init so that every nonlinearity is exercised. */
+function randomParams(cfg: ModelConfig, seed: number): Float32Array {
+  const p = initParams(cfg, seed);
+  const rng = new Rng(seed + 1);
+  const table = paramTable(cfg);
+  for (const s of table.specs) for (let i = s.offset; i < s.offset + s.size; i++) p[i] = p[i]! * 5 + 0.1 * rng.normal();
+  return p;
+}
+
+// Configs deliberately off the kernels' tiles: T=7 and C=20 are not multiples of the 4×4 register block or of
+// the 64-thread workgroups; V=11 is odd.
+const CONFIGS: [string, ModelConfig][] = [
+  ['causal', { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 20, attention: 'causal', extraHeads: 0 }],
+  ['bidirectional', { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 20, attention: 'bidirectional', extraHeads: 0 }],
+  ['causal + 2 extra heads', { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 4, nEmbd: 16, attention: 'causal', extraHeads: 2 }],
+];
+
+const results: string[] = [];
+afterAll(() => console.log(results.join('\n')));
+
+describe.each(CONFIGS)('GPU model vs float64 reference: %s', (name, cfg) => {
+  const B = 3;
+  const T = 7;
+
+  test('loss, logits and every parameter gradient', async () => {
+    const { device, errors } = await testGpu();
+    const params = randomParams(cfg, 7);
+    const batch = randomBatch(cfg, B, T, 11);
+    const model = new GpuModel(device, cfg, B, T);
+    model.setParams(params);
+    const loss = await model.lossAndGrads(batch);
+    const grads = await model.getGrads();
+    const ref = refLossAndGrads(cfg, Float64Array.from(params), batch);
+    // float32 accumulation over a few hundred terms: relative error ~1e-6; 1e-4 leaves margin, fails real bugs.
+    expect(Math.abs(loss - ref.loss)).toBeLessThanOrEqual(1e-4 * Math.abs(ref.loss));
+
+    const logits = await model.forward(batch.tokens, B);
+    // Logits are O(1-10) here; atol 1e-4 + rtol 1e-4 is ~100 float32 ulps.
+    compare(`${name} logits`, logits, ref.logits, 1e-4, 1e-4);
+
+    // Gradients: per tensor, atol scaled by the tensor's largest reference value (small entries are sums of
+    // cancelling terms, whose float32 error is relative to the terms, not the result), rtol 3e-4 (observed worst: 6e-5).
+    let worst = { name: '', rel: 0 };
+    for (const s of paramTable(cfg).specs) {
+      const g = grads.subarray(s.offset, s.offset + s.size);
+      const r = ref.grads.subarray(s.offset, s.offset + s.size);
+      const scale = r.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+      const { maxAbs } = compare(`${name} grad ${s.name}`, g, r, 3e-4 * scale + 1e-9, 3e-4);
+      const rel = maxAbs / Math.max(scale, 1e-30);
+      if (rel > worst.rel) worst = { name: s.name, rel };
+    }
+    results.push(`${name}: largest gradient difference relative to its tensor's largest entry: ${worst.rel.toExponential(2)} (${worst.name})`);
+    expect(errors).toEqual([]);
+    model.destroy();
+  });
+
+  test('ten AdamW steps follow the reference', async () => {
+    const { device, errors } = await testGpu();
+    const train: TrainConfig = { ...DEFAULT_TRAIN, steps: 10, warmupSteps: 2, lr: 3e-3, gradClip: 1.0, weightDecay: 0.1 };
+    const params = initParams(cfg, 3);
+    const batches = Array.from({ length: 10 }, (_, i) => randomBatch(cfg, B, T, 100 + (i % 3)));
+    const model = new GpuModel(device, cfg, B, T);
+    model.setParams(params);
+    model.setGradClip(train.gradClip);
+    const pending = [];
+    for (let s = 0; s < 10; s++) pending.push((await model.step(batches[s]!, learningRate(train, s), train)).stats);
+    const got = (await Promise.all(pending)).map((x) => x.loss);
+    const want = refTrain(cfg, train, Float64Array.from(params), batches);
+    // Ten steps compound float32 rounding through Adam's normalised updates: 1e-4 relative per loss.
+    compare(`${name} losses over 10 steps`, got, want, 1e-5, 1e-4);
+    expect(got[9]!).toBeLessThan(got[0]!);
+    results.push(`${name}: 10-step losses ${got.map((x) => x.toFixed(4)).join(' ')}`);
+    expect(errors).toEqual([]);
+    // Untouched padding between tensors must stay zero (the optimizer runs over the whole flat buffer).
+    const after = await model.getParams();
+    const table = paramTable(cfg);
+    let padOk = true;
+    for (let i = 0, si = 0; i < table.total; i++) {
+      while (si < table.specs.length && i >= table.specs[si]!.offset + table.specs[si]!.size) si++;
+      const s = table.specs[si];
+      if (!(s && i >= s.offset) && after[i] !== 0) padOk = false;
+    }
+    expect(padOk).toBe(true);
+    model.destroy();
+  });
+});
+
+test('reference forward agrees with refLossAndGrads (sanity of the harness)', () => {
+  const cfg = CONFIGS[0]![1];
+  const p = Float64Array.from(randomParams(cfg, 1));
+  const b = randomBatch(cfg, 2, 5, 2);
+  expect(refForward(cfg, p, b).loss).toBeCloseTo(refLossAndGrads(cfg, p, b).loss, 12);
+});
