@@ -1,7 +1,7 @@
 // The one typed interface to the lab. The page reaches it through Comlink in a Web Worker
 // (workers/lab.worker.ts), the command line and the tests call the same class in-process. Nothing below this
 // layer calls up into it.
-import type { TrainConfig } from '../model/config';
+import type { ModelConfig, TrainConfig } from '../model/config';
 import type { ObjectiveName } from '../objectives/types';
 
 export type TaskSpec =
@@ -135,6 +135,22 @@ export interface ExampleView {
   predictions: { lane: number; objective: ObjectiveName; predicted: number[]; commitStep?: number[] }[];
 }
 
+/**
+ * Everything needed to continue a lane exactly where it stopped: weights, AdamW moments, step, and the states of
+ * the data and objective random streams. Checkpoint files (src/checkpoint) serialise it.
+ */
+export interface LaneState {
+  lane: number;
+  objective: ObjectiveName;
+  objectiveSpec: ObjectiveSpec;
+  config: ModelConfig;
+  step: number;
+  params: Float32Array;
+  adamM: Float32Array;
+  adamV: Float32Array;
+  rng: { data: number; objective: number };
+}
+
 /** A problem with a spec, tied to the field the page shows it next to. */
 export interface SpecIssue {
   /** Dotted path of the field, e.g. `task.degree`, `model.nHead`, `train.lr`. */
@@ -150,9 +166,12 @@ export interface LabApi {
   check(spec: ExperimentSpec): Promise<SpecIssue[]>;
   /**
    * Train every objective of the spec side by side (one lane each, same data and seed, steps interleaved) and
-   * evaluate them; events stream through onEvent. Resolves when all lanes finish or the run is stopped.
+   * evaluate them; events stream through onEvent. Resolves when all lanes finish or the run is stopped. With
+   * `resume`, lane i continues from resume[i] (same spec, saved at the same step), exactly as if never stopped.
    */
-  run(spec: ExperimentSpec, onEvent: (e: LabEvent) => void): Promise<LaneResult[]>;
+  run(spec: ExperimentSpec, onEvent: (e: LabEvent) => void, resume?: LaneState[]): Promise<LaneResult[]>;
+  /** The full state of a lane of the current (or last) run, for checkpoints and autosave. */
+  snapshot(lane: number): Promise<LaneState>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;

@@ -2,16 +2,16 @@
 // batches on every machine. mulberry32 (32-bit state) is plenty for a teaching lab and is exact in JS integers.
 
 export class Rng {
-  private state: number;
+  private state_: number;
   constructor(seed: number) {
     // Mix the seed once so that nearby seeds start far apart.
-    this.state = (seed ^ 0x9e3779b9) >>> 0;
+    this.state_ = (seed ^ 0x9e3779b9) >>> 0;
     this.nextU32();
   }
 
   /** Uniform integer in [0, 2^32). */
   nextU32(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    let t = (this.state_ = (this.state_ + 0x6d2b79f5) >>> 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
@@ -43,6 +43,14 @@ export class Rng {
       a[j] = tmp;
     }
     return a;
+  }
+
+  /** The whole state, for exact resume. */
+  get state(): number {
+    return this.state_;
+  }
+  set state(s: number) {
+    this.state_ = s >>> 0;
   }
 
   /** A child generator with an independent stream, derived deterministically from this one. */

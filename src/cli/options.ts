@@ -1,0 +1,146 @@
+// Command-line options: one table gives each option's type, default and help, so parsing, validation and --help
+// cannot drift apart. Every bad value is reported with the option's name, what was given and what is allowed.
+import { parseArgs } from 'node:util';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+type Kind = 'int' | 'number' | 'string' | 'flag';
+
+export interface OptionSpec {
+  kind: Kind;
+  help: string;
+  default?: string | number | boolean;
+  /** Allowed values for a string option. */
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+  /** Commands that accept it; absent = every command. */
+  commands?: readonly string[];
+}
+
+export const OPTIONS = {
+  // task
+  task: { kind: 'string', choices: ['path-star', 'addition', 'custom'], default: 'path-star', help: 'task to train on' },
+  degree: { kind: 'int', min: 2, max: 64, default: 3, help: 'path-star: arms leaving the source' },
+  'path-length': { kind: 'int', min: 2, max: 64, default: 3, help: 'path-star: nodes from source to goal, both included' },
+  nodes: { kind: 'int', min: 3, max: 4096, default: 30, help: 'path-star: size of the node-label pool' },
+  'train-size': { kind: 'int', min: 0, max: 10_000_000, default: 0, help: 'fixed training-set size (0: fresh examples every step)' },
+  'test-size': { kind: 'int', min: 1, max: 100_000, default: 500, help: 'held-out test examples' },
+  digits: { kind: 'int', min: 1, max: 30, default: 3, help: 'addition: digits per operand' },
+  reversed: { kind: 'flag', default: false, help: 'addition: write the sum least-significant digit first' },
+  data: { kind: 'string', help: 'custom: file with one `prompt<TAB>target` (or `prompt => target`) pair a line' },
+  'test-fraction': { kind: 'number', min: 0.01, max: 0.9, default: 0.2, help: 'custom: fraction of pairs held out' },
+  // model
+  preset: { kind: 'string', choices: ['tiny', 'small', 'medium'], default: 'tiny', help: 'model size: tiny 2/64/2, small 4/128/4, medium 6/256/8 (layers/width/heads)' },
+  layers: { kind: 'int', min: 1, max: 48, help: 'override the preset: transformer blocks' },
+  width: { kind: 'int', min: 4, max: 4096, help: 'override the preset: n_embd' },
+  heads: { kind: 'int', min: 1, max: 64, help: 'override the preset: attention heads' },
+  // objectives
+  objective: { kind: 'string', default: 'ntp', help: 'train: objective (ntp, reverse, teacherless, mtp[:heads], diffusion[:variant][:steps])', commands: ['train'] },
+  objectives: { kind: 'string', default: 'ntp,reverse,teacherless,mtp,diffusion', help: 'compare: comma-separated objectives', commands: ['compare'] },
+  // training
+  steps: { kind: 'int', min: 1, max: 10_000_000, default: 200, help: 'optimizer steps' },
+  'batch-size': { kind: 'int', min: 1, max: 4096, default: 32, help: 'sequences per step' },
+  lr: { kind: 'number', min: 1e-7, max: 10, default: 1e-3, help: 'peak learning rate' },
+  warmup: { kind: 'int', min: 0, max: 10_000_000, default: 20, help: 'linear warmup steps' },
+  'weight-decay': { kind: 'number', min: 0, max: 10, default: 0.1, help: 'AdamW decoupled weight decay (2-D weights)' },
+  'grad-clip': { kind: 'number', min: 0, max: 1e6, default: 1, help: 'clip the global gradient norm (0: off)' },
+  seed: { kind: 'int', min: 0, max: 2 ** 32 - 1, default: 1, help: 'seed of weights and data' },
+  'eval-every': { kind: 'int', min: 1, max: 10_000_000, default: 100, help: 'evaluate on the test set every N steps' },
+  'eval-examples': { kind: 'int', min: 1, max: 100_000, default: 200, help: 'test examples per evaluation' },
+  'log-every': { kind: 'int', min: 1, max: 10_000_000, default: 10, help: 'print a progress line every N steps' },
+  // files
+  out: { kind: 'string', help: 'write checkpoints (safetensors, optimizer state, ONNX) into this folder' },
+  json: { kind: 'string', help: 'compare: write the results as JSON to this file', commands: ['compare'] },
+  resume: { kind: 'string', help: 'train: continue from a model checkpoint written by --out (its .optimizer.safetensors beside it)', commands: ['train'] },
+  checkpoint: { kind: 'string', help: 'export: the model checkpoint (.safetensors) to convert', commands: ['export'] },
+  format: { kind: 'string', choices: ['onnx', 'safetensors'], default: 'onnx', help: 'export: output format', commands: ['export'] },
+  help: { kind: 'flag', default: false, help: 'show this help' },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+export type Parsed = { command: string; values: Partial<Record<OptionName, string | number | boolean>> };
+
+export const COMMANDS: Record<string, string> = {
+  train: 'train one objective and print progress lines (step N loss X tok/s Y)',
+  compare: 'train several objectives side by side on one task and seed, then print a results table',
+  export: 'convert a stored checkpoint to ONNX or safetensors',
+};
+
+function convert(name: OptionName, raw: string | boolean): string | number | boolean {
+  const spec: OptionSpec = OPTIONS[name];
+  if (spec.kind === 'flag') return raw;
+  const s = String(raw);
+  if (spec.kind === 'string') {
+    if (spec.choices && !spec.choices.includes(s)) {
+      throw new UsageError(`--${name} must be one of ${spec.choices.join(', ')}, got '${s}'`);
+    }
+    if (s === '') throw new UsageError(`--${name} needs a value`);
+    return s;
+  }
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${s}'`);
+  if (spec.kind === 'int' && !Number.isInteger(n)) throw new UsageError(`--${name} must be a whole number, got '${s}'`);
+  if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+    throw new UsageError(`--${name} must be between ${spec.min} and ${spec.max}, got ${s}`);
+  }
+  return n;
+}
+
+export function parseCommandLine(argv: string[]): Parsed {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const [name, spec] of Object.entries(OPTIONS)) options[name] = { type: spec.kind === 'flag' ? 'boolean' : 'string' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new UsageError(msg.replace(/^Unknown option '(.*)'$/, "unknown option '$1' (see --help)"));
+  }
+  const [command = 'help', ...extra] = parsed.positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}' (options start with --)`);
+  if (command !== 'help' && !(command in COMMANDS)) {
+    throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')}`);
+  }
+  const values: Parsed['values'] = {};
+  for (const [name, raw] of Object.entries(parsed.values)) {
+    const spec: OptionSpec = OPTIONS[name as OptionName];
+    if (raw === undefined) continue;
+    if (spec.commands && !spec.commands.includes(command)) {
+      throw new UsageError(`--${name} is for ${spec.commands.join(', ')}, not ${command}`);
+    }
+    values[name as OptionName] = convert(name as OptionName, raw as string | boolean);
+  }
+  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
+    if (values[name] === undefined && spec.default !== undefined && (!spec.commands || spec.commands.includes(command))) {
+      values[name] = spec.default;
+    }
+  }
+  return { command, values };
+}
+
+export function helpText(): string {
+  const lines = ['Usage: npm run lab -- <command> [options]', '', 'Commands:'];
+  for (const [c, h] of Object.entries(COMMANDS)) lines.push(`  ${c.padEnd(9)} ${h}`);
+  lines.push('', 'Options:');
+  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
+    const arg = spec.kind === 'flag' ? '' : spec.choices ? ` <${spec.choices.join('|')}>` : spec.kind === 'string' ? ' <value>' : ' <n>';
+    const def = spec.default !== undefined && spec.kind !== 'flag' ? ` (default ${spec.default})` : '';
+    const only = spec.commands ? ` [${spec.commands.join(', ')}]` : '';
+    lines.push(`  --${(name + arg).padEnd(36)} ${spec.help}${def}${only}`);
+  }
+  lines.push(
+    '',
+    'Examples:',
+    '  npm run lab -- train --preset tiny --steps 200 --seed 1 --lr 1e-3 --batch-size 32',
+    '  npm run lab -- compare --task path-star --degree 3 --path-length 3 --nodes 30 \\',
+    '      --objectives ntp,reverse,teacherless,mtp,diffusion --steps 3000 --seed 1 --json results.json',
+    '  npm run lab -- export --checkpoint out/lane0-ntp.safetensors --format onnx --out out/',
+  );
+  return lines.join('\n');
+}

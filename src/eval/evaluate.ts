@@ -1,0 +1,68 @@
+// Evaluate one objective's model on examples: free-running decoding (what the model would answer) and the
+// teacher-forced analog (what it predicts given the true earlier tokens), scored per position. The contrast is the
+// lab's point: under next-token training on path-star the teacher-forced accuracy is ~1 everywhere except the
+// decision token, which stays near 1/degree (B&N 2024).
+import type { ForwardFn } from '../model/batch';
+import type { Objective } from '../objectives/types';
+import type { Example, Task } from '../tasks/types';
+import { decisionTokenAccuracy, exactMatch, perPositionAccuracy, validWrongFraction } from './metrics';
+
+export interface Evaluation {
+  /** Fraction of examples decoded exactly right (pad positions ignored). */
+  exactMatch: number;
+  /** Free-running accuracy at the task's decision position; null if the task has none. */
+  decisionTokenAccuracy: number | null;
+  perPosition: { teacherForced: number[]; freeRunning: number[] };
+  /** Fraction of wrong predictions that the task calls valid; null if it cannot tell or nothing was wrong. */
+  validWrongFraction: number | null;
+  /** Decoded target per example, in the task's natural order. */
+  predictions: number[][];
+  /** Iterative decoders only: the step at which each target position was committed. */
+  commitStep?: number[][];
+}
+
+/** Sequences per forward call when the caller does not say (the engine passes the batch size it planned for). */
+export const DEFAULT_EVAL_BATCH = 256;
+
+/**
+ * Decode and score the examples, calling forward with at most `maxBatch` sequences at a time. Every objective's
+ * decoder and teacher-forced pass run n sequences per forward call, so chunking the examples bounds it.
+ */
+export async function evaluate(
+  task: Task,
+  objective: Objective,
+  examples: Example[],
+  forward: ForwardFn,
+  maxBatch = DEFAULT_EVAL_BATCH,
+): Promise<Evaluation> {
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw new Error(`maxBatch must be a whole number >= 1, got ${maxBatch}`);
+  if (examples.length === 0) throw new Error('evaluate needs at least one example');
+  const predictions: number[][] = [];
+  const teacherForced: number[][] = [];
+  const commitSteps: number[][] = [];
+  let iterative = false;
+  for (let start = 0; start < examples.length; start += maxBatch) {
+    const chunk = examples.slice(start, start + maxBatch);
+    const decoded = await objective.decode(task, chunk, forward);
+    predictions.push(...decoded.predictions);
+    if (decoded.commitStep) {
+      iterative = true;
+      commitSteps.push(...decoded.commitStep);
+    }
+    teacherForced.push(...(await objective.teacherForcedPredictions(task, chunk, forward)));
+  }
+  const pad = task.special.pad;
+  const result: Evaluation = {
+    exactMatch: exactMatch(predictions, examples, pad),
+    decisionTokenAccuracy: decisionTokenAccuracy(predictions, examples, task.decisionPosition, pad),
+    perPosition: {
+      teacherForced: perPositionAccuracy(teacherForced, examples, pad),
+      freeRunning: perPositionAccuracy(predictions, examples, pad),
+    },
+    validWrongFraction: validWrongFraction(predictions, examples, task.isValid?.bind(task), pad),
+    predictions,
+  };
+  if (iterative) result.commitStep = commitSteps;
+  return result;
+}

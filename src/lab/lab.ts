@@ -1,0 +1,303 @@
+// The lab: the one implementation of LabApi. The page talks to it through Comlink (workers/lab.worker.ts); the
+// command line and the tests construct it directly with Dawn's GPU. It owns the device and the lanes of a run.
+import { acquireGpu, WebGpuUnavailableError, type GpuContext } from '../engine/gpu';
+import { checkPlan, PlanError } from '../engine/plan';
+import { ConfigError, validateTrainConfig } from '../model/config';
+import { makeObjective, ObjectiveSpecError } from '../objectives';
+import { makeTask, taskSpecIssues, TaskSpecError } from '../tasks';
+import type { Task } from '../tasks/types';
+import type {
+  AdapterReport,
+  ExampleView,
+  ExperimentSpec,
+  LabApi,
+  LabEvent,
+  LaneResult,
+  LaneState,
+  SpecIssue,
+} from './api';
+import { Lane, laneModelConfig } from './lane';
+
+/** WebGPU's default limits: what a spec is checked against before a device exists. */
+const DEFAULT_LIMITS = {
+  maxStorageBufferBindingSize: 128 * 2 ** 20,
+  maxBufferSize: 256 * 2 ** 20,
+  maxStorageBuffersPerShaderStage: 8,
+};
+
+export interface LabOptions {
+  /** Where the GPU comes from: navigator.gpu in a browser (the default), Dawn's GPU in Node. */
+  gpu?: () => GPU | undefined | Promise<GPU | undefined>;
+}
+
+function issueOf(e: unknown, fallbackField: string): SpecIssue {
+  if (e instanceof TaskSpecError) return { field: e.field, message: e.reason };
+  if (e instanceof ObjectiveSpecError) return { field: e.field, message: e.reason };
+  if (e instanceof ConfigError) return { field: e.field, message: e.message };
+  return { field: fallbackField, message: e instanceof Error ? e.message : String(e) };
+}
+
+export class Lab implements LabApi {
+  private ctx: Promise<GpuContext> | null = null;
+  private lanes: Lane[] = [];
+  private task: Task | null = null;
+  private spec: ExperimentSpec | null = null;
+  private paused: { promise: Promise<void>; resume: () => void } | null = null;
+  private stopRequested = false;
+  private running = false;
+
+  constructor(private readonly options: LabOptions = {}) {}
+
+  private gpu(): Promise<GpuContext> {
+    this.ctx ??= (async () => {
+      const provider = this.options.gpu ?? (() => (typeof navigator !== 'undefined' ? navigator.gpu : undefined));
+      return acquireGpu(await provider());
+    })();
+    // A failed acquisition can be retried (e.g. after the user enables a flag).
+    this.ctx.catch(() => (this.ctx = null));
+    return this.ctx;
+  }
+
+  async adapter(): Promise<AdapterReport> {
+    const ctx = await this.gpu();
+    const l = ctx.device.limits;
+    return {
+      ...ctx.adapterInfo,
+      limits: {
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+        maxBufferSize: l.maxBufferSize,
+      },
+      features: ctx.features,
+    };
+  }
+
+  async check(spec: ExperimentSpec): Promise<SpecIssue[]> {
+    let limits = DEFAULT_LIMITS;
+    try {
+      limits = (await this.gpu()).device.limits;
+    } catch (e) {
+      if (!(e instanceof WebGpuUnavailableError)) throw e;
+    }
+    return checkSpec(spec, limits);
+  }
+
+  async run(spec: ExperimentSpec, onEvent: (e: LabEvent) => void, resume?: LaneState[]): Promise<LaneResult[]> {
+    if (this.running) throw new Error('a run is already in progress; stop it first');
+    const issues = await this.check(spec);
+    if (issues.length > 0) throw new Error(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
+    const ctx = await this.gpu();
+    this.running = true;
+    this.stopRequested = false;
+    this.paused = null;
+    try {
+      for (const l of this.lanes) l.destroy();
+      this.lanes = [];
+      const task = makeTask(spec.task, spec.train.seed);
+      this.task = task;
+      this.spec = spec;
+      this.lanes = spec.objectives.map(
+        (o, i) => new Lane(ctx.device, i, task, makeObjective(o, `objectives[${i}]`), o, spec.model, spec.train),
+      );
+      let firstStep = 0;
+      if (resume && resume.length > 0) {
+        if (resume.length !== this.lanes.length) throw new Error(`resume has ${resume.length} lanes, the spec has ${this.lanes.length}`);
+        resume.forEach((s, i) => this.lanes[i]!.restore(s));
+        firstStep = resume[0]!.step;
+        if (resume.some((s) => s.step !== firstStep)) throw new Error('resume: every lane must be saved at the same step');
+      }
+      const testSet = task.test.slice(0, Math.max(1, spec.evalExamples));
+      onEvent({ type: 'state', state: 'running' });
+      onEvent({
+        type: 'log',
+        message: `${task.name}: ${this.lanes.map((l) => `${l.objective.name} (T=${l.T}, ${(l.model.plan.totalBytes / 2 ** 20).toFixed(1)} MiB)`).join(', ')}`,
+      });
+      let lostMessage: string | null = null;
+      void ctx.lost.then((m) => (lostMessage = m));
+      const evalAll = async () => {
+        for (const lane of this.lanes) {
+          if (lane.failure) continue;
+          onEvent({ type: 'eval', metrics: await lane.evaluate(testSet) });
+        }
+      };
+      for (let step = firstStep; step < spec.train.steps; step++) {
+        const gate = this.pauseGate();
+        if (gate) {
+          onEvent({ type: 'state', state: 'paused' });
+          await gate;
+          if (!this.stopRequested) onEvent({ type: 'state', state: 'running' });
+        }
+        if (this.stopRequested) break;
+        if (lostMessage) throw new Error(lostMessage);
+        const active = this.lanes.filter((l) => !l.failure);
+        if (active.length === 0) break;
+        for (const lane of active) {
+          const { done } = await lane.trainStep();
+          void done.then(({ stats, metrics }) => {
+            if (!stats.finite || !Number.isFinite(stats.loss)) {
+              if (!lane.failure) {
+                lane.failure =
+                  `${lane.objective.name}: the ${!Number.isFinite(stats.loss) ? 'loss' : 'gradient norm'} became ` +
+                  `${Number.isNaN(stats.loss) || Number.isNaN(stats.gradNorm) ? 'NaN' : 'infinite'} at step ${metrics.step}. ` +
+                  `The learning rate (${spec.train.lr}) is the likely cause; the weights were kept from the last finite step.`;
+                onEvent({ type: 'log', message: lane.failure });
+              }
+              return;
+            }
+            onEvent({ type: 'step', metrics });
+          });
+        }
+        const s = step + 1;
+        if (s % spec.evalEvery === 0 && s < spec.train.steps) await evalAll();
+      }
+      for (const lane of this.lanes) await lane.model.flush();
+      await evalAll();
+      const results = this.results();
+      const failures = this.lanes.filter((l) => l.failure).map((l) => l.failure);
+      onEvent({
+        type: 'state',
+        state: this.stopRequested ? 'stopped' : failures.length ? 'error' : 'done',
+        ...(failures.length ? { message: failures.join('\n') } : {}),
+      });
+      return results;
+    } catch (e) {
+      onEvent({ type: 'state', state: 'error', message: e instanceof Error ? e.message : String(e) });
+      throw e;
+    } finally {
+      this.running = false;
+      this.paused = null;
+    }
+  }
+
+  private results(): LaneResult[] {
+    return this.lanes.map((l) => {
+      const ev = l.evals[l.evals.length - 1];
+      return {
+        lane: l.index,
+        objective: l.objective.name,
+        objectiveSpec: l.spec,
+        steps: l.step,
+        flops: l.flops,
+        seconds: l.seconds,
+        finalLoss: l.lastLoss,
+        exactMatch: ev?.exactMatch ?? 0,
+        decisionTokenAccuracy: ev?.decisionTokenAccuracy ?? null,
+        perPosition: ev?.perPosition ?? { teacherForced: [], freeRunning: [] },
+        validWrongFraction: ev?.validWrongFraction ?? null,
+        history: { steps: l.steps, evals: l.evals },
+      };
+    });
+  }
+
+  /** Resolves when the run may go on; null when it is not paused. */
+  private pauseGate(): Promise<void> | null {
+    return this.paused?.promise ?? null;
+  }
+
+  async pause(): Promise<void> {
+    if (!this.running || this.paused) return;
+    let resume!: () => void;
+    const promise = new Promise<void>((r) => (resume = r));
+    this.paused = { promise, resume };
+  }
+
+  async resume(): Promise<void> {
+    const p = this.paused;
+    this.paused = null;
+    p?.resume();
+  }
+
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    await this.resume();
+  }
+
+  async examples(count: number, offset = 0): Promise<ExampleView[]> {
+    const task = this.task;
+    if (!task || this.lanes.length === 0) return [];
+    // Decoding shares the lanes' buffers while a run goes on; that is safe because the GPU queue orders the work.
+    const picked = task.test.slice(offset, offset + Math.max(0, Math.min(count, 64)));
+    if (picked.length === 0) return [];
+    const views: ExampleView[] = picked.map((ex) => ({ prompt: ex.prompt, target: ex.target, vocab: task.vocab, predictions: [] }));
+    for (const lane of this.lanes) {
+      const decoded = await lane.objective.decode(task, picked, lane.forwardFn());
+      decoded.predictions.forEach((p, i) => {
+        views[i]!.predictions.push({
+          lane: lane.index,
+          objective: lane.objective.name,
+          predicted: p,
+          ...(decoded.commitStep ? { commitStep: decoded.commitStep[i]! } : {}),
+        });
+      });
+    }
+    return views;
+  }
+
+  async snapshot(lane: number): Promise<LaneState> {
+    const l = this.lanes[lane];
+    if (!l) throw new Error(`no lane ${lane} (the run has ${this.lanes.length})`);
+    return l.snapshot();
+  }
+
+  /** Lanes of the current or last run (the command line and checkpoint export read their models). */
+  get currentLanes(): readonly Lane[] {
+    return this.lanes;
+  }
+
+  get currentTask(): Task | null {
+    return this.task;
+  }
+
+  get currentSpec(): ExperimentSpec | null {
+    return this.spec;
+  }
+}
+
+/** Every problem with a spec, by field, against the given limits. */
+export function checkSpec(
+  spec: ExperimentSpec,
+  limits: { maxStorageBufferBindingSize: number; maxBufferSize: number; maxStorageBuffersPerShaderStage: number },
+): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  try {
+    validateTrainConfig(spec.train);
+  } catch (e) {
+    issues.push({ ...issueOf(e, 'train'), field: `train.${(e as ConfigError).field ?? ''}` });
+  }
+  const m = spec.model;
+  for (const k of ['nLayer', 'nHead', 'nEmbd'] as const) {
+    if (!Number.isInteger(m[k]) || m[k] < 1) issues.push({ field: `model.${k}`, message: `must be a whole number >= 1, got ${JSON.stringify(m[k])}` });
+  }
+  if (issues.length === 0 && m.nEmbd % m.nHead !== 0) {
+    issues.push({ field: 'model.nEmbd', message: `must be a multiple of the number of heads (${m.nHead})` });
+  }
+  if (!Number.isInteger(spec.evalEvery) || spec.evalEvery < 1) issues.push({ field: 'evalEvery', message: `must be a whole number >= 1, got ${JSON.stringify(spec.evalEvery)}` });
+  if (!Number.isInteger(spec.evalExamples) || spec.evalExamples < 1) issues.push({ field: 'evalExamples', message: `must be a whole number >= 1, got ${JSON.stringify(spec.evalExamples)}` });
+  if (!Array.isArray(spec.objectives) || spec.objectives.length === 0) issues.push({ field: 'objectives', message: 'choose at least one objective' });
+  const taskIssues = taskSpecIssues(spec.task);
+  issues.push(...taskIssues);
+  if (issues.length > 0) return issues;
+  let task: Task;
+  try {
+    task = makeTask(spec.task, spec.train.seed);
+  } catch (e) {
+    return [issueOf(e, 'task')];
+  }
+  spec.objectives.forEach((o, i) => {
+    try {
+      const objective = makeObjective(o, `objectives[${i}]`);
+      const cfg = laneModelConfig(task, objective, spec.model);
+      checkPlan(cfg, spec.train.batchSize, cfg.blockSize, limits);
+    } catch (e) {
+      if (e instanceof PlanError) {
+        issues.push({ field: e.suggestion?.batchSize ? 'train.batchSize' : 'model.nEmbd', message: `${o.kind}: ${e.message}` });
+      } else if (e instanceof ConfigError && !(e instanceof ObjectiveSpecError)) {
+        issues.push({ field: `model.${e.field}`, message: e.message });
+      } else {
+        issues.push(issueOf(e, `objectives[${i}]`));
+      }
+    }
+  });
+  return issues;
+}

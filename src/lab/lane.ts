@@ -1,0 +1,172 @@
+// One lane: one objective's model trained on the lab's shared data stream. The Lab interleaves lanes step by step,
+// so every objective sees the same examples in the same order with the same seed and the same step budget.
+import { GpuModel, type StepStats } from '../engine/model';
+import { forwardFlops, trainingFlopsPerStep } from '../engine/plan';
+import { evaluate, type Evaluation } from '../eval/evaluate';
+import type { ForwardFn } from '../model/batch';
+import { learningRate, validateModelConfig, type ModelConfig, type TrainConfig } from '../model/config';
+import { initParams } from '../model/params';
+import { Rng } from '../model/rng';
+import type { Objective } from '../objectives/types';
+import type { Example, Task } from '../tasks/types';
+import type { EvalMetrics, LaneState, ModelSize, ObjectiveSpec, StepMetrics } from './api';
+
+/** Seeds of the separate random streams, derived from the run's seed (data is shared across lanes). */
+export const dataSeed = (seed: number): number => (seed ^ 0x5eed_da7a) >>> 0;
+const objectiveSeed = (seed: number): number => (seed ^ 0x0b1e_c71e) >>> 0;
+
+/** The model config an objective needs on a task, at a given size. */
+export function laneModelConfig(task: Task, objective: Objective, size: ModelSize): ModelConfig {
+  return validateModelConfig({
+    vocabSize: task.vocab.length,
+    blockSize: objective.seqLen(task),
+    nLayer: size.nLayer,
+    nHead: size.nHead,
+    nEmbd: size.nEmbd,
+    attention: objective.attention,
+    extraHeads: objective.extraHeads,
+  });
+}
+
+export class Lane {
+  readonly cfg: ModelConfig;
+  readonly model: GpuModel;
+  readonly T: number;
+  readonly flopsPerStep: number;
+  private readonly dataRng: Rng;
+  private readonly objectiveRng: Rng;
+  step = 0;
+  flops = 0;
+  seconds = 0;
+  evalFlops = 0;
+  lastLoss = NaN;
+  readonly steps: StepMetrics[] = [];
+  readonly evals: EvalMetrics[] = [];
+  lastEval: Evaluation | null = null;
+  /** Set when the lane stopped on a non-finite loss or gradient. */
+  failure: string | null = null;
+
+  constructor(
+    device: GPUDevice,
+    readonly index: number,
+    readonly task: Task,
+    readonly objective: Objective,
+    readonly spec: ObjectiveSpec,
+    size: ModelSize,
+    readonly train: TrainConfig,
+    initial?: Float32Array,
+  ) {
+    this.cfg = laneModelConfig(task, objective, size);
+    this.T = this.cfg.blockSize;
+    this.model = new GpuModel(device, this.cfg, train.batchSize, this.T);
+    this.model.setParams(initial ?? initParams(this.cfg, train.seed));
+    this.model.setGradClip(train.gradClip);
+    this.flopsPerStep = trainingFlopsPerStep(this.cfg, train.batchSize, this.T);
+    this.dataRng = new Rng(dataSeed(train.seed));
+    this.objectiveRng = new Rng(objectiveSeed(train.seed));
+  }
+
+  /** Submit one training step; resolves once submitted, with `done`: a promise for its metrics. */
+  async trainStep(): Promise<{ done: Promise<{ stats: StepStats; metrics: StepMetrics }> }> {
+    const t0 = performance.now();
+    const stepIndex = this.step;
+    const examples = this.task.sampleTrain(this.dataRng, this.train.batchSize);
+    const batch = this.objective.makeBatch(this.task, examples, this.objectiveRng);
+    const lr = learningRate(this.train, stepIndex);
+    const { stats } = await this.model.step(batch, lr, this.train);
+    this.step = stepIndex + 1;
+    this.flops += this.flopsPerStep;
+    const flops = this.flops;
+    this.seconds += (performance.now() - t0) / 1000;
+    const seconds = this.seconds;
+    const tokens = this.train.batchSize * this.T;
+    const done = stats.then((s) => {
+      this.lastLoss = s.loss;
+      const metrics: StepMetrics = {
+        lane: this.index,
+        objective: this.objective.name,
+        step: stepIndex + 1,
+        loss: s.loss,
+        lr,
+        tokensPerSecond: (tokens * (stepIndex + 1)) / Math.max(seconds, 1e-9),
+        flops,
+        seconds,
+      };
+      this.steps.push(metrics);
+      return { stats: s, metrics };
+    });
+    return { done };
+  }
+
+  /** The model as decoders see it; splits requests larger than the planned batch. */
+  forwardFn(): ForwardFn {
+    const B = this.train.batchSize;
+    const H = 1 + this.cfg.extraHeads;
+    const V = this.cfg.vocabSize;
+    return async (tokens, n, T) => {
+      if (T !== this.T) throw new Error(`${this.objective.name}: forward with T=${T}, the model holds T=${this.T}`);
+      this.evalFlops += forwardFlops(this.cfg, Math.min(n, B), T) * Math.ceil(n / B);
+      if (n <= B) return this.model.forward(tokens, n);
+      const out = new Float32Array(H * n * T * V);
+      for (let s = 0; s < n; s += B) {
+        const m = Math.min(B, n - s);
+        const part = await this.model.forward(tokens.subarray(s * T, (s + m) * T), m);
+        for (let h = 0; h < H; h++) out.set(part.subarray(h * m * T * V, (h + 1) * m * T * V), (h * n + s) * T * V);
+      }
+      return out;
+    };
+  }
+
+  async evaluate(examples: Example[]): Promise<EvalMetrics> {
+    await this.model.flush();
+    const ev = await evaluate(this.task, this.objective, examples, this.forwardFn(), this.train.batchSize);
+    this.lastEval = ev;
+    const m: EvalMetrics = {
+      lane: this.index,
+      objective: this.objective.name,
+      step: this.step,
+      flops: this.flops,
+      seconds: this.seconds,
+      exactMatch: ev.exactMatch,
+      decisionTokenAccuracy: ev.decisionTokenAccuracy,
+      perPosition: ev.perPosition,
+      validWrongFraction: ev.validWrongFraction,
+    };
+    this.evals.push(m);
+    return m;
+  }
+
+  async snapshot(): Promise<LaneState> {
+    await this.model.flush();
+    const { m, v } = await this.model.getOptimizerState();
+    return {
+      lane: this.index,
+      objective: this.objective.name,
+      objectiveSpec: this.spec,
+      config: this.cfg,
+      step: this.step,
+      params: await this.model.getParams(),
+      adamM: m,
+      adamV: v,
+      rng: { data: this.dataRng.state, objective: this.objectiveRng.state },
+    };
+  }
+
+  /** Continue from a snapshot of a lane with the same config. */
+  restore(s: LaneState): void {
+    const want = JSON.stringify(this.cfg);
+    if (JSON.stringify(s.config) !== want) {
+      throw new Error(`checkpoint for lane ${s.lane} has model ${JSON.stringify(s.config)}, this run needs ${want}`);
+    }
+    this.model.setParams(s.params);
+    this.model.setOptimizerState(s.adamM, s.adamV, s.step);
+    this.dataRng.state = s.rng.data;
+    this.objectiveRng.state = s.rng.objective;
+    this.step = s.step;
+    this.flops = s.step * this.flopsPerStep;
+  }
+
+  destroy(): void {
+    this.model.destroy();
+  }
+}

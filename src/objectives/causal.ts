@@ -1,0 +1,118 @@
+// The machinery shared by the objectives that read the prompt left to right and predict the target after it with a
+// causal model: next-token (ntp), reversed target (reverse) and multi-token heads (mtp). Each arranges the target
+// in its own training order; everything here works in that order.
+//
+// Legend: P = task.promptLength, L = task.targetLength, n = examples, H = 1 + extraHeads.
+// Sequence (T = P+L−1):  prompt[0..P−1] ++ target[0..L−2]   (the last target token is never an input)
+// Head k at position p predicts token p+1+k of prompt ++ target, where that token is a target token: target[i]
+// is head k's target at position P−1+i−k. Head 0 is ordinary teacher forcing.
+import type { Batch, ForwardFn } from '../model/batch';
+import { emptyBatch } from '../model/batch';
+import type { Example, Task } from '../tasks/types';
+import { Logits } from './logits';
+
+/** Non-pad target tokens: the count each example's loss is averaged over. */
+export function targetTokens(target: readonly number[], pad: number): number {
+  let count = 0;
+  for (const t of target) if (t !== pad) count++;
+  return count;
+}
+
+/** Writes the rows (each exactly T tokens) into the (n, T) token matrix. */
+function fillTokens(tokens: Int32Array, T: number, rows: number[][]): void {
+  rows.forEach((row, b) => {
+    if (row.length !== T) throw new Error(`row ${b} has ${row.length} tokens, expected ${T}`);
+    tokens.set(row, b * T);
+  });
+}
+
+/** The sequence the model sees during teacher forcing: the prompt, then all but the last (ordered) target token. */
+function teacherForcedRow(prompt: readonly number[], ordered: readonly number[]): number[] {
+  return [...prompt, ...ordered.slice(0, ordered.length - 1)];
+}
+
+/**
+ * A causal training batch. `ordered[b]` is example b's target in the objective's order; head k gets target[i] at
+ * position P−1+i−k with weight 1/(n·L_eff) (L_eff = non-pad target tokens), so each head's loss is the mean
+ * cross-entropy over examples of each example's mean over its target tokens. Pad targets and positions that
+ * would fall before the sequence start get weight 0.
+ */
+export function causalBatch(
+  task: Task,
+  examples: Example[],
+  ordered: number[][],
+  inputs: number[][],
+  H: number,
+): Batch {
+  const P = task.promptLength;
+  const L = task.targetLength;
+  const n = examples.length;
+  const T = P + L - 1;
+  const batch = emptyBatch(n, T, H);
+  fillTokens(batch.tokens, T, inputs);
+  ordered.forEach((target, b) => {
+    const w = 1 / (n * targetTokens(target, task.special.pad));
+    for (let k = 0; k < H; k++) {
+      for (let i = 0; i < L; i++) {
+        const p = P - 1 + i - k;
+        if (p < 0 || target[i] === task.special.pad) continue;
+        const o = (k * n + b) * T + p;
+        batch.targets[o] = target[i]!;
+        batch.weights[o] = w;
+      }
+    }
+  });
+  return batch;
+}
+
+/** Teacher-forcing inputs for ordered targets. */
+export function teacherForcedInputs(examples: Example[], ordered: number[][]): number[][] {
+  return examples.map((e, b) => teacherForcedRow(e.prompt, ordered[b]!));
+}
+
+/**
+ * Greedy free-running decoding with head 0: L forward passes, each filling the next target position with the
+ * argmax and feeding it back. Positions not yet generated hold pad (the attention is causal, so they are never
+ * seen). Returns each example's generated target in the objective's order.
+ */
+export async function greedyDecode(
+  task: Task,
+  examples: Example[],
+  forward: ForwardFn,
+  H: number,
+): Promise<number[][]> {
+  const P = task.promptLength;
+  const L = task.targetLength;
+  const n = examples.length;
+  const T = P + L - 1;
+  const tokens = new Int32Array(n * T).fill(task.special.pad);
+  examples.forEach((e, b) => tokens.set(e.prompt, b * T));
+  const out = examples.map(() => new Array<number>(L));
+  for (let i = 0; i < L; i++) {
+    const logits = await Logits.of(forward, tokens, n, T, H, task.vocab.length);
+    for (let b = 0; b < n; b++) {
+      const token = logits.argmax(0, b, P - 1 + i);
+      out[b]![i] = token;
+      if (i < L - 1) tokens[b * T + P + i] = token;
+    }
+  }
+  return out;
+}
+
+/** Head 0's argmax at every target position given the true (ordered) prefix: one forward pass. */
+export async function teacherForcedArgmax(
+  task: Task,
+  examples: Example[],
+  inputs: number[][],
+  forward: ForwardFn,
+  H: number,
+): Promise<number[][]> {
+  const P = task.promptLength;
+  const L = task.targetLength;
+  const n = examples.length;
+  const T = P + L - 1;
+  const tokens = new Int32Array(n * T);
+  fillTokens(tokens, T, inputs);
+  const logits = await Logits.of(forward, tokens, n, T, H, task.vocab.length);
+  return examples.map((_, b) => Array.from({ length: L }, (_, i) => logits.argmax(0, b, P - 1 + i)));
+}
