@@ -145,7 +145,8 @@ async function runExperiment(parsed: Parsed): Promise<void> {
     }
   };
   const t0 = performance.now();
-  const results = await lab.run(spec, onEvent, resume);
+  const stopAt = v['stop-at'] as number | undefined;
+  const results = await lab.run(spec, onEvent, { resume, ...(stopAt ? { stopAtStep: stopAt } : {}) });
   console.log(`\n${lab.currentTask?.name}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${spec.train.seed}, ${((performance.now() - t0) / 1000).toFixed(1)} s wall`);
   printTable(results);
   if (v.json) {

@@ -50,6 +50,7 @@ export const OPTIONS = {
   warmup: { kind: 'int', min: 0, max: 10_000_000, default: 20, help: 'linear warmup steps' },
   'weight-decay': { kind: 'number', min: 0, max: 10, default: 0.1, help: 'AdamW decoupled weight decay (2-D weights)' },
   'grad-clip': { kind: 'number', min: 0, max: 1e6, default: 1, help: 'clip the global gradient norm (0: off)' },
+  'stop-at': { kind: 'int', min: 1, max: 10_000_000, help: 'stop after this step (the schedule still spans --steps), e.g. to checkpoint midway' },
   seed: { kind: 'int', min: 0, max: 2 ** 32 - 1, default: 1, help: 'seed of weights and data' },
   'eval-every': { kind: 'int', min: 1, max: 10_000_000, default: 100, help: 'evaluate on the test set every N steps' },
   'eval-examples': { kind: 'int', min: 1, max: 100_000, default: 200, help: 'test examples per evaluation' },

@@ -468,6 +468,37 @@ export class GpuModel {
     return out;
   }
 
+  /**
+   * Wall time of each recorded dispatch of a training step, submitted alone `repeats` times (after a warm-up).
+   * For the benchmark and for finding slow kernels; the inputs are whatever the last step left.
+   */
+  async profileStep(repeats = 3): Promise<{ label: string; phase: string; ms: number }[]> {
+    const out: { label: string; phase: string; ms: number }[] = [];
+    const phases: [string, Dispatch[]][] = [
+      ['forward', this.forwardList],
+      ['loss', this.lossList],
+      ['backward', this.backwardList],
+      ['optimizer', this.optimizerList],
+    ];
+    for (const [phase, list] of phases) {
+      for (const d of list) {
+        const run = async (n: number) => {
+          const enc = this.device.createCommandEncoder();
+          const pass = enc.beginComputePass();
+          for (let i = 0; i < n; i++) encodeDispatches(pass, [d]);
+          pass.end();
+          this.device.queue.submit([enc.finish()]);
+          await this.device.queue.onSubmittedWorkDone();
+        };
+        await run(1);
+        const t0 = performance.now();
+        await run(repeats);
+        out.push({ label: d.label, phase, ms: (performance.now() - t0) / repeats });
+      }
+    }
+    return out;
+  }
+
   /** Wait until every submitted step has finished and its stats were read. */
   async flush(): Promise<void> {
     await Promise.all(this.ring.map((s) => s.pending));

@@ -151,6 +151,13 @@ export interface LaneState {
   rng: { data: number; objective: number };
 }
 
+export interface RunOptions {
+  /** Lane i continues from resume[i] (same spec, all saved at the same step), exactly as if never stopped. */
+  resume?: LaneState[];
+  /** Stop after this step (the learning-rate schedule still spans spec.train.steps), e.g. to checkpoint midway. */
+  stopAtStep?: number;
+}
+
 /** A problem with a spec, tied to the field the page shows it next to. */
 export interface SpecIssue {
   /** Dotted path of the field, e.g. `task.degree`, `model.nHead`, `train.lr`. */
@@ -166,10 +173,9 @@ export interface LabApi {
   check(spec: ExperimentSpec): Promise<SpecIssue[]>;
   /**
    * Train every objective of the spec side by side (one lane each, same data and seed, steps interleaved) and
-   * evaluate them; events stream through onEvent. Resolves when all lanes finish or the run is stopped. With
-   * `resume`, lane i continues from resume[i] (same spec, saved at the same step), exactly as if never stopped.
+   * evaluate them; events stream through onEvent. Resolves when all lanes finish or the run is stopped.
    */
-  run(spec: ExperimentSpec, onEvent: (e: LabEvent) => void, resume?: LaneState[]): Promise<LaneResult[]>;
+  run(spec: ExperimentSpec, onEvent: (e: LabEvent) => void, options?: RunOptions): Promise<LaneResult[]>;
   /** The full state of a lane of the current (or last) run, for checkpoints and autosave. */
   snapshot(lane: number): Promise<LaneState>;
   pause(): Promise<void>;

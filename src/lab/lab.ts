@@ -14,6 +14,7 @@ import type {
   LabEvent,
   LaneResult,
   LaneState,
+  RunOptions,
   SpecIssue,
 } from './api';
 import { Lane, laneModelConfig } from './lane';
@@ -83,7 +84,8 @@ export class Lab implements LabApi {
     return checkSpec(spec, limits);
   }
 
-  async run(spec: ExperimentSpec, onEvent: (e: LabEvent) => void, resume?: LaneState[]): Promise<LaneResult[]> {
+  async run(spec: ExperimentSpec, onEvent: (e: LabEvent) => void, options: RunOptions = {}): Promise<LaneResult[]> {
+    const { resume, stopAtStep } = options;
     if (this.running) throw new Error('a run is already in progress; stop it first');
     const issues = await this.check(spec);
     if (issues.length > 0) throw new Error(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
@@ -121,7 +123,8 @@ export class Lab implements LabApi {
           onEvent({ type: 'eval', metrics: await lane.evaluate(testSet) });
         }
       };
-      for (let step = firstStep; step < spec.train.steps; step++) {
+      const lastStep = Math.min(spec.train.steps, stopAtStep ?? Infinity);
+      for (let step = firstStep; step < lastStep; step++) {
         const gate = this.pauseGate();
         if (gate) {
           onEvent({ type: 'state', state: 'paused' });
@@ -149,7 +152,7 @@ export class Lab implements LabApi {
           });
         }
         const s = step + 1;
-        if (s % spec.evalEvery === 0 && s < spec.train.steps) await evalAll();
+        if (s % spec.evalEvery === 0 && s < lastStep) await evalAll();
       }
       for (const lane of this.lanes) await lane.model.flush();
       await evalAll();

@@ -1,0 +1,147 @@
+import { css, html, LitElement, nothing, svg } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { EvalMetrics, TaskSpec } from '../lab/api';
+import { percent } from './format';
+import { objectiveColor } from './objective-style';
+import type { Lane, RunData } from './run-data';
+
+const BAR = 12;
+const GAP = 3;
+const GROUP = 2 * BAR + GAP + 12;
+const H = 70;
+const TOP = 6;
+const BOTTOM = 16;
+
+/**
+ * Per target position, accuracy under teacher forcing (the true earlier target tokens given) beside free-running
+ * accuracy (the model's own earlier tokens), per objective, from each lane's latest evaluation. On path-star the
+ * Clever Hans signature (Bachmann & Nagarajan 2024) is teacher-forced accuracy near 100% on every position but the
+ * decision token, which stays near 1/degree.
+ */
+@customElement('clever-hans-view')
+export class CleverHansView extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+    }
+    .explain {
+      margin: 0 0 0.5rem;
+      font-size: 0.9rem;
+      max-width: 75ch;
+    }
+    .key {
+      display: flex;
+      gap: 1rem;
+      font-size: 0.8rem;
+      color: var(--muted);
+      margin-bottom: 0.5rem;
+    }
+    .lanes {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.75rem 1.5rem;
+    }
+    figure {
+      margin: 0;
+      max-width: 100%;
+      overflow-x: auto;
+    }
+    figcaption {
+      font-size: 0.85rem;
+      font-weight: 600;
+    }
+    svg text {
+      fill: var(--muted);
+      font-size: 10px;
+      font-family: var(--mono);
+    }
+    svg .decision {
+      fill: var(--fg);
+      font-weight: 700;
+    }
+    .axis {
+      stroke: var(--border-strong);
+    }
+    .empty {
+      color: var(--muted);
+      font-size: 0.9rem;
+    }
+  `;
+
+  @property({ attribute: false }) run: RunData | null = null;
+  @property({ type: Number }) revision = 0;
+  /** The task being set up, explained while no run has happened yet. */
+  @property({ attribute: false }) task: TaskSpec | null = null;
+
+  override render() {
+    const task = this.run?.spec.task ?? this.task;
+    const degree = task?.kind === 'path-star' ? task.degree : null;
+    const lanes = (this.run?.lanes ?? []).filter((l) => l.evals.length > 0);
+    return html`<p class="explain">
+        ${
+          degree !== null
+            ? html`Solid bars: accuracy with the true earlier path tokens given (teacher forcing); light bars: the
+              model's own tokens (free running). Teacher forcing near 100% on later positions while the decision token
+              (<strong>d</strong>) stays near 1/degree = ${percent(1 / degree, 0)} is the Clever Hans cheat: each next
+              node is just the child of the given previous node, so the loss falls without learning which arm leads to
+              the goal.`
+            : html`Solid bars: accuracy with the true earlier target tokens given (teacher forcing); light bars: the
+              model's own earlier tokens (free running). A position that is right only under teacher forcing is leaning
+              on the answer's own prefix.`
+        }
+      </p>
+      <div class="key" aria-hidden="true">
+        <span>■ teacher forcing</span
+        ><span>□ free running</span>${degree !== null ? html`<span>┈ chance (1/degree)</span>` : nothing}
+      </div>
+      ${
+        lanes.length === 0
+          ? html`<p class="empty">Appears after the first evaluation.</p>`
+          : html`<div class="lanes">${lanes.map((l) => this.renderLane(l, degree))}</div>`
+      }`;
+  }
+
+  private renderLane(lane: Lane, degree: number | null) {
+    const ev = lane.evals.at(-1)!;
+    const decision = degree !== null ? 1 : -1;
+    const { teacherForced: tf, freeRunning: fr } = ev.perPosition;
+    const n = Math.max(tf.length, fr.length);
+    const width = n * GROUP + 4;
+    const color = objectiveColor(lane.objective.kind);
+    const y = (acc: number) => TOP + H * (1 - Math.max(0, Math.min(1, acc)));
+    const bar = (x: number, acc: number | undefined, solid: boolean) =>
+      acc === undefined
+        ? nothing
+        : svg`<rect x=${x} y=${y(acc)} width=${BAR} height=${TOP + H - y(acc)} fill=${color}
+            fill-opacity=${solid ? 1 : 0.3} stroke=${color} stroke-width="1"><title>${solid ? 'teacher forcing' : 'free running'}: ${percent(acc)}</title></rect>`;
+    return html`<figure>
+      <figcaption>${lane.label} · step ${ev.step} · exact match ${percent(ev.exactMatch)}</figcaption>
+      <svg width=${width} height=${TOP + H + BOTTOM} role="img" aria-label=${this.describe(lane.label, ev)}>
+        <line class="axis" x1="0" x2=${width} y1=${TOP + H} y2=${TOP + H}></line>
+        <line class="axis" x1="0" x2=${width} y1=${TOP} y2=${TOP} stroke-dasharray="1 3"></line>
+        ${Array.from({ length: n }, (_, p) => {
+          const x = 4 + p * GROUP;
+          return svg`${bar(x, tf[p], true)}${bar(x + BAR + GAP, fr[p], false)}
+            ${
+              p === decision && degree !== null
+                ? svg`<line x1=${x - 3} x2=${x + 2 * BAR + GAP + 3} y1=${y(1 / degree)} y2=${y(1 / degree)}
+                  stroke="currentColor" stroke-dasharray="2 2"></line>`
+                : nothing
+            }
+            <text x=${x + BAR} y=${TOP + H + 12} text-anchor="middle" class=${p === decision ? 'decision' : ''}>${p === decision ? 'd' : p}</text>`;
+        })}
+      </svg>
+    </figure>`;
+  }
+
+  private describe(label: string, ev: EvalMetrics): string {
+    const list = (xs: number[]) => xs.map((x) => percent(x, 0)).join(', ');
+    return `${label}, accuracy per target position. Teacher forcing: ${list(ev.perPosition.teacherForced)}. Free running: ${list(ev.perPosition.freeRunning)}.`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'clever-hans-view': CleverHansView;
+  }
+}

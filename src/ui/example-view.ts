@@ -1,0 +1,142 @@
+import { consume } from '@lit/context';
+import { Task } from '@lit/task';
+import { css, html, LitElement, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { ExampleView } from '../lab/api';
+import { labContext, type LabRemote } from './context';
+import './path-star-graph';
+import type { RunData } from './run-data';
+import './token-compare';
+import './unmask-replay';
+
+const COUNT = 8;
+
+/**
+ * Test examples with every lane's current prediction (decoded on request through `lab.examples`): the path-star
+ * graph with each predicted path, a replay of diffusion's unmasking order, and the tokens with wrong ones marked.
+ */
+@customElement('example-view')
+export class ExampleViewer extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+    }
+    .bar {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.5rem;
+      align-items: center;
+      margin-bottom: 0.5rem;
+    }
+    button {
+      font: inherit;
+      color: inherit;
+      background: var(--button-bg);
+      border: 1px solid var(--border-strong);
+      border-radius: 6px;
+      padding: 0.25rem 0.75rem;
+      cursor: pointer;
+    }
+    button:disabled {
+      opacity: 0.45;
+      cursor: not-allowed;
+    }
+    button:focus-visible {
+      outline: 2px solid var(--focus);
+      outline-offset: 2px;
+    }
+    .body {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 1rem;
+      align-items: flex-start;
+    }
+    .detail {
+      flex: 1 1 24rem;
+      min-width: 0;
+      display: grid;
+      gap: 0.75rem;
+    }
+    .muted {
+      color: var(--muted);
+      font-size: 0.9rem;
+    }
+    .problem {
+      color: var(--bad);
+    }
+  `;
+
+  @consume({ context: labContext, subscribe: true })
+  @state()
+  private lab?: LabRemote;
+
+  @property({ attribute: false }) run: RunData | null = null;
+  /** The run's state, so the view updates when it changes (the RunData object itself stays the same). */
+  @property() runState = '';
+  @state() private index = 0;
+
+  private examples = new Task(this, {
+    task: async (_args, { signal }): Promise<ExampleView[]> => {
+      if (!this.lab) throw new Error('The training worker is not running.');
+      const views = await this.lab.examples(COUNT);
+      signal.throwIfAborted();
+      this.index = 0;
+      return views;
+    },
+    args: () => [],
+    autoRun: false,
+  });
+
+  override render() {
+    const canFetch = this.run !== null && this.run.state !== 'starting' && this.lab !== undefined;
+    const fetched = this.examples.value !== undefined;
+    return html`<div class="bar">
+        <button ?disabled=${!canFetch} @click=${() => this.examples.run()}>
+          ${fetched ? 'Decode again with current weights' : 'Show test examples'}
+        </button>
+        ${this.examples.render({
+          pending: () => html`<span class="muted" role="status">Decoding…</span>`,
+          complete: (views) => this.renderNav(views.length),
+          error: (e) => html`<span class="problem" role="alert">${e instanceof Error ? e.message : String(e)}</span>`,
+        })}
+      </div>
+      ${!canFetch && !fetched ? html`<p class="muted">Start a run to see what each objective predicts.</p>` : nothing}
+      ${this.examples.render({ complete: (views) => this.renderExample(views[this.index]) })}`;
+  }
+
+  private renderNav(n: number) {
+    if (n === 0) return html`<span class="muted">No test examples.</span>`;
+    return html`<button ?disabled=${this.index === 0} @click=${() => this.index--} aria-label="Previous example">
+        ←
+      </button>
+      <span role="status">Example ${this.index + 1} of ${n}</span>
+      <button ?disabled=${this.index >= n - 1} @click=${() => this.index++} aria-label="Next example">→</button>`;
+  }
+
+  private renderExample(ex: ExampleView | undefined) {
+    if (!ex) return nothing;
+    const lanes = this.run?.lanes ?? [];
+    const isGraph = this.run?.spec.task.kind === 'path-star';
+    const replays = ex.predictions.filter((p) => p.commitStep);
+    return html`<div class="body">
+      ${isGraph ? html`<path-star-graph .example=${ex}></path-star-graph>` : nothing}
+      <div class="detail">
+        <token-compare .example=${ex} .lanes=${lanes}></token-compare>
+        ${replays.map(
+          (p) =>
+            html`<unmask-replay
+              .example=${ex}
+              .lane=${p.lane}
+              .label=${lanes.find((l) => l.lane === p.lane)?.label ?? p.objective}
+            ></unmask-replay>`,
+        )}
+      </div>
+    </div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'example-view': ExampleViewer;
+  }
+}

@@ -1,0 +1,140 @@
+import { css, html, LitElement, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { ExperimentSpec, SpecIssue } from '../lab/api';
+import type { IssueMap } from './field';
+import './model-fields';
+import './objective-fields';
+import { emitSpec } from './spec-event';
+import { activeFields, DEFAULT_SPEC, OBJECTIVE_KINDS } from './spec-fields';
+import './task-fields';
+import './train-fields';
+
+/**
+ * Normalises an issue's field to the form's paths: the lab may name an objective by index
+ * (`objectives[3].heads`, `objectives.3.heads`); the form names it by kind (`objectives.mtp.heads`).
+ */
+export function formPath(field: string, spec: ExperimentSpec): string {
+  const m = /^objectives(?:\[(\d+)\]|\.(\d+))(?:\.(\w+))?$/.exec(field);
+  if (!m) return field;
+  const kind = spec.objectives[Number(m[1] ?? m[2])]?.kind;
+  if (!kind) return 'objectives';
+  return m[3] ? `objectives.${kind}.${m[3]}` : `objectives.${kind}`;
+}
+
+/** Paths the form shows next to a control; any other issue is listed under the form. */
+function shownPaths(spec: ExperimentSpec): Set<string> {
+  return new Set([
+    ...activeFields(spec).map((f) => f.path),
+    'task',
+    'task.kind',
+    'task.text',
+    'task.reversed',
+    'objectives',
+    ...OBJECTIVE_KINDS.map((k) => `objectives.${k}`),
+  ]);
+}
+
+/**
+ * The experiment's setup: task, objectives, model and training, with each problem shown next to its field and
+ * the rest listed below; a link to this exact setup can be copied, and the defaults restored.
+ *
+ * @fires spec-change - detail: the whole edited ExperimentSpec (from the fieldsets, or Reset)
+ */
+@customElement('experiment-setup')
+export class ExperimentSetup extends LitElement {
+  static override styles = css`
+    :host {
+      display: grid;
+      grid-template-columns: minmax(0, 1fr);
+      gap: 0.75rem;
+    }
+    .actions {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.5rem;
+      align-items: center;
+    }
+    button {
+      font: inherit;
+      color: inherit;
+      background: var(--button-bg);
+      border: 1px solid var(--border-strong);
+      border-radius: 6px;
+      padding: 0.25rem 0.75rem;
+      cursor: pointer;
+    }
+    button:disabled {
+      opacity: 0.45;
+      cursor: not-allowed;
+    }
+    button:focus-visible {
+      outline: 2px solid var(--focus);
+      outline-offset: 2px;
+    }
+    .other {
+      color: var(--bad);
+      margin: 0;
+      padding-left: 1.2rem;
+      font-size: 0.9rem;
+    }
+    .note {
+      font-size: 0.85rem;
+      color: var(--muted);
+    }
+  `;
+
+  @property({ attribute: false }) spec: ExperimentSpec = DEFAULT_SPEC;
+  @property({ attribute: false }) issues: SpecIssue[] = [];
+  /** While a run uses the spec, it cannot be edited. */
+  @property({ type: Boolean }) disabled = false;
+  @state() private copied = '';
+
+  override render() {
+    const map = new Map<string, string[]>();
+    const shown = shownPaths(this.spec);
+    const other: SpecIssue[] = [];
+    for (const issue of this.issues) {
+      const path = formPath(issue.field, this.spec);
+      // ConfigError messages start with the field's own name ("lr: must be …"); next to the field it is redundant.
+      const message = issue.message.replace(new RegExp(`^${issue.field.split('.').pop()}: `), '');
+      if (shown.has(path)) map.set(path, [...(map.get(path) ?? []), message]);
+      else other.push(issue);
+    }
+    const issues: IssueMap = map;
+    return html`
+      <task-fields .spec=${this.spec} .issues=${issues} ?disabled=${this.disabled}></task-fields>
+      <objective-fields .spec=${this.spec} .issues=${issues} ?disabled=${this.disabled}></objective-fields>
+      <model-fields .spec=${this.spec} .issues=${issues} ?disabled=${this.disabled}></model-fields>
+      <train-fields .spec=${this.spec} .issues=${issues} ?disabled=${this.disabled}></train-fields>
+      ${
+        other.length > 0
+          ? html`<ul class="other" aria-label="Other problems with this setup">
+              ${other.map((i) => html`<li>${i.field ? html`<code>${i.field}</code>: ` : nothing}${i.message}</li>`)}
+            </ul>`
+          : nothing
+      }
+      <div class="actions">
+        <button @click=${this.copyLink}>Copy link to this setup</button>
+        <button ?disabled=${this.disabled} @click=${() => emitSpec(this, structuredClone(DEFAULT_SPEC))}>
+          Reset to defaults
+        </button>
+        ${this.copied ? html`<span class="note" role="status">${this.copied}</span>` : nothing}
+      </div>
+    `;
+  }
+
+  private async copyLink() {
+    try {
+      await navigator.clipboard.writeText(location.href);
+      this.copied = 'Link copied.';
+    } catch {
+      this.copied = 'The browser refused clipboard access; copy the address bar instead.';
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'experiment-setup': ExperimentSetup;
+  }
+}

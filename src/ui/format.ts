@@ -1,0 +1,34 @@
+// Number formatting for the page and the exported tables.
+
+export function percent(x: number | null | undefined, digits = 1): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(digits)}%`;
+}
+
+/** 1234567 → "1.23 M"; for FLOPs, token rates and counts. */
+export function si(x: number, unit = ''): string {
+  if (!Number.isFinite(x)) return '—';
+  const prefixes = ['', 'k', 'M', 'G', 'T', 'P', 'E'];
+  let i = 0;
+  let v = Math.abs(x);
+  while (v >= 1000 && i < prefixes.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  const digits = v >= 100 || i === 0 ? 0 : v >= 10 ? 1 : 2;
+  return `${x < 0 ? '-' : ''}${v.toFixed(digits)}${prefixes[i] || unit ? ' ' : ''}${prefixes[i]}${unit}`;
+}
+
+/** Seconds → "42 s", "3 min 05 s", "1 h 02 min". */
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
+  const s = Math.round(seconds);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/** One CSV cell (RFC 4180 quoting). */
+export function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}

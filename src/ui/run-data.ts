@@ -1,0 +1,143 @@
+// What the page knows about one run: each lane's step and eval history as the worker streams it, and the final
+// results. Components read it; the RunController writes it and bumps `revision` so views know to redraw.
+import type { EvalMetrics, ExperimentSpec, LabEvent, LaneResult, ObjectiveSpec, StepMetrics } from '../lab/api';
+import { objectiveLabel } from './objective-style';
+
+export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'error';
+
+export interface Lane {
+  lane: number;
+  objective: ObjectiveSpec;
+  label: string;
+  steps: StepMetrics[];
+  evals: EvalMetrics[];
+}
+
+/** One row of the results table and of the CSV/JSON exports. */
+export interface SummaryRow {
+  lane: number;
+  objective: ObjectiveSpec['kind'];
+  label: string;
+  exactMatch: number | null;
+  decisionTokenAccuracy: number | null;
+  validWrongFraction: number | null;
+  steps: number;
+  flops: number;
+  seconds: number;
+  finalLoss: number | null;
+}
+
+export interface Progress {
+  /** Steps done and to do, summed over lanes. */
+  done: number;
+  total: number;
+  /** Steps of the slowest lane, and the steps each lane runs. */
+  laneStep: number;
+  laneSteps: number;
+  lanes: number;
+  tokensPerSecond: number;
+  secondsLeft: number;
+}
+
+/** Steps a lane has completed after a step event (StepMetrics.step counts steps done, from 1). */
+export const stepsDone = (m: StepMetrics): number => m.step;
+
+export class RunData {
+  readonly lanes: Lane[];
+  state: RunState = 'starting';
+  message = '';
+  results: LaneResult[] | null = null;
+  revision = 0;
+
+  constructor(readonly spec: ExperimentSpec) {
+    this.lanes = spec.objectives.map((o, i) => ({
+      lane: i,
+      objective: o,
+      label: objectiveLabel(o),
+      steps: [],
+      evals: [],
+    }));
+  }
+
+  apply(e: LabEvent): void {
+    if (e.type === 'step') this.lanes[e.metrics.lane]?.steps.push(e.metrics);
+    else if (e.type === 'eval') this.lanes[e.metrics.lane]?.evals.push(e.metrics);
+    else if (e.type === 'state') {
+      // A stop the user asked for reads as "stopped" even if the worker reports it as done.
+      if (!(this.state === 'stopping' && e.state === 'done')) this.state = e.state;
+      this.message = e.message ?? '';
+    }
+    this.revision++;
+  }
+
+  finish(results: LaneResult[]): void {
+    this.results = results;
+    if (this.state !== 'error') this.state = this.state === 'stopping' || this.state === 'stopped' ? 'stopped' : 'done';
+    this.revision++;
+  }
+
+  fail(message: string): void {
+    this.state = 'error';
+    this.message = message;
+    this.revision++;
+  }
+
+  get active(): boolean {
+    return (
+      this.state === 'starting' || this.state === 'running' || this.state === 'paused' || this.state === 'stopping'
+    );
+  }
+
+  progress(): Progress {
+    const perLane = this.spec.train.steps;
+    let done = 0;
+    let tokens = 0;
+    let seconds = 0;
+    let secondsLeft = 0;
+    let laneStep = perLane;
+    for (const lane of this.lanes) {
+      const last = lane.steps.at(-1);
+      if (!last) {
+        secondsLeft = NaN;
+        laneStep = 0;
+        continue;
+      }
+      const n = Math.min(perLane, stepsDone(last));
+      laneStep = Math.min(laneStep, n);
+      done += n;
+      tokens += last.tokensPerSecond * last.seconds;
+      seconds += last.seconds;
+      secondsLeft += (last.seconds * (perLane - n)) / n;
+    }
+    return {
+      done,
+      total: perLane * this.lanes.length,
+      laneStep,
+      laneSteps: perLane,
+      lanes: this.lanes.length,
+      tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
+      secondsLeft,
+    };
+  }
+
+  /** Per lane: the final result if the run ended, else the latest step and eval. */
+  summary(): SummaryRow[] {
+    return this.lanes.map((lane) => {
+      const r = this.results?.find((x) => x.lane === lane.lane);
+      const step = lane.steps.at(-1);
+      const ev = lane.evals.at(-1);
+      return {
+        lane: lane.lane,
+        objective: lane.objective.kind,
+        label: lane.label,
+        exactMatch: r ? r.exactMatch : (ev?.exactMatch ?? null),
+        decisionTokenAccuracy: r ? r.decisionTokenAccuracy : (ev?.decisionTokenAccuracy ?? null),
+        validWrongFraction: r ? r.validWrongFraction : (ev?.validWrongFraction ?? null),
+        steps: r ? r.steps : step ? stepsDone(step) : 0,
+        flops: r ? r.flops : (step?.flops ?? 0),
+        seconds: r ? r.seconds : (step?.seconds ?? 0),
+        finalLoss: r ? r.finalLoss : (step?.loss ?? null),
+      };
+    });
+  }
+}

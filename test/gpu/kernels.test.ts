@@ -1,0 +1,272 @@
+// Each WGSL kernel alone against the float64 reference op (src/model/reference.ts) on random inputs, at several
+// shapes including ones that are not multiples of the 64-thread workgroup or of 4. (Matmul variants have their
+// own test in matmul.test.ts; attention is covered here through its forward/backward pair.)
+import { describe, expect, test } from 'vitest';
+import { KernelCache, grid1d, uniformData, type KernelDef } from '../../src/engine/kernel';
+import { K, reduceKernel } from '../../src/engine/kernels';
+import { REDUCE_CHUNK } from '../../src/engine/plan';
+import * as ref from '../../src/model/reference';
+import { Rng } from '../../src/model/rng';
+import { compare, testGpu } from './helpers';
+
+type Data = Float32Array | Int32Array | Uint32Array;
+
+/** Run one kernel: the uniform, then one storage buffer per array; returns every array's contents afterwards. */
+async function run(def: KernelDef, uniform: { u32?: number[]; f32?: number[] }, bufs: Data[], wg: [number, number, number]): Promise<Float32Array[]> {
+  const { device, errors } = await testGpu();
+  const cache = new KernelCache(device);
+  const data = uniformData(uniform);
+  const u = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(u, 0, data);
+  const gpuBufs = bufs.map((b) => {
+    const g = device.createBuffer({ size: Math.max(16, b.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(g, 0, b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
+    return g;
+  });
+  const d = cache.dispatch(def, [u, ...gpuBufs], wg);
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(d.pipeline);
+  pass.setBindGroup(0, d.bindGroup);
+  pass.dispatchWorkgroups(...d.workgroups);
+  pass.end();
+  const staging = gpuBufs.map((g, i) => {
+    const s = device.createBuffer({ size: Math.max(16, bufs[i]!.byteLength), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    enc.copyBufferToBuffer(g, 0, s, 0, Math.max(16, bufs[i]!.byteLength));
+    return s;
+  });
+  device.queue.submit([enc.finish()]);
+  const out: Float32Array[] = [];
+  for (let i = 0; i < staging.length; i++) {
+    await staging[i]!.mapAsync(GPUMapMode.READ);
+    out.push(new Float32Array(staging[i]!.getMappedRange().slice(0, bufs[i]!.byteLength)));
+    staging[i]!.unmap();
+    staging[i]!.destroy();
+    gpuBufs[i]!.destroy();
+  }
+  u.destroy();
+  expect(errors).toEqual([]);
+  return out;
+}
+
+const rand = (rng: Rng, n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => scale * rng.normal());
+const f64 = (a: Float32Array): Float64Array => Float64Array.from(a);
+// float32 arithmetic against a float64 reference over sums of at most a few hundred terms: ~1e-6 relative.
+const ATOL = 1e-5;
+const RTOL = 1e-4;
+
+describe('encoder', () => {
+  test.each([[2, 3, 8, 5], [3, 7, 20, 11], [1, 65, 12, 70]])('B=%i T=%i C=%i V=%i forward and backward', async (B, T, C, V) => {
+    const rng = new Rng(B * 100 + T);
+    const tokens = Int32Array.from({ length: B * T }, () => rng.int(V));
+    const wte = rand(rng, V * C);
+    const wpe = rand(rng, T * C);
+    const [, , , out] = await run(K.encoderForward, { u32: [B, T, C, V] }, [tokens, wte, wpe, new Float32Array(B * T * C)], grid1d(B * T * C));
+    const want = new Float64Array(B * T * C);
+    ref.encoderForward(want, tokens, f64(wte), f64(wpe), B, T, C);
+    compare('encoder forward', out!, want, ATOL, RTOL);
+
+    const dout = rand(rng, B * T * C);
+    const dwte0 = rand(rng, V * C); // backward adds into existing gradients
+    const dwpe0 = rand(rng, T * C);
+    const bufs = [tokens, dout, dwte0, dwpe0];
+    const [, , dwte] = await run(K.wteGrad, { u32: [B, T, C, V] }, bufs, grid1d(V * C));
+    const [, , , dwpe] = await run(K.wpeGrad, { u32: [B, T, C, V] }, bufs, grid1d(T * C));
+    const rwte = f64(dwte0);
+    const rwpe = f64(dwpe0);
+    ref.encoderBackward(rwte, rwpe, f64(dout), tokens, B, T, C);
+    compare('dwte', dwte!, rwte, ATOL, RTOL);
+    compare('dwpe', dwpe!, rwpe, ATOL, RTOL);
+  });
+});
+
+describe('layernorm', () => {
+  test.each([[1, 4], [7, 20], [130, 64], [65, 256]])('N=%i C=%i forward and backward', async (N, C) => {
+    const rng = new Rng(N * 7 + C);
+    const inp = rand(rng, N * C, 2);
+    for (let i = 0; i < inp.length; i++) inp[i] = inp[i]! + 3; // a nonzero mean exercises the centring
+    const w = rand(rng, C);
+    const b = rand(rng, C);
+    const [, , , out, mean, rstd] = await run(K.layernormForward, { u32: [N, C] }, [inp, w, b, new Float32Array(N * C), new Float32Array(N), new Float32Array(N)], grid1d(N));
+    const ro = new Float64Array(N * C);
+    const rm = new Float64Array(N);
+    const rr = new Float64Array(N);
+    ref.layernormForward(ro, rm, rr, f64(inp), f64(w), f64(b), N, C);
+    compare('layernorm out', out!, ro, ATOL, RTOL);
+    compare('layernorm mean', mean!, rm, ATOL, RTOL);
+    compare('layernorm rstd', rstd!, rr, ATOL, RTOL);
+
+    const dout = rand(rng, N * C);
+    const dinp0 = rand(rng, N * C);
+    const dw0 = rand(rng, C);
+    const db0 = rand(rng, C);
+    const bufs = [dout, inp, w, mean!, rstd!, dinp0, dw0, db0];
+    const r1 = await run(K.layernormDinput, { u32: [N, C] }, bufs, grid1d(N));
+    const r2 = await run(K.layernormDparams, { u32: [N, C] }, bufs, grid1d(C));
+    const rdinp = f64(dinp0);
+    const rdw = f64(dw0);
+    const rdb = f64(db0);
+    ref.layernormBackward(rdinp, rdw, rdb, f64(dout), f64(inp), f64(w), f64(mean!), f64(rstd!), N, C);
+    compare('layernorm dinp', r1[5]!, rdinp, ATOL, RTOL);
+    compare('layernorm dweight', r2[6]!, rdw, 1e-4, RTOL); // sums over N rows
+    compare('layernorm dbias', r2[7]!, rdb, 1e-4, RTOL);
+  });
+});
+
+describe('gelu, residual, bias backward', () => {
+  test.each([1, 63, 64, 65, 1000])('N=%i', async (N) => {
+    const rng = new Rng(N);
+    const x = rand(rng, N, 3);
+    const [, y] = await run(K.geluForward, { u32: [N] }, [x, new Float32Array(N)], grid1d(N));
+    const ry = new Float64Array(N);
+    ref.geluForward(ry, f64(x), N);
+    // The A&S erf approximation has absolute error <= 1.5e-7; scaled by x/2 it stays far below ATOL.
+    compare('gelu forward', y!, ry, ATOL, RTOL);
+    const dout = rand(rng, N);
+    const [, dx] = await run(K.geluBackward, { u32: [N] }, [x, dout], grid1d(N));
+    const rdx = new Float64Array(N);
+    ref.geluBackward(rdx, f64(x), f64(dout), N);
+    compare('gelu backward', dx!, rdx, ATOL, RTOL);
+
+    const a = rand(rng, N);
+    const b = rand(rng, N);
+    const [, , sum] = await run(K.residualForward, { u32: [N] }, [a, b, new Float32Array(N)], grid1d(N));
+    const rs = new Float64Array(N);
+    ref.residualForward(rs, f64(a), f64(b), N);
+    compare('residual forward', sum!, rs, ATOL, RTOL);
+    const acc0 = rand(rng, N);
+    const [, , acc] = await run(K.residualAccumulate, { u32: [N] }, [a, a, acc0], grid1d(N));
+    const rAcc = f64(acc0);
+    const unused = new Float64Array(N);
+    ref.residualBackward(rAcc, unused, f64(a), N);
+    compare('residual backward (accumulate)', acc!, rAcc, ATOL, RTOL);
+
+    const M = (N % 13) + 3;
+    const dmat = rand(rng, M * N);
+    const db0 = rand(rng, N);
+    const [, db] = await run(K.biasBackward, { u32: [M, N] }, [dmat, db0], grid1d(N));
+    const rdb = f64(db0);
+    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) rdb[n] += dmat[m * N + n]!;
+    compare('bias backward', db!, rdb, ATOL, RTOL);
+  });
+});
+
+describe('attention', () => {
+  test.each([
+    [2, 5, 8, 2, true],
+    [2, 5, 8, 2, false],
+    [1, 9, 20, 2, true],
+    [3, 17, 16, 4, false],
+    [2, 64, 64, 2, true],
+  ] as const)('B=%i T=%i C=%i NH=%i causal=%s forward and backward', async (B, T, C, NH, causal) => {
+    const rng = new Rng(B + T * 3 + C);
+    const qkv = rand(rng, B * T * 3 * C);
+    const u = { u32: [B, T, C, NH, causal ? 1 : 0], f32: [1 / Math.sqrt(C / NH)] };
+    const att0 = new Float32Array(B * NH * T * T);
+    const out0 = new Float32Array(B * T * C);
+    const [, att] = await run(K.attentionSoftmax, u, [qkv, att0, out0], grid1d(B * NH * T));
+    const [, , out] = await run(K.attentionValues, u, [qkv, att!, out0], grid1d(B * T * C));
+    const rout = new Float64Array(B * T * C);
+    const ratt = new Float64Array(B * NH * T * T);
+    ref.attentionForward(rout, ratt, f64(qkv), B, T, C, NH, causal);
+    compare('attention probabilities', att!, ratt, 1e-6, RTOL);
+    compare('attention output', out!, rout, ATOL, RTOL);
+
+    const dout = rand(rng, B * T * C);
+    const bufs = [qkv, att!, dout, new Float32Array(B * NH * T * T), new Float32Array(B * T * 3 * C)];
+    const [, , , dpre] = await run(K.attentionDscores, u, bufs, grid1d(B * NH * T));
+    const [, , , , dqkv] = await run(K.attentionDqkv, u, [qkv, att!, dout, dpre!, bufs[4]!], grid1d(B * T * C));
+    const rdqkv = new Float64Array(B * T * 3 * C);
+    ref.attentionBackward(rdqkv, f64(dout), f64(qkv), ratt, B, T, C, NH);
+    compare('attention dqkv', dqkv!, rdqkv, 1e-4, RTOL);
+  });
+});
+
+describe('cross-entropy', () => {
+  test.each([[1, 1, 3, 2], [2, 7, 11, 1], [3, 40, 37, 2]])('H=%i BT=%i V=%i stride pad %i: loss and dlogits', async (H, BT, V, pad) => {
+    const rng = new Rng(BT * V);
+    const stride = BT * V + pad;
+    const logits = rand(rng, H * stride, 3);
+    const targets = Int32Array.from({ length: H * BT }, (_, i) => (i % 5 === 4 ? -1 : rng.int(V)));
+    const weights = Float32Array.from({ length: H * BT }, (_, i) => (i % 3 === 2 ? 0 : 0.1 + rng.next()));
+    const [dlogits, , , losses] = await run(K.crossentropy, { u32: [BT, V, H, stride] }, [logits, targets, weights, new Float32Array(H * BT)], grid1d(H * BT));
+    const rl = new Float64Array(H * BT);
+    const rd = new Float64Array(H * stride);
+    for (let r = 0; r < H * BT; r++) {
+      const base = Math.floor(r / BT) * stride + (r % BT) * V;
+      const t = targets[r]!;
+      const w = t < 0 ? 0 : weights[r]!;
+      if (w === 0) continue;
+      const row = Array.from(logits.subarray(base, base + V), Number);
+      const mx = Math.max(...row);
+      const lse = mx + Math.log(row.reduce((a, x) => a + Math.exp(x - mx), 0));
+      rl[r] = w * (lse - row[t]!);
+      for (let v = 0; v < V; v++) rd[base + v] = w * (Math.exp(row[v]! - lse) - (v === t ? 1 : 0));
+    }
+    compare('cross-entropy losses', losses!, rl, ATOL, RTOL);
+    const gotRows = Float32Array.from(dlogits!.map((x, i) => ((i % stride) < BT * V ? x : 0)));
+    const refRows = Float64Array.from(rd.map((x, i) => ((i % stride) < BT * V ? x : 0)));
+    compare('cross-entropy dlogits', gotRows, refRows, 1e-6, RTOL);
+  });
+});
+
+describe('reductions and AdamW', () => {
+  test.each([1, 255, 4097, 20000])('sum and norm of N=%i values', async (N) => {
+    const rng = new Rng(N);
+    const x = rand(rng, N);
+    const parts = Math.ceil(N / REDUCE_CHUNK);
+    const partials = new Float32Array(parts);
+    const stats = new Float32Array(16);
+    const p1 = await run(reduceKernel('partial', true), { u32: [N, REDUCE_CHUNK, 4], f32: [0.5] }, [x, partials, stats], [parts, 1, 1]);
+    const p2 = await run(reduceKernel('finalize', true), { u32: [parts, REDUCE_CHUNK, 4], f32: [0.5] }, [x, p1[1]!, stats], [1, 1, 1]);
+    const norm = Math.sqrt(Array.from(x).reduce((a, v) => a + v * v, 0));
+    expect(Math.abs(p2[2]![4]! - norm)).toBeLessThanOrEqual(1e-5 * norm);
+    // torch.nn.utils.clip_grad_norm_: scale = min(1, clip / (norm + 1e-6))
+    expect(p2[2]![5]!).toBeCloseTo(Math.min(1, 0.5 / (norm + 1e-6)), 6);
+    expect(p2[2]![6]).toBe(1);
+    const s1 = await run(reduceKernel('partial', false), { u32: [N, REDUCE_CHUNK, 0], f32: [0] }, [x, partials, stats], [parts, 1, 1]);
+    const s2 = await run(reduceKernel('finalize', false), { u32: [parts, REDUCE_CHUNK, 0], f32: [0] }, [x, s1[1]!, stats], [1, 1, 1]);
+    const sum = Array.from(x).reduce((a, v) => a + v, 0);
+    expect(Math.abs(s2[2]![0]! - sum)).toBeLessThanOrEqual(1e-5 * Math.sqrt(N));
+  });
+
+  test('a non-finite gradient norm is flagged', async () => {
+    const x = Float32Array.from([1, 2, Infinity, 3]);
+    const stats = new Float32Array(16);
+    const p1 = await run(reduceKernel('partial', true), { u32: [4, REDUCE_CHUNK, 4], f32: [1] }, [x, new Float32Array(1), stats], [1, 1, 1]);
+    const p2 = await run(reduceKernel('finalize', true), { u32: [1, REDUCE_CHUNK, 4], f32: [1] }, [x, p1[1]!, stats], [1, 1, 1]);
+    expect(p2[2]![6]).toBe(0);
+  });
+
+  test('AdamW step against the formula, with decay mask, clip scale and skip on non-finite', async () => {
+    const N = 70;
+    const rng = new Rng(3);
+    const p = rand(rng, N);
+    const g = rand(rng, N);
+    const m = rand(rng, N, 0.1);
+    const v = Float32Array.from({ length: N }, () => rng.next() * 0.01);
+    const mask = new Uint32Array(Math.ceil(N / 32));
+    for (let i = 0; i < N; i += 3) mask[i >>> 5]! |= 1 << (i & 31);
+    const [lr, b1, b2, eps, wd, t] = [0.01, 0.9, 0.95, 1e-8, 0.1, 3];
+    const stats = new Float32Array(16);
+    stats.set([2.5, 0.4, 1], 4); // norm, clip scale, finite
+    const u = { u32: [N, 4], f32: [lr, b1, b2, eps, wd, 1 - b1 ** t, 1 - b2 ** t] };
+    const [np, , nm, nv] = await run(K.adamw, u, [p, g, m, v, mask, stats], grid1d(N));
+    const want = Float64Array.from(p);
+    const wm = new Float64Array(N);
+    const wv = new Float64Array(N);
+    for (let i = 0; i < N; i++) {
+      const gi = g[i]! * 0.4;
+      if (i % 3 === 0) want[i]! -= lr * wd * want[i]!;
+      wm[i] = b1 * m[i]! + (1 - b1) * gi;
+      wv[i] = b2 * v[i]! + (1 - b2) * gi * gi;
+      want[i]! -= (lr * (wm[i]! / (1 - b1 ** t))) / (Math.sqrt(wv[i]! / (1 - b2 ** t)) + eps);
+    }
+    compare('adamw params', np!, want, 1e-6, 1e-5);
+    compare('adamw m', nm!, wm, 1e-7, 1e-5);
+    compare('adamw v', nv!, wv, 1e-9, 1e-5);
+    stats[6] = 0;
+    const [sp] = await run(K.adamw, u, [p, g, m, v, mask, stats], grid1d(N));
+    expect(Array.from(sp!)).toEqual(Array.from(p));
+  });
+});

@@ -1,0 +1,101 @@
+// The Lab end to end in Node over Dawn: every objective trains through the real engine, runs are deterministic,
+// a stopped run resumes exactly, and a non-finite loss stops its lane with a message and keeps the weights.
+import { describe, expect, test } from 'vitest';
+import { nodeGpu } from '../../src/engine/node-gpu';
+import type { ExperimentSpec, LabEvent, LaneState, StepMetrics } from '../../src/lab/api';
+import { Lab } from '../../src/lab/lab';
+import { DEFAULT_TRAIN } from '../../src/model/config';
+import { DEFAULT_OBJECTIVES } from '../../src/objectives';
+
+const lab = new Lab({ gpu: nodeGpu });
+
+function spec(over: Partial<ExperimentSpec> = {}): ExperimentSpec {
+  return {
+    task: { kind: 'path-star', degree: 2, pathLength: 3, nodes: 12, trainSize: 0, testSize: 24 },
+    objectives: [{ kind: 'ntp' }],
+    model: { nLayer: 1, nEmbd: 16, nHead: 2 },
+    train: { ...DEFAULT_TRAIN, batchSize: 8, steps: 6, warmupSteps: 2, lr: 3e-3 },
+    evalEvery: 3,
+    evalExamples: 12,
+    ...over,
+  };
+}
+
+async function collect(s: ExperimentSpec, stopAtStep?: number, resume?: LaneState[]) {
+  const events: LabEvent[] = [];
+  const results = await lab.run(s, (e) => events.push(e), { ...(resume ? { resume } : {}), ...(stopAtStep ? { stopAtStep } : {}) });
+  const steps = events.filter((e): e is { type: 'step'; metrics: StepMetrics } => e.type === 'step').map((e) => e.metrics);
+  return { events, results, steps };
+}
+
+describe('Lab over Dawn', () => {
+  test('every objective trains and is evaluated on the same data', async () => {
+    const s = spec({ objectives: [...DEFAULT_OBJECTIVES].map((o) => (o.kind === 'mtp' ? { ...o, heads: 2 } : o.kind === 'diffusion' ? { ...o, decodeSteps: 3 } : o)) });
+    const { events, results, steps } = await collect(s);
+    expect(results.map((r) => r.objective)).toEqual(['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion']);
+    for (const r of results) {
+      expect(r.steps).toBe(6);
+      expect(Number.isFinite(r.finalLoss)).toBe(true);
+      expect(r.flops).toBeGreaterThan(0);
+      expect(r.exactMatch).toBeGreaterThanOrEqual(0);
+      expect(r.exactMatch).toBeLessThanOrEqual(1);
+      expect(r.perPosition.teacherForced).toHaveLength(3);
+      expect(r.perPosition.freeRunning).toHaveLength(3);
+      expect(r.decisionTokenAccuracy).not.toBeNull();
+      expect(r.history.evals.map((e) => e.step)).toEqual([3, 6]);
+    }
+    expect(steps.filter((m) => m.lane === 0).map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(events[events.length - 1]).toMatchObject({ type: 'state', state: 'done' });
+    // The next-token lanes differ only in targets: MTP's extra heads cost FLOPs, which are reported.
+    expect(results[3]!.flops).toBeGreaterThan(results[0]!.flops);
+    const views = await lab.examples(2);
+    expect(views).toHaveLength(2);
+    expect(views[0]!.predictions.map((p) => p.objective)).toEqual(['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion']);
+    expect(views[0]!.predictions[4]!.commitStep).toHaveLength(3);
+  });
+
+  test('the same config and seed give the same losses and weights', async () => {
+    const a = await collect(spec());
+    const wa = (await lab.snapshot(0)).params;
+    const b = await collect(spec());
+    const wb = (await lab.snapshot(0)).params;
+    expect(b.steps.map((m) => m.loss)).toEqual(a.steps.map((m) => m.loss));
+    expect(Buffer.from(wb.buffer).equals(Buffer.from(wa.buffer))).toBe(true);
+    const c = await collect(spec({ train: { ...spec().train, seed: 2 } }));
+    expect(c.steps.map((m) => m.loss)).not.toEqual(a.steps.map((m) => m.loss));
+  });
+
+  test('stop at step k, resume, continue to 2k: the losses match an uninterrupted run', async () => {
+    const s = spec({ train: { ...spec().train, steps: 8 }, objectives: [{ kind: 'ntp' }, { kind: 'diffusion', decodeSteps: 3, variant: 'mdlm' }] });
+    const full = await collect(s);
+    const half = await collect(s, 4);
+    expect(half.results[0]!.steps).toBe(4);
+    const saved = [await lab.snapshot(0), await lab.snapshot(1)];
+    const rest = await collect(s, undefined, saved);
+    const joined = [...half.steps, ...rest.steps].sort((x, y) => x.lane - y.lane || x.step - y.step).map((m) => m.loss);
+    expect(joined).toEqual(full.steps.sort((x, y) => x.lane - y.lane || x.step - y.step).map((m) => m.loss));
+  });
+
+  test('a non-finite loss stops the lane with the step and the likely cause, and keeps the weights', async () => {
+    const s = spec({ objectives: [{ kind: 'ntp' }, { kind: 'reverse' }] });
+    await collect(s, 2);
+    const good = await lab.snapshot(0);
+    const bad: LaneState = { ...good, params: good.params.slice() };
+    bad.params[0] = NaN; // a blown-up weight in the embedding poisons every forward pass
+    const { events, results } = await collect(s, undefined, [bad, await lab.snapshot(1)]);
+    const last = events[events.length - 1]!;
+    expect(last).toMatchObject({ type: 'state', state: 'error' });
+    expect((last as { message: string }).message).toMatch(/ntp: the loss became NaN at step 3\. The learning rate \(0\.003\) is the likely cause/);
+    expect(results[1]!.steps).toBe(6); // the healthy lane finished
+    const kept = await lab.snapshot(0);
+    // Every update after the blow-up was skipped: the weights are still those it was resumed with.
+    expect(Array.from(kept.params.subarray(1))).toEqual(Array.from(bad.params.subarray(1)));
+  });
+
+  test('a spec with problems is refused with field-level messages', async () => {
+    const issues = await lab.check(spec({ task: { kind: 'path-star', degree: 5, pathLength: 5, nodes: 10, trainSize: 0, testSize: 10 }, model: { nLayer: 1, nEmbd: 18, nHead: 4 } }));
+    expect(issues.map((i) => i.field)).toContain('model.nEmbd');
+    expect(issues.map((i) => i.field)).toContain('task.nodes');
+    await expect(lab.run(spec({ evalEvery: 0 }), () => {})).rejects.toThrow(/evalEvery/);
+  });
+});
