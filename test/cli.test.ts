@@ -33,7 +33,7 @@ describe('command line: usage and bad input', () => {
     [['train', '--steps', '1.5'], /--steps must be a whole number/],
     [['train', '--steps', '0'], /--steps must be between 1 and/],
     [['train', '--lr=-1'], /--lr must be between/],
-    [['train', '--lr', '-1'], /'--lr' argument is ambiguous.*--lr=-XYZ/],
+    [['train', '--lr', '-1'], /'--lr' argument is ambiguous[\s\S]*--lr=-XYZ/],
     [['train', '--preset', 'huge'], /--preset must be one of tiny, small, medium/],
     [['fly'], /unknown command 'fly'/],
     [['train', 'extra'], /unexpected argument 'extra'/],
