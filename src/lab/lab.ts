@@ -262,6 +262,8 @@ export function checkSpec(
   spec: ExperimentSpec,
   limits: { maxStorageBufferBindingSize: number; maxBufferSize: number; maxStorageBuffersPerShaderStage: number },
 ): SpecIssue[] {
+  const shape = specShapeIssues(spec);
+  if (shape.length > 0) return shape;
   const issues: SpecIssue[] = [];
   try {
     validateTrainConfig(spec.train);
@@ -302,5 +304,20 @@ export function checkSpec(
       }
     }
   });
+  return issues;
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** A spec read from a URL, a file or a message may be any JSON: check its shape before its values. */
+function specShapeIssues(spec: unknown): SpecIssue[] {
+  if (!isObject(spec)) return [{ field: 'spec', message: 'must be an object with task, objectives, model and train' }];
+  const issues: SpecIssue[] = [];
+  if (!isObject(spec.task) || typeof spec.task.kind !== 'string') issues.push({ field: 'task', message: 'must be an object with a kind (path-star, addition or custom)' });
+  if (!Array.isArray(spec.objectives) || !spec.objectives.every((o) => isObject(o) && typeof o.kind === 'string')) {
+    issues.push({ field: 'objectives', message: 'must be a list of objectives, each with a kind' });
+  }
+  if (!isObject(spec.model)) issues.push({ field: 'model', message: 'must be an object with nLayer, nEmbd and nHead' });
+  if (!isObject(spec.train)) issues.push({ field: 'train', message: 'must be an object with the training settings' });
   return issues;
 }
