@@ -3,6 +3,9 @@
 // layer calls up into it.
 import type { ModelConfig, TrainConfig } from '../model/config';
 import type { ObjectiveName } from '../objectives/types';
+import type { SavedRun, SavedRunInfo } from './store';
+
+export type { SavedRun, SavedRunInfo } from './store';
 
 export type TaskSpec =
   | {
@@ -124,7 +127,9 @@ export type LabEvent =
   | { type: 'step'; metrics: StepMetrics }
   | { type: 'eval'; metrics: EvalMetrics }
   | { type: 'state'; state: 'running' | 'paused' | 'stopped' | 'done' | 'error'; message?: string }
-  | { type: 'log'; message: string };
+  | { type: 'log'; message: string }
+  /** Every lane was autosaved at this step. */
+  | { type: 'saved'; runId: string; step: number };
 
 /** One test example as the page shows it, with each lane's prediction. */
 export interface ExampleView {
@@ -154,6 +159,12 @@ export interface LaneState {
 export interface RunOptions {
   /** Lane i continues from resume[i] (same spec, all saved at the same step), exactly as if never stopped. */
   resume?: LaneState[];
+  /** Continue the autosaved run with this id (its own spec is used; `resume` is then ignored). */
+  resumeSaved?: string;
+  /** Autosave every lane to the run store every this many steps (and when the run ends); 0 or absent: never. */
+  autosaveEvery?: number;
+  /** Id under which the run is autosaved (default: a new one; a resumed run keeps its id). */
+  runId?: string;
   /** Stop after this step (the learning-rate schedule still spans spec.train.steps), e.g. to checkpoint midway. */
   stopAtStep?: number;
 }
@@ -181,6 +192,17 @@ export interface LabApi {
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
+  /** Autosaved runs, newest first, with their size. */
+  savedRuns(): Promise<SavedRunInfo[]>;
+  loadSavedRun(id: string): Promise<SavedRun | null>;
+  deleteSavedRun(id: string): Promise<void>;
+  /** Browser storage used and available (navigator.storage.estimate), or null where unknown. */
+  storageEstimate(): Promise<{ usage: number; quota: number } | null>;
+  /**
+   * Destroy the GPU device, as a driver reset would (for tests and for showing recovery). The run in progress
+   * ends with a 'device lost' error; the next call acquires a new device.
+   */
+  simulateDeviceLoss(): Promise<void>;
   /** Test examples with each lane's current prediction (decoded now), for the example viewer. */
   examples(count: number, offset?: number): Promise<ExampleView[]>;
 }

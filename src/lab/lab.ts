@@ -18,6 +18,7 @@ import type {
   SpecIssue,
 } from './api';
 import { Lane, laneModelConfig } from './lane';
+import { IdbRunStore, MemoryRunStore, type RunStore, type SavedRun, type SavedRunInfo } from './store';
 
 /** WebGPU's default limits: what a spec is checked against before a device exists. */
 const DEFAULT_LIMITS = {
@@ -29,7 +30,18 @@ const DEFAULT_LIMITS = {
 export interface LabOptions {
   /** Where the GPU comes from: navigator.gpu in a browser (the default), Dawn's GPU in Node. */
   gpu?: () => GPU | undefined | Promise<GPU | undefined>;
+  /** Where runs are autosaved: IndexedDB where it exists (the default), else memory. */
+  store?: RunStore;
 }
+
+export class DeviceLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeviceLostError';
+  }
+}
+
+const stopAtStepOf = (o: RunOptions): number => o.stopAtStep ?? Infinity;
 
 function issueOf(e: unknown, fallbackField: string): SpecIssue {
   if (e instanceof TaskSpecError) return { field: e.field, message: e.reason };
@@ -46,17 +58,55 @@ export class Lab implements LabApi {
   private paused: { promise: Promise<void>; resume: () => void } | null = null;
   private stopRequested = false;
   private running = false;
+  private runStore: RunStore | null = null;
 
   constructor(private readonly options: LabOptions = {}) {}
 
   private gpu(): Promise<GpuContext> {
-    this.ctx ??= (async () => {
+    if (this.ctx) return this.ctx;
+    const p = (async () => {
       const provider = this.options.gpu ?? (() => (typeof navigator !== 'undefined' ? navigator.gpu : undefined));
-      return acquireGpu(await provider());
+      const ctx = await acquireGpu(await provider());
+      // After a loss the next call acquires a new device.
+      void ctx.lost.then(() => {
+        if (this.ctx === p) this.ctx = null;
+      });
+      return ctx;
     })();
+    this.ctx = p;
     // A failed acquisition can be retried (e.g. after the user enables a flag).
-    this.ctx.catch(() => (this.ctx = null));
-    return this.ctx;
+    p.catch(() => {
+      if (this.ctx === p) this.ctx = null;
+    });
+    return p;
+  }
+
+  private get store(): RunStore {
+    this.runStore ??= this.options.store ?? (typeof indexedDB !== 'undefined' ? new IdbRunStore() : new MemoryRunStore());
+    return this.runStore;
+  }
+
+  async savedRuns(): Promise<SavedRunInfo[]> {
+    return this.store.list();
+  }
+
+  async loadSavedRun(id: string): Promise<SavedRun | null> {
+    return this.store.load(id);
+  }
+
+  async deleteSavedRun(id: string): Promise<void> {
+    await this.store.delete(id);
+  }
+
+  async storageEstimate(): Promise<{ usage: number; quota: number } | null> {
+    if (typeof navigator === 'undefined' || !navigator.storage?.estimate) return null;
+    const e = await navigator.storage.estimate();
+    return { usage: e.usage ?? 0, quota: e.quota ?? 0 };
+  }
+
+  async simulateDeviceLoss(): Promise<void> {
+    const ctx = await this.ctx;
+    ctx?.device.destroy();
   }
 
   async adapter(): Promise<AdapterReport> {
@@ -85,14 +135,27 @@ export class Lab implements LabApi {
   }
 
   async run(spec: ExperimentSpec, onEvent: (e: LabEvent) => void, options: RunOptions = {}): Promise<LaneResult[]> {
-    const { resume, stopAtStep } = options;
     if (this.running) throw new Error('a run is already in progress; stop it first');
+    let resume = options.resume;
+    let history: SavedRun['history'] | undefined;
+    let runId = options.runId ?? `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+    if (options.resumeSaved) {
+      const saved = await this.store.load(options.resumeSaved);
+      if (!saved) throw new Error(`no saved run with id ${options.resumeSaved} (it may have been deleted)`);
+      ({ spec, history } = saved);
+      resume = saved.states;
+      runId = saved.id;
+    }
     const issues = await this.check(spec);
     if (issues.length > 0) throw new Error(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
     const ctx = await this.gpu();
     this.running = true;
     this.stopRequested = false;
     this.paused = null;
+    let deviceLost: string | null = null;
+    void ctx.lost.then((m) => (deviceLost = m));
+    let lastSaved: SavedRun | null = null;
+    const autosaveEvery = options.autosaveEvery ?? 0;
     try {
       for (const l of this.lanes) l.destroy();
       this.lanes = [];
@@ -105,9 +168,9 @@ export class Lab implements LabApi {
       let firstStep = 0;
       if (resume && resume.length > 0) {
         if (resume.length !== this.lanes.length) throw new Error(`resume has ${resume.length} lanes, the spec has ${this.lanes.length}`);
-        resume.forEach((s, i) => this.lanes[i]!.restore(s));
         firstStep = resume[0]!.step;
         if (resume.some((s) => s.step !== firstStep)) throw new Error('resume: every lane must be saved at the same step');
+        resume.forEach((s, i) => this.lanes[i]!.restore(s, history?.[i]?.history));
       }
       const testSet = task.test.slice(0, Math.max(1, spec.evalExamples));
       onEvent({ type: 'state', state: 'running' });
@@ -115,15 +178,28 @@ export class Lab implements LabApi {
         type: 'log',
         message: `${task.name}: ${this.lanes.map((l) => `${l.objective.name} (T=${l.T}, ${(l.model.plan.totalBytes / 2 ** 20).toFixed(1)} MiB)`).join(', ')}`,
       });
-      let lostMessage: string | null = null;
-      void ctx.lost.then((m) => (lostMessage = m));
       const evalAll = async () => {
         for (const lane of this.lanes) {
           if (lane.failure) continue;
           onEvent({ type: 'eval', metrics: await lane.evaluate(testSet) });
         }
       };
-      const lastStep = Math.min(spec.train.steps, stopAtStep ?? Infinity);
+      const autosave = async (note?: string) => {
+        const states = [];
+        for (const l of this.lanes) states.push(await l.snapshot());
+        lastSaved = {
+          id: runId,
+          savedAt: Date.now(),
+          spec,
+          step: states[0]!.step,
+          states,
+          history: this.results().map(({ lane, objective, history }) => ({ lane, objective, history })),
+          ...(note ? { note } : {}),
+        };
+        await this.store.save(lastSaved);
+        onEvent({ type: 'saved', runId, step: lastSaved.step });
+      };
+      const lastStep = Math.min(spec.train.steps, stopAtStepOf(options));
       for (let step = firstStep; step < lastStep; step++) {
         const gate = this.pauseGate();
         if (gate) {
@@ -132,32 +208,35 @@ export class Lab implements LabApi {
           if (!this.stopRequested) onEvent({ type: 'state', state: 'running' });
         }
         if (this.stopRequested) break;
-        if (lostMessage) throw new Error(lostMessage);
+        if (deviceLost) throw new DeviceLostError(deviceLost);
         const active = this.lanes.filter((l) => !l.failure);
         if (active.length === 0) break;
         for (const lane of active) {
           const { done } = await lane.trainStep();
-          void done.then(({ stats, metrics }) => {
-            if (!stats.finite || !Number.isFinite(stats.loss)) {
-              if (!lane.failure) {
-                lane.failure =
-                  `${lane.objective.name}: the ${!Number.isFinite(stats.loss) ? 'loss' : 'gradient norm'} became ` +
-                  `${Number.isNaN(stats.loss) || Number.isNaN(stats.gradNorm) ? 'NaN' : 'infinite'} at step ${metrics.step}. ` +
-                  `The learning rate (${spec.train.lr}) is the likely cause; the weights were kept from the last finite step.`;
-                onEvent({ type: 'log', message: lane.failure });
-              }
-              return;
-            }
-            onEvent({ type: 'step', metrics });
-          });
+          void done.then(
+            ({ stats, metrics }) => {
+              if (stats.finite && Number.isFinite(stats.loss)) return onEvent({ type: 'step', metrics });
+              if (lane.failure) return;
+              lane.failure =
+                `${lane.objective.name}: the ${!Number.isFinite(stats.loss) ? 'loss' : 'gradient norm'} became ` +
+                `${Number.isNaN(stats.loss) || Number.isNaN(stats.gradNorm) ? 'NaN' : 'infinite'} at step ${metrics.step}. ` +
+                `The learning rate (${spec.train.lr}) is the likely cause; the weights were kept from the last finite step.`;
+              onEvent({ type: 'log', message: lane.failure });
+            },
+            () => {
+              /* a readback that fails because the device was lost; the loop reports the loss */
+            },
+          );
         }
         const s = step + 1;
         if (s % spec.evalEvery === 0 && s < lastStep) await evalAll();
+        if (autosaveEvery > 0 && s % autosaveEvery === 0 && s < lastStep) await autosave();
       }
       for (const lane of this.lanes) await lane.model.flush();
       await evalAll();
-      const results = this.results();
       const failures = this.lanes.filter((l) => l.failure).map((l) => l.failure);
+      if (autosaveEvery > 0) await autosave(failures.length ? failures.join('\n') : undefined);
+      const results = this.results();
       onEvent({
         type: 'state',
         state: this.stopRequested ? 'stopped' : failures.length ? 'error' : 'done',
@@ -165,7 +244,21 @@ export class Lab implements LabApi {
       });
       return results;
     } catch (e) {
-      onEvent({ type: 'state', state: 'error', message: e instanceof Error ? e.message : String(e) });
+      // A lost device makes any pending GPU call fail; give its lost promise a moment to say so.
+      deviceLost ??= await Promise.race([ctx.lost, new Promise<null>((r) => setTimeout(() => r(null), 200))]);
+      let message = e instanceof Error ? e.message : String(e);
+      if (deviceLost) {
+        this.ctx = null;
+        const saved = lastSaved as SavedRun | null;
+        message =
+          `${deviceLost}. ` +
+          (saved
+            ? `The run was autosaved at step ${saved.step}; resume it (id ${saved.id}) on a new device.`
+            : 'No autosave had been made yet; the run must start again.');
+        if (saved) await this.store.save({ ...saved, note: deviceLost });
+        e = new DeviceLostError(message);
+      }
+      onEvent({ type: 'state', state: 'error', message });
       throw e;
     } finally {
       this.running = false;

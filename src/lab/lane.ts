@@ -152,8 +152,8 @@ export class Lane {
     };
   }
 
-  /** Continue from a snapshot of a lane with the same config. */
-  restore(s: LaneState): void {
+  /** Continue from a snapshot of a lane with the same config (and its metrics so far, if known). */
+  restore(s: LaneState, history?: { steps: StepMetrics[]; evals: EvalMetrics[] }): void {
     const want = JSON.stringify(this.cfg);
     if (JSON.stringify(s.config) !== want) {
       throw new Error(`checkpoint for lane ${s.lane} has model ${JSON.stringify(s.config)}, this run needs ${want}`);
@@ -164,6 +164,11 @@ export class Lane {
     this.objectiveRng.state = s.rng.objective;
     this.step = s.step;
     this.flops = s.step * this.flopsPerStep;
+    if (history) {
+      this.steps.push(...history.steps.filter((m) => m.step <= s.step));
+      this.evals.push(...history.evals.filter((m) => m.step <= s.step));
+      this.seconds = this.steps[this.steps.length - 1]?.seconds ?? 0;
+    }
   }
 
   destroy(): void {

@@ -92,6 +92,36 @@ describe('Lab over Dawn', () => {
     expect(Array.from(kept.params.subarray(1))).toEqual(Array.from(bad.params.subarray(1)));
   });
 
+  test('device lost mid-run: the error names the autosave, and the run resumes on a new device exactly', async () => {
+    const s = spec({ train: { ...spec().train, steps: 10 }, objectives: [{ kind: 'ntp' }, { kind: 'teacherless' }] });
+    const full = await collect(s);
+    const events: LabEvent[] = [];
+    let lost = false;
+    const failed = lab.run(
+      s,
+      (e) => {
+        events.push(e);
+        if (e.type === 'saved' && e.step === 4 && !lost) {
+          lost = true;
+          void lab.simulateDeviceLoss();
+        }
+      },
+      { autosaveEvery: 2, runId: 'lost-run' },
+    );
+    await expect(failed).rejects.toThrow(/GPU device lost.*autosaved at step 4; resume it \(id lost-run\)/);
+    const saved = await lab.savedRuns();
+    expect(saved.find((r) => r.id === 'lost-run')).toMatchObject({ step: 4, note: expect.stringMatching(/lost/) });
+    const resumed: LabEvent[] = [];
+    const results = await lab.run(s, (e) => resumed.push(e), { resumeSaved: 'lost-run', autosaveEvery: 5 });
+    expect(results[0]!.steps).toBe(10);
+    // The resumed lanes carry the history from before the loss, so their curves are whole.
+    const losses = (r: typeof results) => r.flatMap((x) => x.history.steps.map((m) => m.loss));
+    expect(losses(results)).toEqual(losses(full.results));
+    expect((await lab.savedRuns()).find((r) => r.id === 'lost-run')!.step).toBe(10);
+    await lab.deleteSavedRun('lost-run');
+    expect((await lab.savedRuns()).find((r) => r.id === 'lost-run')).toBeUndefined();
+  });
+
   test('a spec with problems is refused with field-level messages', async () => {
     const issues = await lab.check(spec({ task: { kind: 'path-star', degree: 5, pathLength: 5, nodes: 10, trainSize: 0, testSize: 10 }, model: { nLayer: 1, nEmbd: 18, nHead: 4 } }));
     expect(issues.map((i) => i.field)).toContain('model.nEmbd');
