@@ -126,7 +126,8 @@ def main():
     tensors, metadata = read_safetensors(args.model)
     if "config" not in metadata:
         sys.exit("no __metadata__.config in the checkpoint")
-    cfg = json.loads(metadata["config"])
+    cfg = json.loads(metadata["config"])  # nanoGPT's GPTConfig fields, exactly
+    cfg.update(json.loads(metadata.get("lab_config", "{}")))  # attention mode and extra heads
     model = GPT(cfg)
     lm_head = tensors.pop("lm_head.weight", None)
     if lm_head is not None and not torch.equal(lm_head, tensors["transformer.wte.weight"]):

@@ -14,7 +14,7 @@
 import onnxProto from 'onnx-proto';
 import type { ModelConfig } from '../model/config';
 import { blockPrefix, headPrefix, paramTable, type ParamTable } from '../model/params';
-import { configToJson, MODEL_FORMAT } from './safetensors';
+import { configToJson, labConfigToJson, MODEL_FORMAT } from './safetensors';
 
 const { onnx } = onnxProto;
 type INodeProto = onnxProto.onnx.INodeProto;
@@ -241,7 +241,10 @@ export function exportOnnx(cfg: ModelConfig, params: Float32Array, opts: { produ
     producerName: opts.producer ?? 'webgpu-training-lab',
     producerVersion: MODEL_FORMAT,
     graph,
-    metadataProps: [{ key: 'config', value: JSON.stringify(configToJson(cfg)) }],
+    metadataProps: [
+      { key: 'config', value: JSON.stringify(configToJson(cfg)) },
+      { key: 'lab_config', value: JSON.stringify(labConfigToJson(cfg)) },
+    ],
   };
   const err = onnx.ModelProto.verify(model);
   if (err) throw new Error(`ONNX model does not fit the schema: ${err}`);

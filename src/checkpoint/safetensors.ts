@@ -243,7 +243,10 @@ export const MODEL_FORMAT = 'webgpu-lab/1';
 /** The `format` metadata of an optimizer-state file written here. */
 export const OPTIMIZER_FORMAT = 'webgpu-lab-optimizer/1';
 
-/** nanoGPT's GPTConfig fields (model.py), plus this lab's two extensions. */
+/**
+ * nanoGPT's GPTConfig fields (model.py), exactly: the `config` metadata, so that
+ * `GPTConfig(**json.loads(metadata["config"]))` works in nanoGPT as it is.
+ */
 export interface GPTConfigJson {
   vocab_size: number;
   block_size: number;
@@ -252,6 +255,10 @@ export interface GPTConfigJson {
   n_embd: number;
   bias: boolean;
   dropout: number;
+}
+
+/** This lab's two extensions of GPTConfig: the `lab_config` metadata. */
+export interface LabConfigJson {
   attention: AttentionMode;
   extra_heads: number;
 }
@@ -266,19 +273,28 @@ export function configToJson(cfg: ModelConfig): GPTConfigJson {
     n_embd: cfg.nEmbd,
     bias: true,
     dropout: 0,
-    attention: cfg.attention,
-    extra_heads: cfg.extraHeads,
   };
 }
 
-function configFromJson(text: string): ModelConfig {
+/** The `lab_config` metadata: attention mode and extra heads (absent = nanoGPT's causal model without heads). */
+export function labConfigToJson(cfg: ModelConfig): LabConfigJson {
+  return { attention: cfg.attention, extra_heads: cfg.extraHeads };
+}
+
+function parseJsonObject(text: string, key: string): Record<string, unknown> {
   let j: unknown;
   try {
     j = JSON.parse(text);
   } catch (e) {
-    throw new CheckpointError(`metadata "config" is not valid JSON: ${(e as Error).message}`);
+    throw new CheckpointError(`metadata "${key}" is not valid JSON: ${(e as Error).message}`);
   }
-  if (!isRecord(j)) throw new CheckpointError('metadata "config" must be a JSON object');
+  if (!isRecord(j)) throw new CheckpointError(`metadata "${key}" must be a JSON object`);
+  return j;
+}
+
+function configFromJson(text: string, labText: string | undefined): ModelConfig {
+  const j = parseJsonObject(text, 'config');
+  const lab = labText === undefined ? {} : parseJsonObject(labText, 'lab_config');
   if (j.bias === false)
     throw new CheckpointError("config has bias=false; this lab's model always has biases (bias=True)");
   const cfg = {
@@ -287,8 +303,8 @@ function configFromJson(text: string): ModelConfig {
     nLayer: j.n_layer,
     nHead: j.n_head,
     nEmbd: j.n_embd,
-    attention: j.attention ?? 'causal',
-    extraHeads: j.extra_heads ?? 0,
+    attention: lab.attention ?? 'causal',
+    extraHeads: lab.extra_heads ?? 0,
   } as ModelConfig;
   return checkedConfig(cfg, 'config in checkpoint');
 }
@@ -342,6 +358,7 @@ export function exportModel(
   return writeSafetensors(tensors, {
     format: MODEL_FORMAT,
     config: JSON.stringify(configToJson(cfg)),
+    lab_config: JSON.stringify(labConfigToJson(cfg)),
     objective: meta.objective,
     step: JSON.stringify(meta.step),
     task: JSON.stringify(meta.task ?? null),
@@ -423,7 +440,7 @@ export function importModel(
 ): { cfg: ModelConfig; params: Float32Array; meta: ModelMeta } {
   const { tensors, metadata } = readSafetensors(bytes);
   const cfg =
-    metadata.config !== undefined ? configFromJson(metadata.config) : inferConfig(tensors, overrides, expected);
+    metadata.config !== undefined ? configFromJson(metadata.config, metadata.lab_config) : inferConfig(tensors, overrides, expected);
   if (expected) {
     const diff = configDiff(cfg, expected);
     if (diff) throw new CheckpointError(`checkpoint config does not match the expected model: ${diff}`);
@@ -542,6 +559,7 @@ export function exportOptimizer(cfg: ModelConfig, m: Float32Array, v: Float32Arr
   const metadata: Record<string, string> = {
     format: OPTIMIZER_FORMAT,
     config: JSON.stringify(configToJson(cfg)),
+    lab_config: JSON.stringify(labConfigToJson(cfg)),
     step: JSON.stringify(state.step),
     rng_state: JSON.stringify(state.rngState),
   };
@@ -561,7 +579,7 @@ export function importOptimizer(
     );
   }
   if (metadata.config !== undefined) {
-    const diff = configDiff(configFromJson(metadata.config), cfg);
+    const diff = configDiff(configFromJson(metadata.config, metadata.lab_config), cfg);
     if (diff) throw new CheckpointError(`optimizer state was saved for another model: ${diff}`);
   }
   const table: ParamTable = paramTable(cfg);
