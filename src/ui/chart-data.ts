@@ -1,8 +1,8 @@
-// Turns a run's per-lane histories into uPlot's aligned columns: one shared x column (steps, FLOPs or seconds)
-// and one y column per lane, with nulls where a lane has no point at that x (lanes differ in FLOPs per step).
+// Chart data and export: a run's per-lane histories as uPlot's aligned columns, and a chart as a PNG.
 import uPlot from 'uplot';
 import type { EvalMetrics, StepMetrics } from '../lab/api';
-import type { RunData } from './run-data';
+import { objectiveColor, OBJECTIVE_DASH } from './objective-style';
+import type { Lane, RunData } from './run-data';
 
 export type XAxis = 'step' | 'flops' | 'seconds';
 export type Metric = 'loss' | 'exactMatch';
@@ -13,7 +13,10 @@ function xOf(m: StepMetrics | EvalMetrics, axis: XAxis): number {
   return axis === 'step' ? m.step : m[axis];
 }
 
-/** [x, y_lane0, y_lane1, …] for uPlot; each lane's x values are strictly increasing before joining. */
+/**
+ * [x, y_lane0, y_lane1, …] for uPlot: one shared x column (steps, FLOPs or seconds) and one y column per lane, null
+ * where a lane has no point at that x (lanes differ in FLOPs per step). Each lane's x must increase strictly.
+ */
 export function alignedSeries(run: RunData, metric: Metric, axis: XAxis): uPlot.AlignedData {
   const tables: uPlot.AlignedData[] = run.lanes.map((lane) => {
     const points: (StepMetrics | EvalMetrics)[] = metric === 'loss' ? lane.steps : lane.evals;
@@ -31,4 +34,34 @@ export function alignedSeries(run: RunData, metric: Metric, axis: XAxis): uPlot.
   });
   if (tables.length === 0) return [[]];
   return uPlot.join(tables);
+}
+
+/** The plot canvas under a title, with a legend drawn below it (uPlot's legend is HTML, not on the canvas). */
+export function chartPng(plot: HTMLCanvasElement, title: string, lanes: Lane[], colors: { bg: string; fg: string }) {
+  const r = uPlot.pxRatio;
+  const top = 30 * r;
+  const rowH = 20 * r;
+  const out = document.createElement('canvas');
+  out.width = plot.width;
+  out.height = plot.height + top + rowH * Math.max(1, lanes.length) + 8 * r;
+  const ctx = out.getContext('2d')!;
+  ctx.fillStyle = colors.bg;
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.fillStyle = colors.fg;
+  ctx.font = `600 ${15 * r}px system-ui, sans-serif`;
+  ctx.fillText(title, 10 * r, 20 * r);
+  ctx.drawImage(plot, 0, top);
+  ctx.font = `${13 * r}px system-ui, sans-serif`;
+  lanes.forEach((lane, i) => {
+    const y = plot.height + top + rowH * (i + 0.6);
+    ctx.strokeStyle = objectiveColor(lane.objective.kind);
+    ctx.lineWidth = 2 * r;
+    ctx.setLineDash(OBJECTIVE_DASH[lane.objective.kind].map((d) => d * r));
+    ctx.beginPath();
+    ctx.moveTo(12 * r, y - 4 * r);
+    ctx.lineTo(40 * r, y - 4 * r);
+    ctx.stroke();
+    ctx.fillText(lane.label, 48 * r, y);
+  });
+  return out.toDataURL('image/png');
 }

@@ -5,12 +5,14 @@ import { percent } from './format';
 import { objectiveColor } from './objective-style';
 import type { Lane, RunData } from './run-data';
 
-const BAR = 12;
+const BAR = 14;
 const GAP = 3;
-const GROUP = 2 * BAR + GAP + 12;
-const H = 70;
-const TOP = 6;
+const GROUP = 2 * BAR + GAP + 14;
+const H = 90;
+const TOP = 8;
 const BOTTOM = 16;
+/** Room for the y-axis labels. */
+const LEFT = 34;
 
 /**
  * Per target position, accuracy under teacher forcing (the true earlier target tokens given) beside free-running
@@ -106,7 +108,7 @@ export class CleverHansView extends LitElement {
     const decision = degree !== null ? 1 : -1;
     const { teacherForced: tf, freeRunning: fr } = ev.perPosition;
     const n = Math.max(tf.length, fr.length);
-    const width = n * GROUP + 4;
+    const width = LEFT + n * GROUP;
     const color = objectiveColor(lane.objective.kind);
     const y = (acc: number) => TOP + H * (1 - Math.max(0, Math.min(1, acc)));
     const bar = (x: number, acc: number | undefined, solid: boolean) =>
@@ -117,10 +119,14 @@ export class CleverHansView extends LitElement {
     return html`<figure>
       <figcaption>${lane.label} · step ${ev.step} · exact match ${percent(ev.exactMatch)}</figcaption>
       <svg width=${width} height=${TOP + H + BOTTOM} role="img" aria-label=${this.describe(lane.label, ev)}>
-        <line class="axis" x1="0" x2=${width} y1=${TOP + H} y2=${TOP + H}></line>
-        <line class="axis" x1="0" x2=${width} y1=${TOP} y2=${TOP} stroke-dasharray="1 3"></line>
+        <text x=${LEFT - 4} y=${TOP + 4} text-anchor="end">100%</text>
+        <text x=${LEFT - 4} y=${TOP + H / 2 + 4} text-anchor="end">50%</text>
+        <text x=${LEFT - 4} y=${TOP + H + 4} text-anchor="end">0</text>
+        <line class="axis" x1=${LEFT} x2=${width} y1=${TOP + H} y2=${TOP + H}></line>
+        <line class="axis" x1=${LEFT} x2=${width} y1=${TOP} y2=${TOP} stroke-dasharray="1 3"></line>
+        <line class="axis" x1=${LEFT} x2=${width} y1=${TOP + H / 2} y2=${TOP + H / 2} stroke-dasharray="1 3"></line>
         ${Array.from({ length: n }, (_, p) => {
-          const x = 4 + p * GROUP;
+          const x = LEFT + 6 + p * GROUP;
           return svg`${bar(x, tf[p], true)}${bar(x + BAR + GAP, fr[p], false)}
             ${
               p === decision && degree !== null

@@ -74,13 +74,17 @@ export class ExampleViewer extends LitElement {
   /** The run's state, so the view updates when it changes (the RunData object itself stays the same). */
   @property() runState = '';
   @state() private index = 0;
+  /** The run the shown examples were decoded from; a new run hides them. */
+  private decodedFor: RunData | null = null;
 
   private examples = new Task(this, {
     task: async (_args, { signal }): Promise<ExampleView[]> => {
       if (!this.lab) throw new Error('The training worker is not running.');
+      const run = this.run;
       const views = await this.lab.examples(COUNT);
       signal.throwIfAborted();
       this.index = 0;
+      this.decodedFor = run;
       return views;
     },
     args: () => [],
@@ -89,19 +93,19 @@ export class ExampleViewer extends LitElement {
 
   override render() {
     const canFetch = this.run !== null && this.run.state !== 'starting' && this.lab !== undefined;
-    const fetched = this.examples.value !== undefined;
+    const fetched = this.examples.value !== undefined && this.decodedFor === this.run;
     return html`<div class="bar">
         <button ?disabled=${!canFetch} @click=${() => this.examples.run()}>
           ${fetched ? 'Decode again with current weights' : 'Show test examples'}
         </button>
         ${this.examples.render({
           pending: () => html`<span class="muted" role="status">Decoding…</span>`,
-          complete: (views) => this.renderNav(views.length),
+          complete: (views) => (fetched ? this.renderNav(views.length) : nothing),
           error: (e) => html`<span class="problem" role="alert">${e instanceof Error ? e.message : String(e)}</span>`,
         })}
       </div>
       ${!canFetch && !fetched ? html`<p class="muted">Start a run to see what each objective predicts.</p>` : nothing}
-      ${this.examples.render({ complete: (views) => this.renderExample(views[this.index]) })}`;
+      ${fetched ? this.examples.render({ complete: (views) => this.renderExample(views[this.index]) }) : nothing}`;
   }
 
   private renderNav(n: number) {
@@ -121,7 +125,7 @@ export class ExampleViewer extends LitElement {
     return html`<div class="body">
       ${isGraph ? html`<path-star-graph .example=${ex}></path-star-graph>` : nothing}
       <div class="detail">
-        <token-compare .example=${ex} .lanes=${lanes}></token-compare>
+        <token-compare .example=${ex} .lanes=${lanes} ?graph=${isGraph}></token-compare>
         ${replays.map(
           (p) =>
             html`<unmask-replay

@@ -92,6 +92,13 @@ export const fieldStyles = css`
   input[type='radio'] {
     accent-color: var(--accent);
   }
+  :is(input, select, textarea):disabled {
+    opacity: 0.55;
+    cursor: not-allowed;
+  }
+  .grid + .check {
+    margin-top: 0.6rem;
+  }
   :is(input, select, textarea):focus-visible {
     outline: 2px solid var(--focus);
     outline-offset: 1px;

@@ -1,27 +1,24 @@
-import { ContextProvider } from '@lit/context';
 import { html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
-import type { AdapterReport, ExperimentSpec } from '../lab/api';
+import type { ExperimentSpec } from '../lab/api';
 import './chart-panel';
 import './clever-hans-view';
-import { labContext } from './context';
 import './example-view';
-import './experiment-setup';
+import { formPath } from './experiment-setup';
 import './gpu-notice';
 import { appStyles } from './lab-app-styles';
-import { LabWorker } from './lab-worker';
 import './results-table';
 import { RunController } from './run-controller';
 import './run-controls';
 import type { RunCommand } from './run-controls';
 import { SpecCheckController } from './spec-check-controller';
+import { fieldLabel } from './spec-fields';
 import { specFromQuery, specToQuery, type UrlProblem } from './url-state';
-
-type Gpu = { state: 'checking' } | { state: 'ready'; adapter: AdapterReport } | { state: 'missing'; reason: string };
+import { WorkerController } from './worker-controller';
 
 /**
- * The page: the experiment setup (kept in the URL), the run controls and the live views of the run. It owns the
- * training worker and provides its Comlink proxy to the components below through @lit/context.
+ * The page: the experiment setup (kept in the URL), the run controls and the live views of the run. Its
+ * WorkerController owns the training worker and provides the lab to the components below (@lit/context).
  */
 @customElement('lab-app')
 export class LabApp extends LitElement {
@@ -29,14 +26,15 @@ export class LabApp extends LitElement {
 
   @state() private spec: ExperimentSpec;
   @state() private urlProblems: UrlProblem[];
-  @state() private gpu: Gpu = { state: 'checking' };
-  @state() private workerError = '';
 
-  private worker: LabWorker | null = null;
-  private provider = new ContextProvider(this, { context: labContext });
-  private labIfReady = () => (this.gpu.state === 'ready' && this.worker?.alive ? this.worker.api : undefined);
-  private check = new SpecCheckController(this, this.labIfReady);
-  private runs = new RunController(this, () => (this.worker?.alive ? this.worker.api : undefined));
+  /** Between a click on Start and the run's start (the spec is checked once more first). */
+  private starting = false;
+  private worker = new WorkerController(this, {
+    onReady: () => void this.check.check(this.spec),
+    onDeath: (message) => this.runs.workerDied(`The training worker stopped: ${message}`),
+  });
+  private check = new SpecCheckController(this, () => this.worker.ready);
+  private runs = new RunController(this, () => this.worker.lab);
 
   constructor() {
     super();
@@ -47,47 +45,7 @@ export class LabApp extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.startWorker();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.worker?.terminate();
-    this.worker = null;
-  }
-
-  /** Start (or restart) the worker and ask it for the GPU. */
-  private async startWorker(): Promise<void> {
-    this.worker?.terminate();
-    this.workerError = '';
-    this.gpu = { state: 'checking' };
     void this.check.check(this.spec);
-    if (!isSecureContext)
-      return this.noGpu('this page is not a secure context (https or localhost), so WebGPU is hidden.');
-    if (!('gpu' in navigator)) return this.noGpu('navigator.gpu is missing: this browser has no WebGPU, or it is off.');
-    const worker = new LabWorker((message) => this.onWorkerDeath(message));
-    this.worker = worker;
-    this.provider.setValue(worker.api);
-    try {
-      const adapter = await worker.api.adapter();
-      if (this.worker !== worker) return;
-      this.gpu = { state: 'ready', adapter };
-      void this.check.check(this.spec);
-    } catch (err) {
-      if (this.worker === worker && worker.alive) this.noGpu(err instanceof Error ? err.message : String(err));
-    }
-  }
-
-  private noGpu(reason: string): void {
-    this.gpu = { state: 'missing', reason };
-  }
-
-  private onWorkerDeath(message: string): void {
-    this.workerError = message;
-    this.provider.setValue(undefined);
-    this.runs.workerDied(`The training worker stopped: ${message}`);
-    if (this.gpu.state === 'checking')
-      this.noGpu(`the training worker failed before it could look for a GPU (${message}).`);
   }
 
   private onSpecChange(e: CustomEvent<ExperimentSpec>): void {
@@ -100,9 +58,17 @@ export class LabApp extends LitElement {
     if (e.detail === 'pause') return this.runs.pause();
     if (e.detail === 'resume') return this.runs.resume();
     if (e.detail === 'stop') return this.runs.stop();
-    const issues = await this.check.check(this.spec, false);
-    if (issues.length > 0) return this.focusFirstProblem();
-    await this.runs.start(this.spec);
+    if (this.starting) return;
+    this.starting = true;
+    try {
+      const issues = await this.check.check(this.spec, false);
+      if (issues.length > 0) return this.focusFirstProblem();
+      const run = this.runs.start(this.spec);
+      this.starting = false;
+      await run;
+    } finally {
+      this.starting = false;
+    }
   }
 
   private focusFirstProblem(): void {
@@ -110,17 +76,21 @@ export class LabApp extends LitElement {
   }
 
   private blockedReason(): string {
-    if (this.workerError) return 'The training worker stopped; start a new one above.';
-    if (this.gpu.state === 'checking') return 'Looking for a GPU…';
-    if (this.gpu.state === 'missing') return 'WebGPU is not available in this browser (see above).';
-    const n = this.check.issues.length;
-    return n > 0 ? `Fix ${n === 1 ? 'the problem' : `the ${n} problems`} in the setup first.` : '';
+    if (this.worker.error) return 'The training worker stopped; start a new one above.';
+    const gpu = this.worker.gpu;
+    if (gpu.state === 'checking') return 'Looking for a GPU…';
+    if (gpu.state === 'missing') return 'WebGPU is not available in this browser (see above).';
+    const issues = this.check.issues;
+    if (issues.length === 0) return '';
+    const names = [...new Set(issues.map((i) => fieldLabel(formPath(i.field, this.spec)) || i.field || 'setup'))];
+    return `Fix the setup first: ${names.join(', ')}.`;
   }
 
   override render() {
     const run = this.runs.data;
     const revision = run?.revision ?? 0;
-    const adapter = this.gpu.state === 'ready' ? this.gpu.adapter : null;
+    const gpu = this.worker.gpu;
+    const adapter = gpu.state === 'ready' ? gpu.adapter : null;
     return html`<header>
         <h1>WebGPU training lab</h1>
         <p class="lede">
@@ -131,7 +101,7 @@ export class LabApp extends LitElement {
           ${
             adapter
               ? `GPU: ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' · ') || 'adapter found'}`
-              : this.gpu.state === 'checking'
+              : gpu.state === 'checking'
                 ? 'Looking for a GPU…'
                 : nothing
           }
@@ -153,6 +123,7 @@ export class LabApp extends LitElement {
             <run-controls
               .state=${run?.state ?? 'idle'}
               .message=${run?.message ?? ''}
+              .log=${run?.log ?? ''}
               .progress=${run ? run.progress() : null}
               .blocked=${this.blockedReason()}
               @run-command=${this.onCommand}
@@ -191,14 +162,14 @@ export class LabApp extends LitElement {
         : nothing
     }
     ${
-      this.workerError
+      this.worker.error
         ? html`<div class="banner bad" role="alert">
-            <p><strong>The training worker stopped:</strong> ${this.workerError}</p>
-            <button @click=${() => void this.startWorker()}>Start a new worker</button>
+            <p><strong>The training worker stopped:</strong> ${this.worker.error}</p>
+            <button @click=${() => void this.worker.start()}>Start a new worker</button>
           </div>`
         : nothing
     }
-    ${this.gpu.state === 'missing' ? html`<gpu-notice .reason=${this.gpu.reason}></gpu-notice>` : nothing}`;
+    ${this.worker.gpu.state === 'missing' ? html`<gpu-notice .reason=${this.worker.gpu.reason}></gpu-notice>` : nothing}`;
   }
 }
 

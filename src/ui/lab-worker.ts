@@ -7,13 +7,15 @@ export class LabWorker {
   readonly api: LabRemote;
   private readonly worker: Worker;
   private dead = false;
+  private terminated = false;
 
   /** onDeath is called once if the worker fails to load or throws an uncaught error. */
   constructor(onDeath: (message: string) => void) {
     this.worker = new Worker(new URL('../../workers/lab.worker.ts', import.meta.url), { type: 'module' });
     const die = (message: string) => {
       if (this.dead) return;
-      this.dead = true;
+      // An uncaught error leaves the lab in an unknown state; end the worker so that it frees the GPU.
+      this.terminate();
       onDeath(message);
     };
     this.worker.addEventListener('error', (e: ErrorEvent) => {
@@ -31,6 +33,8 @@ export class LabWorker {
 
   terminate(): void {
     this.dead = true;
+    if (this.terminated) return;
+    this.terminated = true;
     this.api[Comlink.releaseProxy]();
     this.worker.terminate();
   }

@@ -2,7 +2,7 @@ import { css, html, LitElement, unsafeCSS, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import uPlot from 'uplot';
 import uPlotCss from 'uplot/dist/uPlot.min.css?inline';
-import { alignedSeries, X_LABELS, type Metric, type XAxis } from './chart-data';
+import { alignedSeries, chartPng, X_LABELS, type Metric, type XAxis } from './chart-data';
 import { saveUrl, stamp } from './download';
 import { duration, percent, si } from './format';
 import { objectiveColor, OBJECTIVE_DASH, prefersDark } from './objective-style';
@@ -162,38 +162,14 @@ export class MetricChart extends LitElement {
     this.plot = new uPlot(opts, data as uPlot.AlignedData, this.container);
   }
 
-  /** The plot canvas with a title and a drawn legend (the on-page legend is HTML, not on the canvas). */
   private downloadPng(): void {
     if (!this.plot) return;
-    const src = this.plot.ctx.canvas;
-    const r = uPlot.pxRatio;
-    const lanes = this.run?.lanes ?? [];
-    const top = 30 * r;
-    const rowH = 20 * r;
-    const out = document.createElement('canvas');
-    out.width = src.width;
-    out.height = src.height + top + rowH * Math.max(1, lanes.length) + 8 * r;
-    const ctx = out.getContext('2d')!;
     const style = getComputedStyle(this);
-    ctx.fillStyle = style.getPropertyValue('--bg').trim() || '#fff';
-    ctx.fillRect(0, 0, out.width, out.height);
-    ctx.fillStyle = style.getPropertyValue('--fg').trim() || '#222';
-    ctx.font = `600 ${15 * r}px system-ui, sans-serif`;
-    ctx.fillText(`${this.heading} vs ${X_LABELS[this.xAxis].toLowerCase()}`, 10 * r, 20 * r);
-    ctx.drawImage(src, 0, top);
-    ctx.font = `${13 * r}px system-ui, sans-serif`;
-    lanes.forEach((lane, i) => {
-      const y = src.height + top + rowH * (i + 0.6);
-      ctx.strokeStyle = objectiveColor(lane.objective.kind);
-      ctx.lineWidth = 2 * r;
-      ctx.setLineDash(OBJECTIVE_DASH[lane.objective.kind].map((d) => d * r));
-      ctx.beginPath();
-      ctx.moveTo(12 * r, y - 4 * r);
-      ctx.lineTo(40 * r, y - 4 * r);
-      ctx.stroke();
-      ctx.fillText(lane.label, 48 * r, y);
+    const png = chartPng(this.plot.ctx.canvas, `${this.heading} vs ${X_LABELS[this.xAxis]}`, this.run?.lanes ?? [], {
+      bg: style.getPropertyValue('--bg').trim() || '#fff',
+      fg: style.getPropertyValue('--fg').trim() || '#222',
     });
-    saveUrl(out.toDataURL('image/png'), `${this.metric}-vs-${this.xAxis}-${stamp()}.png`);
+    saveUrl(png, `${this.metric}-vs-${this.xAxis}-${stamp()}.png`);
   }
 }
 

@@ -76,12 +76,20 @@ export class RunControls extends LitElement {
     .why {
       font-size: 0.85rem;
       color: var(--muted);
+      margin: 0.4rem 0 0;
+    }
+    .log {
+      font-family: var(--mono);
+      font-size: 0.78rem;
+      white-space: pre-wrap;
     }
   `;
 
   @property() state: RunState | 'idle' = 'idle';
   @property() message = '';
   @property({ attribute: false }) progress: Progress | null = null;
+  /** The lab's latest log line. */
+  @property() log = '';
   /** Why Start is unavailable, or '' when it is. */
   @property() blocked = '';
 
@@ -116,7 +124,8 @@ export class RunControls extends LitElement {
                 <span>${active && p.done > 0 ? `${duration(p.secondsLeft)} left` : nothing}</span>
               </div>`
           : nothing
-      }`;
+      }
+      ${this.log ? html`<p class="why log">${this.log}</p>` : nothing}`;
   }
 
   private send(command: RunCommand) {

@@ -46,6 +46,8 @@ export class RunData {
   readonly lanes: Lane[];
   state: RunState = 'starting';
   message = '';
+  /** The lab's latest log line (task and lane sizes at the start, a lane that stopped on NaN, …). */
+  log = '';
   results: LaneResult[] | null = null;
   revision = 0;
 
@@ -66,7 +68,7 @@ export class RunData {
       // A stop the user asked for reads as "stopped" even if the worker reports it as done.
       if (!(this.state === 'stopping' && e.state === 'done')) this.state = e.state;
       this.message = e.message ?? '';
-    }
+    } else if (e.type === 'log') this.log = e.message;
     this.revision++;
   }
 

@@ -4,6 +4,7 @@
 // against the adapter's limits, task-specific rules); these checks only explain typos before a round trip.
 import type { ExperimentSpec, ObjectiveSpec, SpecIssue, TaskSpec } from '../lab/api';
 import { ConfigError, DEFAULT_TRAIN, MODEL_PRESETS, validateModelConfig, validateTrainConfig } from '../model/config';
+import { DEFAULT_DECODE_STEPS, DEFAULT_MTP_HEADS } from '../objectives';
 import type { ObjectiveName } from '../objectives/types';
 import { taskSpecIssues } from '../tasks';
 
@@ -82,10 +83,10 @@ export const OBJECTIVE_FIELDS = {
 export const OBJECTIVE_KINDS: ObjectiveName[] = ['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion'];
 export const DIFFUSION_VARIANTS = ['mdlm', 'hkunlp'] as const;
 
-/** A default objective spec of each kind (the knobs' defaults). */
+/** A default objective spec of each kind (the knobs' defaults are the objectives' own). */
 export function defaultObjective(kind: ObjectiveName): ObjectiveSpec {
-  if (kind === 'mtp') return { kind, heads: 4 };
-  if (kind === 'diffusion') return { kind, decodeSteps: 3, variant: 'mdlm' };
+  if (kind === 'mtp') return { kind, heads: DEFAULT_MTP_HEADS };
+  if (kind === 'diffusion') return { kind, decodeSteps: DEFAULT_DECODE_STEPS, variant: 'mdlm' };
   return { kind };
 }
 
@@ -140,6 +141,8 @@ export function setNumber(spec: ExperimentSpec, path: string, value: number): Ex
   return { ...spec, [group]: { ...spec[group], [key]: value } } as ExperimentSpec;
 }
 
+const show = (n: number): string => (Math.abs(n) >= 10_000 ? n.toLocaleString('en-US') : String(n));
+
 /** What is wrong with one number, or null. */
 export function numberProblem(f: NumberField, v: number): string | null {
   if (typeof v !== 'number' || Number.isNaN(v)) return 'enter a number';
@@ -148,10 +151,21 @@ export function numberProblem(f: NumberField, v: number): string | null {
   const low = f.minExclusive ? v <= f.min : v < f.min;
   if (low || v > f.max) {
     return f.minExclusive
-      ? `must be greater than ${f.min} and at most ${f.max}, got ${v}`
-      : `must be between ${f.min} and ${f.max}, got ${v}`;
+      ? `must be greater than ${show(f.min)} and at most ${show(f.max)}, got ${show(v)}`
+      : `must be between ${show(f.min)} and ${show(f.max)}, got ${show(v)}`;
   }
   return null;
+}
+
+/** A field's label for a spec path ('' when the path is not a number field). */
+export function fieldLabel(path: string): string {
+  const all = [
+    ...Object.values(TASK_FIELDS).flat(),
+    ...MODEL_FIELDS,
+    ...TRAIN_FIELDS,
+    ...Object.values(OBJECTIVE_FIELDS),
+  ];
+  return all.find((f) => f.path === path)?.label ?? '';
 }
 
 /** Every number field that applies to this spec (task fields of its kind, selected objectives' knobs). */

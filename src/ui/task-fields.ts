@@ -7,7 +7,7 @@ import { emitSpec } from './spec-event';
 import { DEFAULT_TASKS, getNumber, setNumber, TASK_FIELDS } from './spec-fields';
 
 const TASK_TITLES: Record<TaskSpec['kind'], string> = {
-  'path-star': 'Path-star graph (Bachmann & Nagarajan 2024)',
+  'path-star': 'Path-star graph (B&N 2024)',
   addition: 'Addition',
   custom: 'Custom pairs (paste your own)',
 };
@@ -44,6 +44,7 @@ export class TaskFields extends LitElement {
         ${kindProblems.length > 0 ? html`<p class="problem">${kindProblems.join(' ')}</p>` : nothing}
       </div>
       ${task.kind === 'path-star' ? this.renderGraphPreset() : nothing}
+      ${task.kind === 'custom' ? this.renderCustom(task.text) : nothing}
       <div class="grid" @input=${this.onNumber} @change=${this.onNumber}>
         ${TASK_FIELDS[task.kind].map((f) => numberInput(f, getNumber(this.spec, f.path), this.issues, this.disabled))}
       </div>
@@ -60,7 +61,6 @@ export class TaskFields extends LitElement {
             >`
           : nothing
       }
-      ${task.kind === 'custom' ? this.renderCustom(task.text) : nothing}
     </fieldset>`;
   }
 
@@ -90,7 +90,7 @@ export class TaskFields extends LitElement {
       count = '';
     }
     return html`<div class="field ${problems.length > 0 ? 'invalid' : ''}">
-      <label for=${id}>Pairs, one a line: <code>prompt⇥target</code> or <code>prompt =&gt; target</code></label>
+      <label for=${id}>Pairs, one a line: prompt, a TAB, target (or <code>prompt =&gt; target</code>)</label>
       <textarea
         id=${id}
         rows="8"

@@ -7,10 +7,21 @@ import type { Lane } from './run-data';
 /** Display string of a token id. */
 export const tokenText = (vocab: string[], t: number): string => vocab[t] ?? `<${t}?>`;
 
-/** Tokens as text: joined directly when every token is one character (addition, custom), else spaced. */
-export function joinForDisplay(vocab: string[], tokens: number[]): string {
-  const parts = tokens.map((t) => tokenText(vocab, t));
-  return parts.every((p) => [...p].length === 1) ? parts.join('') : parts.join(' ');
+/**
+ * Tokens as text. Path-star prompts use B&N's text form, a comma between consecutive node labels
+ * (`7,4|5,7/5,6=`); other tasks join their one-character tokens directly (`12+34=`).
+ */
+export function joinForDisplay(vocab: string[], tokens: number[], commasBetweenNumbers: boolean): string {
+  let out = '';
+  let prevNumber = false;
+  for (const t of tokens) {
+    const text = tokenText(vocab, t);
+    const isNumber = /^\d+$/.test(text);
+    if (commasBetweenNumbers && isNumber && prevNumber) out += ',';
+    out += text;
+    prevNumber = isNumber;
+  }
+  return out;
 }
 
 /**
@@ -83,6 +94,8 @@ export class TokenCompare extends LitElement {
 
   @property({ attribute: false }) example: ExampleView | null = null;
   @property({ attribute: false }) lanes: Lane[] = [];
+  /** Path-star: write the prompt in B&N's text form. */
+  @property({ type: Boolean }) graph = false;
 
   override render() {
     const ex = this.example;
@@ -100,7 +113,7 @@ export class TokenCompare extends LitElement {
     return html`<table>
       <tr>
         <th scope="row">Prompt</th>
-        <td class="prompt" colspan="2">${joinForDisplay(ex.vocab, ex.prompt)}</td>
+        <td class="prompt" colspan="2">${joinForDisplay(ex.vocab, ex.prompt, this.graph)}</td>
       </tr>
       <tr>
         <th scope="row">Target</th>

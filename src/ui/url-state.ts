@@ -3,7 +3,7 @@
 // value is reported and replaced by that field's default, and the other fields are kept.
 //
 //   ?task=path-star&degree=3&pathLength=3&nodes=30&trainSize=0&testSize=500
-//    &objectives=ntp,reverse,teacherless,mtp,diffusion&mtpHeads=4&diffusionSteps=3&diffusionVariant=mdlm
+//    &objectives=ntp,reverse,teacherless,mtp,diffusion&mtpHeads=4&diffusionSteps=16&diffusionVariant=mdlm
 //    &layers=2&width=64&heads=2&steps=200&batch=32&lr=0.001&warmup=20&seed=1&evalEvery=50&evalExamples=200
 import type { ExperimentSpec, ObjectiveSpec, TaskSpec } from '../lab/api';
 import { MODEL_PRESETS } from '../model/config';
@@ -36,7 +36,6 @@ export function specToQuery(spec: ExperimentSpec): string {
   const q = new URLSearchParams();
   q.set('task', spec.task.kind);
   if (spec.task.kind === 'addition') q.set('reversed', spec.task.reversed ? '1' : '0');
-  if (spec.task.kind === 'custom') q.set('text', spec.task.text);
   for (const f of TASK_FIELDS[spec.task.kind]) q.set(f.param, String(getNumber(spec, f.path)));
   q.set('objectives', spec.objectives.map((o) => o.kind).join(','));
   for (const o of spec.objectives) {
@@ -47,6 +46,7 @@ export function specToQuery(spec: ExperimentSpec): string {
     }
   }
   for (const f of [...MODEL_FIELDS, ...TRAIN_FIELDS]) q.set(f.param, String(getNumber(spec, f.path)));
+  if (spec.task.kind === 'custom') q.set('text', spec.task.text); // last: it can be long
   return q.toString();
 }
 
@@ -126,8 +126,8 @@ export function specFromQuery(search: string): { spec: ExperimentSpec; problems:
     const raw = take(f.param);
     if (raw === null) continue;
     const value = raw.trim() === '' ? NaN : Number(raw);
-    const problem = numberProblem(f, value);
-    if (problem) complain(f.param, raw, problem.replace(/, got .*$/, ''), String(getNumber(spec, f.path)));
+    const problem = Number.isNaN(value) ? 'is not a number' : numberProblem(f, value)?.replace(/, got .*$/, '');
+    if (problem) complain(f.param, raw, problem, String(getNumber(spec, f.path)));
     else spec = setNumber(spec, f.path, value);
   }
 
