@@ -165,8 +165,23 @@ export interface RunOptions {
   autosaveEvery?: number;
   /** Id under which the run is autosaved (default: a new one; a resumed run keeps its id). */
   runId?: string;
-  /** Stop after this step (the learning-rate schedule still spans spec.train.steps), e.g. to checkpoint midway. */
+  /**
+   * Stop after this step (the learning-rate schedule still spans spec.train.steps), e.g. to checkpoint midway;
+   * 0 trains nothing and only evaluates (with initialParams: evaluate an imported model).
+   */
   stopAtStep?: number;
+  /** Start lane i from these weights (laid out by the lane's parameter table) instead of a fresh init. */
+  initialParams?: (Float32Array | null)[];
+}
+
+export interface ImportedCheckpoint {
+  config: ModelConfig;
+  objective: string | null;
+  step: number | null;
+  vocab: string[] | null;
+  params: Float32Array;
+  /** Present when the optimizer file was given: everything needed to continue exactly. */
+  resume: { spec: ExperimentSpec; state: LaneState } | null;
 }
 
 /** A problem with a spec, tied to the field the page shows it next to. */
@@ -203,6 +218,22 @@ export interface LabApi {
    * ends with a 'device lost' error; the next call acquires a new device.
    */
   simulateDeviceLoss(): Promise<void>;
+  /**
+   * Read a checkpoint file (safetensors, this lab's or nanoGPT's) without changing anything: its config, objective,
+   * step and — for this lab's files with their optimizer file — the experiment spec and lane state to resume from.
+   * Rejects with a message naming what is wrong (truncated, offsets, dtype, shapes, config).
+   */
+  inspectCheckpoint(model: Uint8Array, optimizer?: Uint8Array, nHead?: number): Promise<ImportedCheckpoint>;
+  /** The files of one lane of the current (or last) run: safetensors, optimizer state, ONNX. */
+  exportLane(lane: number): Promise<{ stem: string; model: Uint8Array; optimizer: Uint8Array; onnx: Uint8Array }>;
+  /** One zip with the spec, every lane's files and the run's metrics. */
+  exportBundle(): Promise<Uint8Array>;
+  /** Logits (H,n,T,V) of a lane's model on token ids (n,T), e.g. to compare with the ONNX export in the page. */
+  laneForward(lane: number, tokens: Int32Array, n: number): Promise<{ logits: Float32Array; T: number; V: number; H: number }>;
+  /** Answers at once while the worker is responsive (the page's hang detector). */
+  ping(): Promise<number>;
+  /** Block the worker's thread for `ms` milliseconds, as a stuck computation would (for tests of hang detection). */
+  simulateHang(ms: number): Promise<void>;
   /** Test examples with each lane's current prediction (decoded now), for the example viewer. */
   examples(count: number, offset?: number): Promise<ExampleView[]>;
 }

@@ -10,6 +10,7 @@ import type {
   AdapterReport,
   ExampleView,
   ExperimentSpec,
+  ImportedCheckpoint,
   LabApi,
   LabEvent,
   LaneResult,
@@ -17,6 +18,9 @@ import type {
   RunOptions,
   SpecIssue,
 } from './api';
+import { makeBundle } from '../checkpoint/bundle';
+import { filesToLaneState, laneFileStem, laneToFiles } from '../checkpoint/lane-files';
+import { importModel } from '../checkpoint/safetensors';
 import { Lane, laneModelConfig } from './lane';
 import { IdbRunStore, MemoryRunStore, type RunStore, type SavedRun, type SavedRunInfo } from './store';
 
@@ -171,6 +175,15 @@ export class Lab implements LabApi {
         firstStep = resume[0]!.step;
         if (resume.some((s) => s.step !== firstStep)) throw new Error('resume: every lane must be saved at the same step');
         resume.forEach((s, i) => this.lanes[i]!.restore(s, history?.[i]?.history));
+      } else if (options.initialParams) {
+        options.initialParams.forEach((p, i) => {
+          const lane = this.lanes[i];
+          if (!p || !lane) return;
+          if (p.length !== lane.model.table.total) {
+            throw new Error(`lane ${i} (${lane.objective.name}): the imported weights have ${p.length} floats, this model needs ${lane.model.table.total}; the checkpoint's model config must match the lane's`);
+          }
+          lane.model.setParams(p);
+        });
       }
       const testSet = task.test.slice(0, Math.max(1, spec.evalExamples));
       onEvent({ type: 'state', state: 'running' });
@@ -334,6 +347,56 @@ export class Lab implements LabApi {
     const l = this.lanes[lane];
     if (!l) throw new Error(`no lane ${lane} (the run has ${this.lanes.length})`);
     return l.snapshot();
+  }
+
+  async inspectCheckpoint(model: Uint8Array, optimizer?: Uint8Array, nHead?: number): Promise<ImportedCheckpoint> {
+    const { cfg, params, meta } = importModel(model, undefined, nHead ? { nHead } : {});
+    let resume: ImportedCheckpoint['resume'] = null;
+    if (optimizer) {
+      const r = filesToLaneState(model, optimizer);
+      resume = { spec: r.spec, state: { ...r.state, lane: 0 } };
+    }
+    return { config: cfg, objective: meta.objective ?? null, step: meta.step ?? null, vocab: meta.vocab ?? null, params, resume };
+  }
+
+  async exportLane(lane: number): Promise<{ stem: string; model: Uint8Array; optimizer: Uint8Array; onnx: Uint8Array }> {
+    const state = await this.snapshot(lane);
+    if (!this.spec || !this.task) throw new Error('no run to export');
+    return { stem: laneFileStem(state), ...laneToFiles(state, this.spec, this.task.vocab) };
+  }
+
+  async exportBundle(): Promise<Uint8Array> {
+    if (!this.spec || this.lanes.length === 0) throw new Error('no run to export');
+    const files: { name: string; data: Uint8Array | string }[] = [
+      { name: 'experiment.json', data: JSON.stringify(this.spec, null, 2) },
+      { name: 'metrics.json', data: JSON.stringify(this.results(), null, 2) },
+    ];
+    for (const l of this.lanes) {
+      const f = await this.exportLane(l.index);
+      files.push(
+        { name: `${f.stem}.safetensors`, data: f.model },
+        { name: `${f.stem}.optimizer.safetensors`, data: f.optimizer },
+        { name: `${f.stem}.onnx`, data: f.onnx },
+      );
+    }
+    return makeBundle(files);
+  }
+
+  async laneForward(lane: number, tokens: Int32Array, n: number): Promise<{ logits: Float32Array; T: number; V: number; H: number }> {
+    const l = this.lanes[lane];
+    if (!l) throw new Error(`no lane ${lane} (the run has ${this.lanes.length})`);
+    return { logits: await l.forwardFn()(tokens, n, l.T), T: l.T, V: l.cfg.vocabSize, H: 1 + l.cfg.extraHeads };
+  }
+
+  async ping(): Promise<number> {
+    return Date.now();
+  }
+
+  async simulateHang(ms: number): Promise<void> {
+    const end = Date.now() + Math.min(Math.max(0, ms), 600_000);
+    while (Date.now() < end) {
+      /* busy: the worker's event loop cannot answer */
+    }
   }
 
   /** Lanes of the current or last run (the command line and checkpoint export read their models). */

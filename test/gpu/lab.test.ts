@@ -122,6 +122,32 @@ describe('Lab over Dawn', () => {
     expect((await lab.savedRuns()).find((r) => r.id === 'lost-run')).toBeUndefined();
   });
 
+  test('export, inspect and import: evaluate an imported model, bad files refused without touching the run', async () => {
+    const s = spec();
+    const trained = await collect(s);
+    const files = await lab.exportLane(0);
+    expect(files.stem).toBe('lane0-ntp');
+    const plain = await lab.inspectCheckpoint(files.model);
+    expect(plain).toMatchObject({ objective: 'ntp', step: 6, resume: null });
+    const full = await lab.inspectCheckpoint(files.model, files.optimizer);
+    expect(full.resume!.spec).toEqual(s);
+    // Evaluate only (stopAtStep 0) from the imported weights: the same test metrics as the trained lane.
+    const events: LabEvent[] = [];
+    const results = await lab.run(s, (e) => events.push(e), { initialParams: [plain.params], stopAtStep: 0 });
+    expect(results[0]!.steps).toBe(0);
+    expect(results[0]!.exactMatch).toBe(trained.results[0]!.exactMatch);
+    expect(results[0]!.perPosition).toEqual(trained.results[0]!.perPosition);
+    const zip = await lab.exportBundle();
+    expect(zip.length).toBeGreaterThan(files.model.length);
+    // Corrupt input is refused with a reason, and the lab's current lanes are untouched.
+    const before = await lab.snapshot(0);
+    await expect(lab.inspectCheckpoint(files.model.slice(0, 100))).rejects.toThrow(/truncated|header|offsets|bytes/);
+    await expect(lab.inspectCheckpoint(files.model, files.model)).rejects.toThrow(/optimizer/);
+    expect((await lab.snapshot(0)).params).toEqual(before.params);
+    const wrong = new Float32Array(10);
+    await expect(lab.run(s, () => {}, { initialParams: [wrong], stopAtStep: 0 })).rejects.toThrow(/imported weights have 10 floats/);
+  });
+
   test('a spec with problems is refused with field-level messages', async () => {
     const issues = await lab.check(spec({ task: { kind: 'path-star', degree: 5, pathLength: 5, nodes: 10, trainSize: 0, testSize: 10 }, model: { nLayer: 1, nEmbd: 18, nHead: 4 } }));
     expect(issues.map((i) => i.field)).toContain('model.nEmbd');
