@@ -33,3 +33,58 @@ export async function waitForGpu(page: Page): Promise<void> {
 
 export const shot = (page: Page, name: string) =>
   page.screenshot({ path: `e2e/screenshots/${name}.png`, fullPage: true });
+
+/**
+ * The small experiment the checkpoint and fault tests share: path-star G(2,3,10), a 1-layer width-16 model, batch 8,
+ * autosaved every `autosave` steps. It evaluates 16 test graphs after every step: that makes each step a readback
+ * (~0.1 s on SwiftShader), so a 30-step run lasts long enough for the test to pause it after its first autosave.
+ */
+export async function smallRun(
+  page: Page,
+  opts: { objectives?: string[]; steps?: number; autosave?: number } = {},
+): Promise<void> {
+  await setNumber(page, 'Degree (arms)', 2);
+  await setNumber(page, 'Path length', 3);
+  await setNumber(page, 'Nodes (label pool)', 10);
+  await setNumber(page, 'Test graphs', 16);
+  await setObjectives(page, opts.objectives ?? ['ntp']);
+  await page.getByLabel('Size', { exact: true }).selectOption('tiny');
+  await setNumber(page, 'Layers', 1);
+  await setNumber(page, 'Width', 16);
+  await setNumber(page, 'Steps', opts.steps ?? 30);
+  await setNumber(page, 'Batch size', 8);
+  await setNumber(page, 'Warmup steps', 5);
+  await setNumber(page, 'Evaluate every', 1);
+  await setNumber(page, 'Test examples per eval', 16);
+  await setNumber(page, 'Autosave every', opts.autosave ?? 5);
+}
+
+/**
+ * Start the run, pause it as soon as it has autosaved, and wait until it stands still (steps already submitted still
+ * report in). Faults are caused while it is paused, so they always hit the run rather than land after its end.
+ * Returns the step of the latest autosave.
+ */
+export async function startAndPauseAfterAutosave(page: Page): Promise<number> {
+  const controls = page.locator('run-controls');
+  const start = controls.getByRole('button', { name: 'Start', exact: true });
+  await expect(start).toBeEnabled();
+  await start.click();
+  const saved = controls.locator('.stats').getByText(/Autosaved at step \d+/);
+  await saved.waitFor({ timeout: 60_000 });
+  await controls.getByRole('button', { name: 'Pause' }).click({ timeout: 5_000 });
+  await expect(page.getByRole('status').filter({ hasText: 'Paused.' })).toBeVisible();
+  const progress = controls.locator('.stats span').first();
+  await expect
+    .poll(async () => {
+      const before = await progress.textContent();
+      await page.waitForTimeout(500);
+      return before === (await progress.textContent());
+    })
+    .toBe(true);
+  return Number(/\d+/.exec((await saved.textContent()) ?? '')![0]);
+}
+
+/** Waits for the run to end with Done. */
+export async function expectDone(page: Page, timeout = 90_000): Promise<void> {
+  await expect(page.getByRole('status').filter({ hasText: 'Done.' })).toBeVisible({ timeout });
+}

@@ -11,6 +11,11 @@ export function saveBlob(blob: Blob, filename: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** Bytes from the worker (structured clone gives them a plain ArrayBuffer, never a shared one). */
+export function saveBytes(bytes: Uint8Array, filename: string, type = 'application/octet-stream'): void {
+  saveBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }), filename);
+}
+
 export function saveText(text: string, filename: string, type: string): void {
   saveBlob(new Blob([text], { type }), filename);
 }

@@ -123,6 +123,20 @@ export class ExperimentSetup extends LitElement {
     `;
   }
 
+  /** Focus the control of a spec path (e.g. `train.lr`) once the fieldsets show the current spec. */
+  async focusField(path: string): Promise<void> {
+    await this.updateComplete;
+    const sets = this.renderRoot.querySelectorAll('task-fields, objective-fields, model-fields, train-fields');
+    for (const set of sets as NodeListOf<LitElement>) {
+      await set.updateComplete;
+      const input = set.renderRoot.querySelector<HTMLElement>(`[data-path="${path}"]`);
+      if (!input) continue;
+      input.scrollIntoView({ block: 'center' });
+      input.focus();
+      return;
+    }
+  }
+
   private async copyLink() {
     try {
       await navigator.clipboard.writeText(location.href);

@@ -1,41 +1,11 @@
 // Layout of the page: the setup column beside the run's views, stacking on narrow screens.
 import { css } from 'lit';
 
-export const appStyles = css`
-  :host {
-    display: block;
-    max-width: 1600px;
-    margin: 0 auto;
-    padding: 0.75rem 1.25rem 2rem;
-  }
-  header h1 {
-    margin: 0;
-    font-size: 1.5rem;
-  }
-  .lede {
-    margin: 0.2rem 0 0;
-    max-width: 70ch;
-  }
-  .adapter {
-    margin: 0.2rem 0 0.75rem;
-    font-size: 0.85rem;
-    color: var(--muted);
-    min-height: 1.2em;
-  }
+/** A panel of the page with its heading (the page's columns and <run-views> share it). */
+export const sectionStyles = css`
   h2 {
     font-size: 1.1rem;
     margin: 0 0 0.5rem;
-  }
-  main {
-    display: grid;
-    grid-template-columns: minmax(20rem, 26rem) minmax(0, 1fr);
-    gap: 1.25rem;
-    align-items: start;
-  }
-  @media (max-width: 900px) {
-    main {
-      grid-template-columns: minmax(0, 1fr);
-    }
   }
   section {
     background: var(--panel);
@@ -44,43 +14,85 @@ export const appStyles = css`
     padding: 0.75rem 1rem;
     min-width: 0;
   }
-  .views {
-    display: grid;
-    gap: 1rem;
-    min-width: 0;
-  }
-  .banner,
-  gpu-notice {
-    margin-bottom: 1rem;
-  }
-  .banner {
-    border-radius: 8px;
-    padding: 0.5rem 1rem;
-    border: 2px solid;
-  }
-  .banner.warn {
-    border-color: var(--warn);
-    background: var(--warn-bg);
-  }
-  .banner.bad {
-    border-color: var(--bad);
-    background: var(--bad-bg);
-  }
-  .banner p,
-  .banner ul {
-    margin: 0.25rem 0;
-  }
-  button {
-    font: inherit;
-    color: inherit;
-    background: var(--button-bg);
-    border: 1px solid var(--border-strong);
-    border-radius: 6px;
-    padding: 0.2rem 0.75rem;
-    cursor: pointer;
-  }
-  button:focus-visible {
-    outline: 2px solid var(--focus);
-    outline-offset: 2px;
-  }
 `;
+
+export const appStyles = [
+  sectionStyles,
+  css`
+    :host {
+      display: block;
+      max-width: 1600px;
+      margin: 0 auto;
+      padding: 0.75rem 1.25rem 2rem;
+    }
+    header h1 {
+      margin: 0;
+      font-size: 1.5rem;
+    }
+    .lede {
+      margin: 0.2rem 0 0;
+      max-width: 70ch;
+    }
+    .adapter {
+      margin: 0.2rem 0 0.75rem;
+      font-size: 0.85rem;
+      color: var(--muted);
+      min-height: 1.2em;
+    }
+    main {
+      display: grid;
+      grid-template-columns: minmax(20rem, 26rem) minmax(0, 1fr);
+      gap: 1.25rem;
+      align-items: start;
+    }
+    @media (max-width: 900px) {
+      main {
+        grid-template-columns: minmax(0, 1fr);
+      }
+    }
+    .column {
+      display: grid;
+      gap: 1rem;
+      min-width: 0;
+    }
+    run-options {
+      margin-top: 0.75rem;
+      padding-top: 0.5rem;
+      border-top: 1px solid var(--border);
+    }
+    .banner,
+    gpu-notice {
+      margin-bottom: 1rem;
+    }
+    .banner {
+      border-radius: 8px;
+      padding: 0.5rem 1rem;
+      border: 2px solid;
+    }
+    .banner.warn {
+      border-color: var(--warn);
+      background: var(--warn-bg);
+    }
+    .banner.bad {
+      border-color: var(--bad);
+      background: var(--bad-bg);
+    }
+    .banner p,
+    .banner ul {
+      margin: 0.25rem 0;
+    }
+    button {
+      font: inherit;
+      color: inherit;
+      background: var(--button-bg);
+      border: 1px solid var(--border-strong);
+      border-radius: 6px;
+      padding: 0.2rem 0.75rem;
+      cursor: pointer;
+    }
+    button:focus-visible {
+      outline: 2px solid var(--focus);
+      outline-offset: 2px;
+    }
+  `,
+];

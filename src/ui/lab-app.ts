@@ -1,23 +1,27 @@
 import { html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import type { ExperimentSpec } from '../lab/api';
-import './chart-panel';
-import './clever-hans-view';
-import './example-view';
-import { formPath } from './experiment-setup';
+import './checkpoint-import';
+import type { LabRemote } from './context';
+import { formPath, type ExperimentSetup } from './experiment-setup';
 import './gpu-notice';
 import { appStyles } from './lab-app-styles';
-import './results-table';
+import { RecoveryController } from './recovery-controller';
+import './recovery-offer';
 import { RunController } from './run-controller';
 import './run-controls';
+import './run-views';
 import type { RunCommand } from './run-controls';
+import { autosaveProblem, loadPrefs, savePrefs, type RunPrefs } from './run-options';
+import './saved-runs';
 import { SpecCheckController } from './spec-check-controller';
 import { fieldLabel } from './spec-fields';
-import { specFromQuery, specToQuery, type UrlProblem } from './url-state';
+import { pageQuery, specFromQuery, type UrlProblem } from './url-state';
 import { WorkerController } from './worker-controller';
 
 /**
- * The page: the experiment setup (kept in the URL), the run controls and the live views of the run. Its
+ * The page: the experiment setup (kept in the URL), checkpoint import and the saved runs; the run controls, the
+ * live views of the run and checkpoint export; and the way back after a fault (RecoveryController). Its
  * WorkerController owns the training worker and provides the lab to the components below (@lit/context).
  */
 @customElement('lab-app')
@@ -26,15 +30,34 @@ export class LabApp extends LitElement {
 
   @state() private spec: ExperimentSpec;
   @state() private urlProblems: UrlProblem[];
+  @state() private prefs: RunPrefs = loadPrefs();
 
   /** Between a click on Start and the run's start (the spec is checked once more first). */
   private starting = false;
   private worker = new WorkerController(this, {
-    onReady: () => void this.check.check(this.spec),
+    onReady: () => {
+      void this.check.check(this.spec);
+      void this.recovery.findUnfinished();
+    },
     onDeath: (message) => this.runs.workerDied(`The training worker stopped: ${message}`),
   });
   private check = new SpecCheckController(this, () => this.worker.ready);
   private runs = new RunController(this, () => this.worker.lab);
+  private recovery = new RecoveryController(this, {
+    worker: this.worker,
+    runs: this.runs,
+    prefs: () => this.prefs,
+    setSpec: (spec) => this.setSpec(spec),
+    focus: async (path) => {
+      await this.updateComplete;
+      await this.renderRoot.querySelector<ExperimentSetup>('experiment-setup')?.focusField(path);
+    },
+  });
+
+  /** The worker's lab, for the test hooks (src/main.ts); undefined while no worker lives. */
+  get labForTests(): LabRemote | undefined {
+    return this.worker.lab;
+  }
 
   constructor() {
     super();
@@ -48,10 +71,15 @@ export class LabApp extends LitElement {
     void this.check.check(this.spec);
   }
 
-  private onSpecChange(e: CustomEvent<ExperimentSpec>): void {
-    this.spec = e.detail;
-    history.replaceState(history.state, '', `?${specToQuery(this.spec)}`);
-    void this.check.check(this.spec);
+  private setSpec(spec: ExperimentSpec): void {
+    this.spec = spec;
+    history.replaceState(history.state, '', `?${pageQuery(spec, location.search)}`);
+    void this.check.check(spec);
+  }
+
+  private onPrefs(e: CustomEvent<RunPrefs>): void {
+    this.prefs = e.detail;
+    if (autosaveProblem(e.detail.autosaveEvery) === null) savePrefs(e.detail);
   }
 
   private async onCommand(e: CustomEvent<RunCommand>): Promise<void> {
@@ -63,7 +91,7 @@ export class LabApp extends LitElement {
     try {
       const issues = await this.check.check(this.spec, false);
       if (issues.length > 0) return this.focusFirstProblem();
-      const run = this.runs.start(this.spec);
+      const run = this.recovery.start(this.spec);
       this.starting = false;
       await run;
     } finally {
@@ -80,6 +108,8 @@ export class LabApp extends LitElement {
     const gpu = this.worker.gpu;
     if (gpu.state === 'checking') return 'Looking for a GPU…';
     if (gpu.state === 'missing') return 'WebGPU is not available in this browser (see above).';
+    const autosave = autosaveProblem(this.prefs.autosaveEvery);
+    if (autosave) return `Fix “Autosave every” first (${autosave}).`;
     const issues = this.check.issues;
     if (issues.length === 0) return '';
     const names = [...new Set(issues.map((i) => fieldLabel(formPath(i.field, this.spec)) || i.field || 'setup'))];
@@ -91,33 +121,39 @@ export class LabApp extends LitElement {
     const revision = run?.revision ?? 0;
     const gpu = this.worker.gpu;
     const adapter = gpu.state === 'ready' ? gpu.adapter : null;
+    const active = run?.active ?? false;
     return html`<header>
         <h1>WebGPU training lab</h1>
         <p class="lede">
           Train tiny transformers on your own GPU and compare, on the same task and data, what each training objective
           learns.
         </p>
-        <p class="adapter" aria-live="polite">
-          ${
-            adapter
-              ? `GPU: ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' · ') || 'adapter found'}`
-              : gpu.state === 'checking'
-                ? 'Looking for a GPU…'
-                : nothing
-          }
-        </p>
+        <p class="adapter" aria-live="polite">${this.worker.gpuLine}</p>
       </header>
       ${this.renderBanners()}
       <main>
-        <section class="setup" aria-labelledby="setup-h" @spec-change=${this.onSpecChange}>
-          <h2 id="setup-h">Experiment</h2>
-          <experiment-setup
-            .spec=${this.spec}
-            .issues=${this.check.issues}
-            ?disabled=${run?.active ?? false}
-          ></experiment-setup>
-        </section>
-        <div class="views">
+        <div class="column">
+          <section
+            class="setup"
+            aria-labelledby="setup-h"
+            @spec-change=${(e: CustomEvent<ExperimentSpec>) => this.setSpec(e.detail)}
+          >
+            <h2 id="setup-h">Experiment</h2>
+            <experiment-setup .spec=${this.spec} .issues=${this.check.issues} ?disabled=${active}></experiment-setup>
+          </section>
+          <section aria-labelledby="import-h">
+            <h2 id="import-h">Import a checkpoint</h2>
+            <checkpoint-import .spec=${this.spec} ?busy=${active}></checkpoint-import>
+          </section>
+          <section aria-labelledby="saved-h">
+            <h2 id="saved-h">Saved runs</h2>
+            <saved-runs
+              .refresh=${`${run?.saved?.runId}:${run?.saved?.step}:${run?.state}`}
+              .activeRunId=${active ? (run?.runId ?? '') : ''}
+            ></saved-runs>
+          </section>
+        </div>
+        <div class="column">
           <section aria-labelledby="run-h">
             <h2 id="run-h">Run</h2>
             <run-controls
@@ -125,51 +161,33 @@ export class LabApp extends LitElement {
               .message=${run?.message ?? ''}
               .log=${run?.log ?? ''}
               .progress=${run ? run.progress() : null}
+              .saved=${run?.saved?.step ?? null}
+              .startStep=${run?.startStep ?? 0}
+              ?evaluationOnly=${run?.evaluationOnly ?? false}
               .blocked=${this.blockedReason()}
               @run-command=${this.onCommand}
             ></run-controls>
+            <run-options .prefs=${this.prefs} ?disabled=${active} @run-prefs-change=${this.onPrefs}></run-options>
           </section>
-          <section aria-labelledby="curves-h">
-            <h2 id="curves-h">Learning curves</h2>
-            <chart-panel .run=${run} .revision=${revision}></chart-panel>
-          </section>
-          <section aria-labelledby="hans-h">
-            <h2 id="hans-h">Teacher forcing vs free running, per target position</h2>
-            <clever-hans-view .run=${run} .revision=${revision} .task=${this.spec.task}></clever-hans-view>
-          </section>
-          <section aria-labelledby="examples-h">
-            <h2 id="examples-h">Examples</h2>
-            <example-view .run=${run} .runState=${run?.state ?? ''}></example-view>
-          </section>
-          <section aria-labelledby="results-h">
-            <h2 id="results-h">Results</h2>
-            <results-table .run=${run} .revision=${revision} .adapter=${adapter}></results-table>
-          </section>
+          <run-views .run=${run} .revision=${revision} .task=${this.spec.task} .adapter=${adapter}></run-views>
         </div>
       </main>`;
   }
 
   private renderBanners() {
     return html`${
-      this.urlProblems.length > 0
-        ? html`<div class="banner warn" role="alert">
-            <p>Some settings in this link could not be used; the rest of the link was applied:</p>
-            <ul>
-              ${this.urlProblems.map((p) => html`<li>${p.message}</li>`)}
-            </ul>
-            <button @click=${() => (this.urlProblems = [])}>Dismiss</button>
-          </div>`
-        : nothing
-    }
-    ${
-      this.worker.error
-        ? html`<div class="banner bad" role="alert">
-            <p><strong>The training worker stopped:</strong> ${this.worker.error}</p>
-            <button @click=${() => void this.worker.start()}>Start a new worker</button>
-          </div>`
-        : nothing
-    }
-    ${this.worker.gpu.state === 'missing' ? html`<gpu-notice .reason=${this.worker.gpu.reason}></gpu-notice>` : nothing}`;
+        this.urlProblems.length > 0
+          ? html`<div class="banner warn" role="alert">
+              <p>Some settings in this link could not be used; the rest of the link was applied:</p>
+              <ul>
+                ${this.urlProblems.map((p) => html`<li>${p.message}</li>`)}
+              </ul>
+              <button @click=${() => (this.urlProblems = [])}>Dismiss</button>
+            </div>`
+          : nothing
+      }
+      <recovery-offer .offer=${this.recovery.offer()} .problem=${this.recovery.problem}></recovery-offer>
+      ${this.worker.gpu.state === 'missing' ? html`<gpu-notice .reason=${this.worker.gpu.reason}></gpu-notice>` : nothing}`;
   }
 }
 

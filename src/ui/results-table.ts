@@ -129,7 +129,7 @@ export class ResultsTable extends LitElement {
                   <td>${r.steps.toLocaleString()}</td>
                   <td>${si(r.flops)}</td>
                   <td>${duration(r.seconds)}</td>
-                  <td>${r.finalLoss === null ? '—' : r.finalLoss.toFixed(4)}</td>
+                  <td>${r.finalLoss === null || r.steps === 0 ? '—' : r.finalLoss.toFixed(4)}</td>
                 </tr>`,
             )}
           </tbody>

@@ -92,6 +92,12 @@ export class RunControls extends LitElement {
   @property() log = '';
   /** Why Start is unavailable, or '' when it is. */
   @property() blocked = '';
+  /** The step of the run's latest autosave, or null. */
+  @property({ attribute: false }) saved: number | null = null;
+  /** The step a resumed run continued from (0 for a fresh run). */
+  @property({ type: Number }) startStep = 0;
+  /** The run evaluates imported weights and trains nothing: no progress to show. */
+  @property({ type: Boolean }) evaluationOnly = false;
 
   override render() {
     const active = this.state === 'starting' || this.state === 'running' || this.state === 'paused';
@@ -116,14 +122,18 @@ export class RunControls extends LitElement {
       </div>
       ${this.blocked !== '' && !active ? html`<p class="why">${this.blocked}</p>` : nothing}
       ${
-        p
-          ? html`<progress max=${p.total} .value=${p.done} aria-label="Training progress"></progress>
-              <div class="stats">
-                <span>Step ${p.laneStep.toLocaleString()} / ${p.laneSteps.toLocaleString()} × ${p.lanes} lanes</span>
-                <span>${si(p.tokensPerSecond)} tokens/s</span>
-                <span>${active && p.done > 0 ? `${duration(p.secondsLeft)} left` : nothing}</span>
-              </div>`
-          : nothing
+        this.evaluationOnly
+          ? html`<p class="why">Evaluating the imported weights on the test set; no training steps.</p>`
+          : p
+            ? html`<progress max=${p.total} .value=${p.done} aria-label="Training progress"></progress>
+                <div class="stats">
+                  <span>Step ${p.laneStep.toLocaleString()} / ${p.laneSteps.toLocaleString()} × ${p.lanes} lanes</span>
+                  <span>${si(p.tokensPerSecond)} tokens/s</span>
+                  <span>${active && p.done > 0 ? `${duration(p.secondsLeft)} left` : nothing}</span>
+                  ${this.startStep > 0 ? html`<span>Continued from step ${this.startStep}</span>` : nothing}
+                  ${this.saved !== null ? html`<span>Autosaved at step ${this.saved}</span>` : nothing}
+                </div>`
+            : nothing
       }
       ${this.log ? html`<p class="why log">${this.log}</p>` : nothing}`;
   }

@@ -1,9 +1,23 @@
 // What the page knows about one run: each lane's step and eval history as the worker streams it, and the final
 // results. Components read it; the RunController writes it and bumps `revision` so views know to redraw.
-import type { EvalMetrics, ExperimentSpec, LabEvent, LaneResult, ObjectiveSpec, StepMetrics } from '../lab/api';
+import type {
+  EvalMetrics,
+  ExperimentSpec,
+  LabEvent,
+  LaneResult,
+  ObjectiveSpec,
+  SavedRun,
+  StepMetrics,
+} from '../lab/api';
 import { objectiveLabel } from './objective-style';
 
 export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'error';
+
+/**
+ * Why a run ended badly, so the page can offer the right way back: the GPU device was lost, a lane's loss became
+ * NaN/Inf, the worker crashed or stopped answering, or anything else (a bad spec, a bad checkpoint).
+ */
+export type RunFailure = 'device-lost' | 'non-finite' | 'worker-crashed' | 'worker-hung' | 'other';
 
 export interface Lane {
   lane: number;
@@ -50,6 +64,16 @@ export class RunData {
   log = '';
   results: LaneResult[] | null = null;
   revision = 0;
+  /** The id the run is autosaved under (null when autosave is off and none was given). */
+  runId: string | null = null;
+  /** The latest autosave of this run (every lane at one step), or null before the first. */
+  saved: { runId: string; step: number } | null = null;
+  /** Set when the run ended with state 'error'. */
+  failure: RunFailure | null = null;
+  /** The step this run continued from (a resumed or imported run), else 0. */
+  startStep = 0;
+  /** The run only evaluates weights (imported ones); it trains no step. */
+  evaluationOnly = false;
 
   constructor(readonly spec: ExperimentSpec) {
     this.lanes = spec.objectives.map((o, i) => ({
@@ -68,19 +92,38 @@ export class RunData {
       // A stop the user asked for reads as "stopped" even if the worker reports it as done.
       if (!(this.state === 'stopping' && e.state === 'done')) this.state = e.state;
       this.message = e.message ?? '';
+      // The final state can arrive after the results (events and the reply travel on different ports).
+      if (e.state === 'error' && this.results !== null) this.failure ??= 'non-finite';
     } else if (e.type === 'log') this.log = e.message;
+    else if (e.type === 'saved') this.saved = { runId: e.runId, step: e.step };
+    this.revision++;
+  }
+
+  /** A resumed run starts where its autosave left off: its history so far, up to the saved step. */
+  continueFrom(step: number, history: SavedRun['history'] = [], saved: { runId: string } | null = null): void {
+    this.startStep = step;
+    if (saved) this.saved = { runId: saved.runId, step };
+    for (const h of history) {
+      const lane = this.lanes[h.lane];
+      if (!lane) continue;
+      lane.steps = h.history.steps.filter((m) => m.step <= step);
+      lane.evals = h.history.evals.filter((m) => m.step <= step);
+    }
     this.revision++;
   }
 
   finish(results: LaneResult[]): void {
     this.results = results;
-    if (this.state !== 'error') this.state = this.state === 'stopping' || this.state === 'stopped' ? 'stopped' : 'done';
+    // The run resolved, yet a lane stopped on a non-finite loss: the lab reports it as state 'error'.
+    if (this.state === 'error') this.failure ??= 'non-finite';
+    else this.state = this.state === 'stopping' || this.state === 'stopped' ? 'stopped' : 'done';
     this.revision++;
   }
 
-  fail(message: string): void {
+  fail(message: string, failure: RunFailure = 'other'): void {
     this.state = 'error';
     this.message = message;
+    this.failure = failure;
     this.revision++;
   }
 

@@ -140,10 +140,32 @@ export function specFromQuery(search: string): { spec: ExperimentSpec; problems:
   return { spec, problems };
 }
 
+/**
+ * Page switches that are not part of the experiment; they stay in the address when the spec rewrites it.
+ * `test-hooks=1` exposes window.__labTest for the end-to-end tests (src/main.ts).
+ */
+export const PAGE_PARAMS = ['test-hooks'] as const;
+
+/** The page's query for a spec: the spec's parameters plus the page switches of the current query. */
+export function pageQuery(spec: ExperimentSpec, currentSearch: string): string {
+  const current = new URLSearchParams(currentSearch);
+  const q = new URLSearchParams(specToQuery(spec));
+  for (const p of PAGE_PARAMS) {
+    const v = current.get(p);
+    if (v !== null) q.set(p, v);
+  }
+  return q.toString();
+}
+
 /** Parameters of other task kinds or unselected objectives: valid in a link, just not used by this spec. */
 function isKnownElsewhere(param: string): boolean {
   const all = [...Object.values(TASK_FIELDS).flat(), ...Object.values(OBJECTIVE_FIELDS)].map((f) => f.param);
-  return all.includes(param) || param === 'reversed' || param === 'text';
+  return (
+    all.includes(param) ||
+    param === 'reversed' ||
+    param === 'text' ||
+    (PAGE_PARAMS as readonly string[]).includes(param)
+  );
 }
 
 function parseBool(raw: string): boolean | null {

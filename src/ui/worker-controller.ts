@@ -43,6 +43,14 @@ export class WorkerController implements ReactiveController {
     return this.gpu.state === 'ready' ? this.lab : undefined;
   }
 
+  /** The GPU line under the page's title: the adapter, or that one is being looked for. */
+  get gpuLine(): string {
+    const gpu = this.gpu;
+    if (gpu.state !== 'ready') return gpu.state === 'checking' ? 'Looking for a GPU…' : '';
+    const { vendor, architecture, description } = gpu.adapter;
+    return `GPU: ${[vendor, architecture, description].filter(Boolean).join(' · ') || 'adapter found'}`;
+  }
+
   /** Start (or restart) the worker and ask it for the GPU. */
   async start(): Promise<void> {
     this.worker?.terminate();
@@ -63,6 +71,14 @@ export class WorkerController implements ReactiveController {
     } catch (err) {
       if (this.worker === worker && worker.alive) this.missing(err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /** End a worker that stopped answering (frees its GPU device); reported as its death, with this message. */
+  abandon(message: string): void {
+    const worker = this.worker;
+    if (!worker?.alive) return;
+    worker.terminate();
+    this.died(worker, message);
   }
 
   private died(worker: LabWorker, message: string): void {
