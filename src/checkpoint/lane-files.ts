@@ -21,7 +21,7 @@ export function laneToFiles(state: LaneState, spec: ExperimentSpec, vocab: strin
   const optimizer = exportOptimizer(state.config, state.adamM, state.adamV, {
     step: state.step,
     rngState: [state.rng.data, state.rng.objective],
-    extra: { spec, lane: state.lane, objectiveSpec: state.objectiveSpec },
+    extra: { spec, lane: state.lane, objectiveSpec: state.objectiveSpec, seconds: state.seconds ?? 0 },
   });
   return { model, optimizer, onnx: exportOnnx(state.config, state.params, { producer: 'webgpu-training-lab' }) };
 }
@@ -30,7 +30,7 @@ export function laneToFiles(state: LaneState, spec: ExperimentSpec, vocab: strin
 export function filesToLaneState(modelBytes: Uint8Array, optimizerBytes: Uint8Array): { state: LaneState; spec: ExperimentSpec } {
   const { cfg, params, meta } = importModel(modelBytes);
   const { m, v, state } = importOptimizer(optimizerBytes, cfg);
-  const extra = state.extra as { spec?: ExperimentSpec; lane?: number; objectiveSpec?: ObjectiveSpec } | undefined;
+  const extra = state.extra as { spec?: ExperimentSpec; lane?: number; objectiveSpec?: ObjectiveSpec; seconds?: number } | undefined;
   if (!extra?.spec || !extra.objectiveSpec || typeof extra.lane !== 'number') {
     throw new CheckpointError('optimizer file has no experiment spec: it was not written by this lab, so the run cannot be resumed');
   }
@@ -47,6 +47,7 @@ export function filesToLaneState(modelBytes: Uint8Array, optimizerBytes: Uint8Ar
       adamM: m,
       adamV: v,
       rng: { data: state.rngState[0]!, objective: state.rngState[1]! },
+      ...(typeof extra.seconds === 'number' ? { seconds: extra.seconds } : {}),
     },
   };
 }

@@ -154,6 +154,8 @@ export interface LaneState {
   adamM: Float32Array;
   adamV: Float32Array;
   rng: { data: number; objective: number };
+  /** Training wall seconds so far (for continuous time axes after a resume). */
+  seconds?: number;
 }
 
 export interface RunOptions {

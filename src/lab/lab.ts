@@ -47,6 +47,23 @@ export class DeviceLostError extends Error {
 
 const stopAtStepOf = (o: RunOptions): number => o.stopAtStep ?? Infinity;
 
+/** Wall time of training only: stopped while evaluating, autosaving or paused. */
+class TrainingClock {
+  private total = 0;
+  private since: number | null = null;
+  start(): void {
+    this.since ??= performance.now();
+  }
+  stop(): void {
+    if (this.since !== null) this.total += performance.now() - this.since;
+    this.since = null;
+  }
+  /** Seconds. */
+  elapsed(): number {
+    return (this.total + (this.since !== null ? performance.now() - this.since : 0)) / 1000;
+  }
+}
+
 function issueOf(e: unknown, fallbackField: string): SpecIssue {
   if (e instanceof TaskSpecError) return { field: e.field, message: e.reason };
   if (e instanceof ObjectiveSpecError) return { field: e.field, message: e.reason };
@@ -185,6 +202,17 @@ export class Lab implements LabApi {
           lane.model.setParams(p);
         });
       }
+      const clock = new TrainingClock();
+      const totalFlops = this.lanes.reduce((a, l) => a + l.flopsPerStep, 0);
+      for (const l of this.lanes) {
+        l.clock = clock;
+        l.share = l.flopsPerStep / totalFlops;
+      }
+      // Waits for the GPU to finish the steps submitted so far, so that their time is on the clock.
+      const settle = async () => {
+        for (const l of this.lanes) await l.model.flush();
+        clock.stop();
+      };
       const testSet = task.test.slice(0, Math.max(1, spec.evalExamples));
       onEvent({ type: 'state', state: 'running' });
       onEvent({
@@ -216,6 +244,7 @@ export class Lab implements LabApi {
       for (let step = firstStep; step < lastStep; step++) {
         const gate = this.pauseGate();
         if (gate) {
+          await settle();
           onEvent({ type: 'state', state: 'paused' });
           await gate;
           if (!this.stopRequested) onEvent({ type: 'state', state: 'running' });
@@ -224,6 +253,7 @@ export class Lab implements LabApi {
         if (deviceLost) throw new DeviceLostError(deviceLost);
         const active = this.lanes.filter((l) => !l.failure);
         if (active.length === 0) break;
+        clock.start();
         for (const lane of active) {
           const { done } = await lane.trainStep();
           void done.then(
@@ -242,10 +272,13 @@ export class Lab implements LabApi {
           );
         }
         const s = step + 1;
-        if (s % spec.evalEvery === 0 && s < lastStep) await evalAll();
-        if (autosaveEvery > 0 && s % autosaveEvery === 0 && s < lastStep) await autosave();
+        const evalDue = s % spec.evalEvery === 0 && s < lastStep;
+        const saveDue = autosaveEvery > 0 && s % autosaveEvery === 0 && s < lastStep;
+        if (evalDue || saveDue) await settle();
+        if (evalDue) await evalAll();
+        if (saveDue) await autosave();
       }
-      for (const lane of this.lanes) await lane.model.flush();
+      await settle();
       await evalAll();
       const failures = this.lanes.filter((l) => l.failure).map((l) => l.failure);
       if (autosaveEvery > 0) await autosave(failures.length ? failures.join('\n') : undefined);

@@ -37,7 +37,16 @@ export class Lane {
   private readonly objectiveRng: Rng;
   step = 0;
   flops = 0;
+  /** Wall seconds of training attributed to this lane (evaluation excluded), across resumes. */
   seconds = 0;
+  private secondsBefore = 0;
+  private stepsThisSession = 0;
+  /**
+   * Lanes run interleaved on one GPU, so wall time is shared: each lane is charged the run's training time in
+   * proportion to its FLOPs per step (set by the Lab), measured by the run's clock.
+   */
+  share = 1;
+  clock: { elapsed(): number } = { elapsed: () => 0 };
   evalFlops = 0;
   lastLoss = NaN;
   readonly steps: StepMetrics[] = [];
@@ -68,7 +77,6 @@ export class Lane {
 
   /** Submit one training step; resolves once submitted, with `done`: a promise for its metrics. */
   async trainStep(): Promise<{ done: Promise<{ stats: StepStats; metrics: StepMetrics }> }> {
-    const t0 = performance.now();
     const stepIndex = this.step;
     const examples = this.task.sampleTrain(this.dataRng, this.train.batchSize);
     const batch = this.objective.makeBatch(this.task, examples, this.objectiveRng);
@@ -77,10 +85,11 @@ export class Lane {
     this.step = stepIndex + 1;
     this.flops += this.flopsPerStep;
     const flops = this.flops;
-    this.seconds += (performance.now() - t0) / 1000;
-    const seconds = this.seconds;
-    const tokens = this.train.batchSize * this.T;
     const done = stats.then((s) => {
+      // Read the clock when the step's loss is back, i.e. when the GPU has finished it.
+      this.stepsThisSession++;
+      const sessionSeconds = this.clock.elapsed() * this.share;
+      this.seconds = this.secondsBefore + sessionSeconds;
       this.lastLoss = s.loss;
       const metrics: StepMetrics = {
         lane: this.index,
@@ -88,9 +97,9 @@ export class Lane {
         step: stepIndex + 1,
         loss: s.loss,
         lr,
-        tokensPerSecond: (tokens * (stepIndex + 1)) / Math.max(seconds, 1e-9),
+        tokensPerSecond: (this.train.batchSize * this.T * this.stepsThisSession) / Math.max(sessionSeconds, 1e-9),
         flops,
-        seconds,
+        seconds: this.seconds,
       };
       this.steps.push(metrics);
       return { stats: s, metrics };
@@ -149,6 +158,7 @@ export class Lane {
       adamM: m,
       adamV: v,
       rng: { data: this.dataRng.state, objective: this.objectiveRng.state },
+      seconds: this.seconds,
     };
   }
 
@@ -167,8 +177,8 @@ export class Lane {
     if (history) {
       this.steps.push(...history.steps.filter((m) => m.step <= s.step));
       this.evals.push(...history.evals.filter((m) => m.step <= s.step));
-      this.seconds = this.steps[this.steps.length - 1]?.seconds ?? 0;
     }
+    this.seconds = this.secondsBefore = s.seconds ?? this.steps[this.steps.length - 1]?.seconds ?? 0;
   }
 
   destroy(): void {

@@ -74,6 +74,10 @@ describe('Lab over Dawn', () => {
     const rest = await collect(s, undefined, saved);
     const joined = [...half.steps, ...rest.steps].sort((x, y) => x.lane - y.lane || x.step - y.step).map((m) => m.loss);
     expect(joined).toEqual(full.steps.sort((x, y) => x.lane - y.lane || x.step - y.step).map((m) => m.loss));
+    // Training time carries over the resume; every step reports a finite, positive rate.
+    expect(saved[0]!.seconds).toBeGreaterThan(0);
+    expect(rest.results[0]!.seconds).toBeGreaterThan(saved[0]!.seconds!);
+    for (const m of [...half.steps, ...rest.steps]) expect(Number.isFinite(m.tokensPerSecond) && m.tokensPerSecond > 0).toBe(true);
   });
 
   test('a non-finite loss stops the lane with the step and the likely cause, and keeps the weights', async () => {
