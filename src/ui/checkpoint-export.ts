@@ -5,6 +5,7 @@ import { labContext, type LabRemote } from './context';
 import { saveBytes, stamp } from './download';
 import { checkOnnx } from './onnx-check';
 import type { RunData } from './run-data';
+import { buttonStyles } from './lab-app-styles';
 
 /** ONNX Runtime and the trainer compute in float32 in different orders; through a tiny GPT they agree to ~1e-6. */
 export const ONNX_TOLERANCE = 1e-4;
@@ -26,54 +27,40 @@ interface LaneNote {
  */
 @customElement('checkpoint-export')
 export class CheckpointExport extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      font-size: 0.9rem;
-    }
-    table {
-      border-collapse: collapse;
-    }
-    th,
-    td {
-      padding: 0.25rem 0.6rem 0.25rem 0;
-      text-align: left;
-      vertical-align: baseline;
-    }
-    .actions {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 0.5rem;
-      align-items: center;
-      margin-top: 0.6rem;
-    }
-    button {
-      font: inherit;
-      color: inherit;
-      background: var(--button-bg);
-      border: 1px solid var(--border-strong);
-      border-radius: 6px;
-      padding: 0.15rem 0.6rem;
-      cursor: pointer;
-    }
-    button:disabled {
-      opacity: 0.45;
-      cursor: not-allowed;
-    }
-    button:focus-visible {
-      outline: 2px solid var(--focus);
-      outline-offset: 2px;
-    }
-    .muted {
-      color: var(--muted);
-    }
-    .good {
-      color: var(--good);
-    }
-    .bad {
-      color: var(--bad);
-    }
-  `;
+  static override styles = [
+    buttonStyles,
+    css`
+      :host {
+        display: block;
+        font-size: 0.9rem;
+      }
+      table {
+        border-collapse: collapse;
+      }
+      th,
+      td {
+        padding: 0.25rem 0.6rem 0.25rem 0;
+        text-align: left;
+        vertical-align: baseline;
+      }
+      .actions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: center;
+        margin-top: 0.6rem;
+      }
+      .muted {
+        color: var(--muted);
+      }
+      .good {
+        color: var(--good);
+      }
+      .bad {
+        color: var(--bad);
+      }
+    `,
+  ];
 
   @consume({ context: labContext, subscribe: true })
   @state()

@@ -7,6 +7,7 @@ import { configText, matchLane } from './checkpoint-match';
 import { labContext, type LabRemote } from './context';
 import { fieldStyles } from './field';
 import { taskText } from './saved-runs';
+import { buttonStyles } from './lab-app-styles';
 
 export interface ContinueDetail {
   /** The checkpoint's experiment with its one lane's objective. */
@@ -31,6 +32,7 @@ export interface EvaluateDetail {
 @customElement('checkpoint-import')
 export class CheckpointImport extends LitElement {
   static override styles = [
+    buttonStyles,
     fieldStyles,
     css`
       .field {
@@ -45,23 +47,6 @@ export class CheckpointImport extends LitElement {
         flex-wrap: wrap;
         gap: 0.5rem;
         margin-top: 0.4rem;
-      }
-      button {
-        font: inherit;
-        color: inherit;
-        background: var(--button-bg);
-        border: 1px solid var(--border-strong);
-        border-radius: 6px;
-        padding: 0.2rem 0.7rem;
-        cursor: pointer;
-      }
-      button:disabled {
-        opacity: 0.45;
-        cursor: not-allowed;
-      }
-      button:focus-visible {
-        outline: 2px solid var(--focus);
-        outline-offset: 2px;
       }
     `,
   ];

@@ -8,6 +8,7 @@ import './path-star-graph';
 import type { RunData } from './run-data';
 import './token-compare';
 import './unmask-replay';
+import { buttonStyles } from './lab-app-styles';
 
 const COUNT = 8;
 
@@ -17,54 +18,40 @@ const COUNT = 8;
  */
 @customElement('example-view')
 export class ExampleViewer extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    .bar {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 0.5rem;
-      align-items: center;
-      margin-bottom: 0.5rem;
-    }
-    button {
-      font: inherit;
-      color: inherit;
-      background: var(--button-bg);
-      border: 1px solid var(--border-strong);
-      border-radius: 6px;
-      padding: 0.25rem 0.75rem;
-      cursor: pointer;
-    }
-    button:disabled {
-      opacity: 0.45;
-      cursor: not-allowed;
-    }
-    button:focus-visible {
-      outline: 2px solid var(--focus);
-      outline-offset: 2px;
-    }
-    .body {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 1rem;
-      align-items: flex-start;
-    }
-    .detail {
-      flex: 1 1 24rem;
-      min-width: 0;
-      display: grid;
-      gap: 0.75rem;
-    }
-    .muted {
-      color: var(--muted);
-      font-size: 0.9rem;
-    }
-    .problem {
-      color: var(--bad);
-    }
-  `;
+  static override styles = [
+    buttonStyles,
+    css`
+      :host {
+        display: block;
+      }
+      .bar {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: center;
+        margin-bottom: 0.5rem;
+      }
+      .body {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 1rem;
+        align-items: flex-start;
+      }
+      .detail {
+        flex: 1 1 24rem;
+        min-width: 0;
+        display: grid;
+        gap: 0.75rem;
+      }
+      .muted {
+        color: var(--muted);
+        font-size: 0.9rem;
+      }
+      .problem {
+        color: var(--bad);
+      }
+    `,
+  ];
 
   @consume({ context: labContext, subscribe: true })
   @state()

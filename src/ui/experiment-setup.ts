@@ -8,6 +8,7 @@ import { emitSpec } from './spec-event';
 import { activeFields, DEFAULT_SPEC, OBJECTIVE_KINDS } from './spec-fields';
 import './task-fields';
 import './train-fields';
+import { buttonStyles } from './lab-app-styles';
 
 /**
  * Normalises an issue's field to the form's paths: the lab may name an objective by index
@@ -42,46 +43,32 @@ function shownPaths(spec: ExperimentSpec): Set<string> {
  */
 @customElement('experiment-setup')
 export class ExperimentSetup extends LitElement {
-  static override styles = css`
-    :host {
-      display: grid;
-      grid-template-columns: minmax(0, 1fr);
-      gap: 0.75rem;
-    }
-    .actions {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 0.5rem;
-      align-items: center;
-    }
-    button {
-      font: inherit;
-      color: inherit;
-      background: var(--button-bg);
-      border: 1px solid var(--border-strong);
-      border-radius: 6px;
-      padding: 0.25rem 0.75rem;
-      cursor: pointer;
-    }
-    button:disabled {
-      opacity: 0.45;
-      cursor: not-allowed;
-    }
-    button:focus-visible {
-      outline: 2px solid var(--focus);
-      outline-offset: 2px;
-    }
-    .other {
-      color: var(--bad);
-      margin: 0;
-      padding-left: 1.2rem;
-      font-size: 0.9rem;
-    }
-    .note {
-      font-size: 0.85rem;
-      color: var(--muted);
-    }
-  `;
+  static override styles = [
+    buttonStyles,
+    css`
+      :host {
+        display: grid;
+        grid-template-columns: minmax(0, 1fr);
+        gap: 0.75rem;
+      }
+      .actions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: center;
+      }
+      .other {
+        color: var(--bad);
+        margin: 0;
+        padding-left: 1.2rem;
+        font-size: 0.9rem;
+      }
+      .note {
+        font-size: 0.85rem;
+        color: var(--muted);
+      }
+    `,
+  ];
 
   @property({ attribute: false }) spec: ExperimentSpec = DEFAULT_SPEC;
   @property({ attribute: false }) issues: SpecIssue[] = [];

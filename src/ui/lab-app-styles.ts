@@ -2,6 +2,27 @@
 import { css } from 'lit';
 
 /** A panel of the page with its heading (the page's columns and <run-views> share it). */
+/** Every button of the page looks and focuses alike (shared by all components' shadow roots). */
+export const buttonStyles = css`
+  button {
+    font: inherit;
+    color: inherit;
+    background: var(--button-bg);
+    border: 1px solid var(--border-strong);
+    border-radius: 6px;
+    padding: 0.25rem 0.75rem;
+    cursor: pointer;
+  }
+  button:disabled {
+    opacity: 0.45;
+    cursor: not-allowed;
+  }
+  button:focus-visible {
+    outline: 2px solid var(--focus);
+    outline-offset: 2px;
+  }
+`;
+
 export const sectionStyles = css`
   h2 {
     font-size: 1.1rem;
@@ -18,6 +39,7 @@ export const sectionStyles = css`
 
 export const appStyles = [
   sectionStyles,
+  buttonStyles,
   css`
     :host {
       display: block;
@@ -80,19 +102,6 @@ export const appStyles = [
     .banner p,
     .banner ul {
       margin: 0.25rem 0;
-    }
-    button {
-      font: inherit;
-      color: inherit;
-      background: var(--button-bg);
-      border: 1px solid var(--border-strong);
-      border-radius: 6px;
-      padding: 0.2rem 0.75rem;
-      cursor: pointer;
-    }
-    button:focus-visible {
-      outline: 2px solid var(--focus);
-      outline-offset: 2px;
     }
   `,
 ];

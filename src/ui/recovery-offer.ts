@@ -2,6 +2,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { SavedRunInfo } from '../lab/api';
 import { savedRunText } from './saved-runs';
+import { buttonStyles } from './lab-app-styles';
 
 /** A saved run to continue from: its id and the step every lane was saved at. */
 export interface SavedMark {
@@ -33,54 +34,44 @@ export type RecoveryAction =
  */
 @customElement('recovery-offer')
 export class RecoveryOffer extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    .banner {
-      border-radius: 8px;
-      padding: 0.5rem 1rem;
-      border: 2px solid var(--warn);
-      background: var(--warn-bg);
-      margin-bottom: 1rem;
-    }
-    .bad {
-      border-color: var(--bad);
-      background: var(--bad-bg);
-    }
-    p {
-      margin: 0.25rem 0;
-    }
-    .message {
-      /* several lanes that stopped on NaN are reported one a line */
-      white-space: pre-line;
-    }
-    .buttons {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 0.5rem;
-      margin: 0.4rem 0 0.2rem;
-    }
-    button {
-      font: inherit;
-      color: inherit;
-      background: var(--button-bg);
-      border: 1px solid var(--border-strong);
-      border-radius: 6px;
-      padding: 0.2rem 0.75rem;
-      cursor: pointer;
-    }
-    button.primary {
-      background: var(--accent);
-      border-color: var(--accent);
-      color: var(--on-accent);
-      font-weight: 600;
-    }
-    button:focus-visible {
-      outline: 2px solid var(--focus);
-      outline-offset: 2px;
-    }
-  `;
+  static override styles = [
+    buttonStyles,
+    css`
+      :host {
+        display: block;
+      }
+      .banner {
+        border-radius: 8px;
+        padding: 0.5rem 1rem;
+        border: 2px solid var(--warn);
+        background: var(--warn-bg);
+        margin-bottom: 1rem;
+      }
+      .bad {
+        border-color: var(--bad);
+        background: var(--bad-bg);
+      }
+      p {
+        margin: 0.25rem 0;
+      }
+      .message {
+        /* several lanes that stopped on NaN are reported one a line */
+        white-space: pre-line;
+      }
+      .buttons {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        margin: 0.4rem 0 0.2rem;
+      }
+      button.primary {
+        background: var(--accent);
+        border-color: var(--accent);
+        color: var(--on-accent);
+        font-weight: 600;
+      }
+    `,
+  ];
 
   @property({ attribute: false }) offer: Offer | null = null;
   /** A problem with the last action (a saved run that is gone). */

@@ -5,6 +5,7 @@ import { saveText, stamp } from './download';
 import { csvCell, duration, percent, si } from './format';
 import { objectiveColor } from './objective-style';
 import type { RunData, SummaryRow } from './run-data';
+import { buttonStyles } from './lab-app-styles';
 
 const COLUMNS: [keyof SummaryRow, string][] = [
   ['objective', 'objective'],
@@ -32,62 +33,48 @@ export function summaryCsv(rows: SummaryRow[]): string {
  */
 @customElement('results-table')
 export class ResultsTable extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    .scroll {
-      overflow-x: auto;
-    }
-    table {
-      border-collapse: collapse;
-      font-variant-numeric: tabular-nums;
-      font-size: 0.9rem;
-    }
-    th,
-    td {
-      padding: 0.3rem 0.75rem;
-      border-bottom: 1px solid var(--border);
-      text-align: right;
-      white-space: nowrap;
-    }
-    th:first-child,
-    td:first-child {
-      text-align: left;
-    }
-    thead th {
-      font-weight: 600;
-      border-bottom-color: var(--border-strong);
-    }
-    .actions {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 0.5rem;
-      align-items: center;
-      margin-top: 0.6rem;
-    }
-    button {
-      font: inherit;
-      color: inherit;
-      background: var(--button-bg);
-      border: 1px solid var(--border-strong);
-      border-radius: 6px;
-      padding: 0.25rem 0.75rem;
-      cursor: pointer;
-    }
-    button:disabled {
-      opacity: 0.45;
-      cursor: not-allowed;
-    }
-    button:focus-visible {
-      outline: 2px solid var(--focus);
-      outline-offset: 2px;
-    }
-    .note {
-      font-size: 0.85rem;
-      color: var(--muted);
-    }
-  `;
+  static override styles = [
+    buttonStyles,
+    css`
+      :host {
+        display: block;
+      }
+      .scroll {
+        overflow-x: auto;
+      }
+      table {
+        border-collapse: collapse;
+        font-variant-numeric: tabular-nums;
+        font-size: 0.9rem;
+      }
+      th,
+      td {
+        padding: 0.3rem 0.75rem;
+        border-bottom: 1px solid var(--border);
+        text-align: right;
+        white-space: nowrap;
+      }
+      th:first-child,
+      td:first-child {
+        text-align: left;
+      }
+      thead th {
+        font-weight: 600;
+        border-bottom-color: var(--border-strong);
+      }
+      .actions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: center;
+        margin-top: 0.6rem;
+      }
+      .note {
+        font-size: 0.85rem;
+        color: var(--muted);
+      }
+    `,
+  ];
 
   @property({ attribute: false }) run: RunData | null = null;
   @property({ type: Number }) revision = 0;

@@ -2,6 +2,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { duration, si } from './format';
 import type { Progress, RunState } from './run-data';
+import { buttonStyles } from './lab-app-styles';
 
 export type RunCommand = 'start' | 'pause' | 'resume' | 'stop';
 
@@ -24,66 +25,52 @@ const STATE_TEXT: Record<RunState | 'idle', string> = {
  */
 @customElement('run-controls')
 export class RunControls extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    .buttons {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 0.5rem;
-      align-items: center;
-    }
-    button {
-      font: inherit;
-      padding: 0.4rem 1rem;
-      border-radius: 6px;
-      border: 1px solid var(--border-strong);
-      background: var(--button-bg);
-      color: inherit;
-      cursor: pointer;
-    }
-    button.primary {
-      background: var(--accent);
-      border-color: var(--accent);
-      color: var(--on-accent);
-      font-weight: 600;
-    }
-    button:disabled {
-      opacity: 0.45;
-      cursor: not-allowed;
-    }
-    button:focus-visible {
-      outline: 2px solid var(--focus);
-      outline-offset: 2px;
-    }
-    progress {
-      width: 100%;
-      height: 0.8rem;
-      margin: 0.6rem 0 0.2rem;
-      accent-color: var(--accent);
-    }
-    .stats {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 0.25rem 1.25rem;
-      font-size: 0.9rem;
-      font-variant-numeric: tabular-nums;
-    }
-    .state.error {
-      color: var(--bad);
-    }
-    .why {
-      font-size: 0.85rem;
-      color: var(--muted);
-      margin: 0.4rem 0 0;
-    }
-    .log {
-      font-family: var(--mono);
-      font-size: 0.78rem;
-      white-space: pre-wrap;
-    }
-  `;
+  static override styles = [
+    buttonStyles,
+    css`
+      :host {
+        display: block;
+      }
+      .buttons {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: center;
+      }
+      button.primary {
+        background: var(--accent);
+        border-color: var(--accent);
+        color: var(--on-accent);
+        font-weight: 600;
+      }
+      progress {
+        width: 100%;
+        height: 0.8rem;
+        margin: 0.6rem 0 0.2rem;
+        accent-color: var(--accent);
+      }
+      .stats {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem 1.25rem;
+        font-size: 0.9rem;
+        font-variant-numeric: tabular-nums;
+      }
+      .state.error {
+        color: var(--bad);
+      }
+      .why {
+        font-size: 0.85rem;
+        color: var(--muted);
+        margin: 0.4rem 0 0;
+      }
+      .log {
+        font-family: var(--mono);
+        font-size: 0.78rem;
+        white-space: pre-wrap;
+      }
+    `,
+  ];
 
   @property() state: RunState | 'idle' = 'idle';
   @property() message = '';

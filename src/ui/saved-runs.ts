@@ -6,6 +6,7 @@ import type { SavedRunInfo, TaskSpec } from '../lab/api';
 import { labContext, type LabRemote } from './context';
 import { bytes } from './format';
 import type { RecoveryAction } from './recovery-offer';
+import { buttonStyles } from './lab-app-styles';
 
 /** A task in a few characters: "path-star G(2,3,10)", "addition 3 digits, reversed", "custom pairs". */
 export function taskText(t: TaskSpec): string {
@@ -30,55 +31,41 @@ export function savedRunText(r: SavedRunInfo): string {
  */
 @customElement('saved-runs')
 export class SavedRuns extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      font-size: 0.9rem;
-    }
-    ul {
-      list-style: none;
-      margin: 0;
-      padding: 0;
-      display: grid;
-      gap: 0.4rem;
-    }
-    li {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 0.25rem 0.5rem;
-      align-items: center;
-      border-bottom: 1px solid var(--border);
-      padding-bottom: 0.4rem;
-    }
-    .what {
-      flex: 1 1 14rem;
-      min-width: 0;
-    }
-    .muted {
-      color: var(--muted);
-      font-size: 0.85rem;
-    }
-    .problem {
-      color: var(--bad);
-    }
-    button {
-      font: inherit;
-      color: inherit;
-      background: var(--button-bg);
-      border: 1px solid var(--border-strong);
-      border-radius: 6px;
-      padding: 0.1rem 0.6rem;
-      cursor: pointer;
-    }
-    button:disabled {
-      opacity: 0.45;
-      cursor: not-allowed;
-    }
-    button:focus-visible {
-      outline: 2px solid var(--focus);
-      outline-offset: 2px;
-    }
-  `;
+  static override styles = [
+    buttonStyles,
+    css`
+      :host {
+        display: block;
+        font-size: 0.9rem;
+      }
+      ul {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+        display: grid;
+        gap: 0.4rem;
+      }
+      li {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem 0.5rem;
+        align-items: center;
+        border-bottom: 1px solid var(--border);
+        padding-bottom: 0.4rem;
+      }
+      .what {
+        flex: 1 1 14rem;
+        min-width: 0;
+      }
+      .muted {
+        color: var(--muted);
+        font-size: 0.85rem;
+      }
+      .problem {
+        color: var(--bad);
+      }
+    `,
+  ];
 
   @consume({ context: labContext, subscribe: true })
   @state()
