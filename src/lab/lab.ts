@@ -293,6 +293,7 @@ export class Lab implements LabApi {
       // A lost device makes any pending GPU call fail; give its lost promise a moment to say so.
       deviceLost ??= await Promise.race([ctx.lost, new Promise<null>((r) => setTimeout(() => r(null), 200))]);
       let message = e instanceof Error ? e.message : String(e);
+      let thrown = e;
       if (deviceLost) {
         this.ctx = null;
         const saved = lastSaved as SavedRun | null;
@@ -302,10 +303,10 @@ export class Lab implements LabApi {
             ? `The run was autosaved at step ${saved.step}; resume it (id ${saved.id}) on a new device.`
             : 'No autosave had been made yet; the run must start again.');
         if (saved) await this.store.save({ ...saved, note: deviceLost });
-        e = new DeviceLostError(message);
+        thrown = new DeviceLostError(message);
       }
       onEvent({ type: 'state', state: 'error', message });
-      throw e;
+      throw thrown;
     } finally {
       this.running = false;
       this.paused = null;
