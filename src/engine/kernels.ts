@@ -2,7 +2,9 @@
 // tests both bind these, so a test exercises exactly the pipeline that training runs.
 import adamwWgsl from '../../shaders/adamw.wgsl?raw';
 import attentionBackwardWgsl from '../../shaders/attention_backward.wgsl?raw';
+import attentionBackwardVec4Wgsl from '../../shaders/attention_backward_vec4.wgsl?raw';
 import attentionForwardWgsl from '../../shaders/attention_forward.wgsl?raw';
+import attentionForwardVec4Wgsl from '../../shaders/attention_forward_vec4.wgsl?raw';
 import biasBackwardWgsl from '../../shaders/bias_backward.wgsl?raw';
 import crossentropyWgsl from '../../shaders/crossentropy.wgsl?raw';
 import encoderBackwardWgsl from '../../shaders/encoder_backward.wgsl?raw';
@@ -11,9 +13,12 @@ import geluWgsl from '../../shaders/gelu.wgsl?raw';
 import layernormBackwardWgsl from '../../shaders/layernorm_backward.wgsl?raw';
 import layernormForwardWgsl from '../../shaders/layernorm_forward.wgsl?raw';
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
+import matmulTiledWgsl from '../../shaders/matmul_tiled.wgsl?raw';
+import matmulVec4Wgsl from '../../shaders/matmul_vec4.wgsl?raw';
+import matmulVec4x16Wgsl from '../../shaders/matmul_vec4_16.wgsl?raw';
 import reduceWgsl from '../../shaders/reduce.wgsl?raw';
 import residualWgsl from '../../shaders/residual.wgsl?raw';
-import type { KernelDef } from './kernel';
+import { grid1d, type KernelDef } from './kernel';
 import type { MatmulVariant } from './matmul-variants';
 
 export const K = {
@@ -28,6 +33,12 @@ export const K = {
   attentionValues: { label: 'attention_forward', code: attentionForwardWgsl, entryPoint: 'values', bindings: ['uniform', 'read', 'rw', 'rw'] },
   attentionDscores: { label: 'attention_backward', code: attentionBackwardWgsl, entryPoint: 'dscores', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
   attentionDqkv: { label: 'attention_backward', code: attentionBackwardWgsl, entryPoint: 'dqkv_main', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
+  // The same ops for hs % 4 == 0, read as vec4 with register tiles (same bindings; see attention*_vec4.wgsl).
+  attentionSoftmaxVec4: { label: 'attention_forward_vec4', code: attentionForwardVec4Wgsl, entryPoint: 'softmax', bindings: ['uniform', 'read', 'rw', 'rw'] },
+  attentionValuesVec4: { label: 'attention_forward_vec4', code: attentionForwardVec4Wgsl, entryPoint: 'values', bindings: ['uniform', 'read', 'rw', 'rw'] },
+  attentionDscoresVec4: { label: 'attention_backward_vec4', code: attentionBackwardVec4Wgsl, entryPoint: 'dscores', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
+  attentionDqVec4: { label: 'attention_backward_vec4', code: attentionBackwardVec4Wgsl, entryPoint: 'dq', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
+  attentionDkvVec4: { label: 'attention_backward_vec4', code: attentionBackwardVec4Wgsl, entryPoint: 'dkv', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
   geluForward: { label: 'gelu', code: geluWgsl, entryPoint: 'forward', bindings: ['uniform', 'read', 'rw'] },
   geluBackward: { label: 'gelu', code: geluWgsl, entryPoint: 'backward', bindings: ['uniform', 'read', 'rw'] },
   residualForward: { label: 'residual', code: residualWgsl, entryPoint: 'forward', bindings: ['uniform', 'read', 'read', 'rw'] },
@@ -45,25 +56,107 @@ export const reduceKernel = (entryPoint: 'partial' | 'finalize', square: boolean
 });
 
 
-/** C (M,N) = op(A)·op(B) [+ bias] [+= C]; see shaders/matmul.wgsl. */
-export function matmulKernel(flags: { transA?: boolean; transB?: boolean; bias?: boolean; accumulate?: boolean }, v: MatmulVariant): KernelDef {
+export interface MatmulFlags {
+  transA?: boolean;
+  transB?: boolean;
+  bias?: boolean;
+  accumulate?: boolean;
+}
+
+/**
+ * The kernel that computes C (M,N) = op(A)·op(B) under variant v: one of the vec4 kernels when the variant has
+ * them and the operands' contiguous dimensions are multiples of 4 (nt: K and N; nn: K and N; tn: M and N), else
+ * the variant's general kernel, which takes any shape.
+ */
+export function matmulPath(f: MatmulFlags, M: number, N: number, K: number, v: MatmulVariant): 'nt' | 'nn' | 'tn' | 'general' {
+  if (!v.vec4 || N % 4 !== 0) return 'general';
+  if (!f.transA && f.transB && K % 4 === 0) return 'nt';
+  if (!f.transA && !f.transB && K % 4 === 0) return 'nn';
+  if (f.transA && !f.transB && M % 4 === 0) return 'tn';
+  return 'general';
+}
+
+/**
+ * Workgroup shape for a grid of tx × ty threads: 8×8, halved while that leaves fewer than 16 workgroups (down to
+ * 4 threads, one SIMD group of a software adapter), so that the small products of a tiny model still spread over
+ * every core of a CPU adapter.
+ */
+export function fitWorkgroup(tx: number, ty: number): [number, number] {
+  let wx = 8;
+  let wy = 8;
+  while (wx * wy > 4 && Math.ceil(tx / wx) * Math.ceil(ty / wy) < 16) {
+    if (wx >= wy) wx /= 2;
+    else wy /= 2;
+  }
+  return [wx, wy];
+}
+
+/** C (M,N) = op(A)·op(B) [+ bias] [+= C]: the kernel for this shape and its workgroup counts. */
+export function matmulKernel(f: MatmulFlags, M: number, N: number, K: number, v: MatmulVariant): { def: KernelDef; workgroups: [number, number, number] } {
+  const bindings: KernelDef['bindings'] = ['uniform', 'read', 'read', 'read', 'rw'];
+  const epilogue = { HAS_BIAS: f.bias ? 1 : 0, ACCUMULATE: f.accumulate ? 1 : 0 };
+  const path = matmulPath(f, M, N, K, v);
+  if (path !== 'general') {
+    // Each thread: a 16×16 block (shaders/matmul_vec4_16.wgsl) or an 8×8 one (shaders/matmul_vec4.wgsl); 16×16
+    // only where it still leaves 16 threads, so that a small product keeps a CPU adapter's cores busy.
+    const t16 = v.vec4 === 16 && Math.ceil(N / 16) * Math.ceil(M / 16) >= 16;
+    const tile = t16 ? 16 : 8;
+    const tx = Math.ceil(N / tile);
+    const ty = Math.ceil(M / tile);
+    const [wx, wy] = fitWorkgroup(tx, ty);
+    const code = t16 ? matmulVec4x16Wgsl : matmulVec4Wgsl;
+    return {
+      def: { label: `matmul_vec4_${tile}_${path}`, code, entryPoint: path, bindings, constants: { ...epilogue, WG_X: wx, WG_Y: wy } },
+      workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), 1],
+    };
+  }
+  const trans = { TRANS_A: f.transA ? 1 : 0, TRANS_B: f.transB ? 1 : 0 };
+  if (v.general === 'tiled64') {
+    return {
+      def: { label: 'matmul_tiled', code: matmulTiledWgsl, entryPoint: 'main', bindings, constants: { ...trans, ...epilogue } },
+      workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), 1],
+    };
+  }
+  // Each thread: a 4×4 block (shaders/matmul.wgsl).
+  const tx = Math.ceil(N / 4);
+  const ty = Math.ceil(M / 4);
+  const [wx, wy] = fitWorkgroup(tx, ty);
   return {
-    label: 'matmul',
-    code: matmulWgsl,
-    entryPoint: 'main',
-    bindings: ['uniform', 'read', 'read', 'read', 'rw'],
-    constants: {
-      TRANS_A: flags.transA ? 1 : 0,
-      TRANS_B: flags.transB ? 1 : 0,
-      HAS_BIAS: flags.bias ? 1 : 0,
-      ACCUMULATE: flags.accumulate ? 1 : 0,
-      WG_X: v.wgX,
-      WG_Y: v.wgY,
-    },
+    def: { label: 'matmul', code: matmulWgsl, entryPoint: 'main', bindings, constants: { ...trans, ...epilogue, WG_X: wx, WG_Y: wy } },
+    workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), 1],
   };
 }
 
-/** Workgroup counts of a matmul producing an (M,N) output: each thread owns a 4×4 block. */
-export function matmulGrid(M: number, N: number, v: MatmulVariant): [number, number, number] {
-  return [Math.ceil(N / 4 / v.wgX), Math.ceil(M / 4 / v.wgY), 1];
+/** Attention kernels and their grids: the vec4 ones when the head size allows (hs % 4 == 0), else the scalar ones. */
+export function attentionKernels(B: number, T: number, C: number, NH: number): {
+  forward: [KernelDef, [number, number, number]][];
+  backward: [KernelDef, [number, number, number]][];
+} {
+  const hs = C / NH;
+  if (hs % 4 !== 0) {
+    return {
+      forward: [
+        [K.attentionSoftmax, grid1d(B * NH * T)],
+        [K.attentionValues, grid1d(B * T * C)],
+      ],
+      backward: [
+        [K.attentionDscores, grid1d(B * NH * T)],
+        [K.attentionDqkv, grid1d(B * T * C)],
+      ],
+    };
+  }
+  // Threads own 4 rows (queries or keys) of one (b, h); the value-side kernels also split hs into blocks of 8.
+  const rowBlocks = B * NH * Math.ceil(T / 4);
+  const tiles = rowBlocks * Math.ceil(hs / 8);
+  return {
+    forward: [
+      [K.attentionSoftmaxVec4, grid1d(rowBlocks)],
+      [K.attentionValuesVec4, grid1d(tiles)],
+    ],
+    backward: [
+      [K.attentionDscoresVec4, grid1d(rowBlocks)],
+      [K.attentionDqVec4, grid1d(tiles)],
+      [K.attentionDkvVec4, grid1d(tiles)],
+    ],
+  };
 }

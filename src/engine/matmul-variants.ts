@@ -1,27 +1,165 @@
-// Matmul kernel variants and the choice between them per adapter. Software adapters (SwiftShader) execute
-// workgroup barriers very slowly, so the register-blocked kernel without shared memory wins there; real GPUs reward
-// other shapes. The variant is a set of override constants for shaders/matmul.wgsl.
+// Matmul kernel variants and the choice between them per adapter. A variant says which kernels compute a Linear's
+// three products (src/engine/kernels.ts, matmulKernel): the vec4 register-blocked kernels where the shapes allow
+// (shaders/matmul_vec4.wgsl) or not, and the general kernel for every other shape — the scalar register-blocked one
+// (shaders/matmul.wgsl) or the shared-memory tiled one (shaders/matmul_tiled.wgsl).
+//
+// Software adapters (SwiftShader) gather every loaded float lane by lane and execute workgroup barriers very
+// slowly, so the register-blocked vec4 kernels win there (bench/README.md has the figures); GPUs reward shared
+// memory. The choice is known for SwiftShader and timed once per adapter elsewhere.
+import { encodeDispatches, KernelCache, uniformData } from './kernel';
+import { matmulKernel, type MatmulFlags } from './kernels';
 
 export interface MatmulVariant {
   name: string;
-  /** Workgroup size in threads; each thread computes a 4×4 block of the output. */
-  wgX: number;
-  wgY: number;
+  /**
+   * For shapes whose contiguous dimensions are multiples of 4: the vec4 register-blocked kernels with 16×16 or 8×8
+   * blocks per thread (false: the general kernel for every shape).
+   */
+  vec4: 16 | 8 | false;
+  /** The kernel for all other shapes: scalar 4×4 register blocks, or 64×64 shared-memory tiles. */
+  general: 'reg4x4' | 'tiled64';
 }
 
 export const MATMUL_VARIANTS: MatmulVariant[] = [
-  { name: 'reg4x4-wg8x8', wgX: 8, wgY: 8 },
-  { name: 'reg4x4-wg16x4', wgX: 16, wgY: 4 },
-  { name: 'reg4x4-wg16x16', wgX: 16, wgY: 16 },
+  { name: 'vec4-reg16x16', vec4: 16, general: 'reg4x4' },
+  { name: 'vec4-reg8x8', vec4: 8, general: 'reg4x4' },
+  { name: 'vec4-reg8x8+tiled64', vec4: 8, general: 'tiled64' },
+  { name: 'tiled64', vec4: false, general: 'tiled64' },
+  { name: 'reg4x4', vec4: false, general: 'reg4x4' },
 ];
 
-const chosen = new WeakMap<GPUDevice, MatmulVariant>();
+export function matmulVariantByName(name: string): MatmulVariant {
+  const v = MATMUL_VARIANTS.find((x) => x.name === name);
+  if (!v) throw new Error(`unknown matmul variant ${JSON.stringify(name)}; known: ${MATMUL_VARIANTS.map((x) => x.name).join(', ')}`);
+  return v;
+}
 
-/** The variant used on this device (the default until a benchmark picks one with setMatmulVariant). */
+export interface AdapterIdentity {
+  vendor: string;
+  architecture: string;
+  description?: string;
+}
+
+export const isSwiftShader = (a: AdapterIdentity): boolean => a.architecture === 'swiftshader' || (a.vendor === 'google' && /swiftshader/i.test(a.description ?? ''));
+
+const chosen = new WeakMap<GPUDevice, MatmulVariant>();
+/** Timing results per adapter (vendor|architecture|description), so a second device on one adapter is not re-timed. */
+const byAdapter = new Map<string, MatmulVariant>();
+
+function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
+  // GPUDevice.adapterInfo is recent (Chrome 131, Dawn's Node package); older browsers lack it.
+  const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  return info ? { vendor: info.vendor, architecture: info.architecture, description: info.description } : null;
+}
+
+/** The variant SwiftShader runs best (measured: bench/README.md). */
+export const SOFTWARE_VARIANT = matmulVariantByName('vec4-reg16x16');
+/** Before timing, on a GPU: register blocks that do not spill on GPUs. */
+const GPU_DEFAULT_VARIANT = matmulVariantByName('vec4-reg8x8');
+
+/**
+ * The variant used on this device: the one chooseMatmulVariant or setMatmulVariant set, else SOFTWARE_VARIANT on
+ * SwiftShader and vec4-reg8x8 elsewhere.
+ */
 export function matmulVariant(device: GPUDevice): MatmulVariant {
-  return chosen.get(device) ?? MATMUL_VARIANTS[0]!;
+  const set = chosen.get(device);
+  if (set) return set;
+  const adapter = deviceAdapter(device);
+  return adapter && isSwiftShader(adapter) ? SOFTWARE_VARIANT : GPU_DEFAULT_VARIANT;
 }
 
 export function setMatmulVariant(device: GPUDevice, v: MatmulVariant): void {
   chosen.set(device, v);
+}
+
+export interface VariantTiming {
+  variant: string;
+  /** Milliseconds for one forward, one dinp and one dW product of the probe shape. */
+  ms: number;
+}
+
+/**
+ * Pick the matmul variant for this device before any GpuModel is built on it: on SwiftShader the known winner
+ * without timing; elsewhere each variant timed once on a Linear's three products at a mid-size shape (wall time
+ * over a few submissions after a warm-up), the fastest kept for this device and adapter.
+ */
+export async function chooseMatmulVariant(device: GPUDevice, adapter: AdapterIdentity | null = deviceAdapter(device)): Promise<{ variant: MatmulVariant; timings: VariantTiming[] }> {
+  const known = chosen.get(device);
+  if (known) return { variant: known, timings: [] };
+  const key = adapter ? `${adapter.vendor}|${adapter.architecture}|${adapter.description ?? ''}` : '';
+  const cached = byAdapter.get(key);
+  if (cached) {
+    chosen.set(device, cached);
+    return { variant: cached, timings: [] };
+  }
+  if (adapter && isSwiftShader(adapter)) {
+    chosen.set(device, SOFTWARE_VARIANT);
+    return { variant: SOFTWARE_VARIANT, timings: [] };
+  }
+  const timings = await timeVariants(device, MATMUL_VARIANTS, 1024, 256, 3);
+  const best = MATMUL_VARIANTS.find((v) => v.name === timings.reduce((a, b) => (b.ms < a.ms ? b : a)).variant)!;
+  byAdapter.set(key, best);
+  chosen.set(device, best);
+  return { variant: best, timings };
+}
+
+/**
+ * Time variants on a Linear of width `width` over `rows` rows: forward (rows,4w)=(rows,w)·(4w,w)ᵀ, dinp and dW.
+ * Allocates its own buffers and destroys them.
+ */
+export async function timeVariants(device: GPUDevice, variants: MatmulVariant[], rows: number, width: number, repeats: number): Promise<VariantTiming[]> {
+  const kernels = new KernelCache(device);
+  const M = rows;
+  const IC = width;
+  const OC = 4 * width;
+  const made: GPUBuffer[] = [];
+  const storage = (floats: number) => {
+    const b = device.createBuffer({ size: floats * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(b, 0, new Float32Array(floats).map((_, i) => ((i * 7919) % 13) / 13 - 0.5));
+    made.push(b);
+    return b;
+  };
+  const uniform = (M_: number, N_: number, K_: number) => {
+    const data = uniformData({ u32: [M_, N_, K_, 0] });
+    const b = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(b, 0, data);
+    made.push(b);
+    return b;
+  };
+  const inp = storage(M * IC);
+  const w = storage(OC * IC);
+  const bias = storage(OC);
+  const out = storage(M * OC);
+  const dinp = storage(M * IC);
+  const dw = storage(OC * IC);
+  const products: [MatmulFlags, number, number, number, GPUBuffer, GPUBuffer, GPUBuffer][] = [
+    [{ transB: true, bias: true }, M, OC, IC, inp, w, out],
+    [{}, M, IC, OC, out, w, dinp],
+    [{ transA: true, accumulate: true }, OC, IC, M, out, inp, dw],
+  ];
+  const result: VariantTiming[] = [];
+  for (const v of variants) {
+    const list = products.map(([f, m, n, k, a, b, c]) => {
+      const { def, workgroups } = matmulKernel(f, m, n, k, v);
+      return kernels.dispatch(def, [uniform(m, n, k), a, b, bias, c], workgroups);
+    });
+    const run = async () => {
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      encodeDispatches(pass, list);
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    };
+    await run();
+    const times: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      await run();
+      times.push(performance.now() - t0);
+    }
+    result.push({ variant: v.name, ms: Math.min(...times) });
+  }
+  for (const b of made) b.destroy();
+  return result;
 }

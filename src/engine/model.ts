@@ -8,7 +8,7 @@ import type { Batch } from '../model/batch';
 import type { ModelConfig, TrainConfig } from '../model/config';
 import { blockPrefix, headPrefix, paramTable, type ParamTable } from '../model/params';
 import { encodeDispatches, grid1d, KernelCache, uniformData, type Binding, type Dispatch, type KernelDef } from './kernel';
-import { K, matmulGrid, matmulKernel, reduceKernel } from './kernels';
+import { attentionKernels, K, matmulKernel, reduceKernel } from './kernels';
 import { blockActivations, checkPlan, logitsHeadStride, planBuffers, REDUCE_CHUNK, type PlanSummary } from './plan';
 import { matmulVariant, type MatmulVariant } from './matmul-variants';
 
@@ -139,9 +139,9 @@ export class GpuModel {
 
   /** out (M,N) = op(A)·op(B) [+ bias] [+= out]. */
   private matmulOp(list: Dispatch[], M: number, N: number, K_: number, a: Binding, b: Binding, bias: Binding | null, out: Binding, flags: { transA?: boolean; transB?: boolean; accumulate?: boolean }): void {
-    const def = matmulKernel({ ...flags, bias: !!bias }, this.matmul);
-    const wg = matmulGrid(M, N, this.matmul);
-    this.dispatch(list, def, { u32: [M, N, K_, 0] }, [a, b, bias ?? this.buf('stats'), out], wg);
+    // The kernel depends on the shape (vec4 kernels where the contiguous dimensions allow, see matmulKernel).
+    const { def, workgroups } = matmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul);
+    this.dispatch(list, def, { u32: [M, N, K_, 0] }, [a, b, bias ?? this.buf('stats'), out], workgroups);
   }
 
   /** Linear forward: out (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b. */
@@ -175,16 +175,14 @@ export class GpuModel {
   private attentionForward(qkv: GPUBuffer, att: GPUBuffer, out: GPUBuffer): void {
     const { B, T } = this;
     const { nEmbd: C, nHead: NH } = this.cfg;
-    this.dispatch(this.forwardList, K.attentionSoftmax, this.attentionUniform(), [qkv, att, out], grid1d(B * NH * T));
-    this.dispatch(this.forwardList, K.attentionValues, this.attentionUniform(), [qkv, att, out], grid1d(B * T * C));
+    for (const [def, wg] of attentionKernels(B, T, C, NH).forward) this.dispatch(this.forwardList, def, this.attentionUniform(), [qkv, att, out], wg);
   }
   /** Attention backward: dout (B,T,C) → dqkv (B,T,3C), via dpreatt (B,NH,T,T). */
   private attentionBackward(qkv: GPUBuffer, att: GPUBuffer, dout: GPUBuffer, dqkv: GPUBuffer): void {
     const { B, T } = this;
     const { nEmbd: C, nHead: NH } = this.cfg;
     const bind = [qkv, att, dout, this.buf('dpreatt'), dqkv];
-    this.dispatch(this.backwardList, K.attentionDscores, this.attentionUniform(), bind, grid1d(B * NH * T));
-    this.dispatch(this.backwardList, K.attentionDqkv, this.attentionUniform(), bind, grid1d(B * T * C));
+    for (const [def, wg] of attentionKernels(B, T, C, NH).backward) this.dispatch(this.backwardList, def, this.attentionUniform(), bind, wg);
   }
 
   // ---- the model -------------------------------------------------------------------------------------------------

@@ -1,0 +1,152 @@
+// Kernel throughput in isolation: the matmul products a training step runs (each Linear's forward, dinp and dW),
+// attention forward and backward, and LayerNorm forward and backward, at one model size — plus the 512³ square for
+// every matmul variant. Each kernel gets its own buffers (filled with small values) and is timed by GpuTimer.
+//
+// Throughput definitions: matmul GFLOP/s = 2·M·N·K / time. Attention and LayerNorm GB/s = the bytes each op must
+// move at least (every input read once, every output written once; read-modify-write outputs count twice) / time;
+// attention's GFLOP/s counts both T×T products in full (the causal half that the kernels skip is not discounted).
+import { KernelCache, uniformData, type Dispatch } from '../src/engine/kernel';
+import { attentionKernels, K, matmulKernel, type MatmulFlags } from '../src/engine/kernels';
+import type { MatmulVariant } from '../src/engine/matmul-variants';
+import { B, T, VOCAB, spread, type BenchSize, type Spread } from './common';
+import type { GpuTimer } from './gpu-timer';
+
+export interface KernelResult {
+  /** What the kernel computes, e.g. "fc forward" or "attention backward". */
+  op: string;
+  /** The kernels that ran (labels). */
+  kernels: string[];
+  shape: string;
+  ms: Spread;
+  reps: number;
+  gflops?: Spread;
+  gbs?: Spread;
+}
+
+class Buffers {
+  private made: GPUBuffer[] = [];
+  constructor(readonly device: GPUDevice) {}
+  storage(floats: number): GPUBuffer {
+    const b = this.device.createBuffer({ size: Math.max(16, floats * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    // Small values in [-0.5, 0.5): accumulating kernels run many times and must not overflow.
+    const data = new Float32Array(floats);
+    for (let i = 0; i < floats; i++) data[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
+    this.device.queue.writeBuffer(b, 0, data);
+    this.made.push(b);
+    return b;
+  }
+  uniform(fields: { u32?: number[]; f32?: number[] }): GPUBuffer {
+    const data = uniformData(fields);
+    const b = this.device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(b, 0, data);
+    this.made.push(b);
+    return b;
+  }
+  destroy(): void {
+    for (const b of this.made) b.destroy();
+    this.made = [];
+  }
+}
+
+const scaleSpread = (ms: Spread, f: (ms: number) => number): Spread => spread(ms.runs.map(f));
+
+/** Time one matmul product C (M,N) = op(A)·op(B) under `variant`. */
+export async function benchMatmul(device: GPUDevice, kernels: KernelCache, timer: GpuTimer, variant: MatmulVariant, op: string, f: MatmulFlags, M: number, N: number, K_: number, runs: number): Promise<KernelResult> {
+  const bufs = new Buffers(device);
+  const { def, workgroups } = matmulKernel(f, M, N, K_, variant);
+  const d = kernels.dispatch(def, [bufs.uniform({ u32: [M, N, K_, 0] }), bufs.storage(M * K_), bufs.storage(K_ * N), bufs.storage(N), bufs.storage(M * N)], workgroups);
+  const { ms, reps } = await timer.measure([d], runs);
+  bufs.destroy();
+  const flops = 2 * M * N * K_;
+  return { op, kernels: [def.label], shape: `${M}×${N}×${K_}`, ms, reps, gflops: scaleSpread(ms, (x) => flops / x / 1e6) };
+}
+
+/** The matmul products of one training step at this size, each distinct shape once. */
+export function stepMatmuls(s: BenchSize): { op: string; f: MatmulFlags; M: number; N: number; K: number }[] {
+  const C = s.nEmbd;
+  const BT = B * T;
+  const linears: [string, number, number][] = [
+    ['c_attn', C, 3 * C],
+    ['attn.c_proj', C, C],
+    ['c_fc', C, 4 * C],
+    ['mlp.c_proj', 4 * C, C],
+  ];
+  const out: { op: string; f: MatmulFlags; M: number; N: number; K: number }[] = [];
+  for (const [name, IC, OC] of linears) {
+    out.push({ op: `${name} forward`, f: { transB: true, bias: true }, M: BT, N: OC, K: IC });
+    out.push({ op: `${name} dinp`, f: {}, M: BT, N: IC, K: OC });
+    out.push({ op: `${name} dW`, f: { transA: true, accumulate: true }, M: OC, N: IC, K: BT });
+  }
+  out.push({ op: 'lm_head forward', f: { transB: true }, M: BT, N: VOCAB, K: C });
+  out.push({ op: 'lm_head dinp', f: {}, M: BT, N: C, K: VOCAB });
+  out.push({ op: 'lm_head dW', f: { transA: true, accumulate: true }, M: VOCAB, N: C, K: BT });
+  return out;
+}
+
+export async function benchAttention(device: GPUDevice, kernels: KernelCache, timer: GpuTimer, s: BenchSize, runs: number): Promise<KernelResult[]> {
+  const bufs = new Buffers(device);
+  const C = s.nEmbd;
+  const NH = s.nHead;
+  const hs = C / NH;
+  const uniform = bufs.uniform({ u32: [B, T, C, NH, 1], f32: [1 / Math.sqrt(hs)] });
+  const qkv = bufs.storage(B * T * 3 * C);
+  const att = bufs.storage(B * NH * T * T);
+  const out = bufs.storage(B * T * C);
+  const dout = bufs.storage(B * T * C);
+  const dpreatt = bufs.storage(B * NH * T * T);
+  const dqkv = bufs.storage(B * T * 3 * C);
+  const { forward, backward } = attentionKernels(B, T, C, NH);
+  const fw: Dispatch[] = forward.map(([def, wg]) => kernels.dispatch(def, [uniform, qkv, att, out], wg));
+  const bw: Dispatch[] = backward.map(([def, wg]) => kernels.dispatch(def, [uniform, qkv, att, dout, dpreatt, dqkv], wg));
+  const f4 = 4;
+  const qkvB = B * T * 3 * C * f4;
+  const attB = B * NH * T * T * f4;
+  const btcB = B * T * C * f4;
+  const flops = 2 * 2 * B * NH * T * T * hs;
+  const shape = `B${B} T${T} C${C} NH${NH}`;
+  const results: KernelResult[] = [];
+  for (const [op, list, bytes, fl] of [
+    ['attention forward', fw, qkvB + attB + btcB, flops],
+    ['attention backward', bw, qkvB + attB + btcB + attB + qkvB, 2 * flops],
+  ] as const) {
+    const { ms, reps } = await timer.measure(list, runs);
+    results.push({ op, kernels: list.map((d) => d.label), shape, ms, reps, gbs: scaleSpread(ms, (x) => bytes / x / 1e6), gflops: scaleSpread(ms, (x) => fl / x / 1e6) });
+  }
+  bufs.destroy();
+  return results;
+}
+
+export async function benchLayernorm(device: GPUDevice, kernels: KernelCache, timer: GpuTimer, s: BenchSize, runs: number): Promise<KernelResult[]> {
+  const bufs = new Buffers(device);
+  const C = s.nEmbd;
+  const N = B * T;
+  const u = bufs.uniform({ u32: [N, C] });
+  const inp = bufs.storage(N * C);
+  const w = bufs.storage(C);
+  const b = bufs.storage(C);
+  const out = bufs.storage(N * C);
+  const mean = bufs.storage(N);
+  const rstd = bufs.storage(N);
+  const dout = bufs.storage(N * C);
+  const dinp = bufs.storage(N * C);
+  const dw = bufs.storage(C);
+  const db = bufs.storage(C);
+  const wg = (threads: number): [number, number, number] => [Math.ceil(threads / 64), 1, 1];
+  const fw = [kernels.dispatch(K.layernormForward, [u, inp, w, b, out, mean, rstd], wg(N))];
+  const bind = [u, dout, inp, w, mean, rstd, dinp, dw, db];
+  const bw = [kernels.dispatch(K.layernormDinput, bind, wg(N)), kernels.dispatch(K.layernormDparams, bind, wg(C))];
+  const f4 = 4;
+  const shape = `N${N} C${C}`;
+  const results: KernelResult[] = [];
+  for (const [op, list, bytes] of [
+    // in, weight, bias → out, mean, rstd
+    ['layernorm forward', fw, (2 * N * C + 2 * C + 2 * N) * f4],
+    // dout, in, weight, mean, rstd → dinp (+=), dweight (+=), dbias (+=)
+    ['layernorm backward', bw, (2 * N * C + C + 2 * N + 2 * N * C + 4 * C) * f4],
+  ] as const) {
+    const { ms, reps } = await timer.measure(list, runs);
+    results.push({ op, kernels: list.map((d) => d.label), shape, ms, reps, gbs: scaleSpread(ms, (x) => bytes / x / 1e6) });
+  }
+  bufs.destroy();
+  return results;
+}

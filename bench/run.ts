@@ -1,0 +1,172 @@
+// The benchmark: `npm run bench -- [--sizes 2/64/2,4/128/4,6/256/8] [--steps N] [--runs N] [--json FILE]
+//                                   [--no-node] [--no-browser] [--variants]`
+// 1. Node over Dawn: training tokens/s of GpuModel per size, its memory plan and a no-allocation check, and kernel
+//    throughput (every matmul product of a step, the 512³ square, attention, LayerNorm).
+// 2. Headless Chromium: the same GPT in TensorFlow.js (WebGPU backend) and in the lab, alternating in one page on
+//    one adapter; tokens/s of both and their ratio (bench/browser.ts).
+// See bench/README.md for what is measured and the figures on this machine.
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { acquireGpu } from '../src/engine/gpu';
+import { KernelCache } from '../src/engine/kernel';
+import { chooseMatmulVariant, MATMUL_VARIANTS, type MatmulVariant } from '../src/engine/matmul-variants';
+import { nodeGpu } from '../src/engine/node-gpu';
+import { trainingFlopsPerStep } from '../src/engine/plan';
+import { runBrowserBench, type BrowserBenchResult, type BrowserPlan } from './browser';
+import { B, DEFAULT_SIZES, fmt, modelConfig, parseSizes, T, VOCAB, type BenchSize } from './common';
+import { GpuTimer } from './gpu-timer';
+import { benchAttention, benchLayernorm, benchMatmul, stepMatmuls, type KernelResult } from './kernels';
+import { benchTraining, type TrainResult } from './train';
+
+interface Args {
+  sizes: BenchSize[];
+  steps: number | null;
+  runs: number;
+  json: string | null;
+  node: boolean;
+  browser: boolean;
+  allVariants: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { sizes: DEFAULT_SIZES, steps: null, runs: 3, json: null, node: true, browser: true, allVariants: false };
+  const rest = argv.filter((x) => x !== '--');
+  for (let i = 0; i < rest.length; i++) {
+    const k = rest[i]!;
+    const value = () => {
+      const v = rest[++i];
+      if (v === undefined) throw new Error(`${k} needs a value`);
+      return v;
+    };
+    const count = (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${k} must be a whole number >= 1, got ${JSON.stringify(v)}`);
+      return n;
+    };
+    if (k === '--sizes') a.sizes = parseSizes(value());
+    else if (k === '--steps') a.steps = count(value());
+    else if (k === '--runs') a.runs = count(value());
+    else if (k === '--json') a.json = value();
+    else if (k === '--no-node') a.node = false;
+    else if (k === '--no-browser') a.browser = false;
+    else if (k === '--variants') a.allVariants = true;
+    else throw new Error(`unknown argument ${k}; see the usage line at the top of bench/run.ts`);
+  }
+  return a;
+}
+
+/** Timed steps per run, by size: a step of 6/256/8 takes tens of seconds on a software adapter. */
+function defaultSteps(s: BenchSize): number {
+  const flops = trainingFlopsPerStep(modelConfig(s), B, T);
+  return flops < 3e9 ? 8 : flops < 2e10 ? 4 : 1;
+}
+
+/** Browser plan per size: rounds of (lab steps, TF.js steps), after one warm-up step of each. */
+function browserPlan(s: BenchSize, steps: number | null, runs: number): BrowserPlan {
+  const flops = trainingFlopsPerStep(modelConfig(s), B, T);
+  const big = flops >= 2e10;
+  const mid = flops >= 3e9;
+  const cap = (n: number) => (steps === null ? n : Math.min(n, steps));
+  return { size: s, rounds: big ? 1 : Math.min(runs, mid ? 2 : 3), labSteps: cap(big ? 1 : mid ? 2 : 4), tfSteps: cap(1) };
+}
+
+const log = (line: string) => console.log(line);
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const report: Record<string, unknown> = { date: new Date().toISOString(), args: { ...args, sizes: args.sizes.map((s) => s.name) } };
+  const cpus = os.cpus();
+  const machine = `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`;
+  report.machine = machine;
+  log(`# webgpu-training-lab benchmark — ${new Date().toISOString()}`);
+  log(`machine: ${machine}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  log(`workload: batch ${B}, sequence ${T}, vocab ${VOCAB}, causal attention, AdamW, global-norm clip 1.0, one constant batch`);
+
+  if (args.node) {
+    const ctx = await acquireGpu(await nodeGpu());
+    const { device } = ctx;
+    const timer = new GpuTimer(device);
+    const kernels = new KernelCache(device);
+    const choice = await chooseMatmulVariant(device, ctx.adapterInfo);
+    const variant = choice.variant;
+    log(`\n## Node (Dawn): adapter ${ctx.adapterInfo.vendor} / ${ctx.adapterInfo.architecture} (${ctx.adapterInfo.description || 'no description'})`);
+    log(`timing: ${timer.method}; matmul variant: ${variant.name}${choice.timings.length ? ` (timed: ${choice.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (known best for this adapter)'}`);
+    report.node = { adapter: ctx.adapterInfo, timing: timer.method, matmulVariant: variant.name, variantTimings: choice.timings };
+
+    log('\n### Training throughput (full step: forward, backward, clip, AdamW)');
+    const training: TrainResult[] = [];
+    for (const s of args.sizes) {
+      const steps = args.steps === null ? defaultSteps(s) : Math.min(args.steps, defaultSteps(s));
+      const r = await benchTraining(device, s, { steps, runs: args.runs, warmup: 1 }, log);
+      training.push(r);
+      const gflops = (trainingFlopsPerStep(modelConfig(s), B, T) * (r.tokensPerSecond.median / (B * T))) / 1e9;
+      log(
+        `${s.name.padEnd(8)} ${fmt(r.tokensPerSecond, 1)} tok/s, ${steps} step(s) per run; ~${gflops.toFixed(2)} GFLOP/s model FLOPs; ` +
+          `plan ${(r.planBytes / 2 ** 20).toFixed(1)} MiB (params ${(r.parameterBytes / 2 ** 20).toFixed(2)} MiB); ` +
+          `buffers: ${r.buffersAtConstruction} at construction, ${r.buffersDuringSteps} during ${args.runs * steps} steps; loss ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)}`,
+      );
+      if (r.buffersDuringSteps !== 0) log(`  !! ${r.buffersDuringSteps} GPU buffers were created during training steps`);
+    }
+    (report.node as Record<string, unknown>).training = training;
+
+    log('\n### Kernels (median of runs, min–max in parentheses)');
+    const kernelResults: Record<string, KernelResult[]> = {};
+    const line = (r: KernelResult) => {
+      const rate = r.gflops && !r.gbs ? `${fmt(r.gflops, 2)} GFLOP/s` : r.gbs ? `${fmt(r.gbs, 2)} GB/s${r.gflops ? `, ${r.gflops.median.toFixed(2)} GFLOP/s` : ''}` : '';
+      log(`  ${r.op.padEnd(30)} ${r.shape.padEnd(16)} ${r.ms.median.toFixed(2).padStart(9)} ms  ${rate}  [${[...new Set(r.kernels)].join(', ')}]`);
+    };
+    for (const s of args.sizes) {
+      log(`${s.name}:`);
+      const list: KernelResult[] = [];
+      for (const m of stepMatmuls(s)) list.push(await benchMatmul(device, kernels, timer, variant, m.op, m.f, m.M, m.N, m.K, args.runs));
+      list.push(...(await benchAttention(device, kernels, timer, s, args.runs)));
+      list.push(...(await benchLayernorm(device, kernels, timer, s, args.runs)));
+      list.forEach(line);
+      kernelResults[s.name] = list;
+    }
+    log('512³ square:');
+    const square: KernelResult[] = [];
+    const variants: MatmulVariant[] = args.allVariants ? MATMUL_VARIANTS : [variant, ...MATMUL_VARIANTS.filter((v) => v !== variant && v.name === 'reg4x4')];
+    for (const v of variants) {
+      for (const [op, f] of [
+        ['forward (A·Bᵀ)', { transB: true }],
+        ['dinp (A·B)', {}],
+        ['dW (Aᵀ·B)', { transA: true }],
+      ] as const) {
+        const r = await benchMatmul(device, kernels, timer, v, `${v.name} ${op}`, f, 512, 512, 512, args.runs);
+        square.push(r);
+        line(r);
+      }
+    }
+    (report.node as Record<string, unknown>).kernels = kernelResults;
+    (report.node as Record<string, unknown>).square512 = square;
+    timer.destroy();
+    device.destroy();
+  }
+
+  if (args.browser) {
+    log('\n## Headless Chromium: TensorFlow.js (webgpu backend) vs the lab, alternating in one page');
+    const plans = args.sizes.map((s) => browserPlan(s, args.steps, args.runs));
+    for (const p of plans) log(`  ${p.size.name}: ${p.rounds} round(s) of ${p.labSteps} lab step(s) and ${p.tfSteps} TF.js step(s), after 1 warm-up step of each`);
+    const browser: BrowserBenchResult = await runBrowserBench(plans, log);
+    log(`lab adapter: ${browser.labAdapter}; TF.js adapter: ${browser.tfAdapter}; lab matmul variant: ${browser.matmulVariant}`);
+    log(`${'size'.padEnd(9)}${'lab tok/s'.padEnd(36)}${'TF.js tok/s'.padEnd(36)}lab / TF.js`);
+    for (const r of browser.sizes) {
+      log(`${r.size.padEnd(9)}${fmt(r.lab, 1).padEnd(36)}${fmt(r.tfjs, 1).padEnd(36)}${r.ratio.toFixed(2)}×  (losses after: lab ${r.labLoss.toFixed(3)}, TF.js ${r.tfLoss.toFixed(3)})`);
+    }
+    report.browser = browser;
+  }
+
+  if (args.json) {
+    writeFileSync(args.json, JSON.stringify(report, null, 2));
+    log(`\nwrote ${args.json}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,77 @@
+// C (M,N) = op(A)·op(B) [+ bias (N)] [+ C], as shaders/matmul.wgsl, for GPUs: the classic shared-memory tiling
+// (e.g. CUTLASS's or tfjs-backend-webgpu's matmul). A workgroup of 16×16 threads computes a 64×64 block of C; per
+// step it stages a 64×16 slice of op(A) and a 16×64 slice of op(B) in workgroup memory, each element loaded from
+// storage once per workgroup instead of once per thread, and each thread accumulates a 4×4 block in registers.
+// Any shape and transpose: tiles are zero-padded past the edges. Software adapters run its barriers very slowly;
+// src/engine/matmul-variants.ts picks a kernel per adapter.
+struct Dims { M: u32, N: u32, K: u32, _pad: u32 }
+@group(0) @binding(0) var<uniform> d: Dims;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> C: array<f32>;
+
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override HAS_BIAS: bool = false;
+override ACCUMULATE: bool = false;
+
+const TILE = 64u;
+const BK = 16u;
+// As[k][m], Bs[k][n]: a thread reads 4 consecutive m (or n) of one k row.
+var<workgroup> As: array<array<f32, 64>, 16>;
+var<workgroup> Bs: array<array<f32, 64>, 16>;
+
+fn loadA(m: u32, k: u32) -> f32 {
+  if (m >= d.M || k >= d.K) { return 0.0; }
+  if (TRANS_A) { return A[k * d.M + m]; }
+  return A[m * d.K + k];
+}
+
+fn loadB(k: u32, n: u32) -> f32 {
+  if (k >= d.K || n >= d.N) { return 0.0; }
+  if (TRANS_B) { return B[n * d.K + k]; }
+  return B[k * d.N + n];
+}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let tileM = wid.y * TILE;
+  let tileN = wid.x * TILE;
+  let flat = lid.y * 16u + lid.x;
+  var acc: array<vec4f, 4>;
+  for (var k0 = 0u; k0 < d.K; k0 += BK) {
+    // 256 threads stage 64×16 floats of each operand: 4 each. Consecutive threads take consecutive m (or n),
+    // which is the contiguous direction of the untransposed layouts.
+    for (var i = 0u; i < 4u; i++) {
+      let e = flat + i * 256u;
+      let mn = e % TILE;
+      let kk = e / TILE;
+      As[kk][mn] = loadA(tileM + mn, k0 + kk);
+      Bs[kk][mn] = loadB(k0 + kk, tileN + mn);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      let a = vec4f(As[kk][lid.y * 4u], As[kk][lid.y * 4u + 1u], As[kk][lid.y * 4u + 2u], As[kk][lid.y * 4u + 3u]);
+      let b = vec4f(Bs[kk][lid.x * 4u], Bs[kk][lid.x * 4u + 1u], Bs[kk][lid.x * 4u + 2u], Bs[kk][lid.x * 4u + 3u]);
+      acc[0] += a.x * b;
+      acc[1] += a.y * b;
+      acc[2] += a.z * b;
+      acc[3] += a.w * b;
+    }
+    workgroupBarrier();
+  }
+  let n0 = tileN + lid.x * 4u;
+  for (var r = 0u; r < 4u; r++) {
+    let m = tileM + lid.y * 4u + r;
+    if (m >= d.M) { break; }
+    for (var c = 0u; c < 4u; c++) {
+      let n = n0 + c;
+      if (n >= d.N) { break; }
+      var v = acc[r][c];
+      if (HAS_BIAS) { v += bias[n]; }
+      if (ACCUMULATE) { v += C[m * d.N + n]; }
+      C[m * d.N + n] = v;
+    }
+  }
+}

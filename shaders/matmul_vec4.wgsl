@@ -1,0 +1,195 @@
+// C (M,N) = op(A)·op(B) [+ bias (N)] [+ C], as shaders/matmul.wgsl, for shapes whose contiguous dimensions are
+// multiples of 4: every operand is read as vec4, and each thread computes an 8×8 block of C in registers, so each
+// loaded float is used 8 times (0.25 loads per multiply-add against the scalar 4×4 kernel's 0.5). Software adapters
+// (SwiftShader) gather every loaded float lane by lane, so their speed follows the number of loads; no shared
+// memory, hence no barriers, which they execute very slowly. One entry point per use in a Linear:
+//   nt  forward   out  (BT,OC) = inp (BT,IC) · W (OC,IC)ᵀ + b     needs K % 4 == 0, N % 4 == 0
+//   nn  backward  dinp (BT,IC) = dout (BT,OC) · W (OC,IC)         needs K % 4 == 0, N % 4 == 0
+//   tn  backward  dW   (OC,IC) += dout (BT,OC)ᵀ · inp (BT,IC)     needs M % 4 == 0, N % 4 == 0
+// Other shapes (an odd vocabulary in the tied lm_head) take the scalar kernel; see src/engine/matmul-variants.ts.
+// vec4 views: K4 = K/4, N4 = N/4, M4 = M/4. Rows (and column pairs) past the edge are clamped for loading and
+// skipped when storing.
+struct Dims { M: u32, N: u32, K: u32, _pad: u32 }
+@group(0) @binding(0) var<uniform> d: Dims;
+@group(0) @binding(1) var<storage, read> A: array<vec4f>;
+@group(0) @binding(2) var<storage, read> B: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> C: array<vec4f>;
+
+override HAS_BIAS: bool = false;
+override ACCUMULATE: bool = false;
+override WG_X: u32 = 8;
+override WG_Y: u32 = 8;
+
+/** Row a of A (or B) against 4 rows b0..b3, all along the contracted dimension: 4 dot products. */
+fn dot4(a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
+  return vec4f(dot(a, b0), dot(a, b1), dot(a, b2), dot(a, b3));
+}
+
+/** Row a of A along k (4 values of k) times 4 rows of B, each 4 columns wide. */
+fn axpy4(a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
+  return a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3;
+}
+
+/** Store row m of the block: columns 4·n4a.. and (when distinct) 4·n4b.., adding bias or the old value. */
+fn storeRow(m: u32, n4a: u32, n4b: u32, lo: vec4f, hi: vec4f) {
+  if (m >= d.M) { return; }
+  let N4 = d.N / 4u;
+  var x = lo;
+  var y = hi;
+  if (HAS_BIAS) {
+    x += bias[n4a];
+    y += bias[n4b];
+  }
+  if (ACCUMULATE) {
+    x += C[m * N4 + n4a];
+  }
+  C[m * N4 + n4a] = x;
+  if (n4b != n4a) {
+    if (ACCUMULATE) { y += C[m * N4 + n4b]; }
+    C[m * N4 + n4b] = y;
+  }
+}
+
+/** First output row of this thread's block, its two vec4 columns, and whether it has any work. */
+struct Block { m0: u32, n4a: u32, n4b: u32, live: bool }
+
+fn block(gid: vec3u) -> Block {
+  let N4 = d.N / 4u;
+  let m0 = gid.y * 8u;
+  let n4a = gid.x * 2u;
+  return Block(m0, n4a, min(n4a + 1u, N4 - 1u), m0 < d.M && n4a < N4);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn nt(@builtin(global_invocation_id) gid: vec3u) {
+  let t = block(gid);
+  if (!t.live) { return; }
+  let K4 = d.K / 4u;
+  let last = d.M - 1u;
+  let ma = min(vec4u(t.m0, t.m0 + 1u, t.m0 + 2u, t.m0 + 3u), vec4u(last)) * K4;
+  let mb = min(vec4u(t.m0 + 4u, t.m0 + 5u, t.m0 + 6u, t.m0 + 7u), vec4u(last)) * K4;
+  let na = 4u * t.n4a * K4;
+  let nb = 4u * t.n4b * K4;
+  // c[2r] holds columns 4·n4a..+3 of row m0+r, c[2r+1] columns 4·n4b..+3.
+  var c: array<vec4f, 16>;
+  for (var k = 0u; k < K4; k++) {
+    let b0 = B[na + k];
+    let b1 = B[na + K4 + k];
+    let b2 = B[na + 2u * K4 + k];
+    let b3 = B[na + 3u * K4 + k];
+    let b4 = B[nb + k];
+    let b5 = B[nb + K4 + k];
+    let b6 = B[nb + 2u * K4 + k];
+    let b7 = B[nb + 3u * K4 + k];
+    var a = A[ma.x + k];
+    c[0] += dot4(a, b0, b1, b2, b3);
+    c[1] += dot4(a, b4, b5, b6, b7);
+    a = A[ma.y + k];
+    c[2] += dot4(a, b0, b1, b2, b3);
+    c[3] += dot4(a, b4, b5, b6, b7);
+    a = A[ma.z + k];
+    c[4] += dot4(a, b0, b1, b2, b3);
+    c[5] += dot4(a, b4, b5, b6, b7);
+    a = A[ma.w + k];
+    c[6] += dot4(a, b0, b1, b2, b3);
+    c[7] += dot4(a, b4, b5, b6, b7);
+    a = A[mb.x + k];
+    c[8] += dot4(a, b0, b1, b2, b3);
+    c[9] += dot4(a, b4, b5, b6, b7);
+    a = A[mb.y + k];
+    c[10] += dot4(a, b0, b1, b2, b3);
+    c[11] += dot4(a, b4, b5, b6, b7);
+    a = A[mb.z + k];
+    c[12] += dot4(a, b0, b1, b2, b3);
+    c[13] += dot4(a, b4, b5, b6, b7);
+    a = A[mb.w + k];
+    c[14] += dot4(a, b0, b1, b2, b3);
+    c[15] += dot4(a, b4, b5, b6, b7);
+  }
+  for (var r = 0u; r < 8u; r++) { storeRow(t.m0 + r, t.n4a, t.n4b, c[2u * r], c[2u * r + 1u]); }
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn nn(@builtin(global_invocation_id) gid: vec3u) {
+  let t = block(gid);
+  if (!t.live) { return; }
+  let K4 = d.K / 4u;
+  let N4 = d.N / 4u;
+  let last = d.M - 1u;
+  let ma = min(vec4u(t.m0, t.m0 + 1u, t.m0 + 2u, t.m0 + 3u), vec4u(last)) * K4;
+  let mb = min(vec4u(t.m0 + 4u, t.m0 + 5u, t.m0 + 6u, t.m0 + 7u), vec4u(last)) * K4;
+  var c: array<vec4f, 16>;
+  for (var k = 0u; k < K4; k++) {
+    // Rows 4k..4k+3 of B, columns 4·n4a.. and 4·n4b..
+    let r0 = 4u * k * N4;
+    let b0 = B[r0 + t.n4a];
+    let b1 = B[r0 + N4 + t.n4a];
+    let b2 = B[r0 + 2u * N4 + t.n4a];
+    let b3 = B[r0 + 3u * N4 + t.n4a];
+    let b4 = B[r0 + t.n4b];
+    let b5 = B[r0 + N4 + t.n4b];
+    let b6 = B[r0 + 2u * N4 + t.n4b];
+    let b7 = B[r0 + 3u * N4 + t.n4b];
+    var a = A[ma.x + k];
+    c[0] += axpy4(a, b0, b1, b2, b3);
+    c[1] += axpy4(a, b4, b5, b6, b7);
+    a = A[ma.y + k];
+    c[2] += axpy4(a, b0, b1, b2, b3);
+    c[3] += axpy4(a, b4, b5, b6, b7);
+    a = A[ma.z + k];
+    c[4] += axpy4(a, b0, b1, b2, b3);
+    c[5] += axpy4(a, b4, b5, b6, b7);
+    a = A[ma.w + k];
+    c[6] += axpy4(a, b0, b1, b2, b3);
+    c[7] += axpy4(a, b4, b5, b6, b7);
+    a = A[mb.x + k];
+    c[8] += axpy4(a, b0, b1, b2, b3);
+    c[9] += axpy4(a, b4, b5, b6, b7);
+    a = A[mb.y + k];
+    c[10] += axpy4(a, b0, b1, b2, b3);
+    c[11] += axpy4(a, b4, b5, b6, b7);
+    a = A[mb.z + k];
+    c[12] += axpy4(a, b0, b1, b2, b3);
+    c[13] += axpy4(a, b4, b5, b6, b7);
+    a = A[mb.w + k];
+    c[14] += axpy4(a, b0, b1, b2, b3);
+    c[15] += axpy4(a, b4, b5, b6, b7);
+  }
+  for (var r = 0u; r < 8u; r++) { storeRow(t.m0 + r, t.n4a, t.n4b, c[2u * r], c[2u * r + 1u]); }
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn tn(@builtin(global_invocation_id) gid: vec3u) {
+  let t = block(gid);
+  if (!t.live) { return; }
+  let M4 = d.M / 4u;
+  let N4 = d.N / 4u;
+  let m4a = t.m0 / 4u;
+  let m4b = min(m4a + 1u, M4 - 1u);
+  var c: array<vec4f, 16>;
+  for (var k = 0u; k < d.K; k++) {
+    let a0 = A[k * M4 + m4a];
+    let a1 = A[k * M4 + m4b];
+    let b0 = B[k * N4 + t.n4a];
+    let b1 = B[k * N4 + t.n4b];
+    c[0] += a0.x * b0;
+    c[1] += a0.x * b1;
+    c[2] += a0.y * b0;
+    c[3] += a0.y * b1;
+    c[4] += a0.z * b0;
+    c[5] += a0.z * b1;
+    c[6] += a0.w * b0;
+    c[7] += a0.w * b1;
+    c[8] += a1.x * b0;
+    c[9] += a1.x * b1;
+    c[10] += a1.y * b0;
+    c[11] += a1.y * b1;
+    c[12] += a1.z * b0;
+    c[13] += a1.z * b1;
+    c[14] += a1.w * b0;
+    c[15] += a1.w * b1;
+  }
+  // With M % 8 == 4 the last block's second half aliases the first (m4b clamped): rows m0+4.. are past M.
+  for (var r = 0u; r < 8u; r++) { storeRow(t.m0 + r, t.n4a, t.n4b, c[2u * r], c[2u * r + 1u]); }
+}

@@ -1,0 +1,131 @@
+// Every matmul variant × (transA, transB, bias, accumulate) against a plain float64 CPU matmul, at shapes that are
+// and are not multiples of 4 and of the kernels' blocks, through matmulKernel: exactly the kernel and workgroup
+// choice that the GPU model makes for that shape.
+import { afterAll, describe, expect, test } from 'vitest';
+import { encodeDispatches, KernelCache, uniformData } from '../../src/engine/kernel';
+import { matmulKernel, matmulPath, type MatmulFlags } from '../../src/engine/kernels';
+import { chooseMatmulVariant, isSwiftShader, MATMUL_VARIANTS, SOFTWARE_VARIANT, timeVariants } from '../../src/engine/matmul-variants';
+import { Rng } from '../../src/model/rng';
+import { compare, testGpu } from './helpers';
+
+/** C (M,N) = op(A)·op(B) [+ bias] [+ C0]; A stored (M,K) or, transposed, (K,M); B (K,N) or (N,K). */
+function refMatmul(f: MatmulFlags, M: number, N: number, K: number, a: Float32Array, b: Float32Array, bias: Float32Array, c0: Float32Array): Float64Array {
+  const out = new Float64Array(M * N);
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a[f.transA ? k * M + m : m * K + k]! * b[f.transB ? n * K + k : k * N + n]!;
+      if (f.bias) s += bias[n]!;
+      if (f.accumulate) s += c0[m * N + n]!;
+      out[m * N + n] = s;
+    }
+  }
+  return out;
+}
+
+/**
+ * Multiples of 1/64 in [−1, 1]: every product is a multiple of 2⁻¹² and every partial sum (|sum| <= K + 2 <= 2¹⁰)
+ * needs at most 22 significant bits, so float32 (24) holds each one exactly and any summation order gives the
+ * float64 result exactly. A correct kernel therefore matches to the last bit; the tolerance below is slack, and an
+ * indexing bug gives differences of order 1.
+ */
+function dyadic(n: number, rng: Rng): Float32Array<ArrayBuffer> {
+  return new Float32Array(n).map(() => (Math.floor(rng.next() * 129) - 64) / 64);
+}
+
+const FLAGS: MatmulFlags[] = [];
+for (let i = 0; i < 16; i++) FLAGS.push({ transA: !!(i & 1), transB: !!(i & 2), bias: !!(i & 4), accumulate: !!(i & 8) });
+
+// (M, N, K): degenerate, odd, off every block size, multiples of 4 that do not fill a 16×16 block, and one with
+// enough threads for 16×16 blocks but ragged edges.
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [5, 7, 3],
+  [33, 65, 17],
+  [64, 36, 64],
+  [100, 68, 36],
+  [4, 8, 12],
+];
+
+const used = new Set<string>();
+let kernels: KernelCache | undefined;
+afterAll(() => console.log(`matmul kernels exercised: ${[...used].sort().join(', ')}`));
+
+async function runMatmul(f: MatmulFlags, M: number, N: number, K: number, variant: (typeof MATMUL_VARIANTS)[number], seed: number): Promise<void> {
+  const { device, errors } = await testGpu();
+  // One pipeline cache for the file: a pipeline depends on the flags and kernel, not on the shape.
+  kernels ??= new KernelCache(device);
+  const rng = new Rng(seed);
+  const a = dyadic(M * K, rng);
+  const b = dyadic(K * N, rng);
+  const bias = dyadic(N, rng);
+  const c0 = dyadic(M * N, rng);
+  const made: GPUBuffer[] = [];
+  const storage = (data: Float32Array<ArrayBuffer>) => {
+    const buf = device.createBuffer({ size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    device.queue.writeBuffer(buf, 0, data);
+    made.push(buf);
+    return buf;
+  };
+  const data = uniformData({ u32: [M, N, K, 0] });
+  const uniform = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(uniform, 0, data);
+  made.push(uniform);
+  const out = storage(c0);
+  const { def, workgroups } = matmulKernel(f, M, N, K, variant);
+  used.add(def.label);
+  const dispatch = kernels.dispatch(def, [uniform, storage(a), storage(b), storage(bias), out], workgroups);
+  const staging = device.createBuffer({ size: Math.max(16, M * N * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  made.push(staging);
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  encodeDispatches(pass, [dispatch]);
+  pass.end();
+  enc.copyBufferToBuffer(out, 0, staging, 0, M * N * 4);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const got = new Float32Array(staging.getMappedRange().slice(0, M * N * 4));
+  staging.unmap();
+  for (const buf of made) buf.destroy();
+  const name = `${variant.name} ${def.label} ${M}×${N}×${K} ${JSON.stringify(f)}`;
+  // The issue's tolerance: float32 rounding of a K-term sum of O(1) terms would stay within it; with the exact
+  // inputs above a correct kernel has no error at all.
+  compare(name, got, refMatmul(f, M, N, K, a, b, bias, c0), 1e-5, 1e-4);
+  expect(errors).toEqual([]);
+}
+
+describe.each(MATMUL_VARIANTS.map((v) => [v.name, v] as const))('matmul variant %s', (_name, variant) => {
+  test.each(SHAPES)('%i×%i×%i, every transpose, bias and accumulate', async (M, N, K) => {
+    for (const f of FLAGS) await runMatmul(f, M, N, K, variant, M * 131 + N * 17 + K);
+  });
+
+  test('512×512×512 (forward, dinp and dW forms)', async () => {
+    await runMatmul({ transB: true, bias: true }, 512, 512, 512, variant, 1);
+    await runMatmul({}, 512, 512, 512, variant, 2);
+    await runMatmul({ transA: true, accumulate: true }, 512, 512, 512, variant, 3);
+  });
+});
+
+test('the shapes above reach every kernel: vec4 8×8 and 16×16 for each use, scalar and tiled', () => {
+  for (const label of ['matmul', 'matmul_tiled', 'matmul_vec4_8_nt', 'matmul_vec4_8_nn', 'matmul_vec4_8_tn', 'matmul_vec4_16_nt', 'matmul_vec4_16_nn', 'matmul_vec4_16_tn']) {
+    expect(used, label).toContain(label);
+  }
+  // The vocabulary-sized lm_head with an odd V falls back to the general kernel.
+  expect(matmulPath({ transB: true }, 2048, 11, 64, MATMUL_VARIANTS[0]!)).toBe('general');
+});
+
+test('variant choice: SwiftShader gets the software variant untimed; elsewhere every variant is timed', async () => {
+  const { device, adapterInfo, errors } = await testGpu();
+  const { variant, timings } = await chooseMatmulVariant(device, adapterInfo);
+  if (isSwiftShader(adapterInfo)) {
+    expect(variant).toBe(SOFTWARE_VARIANT);
+    expect(timings).toEqual([]);
+  } else {
+    expect(timings.map((t) => t.variant)).toEqual(MATMUL_VARIANTS.map((v) => v.name));
+  }
+  // The timing path itself, at a small shape so that it is quick on a software adapter.
+  const small = await timeVariants(device, MATMUL_VARIANTS, 64, 16, 1);
+  expect(small.map((t) => t.variant)).toEqual(MATMUL_VARIANTS.map((v) => v.name));
+  for (const t of small) expect(t.ms).toBeGreaterThan(0);
+  expect(errors).toEqual([]);
+});
