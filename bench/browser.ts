@@ -14,6 +14,11 @@ export interface BrowserPlan {
   rounds: number;
   labSteps: number;
   tfSteps: number;
+  /**
+   * Run one untimed TF.js step first (shader compilation, first touch of memory). Skipped by default where one step
+   * takes minutes, to keep the page run near ten minutes: the first timed step then includes TF.js's compilation.
+   */
+  tfWarmup: boolean;
 }
 
 export interface BrowserSizeResult {
@@ -24,7 +29,7 @@ export interface BrowserSizeResult {
   ratio: number;
   labLoss: number;
   tfLoss: number;
-  plan: { rounds: number; labSteps: number; tfSteps: number };
+  plan: { rounds: number; labSteps: number; tfSteps: number; tfWarmup: boolean };
 }
 
 export interface BrowserBenchResult {

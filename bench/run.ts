@@ -1,5 +1,5 @@
 // The benchmark: `npm run bench -- [--sizes 2/64/2,4/128/4,6/256/8] [--steps N] [--runs N] [--json FILE]
-//                                   [--no-node] [--no-browser] [--variants]`
+//                                   [--no-node] [--no-browser] [--variants] [--tf-warmup]`
 // 1. Node over Dawn: training tokens/s of GpuModel per size, its memory plan and a no-allocation check, and kernel
 //    throughput (every matmul product of a step, the 512³ square, attention, LayerNorm).
 // 2. Headless Chromium: the same GPT in TensorFlow.js (WebGPU backend) and in the lab, alternating in one page on
@@ -26,10 +26,11 @@ interface Args {
   node: boolean;
   browser: boolean;
   allVariants: boolean;
+  tfWarmup: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { sizes: DEFAULT_SIZES, steps: null, runs: 3, json: null, node: true, browser: true, allVariants: false };
+  const a: Args = { sizes: DEFAULT_SIZES, steps: null, runs: 3, json: null, node: true, browser: true, allVariants: false, tfWarmup: false };
   const rest = argv.filter((x) => x !== '--');
   for (let i = 0; i < rest.length; i++) {
     const k = rest[i]!;
@@ -50,6 +51,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-node') a.node = false;
     else if (k === '--no-browser') a.browser = false;
     else if (k === '--variants') a.allVariants = true;
+    else if (k === '--tf-warmup') a.tfWarmup = true;
     else throw new Error(`unknown argument ${k}; see the usage line at the top of bench/run.ts`);
   }
   return a;
@@ -61,13 +63,16 @@ function defaultSteps(s: BenchSize): number {
   return flops < 3e9 ? 8 : flops < 2e10 ? 4 : 1;
 }
 
-/** Browser plan per size: rounds of (lab steps, TF.js steps), after one warm-up step of each. */
-function browserPlan(s: BenchSize, steps: number | null, runs: number): BrowserPlan {
+/**
+ * Browser plan per size: rounds of (lab steps, TF.js steps), after one warm-up step of each — except TF.js's at the
+ * largest sizes (a step of minutes; see BrowserPlan.tfWarmup) unless --tf-warmup.
+ */
+function browserPlan(s: BenchSize, steps: number | null, runs: number, tfWarmup: boolean): BrowserPlan {
   const flops = trainingFlopsPerStep(modelConfig(s), B, T);
   const big = flops >= 2e10;
   const mid = flops >= 3e9;
   const cap = (n: number) => (steps === null ? n : Math.min(n, steps));
-  return { size: s, rounds: big ? 1 : Math.min(runs, mid ? 2 : 3), labSteps: cap(big ? 1 : mid ? 2 : 4), tfSteps: cap(1) };
+  return { size: s, rounds: big ? 1 : Math.min(runs, mid ? 2 : 3), labSteps: cap(big ? 1 : mid ? 2 : 4), tfSteps: cap(1), tfWarmup: tfWarmup || !big };
 }
 
 const log = (line: string) => console.log(line);
@@ -146,8 +151,10 @@ async function main(): Promise<void> {
 
   if (args.browser) {
     log('\n## Headless Chromium: TensorFlow.js (webgpu backend) vs the lab, alternating in one page');
-    const plans = args.sizes.map((s) => browserPlan(s, args.steps, args.runs));
-    for (const p of plans) log(`  ${p.size.name}: ${p.rounds} round(s) of ${p.labSteps} lab step(s) and ${p.tfSteps} TF.js step(s), after 1 warm-up step of each`);
+    const plans = args.sizes.map((s) => browserPlan(s, args.steps, args.runs, args.tfWarmup));
+    for (const p of plans) {
+      log(`  ${p.size.name}: ${p.rounds} round(s) of ${p.labSteps} lab step(s) and ${p.tfSteps} TF.js step(s), after 1 warm-up step of ${p.tfWarmup ? 'each' : 'the lab (TF.js: none, its timed step includes compilation)'}`);
+    }
     const browser: BrowserBenchResult = await runBrowserBench(plans, log);
     log(`lab adapter: ${browser.labAdapter}; TF.js adapter: ${browser.tfAdapter}; lab matmul variant: ${browser.matmulVariant}`);
     log(`${'size'.padEnd(9)}${'lab tok/s'.padEnd(36)}${'TF.js tok/s'.padEnd(36)}lab / TF.js`);
