@@ -54,7 +54,7 @@ const scaleSpread = (ms: Spread, f: (ms: number) => number): Spread => spread(ms
 export async function benchMatmul(device: GPUDevice, kernels: KernelCache, timer: GpuTimer, variant: MatmulVariant, op: string, f: MatmulFlags, M: number, N: number, K_: number, runs: number): Promise<KernelResult> {
   const bufs = new Buffers(device);
   const { def, workgroups } = matmulKernel(f, M, N, K_, variant);
-  const d = kernels.dispatch(def, [bufs.uniform({ u32: [M, N, K_, 0] }), bufs.storage(M * K_), bufs.storage(K_ * N), bufs.storage(N), bufs.storage(M * N)], workgroups);
+  const d = kernels.dispatch(def, [bufs.uniform({ u32: [M, N, K_, 0] }), bufs.storage(M * K_), bufs.storage(K_ * N), bufs.storage(N), bufs.storage(M * N), bufs.storage(M * N)], workgroups);
   const { ms, reps } = await timer.measure([d], runs);
   bufs.destroy();
   const flops = 2 * M * N * K_;
@@ -65,16 +65,17 @@ export async function benchMatmul(device: GPUDevice, kernels: KernelCache, timer
 export function stepMatmuls(s: BenchSize): { op: string; f: MatmulFlags; M: number; N: number; K: number }[] {
   const C = s.nEmbd;
   const BT = B * T;
-  const linears: [string, number, number][] = [
-    ['c_attn', C, 3 * C],
-    ['attn.c_proj', C, C],
-    ['c_fc', C, 4 * C],
-    ['mlp.c_proj', 4 * C, C],
+  // [name, IC, OC, GELU epilogue on the forward product, gelu' epilogue on dinp] as src/engine/model.ts runs them.
+  const linears: [string, number, number, boolean, boolean][] = [
+    ['c_attn', C, 3 * C, false, false],
+    ['attn.c_proj', C, C, false, false],
+    ['c_fc', C, 4 * C, true, false],
+    ['mlp.c_proj', 4 * C, C, false, true],
   ];
   const out: { op: string; f: MatmulFlags; M: number; N: number; K: number }[] = [];
-  for (const [name, IC, OC] of linears) {
-    out.push({ op: `${name} forward`, f: { transB: true, bias: true }, M: BT, N: OC, K: IC });
-    out.push({ op: `${name} dinp`, f: {}, M: BT, N: IC, K: OC });
+  for (const [name, IC, OC, gelu, geluGrad] of linears) {
+    out.push({ op: `${name} forward${gelu ? '+GELU' : ''}`, f: { transB: true, bias: true, gelu }, M: BT, N: OC, K: IC });
+    out.push({ op: `${name} dinp${geluGrad ? '·gelu\'' : ''}`, f: { geluGrad }, M: BT, N: IC, K: OC });
     out.push({ op: `${name} dW`, f: { transA: true, accumulate: true }, M: OC, N: IC, K: BT });
   }
   out.push({ op: 'lm_head forward', f: { transB: true }, M: BT, N: VOCAB, K: C });

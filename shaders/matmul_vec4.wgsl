@@ -9,19 +9,36 @@
 // Other shapes (an odd vocabulary in the tied lm_head) take the scalar kernel; see src/engine/matmul-variants.ts.
 // vec4 views: K4 = K/4, N4 = N/4, M4 = M/4. Rows (and column pairs) past the edge are clamped for loading and
 // skipped when storing.
+// Epilogue GELU (c_fc forward): C holds the pre-activation and aux receives gelu of it. Epilogue GELU_GRAD (the
+// backward product into c_fc's output): C = result · gelu'(aux), aux holding that pre-activation. Both apply after
+// the bias and the accumulated value; gelu4 and gelu_grad4 come from shaders/gelu_math.wgsl.
 struct Dims { M: u32, N: u32, K: u32, _pad: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> A: array<vec4f>;
 @group(0) @binding(2) var<storage, read> B: array<vec4f>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> C: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> aux: array<vec4f>;
 
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
+override GELU: bool = false;
+override GELU_GRAD: bool = false;
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
 
 /** Row a of A (or B) against 4 rows b0..b3, all along the contracted dimension: 4 dot products. */
+
+/** Write C[i] = v through the GELU epilogues (see the top of this file). */
+fn store(i: u32, v: vec4f) {
+  if (GELU_GRAD) {
+    C[i] = v * gelu_grad4(aux[i]);
+  } else {
+    C[i] = v;
+  }
+  if (GELU) { aux[i] = gelu4(v); }
+}
+
 fn dot4(a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
   return vec4f(dot(a, b0), dot(a, b1), dot(a, b2), dot(a, b3));
 }
@@ -44,10 +61,10 @@ fn storeRow(m: u32, n4a: u32, n4b: u32, lo: vec4f, hi: vec4f) {
   if (ACCUMULATE) {
     x += C[m * N4 + n4a];
   }
-  C[m * N4 + n4a] = x;
+  store(m * N4 + n4a, x);
   if (n4b != n4a) {
     if (ACCUMULATE) { y += C[m * N4 + n4b]; }
-    C[m * N4 + n4b] = y;
+    store(m * N4 + n4b, y);
   }
 }
 

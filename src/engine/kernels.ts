@@ -9,7 +9,7 @@ import biasBackwardWgsl from '../../shaders/bias_backward.wgsl?raw';
 import crossentropyWgsl from '../../shaders/crossentropy.wgsl?raw';
 import encoderBackwardWgsl from '../../shaders/encoder_backward.wgsl?raw';
 import encoderForwardWgsl from '../../shaders/encoder_forward.wgsl?raw';
-import geluWgsl from '../../shaders/gelu.wgsl?raw';
+import geluMathWgsl from '../../shaders/gelu_math.wgsl?raw';
 import layernormBackwardWgsl from '../../shaders/layernorm_backward.wgsl?raw';
 import layernormForwardWgsl from '../../shaders/layernorm_forward.wgsl?raw';
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
@@ -39,8 +39,6 @@ export const K = {
   attentionDscoresVec4: { label: 'attention_backward_vec4', code: attentionBackwardVec4Wgsl, entryPoint: 'dscores', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
   attentionDqVec4: { label: 'attention_backward_vec4', code: attentionBackwardVec4Wgsl, entryPoint: 'dq', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
   attentionDkvVec4: { label: 'attention_backward_vec4', code: attentionBackwardVec4Wgsl, entryPoint: 'dkv', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
-  geluForward: { label: 'gelu', code: geluWgsl, entryPoint: 'forward', bindings: ['uniform', 'read', 'rw'] },
-  geluBackward: { label: 'gelu', code: geluWgsl, entryPoint: 'backward', bindings: ['uniform', 'read', 'rw'] },
   residualForward: { label: 'residual', code: residualWgsl, entryPoint: 'forward', bindings: ['uniform', 'read', 'read', 'rw'] },
   residualAccumulate: { label: 'residual', code: residualWgsl, entryPoint: 'accumulate', bindings: ['uniform', 'read', 'read', 'rw'] },
   crossentropy: { label: 'crossentropy', code: crossentropyWgsl, entryPoint: 'main', bindings: ['uniform', 'rw', 'read', 'read', 'rw'] },
@@ -61,7 +59,18 @@ export interface MatmulFlags {
   transB?: boolean;
   bias?: boolean;
   accumulate?: boolean;
+  /** Epilogue: C keeps the result, aux (binding 5) receives gelu(result) — c_fc's forward. */
+  gelu?: boolean;
+  /** Epilogue: C = result · gelu'(aux) — the gradient into c_fc's output, aux its pre-activation. */
+  geluGrad?: boolean;
 }
+
+// The matmul shaders call gelu4/gelu_grad4 in their epilogues; WGSL has no includes, so the math is prepended.
+const withGelu = (code: string) => geluMathWgsl + '\n' + code;
+const MATMUL_WGSL = withGelu(matmulWgsl);
+const MATMUL_TILED_WGSL = withGelu(matmulTiledWgsl);
+const MATMUL_VEC4_WGSL = withGelu(matmulVec4Wgsl);
+const MATMUL_VEC4X16_WGSL = withGelu(matmulVec4x16Wgsl);
 
 /**
  * The kernel that computes C (M,N) = op(A)·op(B) under variant v: one of the vec4 kernels when the variant has
@@ -91,10 +100,13 @@ export function fitWorkgroup(tx: number, ty: number): [number, number] {
   return [wx, wy];
 }
 
-/** C (M,N) = op(A)·op(B) [+ bias] [+= C]: the kernel for this shape and its workgroup counts. */
+/**
+ * C (M,N) = op(A)·op(B) [+ bias] [+= C], then the GELU epilogues: the kernel for this shape and its workgroup counts.
+ * Bindings: uniform (M,N,K), A, B, bias, C, aux (bind any unused buffer, distinct from C, where no epilogue uses it).
+ */
 export function matmulKernel(f: MatmulFlags, M: number, N: number, K: number, v: MatmulVariant): { def: KernelDef; workgroups: [number, number, number] } {
-  const bindings: KernelDef['bindings'] = ['uniform', 'read', 'read', 'read', 'rw'];
-  const epilogue = { HAS_BIAS: f.bias ? 1 : 0, ACCUMULATE: f.accumulate ? 1 : 0 };
+  const bindings: KernelDef['bindings'] = ['uniform', 'read', 'read', 'read', 'rw', 'rw'];
+  const epilogue = { HAS_BIAS: f.bias ? 1 : 0, ACCUMULATE: f.accumulate ? 1 : 0, GELU: f.gelu ? 1 : 0, GELU_GRAD: f.geluGrad ? 1 : 0 };
   const path = matmulPath(f, M, N, K, v);
   if (path !== 'general') {
     // Each thread: a 16×16 block (shaders/matmul_vec4_16.wgsl) or an 8×8 one (shaders/matmul_vec4.wgsl); 16×16
@@ -104,7 +116,7 @@ export function matmulKernel(f: MatmulFlags, M: number, N: number, K: number, v:
     const tx = Math.ceil(N / tile);
     const ty = Math.ceil(M / tile);
     const [wx, wy] = fitWorkgroup(tx, ty);
-    const code = t16 ? matmulVec4x16Wgsl : matmulVec4Wgsl;
+    const code = t16 ? MATMUL_VEC4X16_WGSL : MATMUL_VEC4_WGSL;
     return {
       def: { label: `matmul_vec4_${tile}_${path}`, code, entryPoint: path, bindings, constants: { ...epilogue, WG_X: wx, WG_Y: wy } },
       workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), 1],
@@ -113,7 +125,7 @@ export function matmulKernel(f: MatmulFlags, M: number, N: number, K: number, v:
   const trans = { TRANS_A: f.transA ? 1 : 0, TRANS_B: f.transB ? 1 : 0 };
   if (v.general === 'tiled64') {
     return {
-      def: { label: 'matmul_tiled', code: matmulTiledWgsl, entryPoint: 'main', bindings, constants: { ...trans, ...epilogue } },
+      def: { label: 'matmul_tiled', code: MATMUL_TILED_WGSL, entryPoint: 'main', bindings, constants: { ...trans, ...epilogue } },
       workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), 1],
     };
   }
@@ -122,7 +134,7 @@ export function matmulKernel(f: MatmulFlags, M: number, N: number, K: number, v:
   const ty = Math.ceil(M / 4);
   const [wx, wy] = fitWorkgroup(tx, ty);
   return {
-    def: { label: 'matmul', code: matmulWgsl, entryPoint: 'main', bindings, constants: { ...trans, ...epilogue, WG_X: wx, WG_Y: wy } },
+    def: { label: 'matmul', code: MATMUL_WGSL, entryPoint: 'main', bindings, constants: { ...trans, ...epilogue, WG_X: wx, WG_Y: wy } },
     workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), 1],
   };
 }

@@ -132,8 +132,10 @@ export async function timeVariants(device: GPUDevice, variants: MatmulVariant[],
   const out = storage(M * OC);
   const dinp = storage(M * IC);
   const dw = storage(OC * IC);
+  const aux = storage(M * OC);
+  // c_fc's forward (with its GELU epilogue), dinp and dW.
   const products: [MatmulFlags, number, number, number, GPUBuffer, GPUBuffer, GPUBuffer][] = [
-    [{ transB: true, bias: true }, M, OC, IC, inp, w, out],
+    [{ transB: true, bias: true, gelu: true }, M, OC, IC, inp, w, out],
     [{}, M, IC, OC, out, w, dinp],
     [{ transA: true, accumulate: true }, OC, IC, M, out, inp, dw],
   ];
@@ -141,7 +143,7 @@ export async function timeVariants(device: GPUDevice, variants: MatmulVariant[],
   for (const v of variants) {
     const list = products.map(([f, m, n, k, a, b, c]) => {
       const { def, workgroups } = matmulKernel(f, m, n, k, v);
-      return kernels.dispatch(def, [uniform(m, n, k), a, b, bias, c], workgroups);
+      return kernels.dispatch(def, [uniform(m, n, k), a, b, bias, c, aux], workgroups);
     });
     const run = async () => {
       const enc = device.createCommandEncoder();

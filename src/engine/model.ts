@@ -8,7 +8,7 @@ import type { Batch } from '../model/batch';
 import type { ModelConfig, TrainConfig } from '../model/config';
 import { blockPrefix, headPrefix, paramTable, type ParamTable } from '../model/params';
 import { encodeDispatches, grid1d, KernelCache, uniformData, type Binding, type Dispatch, type KernelDef } from './kernel';
-import { attentionKernels, K, matmulKernel, reduceKernel } from './kernels';
+import { attentionKernels, K, matmulKernel, reduceKernel, type MatmulFlags } from './kernels';
 import { blockActivations, checkPlan, logitsHeadStride, planBuffers, REDUCE_CHUNK, type PlanSummary } from './plan';
 import { matmulVariant, type MatmulVariant } from './matmul-variants';
 
@@ -137,21 +137,30 @@ export class GpuModel {
     list.push(this.kernels.dispatch(def, [this.uniform(def.label, uniform), ...bindings], wg));
   }
 
-  /** out (M,N) = op(A)·op(B) [+ bias] [+= out]. */
-  private matmulOp(list: Dispatch[], M: number, N: number, K_: number, a: Binding, b: Binding, bias: Binding | null, out: Binding, flags: { transA?: boolean; transB?: boolean; accumulate?: boolean }): void {
+  /** out (M,N) = op(A)·op(B) [+ bias] [+= out], then the GELU epilogue that flags name, on aux. */
+  private matmulOp(list: Dispatch[], M: number, N: number, K_: number, a: Binding, b: Binding, bias: Binding | null, out: Binding, flags: Omit<MatmulFlags, 'bias'>, aux: Binding | null = null): void {
     // The kernel depends on the shape (vec4 kernels where the contiguous dimensions allow, see matmulKernel).
     const { def, workgroups } = matmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul);
-    this.dispatch(list, def, { u32: [M, N, K_, 0] }, [a, b, bias ?? this.buf('stats'), out], workgroups);
+    this.dispatch(list, def, { u32: [M, N, K_, 0] }, [a, b, bias ?? this.buf('stats'), out, aux ?? this.buf('matmulAux')], workgroups);
   }
 
   /** Linear forward: out (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b. */
   private linearForward(inp: Binding, w: string, b: string, out: Binding, M: number, IC: number, OC: number): void {
     this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(w), this.param(b), out, { transB: true });
   }
+  /** c_fc and its GELU in one kernel: pre (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b, post (M,OC) = gelu(pre). */
+  private linearGeluForward(inp: Binding, w: string, b: string, pre: Binding, post: Binding, M: number, IC: number, OC: number): void {
+    this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(w), this.param(b), pre, { transB: true, gelu: true }, post);
+  }
   /** Linear backward: dinp (M,IC) = dout·W;  dW (OC,IC) += doutᵀ·inp;  db (OC) += Σ_m dout. */
-  private linearBackward(dout: Binding, inp: Binding, w: string, b: string, dinp: Binding, M: number, IC: number, OC: number): void {
+  /**
+   * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout. With geluPre (the (M,IC)
+   * pre-activation whose GELU was this Linear's input), dinp comes out already times gelu'(geluPre): the gradient
+   * with respect to that pre-activation.
+   */
+  private linearBackward(dout: Binding, inp: Binding, w: string, b: string, dinp: Binding, M: number, IC: number, OC: number, geluPre: Binding | null = null): void {
     const list = this.backwardList;
-    this.matmulOp(list, M, IC, OC, dout, this.param(w), null, dinp, {});
+    this.matmulOp(list, M, IC, OC, dout, this.param(w), null, dinp, { geluGrad: !!geluPre }, geluPre);
     this.matmulOp(list, OC, IC, M, dout, inp, null, this.grad(w), { transA: true, accumulate: true });
     this.dispatch(list, K.biasBackward, { u32: [M, OC] }, [dout, this.grad(b)], grid1d(OC));
   }
@@ -197,8 +206,7 @@ export class GpuModel {
     this.linearForward(a.atty!, prefix + 'attn.c_proj.weight', prefix + 'attn.c_proj.bias', a.attproj!, N, C, C);
     this.dispatch(fw, K.residualForward, { u32: [N * C] }, [resIn, a.attproj!, a.res2!], grid1d(N * C));
     this.layernormForward(a.res2!, prefix + 'ln_2.weight', prefix + 'ln_2.bias', a.ln2!, a.ln2Mean!, a.ln2Rstd!, N, C);
-    this.linearForward(a.ln2!, prefix + 'mlp.c_fc.weight', prefix + 'mlp.c_fc.bias', a.fch!, N, C, 4 * C);
-    this.dispatch(fw, K.geluForward, { u32: [N * 4 * C] }, [a.fch!, a.fchGelu!], grid1d(N * 4 * C));
+    this.linearGeluForward(a.ln2!, prefix + 'mlp.c_fc.weight', prefix + 'mlp.c_fc.bias', a.fch!, a.fchGelu!, N, C, 4 * C);
     this.linearForward(a.fchGelu!, prefix + 'mlp.c_proj.weight', prefix + 'mlp.c_proj.bias', a.fcproj!, N, 4 * C, C);
     this.dispatch(fw, K.residualForward, { u32: [N * C] }, [a.res2!, a.fcproj!, a.res3!], grid1d(N * C));
   }
@@ -215,8 +223,8 @@ export class GpuModel {
     const dln = this.buf('dln');
     const datty = this.buf('datty');
     const dqkv = this.buf('dqkv');
-    this.linearBackward(dres, a.fchGelu!, prefix + 'mlp.c_proj.weight', prefix + 'mlp.c_proj.bias', dfc, N, 4 * C, C);
-    this.dispatch(this.backwardList, K.geluBackward, { u32: [N * 4 * C] }, [a.fch!, dfc], grid1d(N * 4 * C));
+    // dfc comes out as ∂loss/∂fch: the GELU's backward is the epilogue of c_proj's dinp product.
+    this.linearBackward(dres, a.fchGelu!, prefix + 'mlp.c_proj.weight', prefix + 'mlp.c_proj.bias', dfc, N, 4 * C, C, a.fch!);
     this.linearBackward(dfc, a.ln2!, prefix + 'mlp.c_fc.weight', prefix + 'mlp.c_fc.bias', dln, N, C, 4 * C);
     this.layernormBackward(dln, a.res2!, a.ln2Mean!, a.ln2Rstd!, prefix + 'ln_2.weight', prefix + 'ln_2.bias', dres, N, C);
     this.linearBackward(dres, a.atty!, prefix + 'attn.c_proj.weight', prefix + 'attn.c_proj.bias', datty, N, C, C);

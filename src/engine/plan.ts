@@ -78,6 +78,8 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[
     { name: 'losses', elements: H * B * T, boundWhole: true },
     { name: 'lossPartials', elements: Math.ceil((H * B * T) / REDUCE_CHUNK), boundWhole: true },
     { name: 'stats', elements: 16, boundWhole: true },
+    // The matmul kernels' aux binding where no GELU epilogue uses it (it must not alias C).
+    { name: 'matmulAux', elements: 4, boundWhole: true },
     { name: 'dres', elements: BTC, boundWhole: true },
     { name: 'dln', elements: BTC, boundWhole: true },
     { name: 'datty', elements: BTC, boundWhole: true },

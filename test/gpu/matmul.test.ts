@@ -5,22 +5,29 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { encodeDispatches, KernelCache, uniformData } from '../../src/engine/kernel';
 import { matmulKernel, matmulPath, type MatmulFlags } from '../../src/engine/kernels';
 import { chooseMatmulVariant, isSwiftShader, MATMUL_VARIANTS, SOFTWARE_VARIANT, timeVariants } from '../../src/engine/matmul-variants';
+import { gelu, geluGrad } from '../../src/model/reference';
 import { Rng } from '../../src/model/rng';
 import { compare, testGpu } from './helpers';
 
-/** C (M,N) = op(A)·op(B) [+ bias] [+ C0]; A stored (M,K) or, transposed, (K,M); B (K,N) or (N,K). */
-function refMatmul(f: MatmulFlags, M: number, N: number, K: number, a: Float32Array, b: Float32Array, bias: Float32Array, c0: Float32Array): Float64Array {
+/**
+ * C (M,N) = op(A)·op(B) [+ bias] [+ C0]; A stored (M,K) or, transposed, (K,M); B (K,N) or (N,K). Then the
+ * epilogues: gelu — aux = gelu(C); geluGrad — C ·= gelu'(aux0). Returns C and aux.
+ */
+function refMatmul(f: MatmulFlags, M: number, N: number, K: number, a: Float32Array, b: Float32Array, bias: Float32Array, c0: Float32Array, aux0: Float32Array): { c: Float64Array; aux: Float64Array } {
   const out = new Float64Array(M * N);
+  const aux = Float64Array.from(aux0);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {
       let s = 0;
       for (let k = 0; k < K; k++) s += a[f.transA ? k * M + m : m * K + k]! * b[f.transB ? n * K + k : k * N + n]!;
       if (f.bias) s += bias[n]!;
       if (f.accumulate) s += c0[m * N + n]!;
+      if (f.geluGrad) s *= geluGrad(aux0[m * N + n]!);
+      if (f.gelu) aux[m * N + n] = gelu(s);
       out[m * N + n] = s;
     }
   }
-  return out;
+  return { c: out, aux };
 }
 
 /**
@@ -60,6 +67,8 @@ async function runMatmul(f: MatmulFlags, M: number, N: number, K: number, varian
   const b = dyadic(K * N, rng);
   const bias = dyadic(N, rng);
   const c0 = dyadic(M * N, rng);
+  // A pre-activation for geluGrad, over [−3, 3] where GELU bends.
+  const aux0 = dyadic(M * N, rng).map((x) => 3 * x);
   const made: GPUBuffer[] = [];
   const storage = (data: Float32Array<ArrayBuffer>) => {
     const buf = device.createBuffer({ size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
@@ -72,31 +81,48 @@ async function runMatmul(f: MatmulFlags, M: number, N: number, K: number, varian
   device.queue.writeBuffer(uniform, 0, data);
   made.push(uniform);
   const out = storage(c0);
+  const aux = storage(aux0);
   const { def, workgroups } = matmulKernel(f, M, N, K, variant);
   used.add(def.label);
-  const dispatch = kernels.dispatch(def, [uniform, storage(a), storage(b), storage(bias), out], workgroups);
-  const staging = device.createBuffer({ size: Math.max(16, M * N * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const dispatch = kernels.dispatch(def, [uniform, storage(a), storage(b), storage(bias), out, aux], workgroups);
+  const staging = device.createBuffer({ size: Math.max(16, 2 * M * N * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   made.push(staging);
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
   encodeDispatches(pass, [dispatch]);
   pass.end();
   enc.copyBufferToBuffer(out, 0, staging, 0, M * N * 4);
+  enc.copyBufferToBuffer(aux, 0, staging, M * N * 4, M * N * 4);
   device.queue.submit([enc.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
-  const got = new Float32Array(staging.getMappedRange().slice(0, M * N * 4));
+  const mapped = staging.getMappedRange();
+  const got = new Float32Array(mapped.slice(0, M * N * 4));
+  const gotAux = new Float32Array(mapped.slice(M * N * 4, 2 * M * N * 4));
   staging.unmap();
   for (const buf of made) buf.destroy();
   const name = `${variant.name} ${def.label} ${M}×${N}×${K} ${JSON.stringify(f)}`;
   // The issue's tolerance: float32 rounding of a K-term sum of O(1) terms would stay within it; with the exact
   // inputs above a correct kernel has no error at all.
-  compare(name, got, refMatmul(f, M, N, K, a, b, bias, c0), 1e-5, 1e-4);
+  const want = refMatmul(f, M, N, K, a, b, bias, c0, aux0);
+  compare(name, got, want.c, 1e-5, 1e-4);
+  // GELU in float32 with an erf good to 1.5e-7 (shaders/gelu_math.wgsl): the same tolerance holds.
+  compare(`${name} aux`, gotAux, want.aux, 1e-5, 1e-4);
   expect(errors).toEqual([]);
 }
 
 describe.each(MATMUL_VARIANTS.map((v) => [v.name, v] as const))('matmul variant %s', (_name, variant) => {
   test.each(SHAPES)('%i×%i×%i, every transpose, bias and accumulate', async (M, N, K) => {
     for (const f of FLAGS) await runMatmul(f, M, N, K, variant, M * 131 + N * 17 + K);
+  });
+
+  test.each(SHAPES)('%i×%i×%i, GELU epilogues (c_fc forward, and the gradient into it)', async (M, N, K) => {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        await runMatmul({ transA, transB, bias: true, gelu: true }, M, N, K, variant, M + N + K);
+        await runMatmul({ transA, transB, geluGrad: true }, M, N, K, variant, M * N + K);
+        await runMatmul({ transA, transB, accumulate: true, geluGrad: true }, M, N, K, variant, M * N * K);
+      }
+    }
   });
 
   test('512×512×512 (forward, dinp and dW forms)', async () => {
