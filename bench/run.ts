@@ -1,7 +1,8 @@
 // The benchmark: `npm run bench -- [--sizes 2/64/2,4/128/4,6/256/8] [--steps N] [--runs N] [--json FILE]
-//                                   [--no-node] [--no-browser] [--variants] [--tf-warmup]`
-// 1. Node over Dawn: training tokens/s of GpuModel per size, its memory plan and a no-allocation check, and kernel
-//    throughput (every matmul product of a step, the 512³ square, attention, LayerNorm).
+//                                   [--memory-steps N] [--no-node] [--no-kernels] [--no-browser] [--variants] [--tf-warmup]`
+// 1. Node over Dawn: training tokens/s of GpuModel per size and its memory plan, kernel throughput (every matmul
+//    product of a step, the 512³ square, attention, LayerNorm), and the long-run memory check (1,000 steps at the
+//    smallest size: no buffer created, no byte added).
 // 2. Headless Chromium: the same GPT in TensorFlow.js (WebGPU backend) and in the lab, alternating in one page on
 //    one adapter; tokens/s of both and their ratio (bench/browser.ts).
 // See bench/README.md for what is measured and the figures on this machine.
@@ -16,7 +17,7 @@ import { runBrowserBench, type BrowserBenchResult, type BrowserPlan } from './br
 import { B, DEFAULT_SIZES, fmt, modelConfig, parseSizes, T, VOCAB, type BenchSize } from './common';
 import { GpuTimer } from './gpu-timer';
 import { benchAttention, benchLayernorm, benchMatmul, stepMatmuls, type KernelResult } from './kernels';
-import { benchTraining, type TrainResult } from './train';
+import { benchMemory, benchTraining, type TrainResult } from './train';
 
 interface Args {
   sizes: BenchSize[];
@@ -24,35 +25,75 @@ interface Args {
   runs: number;
   json: string | null;
   node: boolean;
+  kernels: boolean;
+  memorySteps: number;
   browser: boolean;
   allVariants: boolean;
   tfWarmup: boolean;
 }
 
+const USAGE = `usage: npm run bench -- [options]
+  --sizes LIST        model sizes n_layer/n_embd/n_head, comma-separated (default 2/64/2,4/128/4,6/256/8; or tiny,small,medium)
+  --runs N            timed runs per measurement (default 3); the median and the min–max are reported
+  --steps N           cap on the timed training steps per run (default: by size)
+  --memory-steps N    training steps of the memory check at the smallest size (default 1000; 0 skips it)
+  --json FILE         also write every figure as JSON
+  --no-node           skip the Node (Dawn) half: training, kernels, memory
+  --no-kernels        skip the kernel timings
+  --no-browser        skip the headless Chromium half (lab vs TensorFlow.js)
+  --variants          time the 512³ matmul under every kernel variant, not only the chosen one and reg4x4
+  --tf-warmup         give TF.js an untimed warm-up step at every size`;
+
+class UsageError extends Error {}
+
 function parseArgs(argv: string[]): Args {
-  const a: Args = { sizes: DEFAULT_SIZES, steps: null, runs: 3, json: null, node: true, browser: true, allVariants: false, tfWarmup: false };
+  const a: Args = {
+    sizes: DEFAULT_SIZES,
+    steps: null,
+    runs: 3,
+    json: null,
+    node: true,
+    kernels: true,
+    memorySteps: 1000,
+    browser: true,
+    allVariants: false,
+    tfWarmup: false,
+  };
   const rest = argv.filter((x) => x !== '--');
   for (let i = 0; i < rest.length; i++) {
     const k = rest[i]!;
     const value = () => {
       const v = rest[++i];
-      if (v === undefined) throw new Error(`${k} needs a value`);
+      if (v === undefined) throw new UsageError(`${k} needs a value`);
       return v;
     };
     const count = (v: string) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${k} must be a whole number >= 1, got ${JSON.stringify(v)}`);
+      if (!Number.isInteger(n) || n < 1)
+        throw new UsageError(`${k} must be a whole number >= 1, got ${JSON.stringify(v)}`);
       return n;
     };
-    if (k === '--sizes') a.sizes = parseSizes(value());
-    else if (k === '--steps') a.steps = count(value());
+    if (k === '--sizes') {
+      try {
+        a.sizes = parseSizes(value());
+      } catch (e) {
+        throw new UsageError(e instanceof Error ? e.message : String(e));
+      }
+    } else if (k === '--steps') a.steps = count(value());
     else if (k === '--runs') a.runs = count(value());
     else if (k === '--json') a.json = value();
     else if (k === '--no-node') a.node = false;
-    else if (k === '--no-browser') a.browser = false;
+    else if (k === '--no-kernels') a.kernels = false;
+    else if (k === '--memory-steps') {
+      const v = value();
+      if (!/^\d+$/.test(v))
+        throw new UsageError(`--memory-steps must be a whole number (0 skips the check), got ${JSON.stringify(v)}`);
+      a.memorySteps = Number(v);
+    } else if (k === '--no-browser') a.browser = false;
     else if (k === '--variants') a.allVariants = true;
     else if (k === '--tf-warmup') a.tfWarmup = true;
-    else throw new Error(`unknown argument ${k}; see the usage line at the top of bench/run.ts`);
+    else if (k === '--help' || k === '-h') throw new UsageError('');
+    else throw new UsageError(`unknown argument ${JSON.stringify(k)}`);
   }
   return a;
 }
@@ -72,20 +113,36 @@ function browserPlan(s: BenchSize, steps: number | null, runs: number, tfWarmup:
   const big = flops >= 2e10;
   const mid = flops >= 3e9;
   const cap = (n: number) => (steps === null ? n : Math.min(n, steps));
-  return { size: s, rounds: big ? 1 : Math.min(runs, mid ? 2 : 3), labSteps: cap(big ? 1 : mid ? 2 : 4), tfSteps: cap(1), tfWarmup: tfWarmup || !big };
+  return {
+    size: s,
+    rounds: big ? 1 : Math.min(runs, mid ? 2 : 3),
+    labSteps: cap(big ? 1 : mid ? 2 : 4),
+    tfSteps: cap(1),
+    tfWarmup: tfWarmup || !big,
+  };
 }
 
 const log = (line: string) => console.log(line);
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const report: Record<string, unknown> = { date: new Date().toISOString(), args: { ...args, sizes: args.sizes.map((s) => s.name) } };
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    args: { ...args, sizes: args.sizes.map((s) => s.name) },
+  };
   const cpus = os.cpus();
   const machine = `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`;
   report.machine = machine;
   log(`# webgpu-training-lab benchmark — ${new Date().toISOString()}`);
-  log(`machine: ${machine}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  log(`workload: batch ${B}, sequence ${T}, vocab ${VOCAB}, causal attention, AdamW, global-norm clip 1.0, one constant batch`);
+  log(
+    `machine: ${machine}; load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  log(
+    `workload: batch ${B}, sequence ${T}, vocab ${VOCAB}, causal attention, AdamW, global-norm clip 1.0, one constant batch`,
+  );
 
   if (args.node) {
     const ctx = await acquireGpu(await nodeGpu());
@@ -94,9 +151,18 @@ async function main(): Promise<void> {
     const kernels = new KernelCache(device);
     const choice = await chooseMatmulVariant(device, ctx.adapterInfo);
     const variant = choice.variant;
-    log(`\n## Node (Dawn): adapter ${ctx.adapterInfo.vendor} / ${ctx.adapterInfo.architecture} (${ctx.adapterInfo.description || 'no description'})`);
-    log(`timing: ${timer.method}; matmul variant: ${variant.name}${choice.timings.length ? ` (timed: ${choice.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (known best for this adapter)'}`);
-    report.node = { adapter: ctx.adapterInfo, timing: timer.method, matmulVariant: variant.name, variantTimings: choice.timings };
+    log(
+      `\n## Node (Dawn): adapter ${ctx.adapterInfo.vendor} / ${ctx.adapterInfo.architecture} (${ctx.adapterInfo.description || 'no description'})`,
+    );
+    log(
+      `timing: ${timer.method}; matmul variant: ${variant.name}${choice.timings.length ? ` (timed: ${choice.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (known best for this adapter)'}`,
+    );
+    report.node = {
+      adapter: ctx.adapterInfo,
+      timing: timer.method,
+      matmulVariant: variant.name,
+      variantTimings: choice.timings,
+    };
 
     log('\n### Training throughput (full step: forward, backward, clip, AdamW)');
     const training: TrainResult[] = [];
@@ -110,41 +176,73 @@ async function main(): Promise<void> {
           `plan ${(r.planBytes / 2 ** 20).toFixed(1)} MiB (params ${(r.parameterBytes / 2 ** 20).toFixed(2)} MiB); ` +
           `buffers: ${r.buffersAtConstruction} at construction, ${r.buffersDuringSteps} during ${args.runs * steps} steps; loss ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)}`,
       );
-      if (r.buffersDuringSteps !== 0) log(`  !! ${r.buffersDuringSteps} GPU buffers were created during training steps`);
+      if (r.buffersDuringSteps !== 0)
+        log(`  !! ${r.buffersDuringSteps} GPU buffers were created during training steps`);
     }
     (report.node as Record<string, unknown>).training = training;
 
-    log('\n### Kernels (median of runs, min–max in parentheses)');
-    const kernelResults: Record<string, KernelResult[]> = {};
-    const line = (r: KernelResult) => {
-      const rate = r.gflops && !r.gbs ? `${fmt(r.gflops, 2)} GFLOP/s` : r.gbs ? `${fmt(r.gbs, 2)} GB/s${r.gflops ? `, ${r.gflops.median.toFixed(2)} GFLOP/s` : ''}` : '';
-      log(`  ${r.op.padEnd(30)} ${r.shape.padEnd(16)} ${r.ms.median.toFixed(2).padStart(9)} ms  ${rate}  [${[...new Set(r.kernels)].join(', ')}]`);
-    };
-    for (const s of args.sizes) {
-      log(`${s.name}:`);
-      const list: KernelResult[] = [];
-      for (const m of stepMatmuls(s)) list.push(await benchMatmul(device, kernels, timer, variant, m.op, m.f, m.M, m.N, m.K, args.runs));
-      list.push(...(await benchAttention(device, kernels, timer, s, args.runs)));
-      list.push(...(await benchLayernorm(device, kernels, timer, s, args.runs)));
-      list.forEach(line);
-      kernelResults[s.name] = list;
-    }
-    log('512³ square:');
-    const square: KernelResult[] = [];
-    const variants: MatmulVariant[] = args.allVariants ? MATMUL_VARIANTS : [variant, ...MATMUL_VARIANTS.filter((v) => v !== variant && v.name === 'reg4x4')];
-    for (const v of variants) {
-      for (const [op, f] of [
-        ['forward (A·Bᵀ)', { transB: true }],
-        ['dinp (A·B)', {}],
-        ['dW (Aᵀ·B)', { transA: true }],
-      ] as const) {
-        const r = await benchMatmul(device, kernels, timer, v, `${v.name} ${op}`, f, 512, 512, 512, args.runs);
-        square.push(r);
-        line(r);
+    if (args.kernels) {
+      log('\n### Kernels (median of runs, min–max in parentheses)');
+      const kernelResults: Record<string, KernelResult[]> = {};
+      const line = (r: KernelResult) => {
+        const rate =
+          r.gflops && !r.gbs
+            ? `${fmt(r.gflops, 2)} GFLOP/s`
+            : r.gbs
+              ? `${fmt(r.gbs, 2)} GB/s${r.gflops ? `, ${r.gflops.median.toFixed(2)} GFLOP/s` : ''}`
+              : '';
+        log(
+          `  ${r.op.padEnd(30)} ${r.shape.padEnd(16)} ${r.ms.median.toFixed(2).padStart(9)} ms  ${rate}  [${[...new Set(r.kernels)].join(', ')}]`,
+        );
+      };
+      for (const s of args.sizes) {
+        log(`${s.name}:`);
+        const list: KernelResult[] = [];
+        for (const m of stepMatmuls(s))
+          list.push(await benchMatmul(device, kernels, timer, variant, m.op, m.f, m.M, m.N, m.K, args.runs));
+        list.push(...(await benchAttention(device, kernels, timer, s, args.runs)));
+        list.push(...(await benchLayernorm(device, kernels, timer, s, args.runs)));
+        list.forEach(line);
+        kernelResults[s.name] = list;
       }
+      log('512³ square:');
+      const square: KernelResult[] = [];
+      const variants: MatmulVariant[] = args.allVariants
+        ? MATMUL_VARIANTS
+        : [variant, ...MATMUL_VARIANTS.filter((v) => v !== variant && v.name === 'reg4x4')];
+      for (const v of variants) {
+        for (const [op, f] of [
+          ['forward (A·Bᵀ)', { transB: true }],
+          ['dinp (A·B)', {}],
+          ['dW (Aᵀ·B)', { transA: true }],
+        ] as const) {
+          const r = await benchMatmul(device, kernels, timer, v, `${v.name} ${op}`, f, 512, 512, 512, args.runs);
+          square.push(r);
+          line(r);
+        }
+      }
+      (report.node as Record<string, unknown>).kernels = kernelResults;
+      (report.node as Record<string, unknown>).square512 = square;
     }
-    (report.node as Record<string, unknown>).kernels = kernelResults;
-    (report.node as Record<string, unknown>).square512 = square;
+
+    if (args.memorySteps > 0) {
+      // The smallest size: the check is about allocation, which does not depend on the size, and it is the fastest.
+      const s = [...args.sizes].sort(
+        (x, y) => trainingFlopsPerStep(modelConfig(x), B, T) - trainingFlopsPerStep(modelConfig(y), B, T),
+      )[0]!;
+      log(`\n### Memory: ${args.memorySteps} training steps at ${s.name}`);
+      const m = await benchMemory(device, s, args.memorySteps, log);
+      log(
+        `${s.name}: plan ${m.planBytes} bytes; ${m.bytesAtConstruction} bytes in ${m.buffersAtConstruction} buffers after construction (plan and uniforms); ` +
+          `after ${m.steps} steps: ${m.buffersCreatedDuringSteps} buffers created, ${m.bytesAddedDuringSteps} bytes added — ${m.ok ? 'OK' : 'FAILED'}`,
+      );
+      log(
+        `  JS heap ${m.heapBytesPerStep === null ? 'not measured' : `${m.heapBytesPerStep.toFixed(0)} bytes/step after step 100`}${(globalThis as { gc?: unknown }).gc ? '' : ' (without --expose-gc: includes garbage not yet collected)'}; ` +
+          `${m.secondsPer100.first.toFixed(1)} s per 100 steps at first, ${m.secondsPer100.last.toFixed(1)} s at the end`,
+      );
+      (report.node as Record<string, unknown>).memory = m;
+      if (!m.ok) process.exitCode = 1;
+    }
     timer.destroy();
     device.destroy();
   }
@@ -153,13 +251,19 @@ async function main(): Promise<void> {
     log('\n## Headless Chromium: TensorFlow.js (webgpu backend) vs the lab, alternating in one page');
     const plans = args.sizes.map((s) => browserPlan(s, args.steps, args.runs, args.tfWarmup));
     for (const p of plans) {
-      log(`  ${p.size.name}: ${p.rounds} round(s) of ${p.labSteps} lab step(s) and ${p.tfSteps} TF.js step(s), after 1 warm-up step of ${p.tfWarmup ? 'each' : 'the lab (TF.js: none, its timed step includes compilation)'}`);
+      log(
+        `  ${p.size.name}: ${p.rounds} round(s) of ${p.labSteps} lab step(s) and ${p.tfSteps} TF.js step(s), after 1 warm-up step of ${p.tfWarmup ? 'each' : 'the lab (TF.js: none, its timed step includes compilation)'}`,
+      );
     }
     const browser: BrowserBenchResult = await runBrowserBench(plans, log);
-    log(`lab adapter: ${browser.labAdapter}; TF.js adapter: ${browser.tfAdapter}; lab matmul variant: ${browser.matmulVariant}`);
+    log(
+      `lab adapter: ${browser.labAdapter}; TF.js adapter: ${browser.tfAdapter}; lab matmul variant: ${browser.matmulVariant}`,
+    );
     log(`${'size'.padEnd(9)}${'lab tok/s'.padEnd(36)}${'TF.js tok/s'.padEnd(36)}lab / TF.js`);
     for (const r of browser.sizes) {
-      log(`${r.size.padEnd(9)}${fmt(r.lab, 1).padEnd(36)}${fmt(r.tfjs, 1).padEnd(36)}${r.ratio.toFixed(2)}×  (losses after: lab ${r.labLoss.toFixed(3)}, TF.js ${r.tfLoss.toFixed(3)})`);
+      log(
+        `${r.size.padEnd(9)}${fmt(r.lab, 1).padEnd(36)}${fmt(r.tfjs, 1).padEnd(36)}${r.ratio.toFixed(2)}×  (losses after: lab ${r.labLoss.toFixed(3)}, TF.js ${r.tfLoss.toFixed(3)})`,
+      );
     }
     report.browser = browser;
   }
@@ -173,6 +277,11 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (e: unknown) => {
+    if (e instanceof UsageError) {
+      if (e.message) console.error(`bench: ${e.message}`);
+      console.error(USAGE);
+      process.exit(e.message ? 2 : 0);
+    }
     console.error(e instanceof Error ? (e.stack ?? e.message) : e);
     process.exit(1);
   },

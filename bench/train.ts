@@ -20,16 +20,39 @@ export interface TrainResult {
   lastLoss: number;
 }
 
-/** Count device.createBuffer calls from now on (the benchmark wraps the method; the model is unaware). */
-export function countBuffers(device: GPUDevice): { count: () => number; restore: () => void } {
+export interface BufferTracker {
+  /** device.createBuffer calls since tracking began. */
+  count: () => number;
+  /** Bytes of the buffers created since tracking began and not destroyed since. */
+  liveBytes: () => number;
+  restore: () => void;
+}
+
+/**
+ * Track device.createBuffer calls, and the bytes of the buffers made, until each is destroyed (the benchmark wraps
+ * the methods; the model is unaware). WebGPU has no query of the memory a device holds, so this counts what the
+ * application asked for: every buffer goes through createBuffer.
+ */
+export function trackBuffers(device: GPUDevice): BufferTracker {
   const original = device.createBuffer;
   let n = 0;
+  let live = 0;
   device.createBuffer = function (this: GPUDevice, desc: GPUBufferDescriptor) {
     n++;
-    return original.call(this, desc);
+    const buffer = original.call(this, desc);
+    live += desc.size;
+    const destroy = buffer.destroy;
+    let destroyed = false;
+    buffer.destroy = function (this: GPUBuffer) {
+      if (!destroyed) live -= desc.size;
+      destroyed = true;
+      return destroy.call(this);
+    };
+    return buffer;
   };
   return {
     count: () => n,
+    liveBytes: () => live,
     restore: () => {
       device.createBuffer = original;
     },
@@ -51,7 +74,11 @@ function labBatch() {
 }
 
 /** Run `steps` steps and wait for all of them; returns tokens/s and the last loss. */
-export async function timeLabSteps(model: GpuModel, batch: ReturnType<typeof labBatch>, steps: number): Promise<{ tokensPerSecond: number; loss: number }> {
+export async function timeLabSteps(
+  model: GpuModel,
+  batch: ReturnType<typeof labBatch>,
+  steps: number,
+): Promise<{ tokensPerSecond: number; loss: number }> {
   const t0 = performance.now();
   const pending = [];
   for (let i = 0; i < steps; i++) pending.push((await model.step(batch, LR, TRAIN)).stats);
@@ -61,8 +88,13 @@ export async function timeLabSteps(model: GpuModel, batch: ReturnType<typeof lab
   return { tokensPerSecond: (steps * B * T) / s, loss: stats[stats.length - 1]!.loss };
 }
 
-export async function benchTraining(device: GPUDevice, s: BenchSize, opts: { steps: number; runs: number; warmup: number }, log: (line: string) => void): Promise<TrainResult> {
-  const counter = countBuffers(device);
+export async function benchTraining(
+  device: GPUDevice,
+  s: BenchSize,
+  opts: { steps: number; runs: number; warmup: number },
+  log: (line: string) => void,
+): Promise<TrainResult> {
+  const counter = trackBuffers(device);
   try {
     const { model, batch } = labModel(device, s);
     const buffersAtConstruction = counter.count();
@@ -94,5 +126,84 @@ export async function benchTraining(device: GPUDevice, s: BenchSize, opts: { ste
     return result;
   } finally {
     counter.restore();
+  }
+}
+
+export interface MemoryResult {
+  size: string;
+  steps: number;
+  /** GpuModel.plan.totalBytes, and the bytes of every buffer the model created (plan and bound uniforms). */
+  planBytes: number;
+  bytesAtConstruction: number;
+  buffersAtConstruction: number;
+  /** After the last step: buffers created and bytes held beyond construction (both must be 0). */
+  buffersCreatedDuringSteps: number;
+  bytesAddedDuringSteps: number;
+  /** JavaScript heap growth per step from step 100 to the end (Node, after a GC where --expose-gc allows it). */
+  heapBytesPerStep: number | null;
+  /** Seconds per 100 steps over the first and the last hundred: a leak that slows steps shows here. */
+  secondsPer100: { first: number; last: number };
+  ok: boolean;
+}
+
+/**
+ * The long-run memory check: `steps` training steps at one size (1,000 by default), counting every buffer created
+ * and the bytes held, against what the model held after construction. Steps are submitted 50 at a time, as a
+ * training loop that reads its loss back every 50 steps would.
+ */
+export async function benchMemory(
+  device: GPUDevice,
+  s: BenchSize,
+  steps: number,
+  log: (line: string) => void,
+): Promise<MemoryResult> {
+  const tracker = trackBuffers(device);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const heap = () => {
+    gc?.();
+    return typeof process === 'undefined' ? null : process.memoryUsage().heapUsed;
+  };
+  try {
+    const { model, batch } = labModel(device, s);
+    const buffersAtConstruction = tracker.count();
+    const bytesAtConstruction = tracker.liveBytes();
+    let heapAt100: number | null = null;
+    const per100: number[] = [];
+    let t100 = performance.now();
+    for (let done = 0; done < steps;) {
+      const n = Math.min(50, steps - done);
+      await timeLabSteps(model, batch, n);
+      done += n;
+      if (done % 100 === 0 || done === steps) {
+        const now = performance.now();
+        per100.push(((now - t100) / 1000) * (100 / (done % 100 || 100)));
+        t100 = now;
+        if (done === 100) heapAt100 = heap();
+        if (done % 250 === 0 || done === steps) {
+          log(
+            `  ${s.name} step ${done}/${steps}: ${tracker.count() - buffersAtConstruction} buffers created since construction, ${tracker.liveBytes() - bytesAtConstruction} bytes added`,
+          );
+        }
+      }
+    }
+    const heapEnd = heap();
+    const result: MemoryResult = {
+      size: s.name,
+      steps,
+      planBytes: model.plan.totalBytes,
+      bytesAtConstruction,
+      buffersAtConstruction,
+      buffersCreatedDuringSteps: tracker.count() - buffersAtConstruction,
+      bytesAddedDuringSteps: tracker.liveBytes() - bytesAtConstruction,
+      heapBytesPerStep:
+        heapAt100 !== null && heapEnd !== null && steps > 100 ? (heapEnd - heapAt100) / (steps - 100) : null,
+      secondsPer100: { first: per100[0] ?? 0, last: per100[per100.length - 1] ?? 0 },
+      ok: false,
+    };
+    result.ok = result.buffersCreatedDuringSteps === 0 && result.bytesAddedDuringSteps === 0;
+    model.destroy();
+    return result;
+  } finally {
+    tracker.restore();
   }
 }
