@@ -10,7 +10,12 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { acquireGpu } from '../src/engine/gpu';
 import { KernelCache } from '../src/engine/kernel';
-import { chooseMatmulVariant, MATMUL_VARIANTS, type MatmulVariant } from '../src/engine/matmul-variants';
+import {
+  chooseMatmulVariant,
+  MATMUL_VARIANTS,
+  MemoryVariantCache,
+  type MatmulVariant,
+} from '../src/engine/matmul-variants';
 import { nodeGpu } from '../src/engine/node-gpu';
 import { trainingFlopsPerStep } from '../src/engine/plan';
 import { runBrowserBench, type BrowserBenchResult, type BrowserPlan } from './browser';
@@ -149,13 +154,14 @@ async function main(): Promise<void> {
     const { device } = ctx;
     const timer = new GpuTimer(device);
     const kernels = new KernelCache(device);
-    const choice = await chooseMatmulVariant(device, ctx.adapterInfo);
+    // A fresh cache: the benchmark times the variants on every adapter that is not known, and reports the times.
+    const choice = await chooseMatmulVariant(device, ctx.adapterInfo, { cache: new MemoryVariantCache() });
     const variant = choice.variant;
     log(
       `\n## Node (Dawn): adapter ${ctx.adapterInfo.vendor} / ${ctx.adapterInfo.architecture} (${ctx.adapterInfo.description || 'no description'})`,
     );
     log(
-      `timing: ${timer.method}; matmul variant: ${variant.name}${choice.timings.length ? ` (timed: ${choice.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (known best for this adapter)'}`,
+      `timing: ${timer.method}; matmul variant: ${variant.name}${choice.timings.length ? ` (timed: ${choice.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (known best for SwiftShader)'}`,
     );
     report.node = {
       adapter: ctx.adapterInfo,

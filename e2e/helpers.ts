@@ -26,9 +26,14 @@ export async function setObjectives(page: Page, wanted: string[]): Promise<void>
   }
 }
 
-/** Waits until the GPU line names an adapter (the worker is up and WebGPU works). */
+/** Waits until the GPU line names an adapter and the matmul kernels chosen for it (the worker is up, WebGPU works). */
 export async function waitForGpu(page: Page): Promise<void> {
-  await expect(page.locator('lab-app .adapter')).toContainText('GPU:', { timeout: 30_000 });
+  await expect(page.locator('lab-app .adapter')).toContainText(
+    /GPU: .* — matmul kernels \S+ \((known|cached|timed now)\)/,
+    {
+      timeout: 30_000,
+    },
+  );
 }
 
 export const shot = (page: Page, name: string) =>

@@ -5,7 +5,8 @@
 //
 // Software adapters (SwiftShader) gather every loaded float lane by lane and execute workgroup barriers very
 // slowly, so the register-blocked vec4 kernels win there (bench/README.md has the figures); GPUs reward shared
-// memory. The choice is known for SwiftShader and timed once per adapter elsewhere.
+// memory. The choice is known for SwiftShader and timed once per adapter elsewhere, the result kept in a
+// VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later sessions on that adapter skip the timing.
 import { encodeDispatches, KernelCache, uniformData } from './kernel';
 import { matmulKernel, type MatmulFlags } from './kernels';
 
@@ -30,7 +31,10 @@ export const MATMUL_VARIANTS: MatmulVariant[] = [
 
 export function matmulVariantByName(name: string): MatmulVariant {
   const v = MATMUL_VARIANTS.find((x) => x.name === name);
-  if (!v) throw new Error(`unknown matmul variant ${JSON.stringify(name)}; known: ${MATMUL_VARIANTS.map((x) => x.name).join(', ')}`);
+  if (!v)
+    throw new Error(
+      `unknown matmul variant ${JSON.stringify(name)}; known: ${MATMUL_VARIANTS.map((x) => x.name).join(', ')}`,
+    );
   return v;
 }
 
@@ -40,11 +44,36 @@ export interface AdapterIdentity {
   description?: string;
 }
 
-export const isSwiftShader = (a: AdapterIdentity): boolean => a.architecture === 'swiftshader' || (a.vendor === 'google' && /swiftshader/i.test(a.description ?? ''));
+export const isSwiftShader = (a: AdapterIdentity): boolean =>
+  a.architecture === 'swiftshader' || (a.vendor === 'google' && /swiftshader/i.test(a.description ?? ''));
 
 const chosen = new WeakMap<GPUDevice, MatmulVariant>();
-/** Timing results per adapter (vendor|architecture|description), so a second device on one adapter is not re-timed. */
-const byAdapter = new Map<string, MatmulVariant>();
+
+/** Where the timed choice is kept, by adapter: a variant name per key. */
+export interface VariantCache {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, variant: string): Promise<void>;
+}
+
+export class MemoryVariantCache implements VariantCache {
+  private readonly map = new Map<string, string>();
+  async get(key: string): Promise<string | undefined> {
+    return this.map.get(key);
+  }
+  async set(key: string, variant: string): Promise<void> {
+    this.map.set(key, variant);
+  }
+}
+
+/** For the whole process where the caller gives no cache: a second device on one adapter is not re-timed. */
+const processCache = new MemoryVariantCache();
+
+/**
+ * The cache key of an adapter. The version names the kernels' generation: bump it when a kernel changes in a way
+ * that could change which variant wins, and every adapter is timed again.
+ */
+export const variantCacheKey = (a: AdapterIdentity | null): string =>
+  `matmul-v2|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
 
 function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
   // GPUDevice.adapterInfo is recent (Chrome 131, Dawn's Node package); older browsers lack it.
@@ -72,6 +101,13 @@ export function setMatmulVariant(device: GPUDevice, v: MatmulVariant): void {
   chosen.set(device, v);
 }
 
+export interface VariantChoice {
+  variant: MatmulVariant;
+  /** How it was chosen: known for this adapter kind, read from the cache, or timed now (then `timings`). */
+  source: 'known' | 'cached' | 'timed';
+  timings: VariantTiming[];
+}
+
 export interface VariantTiming {
   variant: string;
   /** Milliseconds for one forward, one dinp and one dW product of the probe shape. */
@@ -80,34 +116,48 @@ export interface VariantTiming {
 
 /**
  * Pick the matmul variant for this device before any GpuModel is built on it: on SwiftShader the known winner
- * without timing; elsewhere each variant timed once on a Linear's three products at a mid-size shape (wall time
- * over a few submissions after a warm-up), the fastest kept for this device and adapter.
+ * without timing; elsewhere the cached choice for this adapter, or, the first time, each variant timed on a
+ * Linear's three products (`probe`: rows × width, wall time over a few submissions after a warm-up) and the
+ * fastest kept, for this device and in the cache.
  */
-export async function chooseMatmulVariant(device: GPUDevice, adapter: AdapterIdentity | null = deviceAdapter(device)): Promise<{ variant: MatmulVariant; timings: VariantTiming[] }> {
-  const known = chosen.get(device);
-  if (known) return { variant: known, timings: [] };
-  const key = adapter ? `${adapter.vendor}|${adapter.architecture}|${adapter.description ?? ''}` : '';
-  const cached = byAdapter.get(key);
-  if (cached) {
-    chosen.set(device, cached);
-    return { variant: cached, timings: [] };
-  }
-  if (adapter && isSwiftShader(adapter)) {
-    chosen.set(device, SOFTWARE_VARIANT);
-    return { variant: SOFTWARE_VARIANT, timings: [] };
-  }
-  const timings = await timeVariants(device, MATMUL_VARIANTS, 1024, 256, 3);
-  const best = MATMUL_VARIANTS.find((v) => v.name === timings.reduce((a, b) => (b.ms < a.ms ? b : a)).variant)!;
-  byAdapter.set(key, best);
-  chosen.set(device, best);
-  return { variant: best, timings };
+export async function chooseMatmulVariant(
+  device: GPUDevice,
+  adapter: AdapterIdentity | null = deviceAdapter(device),
+  options: { cache?: VariantCache; probe?: { rows: number; width: number; repeats: number } } = {},
+): Promise<VariantChoice> {
+  const set = (
+    variant: MatmulVariant,
+    source: VariantChoice['source'],
+    timings: VariantTiming[] = [],
+  ): VariantChoice => {
+    chosen.set(device, variant);
+    return { variant, source, timings };
+  };
+  if (adapter && isSwiftShader(adapter)) return set(SOFTWARE_VARIANT, 'known');
+  const cache = options.cache ?? processCache;
+  const key = variantCacheKey(adapter);
+  // A cache that cannot be read (storage blocked, quota) only costs the timing.
+  const cached = await cache.get(key).catch(() => undefined);
+  const hit = MATMUL_VARIANTS.find((v) => v.name === cached);
+  if (hit) return set(hit, 'cached');
+  const { rows, width, repeats } = options.probe ?? { rows: 1024, width: 256, repeats: 3 };
+  const timings = await timeVariants(device, MATMUL_VARIANTS, rows, width, repeats);
+  const best = MATMUL_VARIANTS.find((v) => v.name === timings.reduce((x, y) => (y.ms < x.ms ? y : x)).variant)!;
+  await cache.set(key, best.name).catch(() => undefined);
+  return set(best, 'timed', timings);
 }
 
 /**
  * Time variants on a Linear of width `width` over `rows` rows: forward (rows,4w)=(rows,w)·(4w,w)ᵀ, dinp and dW.
  * Allocates its own buffers and destroys them.
  */
-export async function timeVariants(device: GPUDevice, variants: MatmulVariant[], rows: number, width: number, repeats: number): Promise<VariantTiming[]> {
+export async function timeVariants(
+  device: GPUDevice,
+  variants: MatmulVariant[],
+  rows: number,
+  width: number,
+  repeats: number,
+): Promise<VariantTiming[]> {
   const kernels = new KernelCache(device);
   const M = rows;
   const IC = width;
@@ -115,7 +165,11 @@ export async function timeVariants(device: GPUDevice, variants: MatmulVariant[],
   const made: GPUBuffer[] = [];
   const storage = (floats: number) => {
     const b = device.createBuffer({ size: floats * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(b, 0, new Float32Array(floats).map((_, i) => ((i * 7919) % 13) / 13 - 0.5));
+    device.queue.writeBuffer(
+      b,
+      0,
+      new Float32Array(floats).map((_, i) => ((i * 7919) % 13) / 13 - 0.5),
+    );
     made.push(b);
     return b;
   };

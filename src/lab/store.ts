@@ -1,6 +1,7 @@
 // Where runs are autosaved: IndexedDB in the browser (the worker writes it directly), memory in Node and tests.
 // A saved run holds everything needed to resume exactly (every lane's LaneState) and to redraw its charts.
 import { clear, createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
+import type { VariantCache } from '../engine/matmul-variants';
 import type { ExperimentSpec, LaneResult, LaneState } from './api';
 
 export interface SavedRun {
@@ -33,7 +34,14 @@ export function runBytes(run: SavedRun): number {
 }
 
 function info(run: SavedRun): SavedRunInfo {
-  return { id: run.id, savedAt: run.savedAt, spec: run.spec, step: run.step, bytes: runBytes(run), ...(run.note ? { note: run.note } : {}) };
+  return {
+    id: run.id,
+    savedAt: run.savedAt,
+    spec: run.spec,
+    step: run.step,
+    bytes: runBytes(run),
+    ...(run.note ? { note: run.note } : {}),
+  };
 }
 
 export class MemoryRunStore implements RunStore {
@@ -53,6 +61,20 @@ export class MemoryRunStore implements RunStore {
   }
   async clear(): Promise<void> {
     this.runs.clear();
+  }
+}
+
+/** The matmul variant timed per adapter (src/engine/matmul-variants.ts), kept across sessions in its own database. */
+export class IdbVariantCache implements VariantCache {
+  private store: UseStore;
+  constructor(dbName = 'webgpu-lab-tuning', storeName = 'matmul-variants') {
+    this.store = createStore(dbName, storeName);
+  }
+  async get(key: string): Promise<string | undefined> {
+    return get<string>(key, this.store);
+  }
+  async set(key: string, variant: string): Promise<void> {
+    await set(key, variant, this.store);
   }
 }
 

@@ -47,8 +47,11 @@ export class WorkerController implements ReactiveController {
   get gpuLine(): string {
     const gpu = this.gpu;
     if (gpu.state !== 'ready') return gpu.state === 'checking' ? 'Looking for a GPU…' : '';
-    const { vendor, architecture, description } = gpu.adapter;
-    return `GPU: ${[vendor, architecture, description].filter(Boolean).join(' · ') || 'adapter found'}`;
+    const { vendor, architecture, description, matmulVariant } = gpu.adapter;
+    const kernels = matmulVariant
+      ? ` — matmul kernels ${matmulVariant.name} (${matmulVariant.source === 'timed' ? 'timed now' : matmulVariant.source})`
+      : '';
+    return `GPU: ${[vendor, architecture, description].filter(Boolean).join(' · ') || 'adapter found'}${kernels}`;
   }
 
   /** Start (or restart) the worker and ask it for the GPU. */

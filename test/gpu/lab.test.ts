@@ -1,6 +1,7 @@
 // The Lab end to end in Node over Dawn: every objective trains through the real engine, runs are deterministic,
 // a stopped run resumes exactly, and a non-finite loss stops its lane with a message and keeps the weights.
 import { describe, expect, test } from 'vitest';
+import { isSwiftShader, MATMUL_VARIANTS, SOFTWARE_VARIANT } from '../../src/engine/matmul-variants';
 import { nodeGpu } from '../../src/engine/node-gpu';
 import type { ExperimentSpec, LabEvent, LaneState, StepMetrics } from '../../src/lab/api';
 import { Lab } from '../../src/lab/lab';
@@ -23,14 +24,32 @@ function spec(over: Partial<ExperimentSpec> = {}): ExperimentSpec {
 
 async function collect(s: ExperimentSpec, stopAtStep?: number, resume?: LaneState[]) {
   const events: LabEvent[] = [];
-  const results = await lab.run(s, (e) => events.push(e), { ...(resume ? { resume } : {}), ...(stopAtStep ? { stopAtStep } : {}) });
-  const steps = events.filter((e): e is { type: 'step'; metrics: StepMetrics } => e.type === 'step').map((e) => e.metrics);
+  const results = await lab.run(s, (e) => events.push(e), {
+    ...(resume ? { resume } : {}),
+    ...(stopAtStep ? { stopAtStep } : {}),
+  });
+  const steps = events
+    .filter((e): e is { type: 'step'; metrics: StepMetrics } => e.type === 'step')
+    .map((e) => e.metrics);
   return { events, results, steps };
 }
 
 describe('Lab over Dawn', () => {
+  test('the adapter report names the matmul kernels chosen for it, and how', async () => {
+    const report = await lab.adapter();
+    expect(report.matmulVariant).not.toBeNull();
+    const { name, source } = report.matmulVariant!;
+    expect(MATMUL_VARIANTS.map((v) => v.name)).toContain(name);
+    if (isSwiftShader(report)) expect([name, source]).toEqual([SOFTWARE_VARIANT.name, 'known']);
+    else expect(['timed', 'cached']).toContain(source);
+  });
+
   test('every objective trains and is evaluated on the same data', async () => {
-    const s = spec({ objectives: [...DEFAULT_OBJECTIVES].map((o) => (o.kind === 'mtp' ? { ...o, heads: 2 } : o.kind === 'diffusion' ? { ...o, decodeSteps: 3 } : o)) });
+    const s = spec({
+      objectives: [...DEFAULT_OBJECTIVES].map((o) =>
+        o.kind === 'mtp' ? { ...o, heads: 2 } : o.kind === 'diffusion' ? { ...o, decodeSteps: 3 } : o,
+      ),
+    });
     const { events, results, steps } = await collect(s);
     expect(results.map((r) => r.objective)).toEqual(['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion']);
     for (const r of results) {
@@ -50,7 +69,13 @@ describe('Lab over Dawn', () => {
     expect(results[3]!.flops).toBeGreaterThan(results[0]!.flops);
     const views = await lab.examples(2);
     expect(views).toHaveLength(2);
-    expect(views[0]!.predictions.map((p) => p.objective)).toEqual(['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion']);
+    expect(views[0]!.predictions.map((p) => p.objective)).toEqual([
+      'ntp',
+      'reverse',
+      'teacherless',
+      'mtp',
+      'diffusion',
+    ]);
     expect(views[0]!.predictions[4]!.commitStep).toHaveLength(3);
   });
 
@@ -66,7 +91,10 @@ describe('Lab over Dawn', () => {
   });
 
   test('stop at step k, resume, continue to 2k: the losses match an uninterrupted run', async () => {
-    const s = spec({ train: { ...spec().train, steps: 8 }, objectives: [{ kind: 'ntp' }, { kind: 'diffusion', decodeSteps: 3, variant: 'mdlm' }] });
+    const s = spec({
+      train: { ...spec().train, steps: 8 },
+      objectives: [{ kind: 'ntp' }, { kind: 'diffusion', decodeSteps: 3, variant: 'mdlm' }],
+    });
     const full = await collect(s);
     const half = await collect(s, 4);
     expect(half.results[0]!.steps).toBe(4);
@@ -77,7 +105,8 @@ describe('Lab over Dawn', () => {
     // Training time carries over the resume; every step reports a finite, positive rate.
     expect(saved[0]!.seconds).toBeGreaterThan(0);
     expect(rest.results[0]!.seconds).toBeGreaterThan(saved[0]!.seconds!);
-    for (const m of [...half.steps, ...rest.steps]) expect(Number.isFinite(m.tokensPerSecond) && m.tokensPerSecond > 0).toBe(true);
+    for (const m of [...half.steps, ...rest.steps])
+      expect(Number.isFinite(m.tokensPerSecond) && m.tokensPerSecond > 0).toBe(true);
   });
 
   test('a non-finite loss stops the lane with the step and the likely cause, and keeps the weights', async () => {
@@ -89,7 +118,9 @@ describe('Lab over Dawn', () => {
     const { events, results } = await collect(s, undefined, [bad, await lab.snapshot(1)]);
     const last = events[events.length - 1]!;
     expect(last).toMatchObject({ type: 'state', state: 'error' });
-    expect((last as { message: string }).message).toMatch(/ntp: the loss became NaN at step 3\. The learning rate \(0\.003\) is the likely cause/);
+    expect((last as { message: string }).message).toMatch(
+      /ntp: the loss became NaN at step 3\. The learning rate \(0\.003\) is the likely cause/,
+    );
     expect(results[1]!.steps).toBe(6); // the healthy lane finished
     const kept = await lab.snapshot(0);
     // Every update after the blow-up was skipped: the weights are still those it was resumed with.
@@ -149,11 +180,18 @@ describe('Lab over Dawn', () => {
     await expect(lab.inspectCheckpoint(files.model, files.model)).rejects.toThrow(/optimizer/);
     expect((await lab.snapshot(0)).params).toEqual(before.params);
     const wrong = new Float32Array(10);
-    await expect(lab.run(s, () => {}, { initialParams: [wrong], stopAtStep: 0 })).rejects.toThrow(/imported weights have 10 floats/);
+    await expect(lab.run(s, () => {}, { initialParams: [wrong], stopAtStep: 0 })).rejects.toThrow(
+      /imported weights have 10 floats/,
+    );
   });
 
   test('a spec with problems is refused with field-level messages', async () => {
-    const issues = await lab.check(spec({ task: { kind: 'path-star', degree: 5, pathLength: 5, nodes: 10, trainSize: 0, testSize: 10 }, model: { nLayer: 1, nEmbd: 18, nHead: 4 } }));
+    const issues = await lab.check(
+      spec({
+        task: { kind: 'path-star', degree: 5, pathLength: 5, nodes: 10, trainSize: 0, testSize: 10 },
+        model: { nLayer: 1, nEmbd: 18, nHead: 4 },
+      }),
+    );
     expect(issues.map((i) => i.field)).toContain('model.nEmbd');
     expect(issues.map((i) => i.field)).toContain('task.nodes');
     await expect(lab.run(spec({ evalEvery: 0 }), () => {})).rejects.toThrow(/evalEvery/);

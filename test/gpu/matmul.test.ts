@@ -4,7 +4,16 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { encodeDispatches, KernelCache, uniformData } from '../../src/engine/kernel';
 import { matmulKernel, matmulPath, type MatmulFlags } from '../../src/engine/kernels';
-import { chooseMatmulVariant, isSwiftShader, MATMUL_VARIANTS, SOFTWARE_VARIANT, timeVariants } from '../../src/engine/matmul-variants';
+import {
+  chooseMatmulVariant,
+  isSwiftShader,
+  MATMUL_VARIANTS,
+  matmulVariant,
+  MemoryVariantCache,
+  SOFTWARE_VARIANT,
+  variantCacheKey,
+  type VariantCache,
+} from '../../src/engine/matmul-variants';
 import { gelu, geluGrad } from '../../src/model/reference';
 import { Rng } from '../../src/model/rng';
 import { compare, testGpu } from './helpers';
@@ -13,7 +22,17 @@ import { compare, testGpu } from './helpers';
  * C (M,N) = op(A)·op(B) [+ bias] [+ C0]; A stored (M,K) or, transposed, (K,M); B (K,N) or (N,K). Then the
  * epilogues: gelu — aux = gelu(C); geluGrad — C ·= gelu'(aux0). Returns C and aux.
  */
-function refMatmul(f: MatmulFlags, M: number, N: number, K: number, a: Float32Array, b: Float32Array, bias: Float32Array, c0: Float32Array, aux0: Float32Array): { c: Float64Array; aux: Float64Array } {
+function refMatmul(
+  f: MatmulFlags,
+  M: number,
+  N: number,
+  K: number,
+  a: Float32Array,
+  b: Float32Array,
+  bias: Float32Array,
+  c0: Float32Array,
+  aux0: Float32Array,
+): { c: Float64Array; aux: Float64Array } {
   const out = new Float64Array(M * N);
   const aux = Float64Array.from(aux0);
   for (let m = 0; m < M; m++) {
@@ -41,7 +60,8 @@ function dyadic(n: number, rng: Rng): Float32Array<ArrayBuffer> {
 }
 
 const FLAGS: MatmulFlags[] = [];
-for (let i = 0; i < 16; i++) FLAGS.push({ transA: !!(i & 1), transB: !!(i & 2), bias: !!(i & 4), accumulate: !!(i & 8) });
+for (let i = 0; i < 16; i++)
+  FLAGS.push({ transA: !!(i & 1), transB: !!(i & 2), bias: !!(i & 4), accumulate: !!(i & 8) });
 
 // (M, N, K): degenerate, odd, off every block size, multiples of 4 that do not fill a 16×16 block, and one with
 // enough threads for 16×16 blocks but ragged edges.
@@ -58,7 +78,14 @@ const used = new Set<string>();
 let kernels: KernelCache | undefined;
 afterAll(() => console.log(`matmul kernels exercised: ${[...used].sort().join(', ')}`));
 
-async function runMatmul(f: MatmulFlags, M: number, N: number, K: number, variant: (typeof MATMUL_VARIANTS)[number], seed: number): Promise<void> {
+async function runMatmul(
+  f: MatmulFlags,
+  M: number,
+  N: number,
+  K: number,
+  variant: (typeof MATMUL_VARIANTS)[number],
+  seed: number,
+): Promise<void> {
   const { device, errors } = await testGpu();
   // One pipeline cache for the file: a pipeline depends on the flags and kernel, not on the shape.
   kernels ??= new KernelCache(device);
@@ -71,13 +98,19 @@ async function runMatmul(f: MatmulFlags, M: number, N: number, K: number, varian
   const aux0 = dyadic(M * N, rng).map((x) => 3 * x);
   const made: GPUBuffer[] = [];
   const storage = (data: Float32Array<ArrayBuffer>) => {
-    const buf = device.createBuffer({ size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    const buf = device.createBuffer({
+      size: Math.max(16, data.byteLength),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+    });
     device.queue.writeBuffer(buf, 0, data);
     made.push(buf);
     return buf;
   };
   const data = uniformData({ u32: [M, N, K, 0] });
-  const uniform = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const uniform = device.createBuffer({
+    size: data.byteLength,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
   device.queue.writeBuffer(uniform, 0, data);
   made.push(uniform);
   const out = storage(c0);
@@ -85,7 +118,10 @@ async function runMatmul(f: MatmulFlags, M: number, N: number, K: number, varian
   const { def, workgroups } = matmulKernel(f, M, N, K, variant);
   used.add(def.label);
   const dispatch = kernels.dispatch(def, [uniform, storage(a), storage(b), storage(bias), out, aux], workgroups);
-  const staging = device.createBuffer({ size: Math.max(16, 2 * M * N * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const staging = device.createBuffer({
+    size: Math.max(16, 2 * M * N * 4),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
   made.push(staging);
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
@@ -133,25 +169,52 @@ describe.each(MATMUL_VARIANTS.map((v) => [v.name, v] as const))('matmul variant 
 });
 
 test('the shapes above reach every kernel: vec4 8×8 and 16×16 for each use, scalar and tiled', () => {
-  for (const label of ['matmul', 'matmul_tiled', 'matmul_vec4_8_nt', 'matmul_vec4_8_nn', 'matmul_vec4_8_tn', 'matmul_vec4_16_nt', 'matmul_vec4_16_nn', 'matmul_vec4_16_tn']) {
+  for (const label of [
+    'matmul',
+    'matmul_tiled',
+    'matmul_vec4_8_nt',
+    'matmul_vec4_8_nn',
+    'matmul_vec4_8_tn',
+    'matmul_vec4_16_nt',
+    'matmul_vec4_16_nn',
+    'matmul_vec4_16_tn',
+  ]) {
     expect(used, label).toContain(label);
   }
   // The vocabulary-sized lm_head with an odd V falls back to the general kernel.
   expect(matmulPath({ transB: true }, 2048, 11, 64, MATMUL_VARIANTS[0]!)).toBe('general');
 });
 
-test('variant choice: SwiftShader gets the software variant untimed; elsewhere every variant is timed', async () => {
+test('variant choice: SwiftShader gets the software variant untimed; elsewhere timed once, then read from the cache', async () => {
   const { device, adapterInfo, errors } = await testGpu();
-  const { variant, timings } = await chooseMatmulVariant(device, adapterInfo);
   if (isSwiftShader(adapterInfo)) {
-    expect(variant).toBe(SOFTWARE_VARIANT);
-    expect(timings).toEqual([]);
-  } else {
-    expect(timings.map((t) => t.variant)).toEqual(MATMUL_VARIANTS.map((v) => v.name));
+    const known = await chooseMatmulVariant(device, adapterInfo);
+    expect([known.variant, known.source, known.timings]).toEqual([SOFTWARE_VARIANT, 'known', []]);
   }
-  // The timing path itself, at a small shape so that it is quick on a software adapter.
-  const small = await timeVariants(device, MATMUL_VARIANTS, 64, 16, 1);
-  expect(small.map((t) => t.variant)).toEqual(MATMUL_VARIANTS.map((v) => v.name));
-  for (const t of small) expect(t.ms).toBeGreaterThan(0);
+  // An adapter the code does not know: the timing path, at a small probe so that it is quick on a software adapter.
+  const other = { vendor: 'test-vendor', architecture: 'test-arch', description: `probe ${Date.now()}` };
+  const probe = { rows: 64, width: 16, repeats: 1 };
+  const cache = new MemoryVariantCache();
+  const first = await chooseMatmulVariant(device, other, { cache, probe });
+  expect(first.source).toBe('timed');
+  expect(first.timings.map((t) => t.variant)).toEqual(MATMUL_VARIANTS.map((v) => v.name));
+  for (const t of first.timings) expect(t.ms).toBeGreaterThan(0);
+  expect(await cache.get(variantCacheKey(other))).toBe(first.variant.name);
+  expect(matmulVariant(device)).toBe(first.variant);
+
+  const second = await chooseMatmulVariant(device, other, { cache, probe });
+  expect([second.source, second.variant, second.timings]).toEqual(['cached', first.variant, []]);
+
+  // A name from an older generation of kernels, or a cache that cannot be read: timed again, nothing lost.
+  await cache.set(variantCacheKey(other), 'a-variant-that-no-longer-exists');
+  expect((await chooseMatmulVariant(device, other, { cache, probe })).source).toBe('timed');
+  const broken: VariantCache = {
+    get: () => Promise.reject(new Error('storage blocked')),
+    set: () => Promise.reject(new Error('quota')),
+  };
+  expect((await chooseMatmulVariant(device, other, { cache: broken, probe })).source).toBe('timed');
+
+  // Leave the device with the variant its own adapter gets, for the tests that follow.
+  await chooseMatmulVariant(device, adapterInfo);
   expect(errors).toEqual([]);
 });
