@@ -73,7 +73,7 @@ const processCache = new MemoryVariantCache();
  * that could change which variant wins, and every adapter is timed again.
  */
 export const variantCacheKey = (a: AdapterIdentity | null): string =>
-  `matmul-v2|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
+  `matmul-v3|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
 
 function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
   // GPUDevice.adapterInfo is recent (Chrome 131, Dawn's Node package); older browsers lack it.
@@ -110,14 +110,14 @@ export interface VariantChoice {
 
 export interface VariantTiming {
   variant: string;
-  /** Milliseconds for one forward, one dinp and one dW product of the probe shape. */
+  /** Milliseconds for the forward, dinp and dW products of the probe's Linear and of its lm_head. */
   ms: number;
 }
 
 /**
  * Pick the matmul variant for this device before any GpuModel is built on it: on SwiftShader the known winner
  * without timing; elsewhere the cached choice for this adapter, or, the first time, each variant timed on a
- * Linear's three products (`probe`: rows × width, wall time over a few submissions after a warm-up) and the
+ * Linear's three products and an lm_head's (`probe`: rows × width, wall time over a few submissions after a warm-up) and the
  * fastest kept, for this device and in the cache.
  */
 export async function chooseMatmulVariant(
@@ -148,9 +148,13 @@ export async function chooseMatmulVariant(
 }
 
 /**
- * Time variants on a Linear of width `width` over `rows` rows: forward (rows,4w)=(rows,w)·(4w,w)ᵀ, dinp and dW.
- * Allocates its own buffers and destroys them.
+ * Time variants on a Linear of width `width` over `rows` rows — forward (rows,4w)=(rows,w)·(4w,w)ᵀ, dinp and dW —
+ * and on an lm_head over an odd vocabulary, which only the variant's general kernel can compute; the sum of the
+ * six products decides. Allocates its own buffers and destroys them.
  */
+/** The odd vocabulary of the timing probe's lm_head (the path-star tasks' vocabularies are of this order). */
+const LM_HEAD_PROBE_VOCAB = 55;
+
 export async function timeVariants(
   device: GPUDevice,
   variants: MatmulVariant[],
@@ -187,11 +191,20 @@ export async function timeVariants(
   const dinp = storage(M * IC);
   const dw = storage(OC * IC);
   const aux = storage(M * OC);
-  // c_fc's forward (with its GELU epilogue), dinp and dW.
+  // A tied lm_head over an odd vocabulary: shapes the vec4 kernels cannot take, so that the variant's general
+  // kernel is timed too (it computes every product whose contiguous dimensions are not multiples of 4).
+  const V = LM_HEAD_PROBE_VOCAB;
+  const wte = storage(V * IC);
+  const logits = storage(M * V);
+  const dwte = storage(V * IC);
+  // c_fc's forward (with its GELU epilogue), dinp and dW; then the lm_head's.
   const products: [MatmulFlags, number, number, number, GPUBuffer, GPUBuffer, GPUBuffer][] = [
     [{ transB: true, bias: true, gelu: true }, M, OC, IC, inp, w, out],
     [{}, M, IC, OC, out, w, dinp],
     [{ transA: true, accumulate: true }, OC, IC, M, out, inp, dw],
+    [{ transB: true }, M, V, IC, inp, wte, logits],
+    [{}, M, IC, V, logits, wte, dinp],
+    [{ transA: true, accumulate: true }, V, IC, M, logits, inp, dwte],
   ];
   const result: VariantTiming[] = [];
   for (const v of variants) {

@@ -1,0 +1,82 @@
+// The benchmark's command line (bench/run.ts): options, defaults and the usage text. A bad option is a UsageError,
+// which the benchmark prints with the usage and exit code 2.
+import { DEFAULT_SIZES, parseSizes, type BenchSize } from './common';
+
+export interface Args {
+  sizes: BenchSize[];
+  steps: number | null;
+  runs: number;
+  json: string | null;
+  node: boolean;
+  kernels: boolean;
+  memorySteps: number;
+  browser: boolean;
+  allVariants: boolean;
+  tfWarmup: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+  --sizes LIST        model sizes n_layer/n_embd/n_head, comma-separated (default 2/64/2,4/128/4,6/256/8; or tiny,small,medium)
+  --runs N            timed runs per measurement (default 3); the median and the min–max are reported
+  --steps N           cap on the timed training steps per run (default: by size)
+  --memory-steps N    training steps of the memory check at the smallest size (default 1000; 0 skips it)
+  --json FILE         also write every figure as JSON
+  --no-node           skip the Node (Dawn) half: training, kernels, memory
+  --no-kernels        skip the kernel timings
+  --no-browser        skip the headless Chromium half (lab vs TensorFlow.js)
+  --variants          time the 512³ matmul under every kernel variant, not only the chosen one and reg4x4
+  --tf-warmup         give TF.js an untimed warm-up step at every size`;
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    sizes: DEFAULT_SIZES,
+    steps: null,
+    runs: 3,
+    json: null,
+    node: true,
+    kernels: true,
+    memorySteps: 1000,
+    browser: true,
+    allVariants: false,
+    tfWarmup: false,
+  };
+  const rest = argv.filter((x) => x !== '--');
+  for (let i = 0; i < rest.length; i++) {
+    const k = rest[i]!;
+    const value = () => {
+      const v = rest[++i];
+      if (v === undefined) throw new UsageError(`${k} needs a value`);
+      return v;
+    };
+    const count = (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1)
+        throw new UsageError(`${k} must be a whole number >= 1, got ${JSON.stringify(v)}`);
+      return n;
+    };
+    if (k === '--sizes') {
+      try {
+        a.sizes = parseSizes(value());
+      } catch (e) {
+        throw new UsageError(e instanceof Error ? e.message : String(e));
+      }
+    } else if (k === '--steps') a.steps = count(value());
+    else if (k === '--runs') a.runs = count(value());
+    else if (k === '--json') a.json = value();
+    else if (k === '--no-node') a.node = false;
+    else if (k === '--no-kernels') a.kernels = false;
+    else if (k === '--memory-steps') {
+      const v = value();
+      if (!/^\d+$/.test(v))
+        throw new UsageError(`--memory-steps must be a whole number (0 skips the check), got ${JSON.stringify(v)}`);
+      a.memorySteps = Number(v);
+    } else if (k === '--no-browser') a.browser = false;
+    else if (k === '--variants') a.allVariants = true;
+    else if (k === '--tf-warmup') a.tfWarmup = true;
+    else if (k === '--help' || k === '-h') throw new UsageError('');
+    else throw new UsageError(`unknown argument ${JSON.stringify(k)}`);
+  }
+  return a;
+}

@@ -1,0 +1,75 @@
+// The benchmark's command line: defaults, every option, and clear refusals of bad values.
+import { describe, expect, test } from 'vitest';
+import { parseArgs, UsageError } from '../bench/args';
+import { DEFAULT_SIZES } from '../bench/common';
+
+describe('npm run bench options', () => {
+  test('defaults: three sizes, 3 runs, the 1,000-step memory check, both halves', () => {
+    const a = parseArgs([]);
+    expect(a.sizes).toEqual(DEFAULT_SIZES);
+    expect([a.runs, a.steps, a.memorySteps, a.node, a.kernels, a.browser, a.allVariants, a.json]).toEqual([
+      3,
+      null,
+      1000,
+      true,
+      true,
+      true,
+      false,
+      null,
+    ]);
+  });
+
+  test('every option', () => {
+    const a = parseArgs([
+      '--',
+      '--sizes',
+      'tiny,4/128/4',
+      '--runs',
+      '5',
+      '--steps',
+      '2',
+      '--memory-steps',
+      '0',
+      '--json',
+      'out.json',
+      '--no-kernels',
+      '--no-browser',
+      '--variants',
+      '--tf-warmup',
+    ]);
+    expect(a.sizes.map((s) => s.name)).toEqual(['2/64/2', '4/128/4']);
+    expect([a.runs, a.steps, a.memorySteps, a.json, a.kernels, a.browser, a.allVariants, a.tfWarmup]).toEqual([
+      5,
+      2,
+      0,
+      'out.json',
+      false,
+      false,
+      true,
+      true,
+    ]);
+    expect(parseArgs(['--no-node']).node).toBe(false);
+  });
+
+  test.each([
+    [['--runs', '0'], '--runs must be a whole number >= 1, got "0"'],
+    [['--runs', '2.5'], '--runs must be a whole number >= 1'],
+    [['--steps'], '--steps needs a value'],
+    [['--memory-steps', '-1'], '--memory-steps must be a whole number (0 skips the check), got "-1"'],
+    [['--sizes', '2/64'], '--sizes: "2/64" is not n_layer/n_embd/n_head'],
+    [['--sizes', '2/66/4'], 'n_embd 66 must be a multiple of 4 and of n_head 4'],
+    [['--fast'], 'unknown argument "--fast"'],
+  ])('%j is refused: %s', (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(UsageError);
+    expect(() => parseArgs(argv)).toThrow(message);
+  });
+
+  test('--help is a UsageError without a message (usage, exit 0)', () => {
+    expect(() => parseArgs(['--help'])).toThrow(UsageError);
+    try {
+      parseArgs(['-h']);
+    } catch (e) {
+      expect((e as Error).message).toBe('');
+    }
+  });
+});
