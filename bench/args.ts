@@ -52,8 +52,7 @@ export function parseArgs(argv: string[]): Args {
     };
     const count = (v: string) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1)
-        throw new UsageError(`${k} must be a whole number >= 1, got ${JSON.stringify(v)}`);
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`${k} must be a whole number >= 1, got ${JSON.stringify(v)}`);
       return n;
     };
     if (k === '--sizes') {
@@ -69,8 +68,7 @@ export function parseArgs(argv: string[]): Args {
     else if (k === '--no-kernels') a.kernels = false;
     else if (k === '--memory-steps') {
       const v = value();
-      if (!/^\d+$/.test(v))
-        throw new UsageError(`--memory-steps must be a whole number (0 skips the check), got ${JSON.stringify(v)}`);
+      if (!/^\d+$/.test(v)) throw new UsageError(`--memory-steps must be a whole number (0 skips the check), got ${JSON.stringify(v)}`);
       a.memorySteps = Number(v);
     } else if (k === '--no-browser') a.browser = false;
     else if (k === '--variants') a.allVariants = true;

@@ -74,11 +74,7 @@ function labBatch() {
 }
 
 /** Run `steps` steps and wait for all of them; returns tokens/s and the last loss. */
-export async function timeLabSteps(
-  model: GpuModel,
-  batch: ReturnType<typeof labBatch>,
-  steps: number,
-): Promise<{ tokensPerSecond: number; loss: number }> {
+export async function timeLabSteps(model: GpuModel, batch: ReturnType<typeof labBatch>, steps: number): Promise<{ tokensPerSecond: number; loss: number }> {
   const t0 = performance.now();
   const pending = [];
   for (let i = 0; i < steps; i++) pending.push((await model.step(batch, LR, TRAIN)).stats);
@@ -88,12 +84,7 @@ export async function timeLabSteps(
   return { tokensPerSecond: (steps * B * T) / s, loss: stats[stats.length - 1]!.loss };
 }
 
-export async function benchTraining(
-  device: GPUDevice,
-  s: BenchSize,
-  opts: { steps: number; runs: number; warmup: number },
-  log: (line: string) => void,
-): Promise<TrainResult> {
+export async function benchTraining(device: GPUDevice, s: BenchSize, opts: { steps: number; runs: number; warmup: number }, log: (line: string) => void): Promise<TrainResult> {
   const counter = trackBuffers(device);
   try {
     const { model, batch } = labModel(device, s);
@@ -151,12 +142,7 @@ export interface MemoryResult {
  * and the bytes held, against what the model held after construction. Steps are submitted 50 at a time, as a
  * training loop that reads its loss back every 50 steps would.
  */
-export async function benchMemory(
-  device: GPUDevice,
-  s: BenchSize,
-  steps: number,
-  log: (line: string) => void,
-): Promise<MemoryResult> {
+export async function benchMemory(device: GPUDevice, s: BenchSize, steps: number, log: (line: string) => void): Promise<MemoryResult> {
   const tracker = trackBuffers(device);
   const gc = (globalThis as { gc?: () => void }).gc;
   const heap = () => {
@@ -180,9 +166,7 @@ export async function benchMemory(
         t100 = now;
         if (done === 100) heapAt100 = heap();
         if (done % 250 === 0 || done === steps) {
-          log(
-            `  ${s.name} step ${done}/${steps}: ${tracker.count() - buffersAtConstruction} buffers created since construction, ${tracker.liveBytes() - bytesAtConstruction} bytes added`,
-          );
+          log(`  ${s.name} step ${done}/${steps}: ${tracker.count() - buffersAtConstruction} buffers created since construction, ${tracker.liveBytes() - bytesAtConstruction} bytes added`);
         }
       }
     }
@@ -195,8 +179,7 @@ export async function benchMemory(
       buffersAtConstruction,
       buffersCreatedDuringSteps: tracker.count() - buffersAtConstruction,
       bytesAddedDuringSteps: tracker.liveBytes() - bytesAtConstruction,
-      heapBytesPerStep:
-        heapAt100 !== null && heapEnd !== null && steps > 100 ? (heapEnd - heapAt100) / (steps - 100) : null,
+      heapBytesPerStep: heapAt100 !== null && heapEnd !== null && steps > 100 ? (heapEnd - heapAt100) / (steps - 100) : null,
       secondsPer100: { first: per100[0] ?? 0, last: per100[per100.length - 1] ?? 0 },
       ok: false,
     };

@@ -6,7 +6,7 @@
 // src/engine/matmul-variants.ts picks a kernel per adapter.
 // Epilogue GELU (c_fc forward): C holds the pre-activation and aux receives gelu of it. Epilogue GELU_GRAD (the
 // backward product into c_fc's output): C = result · gelu'(aux), aux holding that pre-activation. Both apply after
-// the bias and the accumulated value; gelu4 and gelu_grad4 come from shaders/gelu_math.wgsl.
+// the bias and the accumulated value; gelu1 and gelu_grad1 come from shaders/gelu_math.wgsl.
 struct Dims { M: u32, N: u32, K: u32, _pad: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> A: array<f32>;

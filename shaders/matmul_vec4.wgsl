@@ -27,8 +27,6 @@ override GELU_GRAD: bool = false;
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
 
-/** Row a of A (or B) against 4 rows b0..b3, all along the contracted dimension: 4 dot products. */
-
 /** Write C[i] = v through the GELU epilogues (see the top of this file). */
 fn store(i: u32, v: vec4f) {
   if (GELU_GRAD) {
@@ -39,6 +37,7 @@ fn store(i: u32, v: vec4f) {
   if (GELU) { aux[i] = gelu4(v); }
 }
 
+/** Row a of A (or B) against 4 rows b0..b3, all along the contracted dimension: 4 dot products. */
 fn dot4(a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
   return vec4f(dot(a, b0), dot(a, b1), dot(a, b2), dot(a, b3));
 }

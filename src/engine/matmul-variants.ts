@@ -31,10 +31,7 @@ export const MATMUL_VARIANTS: MatmulVariant[] = [
 
 export function matmulVariantByName(name: string): MatmulVariant {
   const v = MATMUL_VARIANTS.find((x) => x.name === name);
-  if (!v)
-    throw new Error(
-      `unknown matmul variant ${JSON.stringify(name)}; known: ${MATMUL_VARIANTS.map((x) => x.name).join(', ')}`,
-    );
+  if (!v) throw new Error(`unknown matmul variant ${JSON.stringify(name)}; known: ${MATMUL_VARIANTS.map((x) => x.name).join(', ')}`);
   return v;
 }
 
@@ -44,8 +41,7 @@ export interface AdapterIdentity {
   description?: string;
 }
 
-export const isSwiftShader = (a: AdapterIdentity): boolean =>
-  a.architecture === 'swiftshader' || (a.vendor === 'google' && /swiftshader/i.test(a.description ?? ''));
+export const isSwiftShader = (a: AdapterIdentity): boolean => a.architecture === 'swiftshader' || (a.vendor === 'google' && /swiftshader/i.test(a.description ?? ''));
 
 const chosen = new WeakMap<GPUDevice, MatmulVariant>();
 
@@ -72,8 +68,7 @@ const processCache = new MemoryVariantCache();
  * The cache key of an adapter. The version names the kernels' generation: bump it when a kernel changes in a way
  * that could change which variant wins, and every adapter is timed again.
  */
-export const variantCacheKey = (a: AdapterIdentity | null): string =>
-  `matmul-v3|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
+export const variantCacheKey = (a: AdapterIdentity | null): string => `matmul-v3|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
 
 function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
   // GPUDevice.adapterInfo is recent (Chrome 131, Dawn's Node package); older browsers lack it.
@@ -117,19 +112,15 @@ export interface VariantTiming {
 /**
  * Pick the matmul variant for this device before any GpuModel is built on it: on SwiftShader the known winner
  * without timing; elsewhere the cached choice for this adapter, or, the first time, each variant timed on a
- * Linear's three products and an lm_head's (`probe`: rows × width, wall time over a few submissions after a warm-up) and the
- * fastest kept, for this device and in the cache.
+ * Linear's three products and an lm_head's (`probe`: rows × width, wall time over a few submissions after a
+ * warm-up) and the fastest kept, for this device and in the cache.
  */
 export async function chooseMatmulVariant(
   device: GPUDevice,
   adapter: AdapterIdentity | null = deviceAdapter(device),
   options: { cache?: VariantCache; probe?: { rows: number; width: number; repeats: number } } = {},
 ): Promise<VariantChoice> {
-  const set = (
-    variant: MatmulVariant,
-    source: VariantChoice['source'],
-    timings: VariantTiming[] = [],
-  ): VariantChoice => {
+  const set = (variant: MatmulVariant, source: VariantChoice['source'], timings: VariantTiming[] = []): VariantChoice => {
     chosen.set(device, variant);
     return { variant, source, timings };
   };
@@ -147,21 +138,15 @@ export async function chooseMatmulVariant(
   return set(best, 'timed', timings);
 }
 
+/** The odd vocabulary of the timing probe's lm_head (the path-star tasks' vocabularies are of this order). */
+const LM_HEAD_PROBE_VOCAB = 55;
+
 /**
  * Time variants on a Linear of width `width` over `rows` rows — forward (rows,4w)=(rows,w)·(4w,w)ᵀ, dinp and dW —
  * and on an lm_head over an odd vocabulary, which only the variant's general kernel can compute; the sum of the
  * six products decides. Allocates its own buffers and destroys them.
  */
-/** The odd vocabulary of the timing probe's lm_head (the path-star tasks' vocabularies are of this order). */
-const LM_HEAD_PROBE_VOCAB = 55;
-
-export async function timeVariants(
-  device: GPUDevice,
-  variants: MatmulVariant[],
-  rows: number,
-  width: number,
-  repeats: number,
-): Promise<VariantTiming[]> {
+export async function timeVariants(device: GPUDevice, variants: MatmulVariant[], rows: number, width: number, repeats: number): Promise<VariantTiming[]> {
   const kernels = new KernelCache(device);
   const M = rows;
   const IC = width;
@@ -169,11 +154,7 @@ export async function timeVariants(
   const made: GPUBuffer[] = [];
   const storage = (floats: number) => {
     const b = device.createBuffer({ size: floats * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(
-      b,
-      0,
-      new Float32Array(floats).map((_, i) => ((i * 7919) % 13) / 13 - 0.5),
-    );
+    device.queue.writeBuffer(b, 0, new Float32Array(floats).map((_, i) => ((i * 7919) % 13) / 13 - 0.5));
     made.push(b);
     return b;
   };

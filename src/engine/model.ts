@@ -152,7 +152,6 @@ export class GpuModel {
   private linearGeluForward(inp: Binding, w: string, b: string, pre: Binding, post: Binding, M: number, IC: number, OC: number): void {
     this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(w), this.param(b), pre, { transB: true, gelu: true }, post);
   }
-  /** Linear backward: dinp (M,IC) = dout·W;  dW (OC,IC) += doutᵀ·inp;  db (OC) += Σ_m dout. */
   /**
    * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout. With geluPre (the (M,IC)
    * pre-activation whose GELU was this Linear's input), dinp comes out already times gelu'(geluPre): the gradient

@@ -233,11 +233,7 @@ export interface LabApi {
   /** One zip with the spec, every lane's files and the run's metrics. */
   exportBundle(): Promise<Uint8Array>;
   /** Logits (H,n,T,V) of a lane's model on token ids (n,T), e.g. to compare with the ONNX export in the page. */
-  laneForward(
-    lane: number,
-    tokens: Int32Array,
-    n: number,
-  ): Promise<{ logits: Float32Array; T: number; V: number; H: number }>;
+  laneForward(lane: number, tokens: Int32Array, n: number): Promise<{ logits: Float32Array; T: number; V: number; H: number }>;
   /** Answers at once while the worker is responsive (the page's hang detector). */
   ping(): Promise<number>;
   /** Block the worker's thread for `ms` milliseconds, as a stuck computation would (for tests of hang detection). */

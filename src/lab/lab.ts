@@ -112,8 +112,7 @@ export class Lab implements LabApi {
   }
 
   private get store(): RunStore {
-    this.runStore ??=
-      this.options.store ?? (typeof indexedDB !== 'undefined' ? new IdbRunStore() : new MemoryRunStore());
+    this.runStore ??= this.options.store ?? (typeof indexedDB !== 'undefined' ? new IdbRunStore() : new MemoryRunStore());
     return this.runStore;
   }
 
@@ -200,20 +199,16 @@ export class Lab implements LabApi {
       );
       let firstStep = 0;
       if (resume && resume.length > 0) {
-        if (resume.length !== this.lanes.length)
-          throw new Error(`resume has ${resume.length} lanes, the spec has ${this.lanes.length}`);
+        if (resume.length !== this.lanes.length) throw new Error(`resume has ${resume.length} lanes, the spec has ${this.lanes.length}`);
         firstStep = resume[0]!.step;
-        if (resume.some((s) => s.step !== firstStep))
-          throw new Error('resume: every lane must be saved at the same step');
+        if (resume.some((s) => s.step !== firstStep)) throw new Error('resume: every lane must be saved at the same step');
         resume.forEach((s, i) => this.lanes[i]!.restore(s, history?.[i]?.history));
       } else if (options.initialParams) {
         options.initialParams.forEach((p, i) => {
           const lane = this.lanes[i];
           if (!p || !lane) return;
           if (p.length !== lane.model.table.total) {
-            throw new Error(
-              `lane ${i} (${lane.objective.name}): the imported weights have ${p.length} floats, this model needs ${lane.model.table.total}; the checkpoint's model config must match the lane's`,
-            );
+            throw new Error(`lane ${i} (${lane.objective.name}): the imported weights have ${p.length} floats, this model needs ${lane.model.table.total}; the checkpoint's model config must match the lane's`);
           }
           lane.model.setParams(p);
         });
@@ -378,12 +373,7 @@ export class Lab implements LabApi {
     // Decoding shares the lanes' buffers while a run goes on; that is safe because the GPU queue orders the work.
     const picked = task.test.slice(offset, offset + Math.max(0, Math.min(count, 64)));
     if (picked.length === 0) return [];
-    const views: ExampleView[] = picked.map((ex) => ({
-      prompt: ex.prompt,
-      target: ex.target,
-      vocab: task.vocab,
-      predictions: [],
-    }));
+    const views: ExampleView[] = picked.map((ex) => ({ prompt: ex.prompt, target: ex.target, vocab: task.vocab, predictions: [] }));
     for (const lane of this.lanes) {
       const decoded = await lane.objective.decode(task, picked, lane.forwardFn());
       decoded.predictions.forEach((p, i) => {
@@ -411,19 +401,10 @@ export class Lab implements LabApi {
       const r = filesToLaneState(model, optimizer);
       resume = { spec: r.spec, state: { ...r.state, lane: 0 } };
     }
-    return {
-      config: cfg,
-      objective: meta.objective ?? null,
-      step: meta.step ?? null,
-      vocab: meta.vocab ?? null,
-      params,
-      resume,
-    };
+    return { config: cfg, objective: meta.objective ?? null, step: meta.step ?? null, vocab: meta.vocab ?? null, params, resume };
   }
 
-  async exportLane(
-    lane: number,
-  ): Promise<{ stem: string; model: Uint8Array; optimizer: Uint8Array; onnx: Uint8Array }> {
+  async exportLane(lane: number): Promise<{ stem: string; model: Uint8Array; optimizer: Uint8Array; onnx: Uint8Array }> {
     const state = await this.snapshot(lane);
     if (!this.spec || !this.task) throw new Error('no run to export');
     return { stem: laneFileStem(state), ...laneToFiles(state, this.spec, this.task.vocab) };
@@ -446,11 +427,7 @@ export class Lab implements LabApi {
     return makeBundle(files);
   }
 
-  async laneForward(
-    lane: number,
-    tokens: Int32Array,
-    n: number,
-  ): Promise<{ logits: Float32Array; T: number; V: number; H: number }> {
+  async laneForward(lane: number, tokens: Int32Array, n: number): Promise<{ logits: Float32Array; T: number; V: number; H: number }> {
     const l = this.lanes[lane];
     if (!l) throw new Error(`no lane ${lane} (the run has ${this.lanes.length})`);
     return { logits: await l.forwardFn()(tokens, n, l.T), T: l.T, V: l.cfg.vocabSize, H: 1 + l.cfg.extraHeads };
@@ -496,21 +473,14 @@ export function checkSpec(
   }
   const m = spec.model;
   for (const k of ['nLayer', 'nHead', 'nEmbd'] as const) {
-    if (!Number.isInteger(m[k]) || m[k] < 1)
-      issues.push({ field: `model.${k}`, message: `must be a whole number >= 1, got ${JSON.stringify(m[k])}` });
+    if (!Number.isInteger(m[k]) || m[k] < 1) issues.push({ field: `model.${k}`, message: `must be a whole number >= 1, got ${JSON.stringify(m[k])}` });
   }
   if (issues.length === 0 && m.nEmbd % m.nHead !== 0) {
     issues.push({ field: 'model.nEmbd', message: `must be a multiple of the number of heads (${m.nHead})` });
   }
-  if (!Number.isInteger(spec.evalEvery) || spec.evalEvery < 1)
-    issues.push({ field: 'evalEvery', message: `must be a whole number >= 1, got ${JSON.stringify(spec.evalEvery)}` });
-  if (!Number.isInteger(spec.evalExamples) || spec.evalExamples < 1)
-    issues.push({
-      field: 'evalExamples',
-      message: `must be a whole number >= 1, got ${JSON.stringify(spec.evalExamples)}`,
-    });
-  if (!Array.isArray(spec.objectives) || spec.objectives.length === 0)
-    issues.push({ field: 'objectives', message: 'choose at least one objective' });
+  if (!Number.isInteger(spec.evalEvery) || spec.evalEvery < 1) issues.push({ field: 'evalEvery', message: `must be a whole number >= 1, got ${JSON.stringify(spec.evalEvery)}` });
+  if (!Number.isInteger(spec.evalExamples) || spec.evalExamples < 1) issues.push({ field: 'evalExamples', message: `must be a whole number >= 1, got ${JSON.stringify(spec.evalExamples)}` });
+  if (!Array.isArray(spec.objectives) || spec.objectives.length === 0) issues.push({ field: 'objectives', message: 'choose at least one objective' });
   const taskIssues = taskSpecIssues(spec.task);
   issues.push(...taskIssues);
   if (issues.length > 0) return issues;
@@ -527,10 +497,7 @@ export function checkSpec(
       checkPlan(cfg, spec.train.batchSize, cfg.blockSize, limits);
     } catch (e) {
       if (e instanceof PlanError) {
-        issues.push({
-          field: e.suggestion?.batchSize ? 'train.batchSize' : 'model.nEmbd',
-          message: `${o.kind}: ${e.message}`,
-        });
+        issues.push({ field: e.suggestion?.batchSize ? 'train.batchSize' : 'model.nEmbd', message: `${o.kind}: ${e.message}` });
       } else if (e instanceof ConfigError && !(e instanceof ObjectiveSpecError)) {
         issues.push({ field: `model.${e.field}`, message: e.message });
       } else {
@@ -547,8 +514,7 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 function specShapeIssues(spec: unknown): SpecIssue[] {
   if (!isObject(spec)) return [{ field: 'spec', message: 'must be an object with task, objectives, model and train' }];
   const issues: SpecIssue[] = [];
-  if (!isObject(spec.task) || typeof spec.task.kind !== 'string')
-    issues.push({ field: 'task', message: 'must be an object with a kind (path-star, addition or custom)' });
+  if (!isObject(spec.task) || typeof spec.task.kind !== 'string') issues.push({ field: 'task', message: 'must be an object with a kind (path-star, addition or custom)' });
   if (!Array.isArray(spec.objectives) || !spec.objectives.every((o) => isObject(o) && typeof o.kind === 'string')) {
     issues.push({ field: 'objectives', message: 'must be a list of objectives, each with a kind' });
   }

@@ -28,9 +28,7 @@ async function collect(s: ExperimentSpec, stopAtStep?: number, resume?: LaneStat
     ...(resume ? { resume } : {}),
     ...(stopAtStep ? { stopAtStep } : {}),
   });
-  const steps = events
-    .filter((e): e is { type: 'step'; metrics: StepMetrics } => e.type === 'step')
-    .map((e) => e.metrics);
+  const steps = events.filter((e): e is { type: 'step'; metrics: StepMetrics } => e.type === 'step').map((e) => e.metrics);
   return { events, results, steps };
 }
 
@@ -46,9 +44,7 @@ describe('Lab over Dawn', () => {
 
   test('every objective trains and is evaluated on the same data', async () => {
     const s = spec({
-      objectives: [...DEFAULT_OBJECTIVES].map((o) =>
-        o.kind === 'mtp' ? { ...o, heads: 2 } : o.kind === 'diffusion' ? { ...o, decodeSteps: 3 } : o,
-      ),
+      objectives: [...DEFAULT_OBJECTIVES].map((o) => (o.kind === 'mtp' ? { ...o, heads: 2 } : o.kind === 'diffusion' ? { ...o, decodeSteps: 3 } : o)),
     });
     const { events, results, steps } = await collect(s);
     expect(results.map((r) => r.objective)).toEqual(['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion']);
@@ -69,13 +65,7 @@ describe('Lab over Dawn', () => {
     expect(results[3]!.flops).toBeGreaterThan(results[0]!.flops);
     const views = await lab.examples(2);
     expect(views).toHaveLength(2);
-    expect(views[0]!.predictions.map((p) => p.objective)).toEqual([
-      'ntp',
-      'reverse',
-      'teacherless',
-      'mtp',
-      'diffusion',
-    ]);
+    expect(views[0]!.predictions.map((p) => p.objective)).toEqual(['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion']);
     expect(views[0]!.predictions[4]!.commitStep).toHaveLength(3);
   });
 
@@ -105,8 +95,7 @@ describe('Lab over Dawn', () => {
     // Training time carries over the resume; every step reports a finite, positive rate.
     expect(saved[0]!.seconds).toBeGreaterThan(0);
     expect(rest.results[0]!.seconds).toBeGreaterThan(saved[0]!.seconds!);
-    for (const m of [...half.steps, ...rest.steps])
-      expect(Number.isFinite(m.tokensPerSecond) && m.tokensPerSecond > 0).toBe(true);
+    for (const m of [...half.steps, ...rest.steps]) expect(Number.isFinite(m.tokensPerSecond) && m.tokensPerSecond > 0).toBe(true);
   });
 
   test('a non-finite loss stops the lane with the step and the likely cause, and keeps the weights', async () => {
@@ -118,9 +107,7 @@ describe('Lab over Dawn', () => {
     const { events, results } = await collect(s, undefined, [bad, await lab.snapshot(1)]);
     const last = events[events.length - 1]!;
     expect(last).toMatchObject({ type: 'state', state: 'error' });
-    expect((last as { message: string }).message).toMatch(
-      /ntp: the loss became NaN at step 3\. The learning rate \(0\.003\) is the likely cause/,
-    );
+    expect((last as { message: string }).message).toMatch(/ntp: the loss became NaN at step 3\. The learning rate \(0\.003\) is the likely cause/);
     expect(results[1]!.steps).toBe(6); // the healthy lane finished
     const kept = await lab.snapshot(0);
     // Every update after the blow-up was skipped: the weights are still those it was resumed with.
@@ -180,9 +167,7 @@ describe('Lab over Dawn', () => {
     await expect(lab.inspectCheckpoint(files.model, files.model)).rejects.toThrow(/optimizer/);
     expect((await lab.snapshot(0)).params).toEqual(before.params);
     const wrong = new Float32Array(10);
-    await expect(lab.run(s, () => {}, { initialParams: [wrong], stopAtStep: 0 })).rejects.toThrow(
-      /imported weights have 10 floats/,
-    );
+    await expect(lab.run(s, () => {}, { initialParams: [wrong], stopAtStep: 0 })).rejects.toThrow(/imported weights have 10 floats/);
   });
 
   test('a spec with problems is refused with field-level messages', async () => {
