@@ -65,7 +65,7 @@ test('export a bundle, check ONNX in the page, reload and resume the autosaved r
   // The charts hold the saved history and the continuation: one point per step, no gap and no repeat.
   await expect(page.locator('metric-chart[metric="loss"]')).toHaveAttribute('data-points', `${STEPS},${STEPS}`);
   const rows = page.locator('results-table tbody tr');
-  for (const i of [0, 1]) await expect(rows.nth(i).locator('td').nth(2)).toHaveText(String(STEPS));
+  for (const i of [0, 1]) await expect(rows.nth(i).locator('td.steps')).toHaveText(String(STEPS));
   await expect(page.getByLabel('Degree (arms)')).toHaveValue('2');
   await shot(page, 'ckpt-3-resumed-done');
   expect(errors).toEqual([]);
@@ -114,7 +114,7 @@ test('a corrupt checkpoint is refused next to the picker; good ones evaluate and
   const optimizerFile = await save(/^Download Next-token \.optimizer\.safetensors$/);
   await page.locator('run-controls').getByRole('button', { name: 'Resume' }).click();
   await expectDone(page);
-  const steps = page.locator('results-table tbody tr').first().locator('td').nth(2);
+  const steps = page.locator('results-table tbody tr').first().locator('td.steps');
   await expect(steps).toHaveText(String(STEPS));
 
   // The good files: what they hold, and whether they fit the setup in the form.

@@ -14,7 +14,7 @@ test('no console errors during a run that is stopped early (addition, three obje
   await setNumber(page, 'Digits per operand', 1);
   await setNumber(page, 'Test sums', 20);
   await setObjectives(page, ['reverse', 'teacherless', 'mtp']);
-  await setNumber(page, 'Extra heads', 2);
+  await setNumber(page, 'MTP heads', 3);
   await setNumber(page, 'Steps', STEPS);
   await setNumber(page, 'Batch size', 8);
   await setNumber(page, 'Warmup steps', 2);
@@ -29,7 +29,7 @@ test('no console errors during a run that is stopped early (addition, three obje
   await expect(page.getByRole('status').filter({ hasText: 'Stopped.' })).toBeVisible({ timeout: 90_000 });
   await expect(page.getByText('Final results')).toBeVisible();
   for (const i of [0, 1, 2]) {
-    const steps = Number(await rows.nth(i).locator('td').nth(2).textContent());
+    const steps = Number(await rows.nth(i).locator('td.steps').textContent());
     expect(steps).toBeGreaterThanOrEqual(10);
     expect(steps).toBeLessThan(STEPS);
   }

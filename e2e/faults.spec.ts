@@ -26,7 +26,7 @@ test('a lost GPU device is reported, and the run resumes on a new device from it
   await expect(page.locator('run-controls').getByText(`Continued from step ${step}`)).toBeVisible();
   await expectDone(page);
   await expect(page.locator('metric-chart[metric="loss"]')).toHaveAttribute('data-points', String(STEPS));
-  await expect(page.locator('results-table tbody tr').first().locator('td').nth(2)).toHaveText(String(STEPS));
+  await expect(page.locator('results-table tbody tr').first().locator('td.steps')).toHaveText(String(STEPS));
 
   // With the checkbox on, the next loss is recovered without a click.
   await page.getByRole('checkbox', { name: 'Resume automatically after a device loss' }).check();
@@ -59,6 +59,6 @@ test('a worker that stops answering is reported, ended, and restarted from the a
   await expect(banner).toHaveCount(0);
   await expect(page.locator('run-controls').getByText(`Continued from step ${step}`)).toBeVisible({ timeout: 30_000 });
   await expectDone(page);
-  await expect(page.locator('results-table tbody tr').first().locator('td').nth(2)).toHaveText(String(STEPS));
+  await expect(page.locator('results-table tbody tr').first().locator('td.steps')).toHaveText(String(STEPS));
   await shot(page, 'fault-3-restarted-done');
 });

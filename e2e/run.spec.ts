@@ -35,7 +35,7 @@ test('a small path-star run: two lanes, charts, pause/resume, examples, results 
   // Both lanes advance: the results table's live rows count steps per lane.
   const rows = page.locator('results-table tbody tr');
   await expect(rows).toHaveCount(2);
-  for (const i of [0, 1]) await expect(rows.nth(i).locator('td').nth(2)).not.toHaveText('0', { timeout: 60_000 });
+  for (const i of [0, 1]) await expect(rows.nth(i).locator('td.steps')).not.toHaveText('0', { timeout: 60_000 });
 
   // Pause: the step count stops; Resume: it moves again.
   await page.getByRole('button', { name: 'Pause' }).click();
@@ -63,8 +63,10 @@ test('a small path-star run: two lanes, charts, pause/resume, examples, results 
   // Both charts drew a line per lane.
   const loss = page.locator('metric-chart[metric="loss"]');
   const exact = page.locator('metric-chart[metric="exactMatch"]');
+  const heldOut = page.locator('metric-chart[metric="heldOutLoss"]');
   await expect(loss).toHaveAttribute('data-points', `${STEPS},${STEPS}`);
   await expect(exact).toHaveAttribute('data-points', /^[1-9]\d*,[1-9]\d*$/);
+  await expect(heldOut).toHaveAttribute('data-points', /^[1-9]\d*,[1-9]\d*$/);
   await expect(page.locator('clever-hans-view figure')).toHaveCount(2);
   await page.getByRole('radio', { name: 'Training FLOPs' }).check();
   await expect(loss.locator('.u-axis').first()).toBeVisible();
@@ -108,14 +110,15 @@ test('a small path-star run: two lanes, charts, pause/resume, examples, results 
   ]);
   const lines = (await readFile((await csv.path())!, 'utf8')).trim().split('\n');
   expect(lines[0]).toBe(
-    'objective,label,exact_match,decision_token_accuracy,valid_wrong_fraction,steps,flops,seconds,final_loss',
+    'objective,label,exact_match,exact_match_ci95_low,exact_match_ci95_high,valid_wrong_fraction,decision_token_accuracy,' +
+      'teacher_forced_after_decision,held_out_cross_entropy,step_to_90,flops_to_90,seconds_to_90,steps,flops,seconds,final_training_loss',
   );
   expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['ntp', 'diffusion']);
 
   // The loss chart as a PNG file.
   const [png] = await Promise.all([
     page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Download Training loss chart as PNG' }).click(),
+    page.getByRole('button', { name: "Download Training loss (each objective's own) chart as PNG" }).click(),
   ]);
   await png.saveAs('e2e/screenshots/run-5-loss-chart-download.png');
   const bytes = await readFile((await png.path())!);

@@ -27,7 +27,9 @@ test('a shared link restores the same setup, and edits update the link', async (
     if (on) await expect(box).toBeChecked();
     else await expect(box).not.toBeChecked();
   }
-  await expect(page.getByLabel('Extra heads')).toHaveValue('2');
+  // A link without v=2 was written when mtpHeads counted the heads beyond the next-token head: 2 extra = 3 in all.
+  await expect(page.getByLabel('MTP heads')).toHaveValue('3');
+  await expect(page.getByLabel('After warmup')).toHaveValue('cosine'); // and when every run decayed the lr
   await expect(page.getByLabel('Decode steps')).toHaveValue('5');
   await expect(page.getByLabel('Variant')).toHaveValue('hkunlp');
   await expect(page.getByLabel('Size', { exact: true })).toHaveValue(''); // 3/96/3 is no preset
@@ -61,8 +63,8 @@ test('a malformed parameter is explained and falls back to its default; the rest
   await expect(banner).toContainText('"bogus"');
   await expect(banner).toContainText('steps="-5"');
   // Defaults for the bad fields, the link's values for the others.
-  await expect(page.getByLabel('Degree (arms)')).toHaveValue('3');
-  await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('200');
+  await expect(page.getByLabel('Degree (arms)')).toHaveValue('2');
+  await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('1500');
   await expect(page.getByLabel('Path length', { exact: true })).toHaveValue('4');
   await expect(page.getByLabel('Nodes (label pool)')).toHaveValue('20');
   await expect(page.getByLabel('Learning rate')).toHaveValue('0.01');

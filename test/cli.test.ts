@@ -4,8 +4,11 @@ import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { main } from '../src/cli/commands';
-import { helpText, OPTIONS } from '../src/cli/options';
+import { experimentSpec, main, parseSeeds } from '../src/cli/commands';
+import { summarise } from '../src/lab/seeds';
+import { helpText, OPTIONS, parseCommandLine } from '../src/cli/options';
+import { DEFAULT_EXPERIMENT, EXPERIMENT_PRESETS } from '../src/lab/experiments';
+import type { LaneResult } from '../src/lab/api';
 
 function capture() {
   const out: string[] = [];
@@ -40,6 +43,13 @@ describe('command line: usage and bad input', () => {
     [['train', '--json', 'x.json'], /--json is for compare, not train/],
     [['train', '--objective', 'ntp,reverse'], /--objective takes one objective/],
     [['compare', '--objectives', 'ntp,warp'], /--objectives: .*warp/],
+    [['compare', '--seeds', '3-1'], /--seeds: the range '3-1' runs backwards/],
+    [['compare', '--seeds', '1,x'], /--seeds: 'x' is not a seed/],
+    [['compare', '--seeds', '1,2', '--seed', '4'], /--seed or --seeds, not both/],
+    [['train', '--seeds', '1,2'], /--seeds is for compare, not train/],
+    [['compare', '--schedule', 'linear'], /--schedule must be one of constant, cosine/],
+    [['compare', '--experiment', 'nope'], /--experiment must be one of clever-hans/],
+    [['compare', '--objectives', 'mtp:1'], /--objectives: .*from 2 to 17/],
     [['train', '--degree', '5', '--path-length', '5', '--nodes', '10'], /task\.nodes: .*/],
     [['train', '--width', '66', '--heads', '4'], /model\.nEmbd: .*multiple/],
     [['train', '--task', 'custom'], /--task custom needs --data FILE/],
@@ -51,6 +61,45 @@ describe('command line: usage and bad input', () => {
     expect(await main(argv)).toBe(2);
     expect(err.join('\n')).toMatch(message);
     expect(err.join('\n')).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  test('without options, compare runs the default experiment; options override it field by field', () => {
+    const spec = experimentSpec(parseCommandLine(['compare']).values, 'compare');
+    expect(spec).toEqual(DEFAULT_EXPERIMENT);
+    const s2 = experimentSpec(parseCommandLine(['compare', '--nodes', '20', '--steps', '300', '--schedule', 'cosine']).values, 'compare');
+    expect(s2.task).toEqual({ ...DEFAULT_EXPERIMENT.task, nodes: 20 });
+    expect(s2.train).toEqual({ ...DEFAULT_EXPERIMENT.train, steps: 300, schedule: 'cosine' });
+    expect(s2.model).toEqual(DEFAULT_EXPERIMENT.model);
+    const add = experimentSpec(parseCommandLine(['compare', '--task', 'addition', '--digits', '2']).values, 'compare');
+    expect(add.task).toMatchObject({ kind: 'addition', digits: 2, reversed: false });
+    for (const p of EXPERIMENT_PRESETS) {
+      expect(experimentSpec(parseCommandLine(['compare', '--experiment', p.id]).values, 'compare')).toEqual(p.spec);
+    }
+    expect(helpText()).toContain('Without options, compare runs the default experiment: path-star G(2,5,10)');
+  });
+
+  test('--seeds takes lists and ranges', () => {
+    expect(parseSeeds('1,2,3')).toEqual([1, 2, 3]);
+    expect(parseSeeds('1-3, 7,2')).toEqual([1, 2, 3, 7]);
+    expect(() => parseSeeds('0-5000')).toThrow(/more than 1000 seeds/);
+  });
+
+  test('the summary over seeds gives mean, spread and how many reached 90%', () => {
+    const lane = (exactMatch: number, tf: number[], step: number | null) =>
+      ({ lane: 0, objective: 'ntp', exactMatch, decisionTokenAccuracy: exactMatch, perPosition: { teacherForced: tf, freeRunning: tf }, heldOutLoss: 0.5, timeTo90: step === null ? null : { step, flops: 1, seconds: 1 } }) as unknown as LaneResult;
+    const s = summarise(
+      [
+        { seed: 1, results: [lane(0.5, [1, 0.5, 1], null)] },
+        { seed: 2, results: [lane(0.9, [1, 0.9, 0.96], 400)] },
+        { seed: 3, results: [lane(0.7, [1, 0.7, 0.98], 300)] },
+      ],
+      2,
+    )[0]!;
+    expect(s.exactMatch.mean).toBeCloseTo(0.7, 12);
+    expect(s.exactMatch.sd).toBeCloseTo(0.2, 12);
+    expect([s.exactMatch.min, s.exactMatch.max]).toEqual([0.5, 0.9]);
+    expect(s.afterDecisionTeacherForced!.values).toEqual([1, 0.96, 0.98]);
+    expect(s.reached90).toEqual({ count: 2, steps: [null, 400, 300] });
   });
 
   test('a corrupt checkpoint file is refused with the reason', async () => {
@@ -108,17 +157,30 @@ describe('command line: train, checkpoint, resume, export', () => {
     expect(readFileSync(join(outDir, 'lane0-ntp.onnx')).length).toBeGreaterThan(1000);
   });
 
-  test('compare writes JSON with one entry per objective', async () => {
+  test('compare over two seeds writes each run and the summary as JSON, and prints both tables', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-cli-'));
     const json = join(dir, 'results.json');
-    capture();
-    expect(await main(['compare', ...tiny, '--objectives', 'ntp,teacherless', '--steps', '4', '--json', json])).toBe(0);
-    const results = JSON.parse(readFileSync(json, 'utf8'));
-    expect(results.map((r: { objective: string }) => r.objective)).toEqual(['ntp', 'teacherless']);
-    for (const r of results) {
-      for (const k of ['objective', 'exactMatch', 'decisionTokenAccuracy', 'steps', 'flops', 'seconds']) expect(r).toHaveProperty(k);
-      expect(r.perPosition.teacherForced).toHaveLength(3);
-      expect(r.perPosition.freeRunning).toHaveLength(3);
+    const c = capture();
+    expect(await main(['compare', ...tiny, '--objectives', 'ntp,teacherless', '--steps', '4', '--seeds', '1,2', '--json', json])).toBe(0);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.seeds).toEqual([1, 2]);
+    expect(out.runs.map((r: { seed: number }) => r.seed)).toEqual([1, 2]);
+    for (const run of out.runs) {
+      expect(run.results.map((r: { objective: string }) => r.objective)).toEqual(['ntp', 'teacherless']);
+      for (const r of run.results) {
+        for (const k of ['objective', 'exactMatch', 'exactMatchInterval', 'validWrongFraction', 'decisionTokenAccuracy', 'heldOutLoss', 'timeTo90', 'steps', 'flops', 'seconds']) expect(r).toHaveProperty(k);
+        expect(r.examples).toBe(10);
+        expect(r.exactMatchInterval[0]).toBeLessThanOrEqual(r.exactMatch);
+        expect(r.exactMatchInterval[1]).toBeGreaterThanOrEqual(r.exactMatch);
+        expect(r.perPosition.teacherForced).toHaveLength(5);
+        expect(r.perPosition.freeRunning).toHaveLength(5);
+      }
     }
+    expect(out.summary.map((s: { objective: string }) => s.objective)).toEqual(['ntp', 'teacherless']);
+    expect(out.summary[0].exactMatch.values).toHaveLength(2);
+    const text = c.out.join('\n');
+    expect(text).toMatch(/objective\s+exact\s+95% interval\s+valid-wrong\s+decision/);
+    expect(text).toContain('over seeds 1, 2:');
+    expect(text).toMatch(/reached 90%/);
   });
 });

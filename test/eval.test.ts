@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../src/eval/evaluate';
-import { decisionTokenAccuracy, exactMatch, perPositionAccuracy, validWrongFraction } from '../src/eval/metrics';
+import { decisionTokenAccuracy, exactMatch, meanCrossEntropy, perPositionAccuracy, validWrongFraction, wilsonInterval } from '../src/eval/metrics';
 import type { ForwardFn } from '../src/model/batch';
 import { makeObjective, parseObjectives } from '../src/objectives/index';
 import { makeTask } from '../src/tasks/index';
@@ -77,6 +77,65 @@ function pathStarModel(task: Task, goalArm: boolean, H = 1, calls: number[] = []
   };
 }
 
+describe('Wilson interval', () => {
+  it('matches hand-computed values (z = 1.96)', () => {
+    // 0 of 10: [0, z²/(n+z²)]; 5 of 10: 0.5 ± (z/(1+z²/n))·√(p(1−p)/n + z²/4n²).
+    const [lo0, hi0] = wilsonInterval(0, 10);
+    expect(lo0).toBe(0);
+    expect(hi0).toBeCloseTo(3.8416 / 13.8416, 10);
+    const [lo5, hi5] = wilsonInterval(5, 10);
+    expect(lo5).toBeCloseTo(0.236593, 5);
+    expect(hi5).toBeCloseTo(0.763407, 5);
+    const [lo10, hi10] = wilsonInterval(10, 10);
+    expect(hi10).toBe(1);
+    expect(lo10).toBeCloseTo(10 / 13.8416, 10);
+  });
+
+  it('holds the estimate, narrows with n, and at n = 500 near 1/2 is about ±4.4 points', () => {
+    for (const [k, n] of [[1, 3], [37, 100], [249, 500], [999, 1000]] as const) {
+      const [lo, hi] = wilsonInterval(k, n);
+      expect(lo).toBeLessThanOrEqual(k / n);
+      expect(hi).toBeGreaterThanOrEqual(k / n);
+    }
+    const [lo, hi] = wilsonInterval(250, 500);
+    expect(hi - lo).toBeCloseTo(2 * 1.96 * Math.sqrt(0.25 / 500), 2);
+    const w = (n: number) => wilsonInterval(Math.round(n / 3), n);
+    expect(w(1000)[1] - w(1000)[0]).toBeLessThan(w(100)[1] - w(100)[0]);
+  });
+
+  it('covers the true proportion about 95% of the time (simulated)', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const p = 0.3;
+    const n = 200;
+    let covered = 0;
+    const trials = 2000;
+    for (let t = 0; t < trials; t++) {
+      let k = 0;
+      for (let i = 0; i < n; i++) if (rand() < p) k++;
+      const [lo, hi] = wilsonInterval(k, n);
+      if (lo <= p && p <= hi) covered++;
+    }
+    expect(covered / trials).toBeGreaterThan(0.93);
+    expect(covered / trials).toBeLessThan(0.97);
+  });
+
+  it('rejects impossible counts', () => {
+    expect(() => wilsonInterval(3, 2)).toThrow(/3 successes of 2/);
+    expect(() => wilsonInterval(0, 0)).toThrow();
+  });
+
+  it('mean cross-entropy counts only non-pad targets', () => {
+    const lp = [
+      [-1, -2, -3],
+      [0, 0, 0],
+      [-4, -4, -100],
+      [-1, -1, -100],
+    ];
+    expect(meanCrossEntropy(lp, examples, PAD)).toBeCloseTo((1 + 2 + 3 + 0 + 4 + 4 + 1 + 1) / 10, 12);
+  });
+});
+
 describe('evaluate', () => {
   const task = makeTask({ kind: 'path-star', degree: 2, pathLength: 4, nodes: 20, trainSize: 0, testSize: 10 }, 1);
 
@@ -89,12 +148,17 @@ describe('evaluate', () => {
     expect(r.validWrongFraction).toBeNull();
     expect(r.predictions).toEqual(task.test.map((e) => e.target));
     expect(r.commitStep).toBeUndefined();
+    expect(r.examples).toBe(10);
+    expect(r.exactMatchInterval[1]).toBe(1);
+    expect(r.exactMatchInterval[0]).toBeCloseTo(10 / 13.8416, 6);
+    expect(r.heldOutLoss).toBeGreaterThanOrEqual(0);
+    expect(r.heldOutLoss).toBeLessThan(0.01);
     // 3 chunks (4, 4, 2): each 4 greedy passes + 1 teacher-forced pass.
     expect(calls).toEqual([4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 2, 2, 2, 2, 2]);
   });
 
   it('a model on the wrong arm makes valid wrong paths', async () => {
-    const r = await evaluate(task, makeObjective({ kind: 'mtp', heads: 2 }), task.test, pathStarModel(task, false, 3));
+    const r = await evaluate(task, makeObjective({ kind: 'mtp', heads: 3 }), task.test, pathStarModel(task, false, 3));
     expect(r.exactMatch).toBe(0);
     expect(r.decisionTokenAccuracy).toBe(0);
     expect(r.perPosition.freeRunning).toEqual([1, 0, 0, 0]);

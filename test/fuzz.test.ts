@@ -150,3 +150,28 @@ describe('fuzz', () => {
     }
   });
 });
+
+describe('link versions', () => {
+  test('a link without v (version 1) keeps its meaning: mtpHeads counted extra heads, and runs decayed the lr', () => {
+    const { spec, problems } = specFromQuery('?task=path-star&degree=2&pathLength=4&nodes=12&objectives=ntp,mtp&mtpHeads=2&steps=100');
+    expect(problems).toEqual([]);
+    expect(spec.objectives).toContainEqual({ kind: 'mtp', heads: 3 });
+    expect(spec.train.schedule).toBe('cosine');
+  });
+
+  test('a version 2 link says heads in all and its schedule, and round-trips', () => {
+    const { spec, problems } = specFromQuery('?v=2&task=path-star&objectives=ntp,mtp&mtpHeads=2&schedule=constant');
+    expect(problems).toEqual([]);
+    expect(spec.objectives).toContainEqual({ kind: 'mtp', heads: 2 });
+    expect(spec.train.schedule).toBe('constant');
+    expect(specFromQuery(specToQuery(spec)).spec).toEqual(spec);
+    expect(specToQuery(spec)).toMatch(/^v=2&/);
+  });
+
+  test('a bad schedule or version is reported and replaced, the rest kept', () => {
+    const { spec, problems } = specFromQuery('?v=7&task=path-star&nodes=12&schedule=linear');
+    expect(problems.map((p) => p.param)).toEqual(['v', 'schedule']);
+    expect(problems[1]!.message).toMatch(/schedule="linear" is not constant or cosine/);
+    expect(spec.task).toMatchObject({ nodes: 12 });
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ForwardFn } from '../src/model/batch';
 import { Rng } from '../src/model/rng';
-import { maskRates } from '../src/objectives/diffusion';
+import { diffusionBatch } from '../src/objectives/diffusion';
 import {
   DEFAULT_OBJECTIVES,
   formatObjective,
@@ -129,26 +129,37 @@ describe('causal objectives: batches', () => {
     expect(Array.from(b.weights)).toEqual([0, 0, 1 / 3, 1 / 3, 1 / 3].map(Math.fround));
   });
 
-  it('mtp: head k at p targets token p+1+k where it is a target token', () => {
-    const o = obj('mtp:2');
-    expect(o.extraHeads).toBe(2);
+  it('mtp:n has n heads in all; head k is supervised only at positions that have seen the whole prompt', () => {
+    const o = obj('mtp:3');
+    expect(o.extraHeads).toBe(2); // the next-token head and two more
     expect(o.attention).toBe('causal');
     const b = o.makeBatch(task, [ex], new Rng(1));
     expect(Array.from(b.tokens)).toEqual([0, 1, 2, 3, 4]);
+    // P = 3: position 2 (the prompt's last token) is the first that has read the whole prompt. Head k at position
+    // p predicts token p+1+k; head 1 at position 1 would have to name target[0] without having seen prompt[2].
     expect(rows(b.targets, 5)).toEqual([
       [-1, -1, 3, 4, 5],
-      [-1, 3, 4, 5, -1],
-      [3, 4, 5, -1, -1],
+      [-1, -1, 4, 5, -1],
+      [-1, -1, 5, -1, -1],
     ]);
-    const w = Math.fround(1 / 3);
+    // Each head's loss is its mean over the tokens it is asked for: 3, 2 and 1 of them.
+    const [w3, w2] = [Math.fround(1 / 3), Math.fround(1 / 2)];
     expect(rows(b.weights, 5)).toEqual([
-      [0, 0, w, w, w],
-      [0, w, w, w, 0],
-      [w, w, w, 0, 0],
+      [0, 0, w3, w3, w3],
+      [0, 0, w2, w2, 0],
+      [0, 0, 1, 0, 0],
     ]);
-    // A target that would need a position before the sequence start is left out (head 3 on P = 3: target[0]).
-    const b4 = obj('mtp:3').makeBatch(task, [ex], new Rng(1));
-    expect(rows(b4.targets, 5)[3]).toEqual([4, 5, -1, -1, -1]);
+    // Positions before the prompt's end carry no weight for any head, on any example.
+    const b2 = o.makeBatch(task, [ex, ex2, padded], new Rng(1));
+    for (let h = 0; h < 3; h++) for (let e = 0; e < 3; e++) for (let p = 0; p < 2; p++) expect(b2.weights[(h * 3 + e) * 5 + p]).toBe(0);
+    // A pad target is never supervised, and the heads' means count only real tokens.
+    const bp = o.makeBatch(task, [padded], new Rng(1));
+    expect(rows(bp.targets, 5)).toEqual([
+      [-1, -1, 3, 4, -1],
+      [-1, -1, 4, -1, -1],
+      [-1, -1, -1, -1, -1],
+    ]);
+    expect(rows(bp.weights, 5)[1]).toEqual([0, 0, 1, 0, 0]);
   });
 
   it('seqLen and attention', () => {
@@ -168,14 +179,17 @@ describe('causal objectives: decoding', () => {
     const r = await obj('ntp').decode(task, blind, causalOracle(1, undefined, calls));
     expect(r.predictions).toEqual([ex.target, ex2.target]);
     expect(calls).toEqual([2, 2, 2]);
-    expect(await obj('ntp').teacherForcedPredictions(task, examples, causalOracle(1))).toEqual([ex.target, ex2.target]);
+    const tf = await obj('ntp').teacherForced(task, examples, causalOracle(1));
+    expect(tf.predictions).toEqual([ex.target, ex2.target]);
+    // The oracle's default margin is 20 on the right token among V = 9: log p = 20 − log(e²⁰ + 8).
+    for (const row of tf.logProbs) for (const lp of row) expect(lp).toBeCloseTo(20 - Math.log(Math.exp(20) + 8), 9);
   });
 
   it('reverse generates goal first and un-reverses', async () => {
     const rev = (t: number[]) => [...t].reverse();
     const r = await obj('reverse').decode(task, blind, causalOracle(1, rev));
     expect(r.predictions).toEqual([ex.target, ex2.target]);
-    expect(await obj('reverse').teacherForcedPredictions(task, examples, causalOracle(1, rev))).toEqual([
+    expect((await obj('reverse').teacherForced(task, examples, causalOracle(1, rev))).predictions).toEqual([
       ex.target,
       ex2.target,
     ]);
@@ -185,9 +199,9 @@ describe('causal objectives: decoding', () => {
   });
 
   it('mtp decodes with head 0 only', async () => {
-    const r = await obj('mtp:2').decode(task, blind, causalOracle(3));
+    const r = await obj('mtp:3').decode(task, blind, causalOracle(3));
     expect(r.predictions).toEqual([ex.target, ex2.target]);
-    await expect(obj('mtp:2').decode(task, blind, causalOracle(1))).rejects.toThrow(/expected H·n·T·V = 3·2·5·9/);
+    await expect(obj('mtp:3').decode(task, blind, causalOracle(1))).rejects.toThrow(/expected H·n·T·V = 3·2·5·9/);
   });
 
   it('teacherless decodes in one pass from dummies', async () => {
@@ -205,7 +219,7 @@ describe('causal objectives: decoding', () => {
     const r = await obj('teacherless').decode(task, blind, fwd);
     expect(r.predictions).toEqual([ex.target, ex2.target]);
     expect(calls).toEqual([2]);
-    expect(await obj('teacherless').teacherForcedPredictions(task, examples, fwd)).toEqual(r.predictions);
+    expect((await obj('teacherless').teacherForced(task, examples, fwd)).predictions).toEqual(r.predictions);
   });
 
   it('an adversarial model that gets the decision wrong derails free-running but not teacher forcing', async () => {
@@ -219,12 +233,22 @@ describe('causal objectives: decoding', () => {
     });
     const o = obj('ntp');
     expect((await o.decode(task, [ex], fwd)).predictions).toEqual([[3, 0, 1]]);
-    expect(await o.teacherForcedPredictions(task, [ex], fwd)).toEqual([[3, 0, 5]]);
+    const tf = await o.teacherForced(task, [ex], fwd);
+    expect(tf.predictions).toEqual([[3, 0, 5]]);
+    // The decision's true token (4) gets a uniform share among the 8 others; the rest are confident.
+    expect(tf.logProbs[0]![1]).toBeLessThan(tf.logProbs[0]![0]! - 1);
   });
 });
 
 describe('diffusion', () => {
-  it('masks only target tokens, weights 1/t on masked ones, at least one per example', () => {
+  /** Per example of a batch: the masked target positions and the weight of each. */
+  function masking(batch: { tokens: Int32Array; weights: Float32Array; targets: Int32Array; T: number }, P: number, e: Example, b: number) {
+    const T = batch.T;
+    const masked = e.target.flatMap((_, i) => (batch.tokens[b * T + P + i] === MASK ? [i] : []));
+    return { masked, weights: masked.map((i) => batch.weights[b * T + P + i]!) };
+  }
+
+  it('masks k of the L target tokens, k stratified over 1..L, each weighted 1/(n·k)', () => {
     const n = 8;
     const L = 40;
     const big = handTask(3, L);
@@ -232,69 +256,112 @@ describe('diffusion', () => {
       prompt: [b % 6, 1, 2],
       target: Array.from({ length: L }, (_, i) => (i + b) % 6),
     }));
-    const o = obj('diffusion');
-    const batch = o.makeBatch(big, examples, new Rng(3));
+    const batch = obj('diffusion').makeBatch(big, examples, new Rng(3));
     const T = 3 + L;
     expect([batch.n, batch.T]).toEqual([n, T]);
-    const ts: number[] = [];
+    const ks: number[] = [];
     examples.forEach((e, b) => {
       const tok = Array.from(batch.tokens.slice(b * T, (b + 1) * T));
       expect(tok.slice(0, 3)).toEqual(e.prompt); // prompt never masked
       const w = Array.from(batch.weights.slice(b * T, (b + 1) * T));
       const tgt = Array.from(batch.targets.slice(b * T, (b + 1) * T));
       expect(w.slice(0, 3)).toEqual([0, 0, 0]);
-      const masked = e.target.flatMap((_, i) => (tok[3 + i] === MASK ? [i] : []));
-      expect(masked.length).toBeGreaterThan(0);
-      const wm = w[3 + masked[0]!]!;
+      const { masked } = masking(batch, 3, e, b);
+      const k = masked.length;
+      expect(k).toBeGreaterThanOrEqual(1);
+      ks.push(k);
       e.target.forEach((t, i) => {
         if (tok[3 + i] === MASK) {
           expect(tgt[3 + i]).toBe(t); // same position, not shifted
-          expect(w[3 + i]).toBe(wm);
+          expect(w[3 + i]).toBe(Math.fround(1 / (n * k)));
         } else {
           expect(tok[3 + i]).toBe(t);
           expect(w[3 + i]).toBe(0);
         }
       });
-      const t = 1 / (wm * n * L); // weight = (1/t)/(n·L)
-      ts.push(t);
-      // The masked fraction follows t (binomial, L = 40: within 4 standard deviations, or the forced one).
-      const frac = masked.length / L;
-      expect(Math.abs(frac - t)).toBeLessThanOrEqual(4 * Math.sqrt((t * (1 - t)) / L) + 1 / L);
     });
-    // Antithetic: the t's are one uniform shifted by b/n.
-    const sorted = [...ts].sort((a, b) => a - b);
-    for (let i = 1; i < n; i++) expect(sorted[i]! - sorted[i - 1]!).toBeCloseTo(1 / n, 4);
+    // Stratified: k_b = 1 + ⌊((u + b/n) mod 1)·L⌋, so the n counts are spread L/n apart.
+    const sorted = [...ks].sort((a, b) => a - b);
+    for (let i = 1; i < n; i++) expect(Math.abs(sorted[i]! - sorted[i - 1]! - L / n)).toBeLessThanOrEqual(1);
   });
 
-  it('maskRates: stratified for mdlm, (s+1)/20 for hkunlp, t ≥ 1e-3', () => {
-    const t = maskRates('mdlm', 4, new Rng(1));
-    const u = t[0]!;
-    expect(t.map((x) => x)).toEqual([0, 1, 2, 3].map((b) => Math.max(1e-3, (u + b / 4) % 1)));
-    const h = maskRates('hkunlp', 40, new Rng(2));
-    for (const r of h)
-      expect(Number.isInteger(Math.round(r * 20)) && Math.abs(r * 20 - Math.round(r * 20)) < 1e-9).toBe(true);
-    expect(new Set(h).size).toBe(20); // 40 stratified draws hit every one of the 20 steps
-    expect(Math.min(...h)).toBe(0.05);
-    expect(Math.max(...h)).toBe(1);
-    for (let seed = 0; seed < 200; seed++)
-      for (const r of maskRates('mdlm', 3, new Rng(seed))) expect(r).toBeGreaterThanOrEqual(1e-3);
+  it("mdlm's sampled loss has the expectation of MDLM's continuous-time ELBO (numerical integral over t)", () => {
+    // A made-up per-token loss that depends on the position and on which other tokens are masked, as a real
+    // model's cross-entropy does.
+    const L = 4;
+    const t4 = handTask(3, L);
+    const e: Example = { prompt: [0, 1, 2], target: [3, 4, 5, 0] };
+    const f = (i: number, S: number[]) => 1 + i + 0.5 * S.length + (S.includes(i - 1) ? 0.7 : 0) + (S.includes(i + 1) ? 0.3 : 0);
+    // MDLM (log-linear schedule): (1/L) ∫₀¹ (1/t) Σ_S t^|S| (1−t)^(L−|S|) Σ_{i∈S} f(i,S) dt, by Simpson's rule. The
+    // integrand is a polynomial in t (every |S| ≥ 1 cancels the 1/t), so the rule is exact to rounding.
+    const subsets = Array.from({ length: 2 ** L }, (_, m) => [0, 1, 2, 3].filter((i) => m & (1 << i))).filter((S) => S.length > 0);
+    const integrand = (t: number) =>
+      subsets.reduce((a, S) => a + t ** (S.length - 1) * (1 - t) ** (L - S.length) * S.reduce((s, i) => s + f(i, S), 0), 0);
+    const N = 2000;
+    let integral = integrand(0) + integrand(1);
+    for (let j = 1; j < N; j++) integral += (j % 2 ? 4 : 2) * integrand(j / N);
+    const elbo = integral / (3 * N) / L;
+    // Monte Carlo over batches of one example (then k is uniform on 1..L).
+    const draws = 40_000;
+    const rng = new Rng(11);
+    let sum = 0;
+    let sumSq = 0;
+    for (let d = 0; d < draws; d++) {
+      const batch = diffusionBatch(t4, [e], rng, 'mdlm');
+      const { masked, weights } = masking(batch, 3, e, 0);
+      const x = masked.reduce((a, i, j) => a + weights[j]! * f(i, masked), 0);
+      sum += x;
+      sumSq += x * x;
+    }
+    const mean = sum / draws;
+    const se = Math.sqrt((sumSq / draws - mean * mean) / draws);
+    expect(Math.abs(mean - elbo)).toBeLessThan(4 * se);
+    expect(se).toBeLessThan(0.02 * elbo); // the check has the resolution to see a bias of a few percent
   });
 
-  it('hkunlp weights masked tokens by 1/rate', () => {
-    const o = makeObjective({ kind: 'diffusion', decodeSteps: 3, variant: 'hkunlp' });
-    const batch = o.makeBatch(task, [ex, ex2], new Rng(5));
-    for (let b = 0; b < 2; b++) {
-      const w = Array.from(batch.weights.slice(b * 6 + 3, b * 6 + 6)).filter((x) => x > 0);
-      expect(w.length).toBeGreaterThan(0);
-      const rate = 1 / (w[0]! * 2 * 3);
-      expect(rate * 20).toBeCloseTo(Math.round(rate * 20), 4);
+  it('weights are bounded: at most 1/n (mdlm), 20/(n·L) (hkunlp); and each token has expected weight 1/(n·L)', () => {
+    const L = 5;
+    const t5 = handTask(3, L);
+    const e: Example = { prompt: [0, 1, 2], target: [3, 4, 5, 0, 1] };
+    for (const variant of ['mdlm', 'hkunlp'] as const) {
+      const rng = new Rng(variant === 'mdlm' ? 1 : 2);
+      const n = 4;
+      const perToken = new Array<number>(L).fill(0);
+      const draws = 20_000;
+      let maxW = 0;
+      for (let d = 0; d < draws; d++) {
+        const batch = diffusionBatch(t5, [e, e, e, e], rng, variant);
+        for (let b = 0; b < n; b++) {
+          const { masked, weights } = masking(batch, 3, e, b);
+          masked.forEach((i, j) => {
+            perToken[i]! += weights[j]!;
+            maxW = Math.max(maxW, weights[j]!);
+          });
+        }
+      }
+      expect(maxW).toBeLessThanOrEqual(Math.fround(variant === 'mdlm' ? 1 / n : 20 / (n * L)));
+      for (const w of perToken) expect(Math.abs(w / draws - 1 / L) / (1 / L)).toBeLessThan(0.03);
     }
   });
 
-  it('pad targets may be masked but carry no weight', () => {
+  it('hkunlp masks at rate (s+1)/20 and weights masked tokens by 1/(n·rate·L)', () => {
+    const o = makeObjective({ kind: 'diffusion', decodeSteps: 3, variant: 'hkunlp' });
+    for (let seed = 0; seed < 20; seed++) {
+      const batch = o.makeBatch(task, [ex, ex2], new Rng(seed));
+      for (let b = 0; b < 2; b++) {
+        const w = Array.from(batch.weights.slice(b * 6 + 3, b * 6 + 6)).filter((x) => x > 0);
+        if (w.length === 0) continue; // nothing masked at a low rate: this example contributes 0, as in the ELBO
+        const rate = 1 / (w[0]! * 2 * 3);
+        expect(rate * 20).toBeCloseTo(Math.round(rate * 20), 3);
+      }
+    }
+  });
+
+  it('pad targets are always masked and carry no weight', () => {
     const o = obj('diffusion');
     for (let seed = 0; seed < 20; seed++) {
       const b = o.makeBatch(task, [padded], new Rng(seed));
+      expect(b.tokens[5]).toBe(MASK);
       expect(b.weights[5]).toBe(0);
       expect(b.weights[3]! + b.weights[4]!).toBeGreaterThan(0);
     }
@@ -379,8 +446,11 @@ describe('diffusion', () => {
       seen.push(Array.from(tokens.slice(0, T)));
       return diffusionOracle()(tokens, n, T);
     };
-    const tf = await obj('diffusion').teacherForcedPredictions(task, [ex, ex2], withMaskLogit(fwd));
-    expect(tf).toEqual([ex.target, ex2.target]);
+    const tf = await obj('diffusion').teacherForced(task, [ex, ex2], withMaskLogit(fwd));
+    expect(tf.predictions).toEqual([ex.target, ex2.target]);
+    // [MASK]'s huge logit is excluded from the distribution the log-probability is read from: the true token has
+    // margin 1+i over the 7 other tokens.
+    for (const row of tf.logProbs) row.forEach((lp, i) => expect(lp).toBeCloseTo(1 + i - Math.log(Math.exp(1 + i) + 7), 6));
     expect(calls).toEqual([2, 2, 2]);
     expect(seen).toEqual([
       [0, 1, 2, MASK, MASK, MASK],
@@ -413,7 +483,8 @@ describe('objective specs', () => {
     };
     expect(bad(() => parseObjectives('ntp,bert'))).toMatch(/"bert": unknown objective; one of ntp, reverse/);
     expect(bad(() => parseObjectives(''))).toMatch(/empty/);
-    expect(bad(() => parseObjectives('mtp:0'))).toMatch(/1 to 16/);
+    expect(bad(() => parseObjectives('mtp:1'))).toMatch(/2 to 17/);
+    expect(bad(() => makeObjective({ kind: 'mtp', heads: 1 }))).toMatch(/from 2 to 17/);
     expect(bad(() => parseObjectives('ntp:3'))).toMatch(/no options/);
     expect(bad(() => parseObjectives('diffusion:fast'))).toMatch(/unknown option "fast"/);
     expect(bad(() => makeObjective({ kind: 'mtp', heads: 1.5 }))).toMatch(/whole number/);
@@ -424,6 +495,6 @@ describe('objective specs', () => {
     const objectives: Objective[] = DEFAULT_OBJECTIVES.map((s) => makeObjective(s));
     expect(objectives.map((o) => o.name)).toEqual(['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion']);
     for (const o of objectives) expect(o.description.length).toBeGreaterThan(10);
-    expect(objectives.map((o) => o.extraHeads)).toEqual([0, 0, 0, 4, 0]);
+    expect(objectives.map((o) => o.extraHeads)).toEqual([0, 0, 0, 3, 0]); // mtp: 4 heads, the next-token head included
   });
 });

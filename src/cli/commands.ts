@@ -8,87 +8,149 @@ import { filesToLaneState, laneFileStem, laneToFiles } from '../checkpoint/lane-
 import { nodeGpu } from '../engine/node-gpu';
 import type { ExperimentSpec, LabEvent, LaneResult, LaneState, TaskSpec } from '../lab/api';
 import { Lab } from '../lab/lab';
-import { DEFAULT_TRAIN, MODEL_PRESETS, type ModelPresetName } from '../model/config';
+import { experimentPreset } from '../lab/experiments';
+import { copyPositionOf, parseSeedList, summarise, type SeedSummary, type Spread } from '../lab/seeds';
+import { MODEL_PRESETS, type LrSchedule, type ModelPresetName } from '../model/config';
 import { parseObjectives } from '../objectives';
 import { helpText, parseCommandLine, UsageError, type Parsed } from './options';
 
 type Values = Parsed['values'];
 const num = (v: Values, k: keyof Values): number => v[k] as number;
 const str = (v: Values, k: keyof Values): string => v[k] as string;
+const opt = (v: Values, k: keyof Values): number | undefined => v[k] as number | undefined;
 
-function taskSpec(v: Values): TaskSpec {
-  switch (str(v, 'task')) {
+/** Task defaults when --task names another kind than the experiment's. */
+const TASK_DEFAULTS = {
+  'path-star': { kind: 'path-star', degree: 2, pathLength: 5, nodes: 16, trainSize: 0, testSize: 1000 },
+  addition: { kind: 'addition', digits: 3, reversed: false, trainSize: 0, testSize: 1000 },
+  custom: { kind: 'custom', text: '', testFraction: 0.2 },
+} as const satisfies { [K in TaskSpec['kind']]: Extract<TaskSpec, { kind: K }> };
+
+/** The experiment's task with the command line's task options applied. */
+function taskSpec(v: Values, base: TaskSpec): TaskSpec {
+  const kind = (v.task as TaskSpec['kind'] | undefined) ?? base.kind;
+  const from: TaskSpec = kind === base.kind ? base : { ...TASK_DEFAULTS[kind] };
+  switch (from.kind) {
     case 'addition':
-      return { kind: 'addition', digits: num(v, 'digits'), reversed: !!v.reversed, trainSize: num(v, 'train-size'), testSize: num(v, 'test-size') };
+      return {
+        ...from,
+        digits: opt(v, 'digits') ?? from.digits,
+        reversed: v.reversed ? true : from.reversed,
+        trainSize: opt(v, 'train-size') ?? from.trainSize,
+        testSize: opt(v, 'test-size') ?? from.testSize,
+      };
     case 'custom': {
       const file = v.data as string | undefined;
       if (!file) throw new UsageError('--task custom needs --data FILE (one `prompt<TAB>target` pair a line)');
       if (!existsSync(file)) throw new UsageError(`--data: no such file '${file}'`);
-      return { kind: 'custom', text: readFileSync(file, 'utf8'), testFraction: num(v, 'test-fraction') };
+      return { kind: 'custom', text: readFileSync(file, 'utf8'), testFraction: opt(v, 'test-fraction') ?? from.testFraction };
     }
     default:
       return {
-        kind: 'path-star',
-        degree: num(v, 'degree'),
-        pathLength: num(v, 'path-length'),
-        nodes: num(v, 'nodes'),
-        trainSize: num(v, 'train-size'),
-        testSize: num(v, 'test-size'),
+        ...from,
+        degree: opt(v, 'degree') ?? from.degree,
+        pathLength: opt(v, 'path-length') ?? from.pathLength,
+        nodes: opt(v, 'nodes') ?? from.nodes,
+        trainSize: opt(v, 'train-size') ?? from.trainSize,
+        testSize: opt(v, 'test-size') ?? from.testSize,
       };
   }
 }
 
+/** The named experiment (default: the headline contrast) with every given option applied on top. */
 export function experimentSpec(v: Values, command: string): ExperimentSpec {
-  const preset = MODEL_PRESETS[str(v, 'preset') as ModelPresetName];
-  let objectives;
-  try {
-    objectives = parseObjectives(command === 'train' ? str(v, 'objective') : str(v, 'objectives'));
-  } catch (e) {
-    throw new UsageError(`--${command === 'train' ? 'objective' : 'objectives'}: ${(e as Error).message}`);
+  const base = experimentPreset(str(v, 'experiment'))!.spec;
+  const preset = v.preset ? MODEL_PRESETS[str(v, 'preset') as ModelPresetName] : base.model;
+  let objectives = base.objectives;
+  const list = command === 'train' ? str(v, 'objective') : (v.objectives as string | undefined);
+  if (list !== undefined) {
+    try {
+      objectives = parseObjectives(list);
+    } catch (e) {
+      throw new UsageError(`--${command === 'train' ? 'objective' : 'objectives'}: ${(e as Error).message}`);
+    }
   }
   if (command === 'train' && objectives.length !== 1) throw new UsageError('--objective takes one objective; use compare for several');
+  const steps = opt(v, 'steps') ?? base.train.steps;
   return {
-    task: taskSpec(v),
+    task: taskSpec(v, base.task),
     objectives,
     model: {
-      nLayer: (v.layers as number | undefined) ?? preset.nLayer,
-      nEmbd: (v.width as number | undefined) ?? preset.nEmbd,
-      nHead: (v.heads as number | undefined) ?? preset.nHead,
+      nLayer: opt(v, 'layers') ?? preset.nLayer,
+      nEmbd: opt(v, 'width') ?? preset.nEmbd,
+      nHead: opt(v, 'heads') ?? preset.nHead,
     },
     train: {
-      ...DEFAULT_TRAIN,
-      steps: num(v, 'steps'),
-      batchSize: num(v, 'batch-size'),
-      lr: num(v, 'lr'),
-      warmupSteps: Math.min(num(v, 'warmup'), num(v, 'steps')),
-      weightDecay: num(v, 'weight-decay'),
-      gradClip: num(v, 'grad-clip'),
-      seed: num(v, 'seed'),
+      ...base.train,
+      steps,
+      batchSize: opt(v, 'batch-size') ?? base.train.batchSize,
+      lr: opt(v, 'lr') ?? base.train.lr,
+      schedule: (v.schedule as LrSchedule | undefined) ?? base.train.schedule ?? 'cosine',
+      warmupSteps: Math.min(opt(v, 'warmup') ?? base.train.warmupSteps, steps),
+      weightDecay: opt(v, 'weight-decay') ?? base.train.weightDecay,
+      gradClip: opt(v, 'grad-clip') ?? base.train.gradClip,
+      seed: opt(v, 'seed') ?? base.train.seed,
     },
-    evalEvery: num(v, 'eval-every'),
-    evalExamples: num(v, 'eval-examples'),
+    evalEvery: opt(v, 'eval-every') ?? base.evalEvery,
+    evalExamples: opt(v, 'eval-examples') ?? base.evalExamples,
   };
 }
 
-const fmtPct = (x: number | null): string => (x === null ? '   -' : `${(100 * x).toFixed(1)}%`);
-const fmtPositions = (xs: number[]): string => `[${xs.map((x) => x.toFixed(2)).join(' ')}]`;
+/** `--seeds 1,2,3` or `1-5` (or a mix): distinct seeds in the order given. */
+export function parseSeeds(text: string): number[] {
+  try {
+    return parseSeedList(text);
+  } catch (e) {
+    throw new UsageError(`--seeds: ${(e as Error).message} (in '${text}')`);
+  }
+}
 
-function printTable(results: LaneResult[]): void {
-  const head = ['objective', 'exact', 'decision', 'teacher-forced per position', 'free-running per position', 'steps', 'GFLOP', 'seconds'];
-  const rows = results.map((r) => [
-    r.objective,
-    fmtPct(r.exactMatch),
-    fmtPct(r.decisionTokenAccuracy),
-    fmtPositions(r.perPosition.teacherForced),
-    fmtPositions(r.perPosition.freeRunning),
-    String(r.steps),
-    (r.flops / 1e9).toFixed(1),
-    r.seconds.toFixed(1),
-  ]);
+const fmtPct = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(1)}%`);
+const fmtPositions = (xs: number[]): string => `[${xs.map((x) => x.toFixed(2)).join(' ')}]`;
+const fmtInterval = ([lo, hi]: [number, number]): string => `${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%`;
+const fmtTime90 = (r: LaneResult): string => (r.timeTo90 ? `step ${r.timeTo90.step}, ${r.timeTo90.seconds.toFixed(0)} s` : 'not reached');
+
+function printRows(head: string[], rows: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   console.log(line(head));
   for (const r of rows) console.log(line(r));
+}
+
+function printTable(results: LaneResult[]): void {
+  printRows(
+    ['objective', 'exact', '95% interval', 'valid-wrong', 'decision', 'teacher-forced per position', 'free-running per position', 'held-out CE', 'time to 90%', 'steps', 'GFLOP', 'seconds'],
+    results.map((r) => [
+      r.objective,
+      fmtPct(r.exactMatch),
+      fmtInterval(r.exactMatchInterval),
+      fmtPct(r.validWrongFraction),
+      fmtPct(r.decisionTokenAccuracy),
+      fmtPositions(r.perPosition.teacherForced),
+      fmtPositions(r.perPosition.freeRunning),
+      r.heldOutLoss.toFixed(3),
+      fmtTime90(r),
+      String(r.steps),
+      (r.flops / 1e9).toFixed(1),
+      r.seconds.toFixed(1),
+    ]),
+  );
+}
+
+function printSummary(summary: SeedSummary[]): void {
+  const ms = (s: Spread | null) =>
+    s === null ? '-' : `${(100 * s.mean).toFixed(1)}% ± ${(100 * s.sd).toFixed(1)} (${(100 * s.min).toFixed(0)}–${(100 * s.max).toFixed(0)})`;
+  printRows(
+    ['objective', 'exact match: mean ± sd (min–max)', 'decision', 'teacher-forced after decision', 'reached 90%', 'at steps'],
+    summary.map((s) => [
+      s.objective,
+      ms(s.exactMatch),
+      ms(s.decisionTokenAccuracy),
+      ms(s.afterDecisionTeacherForced),
+      `${s.reached90.count}/${s.seeds.length}`,
+      s.reached90.steps.map((x) => x ?? '-').join(', '),
+    ]),
+  );
 }
 
 function writeLaneFiles(dir: string, state: LaneState, spec: ExperimentSpec, vocab: string[]): void {
@@ -117,48 +179,67 @@ async function runExperiment(parsed: Parsed): Promise<void> {
   if (parsed.command === 'train' && v.resume) {
     const r = readResume(str(v, 'resume'));
     // Architecture, task and objective come from the checkpoint (as nanoGPT's resume); the step budget from here.
-    spec = { ...r.spec, train: { ...r.spec.train, steps: num(v, 'steps') } };
+    spec = { ...r.spec, train: { ...r.spec.train, steps: opt(v, 'steps') ?? r.spec.train.steps } };
     if (r.state.step >= spec.train.steps) throw new UsageError(`--resume: the checkpoint is at step ${r.state.step}; --steps ${spec.train.steps} leaves nothing to do`);
     resume = [{ ...r.state, lane: 0 }];
     console.log(`resuming ${r.state.objective} from step ${r.state.step}`);
   }
+  if (v.seeds !== undefined && v.seed !== undefined) throw new UsageError('give --seed or --seeds, not both');
+  const seeds = v.seeds !== undefined ? parseSeeds(str(v, 'seeds')) : [spec.train.seed];
+  if (seeds.length > 1 && v.out) throw new UsageError('--out writes one run\'s checkpoints; with several --seeds, run each seed on its own');
   const lab = new Lab({ gpu: nodeGpu });
   const issues = await lab.check(spec);
   if (issues.length > 0) throw new UsageError(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
   const adapter = await lab.adapter();
-  console.log(`adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim());
+  const adapterName = `${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim();
+  console.log(`adapter: ${adapterName}`);
   const logEvery = num(v, 'log-every');
   const multi = spec.objectives.length > 1;
-  const onEvent = (e: LabEvent) => {
-    if (e.type === 'step' && (e.metrics.step % logEvery === 0 || e.metrics.step === spec.train.steps)) {
-      const m = e.metrics;
-      console.log(`${multi ? `${m.objective.padEnd(11)} ` : ''}step ${m.step} loss ${m.loss.toFixed(4)} tok/s ${Math.round(m.tokensPerSecond)}`);
-    } else if (e.type === 'eval') {
-      const m = e.metrics;
-      console.log(
-        `${multi ? `${m.objective.padEnd(11)} ` : ''}eval step ${m.step}: exact ${fmtPct(m.exactMatch)} decision ${fmtPct(m.decisionTokenAccuracy)} ` +
-          `teacher-forced ${fmtPositions(m.perPosition.teacherForced)} free-running ${fmtPositions(m.perPosition.freeRunning)}`,
-      );
-    } else if (e.type === 'log') {
-      console.log(e.message);
-    } else if (e.type === 'state' && e.state === 'error' && e.message) {
-      console.error(`error: ${e.message}`);
+  const runs: { seed: number; results: LaneResult[]; wall: number }[] = [];
+  let failed = false;
+  for (const seed of seeds) {
+    const seedSpec = { ...spec, train: { ...spec.train, seed } };
+    const tag = seeds.length > 1 ? `seed ${seed} ` : '';
+    const onEvent = (e: LabEvent) => {
+      if (e.type === 'step' && (e.metrics.step % logEvery === 0 || e.metrics.step === spec.train.steps)) {
+        const m = e.metrics;
+        console.log(`${tag}${multi ? `${m.objective.padEnd(11)} ` : ''}step ${m.step} loss ${m.loss.toFixed(4)} tok/s ${Math.round(m.tokensPerSecond)}`);
+      } else if (e.type === 'eval') {
+        const m = e.metrics;
+        console.log(
+          `${tag}${multi ? `${m.objective.padEnd(11)} ` : ''}eval step ${m.step}: exact ${fmtPct(m.exactMatch)} (${fmtInterval(m.exactMatchInterval)}) decision ${fmtPct(m.decisionTokenAccuracy)} ` +
+            `teacher-forced ${fmtPositions(m.perPosition.teacherForced)} free-running ${fmtPositions(m.perPosition.freeRunning)} held-out CE ${m.heldOutLoss.toFixed(3)}`,
+        );
+      } else if (e.type === 'log') {
+        console.log(e.message);
+      } else if (e.type === 'state' && e.state === 'error' && e.message) {
+        console.error(`error: ${e.message}`);
+      }
+    };
+    const t0 = performance.now();
+    const stopAt = opt(v, 'stop-at');
+    const results = await lab.run(seedSpec, onEvent, { resume, ...(stopAt ? { stopAtStep: stopAt } : {}) });
+    const wall = (performance.now() - t0) / 1000;
+    runs.push({ seed, results, wall });
+    console.log(`\n${lab.currentTask?.name}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${seed}, ${wall.toFixed(1)} s wall`);
+    printTable(results);
+    console.log('');
+    if (results.some((r) => lab.currentLanes[r.lane]?.failure)) failed = true;
+    if (v.out) {
+      for (let i = 0; i < results.length; i++) writeLaneFiles(str(v, 'out'), await lab.snapshot(i), seedSpec, lab.currentTask!.vocab);
     }
-  };
-  const t0 = performance.now();
-  const stopAt = v['stop-at'] as number | undefined;
-  const results = await lab.run(spec, onEvent, { resume, ...(stopAt ? { stopAtStep: stopAt } : {}) });
-  console.log(`\n${lab.currentTask?.name}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${spec.train.seed}, ${((performance.now() - t0) / 1000).toFixed(1)} s wall`);
-  printTable(results);
+  }
+  const summary = summarise(runs, copyPositionOf(spec.task));
+  if (seeds.length > 1) {
+    console.log(`over seeds ${seeds.join(', ')}:`);
+    printSummary(summary);
+  }
   if (v.json) {
-    const json = results.map((r) => ({ ...r, spec }));
+    const json = { spec, adapter: adapterName, seeds, runs: runs.map((r) => ({ seed: r.seed, wallSeconds: r.wall, results: r.results })), summary };
     writeFileSync(str(v, 'json'), JSON.stringify(json, null, 2));
     console.log(`wrote ${v.json}`);
   }
-  if (v.out) {
-    for (let i = 0; i < results.length; i++) writeLaneFiles(str(v, 'out'), await lab.snapshot(i), spec, lab.currentTask!.vocab);
-  }
-  if (results.some((r) => lab.currentLanes[r.lane]?.failure)) process.exitCode = 1;
+  if (failed) process.exitCode = 1;
 }
 
 function exportCommand(v: Values): void {

@@ -1,6 +1,11 @@
 // Command-line options: one table gives each option's type, default and help, so parsing, validation and --help
 // cannot drift apart. Every bad value is reported with the option's name, what was given and what is allowed.
 import { parseArgs } from 'node:util';
+import { DEFAULT_EXPERIMENT, EXPERIMENT_PRESETS } from '../lab/experiments';
+import { LR_SCHEDULES } from '../model/config';
+
+/** The experiment the command line runs when no --experiment is given. */
+export const DEFAULT_PRESET_ID = 'clever-hans';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -24,36 +29,40 @@ export interface OptionSpec {
 }
 
 export const OPTIONS = {
+  // the experiment every other option starts from
+  experiment: { kind: 'string', choices: EXPERIMENT_PRESETS.map((p) => p.id), default: DEFAULT_PRESET_ID, help: 'named experiment to start from; the options below override its settings' },
   // task
-  task: { kind: 'string', choices: ['path-star', 'addition', 'custom'], default: 'path-star', help: 'task to train on' },
-  degree: { kind: 'int', min: 2, max: 64, default: 3, help: 'path-star: arms leaving the source' },
-  'path-length': { kind: 'int', min: 2, max: 64, default: 3, help: 'path-star: nodes from source to goal, both included' },
-  nodes: { kind: 'int', min: 3, max: 4096, default: 30, help: 'path-star: size of the node-label pool' },
-  'train-size': { kind: 'int', min: 0, max: 10_000_000, default: 0, help: 'fixed training-set size (0: fresh examples every step)' },
-  'test-size': { kind: 'int', min: 1, max: 100_000, default: 500, help: 'held-out test examples' },
-  digits: { kind: 'int', min: 1, max: 30, default: 3, help: 'addition: digits per operand' },
+  task: { kind: 'string', choices: ['path-star', 'addition', 'custom'], help: "task to train on (default: the experiment's)" },
+  degree: { kind: 'int', min: 2, max: 64, help: 'path-star: arms leaving the source' },
+  'path-length': { kind: 'int', min: 2, max: 64, help: 'path-star: nodes from source to goal, both included' },
+  nodes: { kind: 'int', min: 3, max: 4096, help: 'path-star: size of the node-label pool' },
+  'train-size': { kind: 'int', min: 0, max: 10_000_000, help: 'fixed training-set size (0: fresh examples every step)' },
+  'test-size': { kind: 'int', min: 1, max: 100_000, help: 'held-out test examples' },
+  digits: { kind: 'int', min: 1, max: 30, help: 'addition: digits per operand' },
   reversed: { kind: 'flag', default: false, help: 'addition: write the sum least-significant digit first' },
   data: { kind: 'string', help: 'custom: file with one `prompt<TAB>target` (or `prompt => target`) pair a line' },
-  'test-fraction': { kind: 'number', min: 0.01, max: 0.9, default: 0.2, help: 'custom: fraction of pairs held out' },
+  'test-fraction': { kind: 'number', min: 0.01, max: 0.9, help: 'custom: fraction of pairs held out (default 0.2)' },
   // model
-  preset: { kind: 'string', choices: ['tiny', 'small', 'medium'], default: 'tiny', help: 'model size: tiny 2/64/2, small 4/128/4, medium 6/256/8 (layers/width/heads)' },
-  layers: { kind: 'int', min: 1, max: 48, help: 'override the preset: transformer blocks' },
-  width: { kind: 'int', min: 4, max: 4096, help: 'override the preset: n_embd' },
-  heads: { kind: 'int', min: 1, max: 64, help: 'override the preset: attention heads' },
+  preset: { kind: 'string', choices: ['tiny', 'small', 'medium'], help: 'model size: tiny 2/64/2, small 4/128/4, medium 6/256/8 (layers/width/heads)' },
+  layers: { kind: 'int', min: 1, max: 48, help: 'transformer blocks' },
+  width: { kind: 'int', min: 4, max: 4096, help: 'n_embd' },
+  heads: { kind: 'int', min: 1, max: 64, help: 'attention heads' },
   // objectives
   objective: { kind: 'string', default: 'ntp', help: 'train: objective (ntp, reverse, teacherless, mtp[:heads], diffusion[:variant][:steps])', commands: ['train'] },
-  objectives: { kind: 'string', default: 'ntp,reverse,teacherless,mtp,diffusion', help: 'compare: comma-separated objectives', commands: ['compare'] },
+  objectives: { kind: 'string', help: "compare: comma-separated objectives (default: the experiment's)", commands: ['compare'] },
   // training
-  steps: { kind: 'int', min: 1, max: 10_000_000, default: 200, help: 'optimizer steps' },
-  'batch-size': { kind: 'int', min: 1, max: 4096, default: 32, help: 'sequences per step' },
-  lr: { kind: 'number', min: 1e-7, max: 10, default: 1e-3, help: 'peak learning rate' },
-  warmup: { kind: 'int', min: 0, max: 10_000_000, default: 20, help: 'linear warmup steps' },
-  'weight-decay': { kind: 'number', min: 0, max: 10, default: 0.1, help: 'AdamW decoupled weight decay (2-D weights)' },
-  'grad-clip': { kind: 'number', min: 0, max: 1e6, default: 1, help: 'clip the global gradient norm (0: off)' },
+  steps: { kind: 'int', min: 1, max: 10_000_000, help: 'optimizer steps' },
+  'batch-size': { kind: 'int', min: 1, max: 4096, help: 'sequences per step' },
+  lr: { kind: 'number', min: 1e-7, max: 10, help: 'peak learning rate' },
+  schedule: { kind: 'string', choices: LR_SCHEDULES, help: 'after warmup: constant lr, or cosine decay to lr/10' },
+  warmup: { kind: 'int', min: 0, max: 10_000_000, help: 'linear warmup steps' },
+  'weight-decay': { kind: 'number', min: 0, max: 10, help: 'AdamW decoupled weight decay (2-D weights)' },
+  'grad-clip': { kind: 'number', min: 0, max: 1e6, help: 'clip the global gradient norm (0: off)' },
   'stop-at': { kind: 'int', min: 1, max: 10_000_000, help: 'stop after this step (the schedule still spans --steps), e.g. to checkpoint midway' },
-  seed: { kind: 'int', min: 0, max: 2 ** 32 - 1, default: 1, help: 'seed of weights and data' },
-  'eval-every': { kind: 'int', min: 1, max: 10_000_000, default: 100, help: 'evaluate on the test set every N steps' },
-  'eval-examples': { kind: 'int', min: 1, max: 100_000, default: 200, help: 'test examples per evaluation' },
+  seed: { kind: 'int', min: 0, max: 2 ** 32 - 1, help: 'seed of weights and data (default 1)' },
+  seeds: { kind: 'string', help: 'compare: run once per seed, e.g. 1,2,3 or 1-5, and report mean and spread per objective', commands: ['compare'] },
+  'eval-every': { kind: 'int', min: 1, max: 10_000_000, help: 'evaluate on the test set every N steps' },
+  'eval-examples': { kind: 'int', min: 1, max: 100_000, help: 'test examples per evaluation' },
   'log-every': { kind: 'int', min: 1, max: 10_000_000, default: 10, help: 'print a progress line every N steps' },
   // files
   out: { kind: 'string', help: 'write checkpoints (safetensors, optimizer state, ONNX) into this folder' },
@@ -135,13 +144,23 @@ export function helpText(): string {
     const only = spec.commands ? ` [${spec.commands.join(', ')}]` : '';
     lines.push(`  --${(name + arg).padEnd(36)} ${spec.help}${def}${only}`);
   }
+  const d = DEFAULT_EXPERIMENT;
+  const t = d.task.kind === 'path-star' ? `G(${d.task.degree},${d.task.pathLength},${d.task.nodes})` : d.task.kind;
   lines.push(
     '',
+    'Experiments (--experiment):',
+    ...EXPERIMENT_PRESETS.map((p) => `  ${p.id.padEnd(16)} ${p.title}. ${p.budget}`),
+    '',
+    `Without options, compare runs the default experiment: path-star ${t}, objectives ${d.objectives.map((o) => o.kind).join(',')},`,
+    `model ${d.model.nLayer}/${d.model.nEmbd}/${d.model.nHead}, batch ${d.train.batchSize}, ${d.train.steps} steps, lr ${d.train.lr} (${d.train.schedule} after ${d.train.warmupSteps} warmup steps),`,
+    `evaluated every ${d.evalEvery} steps on ${d.evalExamples} held-out examples.`,
+    '',
     'Examples:',
-    '  npm run lab -- train --preset tiny --steps 200 --seed 1 --lr 1e-3 --batch-size 32',
-    '  npm run lab -- compare --task path-star --degree 3 --path-length 3 --nodes 30 \\',
-    '      --objectives ntp,reverse,teacherless,mtp,diffusion --steps 3000 --seed 1 --json results.json',
-    '  npm run lab -- export --checkpoint out/lane0-ntp.safetensors --format onnx --out out/',
+    '  npm run lab -- compare                                     # the default experiment, seed 1',
+    '  npm run lab -- compare --seeds 1,2,3 --json results.json   # the same over three seeds',
+    '  npm run lab -- compare --experiment all-objectives --steps 3000',
+    '  npm run lab -- train --objective reverse --steps 400 --out ckpt/',
+    '  npm run lab -- export --checkpoint ckpt/lane0-reverse.safetensors --format onnx --out onnx/',
   );
   return lines.join('\n');
 }

@@ -5,11 +5,21 @@
 import type { ForwardFn } from '../model/batch';
 import type { Objective } from '../objectives/types';
 import type { Example, Task } from '../tasks/types';
-import { decisionTokenAccuracy, exactMatch, perPositionAccuracy, validWrongFraction } from './metrics';
+import { decisionTokenAccuracy, exactMatch, meanCrossEntropy, perPositionAccuracy, validWrongFraction, wilsonInterval } from './metrics';
 
 export interface Evaluation {
   /** Fraction of examples decoded exactly right (pad positions ignored). */
   exactMatch: number;
+  /** 95% Wilson interval of exactMatch over the `examples` evaluated. */
+  exactMatchInterval: [number, number];
+  /** Number of examples evaluated. */
+  examples: number;
+  /**
+   * Held-out cross-entropy, nats per target token, of the objective's teacher-forced prediction (the true earlier
+   * tokens in its own order; see Objective.teacherForced), unweighted: one scale for every objective, unlike their
+   * training losses (a sum over multi-token heads, diffusion's ELBO weights).
+   */
+  heldOutLoss: number;
   /** Free-running accuracy at the task's decision position; null if the task has none. */
   decisionTokenAccuracy: number | null;
   perPosition: { teacherForced: number[]; freeRunning: number[] };
@@ -40,6 +50,7 @@ export async function evaluate(
   if (examples.length === 0) throw new Error('evaluate needs at least one example');
   const predictions: number[][] = [];
   const teacherForced: number[][] = [];
+  const logProbs: number[][] = [];
   const commitSteps: number[][] = [];
   let iterative = false;
   for (let start = 0; start < examples.length; start += maxBatch) {
@@ -50,11 +61,17 @@ export async function evaluate(
       iterative = true;
       commitSteps.push(...decoded.commitStep);
     }
-    teacherForced.push(...(await objective.teacherForcedPredictions(task, chunk, forward)));
+    const tf = await objective.teacherForced(task, chunk, forward);
+    teacherForced.push(...tf.predictions);
+    logProbs.push(...tf.logProbs);
   }
   const pad = task.special.pad;
+  const em = exactMatch(predictions, examples, pad);
   const result: Evaluation = {
-    exactMatch: exactMatch(predictions, examples, pad),
+    exactMatch: em,
+    exactMatchInterval: wilsonInterval(Math.round(em * examples.length), examples.length),
+    examples: examples.length,
+    heldOutLoss: meanCrossEntropy(logProbs, examples, pad),
     decisionTokenAccuracy: decisionTokenAccuracy(predictions, examples, task.decisionPosition, pad),
     perPosition: {
       teacherForced: perPositionAccuracy(teacherForced, examples, pad),

@@ -77,3 +77,31 @@ export function validWrongFraction(
   });
   return wrong === 0 ? null : valid / wrong;
 }
+
+/**
+ * Wilson score interval for a proportion: `successes` of `n` trials, at the normal quantile z (1.96: 95%). Unlike
+ * p ± z·SE it stays inside [0, 1] and is not zero-width at 0 or n successes (Wilson 1927; Brown, Cai & DasGupta
+ * 2001 recommend it for small n). Returns [lower, upper].
+ */
+export function wilsonInterval(successes: number, n: number, z = 1.96): [number, number] {
+  if (!(n > 0) || successes < 0 || successes > n) throw new Error(`wilsonInterval: ${successes} successes of ${n}`);
+  const p = successes / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+/** Mean cross-entropy in nats over the non-pad target tokens, from each token's log-probability. */
+export function meanCrossEntropy(logProbs: readonly (readonly number[])[], examples: readonly Example[], pad = -1): number {
+  let sum = 0;
+  let count = 0;
+  examples.forEach((e, b) => {
+    e.target.forEach((t, i) => {
+      if (t === pad) return;
+      sum -= logProbs[b]![i]!;
+      count++;
+    });
+  });
+  return count > 0 ? sum / count : NaN;
+}

@@ -40,7 +40,7 @@ export type ObjectiveSpec =
   | { kind: 'ntp' }
   | { kind: 'reverse' }
   | { kind: 'teacherless' }
-  | { kind: 'mtp'; /** Extra heads beyond the next-token head (default 4). */ heads: number }
+  | { kind: 'mtp'; /** Heads in all, the next-token head included, as the papers count them (default 4). */ heads: number }
   | {
       kind: 'diffusion';
       /** Unmasking steps when decoding. */
@@ -103,11 +103,28 @@ export interface EvalMetrics {
   seconds: number;
   /** Fraction of test examples whose decoded target is exactly right. */
   exactMatch: number;
+  /** 95% Wilson interval of exactMatch. */
+  exactMatchInterval: [number, number];
+  /** Test examples evaluated. */
+  examples: number;
   /** Accuracy of the decision token alone (free-running), where the task has one. */
   decisionTokenAccuracy: number | null;
   perPosition: { teacherForced: number[]; freeRunning: number[] };
   /** Path-star: fraction of wrong predictions that are still valid paths in the graph. */
   validWrongFraction: number | null;
+  /**
+   * Held-out cross-entropy per target token (nats) of the objective's teacher-forced prediction, unweighted: the
+   * one quantity charted on the same scale for every lane (training losses differ by objective).
+   */
+  heldOutLoss: number;
+}
+
+/** When a lane's held-out exact match first reached 90% (at an evaluation). */
+export interface TimeTo90 {
+  step: number;
+  flops: number;
+  /** Training wall seconds (evaluation excluded). */
+  seconds: number;
 }
 
 export interface LaneResult {
@@ -119,9 +136,14 @@ export interface LaneResult {
   seconds: number;
   finalLoss: number;
   exactMatch: number;
+  exactMatchInterval: [number, number];
+  examples: number;
   decisionTokenAccuracy: number | null;
   perPosition: { teacherForced: number[]; freeRunning: number[] };
   validWrongFraction: number | null;
+  heldOutLoss: number;
+  /** The first evaluation at which exact match was at least 90%; null if none was. */
+  timeTo90: TimeTo90 | null;
   history: { steps: StepMetrics[]; evals: EvalMetrics[] };
 }
 

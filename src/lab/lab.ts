@@ -9,6 +9,7 @@ import { makeTask, taskSpecIssues, TaskSpecError } from '../tasks';
 import type { Task } from '../tasks/types';
 import type {
   AdapterReport,
+  EvalMetrics,
   ExampleView,
   ExperimentSpec,
   ImportedCheckpoint,
@@ -18,6 +19,7 @@ import type {
   LaneState,
   RunOptions,
   SpecIssue,
+  TimeTo90,
 } from './api';
 import { makeBundle } from '../checkpoint/bundle';
 import { filesToLaneState, laneFileStem, laneToFiles } from '../checkpoint/lane-files';
@@ -336,9 +338,13 @@ export class Lab implements LabApi {
         seconds: l.seconds,
         finalLoss: l.lastLoss,
         exactMatch: ev?.exactMatch ?? 0,
+        exactMatchInterval: ev?.exactMatchInterval ?? [0, 1],
+        examples: ev?.examples ?? 0,
         decisionTokenAccuracy: ev?.decisionTokenAccuracy ?? null,
         perPosition: ev?.perPosition ?? { teacherForced: [], freeRunning: [] },
         validWrongFraction: ev?.validWrongFraction ?? null,
+        heldOutLoss: ev?.heldOutLoss ?? NaN,
+        timeTo90: timeTo90(l.evals),
         history: { steps: l.steps, evals: l.evals },
       };
     });
@@ -456,6 +462,12 @@ export class Lab implements LabApi {
   get currentSpec(): ExperimentSpec | null {
     return this.spec;
   }
+}
+
+/** The first evaluation at which exact match reached 90%, as step, FLOPs and training seconds; null if none did. */
+export function timeTo90(evals: readonly EvalMetrics[]): TimeTo90 | null {
+  const hit = evals.find((e) => e.exactMatch >= 0.9);
+  return hit ? { step: hit.step, flops: hit.flops, seconds: hit.seconds } : null;
 }
 
 /** Every problem with a spec, by field, against the given limits. */

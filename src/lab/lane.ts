@@ -137,9 +137,12 @@ export class Lane {
       flops: this.flops,
       seconds: this.seconds,
       exactMatch: ev.exactMatch,
+      exactMatchInterval: ev.exactMatchInterval,
+      examples: ev.examples,
       decisionTokenAccuracy: ev.decisionTokenAccuracy,
       perPosition: ev.perPosition,
       validWrongFraction: ev.validWrongFraction,
+      heldOutLoss: ev.heldOutLoss,
     };
     this.evals.push(m);
     return m;

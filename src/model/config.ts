@@ -33,6 +33,9 @@ export const MODEL_PRESETS = {
 } as const satisfies Record<string, Pick<ModelConfig, 'nLayer' | 'nEmbd' | 'nHead'>>;
 export type ModelPresetName = keyof typeof MODEL_PRESETS;
 
+export type LrSchedule = 'constant' | 'cosine';
+export const LR_SCHEDULES: readonly LrSchedule[] = ['constant', 'cosine'];
+
 export interface TrainConfig {
   /** Sequences per optimizer step. */
   batchSize: number;
@@ -40,6 +43,11 @@ export interface TrainConfig {
   steps: number;
   /** Peak learning rate (after warmup). */
   lr: number;
+  /**
+   * After warmup: 'constant' keeps lr; 'cosine' decays it to lr·minLrRatio at the last step (nanoGPT's get_lr).
+   * Absent (specs saved before the field existed) means cosine, which is what those runs used.
+   */
+  schedule?: LrSchedule;
   /** Learning rate at the end of the cosine decay, as a fraction of lr (nanoGPT uses 0.1). */
   minLrRatio: number;
   /** Linear warmup steps from 0 to lr. */
@@ -59,6 +67,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   batchSize: 32,
   steps: 200,
   lr: 1e-3,
+  schedule: 'constant',
   minLrRatio: 0.1,
   warmupSteps: 20,
   weightDecay: 0.1,
@@ -122,6 +131,9 @@ export function validateTrainConfig(t: TrainConfig): TrainConfig {
   checkInt('batchSize', t.batchSize, 1, 4096);
   checkInt('steps', t.steps, 1, 10_000_000);
   checkNum('lr', t.lr, 0, 10, true);
+  if (t.schedule !== undefined && !LR_SCHEDULES.includes(t.schedule)) {
+    throw new ConfigError('schedule', `must be ${LR_SCHEDULES.join(' or ')}, got ${JSON.stringify(t.schedule)}`);
+  }
   checkNum('minLrRatio', t.minLrRatio, 0, 1);
   checkInt('warmupSteps', t.warmupSteps, 0, 10_000_000);
   checkNum('weightDecay', t.weightDecay, 0, 10);
@@ -136,11 +148,12 @@ export function validateTrainConfig(t: TrainConfig): TrainConfig {
 }
 
 /**
- * Learning rate at a 0-based step: linear warmup to lr over warmupSteps, then cosine decay to lr·minLrRatio at the
- * last step (nanoGPT's get_lr, with the decay ending at `steps`).
+ * Learning rate at a 0-based step: linear warmup to lr over warmupSteps, then either constant or a cosine decay to
+ * lr·minLrRatio at the last step (nanoGPT's get_lr, with the decay ending at `steps`).
  */
 export function learningRate(t: TrainConfig, step: number): number {
   if (step < t.warmupSteps) return (t.lr * (step + 1)) / t.warmupSteps;
+  if (t.schedule === 'constant') return t.lr;
   const decaySteps = Math.max(1, t.steps - t.warmupSteps);
   const ratio = Math.min(1, (step - t.warmupSteps) / decaySteps);
   const coeff = 0.5 * (1 + Math.cos(Math.PI * ratio));

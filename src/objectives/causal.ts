@@ -5,11 +5,15 @@
 // Legend: P = task.promptLength, L = task.targetLength, n = examples, H = 1 + extraHeads.
 // Sequence (T = P+L−1):  prompt[0..P−1] ++ target[0..L−2]   (the last target token is never an input)
 // Head k at position p predicts token p+1+k of prompt ++ target, where that token is a target token: target[i]
-// is head k's target at position P−1+i−k. Head 0 is ordinary teacher forcing.
+// is head k's target at position P−1+i−k. Head 0 is ordinary teacher forcing. A head is supervised only at
+// positions p ≥ P−1, which have seen the whole prompt: before it, head k would have to name target[i] without
+// having read the goal (path-star) or the operands (addition), an irreducible error whose gradient would only
+// add noise to the shared trunk.
 import type { Batch, ForwardFn } from '../model/batch';
 import { emptyBatch } from '../model/batch';
 import type { Example, Task } from '../tasks/types';
 import { Logits } from './logits';
+import type { TeacherForced } from './types';
 
 /** Non-pad target tokens: the count each example's loss is averaged over. */
 export function targetTokens(target: readonly number[], pad: number): number {
@@ -50,13 +54,15 @@ export function causalBatch(
   const T = P + L - 1;
   const batch = emptyBatch(n, T, H);
   fillTokens(batch.tokens, T, inputs);
+  const pad = task.special.pad;
   ordered.forEach((target, b) => {
-    const w = 1 / (n * targetTokens(target, task.special.pad));
     for (let k = 0; k < H; k++) {
-      for (let i = 0; i < L; i++) {
-        const p = P - 1 + i - k;
-        if (p < 0 || target[i] === task.special.pad) continue;
-        const o = (k * n + b) * T + p;
+      const supervised = target.slice(k).filter((t) => t !== pad).length;
+      if (supervised === 0) continue;
+      const w = 1 / (n * supervised);
+      for (let i = k; i < L; i++) {
+        if (target[i] === pad) continue;
+        const o = (k * n + b) * T + (P - 1 + i - k);
         batch.targets[o] = target[i]!;
         batch.weights[o] = w;
       }
@@ -99,20 +105,28 @@ export async function greedyDecode(
   return out;
 }
 
-/** Head 0's argmax at every target position given the true (ordered) prefix: one forward pass. */
-export async function teacherForcedArgmax(
+/**
+ * Head 0 at every target position given the inputs (the true prefix in the objective's order, or `$`s): one
+ * forward pass. Returns, in the objective's order, the argmax and the log-probability of `ordered[b][i]` (0 at pad).
+ */
+export async function teacherForcedScores(
   task: Task,
   examples: Example[],
+  ordered: number[][],
   inputs: number[][],
   forward: ForwardFn,
   H: number,
-): Promise<number[][]> {
+): Promise<TeacherForced> {
   const P = task.promptLength;
   const L = task.targetLength;
   const n = examples.length;
   const T = P + L - 1;
+  const pad = task.special.pad;
   const tokens = new Int32Array(n * T);
   fillTokens(tokens, T, inputs);
   const logits = await Logits.of(forward, tokens, n, T, H, task.vocab.length);
-  return examples.map((_, b) => Array.from({ length: L }, (_, i) => logits.argmax(0, b, P - 1 + i)));
+  return {
+    predictions: examples.map((_, b) => Array.from({ length: L }, (_, i) => logits.argmax(0, b, P - 1 + i))),
+    logProbs: ordered.map((target, b) => target.map((t, i) => (t === pad ? 0 : logits.logProb(0, b, P - 1 + i, t)))),
+  };
 }

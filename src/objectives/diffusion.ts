@@ -3,72 +3,78 @@
 //
 // Sequence (T = P+L):  prompt ++ target with some tokens replaced by [MASK];  head 0 at P+i predicts target[i].
 //
-// 'mdlm' (Sahoo et al. 2024, "Simple and Effective Masked Diffusion Language Models"; kuleshov-group/mdlm): per
-//   example t ~ U(0,1) by low-discrepancy (antithetic) sampling across the batch, t_b = (u + b/n) mod 1, clamped to
-//   ≥ 1e-3; each target token is masked with probability t; the continuous-time ELBO with the log-linear schedule
-//   weights a masked token's cross-entropy by 1/t. Weight here: (1/t)/(n·L_eff) on masked tokens, 0 elsewhere.
+// 'mdlm' (Sahoo et al. 2024, "Simple and Effective Masked Diffusion Language Models"; kuleshov-group/mdlm), in its
+//   any-order form. MDLM's continuous-time ELBO with the log-linear schedule masks each token with probability
+//   t ~ U(0,1] and weights a masked token's cross-entropy by 1/t. Integrating t out, a masked set S of size k has
+//   weight ∫ t^(k−1)(1−t)^(L−k) dt = 1/(k·C(L,k)), so per token the ELBO is
+//       E_{k ~ U{1..L}} E_{S uniform of size k} [ (1/k) Σ_{i∈S} CE_i(S) ].
+//   That is what is sampled here: k_b = 1 + ⌊((u + b/n) mod 1)·L⌋ per example (one uniform u shifted by b/n,
+//   stratified across the batch like MDLM's antithetic t), k distinct target tokens masked, each weighted 1/(n·k).
+//   The estimate is unbiased, every example contributes (k ≥ 1), and no weight exceeds 1/n — unlike sampling t and
+//   forcing one mask when none fell, which biases the estimate and lets a nearly clean example weigh up to 1/t_min.
 // 'hkunlp' (Ye et al. 2025, "Beyond Autoregression: Discrete Diffusion for Complex Reasoning and Planning"): T=20
-//   discrete steps, s ∈ {0..19} (stratified across the batch like t above), masking rate r = (s+1)/20, weight
-//   (1/r)/(n·L_eff). Their adaptive token reweighting α(1−e^{−ℓ})^γ needs each token's loss ℓ at training time,
-//   which the engine computes but does not let a batch depend on; here it is approximated by the constant 1 (α only
-//   rescales the loss, which AdamW all but ignores). An exact version would need the engine to apply the factor in
-//   its cross-entropy kernel (e.g. a per-batch `focal: {alpha, gamma}` field in Batch).
+//   discrete steps, s ∈ {0..19} (stratified across the batch as above), each target token masked with probability
+//   r = (s+1)/20, weight 1/(n·r·L) on masked tokens (so E[weight] per token is 1/(n·L); an example with nothing
+//   masked contributes 0). Their adaptive token reweighting α(1−e^{−ℓ})^γ needs each token's loss at training
+//   time, which the engine computes but does not let a batch depend on; it is approximated by the constant 1
+//   (α only rescales the loss, which AdamW all but ignores).
 //
-// Pad targets (custom tasks) are masked like any other target token, as they are all masked when decoding starts,
-// but carry weight 0; at least one non-pad token per example is masked so that every example contributes.
+// L above counts an example's non-pad target tokens (custom tasks pad short targets). Pad positions are always
+// masked, as they are when decoding starts, and carry weight 0.
 import type { Batch, ForwardFn } from '../model/batch';
 import { emptyBatch } from '../model/batch';
 import type { Rng } from '../model/rng';
 import type { Example, Task } from '../tasks/types';
-import { targetTokens } from './causal';
 import { Logits } from './logits';
-import type { DecodeResult, Objective } from './types';
+import type { DecodeResult, Objective, TeacherForced } from './types';
 
 export type DiffusionVariant = 'mdlm' | 'hkunlp';
 
-/** Smallest masking rate t: keeps the 1/t weight finite (MDLM samples t from [ε, 1]). */
-export const MIN_MASK_RATE = 1e-3;
 /** HKUNLP's number of discrete diffusion steps. */
 export const HKUNLP_STEPS = 20;
 
-/**
- * Per-example masking rates for a batch of n: one uniform u shifted by b/n (stratified, "antithetic" in MDLM's
- * code), so the batch covers (0,1) evenly. mdlm: t itself (≥ MIN_MASK_RATE); hkunlp: (s+1)/20 for the step s that
- * t falls in.
- */
-export function maskRates(variant: DiffusionVariant, n: number, rng: Rng): number[] {
+/** One uniform u shifted by b/n for each of n examples: stratified draws that cover [0,1) evenly. */
+function stratified(n: number, rng: Rng): number[] {
   const u = rng.next();
-  return Array.from({ length: n }, (_, b) => {
-    const t = (u + b / n) % 1;
-    if (variant === 'mdlm') return Math.max(t, MIN_MASK_RATE);
-    const s = Math.min(HKUNLP_STEPS - 1, Math.floor(t * HKUNLP_STEPS));
-    return (s + 1) / HKUNLP_STEPS;
-  });
+  return Array.from({ length: n }, (_, b) => (u + b / n) % 1);
 }
 
-function diffusionBatch(task: Task, examples: Example[], rng: Rng, variant: DiffusionVariant): Batch {
+/**
+ * Which target positions of one example to mask, and the weight of each masked token (before the 1/n of the
+ * batch mean). `draw` is the example's stratified uniform; `content` its non-pad positions.
+ */
+function maskExample(variant: DiffusionVariant, draw: number, content: number[], rng: Rng): { masked: number[]; weight: number } {
+  const L = content.length;
+  if (L === 0) return { masked: [], weight: 0 };
+  if (variant === 'mdlm') {
+    const k = 1 + Math.min(L - 1, Math.floor(draw * L));
+    const order = rng.shuffle([...content]);
+    return { masked: order.slice(0, k), weight: 1 / k };
+  }
+  const r = (1 + Math.min(HKUNLP_STEPS - 1, Math.floor(draw * HKUNLP_STEPS))) / HKUNLP_STEPS;
+  return { masked: content.filter(() => rng.next() < r), weight: 1 / (r * L) };
+}
+
+/** A training batch of masked targets; exported for the tests of the estimator's expectation. */
+export function diffusionBatch(task: Task, examples: Example[], rng: Rng, variant: DiffusionVariant): Batch {
   const P = task.promptLength;
   const L = task.targetLength;
   const n = examples.length;
   const T = P + L;
   const { pad, mask } = task.special;
   const batch = emptyBatch(n, T, 1);
-  const rates = maskRates(variant, n, rng);
+  const draws = stratified(n, rng);
   examples.forEach((e, b) => {
-    const t = rates[b]!;
-    const masked = e.target.map(() => rng.next() < t);
     const content = e.target.flatMap((tok, i) => (tok === pad ? [] : [i]));
-    if (!content.some((i) => masked[i])) masked[content[rng.int(content.length)]!] = true;
-    const w = 1 / t / (n * targetTokens(e.target, pad));
+    const { masked, weight } = maskExample(variant, draws[b]!, content, rng);
     batch.tokens.set(e.prompt, b * T);
-    e.target.forEach((tok, i) => {
+    e.target.forEach((tok, i) => (batch.tokens[b * T + P + i] = tok === pad ? mask : tok));
+    for (const i of masked) {
       const o = b * T + P + i;
-      batch.tokens[o] = masked[i] ? mask : tok;
-      if (masked[i] && tok !== pad) {
-        batch.targets[o] = tok;
-        batch.weights[o] = w;
-      }
-    });
+      batch.tokens[o] = mask;
+      batch.targets[o] = e.target[i]!;
+      batch.weights[o] = weight / n;
+    }
   });
   return batch;
 }
@@ -110,15 +116,17 @@ async function unmaskDecode(task: Task, examples: Example[], forward: ForwardFn,
 
 /**
  * Teacher-forced analog: for target position i, the true tokens left of i are revealed and i and everything right
- * of it masked; the prediction at i is read. One forward pass (of n sequences) per target position.
+ * of it masked; the prediction at i (never [MASK]) and the true token's log-probability are read. One forward pass
+ * (of n sequences) per target position.
  */
-async function leftRevealedPredictions(task: Task, examples: Example[], forward: ForwardFn): Promise<number[][]> {
+async function leftRevealed(task: Task, examples: Example[], forward: ForwardFn): Promise<TeacherForced> {
   const P = task.promptLength;
   const L = task.targetLength;
   const n = examples.length;
   const T = P + L;
   const { mask } = task.special;
   const out = examples.map(() => new Array<number>(L));
+  const logProbs = examples.map(() => new Array<number>(L).fill(0));
   const tokens = new Int32Array(n * T);
   for (let i = 0; i < L; i++) {
     tokens.fill(mask);
@@ -127,15 +135,19 @@ async function leftRevealedPredictions(task: Task, examples: Example[], forward:
       tokens.set(e.target.slice(0, i), b * T + P);
     });
     const logits = await Logits.of(forward, tokens, n, T, 1, task.vocab.length);
-    for (let b = 0; b < n; b++) out[b]![i] = logits.argmax(0, b, P + i, mask);
+    for (let b = 0; b < n; b++) {
+      out[b]![i] = logits.argmax(0, b, P + i, mask);
+      const truth = examples[b]!.target[i]!;
+      if (truth !== task.special.pad) logProbs[b]![i] = logits.logProb(0, b, P + i, truth, mask);
+    }
   }
-  return out;
+  return { predictions: out, logProbs };
 }
 
 export function diffusionObjective(decodeSteps: number, variant: DiffusionVariant): Objective {
   const about =
     variant === 'mdlm'
-      ? 'masked diffusion (MDLM): random masking rate t, 1/t-weighted loss on masked tokens'
+      ? 'masked diffusion (MDLM, any-order form): k of L target tokens masked, k uniform, each weighted 1/k'
       : 'masked diffusion (HKUNLP): masking rate (s+1)/20, adaptive reweighting approximated by 1/rate';
   return {
     name: 'diffusion',
@@ -145,6 +157,6 @@ export function diffusionObjective(decodeSteps: number, variant: DiffusionVarian
     seqLen: (task) => task.promptLength + task.targetLength,
     makeBatch: (task, examples, rng) => diffusionBatch(task, examples, rng, variant),
     decode: (task, examples, forward) => unmaskDecode(task, examples, forward, decodeSteps),
-    teacherForcedPredictions: leftRevealedPredictions,
+    teacherForced: leftRevealed,
   };
 }

@@ -23,8 +23,13 @@ export class ObjectiveSpecError extends ConfigError {
 
 export const OBJECTIVE_NAMES: readonly ObjectiveName[] = ['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion'];
 
-/** Extra heads of mtp when not given: the next-token head plus four, so tokens t+1…t+5 are predicted. */
+/**
+ * Heads of mtp when not given, the next-token head included (as Gloeckle et al. and the TOP paper count them): four
+ * heads predict tokens t+1…t+4.
+ */
 export const DEFAULT_MTP_HEADS = 4;
+/** The most heads mtp takes: the model config allows 16 extra heads (validateModelConfig). */
+export const MAX_MTP_HEADS = 17;
 /**
  * Unmasking steps of diffusion when not given. At least the target length of every preset, so decoding commits
  * one token per step (the most careful order); a step count below the target length commits several at once.
@@ -57,8 +62,7 @@ export function makeObjective(spec: ObjectiveSpec, prefix = 'objective'): Object
     case 'teacherless':
       return teacherlessObjective();
     case 'mtp':
-      // The model config allows at most 16 extra heads (validateModelConfig).
-      return multiTokenObjective(checkInt(`${prefix}.heads`, spec.heads, 1, 16));
+      return multiTokenObjective(checkInt(`${prefix}.heads`, spec.heads, 2, MAX_MTP_HEADS));
     case 'diffusion':
       if (spec.variant !== 'mdlm' && spec.variant !== 'hkunlp') {
         throw new ObjectiveSpecError(
@@ -77,7 +81,7 @@ export function makeObjective(spec: ObjectiveSpec, prefix = 'objective'): Object
 
 /**
  * Parse a comma-separated list such as `ntp,reverse,teacherless,mtp,diffusion`. Options follow a colon:
- * `mtp:2` (extra heads), `diffusion:hkunlp`, `diffusion:8` (decode steps), `diffusion:hkunlp:8`. Throws
+ * `mtp:2` (heads in all, the next-token head included), `diffusion:hkunlp`, `diffusion:8` (decode steps), `diffusion:hkunlp:8`. Throws
  * ObjectiveSpecError (field `objectives`) naming the bad entry.
  */
 export function parseObjectives(list: string): ObjectiveSpec[] {
@@ -99,9 +103,11 @@ export function parseObjectives(list: string): ObjectiveSpec[] {
         if (options.length > 0) throw bad(`${name} takes no options`);
         return { kind: name };
       case 'mtp': {
-        if (options.length > 1) throw bad('mtp takes one option, the number of extra heads (e.g. mtp:2)');
+        if (options.length > 1) throw bad('mtp takes one option, the number of heads in all (e.g. mtp:4)');
         const heads = options.length === 0 ? DEFAULT_MTP_HEADS : int(options[0]!);
-        if (!(heads >= 1 && heads <= 16)) throw bad('extra heads must be a whole number from 1 to 16');
+        if (!(heads >= 2 && heads <= MAX_MTP_HEADS)) {
+          throw bad(`heads (the next-token head included) must be a whole number from 2 to ${MAX_MTP_HEADS}`);
+        }
         return { kind: 'mtp', heads };
       }
       case 'diffusion': {

@@ -32,6 +32,16 @@ export class Logits {
     return this.confident(h, b, p, exclude).token;
   }
 
+  /** Natural log of the softmax probability of `token` at (h, b, p), over the vocabulary without `exclude`. */
+  logProb(h: number, b: number, p: number, token: number, exclude = -1): number {
+    const o = this.at(h, b, p);
+    let max = -Infinity;
+    for (let v = 0; v < this.V; v++) if (v !== exclude) max = Math.max(max, this.data[o + v]!);
+    let sum = 0;
+    for (let v = 0; v < this.V; v++) if (v !== exclude) sum += Math.exp(this.data[o + v]! - max);
+    return this.data[o + token]! - max - Math.log(sum);
+  }
+
   /**
    * The argmax token and its softmax probability over the vocabulary without `exclude` (MDLM gives [MASK] zero
    * probability in its output distribution). Ties go to the lower token id.

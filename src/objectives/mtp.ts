@@ -1,18 +1,22 @@
 // Multi-token prediction (Gloeckle et al. 2024, "Better & Faster Large Language Models via Multi-token
-// Prediction"): a shared trunk with 1 + `heads` output heads; head k at position p predicts token p+1+k, and the
-// loss is the sum over heads. Only head 0 (the next-token head) generates. See causal.ts for the layout: head k's
-// target at position P−1+i−k is target[i], each head weighted 1/(n·L_eff) where defined.
-import { causalBatch, greedyDecode, teacherForcedArgmax, teacherForcedInputs } from './causal';
+// Prediction"): a shared trunk with n output heads in all, the next-token head included, as Gloeckle et al. and
+// the TOP paper count them ("4 heads" = next token + 3). Head k (0-based) at position p predicts token p+1+k; the
+// loss is the sum over heads of each head's mean cross-entropy. Only head 0 (the next-token head) generates.
+// Heads 1…n−1 are one extra transformer block each on the trunk's output, sharing ln_f and the unembedding.
+//
+// Head k is supervised only where its position has seen the whole prompt (p ≥ P−1, i.e. target[i] for i ≥ k):
+// earlier positions cannot know the goal, so their targets would be noise. See causal.ts for the layout.
+import { causalBatch, greedyDecode, teacherForcedInputs, teacherForcedScores } from './causal';
 import type { Objective } from './types';
 
-/** `heads` is the number of EXTRA heads beyond the next-token head (ObjectiveSpec's mtp.heads). */
+/** `heads` is the number of heads in all (ObjectiveSpec's mtp.heads), at least 2: the next-token head and more. */
 export function multiTokenObjective(heads: number): Objective {
-  const H = 1 + heads;
+  const H = heads;
   return {
     name: 'mtp',
-    description: `multi-token prediction: next-token head plus ${heads} heads for tokens t+2…t+${heads + 1}, head 0 decodes`,
+    description: `multi-token prediction: ${heads} heads in all, predicting tokens t+1…t+${heads}; the next-token head decodes`,
     attention: 'causal',
-    extraHeads: heads,
+    extraHeads: heads - 1,
     seqLen: (task) => task.promptLength + task.targetLength - 1,
     makeBatch(task, examples) {
       const targets = examples.map((e) => e.target);
@@ -21,9 +25,9 @@ export function multiTokenObjective(heads: number): Objective {
     async decode(task, examples, forward) {
       return { predictions: await greedyDecode(task, examples, forward, H) };
     },
-    teacherForcedPredictions(task, examples, forward) {
+    teacherForced(task, examples, forward) {
       const targets = examples.map((e) => e.target);
-      return teacherForcedArgmax(task, examples, teacherForcedInputs(examples, targets), forward, H);
+      return teacherForcedScores(task, examples, targets, teacherForcedInputs(examples, targets), forward, H);
     },
   };
 }

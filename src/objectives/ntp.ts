@@ -2,7 +2,7 @@
 // Training sees the true prefix, so later path tokens are predictable from the previous one (the "Clever Hans"
 // cheat) and the one decision token gets too little signal.
 import type { Objective } from './types';
-import { causalBatch, greedyDecode, teacherForcedArgmax, teacherForcedInputs } from './causal';
+import { causalBatch, greedyDecode, teacherForcedInputs, teacherForcedScores } from './causal';
 
 export function nextTokenObjective(): Objective {
   return {
@@ -18,9 +18,9 @@ export function nextTokenObjective(): Objective {
     async decode(task, examples, forward) {
       return { predictions: await greedyDecode(task, examples, forward, 1) };
     },
-    teacherForcedPredictions(task, examples, forward) {
+    teacherForced(task, examples, forward) {
       const targets = examples.map((e) => e.target);
-      return teacherForcedArgmax(task, examples, teacherForcedInputs(examples, targets), forward, 1);
+      return teacherForcedScores(task, examples, targets, teacherForcedInputs(examples, targets), forward, 1);
     },
   };
 }

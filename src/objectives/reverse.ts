@@ -7,7 +7,7 @@
 // prediction therefore uses each example's target length (its count of non-pad tokens) — the one thing the decoder
 // reads from the target, and only for custom tasks with targets of different lengths.
 import type { Example, Task } from '../tasks/types';
-import { causalBatch, greedyDecode, targetTokens, teacherForcedArgmax, teacherForcedInputs } from './causal';
+import { causalBatch, greedyDecode, targetTokens, teacherForcedInputs, teacherForcedScores } from './causal';
 import type { Objective } from './types';
 
 /** The target in training order: its non-pad tokens reversed, padding kept at the end. */
@@ -41,11 +41,12 @@ export function reverseObjective(): Objective {
       const pad = task.special.pad;
       return { predictions: reversed.map((p, b) => unreverse(p, targetTokens(examples[b]!.target, pad))) };
     },
-    async teacherForcedPredictions(task, examples, forward) {
+    async teacherForced(task, examples, forward) {
       const targets = reversedTargets(task, examples);
-      const reversed = await teacherForcedArgmax(task, examples, teacherForcedInputs(examples, targets), forward, 1);
-      const pad = task.special.pad;
-      return reversed.map((p, b) => unreverse(p, targetTokens(examples[b]!.target, pad)));
+      const r = await teacherForcedScores(task, examples, targets, teacherForcedInputs(examples, targets), forward, 1);
+      const natural = (rows: number[][]) =>
+        rows.map((p, b) => unreverse(p, targetTokens(examples[b]!.target, task.special.pad)));
+      return { predictions: natural(r.predictions), logProbs: natural(r.logProbs) };
     },
   };
 }

@@ -5,7 +5,7 @@
 // Sequence (T = P+L−1):  prompt ++ [$]·(L−1);  head 0 at position P−1+i predicts target[i].
 import type { ForwardFn } from '../model/batch';
 import type { Example, Task } from '../tasks/types';
-import { causalBatch, teacherForcedArgmax } from './causal';
+import { causalBatch, teacherForcedScores } from './causal';
 import type { Objective } from './types';
 
 function dummyInputs(task: Task, examples: Example[]): number[][] {
@@ -15,7 +15,7 @@ function dummyInputs(task: Task, examples: Example[]): number[][] {
 
 export function teacherlessObjective(): Objective {
   const onePass = (task: Task, examples: Example[], forward: ForwardFn) =>
-    teacherForcedArgmax(task, examples, dummyInputs(task, examples), forward, 1);
+    teacherForcedScores(task, examples, examples.map((e) => e.target), dummyInputs(task, examples), forward, 1);
   return {
     name: 'teacherless',
     description: 'teacherless (B&N): target inputs replaced by $, whole target predicted in one pass',
@@ -27,9 +27,9 @@ export function teacherlessObjective(): Objective {
       return causalBatch(task, examples, targets, dummyInputs(task, examples), 1);
     },
     async decode(task, examples, forward) {
-      return { predictions: await onePass(task, examples, forward) };
+      return { predictions: (await onePass(task, examples, forward)).predictions };
     },
     // With no true-prefix input there is nothing to teacher-force: the one-pass prediction is the answer.
-    teacherForcedPredictions: onePass,
+    teacherForced: onePass,
   };
 }

@@ -18,6 +18,17 @@ export interface DecodeResult {
   commitStep?: number[][];
 }
 
+/** What the model predicts at each target position given the true earlier tokens (see Objective.teacherForced). */
+export interface TeacherForced {
+  /** Argmax per example and target position, natural order. */
+  predictions: number[][];
+  /**
+   * Natural log of the probability the model gives the true token there, per example and position (natural order;
+   * 0 at pad targets). Its negative mean is the held-out cross-entropy that every lane reports on one scale.
+   */
+  logProbs: number[][];
+}
+
 export interface Objective {
   name: ObjectiveName;
   /** One-line description for the page and --help. */
@@ -32,9 +43,10 @@ export interface Objective {
   /** Decode predictions for the examples' prompts without looking at their targets. */
   decode(task: Task, examples: Example[], forward: ForwardFn): Promise<DecodeResult>;
   /**
-   * Per target position (natural order), the argmax prediction when the model is given the true earlier target
-   * tokens (teacher forcing), one forward pass. For objectives with no true-prefix input (teacherless) it is their
-   * one-pass prediction; for diffusion, positions to the left are revealed and the rest masked.
+   * Per target position (natural order), the prediction and the true token's log-probability when the model is
+   * given the true earlier target tokens in its own order (teacher forcing), one forward pass. For objectives with
+   * no true-prefix input (teacherless) it is their one-pass prediction; for diffusion, the true tokens left of the
+   * position are revealed and the rest masked (one pass per position).
    */
-  teacherForcedPredictions(task: Task, examples: Example[], forward: ForwardFn): Promise<number[][]>;
+  teacherForced(task: Task, examples: Example[], forward: ForwardFn): Promise<TeacherForced>;
 }

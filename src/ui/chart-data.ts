@@ -5,7 +5,22 @@ import { objectiveColor, OBJECTIVE_DASH } from './objective-style';
 import type { Lane, RunData } from './run-data';
 
 export type XAxis = 'step' | 'flops' | 'seconds';
-export type Metric = 'loss' | 'exactMatch';
+/**
+ * What a chart plots: each objective's own training loss (not comparable across objectives: a sum over
+ * multi-token heads, diffusion's ELBO weights), held-out cross-entropy per target token (one scale for all), or
+ * held-out exact match.
+ */
+export type Metric = 'loss' | 'heldOutLoss' | 'exactMatch';
+
+/** Axis labels of each metric. */
+export const METRIC_LABELS: Record<Metric, string> = {
+  loss: 'Training loss',
+  heldOutLoss: 'Cross-entropy, nats/token',
+  exactMatch: 'Test exact match',
+};
+
+/** Whether a metric comes from the evaluations (else from the training steps). */
+export const fromEvals = (metric: Metric): boolean => metric !== 'loss';
 
 export const X_LABELS: Record<XAxis, string> = { step: 'Step', flops: 'Training FLOPs', seconds: 'Wall time (s)' };
 
@@ -19,12 +34,12 @@ function xOf(m: StepMetrics | EvalMetrics, axis: XAxis): number {
  */
 export function alignedSeries(run: RunData, metric: Metric, axis: XAxis): uPlot.AlignedData {
   const tables: uPlot.AlignedData[] = run.lanes.map((lane) => {
-    const points: (StepMetrics | EvalMetrics)[] = metric === 'loss' ? lane.steps : lane.evals;
+    const points: (StepMetrics | EvalMetrics)[] = fromEvals(metric) ? lane.evals : lane.steps;
     const xs: number[] = [];
     const ys: number[] = [];
     for (const p of points) {
       const x = xOf(p, axis);
-      const y = metric === 'loss' ? (p as StepMetrics).loss : (p as EvalMetrics).exactMatch;
+      const y = metric === 'loss' ? (p as StepMetrics).loss : (p as EvalMetrics)[metric];
       if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
       if (xs.length > 0 && x <= xs[xs.length - 1]!) continue;
       xs.push(x);

@@ -5,8 +5,10 @@ import './metric-chart';
 import type { RunData } from './run-data';
 
 /**
- * The two live charts, training loss and test exact match, side by side, with one x-axis switch for both:
- * steps, training FLOPs (compares objectives at equal compute; multi-token heads cost more per step) or wall time.
+ * The live charts side by side, with one x-axis switch for all: steps, training FLOPs (compares objectives at equal
+ * compute; multi-token heads cost more per step) or wall time. Held-out exact match and held-out cross-entropy per
+ * target token put every objective on one scale; each objective's own training loss does not (a sum over
+ * multi-token heads, diffusion's weighted ELBO), so it is shown last, for watching a lane train.
  */
 @customElement('chart-panel')
 export class ChartPanel extends LitElement {
@@ -69,15 +71,22 @@ export class ChartPanel extends LitElement {
       </fieldset>
       <div class="charts">
         <metric-chart
-          heading="Training loss"
-          metric="loss"
+          heading="Test exact match"
+          metric="exactMatch"
           .xAxis=${this.xAxis}
           .run=${this.run}
           .revision=${this.revision}
         ></metric-chart>
         <metric-chart
-          heading="Test exact match"
-          metric="exactMatch"
+          heading="Held-out cross-entropy per token"
+          metric="heldOutLoss"
+          .xAxis=${this.xAxis}
+          .run=${this.run}
+          .revision=${this.revision}
+        ></metric-chart>
+        <metric-chart
+          heading="Training loss (each objective's own)"
+          metric="loss"
           .xAxis=${this.xAxis}
           .run=${this.run}
           .revision=${this.revision}

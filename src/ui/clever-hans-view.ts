@@ -14,6 +14,46 @@ const BOTTOM = 16;
 /** Room for the y-axis labels. */
 const LEFT = 34;
 
+/** What each target position of a path-star path is: s source, d decision, c Clever Hans copy, g goal. */
+export type PositionRole = 's' | 'd' | 'c' | 'g';
+
+/** The role of each path-star target position: [s, d, c, …, c, g]; a path of 2 is [s, g]. */
+export function pathStarRoles(pathLength: number): PositionRole[] {
+  if (pathLength <= 2) return (['s', 'g'] as PositionRole[]).slice(0, pathLength);
+  return Array.from({ length: pathLength }, (_, i): PositionRole => (i === 0 ? 's' : i === 1 ? 'd' : i === pathLength - 1 ? 'g' : 'c'));
+}
+
+/** "2", "2 and 3", "2–4": target positions written for a sentence. */
+function positions(from: number, to: number): string {
+  return from === to ? `${from}` : to === from + 1 ? `${from} and ${to}` : `${from}–${to}`;
+}
+
+/**
+ * What the chart should show for this path-star task, in words: which position is the decision and its chance, which
+ * positions are copies after it (and so can show the Clever Hans signature), or why this graph cannot show it.
+ */
+export function cleverHansText(degree: number, pathLength: number): string {
+  const chance = percent(1 / degree, 0);
+  const given = 'Position 0 (s) is the source and the last (g) the goal, both copied from the prompt.';
+  if (pathLength <= 2) return `${given} With a path of ${pathLength} there is nothing to decide, so nothing to see here.`;
+  const decision = `Position 1 (d) is the decision: which of the ${degree} arms leads to the goal; chance is 1/${degree} = ${chance}.`;
+  if (pathLength === 3) {
+    return (
+      `${given} ${decision} After it comes only the goal, so teacher forcing offers no shortcut on this graph: ` +
+      'teacher-forced and free-running accuracy are the same at every position, and no Clever Hans contrast can ' +
+      'appear. Choose a path length of 4 or more to see it.'
+    );
+  }
+  const last = pathLength - 2;
+  return (
+    `${given} ${decision} Position${last > 2 ? 's' : ''} ${positions(2, last)} (c) ${last > 2 ? 'each name' : 'names'} ` +
+    'the only child of the node before, which a model given the true previous node can read off the edge list. ' +
+    `Teacher forcing near 100% at c while d stays near ${chance} is the Clever Hans cheat (Bachmann & Nagarajan ` +
+    '2024): the loss falls without learning which arm leads to the goal. Free running, c is right only when d was, ' +
+    'so it falls to the decision’s accuracy; an objective that plans gets d right too.'
+  );
+}
+
 /**
  * Per target position, accuracy under teacher forcing (the true earlier target tokens given) beside free-running
  * accuracy (the model's own earlier tokens), per objective, from each lane's latest evaluation. On path-star the
@@ -77,19 +117,16 @@ export class CleverHansView extends LitElement {
 
   override render() {
     const task = this.run?.spec.task ?? this.task;
-    const degree = task?.kind === 'path-star' ? task.degree : null;
+    const star = task?.kind === 'path-star' ? task : null;
+    const degree = star ? star.degree : null;
     const lanes = (this.run?.lanes ?? []).filter((l) => l.evals.length > 0);
     return html`<p class="explain">
+        Solid bars: accuracy with the true earlier target tokens given (teacher forcing, in each objective's own
+        order); light bars: the model's own earlier tokens (free running).
         ${
-          degree !== null
-            ? html`Solid bars: accuracy with the true earlier path tokens given (teacher forcing); light bars: the
-              model's own tokens (free running). Teacher forcing near 100% on later positions while the decision token
-              (<strong>d</strong>) stays near 1/degree = ${percent(1 / degree, 0)} is the Clever Hans cheat: each next
-              node is just the child of the given previous node, so the loss falls without learning which arm leads to
-              the goal.`
-            : html`Solid bars: accuracy with the true earlier target tokens given (teacher forcing); light bars: the
-              model's own earlier tokens (free running). A position that is right only under teacher forcing is leaning
-              on the answer's own prefix.`
+          star
+            ? cleverHansText(star.degree, star.pathLength)
+            : "A position that is right only under teacher forcing is leaning on the answer's own prefix."
         }
       </p>
       <div class="key" aria-hidden="true">
@@ -105,7 +142,9 @@ export class CleverHansView extends LitElement {
 
   private renderLane(lane: Lane, degree: number | null) {
     const ev = lane.evals.at(-1)!;
-    const decision = degree !== null ? 1 : -1;
+    const task = this.run?.spec.task;
+    const roles = task?.kind === 'path-star' ? pathStarRoles(task.pathLength) : [];
+    const decision = roles.indexOf('d');
     const { teacherForced: tf, freeRunning: fr } = ev.perPosition;
     const n = Math.max(tf.length, fr.length);
     const width = LEFT + n * GROUP;
@@ -134,7 +173,7 @@ export class CleverHansView extends LitElement {
                   stroke="currentColor" stroke-dasharray="2 2"></line>`
                 : nothing
             }
-            <text x=${x + BAR} y=${TOP + H + 12} text-anchor="middle" class=${p === decision ? 'decision' : ''}>${p === decision ? 'd' : p}</text>`;
+            <text x=${x + BAR} y=${TOP + H + 12} text-anchor="middle" class=${p === decision ? 'decision' : ''}>${roles[p] ?? p}</text>`;
         })}
       </svg>
     </figure>`;

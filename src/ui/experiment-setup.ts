@@ -9,6 +9,15 @@ import { activeFields, DEFAULT_SPEC, OBJECTIVE_KINDS } from './spec-fields';
 import './task-fields';
 import './train-fields';
 import { buttonStyles } from './lab-app-styles';
+import { EXPERIMENT_PRESETS, type ExperimentPreset } from '../lab/experiments';
+import { fieldStyles } from './field';
+import { specToQuery } from './url-state';
+
+/** The named experiment this spec is exactly (compared in the link's canonical form), if any. */
+export function presetOf(spec: ExperimentSpec): ExperimentPreset | undefined {
+  const q = specToQuery(spec);
+  return EXPERIMENT_PRESETS.find((p) => specToQuery(p.spec) === q);
+}
 
 /**
  * Normalises an issue's field to the form's paths: the lab may name an objective by index
@@ -36,8 +45,9 @@ function shownPaths(spec: ExperimentSpec): Set<string> {
 }
 
 /**
- * The experiment's setup: task, objectives, model and training, with each problem shown next to its field and
- * the rest listed below; a link to this exact setup can be copied, and the defaults restored.
+ * The experiment's setup: a named experiment to start from (what it shows, at what budget), then task, objectives,
+ * model and training, with each problem shown next to its field and the rest listed below; a link to this exact
+ * setup can be copied, and the defaults restored.
  *
  * @fires spec-change - detail: the whole edited ExperimentSpec (from the fieldsets, or Reset)
  */
@@ -45,7 +55,17 @@ function shownPaths(spec: ExperimentSpec): Set<string> {
 export class ExperimentSetup extends LitElement {
   static override styles = [
     buttonStyles,
+    fieldStyles,
     css`
+      .preset {
+        display: grid;
+        gap: 0.3rem;
+      }
+      .preset p {
+        margin: 0;
+        font-size: 0.85rem;
+        max-width: 75ch;
+      }
       :host {
         display: grid;
         grid-template-columns: minmax(0, 1fr);
@@ -88,7 +108,21 @@ export class ExperimentSetup extends LitElement {
       else other.push(issue);
     }
     const issues: IssueMap = map;
+    const preset = presetOf(this.spec);
     return html`
+      <div class="preset field">
+        <label for="experiment-preset">Start from</label>
+        <select id="experiment-preset" ?disabled=${this.disabled} @change=${this.onPreset}>
+          ${EXPERIMENT_PRESETS.map((p) => html`<option value=${p.id} ?selected=${p === preset}>${p.title}</option>`)}
+          <option value="" ?selected=${preset === undefined}>Your own settings (below)</option>
+        </select>
+        ${
+          preset
+            ? html`<p>${preset.shows}</p>
+                <p class="note">Budget: ${preset.budget}</p>`
+            : html`<p class="note">Changed from the named experiments; pick one to start again from it.</p>`
+        }
+      </div>
       <task-fields .spec=${this.spec} .issues=${issues} ?disabled=${this.disabled}></task-fields>
       <objective-fields .spec=${this.spec} .issues=${issues} ?disabled=${this.disabled}></objective-fields>
       <model-fields .spec=${this.spec} .issues=${issues} ?disabled=${this.disabled}></model-fields>
@@ -108,6 +142,12 @@ export class ExperimentSetup extends LitElement {
         ${this.copied ? html`<span class="note" role="status">${this.copied}</span>` : nothing}
       </div>
     `;
+  }
+
+  private onPreset(e: Event) {
+    const id = (e.target as HTMLSelectElement).value;
+    const preset = EXPERIMENT_PRESETS.find((p) => p.id === id);
+    if (preset) emitSpec(this, structuredClone(preset.spec));
   }
 
   /** Focus the control of a spec path (e.g. `train.lr`) once the fieldsets show the current spec. */

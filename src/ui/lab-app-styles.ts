@@ -77,6 +77,34 @@ export const appStyles = [
       gap: 1rem;
       min-width: 0;
     }
+    .seeds {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.25rem 0.6rem;
+      align-items: baseline;
+      margin-top: 0.75rem;
+      font-size: 0.9rem;
+    }
+    .seeds input {
+      font: inherit;
+      width: 8rem;
+      padding: 0.2rem 0.4rem;
+      color: inherit;
+      background: var(--input-bg, transparent);
+      border: 1px solid var(--border-strong);
+      border-radius: 4px;
+    }
+    .seeds input[aria-invalid='true'] {
+      border-color: var(--bad);
+    }
+    .seeds .note {
+      color: var(--muted);
+      font-size: 0.85rem;
+    }
+    .seeds .problem {
+      color: var(--bad);
+      font-size: 0.85rem;
+    }
     run-options {
       margin-top: 0.75rem;
       padding-top: 0.5rem;

@@ -17,6 +17,8 @@ import './saved-runs';
 import { SpecCheckController } from './spec-check-controller';
 import { fieldLabel } from './spec-fields';
 import { pageQuery, specFromQuery, type UrlProblem } from './url-state';
+import { parseSeedList } from '../lab/seeds';
+import type { SeedRun } from './results-table';
 import { WorkerController } from './worker-controller';
 
 /**
@@ -31,6 +33,10 @@ export class LabApp extends LitElement {
   @state() private spec: ExperimentSpec;
   @state() private urlProblems: UrlProblem[];
   @state() private prefs: RunPrefs = loadPrefs();
+  /** The seeds to repeat the run over, as typed ('' = just the spec's seed); kept in the link as `seeds`. */
+  @state() private seedsText = new URLSearchParams(location.search).get('seeds') ?? '';
+  /** Finished runs of the current repetition over seeds, in order. */
+  @state() private seedRuns: SeedRun[] = [];
 
   /** Between a click on Start and the run's start (the spec is checked once more first). */
   private starting = false;
@@ -77,6 +83,24 @@ export class LabApp extends LitElement {
     void this.check.check(spec);
   }
 
+  /** The seeds to run, or an Error saying what is wrong with the text. */
+  private seeds(): number[] | Error {
+    if (this.seedsText.trim() === '') return [this.spec.train.seed];
+    try {
+      return parseSeedList(this.seedsText);
+    } catch (e) {
+      return e as Error;
+    }
+  }
+
+  private onSeeds(e: Event): void {
+    this.seedsText = (e.target as HTMLInputElement).value;
+    const q = new URLSearchParams(location.search);
+    if (this.seedsText.trim() === '') q.delete('seeds');
+    else q.set('seeds', this.seedsText.trim());
+    history.replaceState(history.state, '', `?${q.toString()}`);
+  }
+
   private onPrefs(e: CustomEvent<RunPrefs>): void {
     this.prefs = e.detail;
     if (autosaveProblem(e.detail.autosaveEvery) === null) savePrefs(e.detail);
@@ -91,9 +115,18 @@ export class LabApp extends LitElement {
     try {
       const issues = await this.check.check(this.spec, false);
       if (issues.length > 0) return this.focusFirstProblem();
-      const run = this.recovery.start(this.spec);
+      const seeds = this.seeds();
+      if (seeds instanceof Error) return;
       this.starting = false;
-      await run;
+      // One run per seed, one after the other, as `compare --seeds`; a stop or a failure ends the repetition.
+      this.seedRuns = [];
+      for (const seed of seeds) {
+        const spec = seeds.length > 1 ? { ...this.spec, train: { ...this.spec.train, seed } } : this.spec;
+        await this.recovery.start(spec);
+        const data = this.runs.data;
+        if (!data?.results || data.state !== 'done') break;
+        this.seedRuns = [...this.seedRuns, { seed, results: data.results }];
+      }
     } finally {
       this.starting = false;
     }
@@ -110,6 +143,8 @@ export class LabApp extends LitElement {
     if (gpu.state === 'missing') return 'WebGPU is not available in this browser (see above).';
     const autosave = autosaveProblem(this.prefs.autosaveEvery);
     if (autosave) return `Fix “Autosave every” first (${autosave}).`;
+    const seeds = this.seeds();
+    if (seeds instanceof Error) return `Fix “Seeds” first (${seeds.message}).`;
     const issues = this.check.issues;
     if (issues.length === 0) return '';
     const names = [...new Set(issues.map((i) => fieldLabel(formPath(i.field, this.spec)) || i.field || 'setup'))];
@@ -167,11 +202,46 @@ export class LabApp extends LitElement {
               .blocked=${this.blockedReason()}
               @run-command=${this.onCommand}
             ></run-controls>
+            ${this.renderSeeds(active)}
             <run-options .prefs=${this.prefs} ?disabled=${active} @run-prefs-change=${this.onPrefs}></run-options>
           </section>
-          <run-views .run=${run} .revision=${revision} .task=${this.spec.task} .adapter=${adapter}></run-views>
+          <run-views
+            .run=${run}
+            .revision=${revision}
+            .task=${this.spec.task}
+            .adapter=${adapter}
+            .seedRuns=${this.seedRuns}
+          ></run-views>
         </div>
       </main>`;
+  }
+
+  private renderSeeds(active: boolean) {
+    const seeds = this.seeds();
+    const list = seeds instanceof Error ? null : seeds;
+    return html`<div class="seeds">
+      <label for="run-seeds">Seeds</label>
+      <input
+        id="run-seeds"
+        type="text"
+        inputmode="numeric"
+        placeholder=${String(this.spec.train.seed)}
+        .value=${this.seedsText}
+        ?disabled=${active}
+        aria-invalid=${seeds instanceof Error ? 'true' : 'false'}
+        aria-describedby="run-seeds-note"
+        @input=${this.onSeeds}
+      />
+      <span id="run-seeds-note" class=${seeds instanceof Error ? 'problem' : 'note'}>
+        ${
+          seeds instanceof Error
+            ? seeds.message
+            : list && list.length > 1
+              ? `${list.length} runs, one per seed, then the mean and spread of each result.`
+              : 'e.g. 1,2,3 or 1-5: one run per seed, then the mean and spread (the Seed field when empty).'
+        }
+      </span>
+    </div>`;
   }
 
   private renderBanners() {

@@ -2,7 +2,7 @@ import { css, html, LitElement, unsafeCSS, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import uPlot from 'uplot';
 import uPlotCss from 'uplot/dist/uPlot.min.css?inline';
-import { alignedSeries, chartPng, X_LABELS, type Metric, type XAxis } from './chart-data';
+import { alignedSeries, chartPng, fromEvals, METRIC_LABELS, X_LABELS, type Metric, type XAxis } from './chart-data';
 import { saveUrl, stamp } from './download';
 import { duration, percent, si } from './format';
 import { objectiveColor, OBJECTIVE_DASH, prefersDark } from './objective-style';
@@ -108,7 +108,7 @@ export class MetricChart extends LitElement {
     else if (this.run) this.plot.setData(alignedSeries(this.run, this.metric, this.xAxis));
     // Points per lane, for tests and curious users: "12,12" means both lanes have drawn 12 points.
     this.dataset['points'] = (this.run?.lanes ?? [])
-      .map((l) => (this.metric === 'loss' ? l.steps : l.evals).length)
+      .map((l) => (fromEvals(this.metric) ? l.evals : l.steps).length)
       .join(',');
   }
 
@@ -139,7 +139,7 @@ export class MetricChart extends LitElement {
         { ...axis, label: X_LABELS[this.xAxis], values: (_u, ticks) => ticks.map(xFmt) },
         {
           ...axis,
-          label: this.metric === 'loss' ? 'Training loss' : 'Test exact match',
+          label: METRIC_LABELS[this.metric],
           values: (_u, t) => t.map(yFmt),
         },
       ],
@@ -151,7 +151,7 @@ export class MetricChart extends LitElement {
           dash: OBJECTIVE_DASH[lane.objective.kind],
           width: 2,
           spanGaps: true,
-          points: { show: this.metric === 'exactMatch' },
+          points: { show: fromEvals(this.metric) },
           value: (_u, v) => (v === null ? '—' : yFmt(v)),
         })),
       ],

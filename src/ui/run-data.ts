@@ -9,6 +9,7 @@ import type {
   SavedRun,
   StepMetrics,
 } from '../lab/api';
+import { copyPositionOf } from '../lab/seeds';
 import { objectiveLabel } from './objective-style';
 
 export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'error';
@@ -33,8 +34,19 @@ export interface SummaryRow {
   objective: ObjectiveSpec['kind'];
   label: string;
   exactMatch: number | null;
-  decisionTokenAccuracy: number | null;
+  /** 95% Wilson interval of exact match over the examples evaluated. */
+  exactMatchLow: number | null;
+  exactMatchHigh: number | null;
   validWrongFraction: number | null;
+  decisionTokenAccuracy: number | null;
+  /** Teacher-forced accuracy at the position after the decision (path-star: the first Clever Hans copy). */
+  afterDecisionTeacherForced: number | null;
+  /** Held-out cross-entropy per target token (nats), the same quantity for every objective. */
+  heldOutLoss: number | null;
+  /** The step at which exact match first reached 90% (at an evaluation), or null. */
+  stepTo90: number | null;
+  flopsTo90: number | null;
+  secondsTo90: number | null;
   steps: number;
   flops: number;
   seconds: number;
@@ -170,14 +182,24 @@ export class RunData {
     return this.lanes.map((lane) => {
       const r = this.results?.find((x) => x.lane === lane.lane);
       const step = lane.steps.at(-1);
+      // The final result's numbers are its last evaluation's.
       const ev = lane.evals.at(-1);
+      const at90 = lane.evals.find((e) => e.exactMatch >= 0.9);
+      const copy = copyPositionOf(this.spec.task);
       return {
         lane: lane.lane,
         objective: lane.objective.kind,
         label: lane.label,
-        exactMatch: r ? r.exactMatch : (ev?.exactMatch ?? null),
-        decisionTokenAccuracy: r ? r.decisionTokenAccuracy : (ev?.decisionTokenAccuracy ?? null),
-        validWrongFraction: r ? r.validWrongFraction : (ev?.validWrongFraction ?? null),
+        exactMatch: ev?.exactMatch ?? null,
+        exactMatchLow: ev?.exactMatchInterval?.[0] ?? null,
+        exactMatchHigh: ev?.exactMatchInterval?.[1] ?? null,
+        validWrongFraction: ev?.validWrongFraction ?? null,
+        decisionTokenAccuracy: ev?.decisionTokenAccuracy ?? null,
+        afterDecisionTeacherForced: copy === undefined ? null : (ev?.perPosition.teacherForced[copy] ?? null),
+        heldOutLoss: ev?.heldOutLoss ?? null,
+        stepTo90: at90?.step ?? null,
+        flopsTo90: at90?.flops ?? null,
+        secondsTo90: at90?.seconds ?? null,
         steps: r ? r.steps : step ? stepsDone(step) : 0,
         flops: r ? r.flops : (step?.flops ?? 0),
         seconds: r ? r.seconds : (step?.seconds ?? 0),

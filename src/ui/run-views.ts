@@ -7,6 +7,7 @@ import './clever-hans-view';
 import './example-view';
 import { sectionStyles } from './lab-app-styles';
 import './results-table';
+import type { SeedRun } from './results-table';
 import type { RunData } from './run-data';
 
 /**
@@ -29,6 +30,7 @@ export class RunViews extends LitElement {
   @property({ type: Number }) revision = 0;
   @property({ attribute: false }) task!: TaskSpec;
   @property({ attribute: false }) adapter: AdapterReport | null = null;
+  @property({ attribute: false }) seedRuns: SeedRun[] = [];
 
   override render() {
     const run = this.run;
@@ -47,7 +49,12 @@ export class RunViews extends LitElement {
       </section>
       <section aria-labelledby="results-h">
         <h2 id="results-h">Results</h2>
-        <results-table .run=${run} .revision=${revision} .adapter=${this.adapter}></results-table>
+        <results-table
+          .run=${run}
+          .revision=${revision}
+          .adapter=${this.adapter}
+          .seedRuns=${this.seedRuns}
+        ></results-table>
       </section>
       <section aria-labelledby="export-h">
         <h2 id="export-h">Checkpoints</h2>

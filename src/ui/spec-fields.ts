@@ -3,8 +3,9 @@
 // all read this table, so a field is described once. The lab's own `check(spec)` remains the authority (memory
 // against the adapter's limits, task-specific rules); these checks only explain typos before a round trip.
 import type { ExperimentSpec, ObjectiveSpec, SpecIssue, TaskSpec } from '../lab/api';
-import { ConfigError, DEFAULT_TRAIN, MODEL_PRESETS, validateModelConfig, validateTrainConfig } from '../model/config';
-import { DEFAULT_DECODE_STEPS, DEFAULT_MTP_HEADS } from '../objectives';
+import { ConfigError, validateModelConfig, validateTrainConfig } from '../model/config';
+import { DEFAULT_EXPERIMENT } from '../lab/experiments';
+import { DEFAULT_DECODE_STEPS, DEFAULT_MTP_HEADS, MAX_MTP_HEADS } from '../objectives';
 import type { ObjectiveName } from '../objectives/types';
 import { taskSpecIssues } from '../tasks';
 
@@ -76,7 +77,7 @@ export const TRAIN_FIELDS: NumberField[] = [
 ];
 
 export const OBJECTIVE_FIELDS = {
-  mtp: int('objectives.mtp.heads', 'mtpHeads', 'Extra heads', 1, 16, 'Heads beyond the next-token head.'),
+  mtp: int('objectives.mtp.heads', 'mtpHeads', 'MTP heads', 2, MAX_MTP_HEADS, 'Heads in all, the next-token head included.'),
   diffusion: int('objectives.diffusion.decodeSteps', 'diffusionSteps', 'Decode steps', 1, 4096),
 } as const;
 
@@ -101,22 +102,15 @@ function sampleCustomText(): string {
   return [...new Set(lines)].join('\n');
 }
 
-/** Default task of each kind; path-star is B&N's G(3,3,30), the lab's headline experiment. */
+/** Default task of each kind; path-star is the headline experiment's graph (src/lab/experiments.ts). */
 export const DEFAULT_TASKS: { [K in TaskSpec['kind']]: Extract<TaskSpec, { kind: K }> } = {
-  'path-star': { kind: 'path-star', degree: 3, pathLength: 3, nodes: 30, trainSize: 0, testSize: 500 },
-  addition: { kind: 'addition', digits: 3, reversed: true, trainSize: 0, testSize: 500 },
+  'path-star': DEFAULT_EXPERIMENT.task as Extract<TaskSpec, { kind: 'path-star' }>,
+  addition: { kind: 'addition', digits: 3, reversed: true, trainSize: 0, testSize: 1000 },
   custom: { kind: 'custom', text: sampleCustomText(), testFraction: 0.2 },
 };
 
-/** The headline experiment: path-star G(3,3,30), all five objectives side by side, tiny model. */
-export const DEFAULT_SPEC: ExperimentSpec = {
-  task: DEFAULT_TASKS['path-star'],
-  objectives: OBJECTIVE_KINDS.map(defaultObjective),
-  model: { ...MODEL_PRESETS.tiny },
-  train: { ...DEFAULT_TRAIN },
-  evalEvery: 50,
-  evalExamples: 200,
-};
+/** The page's default: the headline experiment, the Clever Hans contrast. */
+export const DEFAULT_SPEC: ExperimentSpec = DEFAULT_EXPERIMENT;
 
 /** The number at a field's path (objective knobs: of that objective, if selected, else its default). */
 export function getNumber(spec: ExperimentSpec, path: string): number {

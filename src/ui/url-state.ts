@@ -2,11 +2,15 @@
 // experiment even if the page's defaults change. Reading is forgiving field by field: a malformed or out-of-range
 // value is reported and replaced by that field's default, and the other fields are kept.
 //
-//   ?task=path-star&degree=3&pathLength=3&nodes=30&trainSize=0&testSize=500
-//    &objectives=ntp,reverse,teacherless,mtp,diffusion&mtpHeads=4&diffusionSteps=16&diffusionVariant=mdlm
-//    &layers=2&width=64&heads=2&steps=200&batch=32&lr=0.001&warmup=20&seed=1&evalEvery=50&evalExamples=200
+//   ?v=2&task=path-star&degree=2&pathLength=5&nodes=10&trainSize=0&testSize=1000&objectives=ntp,reverse
+//    &layers=2&width=128&heads=4&steps=1500&batch=64&lr=0.001&schedule=constant&warmup=20&seed=1&evalEvery=100
+//    &evalExamples=500
+//
+// Version 2 (v=2) links count mtpHeads as heads in all and name the schedule. A link without v was written before
+// either: its mtpHeads counted extra heads beyond the next-token head, and its runs decayed the learning rate
+// (cosine), so both are read that way and the link keeps meaning the experiment it was made for.
 import type { ExperimentSpec, ObjectiveSpec, TaskSpec } from '../lab/api';
-import { MODEL_PRESETS } from '../model/config';
+import { LR_SCHEDULES, MODEL_PRESETS, type LrSchedule } from '../model/config';
 import {
   DEFAULT_SPEC,
   DEFAULT_TASKS,
@@ -31,9 +35,13 @@ export interface UrlProblem {
 
 const TASK_KINDS: TaskSpec['kind'][] = ['path-star', 'addition', 'custom'];
 
+/** The link format written by specToQuery (see the top of this file). */
+export const LINK_VERSION = 2;
+
 /** The spec as a query string (without the leading `?`). */
 export function specToQuery(spec: ExperimentSpec): string {
   const q = new URLSearchParams();
+  q.set('v', String(LINK_VERSION));
   q.set('task', spec.task.kind);
   if (spec.task.kind === 'addition') q.set('reversed', spec.task.reversed ? '1' : '0');
   for (const f of TASK_FIELDS[spec.task.kind]) q.set(f.param, String(getNumber(spec, f.path)));
@@ -46,6 +54,7 @@ export function specToQuery(spec: ExperimentSpec): string {
     }
   }
   for (const f of [...MODEL_FIELDS, ...TRAIN_FIELDS]) q.set(f.param, String(getNumber(spec, f.path)));
+  q.set('schedule', spec.train.schedule ?? 'cosine');
   if (spec.task.kind === 'custom') q.set('text', spec.task.text); // last: it can be long
   return q.toString();
 }
@@ -63,6 +72,11 @@ export function specFromQuery(search: string): { spec: ExperimentSpec; problems:
     problems.push({ param, message: `${param}=${JSON.stringify(raw)} ${why}; using the default, ${fallback}.` });
 
   if (q.size === 0) return { spec: structuredClone(DEFAULT_SPEC), problems };
+  const version = take('v');
+  const v1 = version === null;
+  if (version !== null && version !== String(LINK_VERSION)) {
+    problems.push({ param: 'v', message: `v=${JSON.stringify(version)} is not a link version this page knows (${LINK_VERSION}); read as version ${LINK_VERSION}.` });
+  }
 
   const kindRaw = take('task');
   let kind: TaskSpec['kind'] = DEFAULT_SPEC.task.kind;
@@ -125,11 +139,18 @@ export function specFromQuery(search: string): { spec: ExperimentSpec; problems:
   for (const f of [...TASK_FIELDS[kind], ...MODEL_FIELDS, ...TRAIN_FIELDS, ...knobs]) {
     const raw = take(f.param);
     if (raw === null) continue;
-    const value = raw.trim() === '' ? NaN : Number(raw);
+    let value = raw.trim() === '' ? NaN : Number(raw);
+    if (v1 && f === OBJECTIVE_FIELDS.mtp) value += 1; // version 1 counted the heads beyond the next-token head
     const problem = Number.isNaN(value) ? 'is not a number' : numberProblem(f, value)?.replace(/, got .*$/, '');
     if (problem) complain(f.param, raw, problem, String(getNumber(spec, f.path)));
     else spec = setNumber(spec, f.path, value);
   }
+
+  const scheduleRaw = take('schedule');
+  if (scheduleRaw !== null) {
+    if ((LR_SCHEDULES as readonly string[]).includes(scheduleRaw)) spec = { ...spec, train: { ...spec.train, schedule: scheduleRaw as LrSchedule } };
+    else complain('schedule', scheduleRaw, `is not ${LR_SCHEDULES.join(' or ')}`, spec.train.schedule ?? 'cosine');
+  } else if (v1) spec = { ...spec, train: { ...spec.train, schedule: 'cosine' } };
 
   for (const param of q.keys()) {
     if (!used.has(param) && !isKnownElsewhere(param)) {
@@ -142,9 +163,10 @@ export function specFromQuery(search: string): { spec: ExperimentSpec; problems:
 
 /**
  * Page switches that are not part of the experiment; they stay in the address when the spec rewrites it.
- * `test-hooks=1` exposes window.__labTest for the end-to-end tests (src/main.ts).
+ * `test-hooks=1` exposes window.__labTest for the end-to-end tests (src/main.ts); `seeds=1,2,3` repeats the run
+ * once per seed (the page's `compare --seeds`).
  */
-export const PAGE_PARAMS = ['test-hooks'] as const;
+export const PAGE_PARAMS = ['test-hooks', 'seeds'] as const;
 
 /** The page's query for a spec: the spec's parameters plus the page switches of the current query. */
 export function pageQuery(spec: ExperimentSpec, currentSearch: string): string {

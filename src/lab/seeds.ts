@@ -1,0 +1,81 @@
+// Results over several seeds: per lane (objective), the mean and spread of each headline number, and how many seeds
+// reached 90% exact match and when. The command line's `compare --seeds` and the page's repeated runs share it.
+import type { LaneResult, TaskSpec } from './api';
+
+export interface Spread {
+  mean: number;
+  /** Sample standard deviation (0 for one value). */
+  sd: number;
+  min: number;
+  max: number;
+  values: number[];
+}
+
+/** Mean, sample standard deviation, min and max of values (sd 0 for one value). */
+export function spread(values: number[]): Spread {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, x) => a + (x - mean) ** 2, 0) / (values.length - 1)) : 0;
+  return { mean, sd, min: Math.min(...values), max: Math.max(...values), values };
+}
+
+export interface SeedSummary {
+  lane: number;
+  objective: string;
+  seeds: number[];
+  exactMatch: Spread;
+  decisionTokenAccuracy: Spread | null;
+  /** Teacher-forced accuracy at the first Clever Hans position, right after the decision (see copyPositionOf). */
+  afterDecisionTeacherForced: Spread | null;
+  heldOutLoss: Spread;
+  /** Seeds whose exact match reached 90%, and the steps at which they did. */
+  reached90: { count: number; steps: (number | null)[] };
+}
+
+/** Per lane (objective), mean and spread over the seeds' results; `copyPosition` as copyPositionOf gives it. */
+export function summarise(runs: { seed: number; results: LaneResult[] }[], copyPosition: number | undefined): SeedSummary[] {
+  return runs[0]!.results.map((first, lane) => {
+    const rs = runs.map((r) => r.results[lane]!);
+    const of = (f: (r: LaneResult) => number | null | undefined) => {
+      const xs = rs.map(f);
+      return xs.every((x): x is number => typeof x === 'number' && !Number.isNaN(x)) ? spread(xs) : null;
+    };
+    return {
+      lane,
+      objective: first.objective,
+      seeds: runs.map((r) => r.seed),
+      exactMatch: spread(rs.map((r) => r.exactMatch)),
+      decisionTokenAccuracy: of((r) => r.decisionTokenAccuracy),
+      afterDecisionTeacherForced: copyPosition === undefined ? null : of((r) => r.perPosition.teacherForced[copyPosition]),
+      heldOutLoss: spread(rs.map((r) => r.heldOutLoss)),
+      reached90: { count: rs.filter((r) => r.timeTo90).length, steps: rs.map((r) => r.timeTo90?.step ?? null) },
+    };
+  });
+}
+
+
+/**
+ * A list of seeds as people write it: `1,2,3`, `1-5`, or a mix (`1-3, 7`); distinct seeds in the order given.
+ * Throws an Error that says what is wrong with the text.
+ */
+export function parseSeedList(text: string): number[] {
+  const seeds: number[] = [];
+  for (const part of text.split(',').map((s) => s.trim())) {
+    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
+    if (!m) throw new Error(`'${part}' is not a seed or a range such as 1-5`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) throw new Error(`the range '${part}' runs backwards`);
+    if (hi > 2 ** 32 - 1) throw new Error(`${hi} is larger than the largest seed, ${2 ** 32 - 1}`);
+    if (hi - lo >= 1000) throw new Error(`'${part}' names more than 1000 seeds`);
+    for (let s = lo; s <= hi; s++) if (!seeds.includes(s)) seeds.push(s);
+  }
+  return seeds;
+}
+
+/**
+ * The first Clever Hans position of a task by its spec: on path-star the target position right after the decision
+ * (position 1, src/tasks/pathStar.ts), when the path goes on past it to more than the goal; else none.
+ */
+export function copyPositionOf(task: TaskSpec): number | undefined {
+  return task.kind === 'path-star' && task.pathLength >= 4 ? 2 : undefined;
+}
