@@ -1,13 +1,14 @@
 // The command line's commands (`npm run lab -- <command>`; entry in lab.ts): the lab headless in Node over Dawn,
 // through the same Lab interface the page uses.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CheckpointError, exportModel, importModel } from '../checkpoint/safetensors';
 import { exportOnnx } from '../checkpoint/onnx';
 import { filesToLaneState, laneFileStem, laneToFiles } from '../checkpoint/lane-files';
 import { nodeGpu } from '../engine/node-gpu';
 import type { ExperimentSpec, LabEvent, LaneResult, LaneState, TaskSpec } from '../lab/api';
-import { Lab } from '../lab/lab';
+import { checkSpec, Lab } from '../lab/lab';
+import { scaleProject } from '../lab/scale';
 import { experimentPreset } from '../lab/experiments';
 import { copyPositionOf, parseSeedList, summarise, type SeedSummary, type Spread } from '../lab/seeds';
 import { MODEL_PRESETS, type LrSchedule, type ModelPresetName } from '../model/config';
@@ -260,6 +261,75 @@ function exportCommand(v: Values): void {
   console.log(`wrote ${target}`);
 }
 
+/** `export-experiment`: the experiment (same options as compare) as a PyTorch project in --out. */
+function exportExperimentCommand(v: Values): void {
+  if (!v.out) throw new UsageError('export-experiment needs --out DIR (the folder to write the PyTorch project into)');
+  const spec = experimentSpec(v, 'compare');
+  const issues = checkSpec(spec, { maxStorageBufferBindingSize: Infinity, maxBufferSize: Infinity, maxStorageBuffersPerShaderStage: Infinity });
+  if (issues.length > 0) throw new UsageError(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
+  const seeds = v.seeds !== undefined ? parseSeeds(str(v, 'seeds')) : [spec.train.seed];
+  const dir = str(v, 'out');
+  for (const f of scaleProject(spec, seeds)) {
+    const path = join(dir, f.name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, f.text);
+  }
+  console.log(`wrote the PyTorch project to ${dir}/ (experiment.json, README.md, labtorch/). Run it with:`);
+  console.log(`  cd ${dir} && torchrun --standalone --nproc_per_node=gpu -m labtorch experiment.json --out runs/`);
+  console.log(`  (or on the CPU: python3 -m labtorch experiment.json --out runs/)`);
+}
+
+/** The lane model files an `evaluate --checkpoint` names: files, or every laneN-*.safetensors of a folder. */
+function checkpointFiles(arg: string): string[] {
+  const files: string[] = [];
+  for (const item of arg.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!existsSync(item)) throw new UsageError(`--checkpoint: no such file or folder '${item}'`);
+    if (statSync(item).isDirectory()) {
+      const lanes = readdirSync(item)
+        .map((f) => /^lane(\d+)-.*(?<!\.optimizer)\.safetensors$/.exec(f))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .sort((a, b) => Number(a[1]) - Number(b[1]));
+      if (lanes.length === 0) throw new UsageError(`--checkpoint: the folder '${item}' holds no laneN-OBJECTIVE.safetensors files`);
+      files.push(...lanes.map((m) => join(item, m[0])));
+    } else files.push(item);
+  }
+  if (files.length === 0) throw new UsageError('evaluate needs --checkpoint FILE[,FILE…] or a folder of lane checkpoints');
+  return files;
+}
+
+/**
+ * `evaluate`: lane checkpoints (written by the lab or by the PyTorch export) evaluated by this engine on their
+ * experiment's test set: the experiment comes from the optimizer files beside them; nothing is trained.
+ */
+async function evaluateCommand(v: Values): Promise<void> {
+  const files = checkpointFiles(str(v, 'checkpoint'));
+  const lanes = files.map((file) => {
+    const optimizer = file.replace(/\.safetensors$/, '') + '.optimizer.safetensors';
+    if (!existsSync(optimizer)) throw new UsageError(`--checkpoint: '${optimizer}' is missing; it holds the experiment the lane was trained in`);
+    return { file, ...filesToLaneState(new Uint8Array(readFileSync(file)), new Uint8Array(readFileSync(optimizer))) };
+  });
+  const base = lanes[0]!.spec;
+  const same = (a: ExperimentSpec, b: ExperimentSpec) => JSON.stringify({ ...a, objectives: [] }) === JSON.stringify({ ...b, objectives: [] });
+  const other = lanes.find((l) => !same(l.spec, base));
+  if (other) throw new UsageError(`--checkpoint: ${other.file} comes from another experiment than ${lanes[0]!.file}; evaluate them one at a time`);
+  const spec: ExperimentSpec = { ...base, objectives: lanes.map((l) => l.state.objectiveSpec), evalExamples: opt(v, 'eval-examples') ?? base.evalExamples };
+  const lab = new Lab({ gpu: nodeGpu });
+  const issues = await lab.check(spec);
+  if (issues.length > 0) throw new UsageError(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
+  const adapter = await lab.adapter();
+  console.log(`adapter: ${`${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim()}`);
+  for (const l of lanes) console.log(`${l.file}: ${l.state.objective} at step ${l.state.step}`);
+  const results = await lab.run(spec, () => undefined, { stopAtStep: 0, initialParams: lanes.map((l) => l.state.params) });
+  // Evaluation only: report each lane at the step its weights were trained to.
+  const shown = results.map((r, i) => ({ ...r, steps: lanes[i]!.state.step, flops: 0, seconds: lanes[i]!.state.seconds ?? 0 }));
+  console.log(`\n${lab.currentTask?.name}, seed ${spec.train.seed}, ${spec.evalExamples} test examples`);
+  printTable(shown);
+  if (v.json) {
+    writeFileSync(str(v, 'json'), JSON.stringify({ spec, files, results: shown }, null, 2));
+    console.log(`wrote ${v.json}`);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     const parsed = parseCommandLine(argv);
@@ -268,6 +338,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (parsed.command === 'export') exportCommand(parsed.values);
+    else if (parsed.command === 'export-experiment') exportExperimentCommand(parsed.values);
+    else if (parsed.command === 'evaluate') await evaluateCommand(parsed.values);
     else await runExperiment(parsed);
     return Number(process.exitCode ?? 0);
   } catch (e) {

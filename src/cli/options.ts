@@ -60,15 +60,15 @@ export const OPTIONS = {
   'grad-clip': { kind: 'number', min: 0, max: 1e6, help: 'clip the global gradient norm (0: off)' },
   'stop-at': { kind: 'int', min: 1, max: 10_000_000, help: 'stop after this step (the schedule still spans --steps), e.g. to checkpoint midway' },
   seed: { kind: 'int', min: 0, max: 2 ** 32 - 1, help: 'seed of weights and data (default 1)' },
-  seeds: { kind: 'string', help: 'compare: run once per seed, e.g. 1,2,3 or 1-5, and report mean and spread per objective', commands: ['compare'] },
+  seeds: { kind: 'string', help: 'compare: run once per seed, e.g. 1,2,3 or 1-5, and report mean and spread per objective; export-experiment: the seeds to run', commands: ['compare', 'export-experiment'] },
   'eval-every': { kind: 'int', min: 1, max: 10_000_000, help: 'evaluate on the test set every N steps' },
   'eval-examples': { kind: 'int', min: 1, max: 100_000, help: 'test examples per evaluation' },
   'log-every': { kind: 'int', min: 1, max: 10_000_000, default: 10, help: 'print a progress line every N steps' },
   // files
-  out: { kind: 'string', help: 'write checkpoints (safetensors, optimizer state, ONNX) into this folder' },
-  json: { kind: 'string', help: 'compare: write the results as JSON to this file', commands: ['compare'] },
+  out: { kind: 'string', help: 'write checkpoints (safetensors, optimizer state, ONNX) into this folder; export-experiment: the project folder' },
+  json: { kind: 'string', help: 'compare, evaluate: write the results as JSON to this file', commands: ['compare', 'evaluate'] },
   resume: { kind: 'string', help: 'train: continue from a model checkpoint written by --out (its .optimizer.safetensors beside it)', commands: ['train'] },
-  checkpoint: { kind: 'string', help: 'export: the model checkpoint (.safetensors) to convert', commands: ['export'] },
+  checkpoint: { kind: 'string', help: 'export: the model checkpoint (.safetensors) to convert; evaluate: lane checkpoints, comma-separated, or a folder of them', commands: ['export', 'evaluate'] },
   format: { kind: 'string', choices: ['onnx', 'safetensors'], default: 'onnx', help: 'export: output format', commands: ['export'] },
   help: { kind: 'flag', default: false, help: 'show this help' },
 } as const satisfies Record<string, OptionSpec>;
@@ -79,7 +79,9 @@ export type Parsed = { command: string; values: Partial<Record<OptionName, strin
 export const COMMANDS: Record<string, string> = {
   train: 'train one objective and print progress lines (step N loss X tok/s Y)',
   compare: 'train several objectives side by side on one task and seed, then print a results table',
+  evaluate: "evaluate lane checkpoints (the lab's or PyTorch's) on their experiment's test set with this engine",
   export: 'convert a stored checkpoint to ONNX or safetensors',
+  'export-experiment': 'write the experiment as a PyTorch project for torchrun (python -m labtorch) into --out',
 };
 
 function convert(name: OptionName, raw: string | boolean): string | number | boolean {
@@ -161,6 +163,8 @@ export function helpText(): string {
     '  npm run lab -- compare --experiment all-objectives --steps 3000',
     '  npm run lab -- train --objective reverse --steps 400 --out ckpt/',
     '  npm run lab -- export --checkpoint ckpt/lane0-reverse.safetensors --format onnx --out onnx/',
+    '  npm run lab -- export-experiment --seeds 1-8 --out scale/     # then: torchrun … -m labtorch experiment.json',
+    '  npm run lab -- evaluate --checkpoint scale/runs/seed-1/       # its checkpoints, evaluated by the lab',
   );
   return lines.join('\n');
 }

@@ -13,7 +13,7 @@ import type { EvalMetrics, LaneState, ModelSize, ObjectiveSpec, StepMetrics } fr
 
 /** Seeds of the separate random streams, derived from the run's seed (data is shared across lanes). */
 export const dataSeed = (seed: number): number => (seed ^ 0x5eed_da7a) >>> 0;
-const objectiveSeed = (seed: number): number => (seed ^ 0x0b1e_c71e) >>> 0;
+export const objectiveSeed = (seed: number): number => (seed ^ 0x0b1e_c71e) >>> 0;
 
 /** The model config an objective needs on a task, at a given size. */
 export function laneModelConfig(task: Task, objective: Objective, size: ModelSize): ModelConfig {

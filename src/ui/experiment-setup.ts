@@ -12,6 +12,9 @@ import { buttonStyles } from './lab-app-styles';
 import { EXPERIMENT_PRESETS, type ExperimentPreset } from '../lab/experiments';
 import { fieldStyles } from './field';
 import { specToQuery } from './url-state';
+import { makeBundle } from '../checkpoint/bundle';
+import { scaleProject } from '../lab/scale';
+import { saveBytes, stamp } from './download';
 
 /** The named experiment this spec is exactly (compared in the link's canonical form), if any. */
 export function presetOf(spec: ExperimentSpec): ExperimentPreset | undefined {
@@ -92,6 +95,8 @@ export class ExperimentSetup extends LitElement {
 
   @property({ attribute: false }) spec: ExperimentSpec = DEFAULT_SPEC;
   @property({ attribute: false }) issues: SpecIssue[] = [];
+  /** The seeds a run would repeat over (the Run section's Seeds), for the PyTorch project. */
+  @property({ attribute: false }) seeds: number[] = [1];
   /** While a run uses the spec, it cannot be edited. */
   @property({ type: Boolean }) disabled = false;
   @state() private copied = '';
@@ -139,9 +144,22 @@ export class ExperimentSetup extends LitElement {
         <button ?disabled=${this.disabled} @click=${() => emitSpec(this, structuredClone(DEFAULT_SPEC))}>
           Reset to defaults
         </button>
+        <button
+          ?disabled=${this.issues.length > 0}
+          title="A PyTorch project for this experiment and its seeds: python -m labtorch, or torchrun on many GPUs"
+          @click=${this.runAtScale}
+        >
+          Run at scale (PyTorch)
+        </button>
         ${this.copied ? html`<span class="note" role="status">${this.copied}</span>` : nothing}
       </div>
     `;
+  }
+
+  private runAtScale() {
+    const files = scaleProject(this.spec, this.seeds).map((f) => ({ name: `experiment/${f.name}`, data: f.text }));
+    saveBytes(makeBundle(files), `experiment-${stamp()}.zip`, 'application/zip');
+    this.copied = 'Saved a PyTorch project (experiment/README.md has the torchrun command).';
   }
 
   private onPreset(e: Event) {

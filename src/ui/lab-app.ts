@@ -13,6 +13,8 @@ import './run-controls';
 import './run-views';
 import type { RunCommand } from './run-controls';
 import { autosaveProblem, loadPrefs, savePrefs, type RunPrefs } from './run-options';
+import './results-open';
+import type { ResultsOpenDetail } from './results-open';
 import './saved-runs';
 import { SpecCheckController } from './spec-check-controller';
 import { fieldLabel } from './spec-fields';
@@ -101,6 +103,21 @@ export class LabApp extends LitElement {
     history.replaceState(history.state, '', `?${q.toString()}`);
   }
 
+  /** A run made elsewhere (command line, PyTorch at scale): its spec into the form, its results onto the page. */
+  private async onResultsOpen(e: CustomEvent<ResultsOpenDetail>): Promise<void> {
+    const { spec, run, runs, states } = e.detail;
+    this.setSpec(spec);
+    this.seedRuns = runs.length > 1 ? runs : [];
+    if (!states) {
+      this.runs.show(spec, run.results);
+      return;
+    }
+    // With the lanes' checkpoints the worker loads the models at their step and evaluates them once more.
+    const step = states[0]!.step;
+    const history = run.results.map((r) => ({ lane: r.lane, objective: r.objective, history: r.history }));
+    await this.recovery.launch(spec, { resume: states, stopAtStep: step, autosaveEvery: 0 }, { step, history });
+  }
+
   private onPrefs(e: CustomEvent<RunPrefs>): void {
     this.prefs = e.detail;
     if (autosaveProblem(e.detail.autosaveEvery) === null) savePrefs(e.detail);
@@ -174,11 +191,20 @@ export class LabApp extends LitElement {
             @spec-change=${(e: CustomEvent<ExperimentSpec>) => this.setSpec(e.detail)}
           >
             <h2 id="setup-h">Experiment</h2>
-            <experiment-setup .spec=${this.spec} .issues=${this.check.issues} ?disabled=${active}></experiment-setup>
+            <experiment-setup
+              .spec=${this.spec}
+              .issues=${this.check.issues}
+              .seeds=${this.seeds() instanceof Error ? [this.spec.train.seed] : (this.seeds() as number[])}
+              ?disabled=${active}
+            ></experiment-setup>
           </section>
           <section aria-labelledby="import-h">
             <h2 id="import-h">Import a checkpoint</h2>
             <checkpoint-import .spec=${this.spec} ?busy=${active}></checkpoint-import>
+          </section>
+          <section aria-labelledby="open-h" @results-open=${this.onResultsOpen}>
+            <h2 id="open-h">Open results</h2>
+            <results-open ?busy=${active}></results-open>
           </section>
           <section aria-labelledby="saved-h">
             <h2 id="saved-h">Saved runs</h2>

@@ -4,7 +4,7 @@
 // host updates a second, so a fast GPU cannot flood the page with renders.
 import * as Comlink from 'comlink';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { ExperimentSpec, LabEvent, RunOptions, SavedRun } from '../lab/api';
+import type { ExperimentSpec, LabEvent, LaneResult, RunOptions, SavedRun } from '../lab/api';
 import type { LabRemote } from './context';
 import { RunData, type RunFailure, type RunState } from './run-data';
 
@@ -70,6 +70,21 @@ export class RunController implements ReactiveController {
       if (this.abort === abort) this.abort = null;
       this.host.requestUpdate();
     }
+    return data;
+  }
+
+  /**
+   * Show a finished run made elsewhere (a results file) without the worker: its histories fill the charts and its
+   * results the tables. Any run in progress is stopped first.
+   */
+  show(spec: ExperimentSpec, results: LaneResult[]): RunData {
+    this.abort?.abort();
+    const data = new RunData(spec);
+    const step = Math.max(0, ...results.map((r) => r.steps));
+    data.continueFrom(step, results.map((r) => ({ lane: r.lane, objective: r.objective, history: r.history })));
+    data.finish(results);
+    this.data = data;
+    this.host.requestUpdate();
     return data;
   }
 

@@ -1,0 +1,134 @@
+"""Run a lab experiment in PyTorch.
+
+    python -m labtorch experiment.json --out runs/ [--seeds 1..8] [--steps N] [--sweep sweep.json]
+    torchrun --nproc_per_node=N -m labtorch experiment.json --out runs/ ...
+    python -m labtorch experiment.json --out runs/ --resume lane0-ntp.safetensors lane1-reverse.safetensors
+
+experiment.json is what the lab's "Run at scale" (or `npm run lab -- export-experiment`) writes: {"spec": …,
+"seeds": […]}, or a bare spec. Results go to OUT/results.json in the schema of `npm run lab -- compare --json`
+(one run per seed and the summary over seeds); each seed's lane checkpoints to OUT/seed-S/ in the lab's files.
+
+With one seed under torchrun, the ranks train it together (DDP, each rank a slice of every batch); with several
+seeds (or a sweep), each rank trains its share of the seeds alone. A sweep file is a list of {"name": …, and any
+of "task", "model", "train", "objectives", "evalEvery", "evalExamples"} merged into the spec, one run each.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+
+from .metrics import copy_position, summarise
+from .tasks import SpecError
+from .train import run_seed
+
+
+def parse_seeds(text):
+    """1..8, 1-8, 1,2,3 or a mix: distinct seeds in the order given."""
+    seeds = []
+    for part in text.split(","):
+        part = part.strip()
+        for sep in ("..", "-"):
+            if sep in part:
+                a, b = part.split(sep, 1)
+                break
+        else:
+            a = b = part
+        if not (a.strip().isdigit() and b.strip().isdigit()) or int(b) < int(a):
+            raise SystemExit(f"--seeds: {part!r} is not a seed or a range such as 1..8")
+        seeds += [s for s in range(int(a), int(b) + 1) if s not in seeds]
+    return seeds
+
+
+def merge(spec, override):
+    out = json.loads(json.dumps(spec))
+    for k, v in override.items():
+        if k == "name":
+            continue
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k].update(v)
+        else:
+            out[k] = v
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m labtorch", description=__doc__.split("\n")[0])
+    ap.add_argument("experiment", help="experiment.json from the lab")
+    ap.add_argument("--out", required=True, help="folder for results.json and checkpoints")
+    ap.add_argument("--seeds", help="e.g. 1..8 or 1,2,3 (default: the experiment's)")
+    ap.add_argument("--steps", type=int, help="override the step budget")
+    ap.add_argument("--sweep", help="JSON list of spec overrides, one run each")
+    ap.add_argument("--resume", nargs="+", help="the lab's lane checkpoints (.safetensors, optimizer file beside each)")
+    ap.add_argument("--save-every", type=int, default=0, help="also checkpoint every N steps")
+    ap.add_argument("--device", help="cuda, cpu, … (default: cuda when there is one)")
+    ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    a = ap.parse_args(argv)
+
+    try:
+        doc = json.load(open(a.experiment))
+    except (OSError, json.JSONDecodeError) as e:
+        raise SystemExit(f"{a.experiment}: {e}")
+    spec = doc.get("spec", doc)
+    if a.resume:
+        # The lab's run goes on: its spec comes from the first lane's optimizer file.
+        from .checkpoint import read_safetensors
+
+        _, meta = read_safetensors(a.resume[0][: -len(".safetensors")] + ".optimizer.safetensors")
+        spec = json.loads(meta["extra"])["spec"]
+    if a.steps:
+        spec["train"]["steps"] = a.steps
+    seeds = parse_seeds(a.seeds) if a.seeds else doc.get("seeds") or [spec["train"]["seed"]]
+    entries = json.load(open(a.sweep)) if a.sweep else [{"name": ""}]
+
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    local = int(os.environ.get("LOCAL_RANK", 0))
+    cuda = torch.cuda.is_available() and a.device in (None, "cuda")
+    device = a.device or ("cuda" if cuda else "cpu")
+    if cuda:
+        device = f"cuda:{local}"
+        torch.cuda.set_device(local)
+    elif world > 1:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", world))))
+    if world > 1:
+        torch.distributed.init_process_group("nccl" if cuda else "gloo")
+    jobs = [(e, s) for e in entries for s in seeds]
+    together = len(jobs) == 1 and world > 1  # one run: DDP over every rank
+    mine = jobs if together else jobs[rank::world]
+    log = print if rank == 0 or not together else (lambda *_: None)
+    adapter = f"PyTorch {torch.__version__} on {torch.cuda.get_device_name(local) if cuda else 'CPU'}" + (f", {world} ranks" if world > 1 else "")
+
+    for entry, seed in mine:
+        run_spec = merge(spec, entry)
+        folder = os.path.join(a.out, entry["name"]) if entry["name"] else a.out
+        try:
+            results, wall = run_seed(run_spec, seed, os.path.join(folder, f"seed-{seed}"), device, log, a.resume,
+                                     rank if together else 0, world if together else 1, a.save_every)
+        except SpecError as e:
+            raise SystemExit(f"experiment: {e}")
+        if rank == 0 or not together:
+            os.makedirs(folder, exist_ok=True)
+            json.dump({"seed": seed, "wallSeconds": wall, "results": results}, open(os.path.join(folder, f"seed-{seed}.json"), "w"))
+    if world > 1:
+        torch.distributed.barrier()
+    if rank == 0:
+        for entry in entries:
+            folder = os.path.join(a.out, entry["name"]) if entry["name"] else a.out
+            run_spec = merge(spec, entry)
+            runs = [json.load(open(os.path.join(folder, f"seed-{s}.json"))) for s in seeds]
+            out = {"spec": run_spec, "adapter": adapter, "seeds": seeds, "runs": runs,
+                   "summary": summarise(runs, copy_position(run_spec["task"]))}
+            json.dump(out, open(os.path.join(folder, "results.json"), "w"), indent=1)
+            print(f"wrote {os.path.join(folder, 'results.json')}")
+            for s in out["summary"]:
+                em = s["exactMatch"]
+                print(f"  {s['objective']:11} exact {100 * em['mean']:.1f}% ± {100 * em['sd']:.1f} over seeds {s['seeds']}; "
+                      f"reached 90%: {s['reached90']['count']}/{len(s['seeds'])}")
+    if world > 1:
+        torch.distributed.destroy_process_group()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

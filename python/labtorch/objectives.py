@@ -1,0 +1,220 @@
+"""The lab's objectives (src/objectives/), batch for batch: each turns examples into (tokens, targets, weights) and
+decodes a model's predictions. The loss of a batch is sum(weights · cross-entropy) over every head and position, so
+the weights carry each objective's normalisation.
+
+  ntp          next token with teacher forcing; loss on the target positions
+  reverse      the same with the target reversed (padding kept at the end)
+  teacherless  every target input replaced by `$` (B&N); one parallel pass decodes
+  mtp:n        n heads in all, the next-token head included; head k at position p predicts token p+1+k, and is
+               supervised only at positions that have seen the whole prompt (p ≥ P−1)
+  diffusion    masked diffusion, bidirectional: 'mdlm' masks k ~ U{1..L} target tokens (stratified across the
+               batch), each weighted 1/(n·k) — the any-order form of MDLM's ELBO; 'hkunlp' masks each target token
+               with probability r = (s+1)/20, weight 1/(n·r·L)
+
+Layout: causal objectives see T = P+L−1 tokens (prompt, then all but the last target token); head k's target for
+target[i] sits at position P−1+i−k. Diffusion sees T = P+L tokens and predicts target[i] at position P+i.
+"""
+import math
+from dataclasses import dataclass
+
+import torch
+
+HKUNLP_STEPS = 20
+
+
+@dataclass
+class Objective:
+    kind: str
+    heads: int = 1  # heads in all (mtp)
+    decode_steps: int = 16  # diffusion
+    variant: str = "mdlm"  # diffusion
+
+    @property
+    def attention(self):
+        return "bidirectional" if self.kind == "diffusion" else "causal"
+
+    @property
+    def extra_heads(self):
+        return self.heads - 1 if self.kind == "mtp" else 0
+
+    def seq_len(self, task):
+        return task.prompt_length + task.target_length - (0 if self.kind == "diffusion" else 1)
+
+
+def make_objective(spec):
+    kind = spec["kind"]
+    if kind == "mtp":
+        return Objective("mtp", heads=int(spec["heads"]))
+    if kind == "diffusion":
+        return Objective("diffusion", decode_steps=int(spec["decodeSteps"]), variant=spec["variant"])
+    if kind in ("ntp", "reverse", "teacherless"):
+        return Objective(kind)
+    raise ValueError(f"unknown objective {kind!r}")
+
+
+def _non_pad(target, pad):
+    return sum(1 for t in target if t != pad)
+
+
+def reverse_target(target, pad):
+    n = _non_pad(target, pad)
+    return target[:n][::-1] + target[n:]
+
+
+def ordered_targets(obj, task, examples):
+    """Each example's target in the objective's training order."""
+    if obj.kind == "reverse":
+        return [reverse_target(e.target, task.pad) for e in examples]
+    return [list(e.target) for e in examples]
+
+
+def _causal_batch(task, examples, ordered, inputs, H):
+    P, L, n = task.prompt_length, task.target_length, len(examples)
+    T = P + L - 1
+    tokens = torch.tensor(inputs, dtype=torch.int64)
+    targets = torch.full((H, n, T), -1, dtype=torch.int64)
+    weights = torch.zeros((H, n, T), dtype=torch.float64)
+    for b, target in enumerate(ordered):
+        for k in range(H):
+            supervised = sum(1 for t in target[k:] if t != task.pad)
+            if supervised == 0:
+                continue
+            for i in range(k, L):
+                if target[i] == task.pad:
+                    continue
+                targets[k, b, P - 1 + i - k] = target[i]
+                weights[k, b, P - 1 + i - k] = 1 / (n * supervised)
+    return tokens, targets, weights.float()
+
+
+def _stratified(n, rng):
+    u = rng.next()
+    return [(u + b / n) % 1 for b in range(n)]
+
+
+def _diffusion_batch(task, examples, rng, variant):
+    P, L, n = task.prompt_length, task.target_length, len(examples)
+    T = P + L
+    tokens = torch.zeros((n, T), dtype=torch.int64)
+    targets = torch.full((1, n, T), -1, dtype=torch.int64)
+    weights = torch.zeros((1, n, T), dtype=torch.float64)
+    draws = _stratified(n, rng)
+    for b, e in enumerate(examples):
+        content = [i for i, t in enumerate(e.target) if t != task.pad]
+        Lc = len(content)
+        masked, weight = [], 0.0
+        if Lc > 0 and variant == "mdlm":
+            k = 1 + min(Lc - 1, math.floor(draws[b] * Lc))
+            masked, weight = rng.shuffle(list(content))[:k], 1 / k
+        elif Lc > 0:
+            r = (1 + min(HKUNLP_STEPS - 1, math.floor(draws[b] * HKUNLP_STEPS))) / HKUNLP_STEPS
+            masked, weight = [i for i in content if rng.next() < r], 1 / (r * Lc)
+        row = list(e.prompt) + [task.mask if t == task.pad else t for t in e.target]
+        for i in masked:
+            row[P + i] = task.mask
+            targets[0, b, P + i] = e.target[i]
+            weights[0, b, P + i] = weight / n
+        tokens[b] = torch.tensor(row)
+    return tokens, targets, weights.float()
+
+
+def make_batch(obj, task, examples, rng):
+    """tokens (n, T) int64, targets (H, n, T) int64 (-1 where unused), weights (H, n, T) float32."""
+    if obj.kind == "diffusion":
+        return _diffusion_batch(task, examples, rng, obj.variant)
+    ordered = ordered_targets(obj, task, examples)
+    if obj.kind == "teacherless":
+        inputs = [list(e.prompt) + [task.dummy] * (task.target_length - 1) for e in examples]
+    else:
+        inputs = [list(e.prompt) + t[:-1] for e, t in zip(examples, ordered)]
+    return _causal_batch(task, examples, ordered, inputs, obj.heads if obj.kind == "mtp" else 1)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Decoding and the teacher-forced analog. `forward(tokens (n,T)) -> logits (H, n, T, V)`.
+
+
+@torch.no_grad()
+def decode(obj, task, examples, forward):
+    """Predicted targets in natural order, and for diffusion the step at which each position was committed."""
+    P, L, n = task.prompt_length, task.target_length, len(examples)
+    prompts = torch.tensor([e.prompt for e in examples], dtype=torch.int64)
+    if obj.kind == "diffusion":
+        return _unmask_decode(task, prompts, forward, obj.decode_steps)
+    if obj.kind == "teacherless":
+        tokens = torch.cat([prompts, torch.full((n, L - 1), task.dummy, dtype=torch.int64)], 1)
+        return forward(tokens)[0, :, P - 1 : P - 1 + L].argmax(-1).tolist(), None
+    # Greedy with head 0: L passes, each feeding its argmax back; positions not yet generated hold pad (unseen).
+    T = P + L - 1
+    tokens = torch.cat([prompts, torch.full((n, L - 1), task.pad, dtype=torch.int64)], 1)
+    out = torch.zeros((n, L), dtype=torch.int64)
+    for i in range(L):
+        out[:, i] = forward(tokens)[0, :, P - 1 + i].argmax(-1)
+        if i < L - 1:
+            tokens[:, P + i] = out[:, i]
+    preds = out.tolist()
+    if obj.kind == "reverse":
+        preds = [_unreverse(p, _non_pad(e.target, task.pad)) for p, e in zip(preds, examples)]
+    return preds, None
+
+
+def _unreverse(predicted, length):
+    return predicted[:length][::-1] + predicted[length:]
+
+
+def _unmask_decode(task, prompts, forward, K):
+    """All target positions start masked; each of K passes commits the ceil(remaining/steps left) most confident
+    (argmax never [MASK]; ties: leftmost first)."""
+    n, P = prompts.shape
+    L = task.target_length
+    tokens = torch.cat([prompts, torch.full((n, L), task.mask, dtype=torch.int64)], 1)
+    commit = torch.full((n, L), -1, dtype=torch.int64)
+    for k in range(K):
+        if (commit >= 0).all():
+            break
+        logits = forward(tokens)[0, :, P:].double()  # (n, L, V)
+        logits[..., task.mask] = -math.inf
+        probs = logits.softmax(-1)
+        prob, token = probs.max(-1)
+        for b in range(n):
+            open_ = [i for i in range(L) if commit[b, i] < 0]
+            if not open_:
+                continue
+            open_.sort(key=lambda i: (-prob[b, i].item(), i))
+            for i in open_[: math.ceil(len(open_) / (K - k))]:
+                tokens[b, P + i] = token[b, i]
+                commit[b, i] = k
+    return tokens[:, P:].tolist(), commit.tolist()
+
+
+@torch.no_grad()
+def teacher_forced(obj, task, examples, forward):
+    """Per target position (natural order): the argmax and the true token's log-probability given the true earlier
+    tokens in the objective's order (teacherless: `$` inputs; diffusion: the true tokens left revealed)."""
+    P, L, n = task.prompt_length, task.target_length, len(examples)
+    if obj.kind == "diffusion":
+        preds = torch.zeros((n, L), dtype=torch.int64)
+        logp = torch.zeros((n, L), dtype=torch.float64)
+        truth = torch.tensor([e.target for e in examples], dtype=torch.int64)
+        for i in range(L):
+            rows = [list(e.prompt) + list(e.target[:i]) + [task.mask] * (L - i) for e in examples]
+            lg = forward(torch.tensor(rows))[0, :, P + i].double()
+            lg[:, task.mask] = -math.inf
+            preds[:, i] = lg.argmax(-1)
+            lp = lg.log_softmax(-1).gather(1, truth[:, i : i + 1])[:, 0]
+            logp[:, i] = torch.where(truth[:, i] == task.pad, torch.zeros_like(lp), lp)
+        return preds.tolist(), logp.tolist()
+    ordered = ordered_targets(obj, task, examples)
+    if obj.kind == "teacherless":
+        rows = [list(e.prompt) + [task.dummy] * (L - 1) for e in examples]
+    else:
+        rows = [list(e.prompt) + t[:-1] for e, t in zip(examples, ordered)]
+    lg = forward(torch.tensor(rows))[0, :, P - 1 : P - 1 + L].double()  # (n, L, V)
+    preds = lg.argmax(-1).tolist()
+    logp = lg.log_softmax(-1)
+    lps = [[0.0 if t == task.pad else logp[b, i, t].item() for i, t in enumerate(o)] for b, o in enumerate(ordered)]
+    if obj.kind == "reverse":
+        lens = [_non_pad(e.target, task.pad) for e in examples]
+        preds = [_unreverse(p, m) for p, m in zip(preds, lens)]
+        lps = [_unreverse(p, m) for p, m in zip(lps, lens)]
+    return preds, lps
