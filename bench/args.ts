@@ -13,6 +13,12 @@ export interface Args {
   browser: boolean;
   allVariants: boolean;
   tfWarmup: boolean;
+  /** Only the time to contrast of the default experiment (bench/contrast.ts), in the lab and in PyTorch. */
+  timeToContrast: boolean;
+  /** The seed of that experiment. */
+  seed: number;
+  /** Skip PyTorch's half of the time to contrast. */
+  pytorch: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -25,7 +31,11 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-kernels        skip the kernel timings
   --no-browser        skip the headless Chromium half (lab vs TensorFlow.js)
   --variants          time the 512³ matmul under every kernel variant, not only the chosen one and reg4x4
-  --tf-warmup         give TF.js an untimed warm-up step at every size`;
+  --tf-warmup         give TF.js an untimed warm-up step at every size
+  --time-to-contrast  instead of the above: run the default experiment until an objective other than ntp reaches
+                      90% held-out exact match, in the lab (Node, this adapter) and in PyTorch on the CPU
+  --seed N            the seed of that experiment (default 1)
+  --no-pytorch        the time to contrast of the lab only`;
 
 export class UsageError extends Error {}
 
@@ -41,6 +51,9 @@ export function parseArgs(argv: string[]): Args {
     browser: true,
     allVariants: false,
     tfWarmup: false,
+    timeToContrast: false,
+    seed: 1,
+    pytorch: true,
   };
   const rest = argv.filter((x) => x !== '--');
   for (let i = 0; i < rest.length; i++) {
@@ -73,6 +86,13 @@ export function parseArgs(argv: string[]): Args {
     } else if (k === '--no-browser') a.browser = false;
     else if (k === '--variants') a.allVariants = true;
     else if (k === '--tf-warmup') a.tfWarmup = true;
+    else if (k === '--time-to-contrast') a.timeToContrast = true;
+    else if (k === '--no-pytorch') a.pytorch = false;
+    else if (k === '--seed') {
+      const v = value();
+      if (!/^\d+$/.test(v)) throw new UsageError(`--seed must be a whole number, got ${JSON.stringify(v)}`);
+      a.seed = Number(v);
+    }
     else if (k === '--help' || k === '-h') throw new UsageError('');
     else throw new UsageError(`unknown argument ${JSON.stringify(k)}`);
   }

@@ -14,7 +14,10 @@ import { chooseMatmulVariant, MATMUL_VARIANTS, MemoryVariantCache, type MatmulVa
 import { nodeGpu } from '../src/engine/node-gpu';
 import { trainingFlopsPerStep } from '../src/engine/plan';
 import { runBrowserBench, type BrowserBenchResult, type BrowserPlan } from './browser';
-import { parseArgs, USAGE, UsageError } from './args';
+import { parseArgs, USAGE, UsageError, type Args } from './args';
+import { labTimeToContrast, pytorchTimeToContrast, type ContrastTime } from './contrast';
+import { DEFAULT_EXPERIMENT } from '../src/lab/experiments';
+import type { ExperimentSpec } from '../src/lab/api';
 import { B, fmt, modelConfig, T, VOCAB, type BenchSize } from './common';
 import { GpuTimer } from './gpu-timer';
 import { benchAttention, benchLayernorm, benchMatmul, stepMatmuls, type KernelResult } from './kernels';
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(2))
       .join(' ')}`,
   );
+  if (args.timeToContrast) return timeToContrast(args, report);
   log(`workload: batch ${B}, sequence ${T}, vocab ${VOCAB}, causal attention, AdamW, global-norm clip 1.0, one constant batch`);
 
   if (args.node) {
@@ -152,6 +156,30 @@ async function main(): Promise<void> {
     report.browser = browser;
   }
 
+  if (args.json) {
+    writeFileSync(args.json, JSON.stringify(report, null, 2));
+    log(`\nwrote ${args.json}`);
+  }
+}
+
+/** `--time-to-contrast`: the default experiment in the lab and in PyTorch, each until the contrast shows. */
+async function timeToContrast(args: Args, report: Record<string, unknown>): Promise<void> {
+  const spec: ExperimentSpec = { ...DEFAULT_EXPERIMENT, train: { ...DEFAULT_EXPERIMENT.train, seed: args.seed } };
+  const t = spec.task.kind === 'path-star' ? `G(${spec.task.degree},${spec.task.pathLength},${spec.task.nodes})` : spec.task.kind;
+  log(`workload: the default experiment, path-star ${t}, ${spec.objectives.map((o) => o.kind).join(' and ')}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, batch ${spec.train.batchSize}, seed ${args.seed}, evaluated every ${spec.evalEvery} steps on ${spec.evalExamples} held-out graphs`);
+  log('\n## Lab (Node, Dawn)');
+  const lab = await labTimeToContrast(spec, log);
+  const show = (r: ContrastTime | null) => (r ? `${r.objective} reached 90% at step ${r.steps}: ${r.seconds.toFixed(1)} s, ${(r.flops / 1e12).toFixed(2)} TFLOP` : `not reached in ${spec.train.steps} steps`);
+  log(`lab: ${show(lab.result)}`);
+  const out: Record<string, unknown> = { lab: lab.result ? { ...lab.result, adapter: lab.adapter } : null };
+  if (args.pytorch) {
+    log('\n## PyTorch (CPU, python -m labtorch)');
+    const py = pytorchTimeToContrast(spec, process.env['LAB_PYTHON'] ?? '/usr/bin/python3', log);
+    if ('skipped' in py) log(`pytorch: skipped (${py.skipped})`);
+    else log(`pytorch: ${show(py.result)}`);
+    out.pytorch = 'skipped' in py ? null : py.result ? { ...py.result, device: py.device } : null;
+  }
+  report.timeToContrast = out;
   if (args.json) {
     writeFileSync(args.json, JSON.stringify(report, null, 2));
     log(`\nwrote ${args.json}`);

@@ -15,6 +15,9 @@ describe('npm run bench options', () => {
     expect(a.sizes.map((s) => s.name)).toEqual(['2/64/2', '4/128/4']);
     expect([a.runs, a.steps, a.memorySteps, a.json, a.kernels, a.browser, a.allVariants, a.tfWarmup]).toEqual([5, 2, 0, 'out.json', false, false, true, true]);
     expect(parseArgs(['--no-node']).node).toBe(false);
+    const c = parseArgs(['--time-to-contrast', '--seed', '3', '--no-pytorch', '--json', 't.json']);
+    expect([c.timeToContrast, c.seed, c.pytorch, c.json]).toEqual([true, 3, false, 't.json']);
+    expect([parseArgs([]).timeToContrast, parseArgs([]).seed, parseArgs([]).pytorch]).toEqual([false, 1, true]);
   });
 
   test.each([
@@ -25,6 +28,7 @@ describe('npm run bench options', () => {
     [['--sizes', '2/64'], '--sizes: "2/64" is not n_layer/n_embd/n_head'],
     [['--sizes', '2/66/4'], 'n_embd 66 must be a multiple of 4 and of n_head 4'],
     [['--fast'], 'unknown argument "--fast"'],
+    [['--time-to-contrast', '--seed', 'x'], '--seed must be a whole number, got "x"'],
   ])('%j is refused: %s', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

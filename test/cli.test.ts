@@ -81,6 +81,7 @@ describe('command line: usage and bad input', () => {
   test('--seeds takes lists and ranges', () => {
     expect(parseSeeds('1,2,3')).toEqual([1, 2, 3]);
     expect(parseSeeds('1-3, 7,2')).toEqual([1, 2, 3, 7]);
+    expect(parseSeeds('1..4')).toEqual([1, 2, 3, 4]);
     expect(() => parseSeeds('0-5000')).toThrow(/more than 1000 seeds/);
   });
 

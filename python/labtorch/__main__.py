@@ -65,6 +65,8 @@ def main(argv=None):
     ap.add_argument("--save-every", type=int, default=0, help="also checkpoint every N steps")
     ap.add_argument("--device", help="cuda, cpu, … (default: cuda when there is one)")
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    ap.add_argument("--until-contrast", action="store_true",
+                    help="stop a run once an objective other than ntp reaches 90%% held-out exact match")
     a = ap.parse_args(argv)
 
     try:
@@ -104,13 +106,15 @@ def main(argv=None):
         run_spec = merge(spec, entry)
         folder = os.path.join(a.out, entry["name"]) if entry["name"] else a.out
         try:
-            results, wall = run_seed(run_spec, seed, os.path.join(folder, f"seed-{seed}"), device, log, a.resume,
-                                     rank if together else 0, world if together else 1, a.save_every)
+            results, wall, contrast = run_seed(run_spec, seed, os.path.join(folder, f"seed-{seed}"), device, log, a.resume,
+                                               rank if together else 0, world if together else 1, a.save_every,
+                                               a.until_contrast)
         except SpecError as e:
             raise SystemExit(f"experiment: {e}")
         if rank == 0 or not together:
             os.makedirs(folder, exist_ok=True)
-            json.dump({"seed": seed, "wallSeconds": wall, "results": results}, open(os.path.join(folder, f"seed-{seed}.json"), "w"))
+            json.dump({"seed": seed, "wallSeconds": wall, "timeToContrast": contrast, "results": results},
+                      open(os.path.join(folder, f"seed-{seed}.json"), "w"))
     if world > 1:
         torch.distributed.barrier()
     if rank == 0:

@@ -128,8 +128,10 @@ class Lane:
         return metrics.evaluation(self.task, examples, preds, tf, logp)
 
 
-def run_seed(spec, seed, out_dir=None, device="cpu", log=print, resume=None, rank=0, world=1, save_every=0):
-    """Train every lane of the spec with this seed; returns the run's LaneResults (the lab's JSON shape)."""
+def run_seed(spec, seed, out_dir=None, device="cpu", log=print, resume=None, rank=0, world=1, save_every=0, until_contrast=False):
+    """Train every lane of the spec with this seed; returns the run's LaneResults (the lab's JSON shape), the wall
+    seconds, and — with until_contrast, which stops the run there — when a lane other than next-token prediction
+    first reached 90% held-out exact match: {step, flops (all lanes), seconds (wall, evaluation included)} or None."""
     spec = json.loads(json.dumps(spec))
     spec["train"]["seed"] = seed
     train = spec["train"]
@@ -167,6 +169,16 @@ def run_seed(spec, seed, out_dir=None, device="cpu", log=print, resume=None, ran
                 f"held-out CE {ev['heldOutLoss']:.3f}")
 
     wall0 = time.time()
+    contrast = None
+
+    def reached():
+        nonlocal contrast
+        for lane in lanes:
+            if contrast is None and lane.name != "ntp" and lane.evals and lane.evals[-1]["exactMatch"] >= 0.9:
+                contrast = {"step": lane.step, "flops": sum(l.step * l.flops_per_step for l in lanes), "seconds": time.time() - wall0,
+                            "objective": lane.name}
+        return contrast is not None
+
     for step in range(first, train["steps"]):
         examples = task.sample_train(data_rng, train["batchSize"])
         for lane in lanes:
@@ -187,12 +199,18 @@ def run_seed(spec, seed, out_dir=None, device="cpu", log=print, resume=None, ran
             log(" ".join(f"{l.name} step {l.step} loss {l.steps[-1]['loss']:.4f}" for l in lanes if l.steps))
         if s % spec["evalEvery"] == 0 and s < train["steps"]:
             evaluate_all()
+            if until_contrast and reached():
+                log(f"time to contrast: {contrast['objective']} reached 90% at step {s}, {contrast['seconds']:.1f} s")
+                break
         if out_dir and save_every and s % save_every == 0 and rank == 0:
             save_lanes(lanes, spec, task, data_rng, out_dir)
-    evaluate_all()
+    if contrast is None:
+        evaluate_all()
+        if until_contrast:
+            reached()
     if out_dir and rank == 0:
         save_lanes(lanes, spec, task, data_rng, out_dir)
-    return [lane_result(l) for l in lanes], time.time() - wall0
+    return [lane_result(l) for l in lanes], time.time() - wall0, contrast
 
 
 def fmt(xs):

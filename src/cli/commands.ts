@@ -6,7 +6,8 @@ import { CheckpointError, exportModel, importModel } from '../checkpoint/safeten
 import { exportOnnx } from '../checkpoint/onnx';
 import { filesToLaneState, laneFileStem, laneToFiles } from '../checkpoint/lane-files';
 import { nodeGpu } from '../engine/node-gpu';
-import type { ExperimentSpec, LabEvent, LaneResult, LaneState, TaskSpec } from '../lab/api';
+import { FileVariantCache } from '../engine/node-variant-cache';
+import type { AdapterReport, ExperimentSpec, LabEvent, LaneResult, LaneState, TaskSpec } from '../lab/api';
 import { checkSpec, Lab } from '../lab/lab';
 import { scaleProject } from '../lab/scale';
 import { experimentPreset } from '../lab/experiments';
@@ -106,6 +107,12 @@ export function parseSeeds(text: string): number[] {
   }
 }
 
+/** ` — matmul kernels NAME (known|cached|timed now)`: which kernels run, and whether timing them cost this run. */
+function kernelsText(a: AdapterReport): string {
+  const v = a.matmulVariant;
+  return v ? ` — matmul kernels ${v.name} (${v.source === 'timed' ? 'timed now, cached for next time' : v.source})` : '';
+}
+
 const fmtPct = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(1)}%`);
 const fmtPositions = (xs: number[]): string => `[${xs.map((x) => x.toFixed(2)).join(' ')}]`;
 const fmtInterval = ([lo, hi]: [number, number]): string => `${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%`;
@@ -188,12 +195,12 @@ async function runExperiment(parsed: Parsed): Promise<void> {
   if (v.seeds !== undefined && v.seed !== undefined) throw new UsageError('give --seed or --seeds, not both');
   const seeds = v.seeds !== undefined ? parseSeeds(str(v, 'seeds')) : [spec.train.seed];
   if (seeds.length > 1 && v.out) throw new UsageError('--out writes one run\'s checkpoints; with several --seeds, run each seed on its own');
-  const lab = new Lab({ gpu: nodeGpu });
+  const lab = new Lab({ gpu: nodeGpu, variantCache: new FileVariantCache() });
   const issues = await lab.check(spec);
   if (issues.length > 0) throw new UsageError(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
   const adapter = await lab.adapter();
   const adapterName = `${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim();
-  console.log(`adapter: ${adapterName}`);
+  console.log(`adapter: ${adapterName}${kernelsText(adapter)}`);
   const logEvery = num(v, 'log-every');
   const multi = spec.objectives.length > 1;
   const runs: { seed: number; results: LaneResult[]; wall: number }[] = [];
@@ -313,11 +320,11 @@ async function evaluateCommand(v: Values): Promise<void> {
   const other = lanes.find((l) => !same(l.spec, base));
   if (other) throw new UsageError(`--checkpoint: ${other.file} comes from another experiment than ${lanes[0]!.file}; evaluate them one at a time`);
   const spec: ExperimentSpec = { ...base, objectives: lanes.map((l) => l.state.objectiveSpec), evalExamples: opt(v, 'eval-examples') ?? base.evalExamples };
-  const lab = new Lab({ gpu: nodeGpu });
+  const lab = new Lab({ gpu: nodeGpu, variantCache: new FileVariantCache() });
   const issues = await lab.check(spec);
   if (issues.length > 0) throw new UsageError(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
   const adapter = await lab.adapter();
-  console.log(`adapter: ${`${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim()}`);
+  console.log(`adapter: ${`${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim()}${kernelsText(adapter)}`);
   for (const l of lanes) console.log(`${l.file}: ${l.state.objective} at step ${l.state.step}`);
   const results = await lab.run(spec, () => undefined, { stopAtStep: 0, initialParams: lanes.map((l) => l.state.params) });
   // Evaluation only: report each lane at the step its weights were trained to.

@@ -54,13 +54,14 @@ export function summarise(runs: { seed: number; results: LaneResult[] }[], copyP
 
 
 /**
- * A list of seeds as people write it: `1,2,3`, `1-5`, or a mix (`1-3, 7`); distinct seeds in the order given.
+ * A list of seeds as people write it: `1,2,3`, `1-5` (or `1..5`, as PyTorch's side takes it), or a mix (`1-3, 7`);
+ * distinct seeds in the order given.
  * Throws an Error that says what is wrong with the text.
  */
 export function parseSeedList(text: string): number[] {
   const seeds: number[] = [];
   for (const part of text.split(',').map((s) => s.trim())) {
-    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
+    const m = /^(\d+)(?:\s*(?:-|\.\.)\s*(\d+))?$/.exec(part);
     if (!m) throw new Error(`'${part}' is not a seed or a range such as 1-5`);
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);

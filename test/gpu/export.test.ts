@@ -51,7 +51,8 @@ describe('export of GPU-trained models', () => {
       expect(back.state.params).toEqual(state.params);
       expect(back.state.adamV).toEqual(state.adamV);
 
-      if (!torchAvailable) {
+      // Outside CI a machine without PyTorch skips the comparison; in CI (.ci/run sets CI) it must run, and fail.
+      if (!torchAvailable && !process.env['CI']) {
         console.log('skipped the PyTorch comparison: /usr/bin/python3 has no torch (apt-get install python3-torch)');
         continue;
       }
