@@ -309,6 +309,7 @@ function checkpointFiles(arg: string): string[] {
  * experiment's test set: the experiment comes from the optimizer files beside them; nothing is trained.
  */
 async function evaluateCommand(v: Values): Promise<void> {
+  if (!v.checkpoint) throw new UsageError('evaluate needs --checkpoint FILE[,FILE…] or a folder of lane checkpoints (laneN-OBJECTIVE.safetensors)');
   const files = checkpointFiles(str(v, 'checkpoint'));
   const lanes = files.map((file) => {
     const optimizer = file.replace(/\.safetensors$/, '') + '.optimizer.safetensors';

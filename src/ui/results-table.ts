@@ -68,6 +68,15 @@ export function summaryCsv(rows: SummaryRow[], seeds: SeedSummary[] = []): strin
   return seeds.length > 0 ? `${runs}\n${seedSummaryCsv(seeds)}` : runs;
 }
 
+/** A row's header: the objective's colour and its label. */
+const laneHeader = (objective: ObjectiveName, label: string) =>
+  html`<th scope="row">
+    <svg width="10" height="10" aria-hidden="true">
+      <rect width="10" height="10" rx="2" fill=${objectiveColor(objective)}></rect>
+    </svg>
+    ${label}
+  </th>`;
+
 const meanSd = (s: Spread | null): string =>
   s === null ? '—' : `${percent(s.mean)} ± ${(100 * s.sd).toFixed(1)}`;
 
@@ -173,12 +182,7 @@ export class ResultsTable extends LitElement {
             ${rows.map(
               (r) =>
                 html`<tr>
-                  <th scope="row">
-                    <svg width="10" height="10" aria-hidden="true">
-                      <rect width="10" height="10" rx="2" fill=${objectiveColor(r.objective)}></rect>
-                    </svg>
-                    ${r.label}
-                  </th>
+                  ${laneHeader(r.objective, r.label)}
                   <td>${percent(r.exactMatch)}</td>
                   <td>${r.exactMatchLow === null ? '—' : `${percent(r.exactMatchLow, 0)}–${percent(r.exactMatchHigh, 0)}`}</td>
                   <td>${percent(r.validWrongFraction, 0)}</td>
@@ -229,12 +233,7 @@ export class ResultsTable extends LitElement {
           ${summary.map(
             (s) =>
               html`<tr>
-                <th scope="row">
-                  <svg width="10" height="10" aria-hidden="true">
-                    <rect width="10" height="10" rx="2" fill=${objectiveColor(s.objective as ObjectiveName)}></rect>
-                  </svg>
-                  ${this.run?.lanes[s.lane]?.label ?? s.objective}
-                </th>
+                ${laneHeader(s.objective as ObjectiveName, this.run?.lanes[s.lane]?.label ?? s.objective)}
                 <td>${meanSd(s.exactMatch)} (${percent(s.exactMatch.min, 0)}–${percent(s.exactMatch.max, 0)})</td>
                 <td>${meanSd(s.decisionTokenAccuracy)}</td>
                 <td>${meanSd(s.afterDecisionTeacherForced)}</td>
