@@ -1,6 +1,10 @@
 // The exported PyTorch package (python/labtorch) against the lab: the same seed must give the same examples, in the
 // same order, and the same first batch for every objective, bit for bit. It runs where PyTorch is installed, and in
 // CI (where .ci/setup installs it) a missing PyTorch is a failure, not a skip.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { ExperimentSpec, TaskSpec } from '../src/lab/api';
 import { ALL_OBJECTIVES, DEFAULT_EXPERIMENT } from '../src/lab/experiments';
@@ -9,7 +13,7 @@ import { Rng } from '../src/model/rng';
 import { makeObjective } from '../src/objectives';
 import { makeTask } from '../src/tasks';
 import type { Example } from '../src/tasks/types';
-import { describeTorch, parity } from './python-helpers';
+import { describeTorch, parity, PYTHON } from './python-helpers';
 
 const pairs = (es: Example[]) => es.map((e) => [e.prompt, e.target]);
 
@@ -55,5 +59,44 @@ describeTorch('PyTorch export: the same data as the lab', () => {
       // Weights are float32 on both sides, computed from the same doubles: equal to the bit.
       expect(p.weights, kind).toEqual(Array.from(batch.weights));
     }
+  });
+});
+
+describeTorch('PyTorch export: seeds and sweeps', () => {
+  test('--seeds and a sweep file: one run per entry and seed, results per entry with the summary over seeds', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-sweep-'));
+    const spec: ExperimentSpec = {
+      ...DEFAULT_EXPERIMENT,
+      task: { kind: 'path-star', degree: 2, pathLength: 4, nodes: 10, trainSize: 0, testSize: 40 },
+      model: { nLayer: 1, nEmbd: 16, nHead: 2 },
+      train: { ...DEFAULT_EXPERIMENT.train, steps: 4, batchSize: 8 },
+      evalEvery: 2,
+      evalExamples: 20,
+    };
+    writeFileSync(join(dir, 'experiment.json'), JSON.stringify({ spec, seeds: [1] }));
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify([{ name: 'w16' }, { name: 'w32', model: { nEmbd: 32 } }]));
+    const r = spawnSync(PYTHON, ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '3..4', '--sweep', 'sweep.json'], {
+      cwd: dir,
+      env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    for (const [name, width] of [['w16', 16], ['w32', 32]] as const) {
+      const out = JSON.parse(readFileSync(join(dir, 'runs', name, 'results.json'), 'utf8'));
+      expect(out.spec.model.nEmbd).toBe(width);
+      expect(out.seeds).toEqual([3, 4]);
+      expect(out.runs.map((x: { seed: number }) => x.seed)).toEqual([3, 4]);
+      expect(out.summary.map((s: { objective: string }) => s.objective)).toEqual(['ntp', 'reverse']);
+      expect(out.summary[0].exactMatch.values).toHaveLength(2);
+      expect(existsSync(join(dir, 'runs', name, 'seed-4', 'lane1-reverse.optimizer.safetensors'))).toBe(true);
+    }
+    // A bad seed list is refused with a message, not a stack trace.
+    const bad = spawnSync(PYTHON, ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '5..2'], {
+      cwd: dir,
+      env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
+      encoding: 'utf8',
+    });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--seeds: '5\.\.2' is not a seed or a range/);
   });
 });
