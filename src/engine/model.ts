@@ -448,10 +448,20 @@ export class GpuModel {
   }
 
   /**
-   * Logits of every head for up to B sequences, (H, n, T, V). Used by evaluation and decoding; waits for the
-   * readback (it is not part of the training loop).
+   * Logits of every head for up to B sequences, (H, n, T, V), for evaluation and decoding; waits for the readback
+   * (it is not part of the training loop). Calls are served one at a time: each writes the shared input buffers and
+   * maps the one staging buffer, and a second call in between (the page asking for examples while a lane is being
+   * evaluated) would copy into a buffer that is being mapped.
    */
-  async forward(tokens: Int32Array, n: number): Promise<Float32Array> {
+  forward(tokens: Int32Array, n: number): Promise<Float32Array> {
+    const run = this.forwardQueue.then(() => this.forwardNow(tokens, n));
+    this.forwardQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private forwardQueue: Promise<unknown> = Promise.resolve();
+
+  private async forwardNow(tokens: Int32Array, n: number): Promise<Float32Array> {
     const { B, T, H } = this;
     const V = this.cfg.vocabSize;
     if (n > B) throw new Error(`forward: ${n} sequences, at most ${B}`);

@@ -376,7 +376,9 @@ export class Lab implements LabApi {
   async examples(count: number, offset = 0): Promise<ExampleView[]> {
     const task = this.task;
     if (!task || this.lanes.length === 0) return [];
-    // Decoding shares the lanes' buffers while a run goes on; that is safe because the GPU queue orders the work.
+    // Decoding shares the lanes' buffers while a run goes on: each forward pass writes its inputs and submits its
+    // work in one synchronous stretch, so the GPU queue orders it against training steps, and GpuModel.forward
+    // serves one call at a time, so it never maps the staging buffer twice (test/gpu/model-parity.test.ts).
     const picked = task.test.slice(offset, offset + Math.max(0, Math.min(count, 64)));
     if (picked.length === 0) return [];
     const views: ExampleView[] = picked.map((ex) => ({ prompt: ex.prompt, target: ex.target, vocab: task.vocab, predictions: [] }));

@@ -113,3 +113,18 @@ test('reference forward agrees with refLossAndGrads (sanity of the harness)', ()
   const b = randomBatch(cfg, 2, 5, 2);
   expect(refForward(cfg, p, b).loss).toBeCloseTo(refLossAndGrads(cfg, p, b).loss, 12);
 });
+
+test('forward calls made at once (an evaluation and the page asking for examples) each get their own logits', async () => {
+  const { device, errors } = await testGpu();
+  const cfg = CONFIGS[0]![1];
+  const model = new GpuModel(device, cfg, 3, 7);
+  model.setParams(randomParams(cfg, 5));
+  const batches = [1, 2, 3, 4].map((s) => randomBatch(cfg, 3, 7, s));
+  const alone: Float32Array[] = [];
+  for (const b of batches) alone.push(await model.forward(b.tokens, 3));
+  const together = await Promise.all(batches.map((b) => model.forward(b.tokens, 3)));
+  together.forEach((l, i) => expect(Array.from(l)).toEqual(Array.from(alone[i]!)));
+  expect(new Set(alone.map((l) => l[0])).size).toBeGreaterThan(1); // the batches differ, so a mix-up would show
+  expect(errors).toEqual([]);
+  model.destroy();
+});
