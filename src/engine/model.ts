@@ -107,11 +107,14 @@ export class GpuModel {
     const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
     return { buffer: this.buf('logits'), offset: h * stride * 4, size: this.B * this.T * this.cfg.vocabSize * 4 };
   }
+  /** The kernels' uniform buffers, made once as the dispatch lists are built; destroy() frees them with the plan. */
+  private readonly uniforms: GPUBuffer[] = [];
   private uniform(label: string, fields: { u32?: number[]; f32?: number[] }): GPUBuffer {
     const data = uniformData(fields);
     const u = this.device.createBuffer({ label: `${label}.uniform`, size: data.byteLength, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
     new Uint8Array(u.getMappedRange()).set(new Uint8Array(data));
     u.unmap();
+    this.uniforms.push(u);
     return u;
   }
   private blockActs(l: number): BlockActs {
@@ -310,7 +313,9 @@ export class GpuModel {
   }
   private gradNormUniforms: GPUBuffer[] = [];
   private uniformMutable(label: string): GPUBuffer {
-    return this.device.createBuffer({ label, size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const u = this.device.createBuffer({ label, size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.uniforms.push(u);
+    return u;
   }
   /** Global-norm clipping threshold (0 disables). */
   setGradClip(clip: number): void {
@@ -524,6 +529,7 @@ export class GpuModel {
     this.destroyed = true;
     for (const b of this.buffers.values()) b.destroy();
     for (const r of this.ring) r.buffer.destroy();
+    for (const u of this.uniforms) u.destroy();
     this.stepUniform.destroy();
   }
 }

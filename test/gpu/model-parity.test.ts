@@ -128,3 +128,30 @@ test('forward calls made at once (an evaluation and the page asking for examples
   expect(errors).toEqual([]);
   model.destroy();
 });
+
+test('destroy() frees every buffer the model created: the plan, the readback ring and the uniforms', async () => {
+  const { device } = await testGpu();
+  const created = new Set<GPUBuffer>();
+  const destroyed = new Set<GPUBuffer>();
+  const create = device.createBuffer.bind(device);
+  device.createBuffer = (d: GPUBufferDescriptor) => {
+    const b = create(d);
+    created.add(b);
+    const destroy = b.destroy.bind(b);
+    b.destroy = () => (destroyed.add(b), destroy());
+    return b;
+  };
+  try {
+    const cfg = CONFIGS[2]![1];
+    const model = new GpuModel(device, cfg, 3, 7);
+    model.setParams(randomParams(cfg, 2));
+    await model.forward(randomBatch(cfg, 3, 7, 1).tokens, 3);
+    model.destroy();
+  } finally {
+    device.createBuffer = create;
+  }
+  expect(created.size).toBeGreaterThan(50);
+  // Readbacks of one call (forward's, read()'s) are made and destroyed by the call itself.
+  const leaked = [...created].filter((b) => !destroyed.has(b)).map((b) => b.label);
+  expect(leaked).toEqual([]);
+});
