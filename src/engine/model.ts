@@ -372,22 +372,33 @@ export class GpuModel {
     return out;
   }
 
+  /** Host copies of the (H, B, T) targets and weights, made once: a step fills them instead of allocating. */
+  private hostTargets: Int32Array | null = null;
+  private hostWeights: Float32Array | null = null;
+
+  /** The input tokens (n, T) of a batch or a forward pass; rows past n keep whatever tokens they had. */
+  private writeTokens(tokens: Int32Array, n: number): void {
+    const { B, T } = this;
+    if (n > B) throw new Error(`batch has ${n} sequences, model was planned for at most ${B}`);
+    const V = this.cfg.vocabSize;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (t < 0 || t >= V) throw new Error(`token id ${t} at position ${i} is outside the vocabulary [0, ${V})`);
+    }
+    if (tokens.length !== n * T) throw new Error(`expected n·T = ${n * T} tokens, got ${tokens.length}`);
+    this.upload('tokens', tokens);
+  }
+
   private writeBatch(batch: Batch): void {
     const { B, T, H } = this;
     if (batch.T !== T) throw new Error(`batch has sequence length ${batch.T}, model was planned for ${T}`);
-    if (batch.n > B) throw new Error(`batch has ${batch.n} sequences, model was planned for at most ${B}`);
-    const V = this.cfg.vocabSize;
-    for (let i = 0; i < batch.tokens.length; i++) {
-      const t = batch.tokens[i]!;
-      if (t < 0 || t >= V) throw new Error(`token id ${t} at position ${i} is outside the vocabulary [0, ${V})`);
-    }
-    // Rows past n (a short evaluation batch) keep whatever tokens they had and get zero loss weight.
-    this.upload('tokens', batch.tokens);
+    this.writeTokens(batch.tokens, batch.n);
     if (batch.weights.length !== H * batch.n * T || batch.targets.length !== H * batch.n * T) {
       throw new Error(`targets/weights must have H·n·T = ${H * batch.n * T} entries`);
     }
-    const targets = new Int32Array(H * B * T).fill(-1);
-    const weights = new Float32Array(H * B * T);
+    // Rows past n (a short batch) get no target and zero loss weight.
+    const targets = (this.hostTargets ??= new Int32Array(H * B * T)).fill(-1);
+    const weights = (this.hostWeights ??= new Float32Array(H * B * T)).fill(0);
     for (let h = 0; h < H; h++) {
       targets.set(batch.targets.subarray(h * batch.n * T, (h + 1) * batch.n * T), h * B * T);
       weights.set(batch.weights.subarray(h * batch.n * T, (h + 1) * batch.n * T), h * B * T);
@@ -471,7 +482,7 @@ export class GpuModel {
     const V = this.cfg.vocabSize;
     if (n > B) throw new Error(`forward: ${n} sequences, at most ${B}`);
     if (tokens.length !== n * T) throw new Error(`forward: expected ${n * T} tokens, got ${tokens.length}`);
-    this.writeBatch({ n, T, tokens, targets: new Int32Array(H * n * T), weights: new Float32Array(H * n * T) });
+    this.writeTokens(tokens, n); // the forward pass reads no targets or weights
     const stride = logitsHeadStride(B, T, V);
     const staging = this.buf('evalStaging');
     const enc = this.device.createCommandEncoder({ label: 'forward' });
