@@ -31,19 +31,22 @@ const BIND_TYPE: Record<BindingKind, GPUBufferBindingType> = {
 
 export class KernelCache {
   private pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
-  private modules = new Map<string, GPUShaderModule>();
+  /** Shader modules by their source, each with a number that names it in the pipelines' keys. */
+  private modules = new Map<string, { module: GPUShaderModule; id: number }>();
 
   constructor(readonly device: GPUDevice) {}
 
   get(def: KernelDef): { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout } {
-    const key = `${def.label}|${def.entryPoint}|${JSON.stringify(def.constants ?? {})}|${def.bindings.join(',')}`;
+    // Keyed by the source (through its module), not the label: two kernels may share a label and differ in code.
+    let m = this.modules.get(def.code);
+    if (!m) {
+      m = { module: this.device.createShaderModule({ label: def.label, code: def.code }), id: this.modules.size };
+      this.modules.set(def.code, m);
+    }
+    const key = `${m.id}|${def.entryPoint}|${JSON.stringify(def.constants ?? {})}|${def.bindings.join(',')}`;
     let hit = this.pipelines.get(key);
     if (hit) return hit;
-    let module = this.modules.get(def.code);
-    if (!module) {
-      module = this.device.createShaderModule({ label: def.label, code: def.code });
-      this.modules.set(def.code, module);
-    }
+    const module = m.module;
     const layout = this.device.createBindGroupLayout({
       label: `${def.label}.layout`,
       entries: def.bindings.map((kind, binding) => ({

@@ -258,3 +258,14 @@ describe('reductions and AdamW', () => {
     expect(Array.from(sp!)).toEqual(Array.from(p));
   });
 });
+
+test('the kernel cache keys pipelines by source: two kernels with one label stay two', async () => {
+  const { device, errors } = await testGpu();
+  const cache = new KernelCache(device);
+  const src = (k: number) => `@group(0) @binding(0) var<storage, read_write> x: array<f32>;\n@compute @workgroup_size(1) fn main() { x[0] = ${k}.0; }`;
+  const a: KernelDef = { label: 'same', code: src(1), entryPoint: 'main', bindings: ['rw'] };
+  const b: KernelDef = { ...a, code: src(2) };
+  expect(cache.get(a).pipeline).not.toBe(cache.get(b).pipeline);
+  expect(cache.get({ ...a }).pipeline).toBe(cache.get(a).pipeline); // the same source is compiled once
+  expect(errors).toEqual([]);
+});
