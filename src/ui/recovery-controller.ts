@@ -3,7 +3,7 @@
 // died or stopped answering (a new worker, then resume), a lane that blew up to NaN/Inf (resume from the last
 // autosave with an edited learning rate). The offer is derived from the run's state at render time, so an event
 // that arrives late cannot leave a stale one behind.
-import type { ReactiveControllerHost } from 'lit';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ExperimentSpec, LaneState, RunOptions, SavedRun, SavedRunInfo } from '../lab/api';
 import type { ContinueDetail, EvaluateDetail } from './checkpoint-import';
 import { HangWatchController } from './hang-watch-controller';
@@ -21,7 +21,7 @@ interface PendingResume extends SavedMark {
   history: SavedRun['history'];
 }
 
-export class RecoveryController {
+export class RecoveryController implements ReactiveController {
   /** The newest unfinished saved run, offered once the worker is up on a fresh page. */
   private unfinished: SavedRunInfo | null = null;
   /** An autosave the next Start continues from, with the spec as edited in the form (a new learning rate). */
@@ -44,15 +44,30 @@ export class RecoveryController {
       focus(path: string): Promise<void>;
     },
   ) {
-    // The recovery banner's and the saved runs' buttons, and the checkpoint importer's two actions.
-    host.addEventListener('recovery-action', (e) => void this.act(e.detail));
-    host.addEventListener('checkpoint-continue', (e) => void this.continueCheckpoint(e.detail));
-    host.addEventListener('checkpoint-evaluate', (e) => void this.evaluateCheckpoint(e.detail));
+    host.addController(this);
     // While a run is active the worker must answer pings; one that stops answering is ended and reported.
     new HangWatchController(host, {
       lab: () => (deps.runs.data?.active ? deps.worker.lab : undefined),
       onHang: (seconds) => this.hung(seconds),
     });
+  }
+
+  // The recovery banner's and the saved runs' buttons, and the checkpoint importer's two actions, heard while the
+  // host is in the page.
+  private readonly onAction = (e: CustomEvent<RecoveryAction>) => void this.act(e.detail);
+  private readonly onContinue = (e: CustomEvent<ContinueDetail>) => void this.continueCheckpoint(e.detail);
+  private readonly onEvaluate = (e: CustomEvent<EvaluateDetail>) => void this.evaluateCheckpoint(e.detail);
+
+  hostConnected(): void {
+    this.host.addEventListener('recovery-action', this.onAction);
+    this.host.addEventListener('checkpoint-continue', this.onContinue);
+    this.host.addEventListener('checkpoint-evaluate', this.onEvaluate);
+  }
+
+  hostDisconnected(): void {
+    this.host.removeEventListener('recovery-action', this.onAction);
+    this.host.removeEventListener('checkpoint-continue', this.onContinue);
+    this.host.removeEventListener('checkpoint-evaluate', this.onEvaluate);
   }
 
   /** Start: a fresh run, or the edited continuation of an autosave when one is pending. */
