@@ -1,3 +1,4 @@
+/* global process, console */
 // Screenshots of the page as a user sees it, for the README and for checking by eye (not a test: it runs for
 // minutes). Serve the built page first (`npm run build && npx vite preview --port 4173`), then:
 //
