@@ -167,18 +167,23 @@ async function timeToContrast(args: Args, report: Record<string, unknown>): Prom
   const spec: ExperimentSpec = { ...DEFAULT_EXPERIMENT, train: { ...DEFAULT_EXPERIMENT.train, seed: args.seed } };
   const t = spec.task.kind === 'path-star' ? `G(${spec.task.degree},${spec.task.pathLength},${spec.task.nodes})` : spec.task.kind;
   log(`workload: the default experiment, path-star ${t}, ${spec.objectives.map((o) => o.kind).join(' and ')}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, batch ${spec.train.batchSize}, seed ${args.seed}, evaluated every ${spec.evalEvery} steps on ${spec.evalExamples} held-out graphs`);
-  log('\n## Lab (Node, Dawn)');
-  const lab = await labTimeToContrast(spec, log);
   const show = (r: ContrastTime | null) => (r ? `${r.objective} reached 90% at step ${r.steps}: ${r.seconds.toFixed(1)} s, ${(r.flops / 1e12).toFixed(2)} TFLOP` : `not reached in ${spec.train.steps} steps`);
-  log(`lab: ${show(lab.result)}`);
-  const out: Record<string, unknown> = { lab: lab.result ? { ...lab.result, adapter: lab.adapter } : null };
+  // PyTorch first, before this process opens a GPU device: once Dawn's device exists it keeps a CPU core busy
+  // (measured: 90% of a core while Node waited for the PyTorch run), which would take half of this machine from
+  // PyTorch.
+  let pytorch: Record<string, unknown> | null | undefined;
   if (args.pytorch) {
     log('\n## PyTorch (CPU, python -m labtorch)');
     const py = pytorchTimeToContrast(spec, process.env['LAB_PYTHON'] ?? '/usr/bin/python3', log);
     if ('skipped' in py) log(`pytorch: skipped (${py.skipped})`);
     else log(`pytorch: ${show(py.result)}`);
-    out.pytorch = 'skipped' in py ? null : py.result ? { ...py.result, device: py.device } : null;
+    pytorch = 'skipped' in py ? null : py.result ? { ...py.result, device: py.device } : null;
   }
+  log('\n## Lab (Node, Dawn)');
+  const lab = await labTimeToContrast(spec, log);
+  log(`lab: ${show(lab.result)}`);
+  const out: Record<string, unknown> = { lab: lab.result ? { ...lab.result, adapter: lab.adapter } : null };
+  if (pytorch !== undefined) out.pytorch = pytorch;
   report.timeToContrast = out;
   if (args.json) {
     writeFileSync(args.json, JSON.stringify(report, null, 2));

@@ -59,5 +59,19 @@ test('a run over two seeds ends with the mean and spread per objective', async (
   await expect(page.locator('results-table tbody tr').first().locator('td.steps')).toHaveText('6');
   await page.locator('results-table').scrollIntoViewIfNeeded();
   await shot(page, 'experiment-2-seeds');
+
+  // Its results opened again without checkpoints: curves and tables, but no models. The worker still holds the
+  // run's last lanes; examples and downloads must not pass them off as the opened run's.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download JSON' }).click(),
+  ]);
+  await page.getByLabel(/^Results \(\.json/).setInputFiles((await download.path())!);
+  await page.locator('results-open').getByRole('button', { name: 'Open' }).click();
+  await expect(page.locator('checkpoint-export')).toContainText('opened from its results alone');
+  await expect(page.locator('checkpoint-export').getByRole('button')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Show test examples' })).toBeDisabled();
+  await expect(page.locator('example-view')).toContainText("open it with its lanes' checkpoints");
+  await expect(page.locator('results-table tbody tr').first()).toContainText('not reached');
   expect(errors).toEqual([]);
 });

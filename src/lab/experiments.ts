@@ -58,7 +58,7 @@ export const EXPERIMENT_PRESETS: readonly ExperimentPreset[] = [
     shows:
       'Next-token prediction stays at chance (1/2) on the decision while learning to copy each later step; the reversed target plans the path.',
     budget:
-      'Reverse passes 90% at 300–600 steps of batch 64 and next-token prediction shows its signature by 1,000 (5·10¹² FLOPs a lane): about 25 minutes on a 2-core CPU’s software GPU, minutes on a GPU.',
+      'Reverse passes 90% at 300–600 steps of batch 64 and next-token prediction shows its signature by 1,000 (5·10¹² FLOPs a lane): 27 minutes in Node on a 2-core CPU (lavapipe), about 50 in a tab on Chromium’s software WebGPU, minutes on a GPU.',
     spec: DEFAULT_EXPERIMENT,
   },
   {

@@ -83,6 +83,12 @@ export class CheckpointExport extends LitElement {
     const run = this.run;
     if (!run || run.state === 'starting')
       return html`<p class="muted">Checkpoints can be downloaded once a run starts.</p>`;
+    if (!run.modelsHeld) {
+      return html`<p class="muted">
+        This run was opened from its results alone, so the page holds no models for it: open it with its lanes'
+        checkpoints to download them, export ONNX or check it here.
+      </p>`;
+    }
     const ready = this.lab !== undefined;
     // The weights must not change between the export and the trainer's forward pass.
     const still = run.state !== 'running' && run.state !== 'stopping';

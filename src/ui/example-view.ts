@@ -79,7 +79,7 @@ export class ExampleViewer extends LitElement {
   });
 
   override render() {
-    const canFetch = this.run !== null && this.run.state !== 'starting' && this.lab !== undefined;
+    const canFetch = this.run !== null && this.run.state !== 'starting' && this.run.modelsHeld && this.lab !== undefined;
     const fetched = this.examples.value !== undefined && this.decodedFor === this.run;
     return html`<div class="bar">
         <button ?disabled=${!canFetch} @click=${() => this.examples.run()}>
@@ -91,8 +91,15 @@ export class ExampleViewer extends LitElement {
           error: (e) => html`<span class="problem" role="alert">${e instanceof Error ? e.message : String(e)}</span>`,
         })}
       </div>
-      ${!canFetch && !fetched ? html`<p class="muted">Start a run to see what each objective predicts.</p>` : nothing}
+      ${!canFetch && !fetched ? html`<p class="muted">${this.idleText()}</p>` : nothing}
       ${fetched ? this.examples.render({ complete: (views) => this.renderExample(views[this.index]) }) : nothing}`;
+  }
+
+  private idleText(): string {
+    if (this.run && !this.run.modelsHeld) {
+      return "This run was opened from its results alone; open it with its lanes' checkpoints to see its predictions.";
+    }
+    return 'Start a run to see what each objective predicts.';
   }
 
   private renderNav(n: number) {

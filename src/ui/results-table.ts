@@ -109,10 +109,16 @@ export class ResultsTable extends LitElement {
       }
       th,
       td {
-        padding: 0.3rem 0.75rem;
+        padding: 0.3rem 0.5rem;
         border-bottom: 1px solid var(--border);
         text-align: right;
         white-space: nowrap;
+      }
+      /* Eleven columns: headers wrap so that the table fits the panel on a laptop screen. */
+      thead th {
+        white-space: normal;
+        vertical-align: bottom;
+        max-width: 6.5rem;
       }
       th:first-child,
       td:first-child {
@@ -190,7 +196,7 @@ export class ResultsTable extends LitElement {
                   <td>${percent(r.afterDecisionTeacherForced)}</td>
                   <td>${r.heldOutLoss === null ? '—' : r.heldOutLoss.toFixed(3)}</td>
                   <td>
-                    ${r.stepTo90 === null ? 'not yet' : `step ${r.stepTo90.toLocaleString()}, ${duration(r.secondsTo90 ?? NaN)}`}
+                    ${r.stepTo90 === null ? (final ? 'not reached' : 'not yet') : `step ${r.stepTo90.toLocaleString()}, ${duration(r.secondsTo90 ?? NaN)}`}
                   </td>
                   <td class="steps">${r.steps.toLocaleString()}</td>
                   <td>${si(r.flops)}</td>

@@ -80,6 +80,7 @@ export class RunController implements ReactiveController {
   show(spec: ExperimentSpec, results: LaneResult[]): RunData {
     this.abort?.abort();
     const data = new RunData(spec);
+    data.modelsHeld = false;
     const step = Math.max(0, ...results.map((r) => r.steps));
     data.continueFrom(step, results.map((r) => ({ lane: r.lane, objective: r.objective, history: r.history })));
     data.finish(results);

@@ -86,6 +86,11 @@ export class RunData {
   startStep = 0;
   /** The run only evaluates weights (imported ones); it trains no step. */
   evaluationOnly = false;
+  /**
+   * Whether the worker holds this run's models. A run opened from a results file without its checkpoints has only
+   * curves and numbers: its examples and downloads would otherwise come from whatever models the worker held before.
+   */
+  modelsHeld = true;
 
   constructor(readonly spec: ExperimentSpec) {
     this.lanes = spec.objectives.map((o, i) => ({
