@@ -5,7 +5,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { ExperimentSpec, ImportedCheckpoint, LaneState } from '../lab/api';
 import { configText, matchLane } from './checkpoint-match';
 import { labContext, type LabRemote } from './context';
-import { fieldStyles } from './field';
+import { fieldStyles, filePanelStyles } from './field';
 import { taskText } from './saved-runs';
 import { buttonStyles } from './lab-app-styles';
 
@@ -34,14 +34,8 @@ export class CheckpointImport extends LitElement {
   static override styles = [
     buttonStyles,
     fieldStyles,
+    filePanelStyles,
     css`
-      .field {
-        margin-bottom: 0.5rem;
-      }
-      .info {
-        font-size: 0.9rem;
-        margin: 0.25rem 0;
-      }
       .buttons {
         display: flex;
         flex-wrap: wrap;

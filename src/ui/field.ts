@@ -47,6 +47,17 @@ export function readNumber(e: Event, final: boolean): { path: string; value: num
   return Number.isNaN(value) && !final ? null : { path, value };
 }
 
+/** A side panel's form of file fields (checkpoint import, results open): spaced fields and an info line. */
+export const filePanelStyles = css`
+  .field {
+    margin-bottom: 0.5rem;
+  }
+  .info {
+    font-size: 0.9rem;
+    margin: 0.25rem 0;
+  }
+`;
+
 export const fieldStyles = css`
   :host {
     display: block;

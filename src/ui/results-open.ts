@@ -1,9 +1,9 @@
 import { consume } from '@lit/context';
-import { css, html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { ExperimentSpec, LaneResult, LaneState } from '../lab/api';
 import { labContext, type LabRemote } from './context';
-import { fieldStyles } from './field';
+import { fieldStyles, filePanelStyles } from './field';
 import { buttonStyles } from './lab-app-styles';
 import { taskText } from './saved-runs';
 import { clientIssues } from './spec-fields';
@@ -84,15 +84,7 @@ export class ResultsOpen extends LitElement {
   static override styles = [
     buttonStyles,
     fieldStyles,
-    css`
-      .field {
-        margin-bottom: 0.5rem;
-      }
-      .info {
-        font-size: 0.9rem;
-        margin: 0.25rem 0;
-      }
-    `,
+    filePanelStyles,
   ];
 
   @consume({ context: labContext, subscribe: true })
