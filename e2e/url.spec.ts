@@ -40,7 +40,7 @@ test('a shared link restores the same setup, and edits update the link', async (
   await expect(page.getByLabel('Batch size')).toHaveValue('16');
   await expect(page.getByLabel('Learning rate')).toHaveValue('0.002');
   await expect(page.getByLabel('Warmup steps')).toHaveValue('7');
-  await expect(page.getByLabel('Seed')).toHaveValue('42');
+  await expect(page.getByLabel('Seed', { exact: true })).toHaveValue('42');
   await expect(page.getByLabel('Evaluate every')).toHaveValue('25');
   await expect(page.getByLabel('Test examples per eval')).toHaveValue('30');
   await expect(page.getByRole('alert')).toHaveCount(0);
@@ -50,7 +50,7 @@ test('a shared link restores the same setup, and edits update the link', async (
   await setNumber(page, 'Seed', 7);
   await expect(page).toHaveURL(/[?&]seed=7(&|$)/);
   await page.reload();
-  await expect(page.getByLabel('Seed')).toHaveValue('7');
+  await expect(page.getByLabel('Seed', { exact: true })).toHaveValue('7');
   await expect(page.getByLabel('Width')).toHaveValue('96');
   expect(errors).toEqual([]);
 });
@@ -74,7 +74,7 @@ test('a malformed parameter is explained and falls back to its default; the rest
 
   // An invalid value typed into the form is explained next to its field, and Start waits for a fix.
   await setNumber(page, 'Width', 66);
-  await expect(page.getByText('must be a multiple of 4')).toBeVisible();
+  await expect(page.getByText('must be a multiple of nHead (4)')).toBeVisible();
   await expect(page.getByLabel('Width')).toHaveAttribute('aria-invalid', 'true');
   await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
   await shot(page, 'url-3-invalid-field');
