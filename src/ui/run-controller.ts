@@ -81,9 +81,7 @@ export class RunController implements ReactiveController {
     this.abort?.abort();
     const data = new RunData(spec);
     data.modelsHeld = false;
-    const step = Math.max(0, ...results.map((r) => r.steps));
-    data.continueFrom(step, results.map((r) => ({ lane: r.lane, objective: r.objective, history: r.history })));
-    data.startStep = 0; // shown whole, not continued: "Continued from step N" would mislead
+    data.loadHistory(results.map((r) => ({ lane: r.lane, objective: r.objective, history: r.history })));
     data.finish(results);
     this.data = data;
     this.host.requestUpdate();

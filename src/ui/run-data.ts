@@ -120,11 +120,16 @@ export class RunData {
   continueFrom(step: number, history: SavedRun['history'] = [], saved: { runId: string } | null = null): void {
     this.startStep = step;
     if (saved) this.saved = { runId: saved.runId, step };
+    this.loadHistory(history, step);
+  }
+
+  /** Each lane's history of steps and evaluations, up to `upTo` (a run shown whole takes all of it). */
+  loadHistory(history: SavedRun['history'], upTo = Infinity): void {
     for (const h of history) {
       const lane = this.lanes[h.lane];
       if (!lane) continue;
-      lane.steps = h.history.steps.filter((m) => m.step <= step);
-      lane.evals = h.history.evals.filter((m) => m.step <= step);
+      lane.steps = h.history.steps.filter((m) => m.step <= upTo);
+      lane.evals = h.history.evals.filter((m) => m.step <= upTo);
     }
     this.revision++;
   }
