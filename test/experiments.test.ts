@@ -1,7 +1,7 @@
 // The named experiments: every preset is a valid spec, and the default one can show the Clever Hans contrast at
 // all — a copy position follows the decision — where G(3,3,30) cannot.
 import { describe, expect, it } from 'vitest';
-import { checkSpec } from '../src/lab/lab';
+import { checkSpec } from '../src/spec/check';
 import { DEFAULT_EXPERIMENT, EXPERIMENT_PRESETS, experimentPreset } from '../src/lab/experiments';
 import { Rng } from '../src/model/rng';
 import { makeTask } from '../src/tasks';

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { parseCommandLine, UsageError } from '../src/cli/options';
 import { CheckpointError, exportModel, importModel, readSafetensors } from '../src/checkpoint/safetensors';
 import type { ExperimentSpec } from '../src/lab/api';
-import { checkSpec } from '../src/lab/lab';
+import { checkSpec } from '../src/spec/check';
 import { ConfigError, DEFAULT_TRAIN } from '../src/model/config';
 import { initParams } from '../src/model/params';
 import { Rng } from '../src/model/rng';

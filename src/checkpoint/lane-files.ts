@@ -1,7 +1,8 @@
 // A lane's state as files: the model (safetensors, loads into nanoGPT), the optimizer state (safetensors: AdamW
 // moments, step, RNG states, the experiment spec) and the ONNX graph. The page's download and the command line's
 // --out and --resume both go through here.
-import type { ExperimentSpec, LaneState, ObjectiveSpec } from '../lab/api';
+import type { ExperimentSpec, ObjectiveSpec } from '../spec/types';
+import type { LaneState } from './lane-state';
 import type { ObjectiveName } from '../objectives/types';
 import { exportOnnx } from './onnx';
 import { CheckpointError, exportModel, exportOptimizer, importModel, importOptimizer } from './safetensors';

@@ -8,7 +8,8 @@ import { filesToLaneState, laneFileStem, laneToFiles } from '../checkpoint/lane-
 import { nodeGpu } from '../engine/node-gpu';
 import { FileVariantCache } from '../engine/node-variant-cache';
 import type { AdapterReport, ExperimentSpec, LabEvent, LaneResult, LaneState, TaskSpec } from '../lab/api';
-import { checkSpec, Lab } from '../lab/lab';
+import { Lab } from '../lab/lab';
+import { checkSpec, NO_LIMITS } from '../spec/check';
 import { scaleProject } from '../lab/scale';
 import { experimentPreset } from '../lab/experiments';
 import { copyPositionOf, parseSeedList, summarise, type SeedSummary, type Spread } from '../lab/seeds';
@@ -229,12 +230,13 @@ async function runExperiment(parsed: Parsed): Promise<void> {
     const results = await lab.run(seedSpec, onEvent, { resume, ...(stopAt ? { stopAtStep: stopAt } : {}) });
     const wall = (performance.now() - t0) / 1000;
     runs.push({ seed, results, wall });
-    console.log(`\n${lab.currentTask?.name}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${seed}, ${wall.toFixed(1)} s wall`);
+    const run = (await lab.runInfo())!;
+    console.log(`\n${run.taskName}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${seed}, ${wall.toFixed(1)} s wall`);
     printTable(results);
     console.log('');
-    if (results.some((r) => lab.currentLanes[r.lane]?.failure)) failed = true;
+    if (results.some((r) => r.failure)) failed = true;
     if (v.out) {
-      for (let i = 0; i < results.length; i++) writeLaneFiles(str(v, 'out'), await lab.snapshot(i), seedSpec, lab.currentTask!.vocab);
+      for (let i = 0; i < results.length; i++) writeLaneFiles(str(v, 'out'), await lab.snapshot(i), seedSpec, run.vocab);
     }
   }
   const summary = summarise(runs, copyPositionOf(spec.task));
@@ -272,7 +274,7 @@ function exportCommand(v: Values): void {
 function exportExperimentCommand(v: Values): void {
   if (!v.out) throw new UsageError('export-experiment needs --out DIR (the folder to write the PyTorch project into)');
   const spec = experimentSpec(v, 'compare');
-  const issues = checkSpec(spec, { maxStorageBufferBindingSize: Infinity, maxBufferSize: Infinity, maxStorageBuffersPerShaderStage: Infinity });
+  const issues = checkSpec(spec, NO_LIMITS);
   if (issues.length > 0) throw new UsageError(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
   const seeds = v.seeds !== undefined ? parseSeeds(str(v, 'seeds')) : [spec.train.seed];
   const dir = str(v, 'out');
@@ -330,7 +332,7 @@ async function evaluateCommand(v: Values): Promise<void> {
   const results = await lab.run(spec, () => undefined, { stopAtStep: 0, initialParams: lanes.map((l) => l.state.params) });
   // Evaluation only: report each lane at the step its weights were trained to.
   const shown = results.map((r, i) => ({ ...r, steps: lanes[i]!.state.step, flops: 0, seconds: lanes[i]!.state.seconds ?? 0 }));
-  console.log(`\n${lab.currentTask?.name}, seed ${spec.train.seed}, ${spec.evalExamples} test examples`);
+  console.log(`\n${(await lab.runInfo())?.taskName}, seed ${spec.train.seed}, ${spec.evalExamples} test examples`);
   printTable(shown);
   if (v.json) {
     writeFileSync(str(v, 'json'), JSON.stringify({ spec, files, results: shown }, null, 2));

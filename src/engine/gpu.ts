@@ -36,6 +36,24 @@ const WANTED_LIMITS = [
   'maxComputeWorkgroupsPerDimension',
 ] as const;
 
+/**
+ * The adapter's limits, without opening a device: what a spec's memory plan is checked against before a run (the
+ * device acquireGpu opens asks for exactly these). Null where there is no WebGPU or no adapter.
+ */
+export async function adapterLimits(
+  gpu: GPU | undefined,
+  powerPreference: GPUPowerPreference = 'high-performance',
+): Promise<{ maxStorageBufferBindingSize: number; maxBufferSize: number; maxStorageBuffersPerShaderStage: number } | null> {
+  const adapter = await gpu?.requestAdapter({ powerPreference });
+  if (!adapter) return null;
+  const l = adapter.limits;
+  return {
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxBufferSize: l.maxBufferSize,
+    maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+  };
+}
+
 /** Acquire a device with the adapter's full limits. `gpu` is navigator.gpu in a browser or Dawn's GPU in Node. */
 export async function acquireGpu(gpu: GPU | undefined, powerPreference: GPUPowerPreference = 'high-performance'): Promise<GpuContext> {
   if (!gpu) throw new WebGpuUnavailableError(`WebGPU is not available in this browser (navigator.gpu is missing). ${WEBGPU_HELP}`);

@@ -1,70 +1,15 @@
 // The one typed interface to the lab. The page reaches it through Comlink in a Web Worker
 // (workers/lab.worker.ts), the command line and the tests call the same class in-process. Nothing below this
 // layer calls up into it.
-import type { ModelConfig, TrainConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
+import type { ExperimentSpec, ObjectiveSpec, SpecIssue } from '../spec/types';
 import type { ObjectiveName } from '../objectives/types';
+import type { LaneState } from '../checkpoint/lane-state';
 import type { SavedRun, SavedRunInfo } from './store';
 
 export type { SavedRun, SavedRunInfo } from './store';
-
-export type TaskSpec =
-  | {
-      kind: 'path-star';
-      /** Arms leaving the source. */
-      degree: number;
-      /** Nodes on the path from source to goal, both included (B&N's pathLen). */
-      pathLength: number;
-      /** Size of the node-label pool. */
-      nodes: number;
-      /** Fixed training-set size (as B&N); 0 means fresh graphs every step. */
-      trainSize: number;
-      testSize: number;
-    }
-  | {
-      kind: 'addition';
-      digits: number;
-      /** Output digits least-significant first (Lee et al. 2024). */
-      reversed: boolean;
-      trainSize: number;
-      testSize: number;
-    }
-  | {
-      kind: 'custom';
-      /** One `prompt<TAB or =>target` pair a line; character tokens. See src/tasks/custom.ts. */
-      text: string;
-      /** Fraction of pairs held out for testing. */
-      testFraction: number;
-    };
-
-export type ObjectiveSpec =
-  | { kind: 'ntp' }
-  | { kind: 'reverse' }
-  | { kind: 'teacherless' }
-  | { kind: 'mtp'; /** Heads in all, the next-token head included, as the papers count them (default 4). */ heads: number }
-  | {
-      kind: 'diffusion';
-      /** Unmasking steps when decoding. */
-      decodeSteps: number;
-      /** MDLM (Sahoo et al. 2024) or HKUNLP's adaptive token reweighting (Ye et al. 2025). */
-      variant: 'mdlm' | 'hkunlp';
-    };
-
-export interface ModelSize {
-  nLayer: number;
-  nEmbd: number;
-  nHead: number;
-}
-
-export interface ExperimentSpec {
-  task: TaskSpec;
-  objectives: ObjectiveSpec[];
-  model: ModelSize;
-  train: TrainConfig;
-  /** Evaluate on the test set every this many steps (and at the end). */
-  evalEvery: number;
-  /** Test examples used by each evaluation (at most the test set). */
-  evalExamples: number;
-}
+export type { LaneState } from '../checkpoint/lane-state';
+export type { ExperimentSpec, ModelSize, ObjectiveSpec, SpecIssue, TaskSpec } from '../spec/types';
 
 export interface AdapterReport {
   vendor: string;
@@ -144,6 +89,8 @@ export interface LaneResult {
   heldOutLoss: number;
   /** The first evaluation at which exact match was at least 90%; null if none was. */
   timeTo90: TimeTo90 | null;
+  /** Why the lane stopped early (its loss or gradient became NaN or infinite); absent when it did not. */
+  failure?: string;
   history: { steps: StepMetrics[]; evals: EvalMetrics[] };
 }
 
@@ -162,24 +109,6 @@ export interface ExampleView {
   /** Display strings for the token ids. */
   vocab: string[];
   predictions: { lane: number; objective: ObjectiveName; predicted: number[]; commitStep?: number[] }[];
-}
-
-/**
- * Everything needed to continue a lane exactly where it stopped: weights, AdamW moments, step, and the states of
- * the data and objective random streams. Checkpoint files (src/checkpoint) serialise it.
- */
-export interface LaneState {
-  lane: number;
-  objective: ObjectiveName;
-  objectiveSpec: ObjectiveSpec;
-  config: ModelConfig;
-  step: number;
-  params: Float32Array;
-  adamM: Float32Array;
-  adamV: Float32Array;
-  rng: { data: number; objective: number };
-  /** Training wall seconds so far (for continuous time axes after a resume). */
-  seconds?: number;
 }
 
 export interface RunOptions {
@@ -210,11 +139,13 @@ export interface ImportedCheckpoint {
   resume: { spec: ExperimentSpec; state: LaneState } | null;
 }
 
-/** A problem with a spec, tied to the field the page shows it next to. */
-export interface SpecIssue {
-  /** Dotted path of the field, e.g. `task.degree`, `model.nHead`, `train.lr`. */
-  field: string;
-  message: string;
+/** The current (or last) run as the command line reports it: its spec, its task and each lane's result so far. */
+export interface RunInfo {
+  spec: ExperimentSpec;
+  taskName: string;
+  /** Display strings of the task's token ids. */
+  vocab: string[];
+  results: LaneResult[];
 }
 
 /** The lab's interface: implemented by `Lab` (src/lab/lab.ts), exposed by workers/lab.worker.ts. */
@@ -228,6 +159,8 @@ export interface LabApi {
    * evaluate them; events stream through onEvent. Resolves when all lanes finish or the run is stopped.
    */
   run(spec: ExperimentSpec, onEvent: (e: LabEvent) => void, options?: RunOptions): Promise<LaneResult[]>;
+  /** The spec, task and results of the current (or last) run; null before the first. */
+  runInfo(): Promise<RunInfo | null>;
   /** The full state of a lane of the current (or last) run, for checkpoints and autosave. */
   snapshot(lane: number): Promise<LaneState>;
   pause(): Promise<void>;

@@ -4,29 +4,19 @@ import { GpuModel, type StepStats } from '../engine/model';
 import { forwardFlops, trainingFlopsPerStep } from '../engine/plan';
 import { evaluate, type Evaluation } from '../eval/evaluate';
 import type { ForwardFn } from '../model/batch';
-import { learningRate, validateModelConfig, type ModelConfig, type TrainConfig } from '../model/config';
+import { learningRate, type ModelConfig, type TrainConfig } from '../model/config';
 import { initParams } from '../model/params';
 import { Rng } from '../model/rng';
 import type { Objective } from '../objectives/types';
 import type { Example, Task } from '../tasks/types';
 import type { EvalMetrics, LaneState, ModelSize, ObjectiveSpec, StepMetrics } from './api';
+import { laneModelConfig } from '../objectives';
+
+export { laneModelConfig } from '../objectives';
 
 /** Seeds of the separate random streams, derived from the run's seed (data is shared across lanes). */
 export const dataSeed = (seed: number): number => (seed ^ 0x5eed_da7a) >>> 0;
 export const objectiveSeed = (seed: number): number => (seed ^ 0x0b1e_c71e) >>> 0;
-
-/** The model config an objective needs on a task, at a given size. */
-export function laneModelConfig(task: Task, objective: Objective, size: ModelSize): ModelConfig {
-  return validateModelConfig({
-    vocabSize: task.vocab.length,
-    blockSize: objective.seqLen(task),
-    nLayer: size.nLayer,
-    nHead: size.nHead,
-    nEmbd: size.nEmbd,
-    attention: objective.attention,
-    extraHeads: objective.extraHeads,
-  });
-}
 
 export class Lane {
   readonly cfg: ModelConfig;

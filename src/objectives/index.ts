@@ -1,6 +1,8 @@
 // Objectives by spec, the defaults the lab compares, and the command line's `ntp,reverse,mtp:2,diffusion` syntax.
-import type { ObjectiveSpec } from '../lab/api';
-import { ConfigError } from '../model/config';
+import { DEFAULT_DECODE_STEPS, DEFAULT_MTP_HEADS, MAX_MTP_HEADS, numberProblem, OBJECTIVE_FIELDS } from '../spec/fields';
+import type { ModelSize, ObjectiveSpec } from '../spec/types';
+import type { Task } from '../tasks/types';
+import { ConfigError, validateModelConfig, type ModelConfig } from '../model/config';
 import { diffusionObjective } from './diffusion';
 import { multiTokenObjective } from './mtp';
 import { nextTokenObjective } from './ntp';
@@ -9,6 +11,7 @@ import { teacherlessObjective } from './teacherless';
 import type { Objective, ObjectiveName } from './types';
 
 export type { DecodeResult, Objective, ObjectiveName } from './types';
+export { DEFAULT_DECODE_STEPS, DEFAULT_MTP_HEADS, MAX_MTP_HEADS } from '../spec/fields';
 
 /** A bad objective spec or name list; `field` is e.g. `objectives[3].heads`, `reason` the bare message. */
 export class ObjectiveSpecError extends ConfigError {
@@ -23,19 +26,6 @@ export class ObjectiveSpecError extends ConfigError {
 
 export const OBJECTIVE_NAMES: readonly ObjectiveName[] = ['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion'];
 
-/**
- * Heads of mtp when not given, the next-token head included (as Gloeckle et al. and the TOP paper count them): four
- * heads predict tokens t+1…t+4.
- */
-export const DEFAULT_MTP_HEADS = 4;
-/** The most heads mtp takes: the model config allows 16 extra heads (validateModelConfig). */
-export const MAX_MTP_HEADS = 17;
-/**
- * Unmasking steps of diffusion when not given. At least the target length of every preset, so decoding commits
- * one token per step (the most careful order); a step count below the target length commits several at once.
- */
-export const DEFAULT_DECODE_STEPS = 16;
-
 /** Every objective with its default settings, in the order the lab shows them. */
 export const DEFAULT_OBJECTIVES: readonly ObjectiveSpec[] = [
   { kind: 'ntp' },
@@ -45,11 +35,13 @@ export const DEFAULT_OBJECTIVES: readonly ObjectiveSpec[] = [
   { kind: 'diffusion', decodeSteps: DEFAULT_DECODE_STEPS, variant: 'mdlm' },
 ];
 
-function checkInt(field: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ObjectiveSpecError(field, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+/** The knob's value, or ObjectiveSpecError at `field` when it is outside its range in the spec's field table. */
+function checkKnob(field: string, knob: keyof typeof OBJECTIVE_FIELDS, v: unknown): number {
+  const f = OBJECTIVE_FIELDS[knob];
+  if (numberProblem(f, v) !== null) {
+    throw new ObjectiveSpecError(field, `must be a whole number from ${f.min} to ${f.max}, got ${JSON.stringify(v)}`);
   }
-  return v;
+  return v as number;
 }
 
 /** Build an objective; throws ObjectiveSpecError for a bad spec (`field` prefixed by `prefix`, e.g. `objectives[0]`). */
@@ -62,7 +54,7 @@ export function makeObjective(spec: ObjectiveSpec, prefix = 'objective'): Object
     case 'teacherless':
       return teacherlessObjective();
     case 'mtp':
-      return multiTokenObjective(checkInt(`${prefix}.heads`, spec.heads, 2, MAX_MTP_HEADS));
+      return multiTokenObjective(checkKnob(`${prefix}.heads`, 'mtp', spec.heads));
     case 'diffusion':
       if (spec.variant !== 'mdlm' && spec.variant !== 'hkunlp') {
         throw new ObjectiveSpecError(
@@ -70,7 +62,7 @@ export function makeObjective(spec: ObjectiveSpec, prefix = 'objective'): Object
           `must be "mdlm" or "hkunlp", got ${JSON.stringify(spec.variant)}`,
         );
       }
-      return diffusionObjective(checkInt(`${prefix}.decodeSteps`, spec.decodeSteps, 1, 4096), spec.variant);
+      return diffusionObjective(checkKnob(`${prefix}.decodeSteps`, 'diffusion', spec.decodeSteps), spec.variant);
     default:
       throw new ObjectiveSpecError(
         `${prefix}.kind`,
@@ -105,8 +97,8 @@ export function parseObjectives(list: string): ObjectiveSpec[] {
       case 'mtp': {
         if (options.length > 1) throw bad('mtp takes one option, the number of heads in all (e.g. mtp:4)');
         const heads = options.length === 0 ? DEFAULT_MTP_HEADS : int(options[0]!);
-        if (!(heads >= 2 && heads <= MAX_MTP_HEADS)) {
-          throw bad(`heads (the next-token head included) must be a whole number from 2 to ${MAX_MTP_HEADS}`);
+        if (numberProblem(OBJECTIVE_FIELDS.mtp, heads) !== null) {
+          throw bad(`heads (the next-token head included) must be a whole number from ${OBJECTIVE_FIELDS.mtp.min} to ${MAX_MTP_HEADS}`);
         }
         return { kind: 'mtp', heads };
       }
@@ -115,8 +107,8 @@ export function parseObjectives(list: string): ObjectiveSpec[] {
         let decodeSteps = DEFAULT_DECODE_STEPS;
         for (const o of options) {
           if (o === 'mdlm' || o === 'hkunlp') variant = o;
-          else if (int(o) >= 1 && int(o) <= 4096) decodeSteps = int(o);
-          else throw bad(`unknown option ${JSON.stringify(o)}; use mdlm, hkunlp or a step count from 1 to 4096`);
+          else if (numberProblem(OBJECTIVE_FIELDS.diffusion, int(o)) === null) decodeSteps = int(o);
+          else throw bad(`unknown option ${JSON.stringify(o)}; use mdlm, hkunlp or a step count from ${OBJECTIVE_FIELDS.diffusion.min} to ${OBJECTIVE_FIELDS.diffusion.max}`);
         }
         return { kind: 'diffusion', decodeSteps, variant };
       }
@@ -136,4 +128,17 @@ export function formatObjective(spec: ObjectiveSpec): string {
     default:
       return spec.kind;
   }
+}
+
+/** The model config an objective needs on a task, at a given size. */
+export function laneModelConfig(task: Task, objective: Objective, size: ModelSize): ModelConfig {
+  return validateModelConfig({
+    vocabSize: task.vocab.length,
+    blockSize: objective.seqLen(task),
+    nLayer: size.nLayer,
+    nHead: size.nHead,
+    nEmbd: size.nEmbd,
+    attention: objective.attention,
+    extraHeads: objective.extraHeads,
+  });
 }

@@ -9,7 +9,7 @@
 // Token ids: digits 0–9 → 0–9, `+` → 10, `=` → 11, then the specials dummy 12, mask 13, pad 14.
 import type { Rng } from '../model/rng';
 import { joinTokens, SPECIAL_DISPLAY } from './display';
-import { checkTaskInt, TaskSpecError } from './specError';
+import { checkTaskField, TaskSpecError } from './specError';
 import { heldOutSplit } from './split';
 import type { Example, Task } from './types';
 
@@ -26,12 +26,12 @@ const EQUALS = 11;
 
 /** Throws TaskSpecError naming the first bad field. */
 export function validateAdditionSpec(spec: AdditionSpec): void {
-  checkTaskInt('task.digits', spec.digits, 1, 32);
+  checkTaskField('task.digits', spec.digits);
   if (typeof spec.reversed !== 'boolean') {
     throw new TaskSpecError('task.reversed', `must be true or false, got ${JSON.stringify(spec.reversed)}`);
   }
-  checkTaskInt('task.trainSize', spec.trainSize, 0, 1_000_000);
-  checkTaskInt('task.testSize', spec.testSize, 1, 100_000);
+  checkTaskField('task.trainSize', spec.trainSize);
+  checkTaskField('task.testSize', spec.testSize);
   const pairs = 10 ** (2 * spec.digits);
   if (spec.testSize > pairs / 2) {
     throw new TaskSpecError(

@@ -8,7 +8,7 @@
 // - Pairs with the same prompt stay together, so no test prompt is ever seen in training.
 import { Rng } from '../model/rng';
 import { joinTokens, SPECIAL_DISPLAY, SPECIAL_DISPLAY_LONG } from './display';
-import { TaskSpecError } from './specError';
+import { checkTaskField, TaskSpecError } from './specError';
 import type { Example, Task } from './types';
 
 export interface CustomSpec {
@@ -75,13 +75,7 @@ export function parseCustomPairs(text: string): CustomPair[] {
 
 /** Throws TaskSpecError naming the first bad field; returns the parsed pairs. */
 export function validateCustomSpec(spec: CustomSpec): CustomPair[] {
-  const f = spec.testFraction;
-  if (typeof f !== 'number' || !Number.isFinite(f) || f <= 0 || f >= 1) {
-    throw new TaskSpecError(
-      'task.testFraction',
-      `must be a number between 0 and 1 (exclusive), got ${JSON.stringify(f)}`,
-    );
-  }
+  checkTaskField('task.testFraction', spec.testFraction);
   const pairs = parseCustomPairs(spec.text);
   const prompts = new Set(pairs.map((p) => p.prompt.join(''))).size;
   if (prompts < 2) {

@@ -1,5 +1,5 @@
 // Tasks by spec: the one entry point the lab, the command line and the tests use.
-import type { SpecIssue, TaskSpec } from '../lab/api';
+import type { SpecIssue, TaskSpec } from '../spec/types';
 import { additionTask, validateAdditionSpec } from './addition';
 import { customTask, validateCustomSpec } from './custom';
 import { pathStarTask, validatePathStarSpec } from './pathStar';

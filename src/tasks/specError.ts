@@ -1,5 +1,6 @@
 // Errors for task and objective specs, tied to the spec field the page shows them next to.
 import { ConfigError } from '../model/config';
+import { field, numberProblem } from '../spec/fields';
 
 /**
  * A bad task spec: `field` is the dotted spec path (e.g. `task.degree`); `reason` says what is wrong and what would
@@ -15,11 +16,9 @@ export class TaskSpecError extends ConfigError {
   }
 }
 
-/** Throws TaskSpecError unless v is a whole number in [min, max]. */
-export function checkTaskInt(field: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw new TaskSpecError(field, `must be a whole number, got ${JSON.stringify(v)}`);
-  }
-  if (v < min || v > max) throw new TaskSpecError(field, `must be between ${min} and ${max}, got ${v}`);
-  return v;
+/** Throws TaskSpecError unless v is in the range of the spec field at `path` (src/spec/fields.ts). */
+export function checkTaskField(path: string, v: unknown): number {
+  const problem = numberProblem(field(path), v);
+  if (problem) throw new TaskSpecError(path, problem);
+  return v as number;
 }

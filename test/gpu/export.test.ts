@@ -29,22 +29,21 @@ describe('export of GPU-trained models', () => {
     const lab = new Lab({ gpu: nodeGpu });
     await lab.run(spec, () => {});
     const dir = mkdtempSync(join(tmpdir(), 'lab-export-'));
-    for (const lane of lab.currentLanes) {
-      const state = await lab.snapshot(lane.index);
-      const files = laneToFiles(state, spec, lab.currentTask!.vocab);
+    const run = (await lab.runInfo())!;
+    for (const { lane } of run.results) {
+      const state = await lab.snapshot(lane);
+      const files = laneToFiles(state, spec, run.vocab);
       const n = 4;
-      const T = lane.T;
-      const tokens = Int32Array.from({ length: n * T }, (_, i) => (i * 7 + 3) % lane.cfg.vocabSize);
-      const labLogits = await lane.model.forward(tokens, n);
-      const H = 1 + lane.cfg.extraHeads;
-      const V = lane.cfg.vocabSize;
+      const T = state.config.blockSize;
+      const tokens = Int32Array.from({ length: n * T }, (_, i) => (i * 7 + 3) % state.config.vocabSize);
+      const { logits: labLogits, H, V } = await lab.laneForward(lane, tokens, n);
 
       const session = await ort.InferenceSession.create(files.onnx);
       const out = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [n, T]) });
       const onnx = new Float32Array(H * n * T * V);
       for (let h = 0; h < H; h++) onnx.set(out[h === 0 ? 'logits' : `logits_head${h}`]!.data as Float32Array, h * n * T * V);
       // Both sides are float32 over the same weights; they differ only in summation order: ~1e-6.
-      compare(`${lane.objective.name}: ONNX vs lab`, onnx, labLogits, 1e-4, 0);
+      compare(`${state.objective}: ONNX vs lab`, onnx, labLogits, 1e-4, 0);
 
       // The files round-trip to the same state.
       const back = filesToLaneState(files.model, files.optimizer);
@@ -56,7 +55,7 @@ describe('export of GPU-trained models', () => {
         console.log('skipped the PyTorch comparison: /usr/bin/python3 has no torch (apt-get install python3-torch)');
         continue;
       }
-      const model = join(dir, `${lane.objective.name}.safetensors`);
+      const model = join(dir, `${state.objective}.safetensors`);
       writeFileSync(model, files.model);
       const ids = join(dir, 'ids.json');
       writeFileSync(ids, JSON.stringify(Array.from({ length: n }, (_, b) => Array.from(tokens.subarray(b * T, (b + 1) * T)))));
@@ -65,7 +64,7 @@ describe('export of GPU-trained models', () => {
       expect(r.status, r.stderr).toBe(0);
       const torchOut = JSON.parse(readFileSync(outFile, 'utf8')) as { shape: number[]; logits: number[] };
       expect(torchOut.shape).toEqual([H, n, T, V]);
-      compare(`${lane.objective.name}: PyTorch vs lab`, torchOut.logits, labLogits, 1e-4, 0);
+      compare(`${state.objective}: PyTorch vs lab`, torchOut.logits, labLogits, 1e-4, 0);
     }
   });
 });

@@ -109,6 +109,8 @@ describe('Lab over Dawn', () => {
     expect(last).toMatchObject({ type: 'state', state: 'error' });
     expect((last as { message: string }).message).toMatch(/ntp: the loss became NaN at step 3\. The learning rate \(0\.003\) is the likely cause/);
     expect(results[1]!.steps).toBe(6); // the healthy lane finished
+    expect(results[0]!.failure).toMatch(/ntp: the loss became NaN at step 3/);
+    expect(results[1]!.failure).toBeUndefined();
     const kept = await lab.snapshot(0);
     // Every update after the blow-up was skipped: the weights are still those it was resumed with.
     expect(Array.from(kept.params.subarray(1))).toEqual(Array.from(bad.params.subarray(1)));
@@ -168,6 +170,48 @@ describe('Lab over Dawn', () => {
     expect((await lab.snapshot(0)).params).toEqual(before.params);
     const wrong = new Float32Array(10);
     await expect(lab.run(s, () => {}, { initialParams: [wrong], stopAtStep: 0 })).rejects.toThrow(/imported weights have 10 floats/);
+  });
+
+  test('a run stopped right after an evaluation ends without evaluating the same weights again', async () => {
+    const s = spec({ objectives: [{ kind: 'ntp' }, { kind: 'reverse' }] });
+    const events: LabEvent[] = [];
+    const results = await lab.run(s, (e) => {
+      events.push(e);
+      if (e.type === 'eval') void lab.stop();
+    });
+    const evals = events.filter((e) => e.type === 'eval').map((e) => [e.metrics.lane, e.metrics.step]);
+    expect(evals).toEqual([
+      [0, 3],
+      [1, 3],
+    ]);
+    expect(results.map((r) => r.history.evals.map((e) => e.step))).toEqual([[3], [3]]);
+    expect(events[events.length - 1]).toMatchObject({ type: 'state', state: 'stopped' });
+  });
+
+  test('checking a spec opens no device and times no kernel; the first run does', async () => {
+    const real = await nodeGpu();
+    let devices = 0;
+    const counting = {
+      requestAdapter: async (o?: GPURequestAdapterOptions) => {
+        const adapter = await real.requestAdapter(o);
+        if (!adapter) return null;
+        return new Proxy(adapter, {
+          get(target, key) {
+            if (key === 'requestDevice') devices++;
+            const value = Reflect.get(target, key) as unknown;
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+      },
+    } as unknown as GPU;
+    const fresh = new Lab({ gpu: () => counting });
+    expect(await fresh.check(spec())).toEqual([]);
+    // Too big for any adapter's binding limit: the adapter's limits were read without a device.
+    const big = await fresh.check(spec({ model: { nLayer: 1, nEmbd: 4096, nHead: 4 }, train: { ...spec().train, batchSize: 4096 } }));
+    expect(big.map((i) => i.field)).toContain('train.batchSize');
+    expect(devices).toBe(0);
+    await fresh.run(spec({ train: { ...spec().train, steps: 1 } }), () => {});
+    expect(devices).toBe(1);
   });
 
   test('a spec with problems is refused with field-level messages', async () => {

@@ -23,6 +23,7 @@ import { learningRate } from '../../src/model/config';
 import { refAdamWStep, refLossAndGrads } from '../../src/model/reference';
 import { Rng } from '../../src/model/rng';
 import { makeObjective } from '../../src/objectives';
+import { makeTask } from '../../src/tasks';
 import { describeTorch, parity } from '../python-helpers';
 
 const lab = new Lab({ gpu: nodeGpu });
@@ -41,9 +42,10 @@ describeTorch('PyTorch export: a lab run continues in PyTorch', () => {
     await lab.run(spec, () => undefined, { stopAtStep: 4 });
     const states: LaneState[] = [];
     for (let i = 0; i < spec.objectives.length; i++) states.push(await lab.snapshot(i));
+    const { vocab } = (await lab.runInfo())!;
     const dir = mkdtempSync(join(tmpdir(), 'lab-resume-'));
     const files = states.map((s) => {
-      const f = laneToFiles(s, spec, lab.currentTask!.vocab);
+      const f = laneToFiles(s, spec, vocab);
       const stem = join(dir, laneFileStem(s));
       writeFileSync(`${stem}.safetensors`, f.model);
       writeFileSync(`${stem}.optimizer.safetensors`, f.optimizer);
@@ -56,7 +58,7 @@ describeTorch('PyTorch export: a lab run continues in PyTorch', () => {
     const py32 = parity<Step>('step', { files, dtype: 'float32' });
     const py64 = parity<Step>('step', { files, dtype: 'float64' });
     expect(py64.map((p) => p.objective)).toEqual(['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion']);
-    const task = lab.currentTask!;
+    const task = makeTask(spec.task, spec.train.seed);
     for (const [i, state] of states.entries()) {
       // The lab's next batch, from the random streams saved with the lane.
       const dataRng = new Rng(dataSeed(0));

@@ -1,0 +1,70 @@
+// What an experiment is: the task, the objectives side by side, the model size, the training settings and how it
+// is evaluated. Plain data (JSON in links, files, checkpoints and the PyTorch export); every layer that reads a spec
+// imports these types from here, and src/spec/check.ts is the one place that says whether a spec can run.
+import type { TrainConfig } from '../model/config';
+
+export type TaskSpec =
+  | {
+      kind: 'path-star';
+      /** Arms leaving the source. */
+      degree: number;
+      /** Nodes on the path from source to goal, both included (B&N's pathLen). */
+      pathLength: number;
+      /** Size of the node-label pool. */
+      nodes: number;
+      /** Fixed training-set size (as B&N); 0 means fresh graphs every step. */
+      trainSize: number;
+      testSize: number;
+    }
+  | {
+      kind: 'addition';
+      digits: number;
+      /** Output digits least-significant first (Lee et al. 2024). */
+      reversed: boolean;
+      trainSize: number;
+      testSize: number;
+    }
+  | {
+      kind: 'custom';
+      /** One `prompt<TAB or =>target` pair a line; character tokens. See src/tasks/custom.ts. */
+      text: string;
+      /** Fraction of pairs held out for testing. */
+      testFraction: number;
+    };
+
+export type ObjectiveSpec =
+  | { kind: 'ntp' }
+  | { kind: 'reverse' }
+  | { kind: 'teacherless' }
+  | { kind: 'mtp'; /** Heads in all, the next-token head included, as the papers count them (default 4). */ heads: number }
+  | {
+      kind: 'diffusion';
+      /** Unmasking steps when decoding. */
+      decodeSteps: number;
+      /** MDLM (Sahoo et al. 2024) or HKUNLP's adaptive token reweighting (Ye et al. 2025). */
+      variant: 'mdlm' | 'hkunlp';
+    };
+
+export interface ModelSize {
+  nLayer: number;
+  nEmbd: number;
+  nHead: number;
+}
+
+export interface ExperimentSpec {
+  task: TaskSpec;
+  objectives: ObjectiveSpec[];
+  model: ModelSize;
+  train: TrainConfig;
+  /** Evaluate on the test set every this many steps (and at the end). */
+  evalEvery: number;
+  /** Test examples used by each evaluation (at most the test set). */
+  evalExamples: number;
+}
+
+/** A problem with a spec, tied to the field the page shows it next to. */
+export interface SpecIssue {
+  /** Dotted path of the field, e.g. `task.degree`, `model.nHead`, `train.lr`. */
+  field: string;
+  message: string;
+}
