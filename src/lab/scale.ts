@@ -45,6 +45,11 @@ On every GPU of a machine (DDP; with several seeds, each GPU trains its share of
 torchrun --standalone --nproc_per_node=gpu -m labtorch experiment.json --out runs/ --seeds ${seedText}
 \`\`\`
 
+On the CPU, \`--nproc_per_node=N\` runs N ranks (gloo), one thread each. PyTorch 1.13 on Python 3.11 (Debian 12's
+\`python3-torch\`) has a torchrun bug that stops it before the first rank starts (\`'NoneType' object has no
+attribute 'get'\`); add \`--redirects 1 --tee 1\` after \`torchrun\` there (each rank's output is then prefixed
+with its rank).
+
 Other options: \`--steps N\` (a bigger budget), \`--sweep sweep.json\` (a list of overrides such as
 \`{"name": "lr3e-3", "train": {"lr": 0.003}}\`, one run each), \`--save-every N\`, \`--resume runs/seed-1/lane0-ntp.safetensors …\`
 (one file per lane; the optimizer files beside them continue the run exactly, also a run started in the lab).
