@@ -23,7 +23,7 @@ import type {
 } from './api';
 import { makeBundle } from '../checkpoint/bundle';
 import { filesToLaneState, laneFileStem, laneToFiles } from '../checkpoint/lane-files';
-import { importModel } from '../checkpoint/safetensors';
+import { importModel } from '../checkpoint/model-file';
 import { Lane, laneModelConfig } from './lane';
 import { IdbRunStore, IdbVariantCache, MemoryRunStore, type RunStore, type SavedRun, type SavedRunInfo } from './store';
 
