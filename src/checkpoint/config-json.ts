@@ -1,7 +1,8 @@
 // The model config a checkpoint carries, as JSON in its safetensors metadata: `config` holds nanoGPT's GPTConfig
 // fields exactly (so nanoGPT builds the model from it as is), `lab_config` this lab's two extensions. Reading a
 // config back validates it like any other; a plain nanoGPT state dict, which has no config, gets one inferred from
-// its tensor shapes. Model files, optimizer files and the ONNX export all write the same JSON, so it lives here once.
+// its tensor shapes. Model files, optimizer files and the ONNX export all write the same JSON, so it lives here once,
+// and so does the one description of how two configs differ (configDiff), which the page's checkpoint panel uses too.
 import { ConfigError, validateModelConfig, type AttentionMode, type ModelConfig } from '../model/config';
 import { CheckpointError, isRecord, shapeStr, type ReadTensor } from './safetensors';
 
@@ -143,11 +144,34 @@ export function parseJsonField(metadata: Record<string, string>, key: string): u
   }
 }
 
-/** Describe every field where two configs differ, or return '' when they match. */
-export function configDiff(found: ModelConfig, expected: ModelConfig): string {
-  const keys: (keyof ModelConfig)[] = ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd', 'attention', 'extraHeads'];
-  return keys
-    .filter((k) => found[k] !== expected[k])
-    .map((k) => `${k} is ${JSON.stringify(found[k])} in the checkpoint, expected ${JSON.stringify(expected[k])}`)
+/**
+ * Each field where two configs differ, in the order of `fields` and worded by `say` (which gets the field's name from
+ * `fields` and its value in a, then in b), joined by '; '; '' when they match. Checkpoint import and the page's
+ * checkpoint panel both describe a mismatch with it, each in its own words.
+ */
+export function configDiff(
+  a: ModelConfig,
+  b: ModelConfig,
+  fields: readonly (readonly [keyof ModelConfig, string])[],
+  say: (name: string, a: ModelConfig[keyof ModelConfig], b: ModelConfig[keyof ModelConfig]) => string,
+): string {
+  return fields
+    .filter(([k]) => a[k] !== b[k])
+    .map(([k, name]) => say(name, a[k], b[k]))
     .join('; ');
+}
+
+/** Checkpoint import names the fields as ModelConfig does, in GPTConfig's order. */
+const CHECKPOINT_FIELDS = (
+  ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd', 'attention', 'extraHeads'] as const
+).map((k) => [k, k] as const);
+
+/** A checkpoint's config against the expected one: "nLayer is 2 in the checkpoint, expected 3; …", '' when they match. */
+export function checkpointConfigDiff(found: ModelConfig, expected: ModelConfig): string {
+  return configDiff(
+    found,
+    expected,
+    CHECKPOINT_FIELDS,
+    (name, f, e) => `${name} is ${JSON.stringify(f)} in the checkpoint, expected ${JSON.stringify(e)}`,
+  );
 }

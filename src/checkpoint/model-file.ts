@@ -5,7 +5,7 @@
 import type { ModelConfig } from '../model/config';
 import { paramTable } from '../model/params';
 import {
-  configDiff,
+  checkpointConfigDiff,
   configFromJson,
   configToJson,
   inferConfig,
@@ -91,7 +91,7 @@ export function importModel(
       ? configFromJson(metadata.config, metadata.lab_config)
       : inferConfig(tensors, overrides, expected);
   if (expected) {
-    const diff = configDiff(cfg, expected);
+    const diff = checkpointConfigDiff(cfg, expected);
     if (diff) throw new CheckpointError(`checkpoint config does not match the expected model: ${diff}`);
   }
   const table = paramTable(cfg);

@@ -11,7 +11,7 @@
 //   extra       anything else the trainer wants back (JSON object)
 import type { ModelConfig } from '../model/config';
 import { paramTable, type ParamTable } from '../model/params';
-import { configDiff, configFromJson, configToJson, labConfigToJson, parseJsonField } from './config-json';
+import { checkpointConfigDiff, configFromJson, configToJson, labConfigToJson, parseJsonField } from './config-json';
 import {
   CheckpointError,
   isRecord,
@@ -74,7 +74,7 @@ export function importOptimizer(
     );
   }
   if (metadata.config !== undefined) {
-    const diff = configDiff(configFromJson(metadata.config, metadata.lab_config), cfg);
+    const diff = checkpointConfigDiff(configFromJson(metadata.config, metadata.lab_config), cfg);
     if (diff) throw new CheckpointError(`optimizer state was saved for another model: ${diff}`);
   }
   const table: ParamTable = paramTable(cfg);
