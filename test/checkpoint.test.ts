@@ -7,16 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { bundleText, makeBundle, readBundle } from '../src/checkpoint/bundle';
-import {
-  CheckpointError,
-  exportModel,
-  exportOptimizer,
-  importModel,
-  importOptimizer,
-  readSafetensors,
-  writeSafetensors,
-  type NamedTensor,
-} from '../src/checkpoint/safetensors';
+import { exportModel, importModel } from '../src/checkpoint/model-file';
+import { exportOptimizer, importOptimizer } from '../src/checkpoint/optimizer-file';
+import { CheckpointError, readSafetensors, writeSafetensors, type NamedTensor } from '../src/checkpoint/safetensors';
 import type { ModelConfig } from '../src/model/config';
 import { paramTable } from '../src/model/params';
 import { refForward } from '../src/model/reference';

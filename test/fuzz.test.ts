@@ -3,7 +3,8 @@
 // Every call must end in a result or one of the lab's own errors with a message, never a TypeError or a hang.
 import { describe, expect, test } from 'vitest';
 import { parseCommandLine, UsageError } from '../src/cli/options';
-import { CheckpointError, exportModel, importModel, readSafetensors } from '../src/checkpoint/safetensors';
+import { exportModel, importModel } from '../src/checkpoint/model-file';
+import { CheckpointError, readSafetensors } from '../src/checkpoint/safetensors';
 import type { ExperimentSpec } from '../src/lab/api';
 import { checkSpec } from '../src/spec/check';
 import { ConfigError, DEFAULT_TRAIN } from '../src/model/config';

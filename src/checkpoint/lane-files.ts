@@ -5,7 +5,9 @@ import type { ExperimentSpec, ObjectiveSpec } from '../spec/types';
 import type { LaneState } from './lane-state';
 import type { ObjectiveName } from '../objectives/types';
 import { exportOnnx } from './onnx';
-import { CheckpointError, exportModel, exportOptimizer, importModel, importOptimizer } from './safetensors';
+import { exportModel, importModel } from './model-file';
+import { exportOptimizer, importOptimizer } from './optimizer-file';
+import { CheckpointError } from './safetensors';
 
 export interface LaneFiles {
   model: Uint8Array;

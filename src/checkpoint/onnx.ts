@@ -14,7 +14,8 @@
 import onnxProto from 'onnx-proto';
 import type { ModelConfig } from '../model/config';
 import { blockPrefix, headPrefix, paramTable, type ParamTable } from '../model/params';
-import { configToJson, labConfigToJson, MODEL_FORMAT } from './safetensors';
+import { configToJson, labConfigToJson } from './config-json';
+import { MODEL_FORMAT } from './model-file';
 
 const { onnx } = onnxProto;
 type INodeProto = onnxProto.onnx.INodeProto;

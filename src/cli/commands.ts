@@ -2,7 +2,8 @@
 // through the same Lab interface the page uses.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { CheckpointError, exportModel, importModel } from '../checkpoint/safetensors';
+import { exportModel, importModel } from '../checkpoint/model-file';
+import { CheckpointError } from '../checkpoint/safetensors';
 import { exportOnnx } from '../checkpoint/onnx';
 import { filesToLaneState, laneFileStem, laneToFiles } from '../checkpoint/lane-files';
 import { nodeGpu } from '../engine/node-gpu';

@@ -21,7 +21,7 @@ import type {
 } from './api';
 import { makeBundle } from '../checkpoint/bundle';
 import { filesToLaneState, laneFileStem, laneToFiles } from '../checkpoint/lane-files';
-import { importModel } from '../checkpoint/safetensors';
+import { importModel } from '../checkpoint/model-file';
 import type { Lane } from './lane';
 import { Run } from './run';
 import { IdbRunStore, IdbVariantCache, MemoryRunStore, type RunStore, type SavedRun, type SavedRunInfo } from './store';

@@ -1,6 +1,7 @@
 // Does an imported checkpoint fit a lane of the current setup? The lane's model config follows from the task (its
 // vocabulary and sequence length), the objective (attention, extra heads) and the model size, exactly as the lab
 // builds it (laneModelConfig); weights can only be evaluated in a lane whose config is the checkpoint's.
+import { configDiff } from '../checkpoint/config-json';
 import type { ExperimentSpec, ImportedCheckpoint, ObjectiveSpec } from '../lab/api';
 import { laneModelConfig } from '../lab/lane';
 import type { ModelConfig } from '../model/config';
@@ -28,9 +29,7 @@ export function configText(c: ModelConfig): string {
 
 /** What differs, e.g. "width 64 here, 16 in the checkpoint; vocabulary size 34 here, 13 in the checkpoint". */
 function differences(here: ModelConfig, file: ModelConfig): string {
-  return FIELDS.filter(([k]) => here[k] !== file[k])
-    .map(([k, label]) => `${label} ${here[k]} here, ${file[k]} in the checkpoint`)
-    .join('; ');
+  return configDiff(here, file, FIELDS, (label, h, f) => `${label} ${h} here, ${f} in the checkpoint`);
 }
 
 let cached: { key: string; configs: ModelConfig[] | string } | null = null;
