@@ -139,6 +139,9 @@ export interface ImportedCheckpoint {
   resume: { spec: ExperimentSpec; state: LaneState } | null;
 }
 
+/** Which lane of a spec a checkpoint fits (its objective), or why none does, in a sentence. */
+export type CheckpointMatch = { objective: ObjectiveSpec } | { problem: string };
+
 /** The current (or last) run as the command line reports it: its spec, its task and each lane's result so far. */
 export interface RunInfo {
   spec: ExperimentSpec;
@@ -183,6 +186,8 @@ export interface LabApi {
    * Rejects with a message naming what is wrong (truncated, offsets, dtype, shapes, config).
    */
   inspectCheckpoint(model: Uint8Array, optimizer?: Uint8Array, nHead?: number): Promise<ImportedCheckpoint>;
+  /** The lane of `spec` whose model the checkpoint's config fits, or why none does (the task is built here). */
+  matchCheckpoint(spec: ExperimentSpec, checkpoint: { config: ModelConfig; objective: string | null }): Promise<CheckpointMatch>;
   /** The files of one lane of the current (or last) run: safetensors, optimizer state, ONNX. */
   exportLane(lane: number): Promise<{ stem: string; model: Uint8Array; optimizer: Uint8Array; onnx: Uint8Array }>;
   /** One zip with the spec, every lane's files and the run's metrics. */

@@ -4,10 +4,12 @@
 // a spec can run is src/spec/check.ts's to say.
 import { acquireGpu, adapterLimits, type GpuContext } from '../engine/gpu';
 import { chooseMatmulVariant, type VariantCache, type VariantChoice } from '../engine/matmul-variants';
+import type { ModelConfig } from '../model/config';
 import { checkSpec, DEFAULT_LIMITS } from '../spec/check';
 import { makeTask } from '../tasks';
 import type {
   AdapterReport,
+  CheckpointMatch,
   ExampleView,
   ExperimentSpec,
   ImportedCheckpoint,
@@ -22,6 +24,7 @@ import type {
 import { makeBundle } from '../checkpoint/bundle';
 import { filesToLaneState, laneFileStem, laneToFiles } from '../checkpoint/lane-files';
 import { importModel } from '../checkpoint/model-file';
+import { matchCheckpoint } from './checkpoint-match';
 import type { Lane } from './lane';
 import { Run } from './run';
 import { IdbRunStore, IdbVariantCache, MemoryRunStore, type RunStore, type SavedRun, type SavedRunInfo } from './store';
@@ -237,6 +240,10 @@ export class Lab implements LabApi {
       resume = { spec: r.spec, state: { ...r.state, lane: 0 } };
     }
     return { config: cfg, objective: meta.objective ?? null, step: meta.step ?? null, vocab: meta.vocab ?? null, params, resume };
+  }
+
+  async matchCheckpoint(spec: ExperimentSpec, checkpoint: { config: ModelConfig; objective: string | null }): Promise<CheckpointMatch> {
+    return matchCheckpoint(spec, checkpoint);
   }
 
   async exportLane(lane: number): Promise<{ stem: string; model: Uint8Array; optimizer: Uint8Array; onnx: Uint8Array }> {
