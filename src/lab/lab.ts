@@ -196,8 +196,10 @@ export class Lab implements LabApi {
       const task = makeTask(spec.task, spec.train.seed);
       this.task = task;
       this.spec = spec;
+      const matmul = this.variantChoice?.variant;
+      if (!matmul) throw new Error('no matmul variant was chosen for this device');
       this.lanes = spec.objectives.map(
-        (o, i) => new Lane(ctx.device, i, task, makeObjective(o, `objectives[${i}]`), o, spec.model, spec.train),
+        (o, i) => new Lane(ctx.device, matmul, i, task, makeObjective(o, `objectives[${i}]`), o, spec.model, spec.train),
       );
       let firstStep = 0;
       if (resume && resume.length > 0) {
