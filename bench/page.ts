@@ -35,7 +35,7 @@ window.runBench = async (plans: BrowserPlan[]): Promise<BrowserBenchResult> => {
   const sizes: BrowserSizeResult[] = [];
   for (const plan of plans) {
     const s = plan.size;
-    const lab = labModel(ctx.device, s);
+    const lab = labModel(ctx.device, s, variant);
     const tfModel = new TfGpt(modelConfig(s), SEED);
     // Warm-up: pipeline and shader compilation, first touch of memory.
     let t = await timeLabSteps(lab.model, lab.batch, 1);

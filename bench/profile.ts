@@ -2,6 +2,7 @@
 // Each dispatch is timed alone (GpuModel.profileStep); the whole profile runs `ROUNDS` times and each dispatch keeps
 // its fastest round, which filters out other processes on a shared machine.
 import { acquireGpu } from '../src/engine/gpu';
+import { presetMatmulVariant } from '../src/engine/matmul-variants';
 import { GpuModel } from '../src/engine/model';
 import { nodeGpu } from '../src/engine/node-gpu';
 import { DEFAULT_TRAIN, MODEL_PRESETS, type ModelPresetName } from '../src/model/config';
@@ -14,7 +15,8 @@ const ctx = await acquireGpu(await nodeGpu());
 const cfg = { ...size, vocabSize: 36, blockSize: 64, attention: 'causal' as const, extraHeads: 0 };
 const B = 32;
 const T = 64;
-const model = new GpuModel(ctx.device, cfg, B, T);
+// The untimed variant for this adapter (the lab's timed choice may differ on a GPU: bench/run.ts times them).
+const model = new GpuModel(ctx.device, cfg, B, T, presetMatmulVariant(ctx.adapterInfo));
 model.setParams(initParams(cfg, 1));
 const batch = { n: B, T, tokens: new Int32Array(B * T).map((_, i) => i % 36), targets: new Int32Array(B * T).map((_, i) => (i + 1) % 36), weights: new Float32Array(B * T).fill(1 / (B * T)) };
 await (await model.step(batch, 1e-3, DEFAULT_TRAIN)).stats;

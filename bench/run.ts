@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     const training: TrainResult[] = [];
     for (const s of args.sizes) {
       const steps = args.steps === null ? defaultSteps(s) : Math.min(args.steps, defaultSteps(s));
-      const r = await benchTraining(device, s, { steps, runs: args.runs, warmup: 1 }, log);
+      const r = await benchTraining(device, s, variant, { steps, runs: args.runs, warmup: 1 }, log);
       training.push(r);
       const gflops = (trainingFlopsPerStep(modelConfig(s), B, T) * (r.tokensPerSecond.median / (B * T))) / 1e9;
       log(
@@ -125,9 +125,9 @@ async function main(): Promise<void> {
       // The smallest size: the check is about allocation, which does not depend on the size, and it is the fastest.
       const s = [...args.sizes].sort((x, y) => trainingFlopsPerStep(modelConfig(x), B, T) - trainingFlopsPerStep(modelConfig(y), B, T))[0]!;
       log(`\n### Memory: ${args.memorySteps} training steps at ${s.name}`);
-      const m = await benchMemory(device, s, args.memorySteps, log);
+      const m = await benchMemory(device, s, variant, args.memorySteps, log);
       log(
-        `${s.name}: plan ${m.planBytes} bytes; ${m.bytesAtConstruction} bytes in ${m.buffersAtConstruction} buffers after construction (plan and uniforms); ` +
+        `${s.name}: plan ${m.planBytes} bytes; ${m.bytesAtConstruction} bytes in ${m.buffersAtConstruction} buffers after construction; ` +
           `after ${m.steps} steps: ${m.buffersCreatedDuringSteps} buffers created, ${m.bytesAddedDuringSteps} bytes added — ${m.ok ? 'OK' : 'FAILED'}`,
       );
       log(

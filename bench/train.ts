@@ -1,6 +1,7 @@
 // Training throughput of the lab's GpuModel: full steps (forward, loss, backward, clipping, AdamW) on one constant
 // batch, warm-up first, then several timed runs; and the memory plan, with a check that steps allocate nothing.
 // Used by the Node benchmark and, unchanged, by the browser page.
+import type { MatmulVariant } from '../src/engine/matmul-variants';
 import { GpuModel } from '../src/engine/model';
 import { initParams } from '../src/model/params';
 import { B, benchBatch, LR, modelConfig, SEED, spread, T, TRAIN, type BenchSize, type Spread } from './common';
@@ -59,10 +60,10 @@ export function trackBuffers(device: GPUDevice): BufferTracker {
   };
 }
 
-/** A GpuModel at this size with nanoGPT's init from the fixed seed, and the constant batch. */
-export function labModel(device: GPUDevice, s: BenchSize): { model: GpuModel; batch: ReturnType<typeof labBatch> } {
+/** A GpuModel at this size with nanoGPT's init from the fixed seed and the given matmul kernels, and the constant batch. */
+export function labModel(device: GPUDevice, s: BenchSize, matmul: MatmulVariant): { model: GpuModel; batch: ReturnType<typeof labBatch> } {
   const cfg = modelConfig(s);
-  const model = new GpuModel(device, cfg, B, T);
+  const model = new GpuModel(device, cfg, B, T, matmul);
   model.setParams(initParams(cfg, SEED));
   model.setGradClip(TRAIN.gradClip);
   return { model, batch: labBatch() };
@@ -84,10 +85,10 @@ export async function timeLabSteps(model: GpuModel, batch: ReturnType<typeof lab
   return { tokensPerSecond: (steps * B * T) / s, loss: stats[stats.length - 1]!.loss };
 }
 
-export async function benchTraining(device: GPUDevice, s: BenchSize, opts: { steps: number; runs: number; warmup: number }, log: (line: string) => void): Promise<TrainResult> {
+export async function benchTraining(device: GPUDevice, s: BenchSize, matmul: MatmulVariant, opts: { steps: number; runs: number; warmup: number }, log: (line: string) => void): Promise<TrainResult> {
   const counter = trackBuffers(device);
   try {
-    const { model, batch } = labModel(device, s);
+    const { model, batch } = labModel(device, s, matmul);
     const buffersAtConstruction = counter.count();
     const warm = await timeLabSteps(model, batch, opts.warmup);
     const firstLoss = warm.loss;
@@ -123,7 +124,7 @@ export async function benchTraining(device: GPUDevice, s: BenchSize, opts: { ste
 export interface MemoryResult {
   size: string;
   steps: number;
-  /** GpuModel.plan.totalBytes, and the bytes of every buffer the model created (plan and bound uniforms). */
+  /** GpuModel.plan.totalBytes (every planned buffer: storage, uniforms, readbacks), and the bytes the model created. */
   planBytes: number;
   bytesAtConstruction: number;
   buffersAtConstruction: number;
@@ -142,7 +143,7 @@ export interface MemoryResult {
  * and the bytes held, against what the model held after construction. Steps are submitted 50 at a time, as a
  * training loop that reads its loss back every 50 steps would.
  */
-export async function benchMemory(device: GPUDevice, s: BenchSize, steps: number, log: (line: string) => void): Promise<MemoryResult> {
+export async function benchMemory(device: GPUDevice, s: BenchSize, matmul: MatmulVariant, steps: number, log: (line: string) => void): Promise<MemoryResult> {
   const tracker = trackBuffers(device);
   const gc = (globalThis as { gc?: () => void }).gc;
   const heap = () => {
@@ -150,7 +151,7 @@ export async function benchMemory(device: GPUDevice, s: BenchSize, steps: number
     return typeof process === 'undefined' ? null : process.memoryUsage().heapUsed;
   };
   try {
-    const { model, batch } = labModel(device, s);
+    const { model, batch } = labModel(device, s, matmul);
     const buffersAtConstruction = tracker.count();
     const bytesAtConstruction = tracker.liveBytes();
     let heapAt100: number | null = null;

@@ -13,7 +13,7 @@
 // Transpose(wte), so the embedding is stored once.
 import onnxProto from 'onnx-proto';
 import type { ModelConfig } from '../model/config';
-import { blockPrefix, headPrefix, paramTable, type ParamTable } from '../model/params';
+import { blockParams, blockPrefix, headPrefix, MODEL_PARAMS, paramTable, type ModuleParams, type ParamTable } from '../model/params';
 import { configToJson, labConfigToJson } from './config-json';
 import { MODEL_FORMAT } from './model-file';
 
@@ -100,24 +100,18 @@ class GptGraph {
   }
 
   /** y = x W^T + b for nn.Linear weight W [out, in] and bias b [out]. */
-  linear(x: string, prefix: string): string {
-    const w = `${prefix}.weight`;
-    let wT = this.weightT.get(w);
+  linear(x: string, m: ModuleParams): string {
+    let wT = this.weightT.get(m.weight);
     if (!wT) {
-      wT = this.g.op1('Transpose', [w], { perm: [1, 0] }, `${prefix}.weight_T`);
-      this.weightT.set(w, wT);
+      wT = this.g.op1('Transpose', [m.weight], { perm: [1, 0] }, `${m.weight}_T`);
+      this.weightT.set(m.weight, wT);
     }
-    const xw = this.g.op1('MatMul', [x, wT], {}, `${prefix}.matmul`);
-    return this.g.op1('Add', [xw, `${prefix}.bias`], {}, `${prefix}.add`);
+    const xw = this.g.op1('MatMul', [x, wT], {}, `${m.module}.matmul`);
+    return this.g.op1('Add', [xw, m.bias], {}, `${m.module}.add`);
   }
 
-  layerNorm(x: string, prefix: string): string {
-    return this.g.op1(
-      'LayerNormalization',
-      [x, `${prefix}.weight`, `${prefix}.bias`],
-      { axis: -1, epsilon: LN_EPS },
-      prefix,
-    );
+  layerNorm(x: string, m: ModuleParams): string {
+    return this.g.op1('LayerNormalization', [x, m.weight, m.bias], { axis: -1, epsilon: LN_EPS }, m.module);
   }
 
   /** Exact GELU, 0.5·x·(1 + erf(x/√2)) (nn.GELU's default, approximate='none'). */
@@ -130,7 +124,7 @@ class GptGraph {
   /** Causal self-attention of nanoGPT (q, k, v split in that order from c_attn), mask additive or absent. */
   attention(x: string, p: string, mask: string | null): string {
     const { g } = this;
-    const qkv = this.linear(x, `${p}attn.c_attn`); // (B,T,3C)
+    const qkv = this.linear(x, blockParams(p).cAttn); // (B,T,3C)
     const [q, k, v] = g.op('Split', [qkv, 'const.split_qkv'], { axis: 2 }, 3, `${p}attn.split`); // 3 × (B,T,C)
     const heads = (t: string, perm: number[]): string =>
       g.op1('Transpose', [g.op1('Reshape', [t, 'const.heads_shape'], {}, `${p}attn.view`)], { perm }, `${p}attn.heads`);
@@ -148,14 +142,15 @@ class GptGraph {
     const y = g.op1('MatMul', [att, vh], {}, `${p}attn.av`); // (B,nh,T,hs)
     const yT = g.op1('Transpose', [y], { perm: [0, 2, 1, 3] }, `${p}attn.merge`); // (B,T,nh,hs)
     const merged = g.op1('Reshape', [yT, 'const.merge_shape'], {}, `${p}attn.merge`); // (B,T,C)
-    return this.linear(merged, `${p}attn.c_proj`);
+    return this.linear(merged, blockParams(p).attnProj);
   }
 
   block(x: string, p: string, mask: string | null): string {
-    const a = this.attention(this.layerNorm(x, `${p}ln_1`), p, mask);
+    const m = blockParams(p);
+    const a = this.attention(this.layerNorm(x, m.ln1), p, mask);
     const x1 = this.g.op1('Add', [x, a], {}, `${p}residual`);
-    const h = this.gelu(this.linear(this.layerNorm(x1, `${p}ln_2`), `${p}mlp.c_fc`), `${p}mlp`); // (B,T,4C)
-    return this.g.op1('Add', [x1, this.linear(h, `${p}mlp.c_proj`)], {}, `${p}residual`);
+    const h = this.gelu(this.linear(this.layerNorm(x1, m.ln2), m.cFc), `${p}mlp`); // (B,T,4C)
+    return this.g.op1('Add', [x1, this.linear(h, m.mlpProj)], {}, `${p}residual`);
   }
 
   /** Builds the whole graph; returns the output value names, head 0 first. */
@@ -171,8 +166,8 @@ class GptGraph {
     this.scalar('const.half', 0.5);
 
     const seq = g.op1('Shape', ['input_ids'], { start: 1, end: 2 }, 'seq_len'); // [T]
-    const tokEmb = g.op1('Gather', ['transformer.wte.weight', 'input_ids'], { axis: 0 }, 'tok_emb'); // (B,T,C)
-    const posEmb = g.op1('Slice', ['transformer.wpe.weight', 'const.zero1', seq, 'const.zero1'], {}, 'pos_emb'); // (T,C)
+    const tokEmb = g.op1('Gather', [MODEL_PARAMS.wte, 'input_ids'], { axis: 0 }, 'tok_emb'); // (B,T,C)
+    const posEmb = g.op1('Slice', [MODEL_PARAMS.wpe, 'const.zero1', seq, 'const.zero1'], {}, 'pos_emb'); // (T,C)
     let x = g.op1('Add', [tokEmb, posEmb], {}, 'embed'); // (B,T,C)
 
     let mask: string | null = null;
@@ -188,11 +183,11 @@ class GptGraph {
     for (let i = 0; i < cfg.nLayer; i++) x = this.block(x, blockPrefix(i), mask);
     const z = x; // trunk output, before ln_f
 
-    const lmHeadT = g.op1('Transpose', ['transformer.wte.weight'], { perm: [1, 0] }, 'lm_head.weight_T'); // (C,V)
+    const lmHeadT = g.op1('Transpose', [MODEL_PARAMS.wte], { perm: [1, 0] }, 'lm_head.weight_T'); // (C,V)
     const logits = (h: string, out: string): string => {
       g.nodes.push({
         opType: 'MatMul',
-        input: [this.layerNorm(h, 'transformer.ln_f'), lmHeadT],
+        input: [this.layerNorm(h, MODEL_PARAMS.lnF), lmHeadT],
         output: [out],
         name: `node_${out}`,
       });

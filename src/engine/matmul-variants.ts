@@ -82,14 +82,16 @@ export const SOFTWARE_VARIANT = matmulVariantByName('vec4-reg16x16');
 const GPU_DEFAULT_VARIANT = matmulVariantByName('vec4-reg8x8');
 
 /**
- * The variant used on this device: the one chooseMatmulVariant or setMatmulVariant set, else SOFTWARE_VARIANT on
- * SwiftShader and vec4-reg8x8 elsewhere.
+ * The variant to use without timing (tests, tools that do not time): SOFTWARE_VARIANT on SwiftShader, vec4-reg8x8
+ * elsewhere. The lab and the benchmark pass chooseMatmulVariant's choice to GpuModel instead.
  */
-export function matmulVariant(device: GPUDevice): MatmulVariant {
-  const set = chosen.get(device);
-  if (set) return set;
-  const adapter = deviceAdapter(device);
+export function presetMatmulVariant(adapter: AdapterIdentity | null): MatmulVariant {
   return adapter && isSwiftShader(adapter) ? SOFTWARE_VARIANT : GPU_DEFAULT_VARIANT;
+}
+
+/** The variant chooseMatmulVariant or setMatmulVariant last set for this device, else presetMatmulVariant's. */
+export function matmulVariant(device: GPUDevice): MatmulVariant {
+  return chosen.get(device) ?? presetMatmulVariant(deviceAdapter(device));
 }
 
 export function setMatmulVariant(device: GPUDevice, v: MatmulVariant): void {

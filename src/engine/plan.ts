@@ -3,14 +3,17 @@
 // Pure functions: the page, the command line and the tests can ask "does it fit?" without a GPU.
 import type { ModelConfig } from '../model/config';
 import { PARAM_ALIGN, paramTable } from '../model/params';
+import { attentionKernels } from './kernels';
 
-/** Legend: B batch, T sequence, C width, NH heads, V vocab, H = 1 + extraHeads, P parameter floats. */
+/** Legend: B batch, T sequence, C width, NH heads, V vocab, L trunk blocks, K extra heads, H = 1 + K, P parameter floats. */
 export interface BufferPlan {
   name: string;
   /** 4-byte elements (f32, i32 or u32). */
   elements: number;
   /** Bound whole as one storage binding (so it must fit maxStorageBufferBindingSize). */
   boundWhole: boolean;
+  /** Storage for the kernels, the kernels' uniform blocks, or a buffer mapped to read results back. */
+  usage: 'storage' | 'uniform' | 'readback';
 }
 
 export const align = (n: number, a = PARAM_ALIGN): number => Math.ceil(n / a) * a;
@@ -21,26 +24,66 @@ export const logitsHeadStride = (B: number, T: number, V: number): number => ali
 /** Elements per chunk of the first stage of the deterministic reductions (loss, gradient norm). */
 export const REDUCE_CHUNK = 4096;
 
-/** The activations one transformer block keeps for its backward pass, (name, elements). */
-export function blockActivations(B: number, T: number, C: number, NH: number): [string, number][] {
+/** The activations one transformer block keeps for its backward pass, in the order of its forward. */
+export const BLOCK_ACTIVATIONS = ['ln1', 'ln1Mean', 'ln1Rstd', 'qkv', 'att', 'atty', 'attproj', 'res2', 'ln2', 'ln2Mean', 'ln2Rstd', 'fch', 'fchGelu', 'fcproj', 'res3'] as const;
+export type BlockActivation = (typeof BLOCK_ACTIVATIONS)[number];
+/** One value (a size, a buffer) per activation of a block. */
+export type BlockActivations<V> = Record<BlockActivation, V>;
+
+/** Elements of each activation of one block. */
+export function blockActivations(B: number, T: number, C: number, NH: number): BlockActivations<number> {
   const BTC = B * T * C;
-  return [
-    ['ln1', BTC],
-    ['ln1Mean', B * T],
-    ['ln1Rstd', B * T],
-    ['qkv', 3 * BTC],
-    ['att', B * NH * T * T],
-    ['atty', BTC],
-    ['attproj', BTC],
-    ['res2', BTC],
-    ['ln2', BTC],
-    ['ln2Mean', B * T],
-    ['ln2Rstd', B * T],
-    ['fch', 4 * BTC],
-    ['fchGelu', 4 * BTC],
-    ['fcproj', BTC],
-    ['res3', BTC],
-  ];
+  return {
+    ln1: BTC, // (B,T,C) ln_1(resIn)
+    ln1Mean: B * T, // (B,T)
+    ln1Rstd: B * T, // (B,T)
+    qkv: 3 * BTC, // (B,T,3C)
+    att: B * NH * T * T, // (B,NH,T,T) softmax of the scores
+    atty: BTC, // (B,T,C) attention output before c_proj
+    attproj: BTC, // (B,T,C)
+    res2: BTC, // (B,T,C) resIn + attproj
+    ln2: BTC, // (B,T,C)
+    ln2Mean: B * T, // (B,T)
+    ln2Rstd: B * T, // (B,T)
+    fch: 4 * BTC, // (B,T,4C) c_fc's output, GELU's input
+    fchGelu: 4 * BTC, // (B,T,4C)
+    fcproj: BTC, // (B,T,C)
+    res3: BTC, // (B,T,C) res2 + fcproj, the block's output
+  };
+}
+
+/** The name of block l's activation in the plan (blocks 0..L−1 are the trunk, L+k−1 the head block of head k). */
+export const blockActivationName = (l: number, a: BlockActivation): string => `block${l}.${a}`;
+
+/**
+ * Bytes per uniform block in the model's one uniform buffer: each block starts at a multiple of 256, the largest
+ * minUniformBufferOffsetAlignment WebGPU allows, so the layout is valid on every device.
+ */
+export const UNIFORM_SLOT_BYTES = 256;
+
+/** Steps that may be in flight before a step waits for the oldest loss readback. */
+export const READBACK_RING = 4;
+/** Bytes of the stats buffer that each step copies back. */
+export const STATS_BYTES = 64;
+
+/**
+ * Uniform blocks of a training step, one per dispatch that the GPU model records (the model checks its count
+ * against this): forward, loss, backward, then the gradient norm's two and AdamW's. Per block, forward: 2
+ * layernorms, 4 matmuls, 2 attention kernels, 2 residuals; backward: 4 Linear backwards of 3 (dinp, dW, db), 2
+ * layernorm backwards of 2, the attention backward's kernels. Per head: ln_f and lm_head forward, 2 matmuls and a
+ * layernorm backward of 2; an extra head also adds its block's input gradient into the trunk's.
+ */
+export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
+  const blocks = cfg.nLayer + cfg.extraHeads;
+  const H = 1 + cfg.extraHeads;
+  const attention = attentionKernels(B, T, cfg.nEmbd, cfg.nHead);
+  const blockForward = 2 + 4 + attention.forward.length + 2;
+  const blockBackward = 4 * 3 + 2 * 2 + attention.backward.length;
+  const forward = 1 + blocks * blockForward + H * 2; // encoder, blocks, heads
+  const loss = 3; // cross-entropy, reduce partial and finalize
+  const backward = H * 4 + cfg.extraHeads + blocks * blockBackward + 2; // heads, blocks, wte and wpe gradients
+  const optimizer = 3; // gradient norm partial and finalize, AdamW
+  return forward + loss + backward + optimizer;
 }
 
 export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[] {
@@ -50,44 +93,47 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[
   const V = cfg.vocabSize;
   const H = 1 + cfg.extraHeads;
   const BTC = B * T * C;
+  const storage = (name: string, elements: number, boundWhole = true): BufferPlan => ({ name, elements, boundWhole, usage: 'storage' });
   const out: BufferPlan[] = [
-    { name: 'params', elements: P, boundWhole: true },
-    { name: 'grads', elements: P, boundWhole: true },
-    { name: 'adam.m', elements: P, boundWhole: true },
-    { name: 'adam.v', elements: P, boundWhole: true },
-    { name: 'decayMask', elements: Math.ceil(P / 32), boundWhole: true },
-    { name: 'gradPartials', elements: Math.ceil(P / REDUCE_CHUNK), boundWhole: true },
-    { name: 'tokens', elements: B * T, boundWhole: true },
-    { name: 'targets', elements: H * B * T, boundWhole: true },
-    { name: 'weights', elements: H * B * T, boundWhole: true },
-    { name: 'encoded', elements: BTC, boundWhole: true },
+    storage('params', P),
+    storage('grads', P),
+    storage('adam.m', P),
+    storage('adam.v', P),
+    storage('decayMask', Math.ceil(P / 32)),
+    storage('gradPartials', Math.ceil(P / REDUCE_CHUNK)),
+    storage('tokens', B * T),
+    storage('targets', H * B * T),
+    storage('weights', H * B * T),
+    storage('encoded', BTC),
   ];
   const blocks = cfg.nLayer + cfg.extraHeads;
+  const acts = blockActivations(B, T, C, NH);
   for (let l = 0; l < blocks; l++) {
-    for (const [n, e] of blockActivations(B, T, C, NH)) out.push({ name: `block${l}.${n}`, elements: e, boundWhole: true });
+    for (const a of BLOCK_ACTIVATIONS) out.push(storage(blockActivationName(l, a), acts[a]));
   }
   for (let h = 0; h < H; h++) {
-    out.push({ name: `head${h}.lnf`, elements: BTC, boundWhole: true });
-    out.push({ name: `head${h}.lnfMean`, elements: B * T, boundWhole: true });
-    out.push({ name: `head${h}.lnfRstd`, elements: B * T, boundWhole: true });
-    if (h > 0) out.push({ name: `head${h}.dres`, elements: BTC, boundWhole: true });
+    out.push(storage(`head${h}.lnf`, BTC), storage(`head${h}.lnfMean`, B * T), storage(`head${h}.lnfRstd`, B * T));
+    if (h > 0) out.push(storage(`head${h}.dres`, BTC));
   }
   const stride = logitsHeadStride(B, T, V);
   out.push(
-    { name: 'logits', elements: H * stride, boundWhole: false },
-    { name: 'losses', elements: H * B * T, boundWhole: true },
-    { name: 'lossPartials', elements: Math.ceil((H * B * T) / REDUCE_CHUNK), boundWhole: true },
-    { name: 'stats', elements: 16, boundWhole: true },
+    storage('logits', H * stride, false),
+    storage('losses', H * B * T),
+    storage('lossPartials', Math.ceil((H * B * T) / REDUCE_CHUNK)),
+    storage('stats', STATS_BYTES / 4),
     // The matmul kernels' aux binding where no GELU epilogue uses it (it must not alias C).
-    { name: 'matmulAux', elements: 4, boundWhole: true },
-    { name: 'dres', elements: BTC, boundWhole: true },
-    { name: 'dln', elements: BTC, boundWhole: true },
-    { name: 'datty', elements: BTC, boundWhole: true },
-    { name: 'dqkv', elements: 3 * BTC, boundWhole: true },
-    { name: 'dpreatt', elements: B * NH * T * T, boundWhole: true },
-    { name: 'dfc', elements: 4 * BTC, boundWhole: true },
-    { name: 'evalStaging', elements: H * stride, boundWhole: false },
+    storage('matmulAux', 4),
+    storage('dres', BTC),
+    storage('dln', BTC),
+    storage('datty', BTC),
+    storage('dqkv', 3 * BTC),
+    storage('dpreatt', B * NH * T * T),
+    storage('dfc', 4 * BTC),
+    // Every kernel's uniform block, one slot each, bound at its slot's offset.
+    { name: 'uniforms', elements: (uniformSlots(cfg, B, T) * UNIFORM_SLOT_BYTES) / 4, boundWhole: false, usage: 'uniform' },
+    { name: 'evalStaging', elements: H * stride, boundWhole: false, usage: 'readback' },
   );
+  for (let i = 0; i < READBACK_RING; i++) out.push({ name: `statsReadback${i}`, elements: STATS_BYTES / 4, boundWhole: false, usage: 'readback' });
   return out;
 }
 

@@ -165,12 +165,12 @@ export class Lab implements LabApi {
       const issues = await this.check(spec);
       if (issues.length > 0) throw new Error(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
       const ctx = await this.gpu();
-      await this.kernels(ctx);
       this.current?.destroy();
       this.current = null;
       const task = makeTask(spec.task, spec.train.seed);
+      const { variant } = await this.kernels(ctx);
       try {
-        this.current = new Run(ctx, spec, task, runId, {
+        this.current = new Run(ctx, spec, task, runId, variant, {
           ...(resume ? { resume } : {}),
           ...(history ? { history } : {}),
           ...(options.initialParams ? { initialParams: options.initialParams } : {}),

@@ -2,6 +2,7 @@
 // held-out examples. The loop owns what happens between steps — pause and stop, evaluations, autosaves, a lane that
 // diverged (NaN), a device that was lost — so that Lab (src/lab/lab.ts) stays a thin facade over runs.
 import type { GpuContext } from '../engine/gpu';
+import type { MatmulVariant } from '../engine/matmul-variants';
 import { makeObjective } from '../objectives';
 import type { Task } from '../tasks/types';
 import type { ExperimentSpec } from '../spec/types';
@@ -58,10 +59,12 @@ export class Run {
     readonly spec: ExperimentSpec,
     readonly task: Task,
     readonly id: string,
+    /** The matmul kernels chosen for this device (Lab.kernels). */
+    matmul: MatmulVariant,
     start: RunStart,
   ) {
     this.lanes = spec.objectives.map(
-      (o, i) => new Lane(ctx.device, i, task, makeObjective(o, `objectives[${i}]`), o, spec.model, spec.train),
+      (o, i) => new Lane(ctx.device, matmul, i, task, makeObjective(o, `objectives[${i}]`), o, spec.model, spec.train),
     );
     try {
       this.place(start);

@@ -31,21 +31,61 @@ export interface ParamSpec {
  */
 export const PARAM_ALIGN = 64;
 
+/** A LayerNorm's or Linear's tensors: `module.weight` and `module.bias`. */
+export interface ModuleParams {
+  /** State-dict module name, e.g. `transformer.h.0.attn.c_attn`. */
+  module: string;
+  weight: string;
+  bias: string;
+}
+
+const moduleParams = (module: string): ModuleParams => ({ module, weight: `${module}.weight`, bias: `${module}.bias` });
+
+/** The modules of one transformer block, by nanoGPT's names. */
+export interface BlockParams {
+  ln1: ModuleParams; // ln_1
+  cAttn: ModuleParams; // attn.c_attn: (3C,C), q, k, v in that order
+  attnProj: ModuleParams; // attn.c_proj: (C,C)
+  ln2: ModuleParams; // ln_2
+  cFc: ModuleParams; // mlp.c_fc: (4C,C)
+  mlpProj: ModuleParams; // mlp.c_proj: (C,4C)
+}
+
+/** The names of a block's tensors under `prefix` (blockPrefix(i), headPrefix(k), or '' for the bare names). */
+export function blockParams(prefix: string): BlockParams {
+  return {
+    ln1: moduleParams(`${prefix}ln_1`),
+    cAttn: moduleParams(`${prefix}attn.c_attn`),
+    attnProj: moduleParams(`${prefix}attn.c_proj`),
+    ln2: moduleParams(`${prefix}ln_2`),
+    cFc: moduleParams(`${prefix}mlp.c_fc`),
+    mlpProj: moduleParams(`${prefix}mlp.c_proj`),
+  };
+}
+
+/** The tensors outside the blocks. lm_head.weight is tied to wte and has no entry of its own. */
+export const MODEL_PARAMS = {
+  wte: 'transformer.wte.weight', // (V,C)
+  wpe: 'transformer.wpe.weight', // (blockSize,C)
+  lnF: moduleParams('transformer.ln_f'),
+} as const;
+
 /** Names of one transformer block's tensors, in nanoGPT's order, with shapes for width C. */
 export function blockParamShapes(C: number): [string, number[], InitKind][] {
+  const p = blockParams('');
   return [
-    ['ln_1.weight', [C], 'ones'],
-    ['ln_1.bias', [C], 'zeros'],
-    ['attn.c_attn.weight', [3 * C, C], 'normal'],
-    ['attn.c_attn.bias', [3 * C], 'zeros'],
-    ['attn.c_proj.weight', [C, C], 'residual'],
-    ['attn.c_proj.bias', [C], 'zeros'],
-    ['ln_2.weight', [C], 'ones'],
-    ['ln_2.bias', [C], 'zeros'],
-    ['mlp.c_fc.weight', [4 * C, C], 'normal'],
-    ['mlp.c_fc.bias', [4 * C], 'zeros'],
-    ['mlp.c_proj.weight', [C, 4 * C], 'residual'],
-    ['mlp.c_proj.bias', [C], 'zeros'],
+    [p.ln1.weight, [C], 'ones'],
+    [p.ln1.bias, [C], 'zeros'],
+    [p.cAttn.weight, [3 * C, C], 'normal'],
+    [p.cAttn.bias, [3 * C], 'zeros'],
+    [p.attnProj.weight, [C, C], 'residual'],
+    [p.attnProj.bias, [C], 'zeros'],
+    [p.ln2.weight, [C], 'ones'],
+    [p.ln2.bias, [C], 'zeros'],
+    [p.cFc.weight, [4 * C, C], 'normal'],
+    [p.cFc.bias, [4 * C], 'zeros'],
+    [p.mlpProj.weight, [C, 4 * C], 'residual'],
+    [p.mlpProj.bias, [C], 'zeros'],
   ];
 }
 
@@ -68,13 +108,13 @@ export interface ParamTable {
 export function paramTable(cfg: ModelConfig): ParamTable {
   const C = cfg.nEmbd;
   const entries: [string, number[], InitKind][] = [
-    ['transformer.wte.weight', [cfg.vocabSize, C], 'normal'],
-    ['transformer.wpe.weight', [cfg.blockSize, C], 'normal'],
+    [MODEL_PARAMS.wte, [cfg.vocabSize, C], 'normal'],
+    [MODEL_PARAMS.wpe, [cfg.blockSize, C], 'normal'],
   ];
   for (let i = 0; i < cfg.nLayer; i++) {
     for (const [n, s, init] of blockParamShapes(C)) entries.push([blockPrefix(i) + n, s, init]);
   }
-  entries.push(['transformer.ln_f.weight', [C], 'ones'], ['transformer.ln_f.bias', [C], 'zeros']);
+  entries.push([MODEL_PARAMS.lnF.weight, [C], 'ones'], [MODEL_PARAMS.lnF.bias, [C], 'zeros']);
   for (let k = 1; k <= cfg.extraHeads; k++) {
     for (const [n, s, init] of blockParamShapes(C)) entries.push([headPrefix(k) + n, s, init]);
   }

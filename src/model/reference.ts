@@ -9,7 +9,7 @@
 // V = vocabSize, H = 1 + extraHeads output heads, N = B·T rows. Arrays are row-major in the order their shape names.
 import { learningRate, type ModelConfig, type TrainConfig } from './config';
 import type { Batch, ForwardFn } from './batch';
-import { blockPrefix, headPrefix, paramTable, type ParamTable } from './params';
+import { blockParams, blockPrefix, headPrefix, MODEL_PARAMS, paramTable, type ParamTable } from './params';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Exact GELU needs erf to float64 accuracy.
@@ -406,20 +406,21 @@ function view(table: ParamTable, flat: Float64Array, name: string): Float64Array
 }
 
 function blockWeights(table: ParamTable, flat: Float64Array, prefix: string): BlockWeights {
-  const t = (name: string): Float64Array => view(table, flat, prefix + name);
+  const t = (name: string): Float64Array => view(table, flat, name);
+  const p = blockParams(prefix);
   return {
-    ln1w: t('ln_1.weight'),
-    ln1b: t('ln_1.bias'),
-    qkvw: t('attn.c_attn.weight'),
-    qkvb: t('attn.c_attn.bias'),
-    attprojw: t('attn.c_proj.weight'),
-    attprojb: t('attn.c_proj.bias'),
-    ln2w: t('ln_2.weight'),
-    ln2b: t('ln_2.bias'),
-    fcw: t('mlp.c_fc.weight'),
-    fcb: t('mlp.c_fc.bias'),
-    fcprojw: t('mlp.c_proj.weight'),
-    fcprojb: t('mlp.c_proj.bias'),
+    ln1w: t(p.ln1.weight),
+    ln1b: t(p.ln1.bias),
+    qkvw: t(p.cAttn.weight),
+    qkvb: t(p.cAttn.bias),
+    attprojw: t(p.attnProj.weight),
+    attprojb: t(p.attnProj.bias),
+    ln2w: t(p.ln2.weight),
+    ln2b: t(p.ln2.bias),
+    fcw: t(p.cFc.weight),
+    fcb: t(p.cFc.bias),
+    fcprojw: t(p.mlpProj.weight),
+    fcprojb: t(p.mlpProj.bias),
   };
 }
 
@@ -525,11 +526,11 @@ interface ModelWeights {
 function modelWeights(cfg: ModelConfig, table: ParamTable, flat: Float64Array): ModelWeights {
   if (flat.length !== table.total) throw new Error(`expected ${table.total} floats, got ${flat.length}`);
   return {
-    wte: view(table, flat, 'transformer.wte.weight'),
-    wpe: view(table, flat, 'transformer.wpe.weight'),
+    wte: view(table, flat, MODEL_PARAMS.wte),
+    wpe: view(table, flat, MODEL_PARAMS.wpe),
     blocks: Array.from({ length: cfg.nLayer }, (_, i) => blockWeights(table, flat, blockPrefix(i))),
-    lnfw: view(table, flat, 'transformer.ln_f.weight'),
-    lnfb: view(table, flat, 'transformer.ln_f.bias'),
+    lnfw: view(table, flat, MODEL_PARAMS.lnF.weight),
+    lnfb: view(table, flat, MODEL_PARAMS.lnF.bias),
     heads: Array.from({ length: cfg.extraHeads }, (_, k) => blockWeights(table, flat, headPrefix(k + 1))),
   };
 }

@@ -2,6 +2,7 @@
 // held, and a training run of the real model adds neither.
 import { expect, test } from 'vitest';
 import { benchMemory, trackBuffers } from '../../bench/train';
+import { presetMatmulVariant } from '../../src/engine/matmul-variants';
 import { testGpu } from './helpers';
 
 test('trackBuffers counts buffers and the bytes still held, until each is destroyed', async () => {
@@ -26,16 +27,17 @@ test('trackBuffers counts buffers and the bytes still held, until each is destro
 });
 
 test('benchMemory: 120 steps of a small model create nothing and add no bytes; a leak fails the check', async () => {
-  const { device, errors } = await testGpu();
+  const { device, adapterInfo, errors } = await testGpu();
   const size = { name: '1/32/2', nLayer: 1, nEmbd: 32, nHead: 2 };
-  const clean = await benchMemory(device, size, 120, () => {});
+  const matmul = presetMatmulVariant(adapterInfo);
+  const clean = await benchMemory(device, size, matmul, 120, () => {});
   expect(clean).toMatchObject({ steps: 120, buffersCreatedDuringSteps: 0, bytesAddedDuringSteps: 0, ok: true });
   expect(clean.bytesAtConstruction).toBeGreaterThanOrEqual(clean.planBytes);
 
   // A leak during the steps: one buffer made while the check runs (its log line comes after the last step, before
   // the counts are taken).
   let leaked: GPUBuffer | null = null;
-  const leaky = await benchMemory(device, size, 100, () => {
+  const leaky = await benchMemory(device, size, matmul, 100, () => {
     leaked ??= device.createBuffer({ size: 4096, usage: GPUBufferUsage.STORAGE });
   });
   expect(leaked).not.toBeNull();

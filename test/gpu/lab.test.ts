@@ -67,6 +67,10 @@ describe('Lab over Dawn', () => {
     expect(views).toHaveLength(2);
     expect(views[0]!.predictions.map((p) => p.objective)).toEqual(['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion']);
     expect(views[0]!.predictions[4]!.commitStep).toHaveLength(3);
+    // Two requests at once (the page asking for examples while another request decodes): each decodes as it would alone.
+    const [again, shifted] = await Promise.all([lab.examples(2), lab.examples(2, 1)]);
+    expect(again).toEqual(views);
+    expect(shifted).toEqual(await lab.examples(2, 1));
   });
 
   test('the same config and seed give the same losses and weights', async () => {

@@ -2,7 +2,9 @@
 // differences): loss, logits of every head, every parameter gradient, and the losses of ten AdamW steps — for
 // causal and bidirectional attention and with extra multi-token heads.
 import { afterAll, describe, expect, test } from 'vitest';
+import { presetMatmulVariant } from '../../src/engine/matmul-variants';
 import { GpuModel } from '../../src/engine/model';
+import { planBuffers } from '../../src/engine/plan';
 import type { Batch } from '../../src/model/batch';
 import { DEFAULT_TRAIN, learningRate, type ModelConfig, type TrainConfig } from '../../src/model/config';
 import { initParams, paramTable } from '../../src/model/params';
@@ -45,10 +47,10 @@ describe.each(CONFIGS)('GPU model vs float64 reference: %s', (name, cfg) => {
   const T = 7;
 
   test('loss, logits and every parameter gradient', async () => {
-    const { device, errors } = await testGpu();
+    const { device, adapterInfo, errors } = await testGpu();
     const params = randomParams(cfg, 7);
     const batch = randomBatch(cfg, B, T, 11);
-    const model = new GpuModel(device, cfg, B, T);
+    const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo));
     model.setParams(params);
     const loss = await model.lossAndGrads(batch);
     const grads = await model.getGrads();
@@ -77,11 +79,11 @@ describe.each(CONFIGS)('GPU model vs float64 reference: %s', (name, cfg) => {
   });
 
   test('ten AdamW steps follow the reference', async () => {
-    const { device, errors } = await testGpu();
+    const { device, adapterInfo, errors } = await testGpu();
     const train: TrainConfig = { ...DEFAULT_TRAIN, steps: 10, warmupSteps: 2, lr: 3e-3, gradClip: 1.0, weightDecay: 0.1 };
     const params = initParams(cfg, 3);
     const batches = Array.from({ length: 10 }, (_, i) => randomBatch(cfg, B, T, 100 + (i % 3)));
-    const model = new GpuModel(device, cfg, B, T);
+    const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo));
     model.setParams(params);
     model.setGradClip(train.gradClip);
     const pending = [];
@@ -115,9 +117,9 @@ test('reference forward agrees with refLossAndGrads (sanity of the harness)', ()
 });
 
 test('forward calls made at once (an evaluation and the page asking for examples) each get their own logits', async () => {
-  const { device, errors } = await testGpu();
+  const { device, adapterInfo, errors } = await testGpu();
   const cfg = CONFIGS[0]![1];
-  const model = new GpuModel(device, cfg, 3, 7);
+  const model = new GpuModel(device, cfg, 3, 7, presetMatmulVariant(adapterInfo));
   model.setParams(randomParams(cfg, 5));
   const batches = [1, 2, 3, 4].map((s) => randomBatch(cfg, 3, 7, s));
   const alone: Float32Array[] = [];
@@ -130,7 +132,7 @@ test('forward calls made at once (an evaluation and the page asking for examples
 });
 
 test('destroy() frees every buffer the model created: the plan, the readback ring and the uniforms', async () => {
-  const { device } = await testGpu();
+  const { device, adapterInfo } = await testGpu();
   const created = new Set<GPUBuffer>();
   const destroyed = new Set<GPUBuffer>();
   const create = device.createBuffer.bind(device);
@@ -143,7 +145,7 @@ test('destroy() frees every buffer the model created: the plan, the readback rin
   };
   try {
     const cfg = CONFIGS[2]![1];
-    const model = new GpuModel(device, cfg, 3, 7);
+    const model = new GpuModel(device, cfg, 3, 7, presetMatmulVariant(adapterInfo));
     model.setParams(randomParams(cfg, 2));
     await model.forward(randomBatch(cfg, 3, 7, 1).tokens, 3);
     model.destroy();
@@ -151,6 +153,9 @@ test('destroy() frees every buffer the model created: the plan, the readback rin
     device.createBuffer = create;
   }
   expect(created.size).toBeGreaterThan(50);
+  // Every buffer the model made is in the memory plan (uniforms and readbacks included), so plan.totalBytes counts it.
+  const planned = planBuffers(CONFIGS[2]![1], 3, 7).map((b) => b.name);
+  expect([...created].map((b) => b.label).sort()).toEqual([...planned].sort());
   // Readbacks of one call (forward's, read()'s) are made and destroyed by the call itself.
   const leaked = [...created].filter((b) => !destroyed.has(b)).map((b) => b.label);
   expect(leaked).toEqual([]);

@@ -1,0 +1,38 @@
+// Uniform blocks by field name: packed at the WGSL struct's offsets whatever the order of the values, and checked
+// against the struct in the kernel's source, so a layout that drifts from its shader fails at model construction.
+import { describe, expect, test } from 'vitest';
+import { K, reduceKernel } from '../src/engine/kernels';
+import { ADAMW_STEP, ATTENTION_DIMS, BIAS_BACKWARD_DIMS, checkUniformLayout, LAYERNORM_DIMS, packUniform, REDUCE_DIMS, uniformLayout } from '../src/engine/uniforms';
+
+describe('uniform layouts', () => {
+  test('fields are packed in the struct order, 4 bytes each, whatever the order of the values', () => {
+    const view = new DataView(new ArrayBuffer(ATTENTION_DIMS.bytes));
+    packUniform(ATTENTION_DIMS, { scale: 0.5, causal: 1, NH: 4, C: 16, T: 7, B: 3 }, view);
+    expect(ATTENTION_DIMS.bytes).toBe(32); // 6 fields, rounded up to 16
+    expect([0, 1, 2, 3, 4].map((i) => view.getUint32(4 * i, true))).toEqual([3, 7, 16, 4, 1]);
+    expect(view.getFloat32(20, true)).toBe(0.5);
+    expect(ADAMW_STEP.bytes).toBe(48);
+    expect(uniformLayout('Dims', [['N', 'u32']]).bytes).toBe(16);
+  });
+
+  test('a u32 field out of range is refused with its struct and name', () => {
+    const view = new DataView(new ArrayBuffer(16));
+    expect(() => packUniform(LAYERNORM_DIMS, { N: -1, C: 4 }, view)).toThrow(/Dims\.N: u32 out of range: -1/);
+    expect(() => packUniform(LAYERNORM_DIMS, { N: 2.5, C: 4 }, view)).toThrow(/Dims\.N/);
+  });
+
+  test("a layout is checked against the kernel's WGSL struct: names, order and types", () => {
+    expect(() => checkUniformLayout(K.layernormForward, LAYERNORM_DIMS)).not.toThrow();
+    expect(() => checkUniformLayout(K.attentionDqkv, ATTENTION_DIMS)).not.toThrow();
+    expect(() => checkUniformLayout(reduceKernel('partial', true), REDUCE_DIMS)).not.toThrow();
+    expect(() => checkUniformLayout(K.adamw, ADAMW_STEP)).not.toThrow();
+    // Same size, other names (bias_backward's M, N against layernorm's N, C).
+    expect(() => checkUniformLayout(K.layernormForward, BIAS_BACKWARD_DIMS)).toThrow(/does not match the shader's struct \{N: u32, C: u32\}/);
+    // Same names, swapped order.
+    const swapped = uniformLayout('Dims', [['C', 'u32'], ['N', 'u32']] as const);
+    expect(() => checkUniformLayout(K.layernormForward, swapped)).toThrow(/does not match/);
+    // A type that differs.
+    const clipAsU32 = uniformLayout('Dims', [['N', 'u32'], ['chunk', 'u32'], ['slot', 'u32'], ['clip', 'u32']] as const);
+    expect(() => checkUniformLayout(reduceKernel('finalize', true), clipAsU32)).toThrow(/clip: f32/);
+  });
+});
