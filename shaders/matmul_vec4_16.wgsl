@@ -1,37 +1,10 @@
 // The 16×16 register-blocked form of shaders/matmul_vec4.wgsl (same bindings, entry points, requirements and
-// results; read that file first). Each thread computes a 16×16 block of C, so each loaded float is used 16 times
-// (0.125 loads per multiply-add). SwiftShader gathers every loaded float lane by lane and its speed follows the
-// number of loads: this is the variant it runs (bench/README.md). GPUs would spill the 256 accumulators; they use
-// the 8×8 or tiled kernels. The bodies are unrolled by hand: SwiftShader's compiler does not unroll loops, and
-// accumulators indexed by a loop variable would live in memory.
+// results; read that file first), after common/matmul_prologue.wgsl with E = vec4f. Each thread computes a 16×16
+// block of C, so each loaded float is used 16 times (0.125 loads per multiply-add). SwiftShader gathers every loaded
+// float lane by lane and its speed follows the number of loads: this is the variant it runs (bench/README.md). GPUs
+// would spill the 256 accumulators; they use the 8×8 or tiled kernels. The bodies are unrolled by hand: SwiftShader's
+// compiler does not unroll loops, and accumulators indexed by a loop variable would live in memory.
 // Accumulator c<r>_<g>: row m0+r, columns 4·(n4+g)..+3. vec4 views: K4 = K/4, N4 = N/4, M4 = M/4.
-// Epilogue GELU (c_fc forward): C holds the pre-activation and aux receives gelu of it. Epilogue GELU_GRAD (the
-// backward product into c_fc's output): C = result · gelu'(aux), aux holding that pre-activation. Both apply after
-// the bias and the accumulated value; gelu4 and gelu_grad4 come from shaders/gelu_math.wgsl.
-struct Dims { M: u32, N: u32, K: u32, _pad: u32 }
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> A: array<vec4f>;
-@group(0) @binding(2) var<storage, read> B: array<vec4f>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> C: array<vec4f>;
-@group(0) @binding(5) var<storage, read_write> aux: array<vec4f>;
-
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
-override GELU: bool = false;
-override GELU_GRAD: bool = false;
-override WG_X: u32 = 4;
-override WG_Y: u32 = 4;
-
-/** Write C[i] = v through the GELU epilogues (see the top of this file). */
-fn store(i: u32, v: vec4f) {
-  if (GELU_GRAD) {
-    C[i] = v * gelu_grad4(aux[i]);
-  } else {
-    C[i] = v;
-  }
-  if (GELU) { aux[i] = gelu4(v); }
-}
 
 fn dot4(a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
   return vec4f(dot(a, b0), dot(a, b1), dot(a, b2), dot(a, b3));
