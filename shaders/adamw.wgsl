@@ -12,9 +12,9 @@ struct Step { N: u32, normSlot: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, 
 @group(0) @binding(5) var<storage, read> decayMask: array<u32>;
 @group(0) @binding(6) var<storage, read> stats: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = thread_index(gid, nwg);
   if (i >= s.N) { return; }
   if (stats[s.normSlot + 2u] == 0.0) { return; }
   let g = grads[i] * stats[s.normSlot + 1u];

@@ -1,18 +1,12 @@
-// Backward of attention (see attention_forward.wgsl for the legend).
+// Backward of attention, one element per thread. Composed after common/attention_prologue.wgsl (Dims, legend)
+// and common/attention_backward_bindings.wgsl with H = f32.
 // dscores: datt[i,j] = dout_i · v_j;  dpreatt[i,j] = att[i,j]·(datt[i,j] − Σ_j' att[i,j']·datt[i,j'])  (softmax)
 // dqkv:    dq_t = scale·Σ_j dpreatt[t,j]·k_j;  dk_t = scale·Σ_i dpreatt[i,t]·q_i;  dv_t = Σ_i att[i,t]·dout_i
 // Each thread owns the elements it writes, so dqkv (B,T,3C) is written without atomics.
-struct Dims { B: u32, T: u32, C: u32, NH: u32, causal: u32, scale: f32 }
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> qkv: array<f32>;
-@group(0) @binding(2) var<storage, read> att: array<f32>;
-@group(0) @binding(3) var<storage, read> dout: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dpreatt: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dqkv: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn dscores(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = gid.x + gid.y * nwg.x * 64u; // (b, h, i)
+  let row = thread_index(gid, nwg); // (b, h, i)
   if (row >= d.B * d.NH * d.T) { return; }
   let i = row % d.T;
   let h = (row / d.T) % d.NH;
@@ -34,9 +28,9 @@ fn dscores(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn dqkv_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let idx = gid.x + gid.y * nwg.x * 64u; // (b, t, c)
+  let idx = thread_index(gid, nwg); // (b, t, c)
   if (idx >= d.B * d.T * d.C) { return; }
   let c = idx % d.C;
   let t = (idx / d.C) % d.T;

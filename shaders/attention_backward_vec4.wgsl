@@ -5,16 +5,8 @@
 // dq:      dq_i = scale·Σ_j dpreatt[i,j]·k_j                                                            (4 rows × 8 channels)
 // dkv:     dk_j = scale·Σ_i dpreatt[i,j]·q_i;  dv_j = Σ_i att[i,j]·dout_i                                (4 keys × 8 channels)
 // qkv, dqkv (B,T,3C); att, dpreatt (B,NH,T,T); dout (B,T,C). Causal: att and dpreatt are zero for j > i, and the
-// loops skip that triangle. Each thread owns the elements it writes (no atomics).
-struct Dims { B: u32, T: u32, C: u32, NH: u32, causal: u32, scale: f32 }
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> qkv: array<vec4f>;
-@group(0) @binding(2) var<storage, read> att: array<f32>;
-@group(0) @binding(3) var<storage, read> dout: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> dpreatt: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dqkv: array<vec4f>;
-
-fn idx(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
+// loops skip that triangle. Each thread owns the elements it writes (no atomics). Composed after
+// common/attention_prologue.wgsl and common/attention_backward_bindings.wgsl with H = vec4f.
 
 /** 4 consecutive entries of a (T,T) row from j0 on, zero past T (rows are not vec4-aligned when T % 4 != 0). */
 fn attRow4(base: u32, j0: u32) -> vec4f {
@@ -43,10 +35,10 @@ fn finish(base: u32, jEnd: u32, s: f32) {
 }
 
 // One thread per (b, h, block of 4 query rows).
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn dscores(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let T4 = (d.T + 3u) / 4u;
-  let task = idx(gid, nwg);
+  let task = thread_index(gid, nwg);
   if (task >= d.B * d.NH * T4) { return; }
   let bh = task / T4;
   let i0 = (task % T4) * 4u;
@@ -127,9 +119,9 @@ fn storeTile(b: u32, h: u32, t0: u32, e0: u32, part: u32, x: array<vec4f, 4>, y:
 }
 
 // One thread per (b, h, block of 4 query rows, block of 8 channels): dq.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn dq(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let task = idx(gid, nwg);
+  let task = thread_index(gid, nwg);
   if (task >= tasks()) { return; }
   let tl = tile(task);
   let b = tl.x;
@@ -170,9 +162,9 @@ fn dq(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: v
 }
 
 // One thread per (b, h, block of 4 key rows j0..j0+3, block of 8 channels): dk and dv, summing over queries i.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn dkv(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let task = idx(gid, nwg);
+  let task = thread_index(gid, nwg);
   if (task >= tasks()) { return; }
   let tl = tile(task);
   let b = tl.x;

@@ -1,16 +1,11 @@
-// Multi-head self-attention after c_attn (nanoGPT's CausalSelfAttention without the projections).
-// qkv (B,T,3C): q, k, v in that order, heads split as view(B,T,NH,hs); att (B,NH,T,T); out (B,T,C).
+// Multi-head self-attention's forward, one element per thread. Composed after common/attention_prologue.wgsl
+// (Dims, legend) and common/attention_forward_bindings.wgsl with H = f32.
 // softmax: att[b,h,i,:] = softmax(q_i·k_j / sqrt(hs)), with j > i masked when causal (bidirectional: no mask).
 // values:  out[b,i,h·hs+e] = Σ_j att[b,h,i,j] · v[b,j,h,e]
-struct Dims { B: u32, T: u32, C: u32, NH: u32, causal: u32, scale: f32 }
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> qkv: array<f32>;
-@group(0) @binding(2) var<storage, read_write> att: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn softmax(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = gid.x + gid.y * nwg.x * 64u; // (b, h, i)
+  let row = thread_index(gid, nwg); // (b, h, i)
   if (row >= d.B * d.NH * d.T) { return; }
   let i = row % d.T;
   let h = (row / d.T) % d.NH;
@@ -41,9 +36,9 @@ fn softmax(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn values(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let idx = gid.x + gid.y * nwg.x * 64u; // (b, i, c)
+  let idx = thread_index(gid, nwg); // (b, i, c)
   if (idx >= d.B * d.T * d.C) { return; }
   let c = idx % d.C;
   let i = (idx / d.C) % d.T;

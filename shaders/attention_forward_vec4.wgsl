@@ -3,15 +3,9 @@
 // for the scores, 4 rows × 8 channels for the values), so every loaded vector is used 4 times.
 // qkv (B,T,3C); att (B,NH,T,T), zero where masked; out (B,T,C). vec4 views: C4 = C/4, hs4 = hs/4, row4 = 3·C4.
 // Rows past T are clamped for loading and skipped when storing, so T need not be a multiple of 4.
-struct Dims { B: u32, T: u32, C: u32, NH: u32, causal: u32, scale: f32 }
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> qkv: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> att: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
+// Composed after common/attention_prologue.wgsl and common/attention_forward_bindings.wgsl with H = vec4f.
 
 const NEG = -3.0e38;
-
-fn idx(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
 
 /** Scaled scores of one query row against 4 keys, NEG where masked (key past T, or after the query when causal). */
 fn masked(s: vec4f, i: u32, jv: vec4u) -> vec4f {
@@ -42,10 +36,10 @@ fn normalize(base: u32, jEnd: u32, ms: vec2f) {
 }
 
 // One thread per (b, h, block of 4 query rows i0..i0+3): scores tile by tile, then normalisation row by row.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn softmax(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let T4 = (d.T + 3u) / 4u;
-  let task = idx(gid, nwg);
+  let task = thread_index(gid, nwg);
   if (task >= d.B * d.NH * T4) { return; }
   let bh = task / T4;
   let i0 = (task % T4) * 4u;
@@ -109,13 +103,13 @@ fn softmax(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 
 // One thread per (b, h, block of 4 rows i0..i0+3, 8 channels e0..e0+7 of the head): out = att · v.
 // A head with hs % 8 == 4 has a last block of 4 channels: its second vec4 is clamped and not stored.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn values(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let T4 = (d.T + 3u) / 4u;
   let C4 = d.C / 4u;
   let hs4 = C4 / d.NH;
   let E8 = (hs4 + 1u) / 2u;
-  let task = idx(gid, nwg);
+  let task = thread_index(gid, nwg);
   if (task >= d.B * d.NH * T4 * E8) { return; }
   let e0 = (task % E8) * 2u;
   let e1 = min(e0 + 1u, hs4 - 1u);

@@ -10,9 +10,9 @@ struct Dims { BT: u32, V: u32, H: u32, headStride: u32 }
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
 @group(0) @binding(4) var<storage, read_write> losses: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * 64u;
+  let r = thread_index(gid, nwg);
   if (r >= d.H * d.BT) { return; }
   let base = (r / d.BT) * d.headStride + (r % d.BT) * d.V;
   let tgt = targets[r];

@@ -9,9 +9,9 @@ struct Dims { B: u32, T: u32, C: u32, V: u32 }
 @group(0) @binding(3) var<storage, read_write> dwte: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dwpe: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn wte_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = thread_index(gid, nwg);
   if (i >= d.V * d.C) { return; }
   let v = i32(i / d.C);
   let c = i % d.C;
@@ -22,9 +22,9 @@ fn wte_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   dwte[i] += acc;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn wpe_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = thread_index(gid, nwg);
   if (i >= d.T * d.C) { return; }
   let t = i / d.C;
   let c = i % d.C;

@@ -7,9 +7,9 @@ struct Dims { B: u32, T: u32, C: u32, V: u32 }
 @group(0) @binding(3) var<storage, read> wpe: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = thread_index(gid, nwg);
   if (i >= d.B * d.T * d.C) { return; }
   let c = i % d.C;
   let bt = i / d.C;

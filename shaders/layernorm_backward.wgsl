@@ -13,9 +13,9 @@ struct Dims { N: u32, C: u32 }
 @group(0) @binding(7) var<storage, read_write> dweight: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dbias: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn dinput(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = gid.x + gid.y * nwg.x * 64u;
+  let row = thread_index(gid, nwg);
   if (row >= d.N) { return; }
   let base = row * d.C;
   let m = mean[row];
@@ -37,9 +37,9 @@ fn dinput(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn dparams(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let c = gid.x + gid.y * nwg.x * 64u;
+  let c = thread_index(gid, nwg);
   if (c >= d.C) { return; }
   var dw = 0.0;
   var db = 0.0;

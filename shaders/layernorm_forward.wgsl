@@ -9,9 +9,9 @@ struct Dims { N: u32, C: u32 }
 @group(0) @binding(5) var<storage, read_write> mean: array<f32>;
 @group(0) @binding(6) var<storage, read_write> rstd: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = gid.x + gid.y * nwg.x * 64u;
+  let row = thread_index(gid, nwg);
   if (row >= d.N) { return; }
   let base = row * d.C;
   var m = 0.0;

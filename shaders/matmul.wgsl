@@ -1,39 +1,10 @@
-// C (M,N) = op(A) (M,K) · op(B) (K,N) [+ bias (N)] [+ C], with op = optional transpose, chosen by override
-// constants so that one source serves a Linear's forward and both of its backward products:
-//   forward   out  (BT,OC) = inp (BT,IC) · W (OC,IC)ᵀ + b     TRANS_B
-//   backward  dinp (BT,IC) = dout (BT,OC) · W (OC,IC)
-//   backward  dW   (OC,IC) += dout (BT,OC)ᵀ · inp (BT,IC)     TRANS_A, ACCUMULATE
+// C (M,N) = op(A) (M,K) · op(B) (K,N) [+ bias (N)] [+ C], after common/matmul_prologue.wgsl with E = f32 (its
+// bindings and epilogue), with op = optional transpose, chosen by override constants so that one source serves a
+// Linear's forward (TRANS_B) and both of its backward products (no transpose; TRANS_A with ACCUMULATE for dW).
 // Each thread computes a 4×4 block of C in registers and reads A and B straight from storage: no shared memory and
 // so no workgroup barriers, which software adapters (SwiftShader) execute very slowly.
-// Epilogue GELU (c_fc forward): C holds the pre-activation and aux receives gelu of it. Epilogue GELU_GRAD (the
-// backward product into c_fc's output): C = result · gelu'(aux), aux holding that pre-activation. Both apply after
-// the bias and the accumulated value; gelu1 and gelu_grad1 come from shaders/gelu_math.wgsl.
-struct Dims { M: u32, N: u32, K: u32, _pad: u32 }
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> C: array<f32>;
-@group(0) @binding(5) var<storage, read_write> aux: array<f32>;
-
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
-override GELU: bool = false;
-override GELU_GRAD: bool = false;
-override WG_X: u32 = 8;
-override WG_Y: u32 = 8;
-
-/** Write C[i] = v through the GELU epilogues (see the top of this file). */
-fn store(i: u32, v: f32) {
-  if (GELU_GRAD) {
-    C[i] = v * gelu_grad1(aux[i]);
-  } else {
-    C[i] = v;
-  }
-  if (GELU) { aux[i] = gelu1(v); }
-}
 
 fn loadA(m: u32, k: u32) -> f32 {
   if (TRANS_A) { return A[k * d.M + m]; }

@@ -1,42 +1,17 @@
-// C (M,N) = op(A)·op(B) [+ bias (N)] [+ C], as shaders/matmul.wgsl, for GPUs: the classic shared-memory tiling
+// C (M,N) = op(A)·op(B) [+ bias (N)] [+ C], as matmul.wgsl (E = f32), for GPUs: the classic shared-memory tiling
 // (e.g. CUTLASS's or tfjs-backend-webgpu's matmul). A workgroup of 16×16 threads computes a 64×64 block of C; per
 // step it stages a 64×16 slice of op(A) and a 16×64 slice of op(B) in workgroup memory, each element loaded from
 // storage once per workgroup instead of once per thread, and each thread accumulates a 4×4 block in registers.
 // Any shape and transpose: tiles are zero-padded past the edges. Software adapters run its barriers very slowly;
 // src/engine/matmul-variants.ts picks a kernel per adapter.
-// Epilogue GELU (c_fc forward): C holds the pre-activation and aux receives gelu of it. Epilogue GELU_GRAD (the
-// backward product into c_fc's output): C = result · gelu'(aux), aux holding that pre-activation. Both apply after
-// the bias and the accumulated value; gelu1 and gelu_grad1 come from shaders/gelu_math.wgsl.
-struct Dims { M: u32, N: u32, K: u32, _pad: u32 }
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> C: array<f32>;
-@group(0) @binding(5) var<storage, read_write> aux: array<f32>;
-
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
-override GELU: bool = false;
-override GELU_GRAD: bool = false;
 
 const TILE = 64u;
 const BK = 16u;
 // As[k][m], Bs[k][n]: a thread reads 4 consecutive m (or n) of one k row.
 var<workgroup> As: array<array<f32, 64>, 16>;
 var<workgroup> Bs: array<array<f32, 64>, 16>;
-
-/** Write C[i] = v through the GELU epilogues (see the top of this file). */
-fn store(i: u32, v: f32) {
-  if (GELU_GRAD) {
-    C[i] = v * gelu_grad1(aux[i]);
-  } else {
-    C[i] = v;
-  }
-  if (GELU) { aux[i] = gelu1(v); }
-}
 
 fn loadA(m: u32, k: u32) -> f32 {
   if (m >= d.M || k >= d.K) { return 0.0; }

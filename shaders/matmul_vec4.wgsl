@@ -1,41 +1,15 @@
-// C (M,N) = op(A)·op(B) [+ bias (N)] [+ C], as shaders/matmul.wgsl, for shapes whose contiguous dimensions are
-// multiples of 4: every operand is read as vec4, and each thread computes an 8×8 block of C in registers, so each
-// loaded float is used 8 times (0.25 loads per multiply-add against the scalar 4×4 kernel's 0.5). Software adapters
-// (SwiftShader) gather every loaded float lane by lane, so their speed follows the number of loads; no shared
-// memory, hence no barriers, which they execute very slowly. One entry point per use in a Linear:
+// C (M,N) = op(A)·op(B) [+ bias (N)] [+ C], as matmul.wgsl, for shapes whose contiguous dimensions are multiples
+// of 4: after common/matmul_prologue.wgsl with E = vec4f, every operand is read as vec4, and each thread computes an
+// 8×8 block of C in registers, so each loaded float is used 8 times (0.25 loads per multiply-add against the scalar
+// 4×4 kernel's 0.5). Software adapters (SwiftShader) gather every loaded float lane by lane, so their speed follows
+// the number of loads; no shared memory, hence no barriers, which they execute very slowly. One entry point per use
+// in a Linear:
 //   nt  forward   out  (BT,OC) = inp (BT,IC) · W (OC,IC)ᵀ + b     needs K % 4 == 0, N % 4 == 0
 //   nn  backward  dinp (BT,IC) = dout (BT,OC) · W (OC,IC)         needs K % 4 == 0, N % 4 == 0
 //   tn  backward  dW   (OC,IC) += dout (BT,OC)ᵀ · inp (BT,IC)     needs M % 4 == 0, N % 4 == 0
 // Other shapes (an odd vocabulary in the tied lm_head) take the scalar kernel; see src/engine/matmul-variants.ts.
 // vec4 views: K4 = K/4, N4 = N/4, M4 = M/4. Rows (and column pairs) past the edge are clamped for loading and
 // skipped when storing.
-// Epilogue GELU (c_fc forward): C holds the pre-activation and aux receives gelu of it. Epilogue GELU_GRAD (the
-// backward product into c_fc's output): C = result · gelu'(aux), aux holding that pre-activation. Both apply after
-// the bias and the accumulated value; gelu4 and gelu_grad4 come from shaders/gelu_math.wgsl.
-struct Dims { M: u32, N: u32, K: u32, _pad: u32 }
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> A: array<vec4f>;
-@group(0) @binding(2) var<storage, read> B: array<vec4f>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> C: array<vec4f>;
-@group(0) @binding(5) var<storage, read_write> aux: array<vec4f>;
-
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
-override GELU: bool = false;
-override GELU_GRAD: bool = false;
-override WG_X: u32 = 8;
-override WG_Y: u32 = 8;
-
-/** Write C[i] = v through the GELU epilogues (see the top of this file). */
-fn store(i: u32, v: vec4f) {
-  if (GELU_GRAD) {
-    C[i] = v * gelu_grad4(aux[i]);
-  } else {
-    C[i] = v;
-  }
-  if (GELU) { aux[i] = gelu4(v); }
-}
 
 /** Row a of A (or B) against 4 rows b0..b3, all along the contracted dimension: 4 dot products. */
 fn dot4(a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {

@@ -9,20 +9,23 @@ struct Dims { N: u32, chunk: u32, slot: u32, clip: f32 }
 @group(0) @binding(3) var<storage, read_write> stats: array<f32>;
 
 override SQUARE: bool = false;
-var<workgroup> shared_sum: array<f32, 256>;
+// Threads per workgroup (a power of two: the tree sum halves it). Independent of the dispatch, which counts
+// workgroups: one per chunk for partial, one for finalize.
+const RWG = 256u;
+var<workgroup> shared_sum: array<f32, RWG>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(RWG)
 fn partial(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let start = wid.x * d.chunk;
   let end = min(start + d.chunk, d.N);
   var acc = 0.0;
-  for (var i = start + lid.x; i < end; i += 256u) {
+  for (var i = start + lid.x; i < end; i += RWG) {
     let v = x[i];
     if (SQUARE) { acc += v * v; } else { acc += v; }
   }
   shared_sum[lid.x] = acc;
   workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
+  for (var s = RWG / 2u; s > 0u; s >>= 1u) {
     if (lid.x < s) { shared_sum[lid.x] += shared_sum[lid.x + s]; }
     workgroupBarrier();
   }
@@ -30,13 +33,13 @@ fn partial(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid:
 }
 
 // Here N is the number of partials.
-@compute @workgroup_size(256)
+@compute @workgroup_size(RWG)
 fn finalize(@builtin(local_invocation_id) lid: vec3u) {
   var acc = 0.0;
-  for (var i = lid.x; i < d.N; i += 256u) { acc += partials[i]; }
+  for (var i = lid.x; i < d.N; i += RWG) { acc += partials[i]; }
   shared_sum[lid.x] = acc;
   workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
+  for (var s = RWG / 2u; s > 0u; s >>= 1u) {
     if (lid.x < s) { shared_sum[lid.x] += shared_sum[lid.x + s]; }
     workgroupBarrier();
   }

@@ -8,17 +8,17 @@ struct Dims { N: u32 }
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = thread_index(gid, nwg);
   if (i >= d.N) { return; }
   out[i] = a[i] + b[i];
 }
 
 // out += a  (b unused)
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = thread_index(gid, nwg);
   if (i >= d.N) { return; }
   out[i] += a[i];
 }

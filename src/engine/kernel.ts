@@ -83,6 +83,16 @@ export class KernelCache {
   }
 }
 
+/**
+ * One shader module's source from WGSL pieces. WGSL has no includes, so the shared pieces (shaders/common/: a kernel
+ * family's uniform struct, bindings and epilogue) are concatenated with the kernel's own source; a piece may be an
+ * alias line such as `alias E = vec4f;`, naming the element type that the shared pieces are written over. WGSL's
+ * module-scope declarations may come in any order, so the order only decides where compiler messages point.
+ */
+export function composeWgsl(...parts: string[]): string {
+  return parts.map((p) => p.trim()).join('\n\n') + '\n';
+}
+
 /** Record dispatches into one compute pass. */
 export function encodeDispatches(pass: GPUComputePassEncoder, list: Dispatch[]): void {
   for (const d of list) {
@@ -92,7 +102,10 @@ export function encodeDispatches(pass: GPUComputePassEncoder, list: Dispatch[]):
   }
 }
 
-/** Threads per workgroup of every 1-D kernel (a multiple of any GPU's SIMD width). */
+/**
+ * Threads per workgroup of every 1-D kernel (a multiple of any GPU's SIMD width): the `WG` override of
+ * shaders/common/grid1d.wgsl, set from here at pipeline creation (src/engine/kernels.ts).
+ */
 export const WG = 64;
 
 /**

@@ -1,15 +1,22 @@
 // Every kernel of the model, declared once: WGSL source, entry point, binding kinds. The GPU model and the kernel
-// tests both bind these, so a test exercises exactly the pipeline that training runs.
+// tests both bind these, so a test exercises exactly the pipeline that training runs. A kernel's source is composed
+// here from the shared pieces in shaders/common/ and its own file (composeWgsl): the 1-D kernels' thread index and
+// workgroup size, the attention kernels' uniform and bindings, the matmul kernels' bindings and GELU epilogue.
 import adamwWgsl from '../../shaders/adamw.wgsl?raw';
 import attentionBackwardWgsl from '../../shaders/attention_backward.wgsl?raw';
 import attentionBackwardVec4Wgsl from '../../shaders/attention_backward_vec4.wgsl?raw';
 import attentionForwardWgsl from '../../shaders/attention_forward.wgsl?raw';
 import attentionForwardVec4Wgsl from '../../shaders/attention_forward_vec4.wgsl?raw';
 import biasBackwardWgsl from '../../shaders/bias_backward.wgsl?raw';
+import attentionBackwardBindingsWgsl from '../../shaders/common/attention_backward_bindings.wgsl?raw';
+import attentionForwardBindingsWgsl from '../../shaders/common/attention_forward_bindings.wgsl?raw';
+import attentionPrologueWgsl from '../../shaders/common/attention_prologue.wgsl?raw';
+import geluWgsl from '../../shaders/common/gelu.wgsl?raw';
+import grid1dWgsl from '../../shaders/common/grid1d.wgsl?raw';
+import matmulPrologueWgsl from '../../shaders/common/matmul_prologue.wgsl?raw';
 import crossentropyWgsl from '../../shaders/crossentropy.wgsl?raw';
 import encoderBackwardWgsl from '../../shaders/encoder_backward.wgsl?raw';
 import encoderForwardWgsl from '../../shaders/encoder_forward.wgsl?raw';
-import geluMathWgsl from '../../shaders/gelu_math.wgsl?raw';
 import layernormBackwardWgsl from '../../shaders/layernorm_backward.wgsl?raw';
 import layernormForwardWgsl from '../../shaders/layernorm_forward.wgsl?raw';
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
@@ -18,31 +25,47 @@ import matmulVec4Wgsl from '../../shaders/matmul_vec4.wgsl?raw';
 import matmulVec4x16Wgsl from '../../shaders/matmul_vec4_16.wgsl?raw';
 import reduceWgsl from '../../shaders/reduce.wgsl?raw';
 import residualWgsl from '../../shaders/residual.wgsl?raw';
-import { grid1d, type KernelDef } from './kernel';
+import { composeWgsl, grid1d, WG, type BindingKind, type KernelDef } from './kernel';
 import type { MatmulVariant } from './matmul-variants';
 
+/** A kernel on grid1d's grid: its source after the thread index (shaders/common/grid1d.wgsl), its workgroup WG. */
+const onGrid1d = (label: string, code: string, entryPoint: string, bindings: BindingKind[]): KernelDef => ({
+  label,
+  code: composeWgsl(grid1dWgsl, code),
+  entryPoint,
+  bindings,
+  constants: { WG },
+});
+
+/** An attention kernel's source over H, the element along the head dimension (vec4f where hs % 4 == 0). */
+const attention = (H: 'f32' | 'vec4f', bindings: string, code: string) => composeWgsl(attentionPrologueWgsl, `alias H = ${H};`, bindings, code);
+const ATTENTION_FORWARD = attention('f32', attentionForwardBindingsWgsl, attentionForwardWgsl);
+const ATTENTION_BACKWARD = attention('f32', attentionBackwardBindingsWgsl, attentionBackwardWgsl);
+const ATTENTION_FORWARD_VEC4 = attention('vec4f', attentionForwardBindingsWgsl, attentionForwardVec4Wgsl);
+const ATTENTION_BACKWARD_VEC4 = attention('vec4f', attentionBackwardBindingsWgsl, attentionBackwardVec4Wgsl);
+
 export const K = {
-  encoderForward: { label: 'encoder_forward', code: encoderForwardWgsl, entryPoint: 'main', bindings: ['uniform', 'read', 'read', 'read', 'rw'] },
-  wteGrad: { label: 'encoder_backward', code: encoderBackwardWgsl, entryPoint: 'wte_grad', bindings: ['uniform', 'read', 'read', 'rw', 'rw'] },
-  wpeGrad: { label: 'encoder_backward', code: encoderBackwardWgsl, entryPoint: 'wpe_grad', bindings: ['uniform', 'read', 'read', 'rw', 'rw'] },
-  layernormForward: { label: 'layernorm_forward', code: layernormForwardWgsl, entryPoint: 'main', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw'] },
-  layernormDinput: { label: 'layernorm_backward', code: layernormBackwardWgsl, entryPoint: 'dinput', bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] },
-  layernormDparams: { label: 'layernorm_backward', code: layernormBackwardWgsl, entryPoint: 'dparams', bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] },
-  biasBackward: { label: 'bias_backward', code: biasBackwardWgsl, entryPoint: 'main', bindings: ['uniform', 'read', 'rw'] },
-  attentionSoftmax: { label: 'attention_forward', code: attentionForwardWgsl, entryPoint: 'softmax', bindings: ['uniform', 'read', 'rw', 'rw'] },
-  attentionValues: { label: 'attention_forward', code: attentionForwardWgsl, entryPoint: 'values', bindings: ['uniform', 'read', 'rw', 'rw'] },
-  attentionDscores: { label: 'attention_backward', code: attentionBackwardWgsl, entryPoint: 'dscores', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
-  attentionDqkv: { label: 'attention_backward', code: attentionBackwardWgsl, entryPoint: 'dqkv_main', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
+  encoderForward: onGrid1d('encoder_forward', encoderForwardWgsl, 'main', ['uniform', 'read', 'read', 'read', 'rw']),
+  wteGrad: onGrid1d('encoder_backward', encoderBackwardWgsl, 'wte_grad', ['uniform', 'read', 'read', 'rw', 'rw']),
+  wpeGrad: onGrid1d('encoder_backward', encoderBackwardWgsl, 'wpe_grad', ['uniform', 'read', 'read', 'rw', 'rw']),
+  layernormForward: onGrid1d('layernorm_forward', layernormForwardWgsl, 'main', ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw']),
+  layernormDinput: onGrid1d('layernorm_backward', layernormBackwardWgsl, 'dinput', ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw']),
+  layernormDparams: onGrid1d('layernorm_backward', layernormBackwardWgsl, 'dparams', ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw']),
+  biasBackward: onGrid1d('bias_backward', biasBackwardWgsl, 'main', ['uniform', 'read', 'rw']),
+  attentionSoftmax: onGrid1d('attention_forward', ATTENTION_FORWARD, 'softmax', ['uniform', 'read', 'rw', 'rw']),
+  attentionValues: onGrid1d('attention_forward', ATTENTION_FORWARD, 'values', ['uniform', 'read', 'rw', 'rw']),
+  attentionDscores: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dscores', ['uniform', 'read', 'read', 'read', 'rw', 'rw']),
+  attentionDqkv: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dqkv_main', ['uniform', 'read', 'read', 'read', 'rw', 'rw']),
   // The same ops for hs % 4 == 0, read as vec4 with register tiles (same bindings; see attention*_vec4.wgsl).
-  attentionSoftmaxVec4: { label: 'attention_forward_vec4', code: attentionForwardVec4Wgsl, entryPoint: 'softmax', bindings: ['uniform', 'read', 'rw', 'rw'] },
-  attentionValuesVec4: { label: 'attention_forward_vec4', code: attentionForwardVec4Wgsl, entryPoint: 'values', bindings: ['uniform', 'read', 'rw', 'rw'] },
-  attentionDscoresVec4: { label: 'attention_backward_vec4', code: attentionBackwardVec4Wgsl, entryPoint: 'dscores', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
-  attentionDqVec4: { label: 'attention_backward_vec4', code: attentionBackwardVec4Wgsl, entryPoint: 'dq', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
-  attentionDkvVec4: { label: 'attention_backward_vec4', code: attentionBackwardVec4Wgsl, entryPoint: 'dkv', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] },
-  residualForward: { label: 'residual', code: residualWgsl, entryPoint: 'forward', bindings: ['uniform', 'read', 'read', 'rw'] },
-  residualAccumulate: { label: 'residual', code: residualWgsl, entryPoint: 'accumulate', bindings: ['uniform', 'read', 'read', 'rw'] },
-  crossentropy: { label: 'crossentropy', code: crossentropyWgsl, entryPoint: 'main', bindings: ['uniform', 'rw', 'read', 'read', 'rw'] },
-  adamw: { label: 'adamw', code: adamwWgsl, entryPoint: 'main', bindings: ['uniform', 'rw', 'read', 'rw', 'rw', 'read', 'read'] },
+  attentionSoftmaxVec4: onGrid1d('attention_forward_vec4', ATTENTION_FORWARD_VEC4, 'softmax', ['uniform', 'read', 'rw', 'rw']),
+  attentionValuesVec4: onGrid1d('attention_forward_vec4', ATTENTION_FORWARD_VEC4, 'values', ['uniform', 'read', 'rw', 'rw']),
+  attentionDscoresVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dscores', ['uniform', 'read', 'read', 'read', 'rw', 'rw']),
+  attentionDqVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dq', ['uniform', 'read', 'read', 'read', 'rw', 'rw']),
+  attentionDkvVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dkv', ['uniform', 'read', 'read', 'read', 'rw', 'rw']),
+  residualForward: onGrid1d('residual', residualWgsl, 'forward', ['uniform', 'read', 'read', 'rw']),
+  residualAccumulate: onGrid1d('residual', residualWgsl, 'accumulate', ['uniform', 'read', 'read', 'rw']),
+  crossentropy: onGrid1d('crossentropy', crossentropyWgsl, 'main', ['uniform', 'rw', 'read', 'read', 'rw']),
+  adamw: onGrid1d('adamw', adamwWgsl, 'main', ['uniform', 'rw', 'read', 'rw', 'rw', 'read', 'read']),
 } satisfies Record<string, KernelDef>;
 
 export const reduceKernel = (entryPoint: 'partial' | 'finalize', square: boolean): KernelDef => ({
@@ -52,7 +75,6 @@ export const reduceKernel = (entryPoint: 'partial' | 'finalize', square: boolean
   bindings: ['uniform', 'read', 'rw', 'rw'],
   constants: { SQUARE: square ? 1 : 0 },
 });
-
 
 export interface MatmulFlags {
   transA?: boolean;
@@ -65,12 +87,16 @@ export interface MatmulFlags {
   geluGrad?: boolean;
 }
 
-// The matmul shaders call gelu4/gelu_grad4 in their epilogues; WGSL has no includes, so the math is prepended.
-const withGelu = (code: string) => geluMathWgsl + '\n' + code;
-const MATMUL_WGSL = withGelu(matmulWgsl);
-const MATMUL_TILED_WGSL = withGelu(matmulTiledWgsl);
-const MATMUL_VEC4_WGSL = withGelu(matmulVec4Wgsl);
-const MATMUL_VEC4X16_WGSL = withGelu(matmulVec4x16Wgsl);
+/**
+ * A matmul kernel's source over E, the element its buffers hold (vec4f for the vec4 kernels): the shared bindings and
+ * GELU epilogue (shaders/common/matmul_prologue.wgsl, gelu.wgsl) before the kernel's own loops.
+ */
+const matmul = (E: 'f32' | 'vec4f', code: string) => composeWgsl(`alias E = ${E};`, geluWgsl, matmulPrologueWgsl, code);
+const MATMUL_WGSL = matmul('f32', matmulWgsl);
+const MATMUL_TILED_WGSL = matmul('f32', matmulTiledWgsl);
+const MATMUL_VEC4_WGSL = matmul('vec4f', matmulVec4Wgsl);
+// Generated by tools/gen-matmul-unrolled.mjs.
+const MATMUL_VEC4X16_WGSL = matmul('vec4f', matmulVec4x16Wgsl);
 
 /**
  * The kernel that computes C (M,N) = op(A)·op(B) under variant v: one of the vec4 kernels when the variant has

@@ -267,5 +267,8 @@ test('the kernel cache keys pipelines by source: two kernels with one label stay
   const b: KernelDef = { ...a, code: src(2) };
   expect(cache.get(a).pipeline).not.toBe(cache.get(b).pipeline);
   expect(cache.get({ ...a }).pipeline).toBe(cache.get(a).pipeline); // the same source is compiled once
+  // One source, two values of an override (as the matmul flags and WG are set): two pipelines.
+  const o: KernelDef = { label: 'same', code: `override V: f32;\n${src(0).replace('0.0', 'V')}`, entryPoint: 'main', bindings: ['rw'], constants: { V: 1 } };
+  expect(cache.get(o).pipeline).not.toBe(cache.get({ ...o, constants: { V: 2 } }).pipeline);
   expect(errors).toEqual([]);
 });

@@ -124,7 +124,7 @@ async function runMatmul(f: MatmulFlags, M: number, N: number, K: number, varian
   // inputs above a correct kernel has no error at all.
   const want = refMatmul(f, M, N, K, a, b, bias, c0, aux0);
   compare(name, got, want.c, 1e-5, 1e-4);
-  // GELU in float32 with an erf good to 1.5e-7 (shaders/gelu_math.wgsl): the same tolerance holds.
+  // GELU in float32 with an erf good to 1.5e-7 (shaders/common/gelu.wgsl): the same tolerance holds.
   compare(`${name} aux`, gotAux, want.aux, 1e-5, 1e-4);
   expect(errors).toEqual([]);
 }

@@ -1,0 +1,36 @@
+// The head every matmul kernel shares (composed before it by src/engine/kernels.ts, with gelu.wgsl and the element
+// E: f32 for the scalar kernels, vec4f for the vec4 ones, which then index A, B, bias, C and aux in vec4s).
+// C (M,N) = op(A) (M,K) · op(B) (K,N) [+ bias (N)] [+ C], one source for a Linear's forward and both of its
+// backward products:
+//   forward   out  (BT,OC) = inp (BT,IC) · W (OC,IC)ᵀ + b
+//   backward  dinp (BT,IC) = dout (BT,OC) · W (OC,IC)
+//   backward  dW   (OC,IC) += dout (BT,OC)ᵀ · inp (BT,IC)
+// Epilogue GELU (c_fc forward): C holds the pre-activation and aux receives gelu of it. Epilogue GELU_GRAD (the
+// backward product into c_fc's output): C = result · gelu'(aux), aux holding that pre-activation. Both apply after
+// the bias and the accumulated value. aux is bound to some other buffer where neither epilogue uses it.
+struct Dims { M: u32, N: u32, K: u32, _pad: u32 }
+@group(0) @binding(0) var<uniform> d: Dims;
+@group(0) @binding(1) var<storage, read> A: array<E>;
+@group(0) @binding(2) var<storage, read> B: array<E>;
+@group(0) @binding(3) var<storage, read> bias: array<E>;
+@group(0) @binding(4) var<storage, read_write> C: array<E>;
+@group(0) @binding(5) var<storage, read_write> aux: array<E>;
+
+override HAS_BIAS: bool = false;
+override ACCUMULATE: bool = false;
+override GELU: bool = false;
+override GELU_GRAD: bool = false;
+// Workgroup shape of the register-blocked kernels, set per product by fitWorkgroup (the tiled kernel's is fixed
+// by its tiles).
+override WG_X: u32 = 8;
+override WG_Y: u32 = 8;
+
+/** Write C[i] = v through the GELU epilogues. */
+fn store(i: u32, v: E) {
+  if (GELU_GRAD) {
+    C[i] = v * gelu_grad(aux[i]);
+  } else {
+    C[i] = v;
+  }
+  if (GELU) { aux[i] = gelu(v); }
+}
