@@ -170,7 +170,6 @@ export class LabApp extends LitElement {
 
   override render() {
     const run = this.runs.data;
-    const revision = run?.revision ?? 0;
     const gpu = this.worker.gpu;
     const adapter = gpu.state === 'ready' ? gpu.adapter : null;
     const active = run?.active ?? false;
@@ -233,7 +232,6 @@ export class LabApp extends LitElement {
           </section>
           <run-views
             .run=${run}
-            .revision=${revision}
             .task=${this.spec.task}
             .adapter=${adapter}
             .seedRuns=${this.seedRuns}

@@ -12,7 +12,8 @@ import type { RunData } from '../run/run-data';
 
 /**
  * What a run produced, panel by panel: the learning curves, teacher forcing vs free running per position, test
- * examples, the results table and the checkpoints to download. Each panel redraws when `revision` changes.
+ * examples, the results table and the checkpoints to download. Each run snapshot is a new object, so a panel
+ * redraws whenever the run changes.
  */
 @customElement('run-views')
 export class RunViews extends LitElement {
@@ -27,38 +28,35 @@ export class RunViews extends LitElement {
   ];
 
   @property({ attribute: false }) run: RunData | null = null;
-  @property({ type: Number }) revision = 0;
   @property({ attribute: false }) task!: TaskSpec;
   @property({ attribute: false }) adapter: AdapterReport | null = null;
   @property({ attribute: false }) seedRuns: SeedRun[] = [];
 
   override render() {
     const run = this.run;
-    const revision = this.revision;
     return html`<section aria-labelledby="curves-h">
         <h2 id="curves-h">Learning curves</h2>
-        <chart-panel .run=${run} .revision=${revision}></chart-panel>
+        <chart-panel .run=${run}></chart-panel>
       </section>
       <section aria-labelledby="hans-h">
         <h2 id="hans-h">Teacher forcing vs free running, per target position</h2>
-        <clever-hans-view .run=${run} .revision=${revision} .task=${this.task}></clever-hans-view>
+        <clever-hans-view .run=${run} .task=${this.task}></clever-hans-view>
       </section>
       <section aria-labelledby="examples-h">
         <h2 id="examples-h">Examples</h2>
-        <example-view .run=${run} .runState=${run?.state ?? ''}></example-view>
+        <example-view .run=${run}></example-view>
       </section>
       <section aria-labelledby="results-h">
         <h2 id="results-h">Results</h2>
         <results-table
           .run=${run}
-          .revision=${revision}
           .adapter=${this.adapter}
           .seedRuns=${this.seedRuns}
         ></results-table>
       </section>
       <section aria-labelledby="export-h">
         <h2 id="export-h">Checkpoints</h2>
-        <checkpoint-export .run=${run} .runState=${run?.state ?? ''}></checkpoint-export>
+        <checkpoint-export .run=${run}></checkpoint-export>
       </section>`;
   }
 }

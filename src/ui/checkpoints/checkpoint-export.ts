@@ -67,8 +67,6 @@ export class CheckpointExport extends LitElement {
   private lab?: LabRemote;
 
   @property({ attribute: false }) run: RunData | null = null;
-  /** The run's state, so the buttons follow it (the RunData object stays the same). */
-  @property() runState = '';
   @state() private notes = new Map<number, LaneNote>();
   @state() private bundleNote: LaneNote | null = null;
   private abort = new AbortController();

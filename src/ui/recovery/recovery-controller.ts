@@ -8,7 +8,6 @@ import type { ExperimentSpec, LaneState, RunOptions, SavedRun, SavedRunInfo } fr
 import type { ContinueDetail, EvaluateDetail } from '../checkpoints/checkpoint-import';
 import { HangWatchController } from './hang-watch-controller';
 import { newRunId, type ContinueFrom, type RunController } from '../run/run-controller';
-import type { RunData } from '../run/run-data';
 import type { Offer, RecoveryAction, SavedMark } from './recovery-offer';
 import type { RunPrefs } from '../run/run-options';
 import type { WorkerController } from '../run/worker-controller';
@@ -26,7 +25,8 @@ export class RecoveryController implements ReactiveController {
   private unfinished: SavedRunInfo | null = null;
   /** An autosave the next Start continues from, with the spec as edited in the form (a new learning rate). */
   private pending: PendingResume | null = null;
-  private dismissed = new WeakSet<RunData>();
+  /** The runs (RunData.identity) whose fault offer was dismissed. */
+  private dismissed = new WeakSet<object>();
   private autoResumes = new Map<string, number>();
   private acting = false;
   /** A problem with an offer's action (a saved run deleted meanwhile), shown with the offers. */
@@ -131,7 +131,7 @@ export class RecoveryController implements ReactiveController {
       return { kind, message: this.deps.worker.error, saved: interrupted ? saved : null };
     }
     if (this.pending) return { kind: 'edited-resume', saved: this.pending };
-    if (run?.state === 'error' && !this.dismissed.has(run)) {
+    if (run?.state === 'error' && !this.dismissed.has(run.identity)) {
       if (run.failure === 'device-lost') {
         const auto = this.deps.prefs().autoResume && (this.autoResumes.get(saved?.runId ?? '') ?? 0) < MAX_AUTO_RESUMES;
         return { kind: 'device-lost', message: run.message, saved, auto };
@@ -157,7 +157,7 @@ export class RecoveryController implements ReactiveController {
   private async perform(action: RecoveryAction): Promise<void> {
     this.problem = '';
     if (action.kind === 'dismiss') {
-      if (this.deps.runs.data) this.dismissed.add(this.deps.runs.data);
+      if (this.deps.runs.data) this.dismissed.add(this.deps.runs.data.identity);
       this.unfinished = null;
       this.pending = null;
     } else if (action.kind === 'resume') await this.resume(action.runId);

@@ -3,7 +3,7 @@ import { customElement, property } from 'lit/decorators.js';
 import type { EvalMetrics, TaskSpec } from '../../lab/api';
 import { percent } from '../app/format';
 import { objectiveColor } from '../app/objective-style';
-import type { Lane, RunData } from '../run/run-data';
+import type { LaneHistory, RunData } from '../run/run-data';
 
 const BAR = 14;
 const GAP = 3;
@@ -111,7 +111,6 @@ export class CleverHansView extends LitElement {
   `;
 
   @property({ attribute: false }) run: RunData | null = null;
-  @property({ type: Number }) revision = 0;
   /** The task being set up, explained while no run has happened yet. */
   @property({ attribute: false }) task: TaskSpec | null = null;
 
@@ -140,7 +139,7 @@ export class CleverHansView extends LitElement {
       }`;
   }
 
-  private renderLane(lane: Lane, degree: number | null) {
+  private renderLane(lane: LaneHistory, degree: number | null) {
     const ev = lane.evals.at(-1)!;
     const task = this.run?.spec.task;
     const roles = task?.kind === 'path-star' ? pathStarRoles(task.pathLength) : [];

@@ -58,11 +58,9 @@ export class ExampleViewer extends LitElement {
   private lab?: LabRemote;
 
   @property({ attribute: false }) run: RunData | null = null;
-  /** The run's state, so the view updates when it changes (the RunData object itself stays the same). */
-  @property() runState = '';
   @state() private index = 0;
-  /** The run the shown examples were decoded from; a new run hides them. */
-  private decodedFor: RunData | null = null;
+  /** The run the shown examples were decoded from (its identity: snapshots change every step); a new run hides them. */
+  private decodedFor: object | null = null;
 
   private examples = new Task(this, {
     task: async (_args, { signal }): Promise<ExampleView[]> => {
@@ -71,7 +69,7 @@ export class ExampleViewer extends LitElement {
       const views = await this.lab.examples(COUNT);
       signal.throwIfAborted();
       this.index = 0;
-      this.decodedFor = run;
+      this.decodedFor = run?.identity ?? null;
       return views;
     },
     args: () => [],
@@ -80,7 +78,7 @@ export class ExampleViewer extends LitElement {
 
   override render() {
     const canFetch = this.run !== null && this.run.state !== 'starting' && this.run.modelsHeld && this.lab !== undefined;
-    const fetched = this.examples.value !== undefined && this.decodedFor === this.run;
+    const fetched = this.examples.value !== undefined && this.decodedFor === (this.run?.identity ?? null);
     return html`<div class="bar">
         <button ?disabled=${!canFetch} @click=${() => this.examples.run()}>
           ${fetched ? 'Decode again with current weights' : 'Show test examples'}

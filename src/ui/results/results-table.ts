@@ -143,7 +143,6 @@ export class ResultsTable extends LitElement {
   ];
 
   @property({ attribute: false }) run: RunData | null = null;
-  @property({ type: Number }) revision = 0;
   @property({ attribute: false }) adapter: AdapterReport | null = null;
   /** The finished runs of a repetition over seeds (the summary table shows from two on). */
   @property({ attribute: false }) seedRuns: SeedRun[] = [];

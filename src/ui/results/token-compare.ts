@@ -2,7 +2,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { ExampleView } from '../../lab/api';
 import { objectiveColor } from '../app/objective-style';
-import type { Lane } from '../run/run-data';
+import type { LaneHistory } from '../run/run-data';
 
 /** Display string of a token id. */
 export const tokenText = (vocab: string[], t: number): string => vocab[t] ?? `<${t}?>`;
@@ -93,7 +93,7 @@ export class TokenCompare extends LitElement {
   `;
 
   @property({ attribute: false }) example: ExampleView | null = null;
-  @property({ attribute: false }) lanes: Lane[] = [];
+  @property({ attribute: false }) lanes: readonly LaneHistory[] = [];
   /** Path-star: write the prompt in B&N's text form. */
   @property({ type: Boolean }) graph = false;
 

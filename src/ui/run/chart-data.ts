@@ -2,7 +2,7 @@
 import uPlot from 'uplot';
 import type { EvalMetrics, StepMetrics } from '../../lab/api';
 import { objectiveColor, OBJECTIVE_DASH } from '../app/objective-style';
-import type { Lane, RunData } from './run-data';
+import type { LaneHistory, RunData } from './run-data';
 
 export type XAxis = 'step' | 'flops' | 'seconds';
 /**
@@ -34,7 +34,7 @@ function xOf(m: StepMetrics | EvalMetrics, axis: XAxis): number {
  */
 export function alignedSeries(run: RunData, metric: Metric, axis: XAxis): uPlot.AlignedData {
   const tables: uPlot.AlignedData[] = run.lanes.map((lane) => {
-    const points: (StepMetrics | EvalMetrics)[] = fromEvals(metric) ? lane.evals : lane.steps;
+    const points: readonly (StepMetrics | EvalMetrics)[] = fromEvals(metric) ? lane.evals : lane.steps;
     const xs: number[] = [];
     const ys: number[] = [];
     for (const p of points) {
@@ -52,7 +52,7 @@ export function alignedSeries(run: RunData, metric: Metric, axis: XAxis): uPlot.
 }
 
 /** The plot canvas under a title, with a legend drawn below it (uPlot's legend is HTML, not on the canvas). */
-export function chartPng(plot: HTMLCanvasElement, title: string, lanes: Lane[], colors: { bg: string; fg: string }) {
+export function chartPng(plot: HTMLCanvasElement, title: string, lanes: readonly LaneHistory[], colors: { bg: string; fg: string }) {
   const r = uPlot.pxRatio;
   const top = 30 * r;
   const rowH = 20 * r;

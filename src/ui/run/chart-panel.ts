@@ -50,7 +50,6 @@ export class ChartPanel extends LitElement {
   `;
 
   @property({ attribute: false }) run: RunData | null = null;
-  @property({ type: Number }) revision = 0;
   @state() private xAxis: XAxis = 'step';
 
   override render() {
@@ -75,21 +74,18 @@ export class ChartPanel extends LitElement {
           metric="exactMatch"
           .xAxis=${this.xAxis}
           .run=${this.run}
-          .revision=${this.revision}
         ></metric-chart>
         <metric-chart
           heading="Held-out cross-entropy per token"
           metric="heldOutLoss"
           .xAxis=${this.xAxis}
           .run=${this.run}
-          .revision=${this.revision}
         ></metric-chart>
         <metric-chart
           heading="Training loss (each objective's own)"
           metric="loss"
           .xAxis=${this.xAxis}
           .run=${this.run}
-          .revision=${this.revision}
         ></metric-chart>
       </div>`;
   }

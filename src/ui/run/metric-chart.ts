@@ -16,7 +16,7 @@ const lossRange: uPlot.Range.Function = (_u, min, max) =>
 
 /**
  * One live uPlot chart of a metric against steps, FLOPs or wall time, one line per lane, with a legend and a PNG
- * download. Redraws when `revision` changes; rebuilds when the lanes, the x axis or the colour scheme change.
+ * download. Redraws when the run changes (each snapshot is a new object); rebuilds when the lanes, the x axis or the colour scheme change.
  */
 @customElement('metric-chart')
 export class MetricChart extends LitElement {
@@ -61,7 +61,6 @@ export class MetricChart extends LitElement {
   ];
 
   @property({ attribute: false }) run: RunData | null = null;
-  @property({ type: Number }) revision = 0;
   @property() metric: Metric = 'loss';
   @property() xAxis: XAxis = 'step';
   @property() heading = '';

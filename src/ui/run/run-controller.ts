@@ -1,7 +1,8 @@
 // Drives one training run against the worker: start (fresh, resumed from an autosave or a checkpoint, or an
 // evaluation of imported weights), pause, resume, stop. The run's lifetime is an AbortSignal: aborting it (Stop, a
-// new run, the host leaving the page) asks the worker to stop. Events from the worker are batched into at most ~8
-// host updates a second, so a fast GPU cannot flood the page with renders.
+// new run, the host leaving the page) asks the worker to stop. The run is kept as immutable snapshots (RunData);
+// events from the worker are batched into at most ~8 host updates a second, each with one new snapshot, so a fast
+// GPU can flood the page with neither renders nor copies of the histories.
 import * as Comlink from 'comlink';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ExperimentSpec, LabEvent, LaneResult, RunOptions, SavedRun } from '../../lab/api';
@@ -22,7 +23,21 @@ export const newRunId = (): string =>
   `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
 
 export class RunController implements ReactiveController {
-  data: RunData | null = null;
+  /** The current run's latest snapshot (with every event heard so far); null before the first run. */
+  get data(): RunData | null {
+    if (this.snapshot && this.heard.length > 0) {
+      this.snapshot = this.snapshot.withEvents(this.heard);
+      this.heard = [];
+    }
+    return this.snapshot;
+  }
+
+  private snapshot: RunData | null = null;
+  /**
+   * The worker's events not yet in the snapshot. They are applied together when the snapshot is next read (at the
+   * next render, at most ~8 a second), so a lane's history is copied once per render, not once per step.
+   */
+  private heard: LabEvent[] = [];
   private abort: AbortController | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -35,11 +50,13 @@ export class RunController implements ReactiveController {
 
   hostDisconnected(): void {
     this.abort?.abort();
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /**
-   * Runs the spec to the end (or until stopped); resolves with the run's data when it is over either way, or null
-   * when no worker was there to run it.
+   * Runs the spec to the end (or until stopped); resolves with the run's last snapshot when it is over either way,
+   * or null when no worker was there to run it or another run took its place.
    */
   async start(spec: ExperimentSpec, options: RunOptions = {}, from?: ContinueFrom): Promise<RunData | null> {
     const lab = this.lab();
@@ -47,30 +64,36 @@ export class RunController implements ReactiveController {
     this.abort?.abort();
     const abort = new AbortController();
     this.abort = abort;
-    const data = new RunData(spec);
-    data.evaluationOnly = options.stopAtStep === 0;
-    data.runId = options.resumeSaved ?? options.runId ?? null;
-    if (from) data.continueFrom(from.step, from.history, from.runId ? { runId: from.runId } : null);
-    this.data = data;
+    let data = RunData.begin(spec, {
+      evaluationOnly: options.stopAtStep === 0,
+      runId: options.resumeSaved ?? options.runId ?? null,
+    });
+    if (from) data = data.continuedFrom(from.step, from.history, from.runId ? { runId: from.runId } : null);
+    const { identity } = data;
+    this.replace(data);
+    /** The snapshot of this run, while it is still the current one. */
+    const mine = () => (this.snapshot?.identity === identity ? this.data : null);
     abort.signal.addEventListener('abort', () => void lab.stop().catch(() => undefined), { once: true });
     const onEvent = (e: LabEvent) => {
-      if (this.data !== data) return;
-      data.apply(e);
+      if (this.snapshot?.identity !== identity) return;
+      this.heard.push(e);
       this.schedule();
     };
     this.host.requestUpdate();
     try {
       const results = await lab.run(spec, Comlink.proxy(onEvent), options);
-      if (this.data === data) data.finish(results);
+      const current = mine();
+      if (current) this.snapshot = current.finished(results);
     } catch (err) {
       // "GPU device lost (destroyed): Device was destroyed.. The run …": one full stop is enough.
       const message = (err instanceof Error ? err.message : String(err)).replace(/\.\.(?=\s|$)/g, '.');
-      if (this.data === data && data.failure === null) data.fail(message, failureOf(message));
+      const current = mine();
+      if (current && current.failure === null) this.snapshot = current.failed(message, failureOf(message));
     } finally {
       if (this.abort === abort) this.abort = null;
       this.host.requestUpdate();
     }
-    return data;
+    return mine();
   }
 
   /**
@@ -79,11 +102,9 @@ export class RunController implements ReactiveController {
    */
   show(spec: ExperimentSpec, results: LaneResult[]): RunData {
     this.abort?.abort();
-    const data = new RunData(spec);
-    data.modelsHeld = false;
-    data.loadHistory(results.map((r) => ({ lane: r.lane, objective: r.objective, history: r.history })));
-    data.finish(results);
-    this.data = data;
+    const history = results.map((r) => ({ lane: r.lane, objective: r.objective, history: r.history }));
+    const data = RunData.begin(spec, { modelsHeld: false }).withHistory(history).finished(results);
+    this.replace(data);
     this.host.requestUpdate();
     return data;
   }
@@ -98,15 +119,17 @@ export class RunController implements ReactiveController {
 
   /** Ask the worker to stop; the pending start() resolves with the partial results. */
   stop(): void {
-    if (!this.data?.active) return;
-    this.data.state = 'stopping';
+    const data = this.data;
+    if (!data?.active) return;
+    this.snapshot = data.withState('stopping');
     this.host.requestUpdate();
     this.abort?.abort();
   }
 
   /** The worker is gone (crashed, or ended because it stopped answering): whatever was running cannot finish. */
   workerDied(message: string, failure: RunFailure = 'worker-crashed'): void {
-    if (this.data?.active) this.data.fail(message, failure);
+    const data = this.data;
+    if (data?.active) this.snapshot = data.failed(message, failure);
     this.abort = null;
     this.host.requestUpdate();
   }
@@ -115,11 +138,19 @@ export class RunController implements ReactiveController {
   private async command(call: () => Promise<void> | undefined, from: RunState, to: RunState): Promise<void> {
     try {
       await call();
-      if (this.data?.state === from) this.data.state = to;
+      const data = this.data;
+      if (data?.state === from) this.snapshot = data.withState(to);
     } catch (err) {
-      this.data?.fail(err instanceof Error ? err.message : String(err));
+      const data = this.data;
+      if (data) this.snapshot = data.failed(err instanceof Error ? err.message : String(err));
     }
     this.host.requestUpdate();
+  }
+
+  /** A new run in place of the current one; the old run's unapplied events go with it. */
+  private replace(data: RunData): void {
+    this.snapshot = data;
+    this.heard = [];
   }
 
   private schedule(): void {

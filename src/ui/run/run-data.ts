@@ -1,5 +1,6 @@
 // What the page knows about one run: each lane's step and eval history as the worker streams it, and the final
-// results. Components read it; the RunController writes it and bumps `revision` so views know to redraw.
+// results. A RunData is an immutable snapshot: every change (a batch of worker events, a new state, the results)
+// makes a new one, so a Lit property bound to it sees a new value and redraws. Unchanged lanes keep their arrays.
 import type {
   EvalMetrics,
   ExperimentSpec,
@@ -20,12 +21,16 @@ export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped
  */
 export type RunFailure = 'device-lost' | 'non-finite' | 'worker-crashed' | 'worker-hung' | 'other';
 
-export interface Lane {
-  lane: number;
-  objective: ObjectiveSpec;
-  label: string;
-  steps: StepMetrics[];
-  evals: EvalMetrics[];
+/**
+ * One lane of a run as the page shows it: its objective and the history of steps and evaluations so far. (The
+ * lab's `Lane`, src/lab/lane.ts, is the thing that trains; this is what the page has heard from it.)
+ */
+export interface LaneHistory {
+  readonly lane: number;
+  readonly objective: ObjectiveSpec;
+  readonly label: string;
+  readonly steps: readonly StepMetrics[];
+  readonly evals: readonly EvalMetrics[];
 }
 
 /** One row of the results table and of the CSV/JSON exports. */
@@ -68,85 +73,157 @@ export interface Progress {
 /** Steps a lane has completed after a step event (StepMetrics.step counts steps done, from 1). */
 export const stepsDone = (m: StepMetrics): number => m.step;
 
+/** What a snapshot holds; a new snapshot is the old one's fields with some replaced. */
+type RunFields = Pick<
+  RunData,
+  | 'identity'
+  | 'spec'
+  | 'lanes'
+  | 'state'
+  | 'message'
+  | 'log'
+  | 'results'
+  | 'runId'
+  | 'saved'
+  | 'failure'
+  | 'startStep'
+  | 'evaluationOnly'
+  | 'modelsHeld'
+>;
+
 export class RunData {
-  readonly lanes: Lane[];
-  state: RunState = 'starting';
-  message = '';
+  // Set by the constructor (Object.assign): the fields are declared here, once, with what they mean.
+  /** The run this is a snapshot of: all snapshots of one run share it (runId is its autosave's, if it has one). */
+  readonly identity!: object;
+  readonly spec!: ExperimentSpec;
+  readonly lanes!: readonly LaneHistory[];
+  readonly state!: RunState;
+  readonly message!: string;
   /** The lab's latest log line (task and lane sizes at the start, a lane that stopped on NaN, …). */
-  log = '';
-  results: LaneResult[] | null = null;
-  revision = 0;
+  readonly log!: string;
+  readonly results!: LaneResult[] | null;
   /** The id the run is autosaved under (null when autosave is off and none was given). */
-  runId: string | null = null;
+  readonly runId!: string | null;
   /** The latest autosave of this run (every lane at one step), or null before the first. */
-  saved: { runId: string; step: number } | null = null;
+  readonly saved!: { readonly runId: string; readonly step: number } | null;
   /** Set when the run ended with state 'error'. */
-  failure: RunFailure | null = null;
+  readonly failure!: RunFailure | null;
   /** The step this run continued from (a resumed or imported run), else 0. */
-  startStep = 0;
+  readonly startStep!: number;
   /** The run only evaluates weights (imported ones); it trains no step. */
-  evaluationOnly = false;
+  readonly evaluationOnly!: boolean;
   /**
    * Whether the worker holds this run's models. A run opened from a results file without its checkpoints has only
    * curves and numbers: its examples and downloads would otherwise come from whatever models the worker held before.
    */
-  modelsHeld = true;
+  readonly modelsHeld!: boolean;
 
-  constructor(readonly spec: ExperimentSpec) {
-    this.lanes = spec.objectives.map((o, i) => ({
-      lane: i,
-      objective: o,
-      label: objectiveLabel(o),
-      steps: [],
-      evals: [],
-    }));
+  private constructor(fields: RunFields) {
+    Object.assign(this, fields);
+    Object.freeze(this);
   }
 
-  apply(e: LabEvent): void {
-    if (e.type === 'step') this.lanes[e.metrics.lane]?.steps.push(e.metrics);
-    else if (e.type === 'eval') this.lanes[e.metrics.lane]?.evals.push(e.metrics);
-    else if (e.type === 'state') {
-      // A stop the user asked for reads as "stopped" even if the worker reports it as done.
-      if (!(this.state === 'stopping' && e.state === 'done')) this.state = e.state;
-      this.message = e.message ?? '';
-      // The final state can arrive after the results (events and the reply travel on different ports).
-      if (e.state === 'error' && this.results !== null) this.failure ??= 'non-finite';
-    } else if (e.type === 'log') this.log = e.message;
-    else if (e.type === 'saved') this.saved = { runId: e.runId, step: e.step };
-    this.revision++;
+  /** A run about to start: every lane empty. */
+  static begin(
+    spec: ExperimentSpec,
+    init: { runId?: string | null; evaluationOnly?: boolean; modelsHeld?: boolean } = {},
+  ): RunData {
+    return new RunData({
+      identity: {},
+      spec,
+      lanes: spec.objectives.map((o, i) => ({ lane: i, objective: o, label: objectiveLabel(o), steps: [], evals: [] })),
+      state: 'starting',
+      message: '',
+      log: '',
+      results: null,
+      runId: init.runId ?? null,
+      saved: null,
+      failure: null,
+      startStep: 0,
+      evaluationOnly: init.evaluationOnly ?? false,
+      modelsHeld: init.modelsHeld ?? true,
+    });
+  }
+
+  private with(changes: Partial<RunFields>): RunData {
+    // A snapshot's own properties are exactly its fields (the methods live on the prototype).
+    return new RunData({ ...this, ...changes });
+  }
+
+  /**
+   * The run after these worker events, in order. Events come in batches (RunController), so a lane's history is
+   * copied once per batch, not once per step; lanes the batch does not touch keep their arrays.
+   */
+  withEvents(events: readonly LabEvent[]): RunData {
+    if (events.length === 0) return this;
+    const steps = new Map<number, StepMetrics[]>();
+    const evals = new Map<number, EvalMetrics[]>();
+    const add = <T>(to: Map<number, T[]>, lane: number, m: T) => {
+      if (!this.lanes[lane]) return;
+      const list = to.get(lane);
+      if (list) list.push(m);
+      else to.set(lane, [m]);
+    };
+    let { state, message, log, saved, failure } = this;
+    for (const e of events) {
+      if (e.type === 'step') add(steps, e.metrics.lane, e.metrics);
+      else if (e.type === 'eval') add(evals, e.metrics.lane, e.metrics);
+      else if (e.type === 'state') {
+        // A stop the user asked for reads as "stopped" even if the worker reports it as done.
+        if (!(state === 'stopping' && e.state === 'done')) state = e.state;
+        message = e.message ?? '';
+        // The final state can arrive after the results (events and the reply travel on different ports).
+        if (e.state === 'error' && this.results !== null) failure ??= 'non-finite';
+      } else if (e.type === 'log') log = e.message;
+      else if (e.type === 'saved') saved = { runId: e.runId, step: e.step };
+    }
+    const lanes =
+      steps.size === 0 && evals.size === 0
+        ? this.lanes
+        : this.lanes.map((l) => {
+            const s = steps.get(l.lane);
+            const v = evals.get(l.lane);
+            if (!s && !v) return l;
+            return { ...l, steps: s ? [...l.steps, ...s] : l.steps, evals: v ? [...l.evals, ...v] : l.evals };
+          });
+    return this.with({ lanes, state, message, log, saved, failure });
   }
 
   /** A resumed run starts where its autosave left off: its history so far, up to the saved step. */
-  continueFrom(step: number, history: SavedRun['history'] = [], saved: { runId: string } | null = null): void {
-    this.startStep = step;
-    if (saved) this.saved = { runId: saved.runId, step };
-    this.loadHistory(history, step);
+  continuedFrom(step: number, history: SavedRun['history'] = [], saved: { runId: string } | null = null): RunData {
+    const resumed = this.withHistory(history, step);
+    return resumed.with({ startStep: step, ...(saved ? { saved: { runId: saved.runId, step } } : {}) });
   }
 
   /** Each lane's history of steps and evaluations, up to `upTo` (a run shown whole takes all of it). */
-  loadHistory(history: SavedRun['history'], upTo = Infinity): void {
-    for (const h of history) {
-      const lane = this.lanes[h.lane];
-      if (!lane) continue;
-      lane.steps = h.history.steps.filter((m) => m.step <= upTo);
-      lane.evals = h.history.evals.filter((m) => m.step <= upTo);
-    }
-    this.revision++;
+  withHistory(history: SavedRun['history'], upTo = Infinity): RunData {
+    const lanes = this.lanes.map((l) => {
+      const h = history.find((x) => x.lane === l.lane);
+      if (!h) return l;
+      return {
+        ...l,
+        steps: h.history.steps.filter((m) => m.step <= upTo),
+        evals: h.history.evals.filter((m) => m.step <= upTo),
+      };
+    });
+    return this.with({ lanes });
   }
 
-  finish(results: LaneResult[]): void {
-    this.results = results;
+  /** The run with its results: done, or stopped if a stop was asked for. */
+  finished(results: LaneResult[]): RunData {
     // The run resolved, yet a lane stopped on a non-finite loss: the lab reports it as state 'error'.
-    if (this.state === 'error') this.failure ??= 'non-finite';
-    else this.state = this.state === 'stopping' || this.state === 'stopped' ? 'stopped' : 'done';
-    this.revision++;
+    if (this.state === 'error') return this.with({ results, failure: this.failure ?? 'non-finite' });
+    const state = this.state === 'stopping' || this.state === 'stopped' ? 'stopped' : 'done';
+    return this.with({ results, state });
   }
 
-  fail(message: string, failure: RunFailure = 'other'): void {
-    this.state = 'error';
-    this.message = message;
-    this.failure = failure;
-    this.revision++;
+  failed(message: string, failure: RunFailure = 'other'): RunData {
+    return this.with({ state: 'error', message, failure });
+  }
+
+  /** The page's own state change (a stop asked for, a pause the worker has accepted). */
+  withState(state: RunState): RunData {
+    return this.with({ state });
   }
 
   get active(): boolean {
