@@ -184,7 +184,7 @@ export class RunData {
             const s = steps.get(l.lane);
             const v = evals.get(l.lane);
             if (!s && !v) return l;
-            return { ...l, steps: s ? [...l.steps, ...s] : l.steps, evals: v ? [...l.evals, ...v] : l.evals };
+            return { ...l, steps: s ? l.steps.concat(s) : l.steps, evals: v ? l.evals.concat(v) : l.evals };
           });
     return this.with({ lanes, state, message, log, saved, failure });
   }
