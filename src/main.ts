@@ -3,7 +3,7 @@
 // Test hooks: with `?test-hooks=1` in the address, `window.__labTest` reaches the training worker's lab, so the
 // end-to-end tests (e2e/faults.spec.ts) can cause the faults the page must survive: a lost GPU device and a
 // worker that stops answering. Without the parameter nothing is exposed.
-import './ui/lab-app';
+import './ui/app/lab-app';
 
 declare global {
   interface Window {

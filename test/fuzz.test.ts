@@ -11,7 +11,7 @@ import { ConfigError, DEFAULT_TRAIN } from '../src/model/config';
 import { initParams } from '../src/model/params';
 import { Rng } from '../src/model/rng';
 import { makeTask, TaskSpecError } from '../src/tasks';
-import { specFromQuery, specToQuery } from '../src/ui/url-state';
+import { specFromQuery, specToQuery } from '../src/ui/setup/url-state';
 
 const LIMITS = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20, maxStorageBuffersPerShaderStage: 8 };
 const rng = new Rng(2024);

@@ -1,0 +1,191 @@
+import { css, html, LitElement, nothing, svg } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { EvalMetrics, TaskSpec } from '../../lab/api';
+import { percent } from '../app/format';
+import { objectiveColor } from '../app/objective-style';
+import type { LaneHistory, RunData } from '../run/run-data';
+
+const BAR = 14;
+const GAP = 3;
+const GROUP = 2 * BAR + GAP + 14;
+const H = 90;
+const TOP = 8;
+const BOTTOM = 16;
+/** Room for the y-axis labels. */
+const LEFT = 34;
+
+/** What each target position of a path-star path is: s source, d decision, c Clever Hans copy, g goal. */
+export type PositionRole = 's' | 'd' | 'c' | 'g';
+
+/** The role of each path-star target position: [s, d, c, …, c, g]; a path of 2 is [s, g]. */
+export function pathStarRoles(pathLength: number): PositionRole[] {
+  if (pathLength <= 2) return (['s', 'g'] as PositionRole[]).slice(0, pathLength);
+  return Array.from({ length: pathLength }, (_, i): PositionRole => (i === 0 ? 's' : i === 1 ? 'd' : i === pathLength - 1 ? 'g' : 'c'));
+}
+
+/** "2", "2 and 3", "2–4": target positions written for a sentence. */
+function positions(from: number, to: number): string {
+  return from === to ? `${from}` : to === from + 1 ? `${from} and ${to}` : `${from}–${to}`;
+}
+
+/**
+ * What the chart should show for this path-star task, in words: which position is the decision and its chance, which
+ * positions are copies after it (and so can show the Clever Hans signature), or why this graph cannot show it.
+ */
+export function cleverHansText(degree: number, pathLength: number): string {
+  const chance = percent(1 / degree, 0);
+  const given = 'Position 0 (s) is the source and the last (g) the goal, both copied from the prompt.';
+  if (pathLength <= 2) return `${given} With a path of ${pathLength} there is nothing to decide, so nothing to see here.`;
+  const decision = `Position 1 (d) is the decision: which of the ${degree} arms leads to the goal; chance is 1/${degree} = ${chance}.`;
+  if (pathLength === 3) {
+    return (
+      `${given} ${decision} After it comes only the goal, so teacher forcing offers no shortcut on this graph: ` +
+      'teacher-forced and free-running accuracy are the same at every position, and no Clever Hans contrast can ' +
+      'appear. Choose a path length of 4 or more to see it.'
+    );
+  }
+  const last = pathLength - 2;
+  return (
+    `${given} ${decision} Position${last > 2 ? 's' : ''} ${positions(2, last)} (c) ${last > 2 ? 'each name' : 'names'} ` +
+    'the only child of the node before, which a model given the true previous node can read off the edge list. ' +
+    `Teacher forcing near 100% at c while d stays near ${chance} is the Clever Hans cheat (Bachmann & Nagarajan ` +
+    '2024): the loss falls without learning which arm leads to the goal. Free running, c is right only when d was, ' +
+    'so it falls to the decision’s accuracy; an objective that plans gets d right too.'
+  );
+}
+
+/**
+ * Per target position, accuracy under teacher forcing (the true earlier target tokens given) beside free-running
+ * accuracy (the model's own earlier tokens), per objective, from each lane's latest evaluation. On path-star the
+ * Clever Hans signature (Bachmann & Nagarajan 2024) is teacher-forced accuracy near 100% on every position but the
+ * decision token, which stays near 1/degree.
+ */
+@customElement('clever-hans-view')
+export class CleverHansView extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+    }
+    .explain {
+      margin: 0 0 0.5rem;
+      font-size: 0.9rem;
+      max-width: 75ch;
+    }
+    .key {
+      display: flex;
+      gap: 1rem;
+      font-size: 0.8rem;
+      color: var(--muted);
+      margin-bottom: 0.5rem;
+    }
+    .lanes {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.75rem 1.5rem;
+    }
+    figure {
+      margin: 0;
+      max-width: 100%;
+      overflow-x: auto;
+    }
+    figcaption {
+      font-size: 0.85rem;
+      font-weight: 600;
+    }
+    svg text {
+      fill: var(--muted);
+      font-size: 10px;
+      font-family: var(--mono);
+    }
+    svg .decision {
+      fill: var(--fg);
+      font-weight: 700;
+    }
+    .axis {
+      stroke: var(--border-strong);
+    }
+    .empty {
+      color: var(--muted);
+      font-size: 0.9rem;
+    }
+  `;
+
+  @property({ attribute: false }) run: RunData | null = null;
+  /** The task being set up, explained while no run has happened yet. */
+  @property({ attribute: false }) task: TaskSpec | null = null;
+
+  override render() {
+    const task = this.run?.spec.task ?? this.task;
+    const star = task?.kind === 'path-star' ? task : null;
+    const degree = star ? star.degree : null;
+    const lanes = (this.run?.lanes ?? []).filter((l) => l.evals.length > 0);
+    return html`<p class="explain">
+        Solid bars: accuracy with the true earlier target tokens given (teacher forcing, in each objective's own
+        order); light bars: the model's own earlier tokens (free running).
+        ${
+          star
+            ? cleverHansText(star.degree, star.pathLength)
+            : "A position that is right only under teacher forcing is leaning on the answer's own prefix."
+        }
+      </p>
+      <div class="key" aria-hidden="true">
+        <span>■ teacher forcing</span
+        ><span>□ free running</span>${degree !== null ? html`<span>┈ chance (1/degree)</span>` : nothing}
+      </div>
+      ${
+        lanes.length === 0
+          ? html`<p class="empty">Appears after the first evaluation.</p>`
+          : html`<div class="lanes">${lanes.map((l) => this.renderLane(l, degree))}</div>`
+      }`;
+  }
+
+  private renderLane(lane: LaneHistory, degree: number | null) {
+    const ev = lane.evals.at(-1)!;
+    const task = this.run?.spec.task;
+    const roles = task?.kind === 'path-star' ? pathStarRoles(task.pathLength) : [];
+    const decision = roles.indexOf('d');
+    const { teacherForced: tf, freeRunning: fr } = ev.perPosition;
+    const n = Math.max(tf.length, fr.length);
+    const width = LEFT + n * GROUP;
+    const color = objectiveColor(lane.objective.kind);
+    const y = (acc: number) => TOP + H * (1 - Math.max(0, Math.min(1, acc)));
+    const bar = (x: number, acc: number | undefined, solid: boolean) =>
+      acc === undefined
+        ? nothing
+        : svg`<rect x=${x} y=${y(acc)} width=${BAR} height=${TOP + H - y(acc)} fill=${color}
+            fill-opacity=${solid ? 1 : 0.3} stroke=${color} stroke-width="1"><title>${solid ? 'teacher forcing' : 'free running'}: ${percent(acc)}</title></rect>`;
+    return html`<figure>
+      <figcaption>${lane.label} · step ${ev.step} · exact match ${percent(ev.exactMatch)}</figcaption>
+      <svg width=${width} height=${TOP + H + BOTTOM} role="img" aria-label=${this.describe(lane.label, ev)}>
+        <text x=${LEFT - 4} y=${TOP + 4} text-anchor="end">100%</text>
+        <text x=${LEFT - 4} y=${TOP + H / 2 + 4} text-anchor="end">50%</text>
+        <text x=${LEFT - 4} y=${TOP + H + 4} text-anchor="end">0</text>
+        <line class="axis" x1=${LEFT} x2=${width} y1=${TOP + H} y2=${TOP + H}></line>
+        <line class="axis" x1=${LEFT} x2=${width} y1=${TOP} y2=${TOP} stroke-dasharray="1 3"></line>
+        <line class="axis" x1=${LEFT} x2=${width} y1=${TOP + H / 2} y2=${TOP + H / 2} stroke-dasharray="1 3"></line>
+        ${Array.from({ length: n }, (_, p) => {
+          const x = LEFT + 6 + p * GROUP;
+          return svg`${bar(x, tf[p], true)}${bar(x + BAR + GAP, fr[p], false)}
+            ${
+              p === decision && degree !== null
+                ? svg`<line x1=${x - 3} x2=${x + 2 * BAR + GAP + 3} y1=${y(1 / degree)} y2=${y(1 / degree)}
+                  stroke="currentColor" stroke-dasharray="2 2"></line>`
+                : nothing
+            }
+            <text x=${x + BAR} y=${TOP + H + 12} text-anchor="middle" class=${p === decision ? 'decision' : ''}>${roles[p] ?? p}</text>`;
+        })}
+      </svg>
+    </figure>`;
+  }
+
+  private describe(label: string, ev: EvalMetrics): string {
+    const list = (xs: number[]) => xs.map((x) => percent(x, 0)).join(', ');
+    return `${label}, accuracy per target position. Teacher forcing: ${list(ev.perPosition.teacherForced)}. Free running: ${list(ev.perPosition.freeRunning)}.`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'clever-hans-view': CleverHansView;
+  }
+}
