@@ -14,7 +14,7 @@ import type { ModelConfig } from '../src/model/config';
 import { paramTable } from '../src/model/params';
 import { refForward } from '../src/model/reference';
 import { Rng } from '../src/model/rng';
-import { randomParams } from './params-helper';
+import { randomParams } from './fixtures';
 
 const CFG: ModelConfig = {
   vocabSize: 13,

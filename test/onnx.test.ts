@@ -10,7 +10,7 @@ import { exportOnnx } from '../src/checkpoint/onnx';
 import type { ModelConfig } from '../src/model/config';
 import { refForward } from '../src/model/reference';
 import { Rng } from '../src/model/rng';
-import { randomParams } from './params-helper';
+import { randomParams } from './fixtures';
 
 const BASE: ModelConfig = {
   vocabSize: 17,

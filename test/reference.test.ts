@@ -17,18 +17,10 @@ import {
   refTrain,
 } from '../src/model/reference';
 import { Rng } from '../src/model/rng';
+import { randomParams64 } from './fixtures';
 
 function tinyConfig(attention: AttentionMode, extraHeads: number): ModelConfig {
   return { vocabSize: 7, blockSize: 5, nLayer: 2, nHead: 2, nEmbd: 8, attention, extraHeads };
-}
-
-/** Every tensor N(0, scale²), LayerNorm weights 1 + N(0, scale²): large enough that GELU, softmax and LN bend. */
-function randomParams(table: ParamTable, rng: Rng, scale = 0.3): Float64Array {
-  const p = new Float64Array(table.total);
-  for (const s of table.specs) {
-    for (let i = 0; i < s.size; i++) p[s.offset + i] = (s.init === 'ones' ? 1 : 0) + scale * rng.normal();
-  }
-  return p;
 }
 
 /** Random tokens and targets; about a third of the weights are 0 (target −1 there), the rest in (0, 1). */
@@ -113,7 +105,7 @@ describe('gradients match central finite differences', () => {
       const cfg = tinyConfig(attention, extraHeads);
       const table = paramTable(cfg);
       const rng = new Rng(1000 + 10 * extraHeads + T);
-      const params = randomParams(table, rng);
+      const params = randomParams64(table, rng);
       const batch = randomBatch(cfg, 2, T, rng);
       const { loss, grads } = refLossAndGrads(cfg, params, batch);
       expect(Number.isFinite(loss)).toBe(true);
@@ -144,7 +136,7 @@ describe('gradients match central finite differences', () => {
     const cfg = tinyConfig('causal', 1);
     const table = paramTable(cfg);
     const rng = new Rng(7);
-    const params = randomParams(table, rng);
+    const params = randomParams64(table, rng);
     const batch = randomBatch(cfg, 2, 4, rng);
     const { grads } = refLossAndGrads(cfg, params, batch);
     const spec = table.get('transformer.h.1.attn.c_attn.weight');
@@ -157,7 +149,7 @@ describe('gradients match central finite differences', () => {
     const cfg = tinyConfig('causal', 1);
     const table = paramTable(cfg);
     const rng = new Rng(8);
-    const { grads } = refLossAndGrads(cfg, randomParams(table, rng), randomBatch(cfg, 2, 5, rng));
+    const { grads } = refLossAndGrads(cfg, randomParams64(table, rng), randomBatch(cfg, 2, 5, rng));
     const inside = new Uint8Array(table.total);
     for (const s of table.specs) inside.fill(1, s.offset, s.offset + s.size);
     expect(grads.filter((_, i) => !inside[i]).every((g) => g === 0)).toBe(true);
@@ -219,7 +211,7 @@ describe('known values', () => {
     for (const attention of ['causal', 'bidirectional'] as const) {
       const cfg = tinyConfig(attention, 1);
       const rng = new Rng(11);
-      const params = randomParams(paramTable(cfg), rng);
+      const params = randomParams64(paramTable(cfg), rng);
       const batch = randomBatch(cfg, 2, 5, rng);
       const { loss, logits } = refForward(cfg, params, batch);
       const want = golden[attention];
@@ -267,7 +259,7 @@ describe('known values', () => {
     const cfg = tinyConfig('causal', 2);
     const table = paramTable(cfg);
     const rng = new Rng(3);
-    const params = randomParams(table, rng);
+    const params = randomParams64(table, rng);
     const batch = randomBatch(cfg, 3, 5, rng);
     const fwd = refForward(cfg, params, batch);
     const full = refLossAndGrads(cfg, params, batch);
@@ -296,7 +288,7 @@ describe('known values', () => {
     for (const attention of ['causal', 'bidirectional'] as const) {
       const cfg = tinyConfig(attention, H - 1);
       const rng = new Rng(4);
-      const params = randomParams(paramTable(cfg), rng);
+      const params = randomParams64(paramTable(cfg), rng);
       const a = randomBatch(cfg, n, T, rng);
       const b: Batch = { ...a, tokens: Int32Array.from(a.tokens) };
       b.tokens[changed] = (a.tokens[changed]! + 1) % V;

@@ -10,6 +10,7 @@ import { DEFAULT_TRAIN, learningRate, type ModelConfig, type TrainConfig } from 
 import { initParams, paramTable } from '../../src/model/params';
 import { refForward, refLossAndGrads, refTrain } from '../../src/model/reference';
 import { Rng } from '../../src/model/rng';
+import { scaledInitParams } from '../fixtures';
 import { compare, testGpu } from './helpers';
 
 function randomBatch(cfg: ModelConfig, n: number, T: number, seed: number): Batch {
@@ -20,15 +21,6 @@ function randomBatch(cfg: ModelConfig, n: number, T: number, seed: number): Batc
   // Some positions excluded (weight 0), the rest weighted unevenly, as the objectives do.
   const weights = new Float32Array(H * n * T).map(() => (rng.next() < 0.3 ? 0 : (0.5 + rng.next()) / (n * T)));
   return { n, T, tokens, targets, weights };
-}
-
-/** Parameters at a larger scale than nanoGPT's init so that every nonlinearity is exercised. */
-function randomParams(cfg: ModelConfig, seed: number): Float32Array {
-  const p = initParams(cfg, seed);
-  const rng = new Rng(seed + 1);
-  const table = paramTable(cfg);
-  for (const s of table.specs) for (let i = s.offset; i < s.offset + s.size; i++) p[i] = p[i]! * 5 + 0.1 * rng.normal();
-  return p;
 }
 
 // Configs deliberately off the kernels' tiles: T=7 and C=20 are not multiples of the 4×4 register block or of
@@ -48,7 +40,7 @@ describe.each(CONFIGS)('GPU model vs float64 reference: %s', (name, cfg) => {
 
   test('loss, logits and every parameter gradient', async () => {
     const { device, adapterInfo, errors } = await testGpu();
-    const params = randomParams(cfg, 7);
+    const params = scaledInitParams(cfg, 7);
     const batch = randomBatch(cfg, B, T, 11);
     const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo));
     model.setParams(params);
@@ -111,7 +103,7 @@ describe.each(CONFIGS)('GPU model vs float64 reference: %s', (name, cfg) => {
 
 test('reference forward agrees with refLossAndGrads (sanity of the harness)', () => {
   const cfg = CONFIGS[0]![1];
-  const p = Float64Array.from(randomParams(cfg, 1));
+  const p = Float64Array.from(scaledInitParams(cfg, 1));
   const b = randomBatch(cfg, 2, 5, 2);
   expect(refForward(cfg, p, b).loss).toBeCloseTo(refLossAndGrads(cfg, p, b).loss, 12);
 });
@@ -120,7 +112,7 @@ test('forward calls made at once (an evaluation and the page asking for examples
   const { device, adapterInfo, errors } = await testGpu();
   const cfg = CONFIGS[0]![1];
   const model = new GpuModel(device, cfg, 3, 7, presetMatmulVariant(adapterInfo));
-  model.setParams(randomParams(cfg, 5));
+  model.setParams(scaledInitParams(cfg, 5));
   const batches = [1, 2, 3, 4].map((s) => randomBatch(cfg, 3, 7, s));
   const alone: Float32Array[] = [];
   for (const b of batches) alone.push(await model.forward(b.tokens, 3));
@@ -146,7 +138,7 @@ test('destroy() frees every buffer the model created: the plan, the readback rin
   try {
     const cfg = CONFIGS[2]![1];
     const model = new GpuModel(device, cfg, 3, 7, presetMatmulVariant(adapterInfo));
-    model.setParams(randomParams(cfg, 2));
+    model.setParams(scaledInitParams(cfg, 2));
     await model.forward(randomBatch(cfg, 3, 7, 1).tokens, 3);
     model.destroy();
   } finally {

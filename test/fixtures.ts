@@ -1,0 +1,40 @@
+// Test fixtures shared across files: random weights at the scales the checks need. Each distribution has one
+// definition here; the tests that compare numbers (GPU against the float64 reference, exports against PyTorch and
+// onnxruntime) depend on weights large enough that every nonlinearity bends.
+import type { ModelConfig } from '../src/model/config';
+import { initParams, paramTable, type ParamTable } from '../src/model/params';
+import { Rng } from '../src/model/rng';
+
+/**
+ * Random weights for tests that need a model with every nonlinearity exercised (unlike nanoGPT's small init):
+ * N(0, 0.2) for matrices, N(0, 0.1) around 0 or 1 for biases and LayerNorm gains.
+ */
+export function randomParams(cfg: ModelConfig, seed: number): Float32Array {
+  const table = paramTable(cfg);
+  const p = new Float32Array(table.total);
+  const rng = new Rng(seed);
+  for (const s of table.specs) {
+    const base = s.init === 'ones' ? 1 : 0;
+    const scale = s.shape.length >= 2 ? 0.2 : 0.1;
+    for (let i = 0; i < s.size; i++) p[s.offset + i] = base + scale * rng.normal();
+  }
+  return p;
+}
+
+/** nanoGPT's init scaled by 5 plus N(0, 0.01) noise: the GPU parity tests' weights (float32, as the engine holds them). */
+export function scaledInitParams(cfg: ModelConfig, seed: number): Float32Array {
+  const p = initParams(cfg, seed);
+  const rng = new Rng(seed + 1);
+  const table = paramTable(cfg);
+  for (const s of table.specs) for (let i = s.offset; i < s.offset + s.size; i++) p[i] = p[i]! * 5 + 0.1 * rng.normal();
+  return p;
+}
+
+/** Every tensor N(0, scale²), LayerNorm weights 1 + N(0, scale²), in float64: the reference's finite-difference checks. */
+export function randomParams64(table: ParamTable, rng: Rng, scale = 0.3): Float64Array {
+  const p = new Float64Array(table.total);
+  for (const s of table.specs) {
+    for (let i = 0; i < s.size; i++) p[s.offset + i] = (s.init === 'ones' ? 1 : 0) + scale * rng.normal();
+  }
+  return p;
+}
