@@ -98,5 +98,27 @@ describeTorch('PyTorch export: seeds and sweeps', () => {
     });
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/--seeds: '5\.\.2' is not a seed or a range/);
+
+    // Run again over more seeds: the finished ones are kept, only seed 5 trains, results cover all three.
+    const before = readFileSync(join(dir, 'runs', 'w16', 'seed-3.json'), 'utf8');
+    const again = spawnSync(PYTHON, ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '3..5', '--sweep', 'sweep.json'], {
+      cwd: dir,
+      env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
+      encoding: 'utf8',
+    });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/seed 3: already trained/);
+    expect(again.stdout).not.toMatch(/seed 5: already trained/);
+    expect(readFileSync(join(dir, 'runs', 'w16', 'seed-3.json'), 'utf8')).toBe(before);
+    const all = JSON.parse(readFileSync(join(dir, 'runs', 'w16', 'results.json'), 'utf8'));
+    expect(all.runs.map((x: { seed: number }) => x.seed)).toEqual([3, 4, 5]);
+    // Another budget is another run: nothing is reused.
+    const longer = spawnSync(PYTHON, ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '3', '--steps', '6'], {
+      cwd: dir,
+      env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
+      encoding: 'utf8',
+    });
+    expect(longer.status, longer.stderr).toBe(0);
+    expect(longer.stdout).not.toMatch(/already trained/);
   });
 });

@@ -11,6 +11,10 @@ experiment.json is what the lab's "Run at scale" (or `npm run lab -- export-expe
 With one seed under torchrun, the ranks train it together (DDP, each rank a slice of every batch); with several
 seeds (or a sweep), each rank trains its share of the seeds alone. A sweep file is a list of {"name": …, and any
 of "task", "model", "train", "objectives", "evalEvery", "evalExamples"} merged into the spec, one run each.
+
+A seed whose OUT/seed-S.json already holds this spec's finished run is not trained again (an interrupted run of
+many seeds continues with the seeds it had not done, and results.json is written over all of them); --redo trains
+every seed anew.
 """
 import argparse
 import json
@@ -54,6 +58,16 @@ def merge(spec, override):
     return out
 
 
+def finished(path, spec):
+    """Whether `path` holds a finished run of exactly this spec (its full step budget, not a --until-contrast one)."""
+    try:
+        run = json.load(open(path))
+    except (OSError, json.JSONDecodeError):
+        return False
+    return run.get("spec") == spec and run.get("timeToContrast") is None and all(
+        r["steps"] >= spec["train"]["steps"] or r.get("failure") for r in run["results"])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m labtorch", description=__doc__.split("\n")[0])
     ap.add_argument("experiment", help="experiment.json from the lab")
@@ -65,6 +79,7 @@ def main(argv=None):
     ap.add_argument("--save-every", type=int, default=0, help="also checkpoint every N steps")
     ap.add_argument("--device", help="cuda, cpu, … (default: cuda when there is one)")
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    ap.add_argument("--redo", action="store_true", help="train seeds again even where OUT/seed-S.json holds their run")
     ap.add_argument("--until-contrast", action="store_true",
                     help="stop a run once an objective other than ntp reaches 90%% held-out exact match")
     a = ap.parse_args(argv)
@@ -105,6 +120,11 @@ def main(argv=None):
     for entry, seed in mine:
         run_spec = merge(spec, entry)
         folder = os.path.join(a.out, entry["name"]) if entry["name"] else a.out
+        done = os.path.join(folder, f"seed-{seed}.json")
+        if not a.redo and not a.resume and not a.until_contrast and finished(done, run_spec):
+            if rank == 0 or not together:
+                print(f"seed {seed}: already trained ({done}); not run again (--redo to train it anew)")
+            continue
         try:
             results, wall, contrast = run_seed(run_spec, seed, os.path.join(folder, f"seed-{seed}"), device, log, a.resume,
                                                rank if together else 0, world if together else 1, a.save_every,
@@ -113,8 +133,8 @@ def main(argv=None):
             raise SystemExit(f"experiment: {e}")
         if rank == 0 or not together:
             os.makedirs(folder, exist_ok=True)
-            json.dump({"seed": seed, "wallSeconds": wall, "timeToContrast": contrast, "results": results},
-                      open(os.path.join(folder, f"seed-{seed}.json"), "w"))
+            json.dump({"seed": seed, "spec": run_spec, "wallSeconds": wall, "timeToContrast": contrast,
+                       "results": results}, open(done, "w"))
     if world > 1:
         torch.distributed.barrier()
     if rank == 0:

@@ -230,6 +230,7 @@ def lane_result(lane):
         "perPosition": ev.get("perPosition", {"teacherForced": [], "freeRunning": []}),
         "validWrongFraction": ev.get("validWrongFraction"), "heldOutLoss": ev.get("heldOutLoss", float("nan")),
         "timeTo90": {"step": hit["step"], "flops": hit["flops"], "seconds": hit["seconds"]} if hit else None,
+        **({"failure": lane.failure} if lane.failure else {}),
         "history": {"steps": lane.steps, "evals": lane.evals},
     }
 

@@ -50,6 +50,9 @@ On the CPU, \`--nproc_per_node=N\` runs N ranks (gloo), one thread each. PyTorch
 attribute 'get'\`); add \`--redirects 1 --tee 1\` after \`torchrun\` there (each rank's output is then prefixed
 with its rank).
 
+The same command again continues an interrupted run of many seeds: a seed whose \`runs/seed-S.json\` holds its
+finished run is kept, the others train, and \`results.json\` covers them all (\`--redo\` trains every seed anew).
+
 Other options: \`--steps N\` (a bigger budget), \`--sweep sweep.json\` (a list of overrides such as
 \`{"name": "lr3e-3", "train": {"lr": 0.003}}\`, one run each), \`--save-every N\`, \`--resume runs/seed-1/lane0-ntp.safetensors …\`
 (one file per lane; the optimizer files beside them continue the run exactly, also a run started in the lab).
