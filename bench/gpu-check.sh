@@ -41,7 +41,7 @@ if [ -n "$DRY" ]; then
   # A software adapter on 2 cores: one small test file, one size, one run, the 512³ square only; the time to
   # contrast is only started (it takes 15–30 minutes there): it must log its first evaluations.
   TOTAL=${TOTAL:-780}
-  CAP_SMOKE=${CAP_SMOKE:-90} CAP_TESTS=${CAP_TESTS:-120} CAP_TORCH_TESTS=${CAP_TORCH_TESTS:-90} CAP_BENCH=${CAP_BENCH:-150}
+  CAP_SMOKE=${CAP_SMOKE:-180} CAP_TESTS=${CAP_TESTS:-120} CAP_TORCH_TESTS=${CAP_TORCH_TESTS:-90} CAP_BENCH=${CAP_BENCH:-150}
   CAP_LAB=${CAP_LAB:-240}
   GPU_TESTS=${GPU_TESTS:-test/gpu/attention.test.ts test/gpu/kernels.test.ts}
   TORCH_TESTS=${TORCH_TESTS-test/gpu/python-step.test.ts}
