@@ -12,6 +12,8 @@ export interface Args {
   memorySteps: number;
   browser: boolean;
   allVariants: boolean;
+  /** Edge lengths N of the N³ square matmul timed after the step's kernels (default [512]). */
+  squares: number[];
   tfWarmup: boolean;
   /** Only the time to contrast of the default experiment (bench/contrast.ts), in the lab and in PyTorch. */
   timeToContrast: boolean;
@@ -30,7 +32,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-node           skip the Node (Dawn) half: training, kernels, memory
   --no-kernels        skip the kernel timings
   --no-browser        skip the headless Chromium half (lab vs TensorFlow.js)
-  --variants          time the 512³ matmul under every kernel variant, not only the chosen one and reg4x4
+  --variants          time the square matmul under every kernel variant, not only the chosen one and reg4x4
+  --square LIST       edge lengths N of the N³ square matmul, comma-separated (default 512; e.g. 512,4096)
   --tf-warmup         give TF.js an untimed warm-up step at every size
   --time-to-contrast  instead of the above: run the default experiment until an objective other than ntp reaches
                       90% held-out exact match, in the lab (Node, this adapter) and in PyTorch on the CPU
@@ -50,6 +53,7 @@ export function parseArgs(argv: string[]): Args {
     memorySteps: 1000,
     browser: true,
     allVariants: false,
+    squares: [512],
     tfWarmup: false,
     timeToContrast: false,
     seed: 1,
@@ -85,6 +89,12 @@ export function parseArgs(argv: string[]): Args {
       a.memorySteps = Number(v);
     } else if (k === '--no-browser') a.browser = false;
     else if (k === '--variants') a.allVariants = true;
+    else if (k === '--square') {
+      const v = value();
+      const list = v.split(',').map((x) => x.trim());
+      if (!list.every((x) => /^\d+$/.test(x) && Number(x) >= 1 && Number(x) <= 8192)) throw new UsageError(`--square must be whole numbers from 1 to 8192, comma-separated, got ${JSON.stringify(v)}`);
+      a.squares = list.map(Number);
+    }
     else if (k === '--tf-warmup') a.tfWarmup = true;
     else if (k === '--time-to-contrast') a.timeToContrast = true;
     else if (k === '--no-pytorch') a.pytorch = false;

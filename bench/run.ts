@@ -1,7 +1,7 @@
 // The benchmark: `npm run bench -- [--sizes 2/64/2,4/128/4,6/256/8] [--steps N] [--runs N] [--json FILE]
-//                                   [--memory-steps N] [--no-node] [--no-kernels] [--no-browser] [--variants] [--tf-warmup]`
+//                                   [--memory-steps N] [--no-node] [--no-kernels] [--no-browser] [--variants] [--square LIST] [--tf-warmup]`
 // 1. Node over Dawn: training tokens/s of GpuModel per size and its memory plan, kernel throughput (every matmul
-//    product of a step, the 512³ square, attention, LayerNorm), and the long-run memory check (1,000 steps at the
+//    product of a step, the N³ squares (--square, default 512), attention, LayerNorm), and the long-run memory check (1,000 steps at the
 //    smallest size: no buffer created, no byte added).
 // 2. Headless Chromium: the same GPT in TensorFlow.js (WebGPU backend) and in the lab, alternating in one page on
 //    one adapter; tokens/s of both and their ratio (bench/browser.ts).
@@ -103,22 +103,24 @@ async function main(): Promise<void> {
         list.forEach(line);
         kernelResults[s.name] = list;
       }
-      log('512³ square:');
-      const square: KernelResult[] = [];
       const variants: MatmulVariant[] = args.allVariants ? MATMUL_VARIANTS : [variant, ...MATMUL_VARIANTS.filter((v) => v !== variant && v.name === 'reg4x4')];
-      for (const v of variants) {
-        for (const [op, f] of [
-          ['forward (A·Bᵀ)', { transB: true }],
-          ['dinp (A·B)', {}],
-          ['dW (Aᵀ·B)', { transA: true }],
-        ] as const) {
-          const r = await benchMatmul(device, kernels, timer, v, `${v.name} ${op}`, f, 512, 512, 512, args.runs);
-          square.push(r);
-          line(r);
+      for (const n of args.squares) {
+        log(`${n}³ square:`);
+        const square: KernelResult[] = [];
+        for (const v of variants) {
+          for (const [op, f] of [
+            ['forward (A·Bᵀ)', { transB: true }],
+            ['dinp (A·B)', {}],
+            ['dW (Aᵀ·B)', { transA: true }],
+          ] as const) {
+            const r = await benchMatmul(device, kernels, timer, v, `${v.name} ${op}`, f, n, n, n, args.runs);
+            square.push(r);
+            line(r);
+          }
         }
+        (report.node as Record<string, unknown>)[`square${n}`] = square;
       }
       (report.node as Record<string, unknown>).kernels = kernelResults;
-      (report.node as Record<string, unknown>).square512 = square;
     }
 
     if (args.memorySteps > 0) {
