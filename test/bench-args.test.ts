@@ -18,6 +18,8 @@ describe('npm run bench options', () => {
     const c = parseArgs(['--time-to-contrast', '--seed', '3', '--no-pytorch', '--json', 't.json']);
     expect([c.timeToContrast, c.seed, c.pytorch, c.json]).toEqual([true, 3, false, 't.json']);
     expect([parseArgs([]).timeToContrast, parseArgs([]).seed, parseArgs([]).pytorch]).toEqual([false, 1, true]);
+    expect(parseArgs([]).squares).toEqual([512]);
+    expect(parseArgs(['--square', '512,4096']).squares).toEqual([512, 4096]);
   });
 
   test.each([
@@ -29,6 +31,8 @@ describe('npm run bench options', () => {
     [['--sizes', '2/66/4'], 'n_embd 66 must be a multiple of 4 and of n_head 4'],
     [['--fast'], 'unknown argument "--fast"'],
     [['--time-to-contrast', '--seed', 'x'], '--seed must be a whole number, got "x"'],
+    [['--square', '512,big'], '--square must be whole numbers from 1 to 8192, comma-separated, got "512,big"'],
+    [['--square', '0'], '--square must be whole numbers from 1 to 8192'],
   ])('%j is refused: %s', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);
