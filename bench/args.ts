@@ -69,7 +69,8 @@ export function parseArgs(argv: string[]): Args {
     };
     const count = (v: string) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`${k} must be a whole number >= 1, got ${JSON.stringify(v)}`);
+      if (!Number.isInteger(n) || n < 1)
+        throw new UsageError(`${k} must be a whole number >= 1, got ${JSON.stringify(v)}`);
       return n;
     };
     if (k === '--sizes') {
@@ -85,25 +86,27 @@ export function parseArgs(argv: string[]): Args {
     else if (k === '--no-kernels') a.kernels = false;
     else if (k === '--memory-steps') {
       const v = value();
-      if (!/^\d+$/.test(v)) throw new UsageError(`--memory-steps must be a whole number (0 skips the check), got ${JSON.stringify(v)}`);
+      if (!/^\d+$/.test(v))
+        throw new UsageError(`--memory-steps must be a whole number (0 skips the check), got ${JSON.stringify(v)}`);
       a.memorySteps = Number(v);
     } else if (k === '--no-browser') a.browser = false;
     else if (k === '--variants') a.allVariants = true;
     else if (k === '--square') {
       const v = value();
       const list = v.split(',').map((x) => x.trim());
-      if (!list.every((x) => /^\d+$/.test(x) && Number(x) >= 1 && Number(x) <= 8192)) throw new UsageError(`--square must be whole numbers from 1 to 8192, comma-separated, got ${JSON.stringify(v)}`);
+      if (!list.every((x) => /^\d+$/.test(x) && Number(x) >= 1 && Number(x) <= 8192))
+        throw new UsageError(
+          `--square must be whole numbers from 1 to 8192, comma-separated, got ${JSON.stringify(v)}`,
+        );
       a.squares = list.map(Number);
-    }
-    else if (k === '--tf-warmup') a.tfWarmup = true;
+    } else if (k === '--tf-warmup') a.tfWarmup = true;
     else if (k === '--time-to-contrast') a.timeToContrast = true;
     else if (k === '--no-pytorch') a.pytorch = false;
     else if (k === '--seed') {
       const v = value();
       if (!/^\d+$/.test(v)) throw new UsageError(`--seed must be a whole number, got ${JSON.stringify(v)}`);
       a.seed = Number(v);
-    }
-    else if (k === '--help' || k === '-h') throw new UsageError('');
+    } else if (k === '--help' || k === '-h') throw new UsageError('');
     else throw new UsageError(`unknown argument ${JSON.stringify(k)}`);
   }
   return a;

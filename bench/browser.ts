@@ -43,7 +43,13 @@ export interface BrowserBenchResult {
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
 /** Launch arguments for Debian's Chromium without a GPU (as playwright.config.ts). */
-const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+];
 
 export async function runBrowserBench(plans: BrowserPlan[], log: (line: string) => void): Promise<BrowserBenchResult> {
   const server = await createServer({
@@ -58,7 +64,11 @@ export async function runBrowserBench(plans: BrowserPlan[], log: (line: string) 
   await server.listen();
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('the bench page server did not report a URL');
-  const browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  const browser = await chromium.launch({
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
   try {
     const page = await browser.newPage();
     page.on('console', (m) => log(`  [page] ${m.text()}`));

@@ -37,13 +37,22 @@ export function parseSizes(arg: string): BenchSize[] {
       throw new Error(`--sizes: "${s}" is not n_layer/n_embd/n_head (e.g. 2/64/2) or tiny/small/medium`);
     }
     const [nLayer, nEmbd, nHead] = parts as [number, number, number];
-    if (nEmbd % nHead !== 0 || nEmbd % 4 !== 0) throw new Error(`--sizes: n_embd ${nEmbd} must be a multiple of 4 and of n_head ${nHead}`);
+    if (nEmbd % nHead !== 0 || nEmbd % 4 !== 0)
+      throw new Error(`--sizes: n_embd ${nEmbd} must be a multiple of 4 and of n_head ${nHead}`);
     return { name: spec, nLayer, nEmbd, nHead };
   });
 }
 
 export function modelConfig(s: BenchSize): ModelConfig {
-  return { vocabSize: VOCAB, blockSize: T, nLayer: s.nLayer, nHead: s.nHead, nEmbd: s.nEmbd, attention: 'causal', extraHeads: 0 };
+  return {
+    vocabSize: VOCAB,
+    blockSize: T,
+    nLayer: s.nLayer,
+    nHead: s.nHead,
+    nEmbd: s.nEmbd,
+    attention: 'causal',
+    extraHeads: 0,
+  };
 }
 
 /** The one batch every timed step trains on: random tokens, next-token targets, uniform weights (mean CE). */

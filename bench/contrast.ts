@@ -25,7 +25,10 @@ export interface ContrastTime {
   objective: string;
 }
 
-export async function labTimeToContrast(spec: ExperimentSpec, log: (s: string) => void): Promise<{ adapter: string; result: ContrastTime | null }> {
+export async function labTimeToContrast(
+  spec: ExperimentSpec,
+  log: (s: string) => void,
+): Promise<{ adapter: string; result: ContrastTime | null }> {
   const lab = new Lab({ gpu: nodeGpu, variantCache: new FileVariantCache() });
   const a = await lab.adapter();
   const adapter = `${a.vendor} ${a.architecture} ${a.description}`.trim();
@@ -37,18 +40,29 @@ export async function labTimeToContrast(spec: ExperimentSpec, log: (s: string) =
     if (e.type === 'step') flops.set(e.metrics.lane, e.metrics.flops);
     if (e.type !== 'eval') return;
     const m = e.metrics;
-    log(`  lab ${m.objective.padEnd(11)} step ${m.step}: exact ${(100 * m.exactMatch).toFixed(1)}% (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    log(
+      `  lab ${m.objective.padEnd(11)} step ${m.step}: exact ${(100 * m.exactMatch).toFixed(1)}% (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    );
     if (result === null && m.objective !== 'ntp' && m.exactMatch >= 0.9) {
       // Every lane has run this step: charge each its FLOPs per step times the step.
       const perStep = [...flops.values()].reduce((x, f) => x + f / Math.max(1, m.step), 0);
-      result = { seconds: (performance.now() - t0) / 1000, steps: m.step, flops: perStep * m.step, objective: m.objective };
+      result = {
+        seconds: (performance.now() - t0) / 1000,
+        steps: m.step,
+        flops: perStep * m.step,
+        objective: m.objective,
+      };
       void lab.stop();
     }
   });
   return { adapter, result };
 }
 
-export function pytorchTimeToContrast(spec: ExperimentSpec, python: string, log: (s: string) => void): { device: string; result: ContrastTime | null } | { skipped: string } {
+export function pytorchTimeToContrast(
+  spec: ExperimentSpec,
+  python: string,
+  log: (s: string) => void,
+): { device: string; result: ContrastTime | null } | { skipped: string } {
   if (spawnSync(python, ['-c', 'import torch']).status !== 0) return { skipped: `${python} has no PyTorch` };
   const dir = mkdtempSync(join(tmpdir(), 'lab-contrast-'));
   for (const f of scaleProject(spec, [spec.train.seed])) {
@@ -56,11 +70,21 @@ export function pytorchTimeToContrast(spec: ExperimentSpec, python: string, log:
     writeFileSync(join(dir, f.name), f.text);
   }
   const t0 = performance.now();
-  const r = spawnSync(python, ['-m', 'labtorch', 'experiment.json', '--out', 'runs/', '--device', 'cpu', '--until-contrast'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(
+    python,
+    ['-m', 'labtorch', 'experiment.json', '--out', 'runs/', '--device', 'cpu', '--until-contrast'],
+    { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 },
+  );
   if (r.status !== 0) throw new Error(`python -m labtorch failed (${r.status}):\n${r.stderr}`);
   for (const line of r.stdout.split('\n')) if (/eval step|time to contrast/.test(line)) log(`  pytorch ${line.trim()}`);
-  const out = JSON.parse(readFileSync(join(dir, 'runs/results.json'), 'utf8')) as { adapter: string; runs: { timeToContrast: ContrastTime & { step: number } | null }[] };
+  const out = JSON.parse(readFileSync(join(dir, 'runs/results.json'), 'utf8')) as {
+    adapter: string;
+    runs: { timeToContrast: (ContrastTime & { step: number }) | null }[];
+  };
   const c = out.runs[0]!.timeToContrast;
   log(`pytorch: ${out.adapter}, ${((performance.now() - t0) / 1000).toFixed(0)} s in all`);
-  return { device: out.adapter, result: c ? { seconds: c.seconds, steps: c.step, flops: c.flops, objective: c.objective } : null };
+  return {
+    device: out.adapter,
+    result: c ? { seconds: c.seconds, steps: c.step, flops: c.flops, objective: c.objective } : null,
+  };
 }

@@ -13,7 +13,9 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const args = process.argv.slice(2);
 const opt = (name) => args.flatMap((a, i) => (a === name ? [args[i + 1]] : []));
 const without = new Set(['onnxruntime-web', ...opt('--without')]);
-const roots = ['vitest', 'webgpu', ...Object.keys(pkg.dependencies ?? {}), ...opt('--with')].filter((n) => !without.has(n));
+const roots = ['vitest', 'webgpu', ...Object.keys(pkg.dependencies ?? {}), ...opt('--with')].filter(
+  (n) => !without.has(n),
+);
 
 /** Node's lookup: FROM/node_modules/NAME, then each parent folder's node_modules, up to the root. */
 function resolve(name, from) {

@@ -27,7 +27,11 @@ export class GpuTimer {
   /** Milliseconds for one pass over `list`, measured over a pass that repeats it `reps` times. */
   async once(list: Dispatch[], reps: number): Promise<number> {
     const enc = this.device.createCommandEncoder({ label: 'bench' });
-    const pass = enc.beginComputePass(this.querySet ? { timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
+    const pass = enc.beginComputePass(
+      this.querySet
+        ? { timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } }
+        : {},
+    );
     for (let i = 0; i < reps; i++) encodeDispatches(pass, list);
     pass.end();
     if (this.querySet) {

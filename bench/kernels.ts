@@ -27,7 +27,10 @@ class Buffers {
   private made: GPUBuffer[] = [];
   constructor(readonly device: GPUDevice) {}
   storage(floats: number): GPUBuffer {
-    const b = this.device.createBuffer({ size: Math.max(16, floats * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    const b = this.device.createBuffer({
+      size: Math.max(16, floats * 4),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
     // Small values in [-0.5, 0.5): accumulating kernels run many times and must not overflow.
     const data = new Float32Array(floats);
     for (let i = 0; i < floats; i++) data[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
@@ -37,7 +40,10 @@ class Buffers {
   }
   uniform(fields: { u32?: number[]; f32?: number[] }): GPUBuffer {
     const data = uniformData(fields);
-    const b = this.device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const b = this.device.createBuffer({
+      size: data.byteLength,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
     this.device.queue.writeBuffer(b, 0, data);
     this.made.push(b);
     return b;
@@ -51,14 +57,43 @@ class Buffers {
 const scaleSpread = (ms: Spread, f: (ms: number) => number): Spread => spread(ms.runs.map(f));
 
 /** Time one matmul product C (M,N) = op(A)·op(B) under `variant`. */
-export async function benchMatmul(device: GPUDevice, kernels: KernelCache, timer: GpuTimer, variant: MatmulVariant, op: string, f: MatmulFlags, M: number, N: number, K_: number, runs: number): Promise<KernelResult> {
+export async function benchMatmul(
+  device: GPUDevice,
+  kernels: KernelCache,
+  timer: GpuTimer,
+  variant: MatmulVariant,
+  op: string,
+  f: MatmulFlags,
+  M: number,
+  N: number,
+  K_: number,
+  runs: number,
+): Promise<KernelResult> {
   const bufs = new Buffers(device);
   const { def, workgroups } = matmulKernel(f, M, N, K_, variant);
-  const d = kernels.dispatch(def, [bufs.uniform({ u32: [M, N, K_, 0] }), bufs.storage(M * K_), bufs.storage(K_ * N), bufs.storage(N), bufs.storage(M * N), bufs.storage(M * N)], workgroups);
+  const d = kernels.dispatch(
+    def,
+    [
+      bufs.uniform({ u32: [M, N, K_, 0] }),
+      bufs.storage(M * K_),
+      bufs.storage(K_ * N),
+      bufs.storage(N),
+      bufs.storage(M * N),
+      bufs.storage(M * N),
+    ],
+    workgroups,
+  );
   const { ms, reps } = await timer.measure([d], runs);
   bufs.destroy();
   const flops = 2 * M * N * K_;
-  return { op, kernels: [def.label], shape: `${M}×${N}×${K_}`, ms, reps, gflops: scaleSpread(ms, (x) => flops / x / 1e6) };
+  return {
+    op,
+    kernels: [def.label],
+    shape: `${M}×${N}×${K_}`,
+    ms,
+    reps,
+    gflops: scaleSpread(ms, (x) => flops / x / 1e6),
+  };
 }
 
 /** The matmul products of one training step at this size, each distinct shape once. */
@@ -74,8 +109,14 @@ export function stepMatmuls(s: BenchSize): { op: string; f: MatmulFlags; M: numb
   ];
   const out: { op: string; f: MatmulFlags; M: number; N: number; K: number }[] = [];
   for (const [name, IC, OC, gelu, geluGrad] of linears) {
-    out.push({ op: `${name} forward${gelu ? '+GELU' : ''}`, f: { transB: true, bias: true, gelu }, M: BT, N: OC, K: IC });
-    out.push({ op: `${name} dinp${geluGrad ? '·gelu\'' : ''}`, f: { geluGrad }, M: BT, N: IC, K: OC });
+    out.push({
+      op: `${name} forward${gelu ? '+GELU' : ''}`,
+      f: { transB: true, bias: true, gelu },
+      M: BT,
+      N: OC,
+      K: IC,
+    });
+    out.push({ op: `${name} dinp${geluGrad ? "·gelu'" : ''}`, f: { geluGrad }, M: BT, N: IC, K: OC });
     out.push({ op: `${name} dW`, f: { transA: true, accumulate: true }, M: OC, N: IC, K: BT });
   }
   out.push({ op: 'lm_head forward', f: { transB: true }, M: BT, N: VOCAB, K: C });
@@ -84,7 +125,13 @@ export function stepMatmuls(s: BenchSize): { op: string; f: MatmulFlags; M: numb
   return out;
 }
 
-export async function benchAttention(device: GPUDevice, kernels: KernelCache, timer: GpuTimer, s: BenchSize, runs: number): Promise<KernelResult[]> {
+export async function benchAttention(
+  device: GPUDevice,
+  kernels: KernelCache,
+  timer: GpuTimer,
+  s: BenchSize,
+  runs: number,
+): Promise<KernelResult[]> {
   const bufs = new Buffers(device);
   const C = s.nEmbd;
   const NH = s.nHead;
@@ -98,7 +145,9 @@ export async function benchAttention(device: GPUDevice, kernels: KernelCache, ti
   const dqkv = bufs.storage(B * T * 3 * C);
   const { forward, backward } = attentionKernels(B, T, C, NH);
   const fw: Dispatch[] = forward.map(([def, wg]) => kernels.dispatch(def, [uniform, qkv, att, out], wg));
-  const bw: Dispatch[] = backward.map(([def, wg]) => kernels.dispatch(def, [uniform, qkv, att, dout, dpreatt, dqkv], wg));
+  const bw: Dispatch[] = backward.map(([def, wg]) =>
+    kernels.dispatch(def, [uniform, qkv, att, dout, dpreatt, dqkv], wg),
+  );
   const f4 = 4;
   const qkvB = B * T * 3 * C * f4;
   const attB = B * NH * T * T * f4;
@@ -111,13 +160,27 @@ export async function benchAttention(device: GPUDevice, kernels: KernelCache, ti
     ['attention backward', bw, qkvB + attB + btcB + attB + qkvB, 2 * flops],
   ] as const) {
     const { ms, reps } = await timer.measure(list, runs);
-    results.push({ op, kernels: list.map((d) => d.label), shape, ms, reps, gbs: scaleSpread(ms, (x) => bytes / x / 1e6), gflops: scaleSpread(ms, (x) => fl / x / 1e6) });
+    results.push({
+      op,
+      kernels: list.map((d) => d.label),
+      shape,
+      ms,
+      reps,
+      gbs: scaleSpread(ms, (x) => bytes / x / 1e6),
+      gflops: scaleSpread(ms, (x) => fl / x / 1e6),
+    });
   }
   bufs.destroy();
   return results;
 }
 
-export async function benchLayernorm(device: GPUDevice, kernels: KernelCache, timer: GpuTimer, s: BenchSize, runs: number): Promise<KernelResult[]> {
+export async function benchLayernorm(
+  device: GPUDevice,
+  kernels: KernelCache,
+  timer: GpuTimer,
+  s: BenchSize,
+  runs: number,
+): Promise<KernelResult[]> {
   const bufs = new Buffers(device);
   const C = s.nEmbd;
   const N = B * T;
@@ -146,7 +209,14 @@ export async function benchLayernorm(device: GPUDevice, kernels: KernelCache, ti
     ['layernorm backward', bw, (2 * N * C + C + 2 * N + 2 * N * C + 4 * C) * f4],
   ] as const) {
     const { ms, reps } = await timer.measure(list, runs);
-    results.push({ op, kernels: list.map((d) => d.label), shape, ms, reps, gbs: scaleSpread(ms, (x) => bytes / x / 1e6) });
+    results.push({
+      op,
+      kernels: list.map((d) => d.label),
+      shape,
+      ms,
+      reps,
+      gbs: scaleSpread(ms, (x) => bytes / x / 1e6),
+    });
   }
   bufs.destroy();
   return results;

@@ -16,7 +16,12 @@ declare global {
   }
 }
 
-async function tfSteps(model: TfGpt, tokens: tf.Tensor2D, targets: tf.Tensor1D, steps: number): Promise<{ tokensPerSecond: number; loss: number }> {
+async function tfSteps(
+  model: TfGpt,
+  tokens: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  steps: number,
+): Promise<{ tokensPerSecond: number; loss: number }> {
   const t0 = performance.now();
   let loss = NaN;
   for (let i = 0; i < steps; i++) loss = await model.step(tokens, targets, LR, TRAIN);
@@ -43,7 +48,9 @@ window.runBench = async (plans: BrowserPlan[]): Promise<BrowserBenchResult> => {
     let u = { tokensPerSecond: NaN, loss: NaN };
     if (plan.tfWarmup) {
       u = await tfSteps(tfModel, tokens, targets, 1);
-      console.log(`${s.name}: TF.js warm-up step ${((B * T) / u.tokensPerSecond).toFixed(1)} s, loss ${u.loss.toFixed(4)}`);
+      console.log(
+        `${s.name}: TF.js warm-up step ${((B * T) / u.tokensPerSecond).toFixed(1)} s, loss ${u.loss.toFixed(4)}`,
+      );
     } else {
       console.log(`${s.name}: no TF.js warm-up step; its first timed step includes shader compilation`);
     }
@@ -54,11 +61,21 @@ window.runBench = async (plans: BrowserPlan[]): Promise<BrowserBenchResult> => {
       labRates.push(t.tokensPerSecond);
       u = await tfSteps(tfModel, tokens, targets, plan.tfSteps);
       tfRates.push(u.tokensPerSecond);
-      console.log(`${s.name} round ${r + 1}/${plan.rounds}: lab ${t.tokensPerSecond.toFixed(1)} tok/s, TF.js ${u.tokensPerSecond.toFixed(1)} tok/s`);
+      console.log(
+        `${s.name} round ${r + 1}/${plan.rounds}: lab ${t.tokensPerSecond.toFixed(1)} tok/s, TF.js ${u.tokensPerSecond.toFixed(1)} tok/s`,
+      );
     }
     const labS = spread(labRates);
     const tfS = spread(tfRates);
-    sizes.push({ size: s.name, lab: labS, tfjs: tfS, ratio: labS.median / tfS.median, labLoss: t.loss, tfLoss: u.loss, plan: { rounds: plan.rounds, labSteps: plan.labSteps, tfSteps: plan.tfSteps, tfWarmup: plan.tfWarmup } });
+    sizes.push({
+      size: s.name,
+      lab: labS,
+      tfjs: tfS,
+      ratio: labS.median / tfS.median,
+      labLoss: t.loss,
+      tfLoss: u.loss,
+      plan: { rounds: plan.rounds, labSteps: plan.labSteps, tfSteps: plan.tfSteps, tfWarmup: plan.tfWarmup },
+    });
     lab.model.destroy();
     tfModel.dispose();
   }

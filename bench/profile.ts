@@ -18,8 +18,16 @@ const T = 64;
 // The untimed variant for this adapter (the lab's timed choice may differ on a GPU: bench/run.ts times them).
 const model = new GpuModel(ctx.device, cfg, B, T, presetMatmulVariant(ctx.adapterInfo));
 model.setParams(initParams(cfg, 1));
-const batch = { n: B, T, tokens: new Int32Array(B * T).map((_, i) => i % 36), targets: new Int32Array(B * T).map((_, i) => (i + 1) % 36), weights: new Float32Array(B * T).fill(1 / (B * T)) };
-await (await model.step(batch, 1e-3, DEFAULT_TRAIN)).stats;
+const batch = {
+  n: B,
+  T,
+  tokens: new Int32Array(B * T).map((_, i) => i % 36),
+  targets: new Int32Array(B * T).map((_, i) => (i + 1) % 36),
+  weights: new Float32Array(B * T).fill(1 / (B * T)),
+};
+await (
+  await model.step(batch, 1e-3, DEFAULT_TRAIN)
+).stats;
 let prof = await model.profileStep(2);
 for (let r = 1; r < ROUNDS; r++) {
   const again = await model.profileStep(2);
@@ -28,8 +36,11 @@ for (let r = 1; r < ROUNDS; r++) {
 const byLabel = new Map<string, number>();
 for (const p of prof) byLabel.set(`${p.phase}:${p.label}`, (byLabel.get(`${p.phase}:${p.label}`) ?? 0) + p.ms);
 const total = prof.reduce((a, p) => a + p.ms, 0);
-for (const [k, ms] of [...byLabel].sort((a, b) => b[1] - a[1])) console.log(`${k.padEnd(34)} ${ms.toFixed(1).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
-console.log(`total ${total.toFixed(1)} ms per step (${((B * T) / (total / 1000)).toFixed(0)} tok/s if kernels were back to back)`);
+for (const [k, ms] of [...byLabel].sort((a, b) => b[1] - a[1]))
+  console.log(`${k.padEnd(34)} ${ms.toFixed(1).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
+console.log(
+  `total ${total.toFixed(1)} ms per step (${((B * T) / (total / 1000)).toFixed(0)} tok/s if kernels were back to back)`,
+);
 const STEPS = 8;
 const t0 = performance.now();
 const pend = [];

@@ -10,7 +10,12 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { acquireGpu } from '../src/engine/gpu';
 import { KernelCache } from '../src/engine/kernel';
-import { chooseMatmulVariant, MATMUL_VARIANTS, MemoryVariantCache, type MatmulVariant } from '../src/engine/matmul-variants';
+import {
+  chooseMatmulVariant,
+  MATMUL_VARIANTS,
+  MemoryVariantCache,
+  type MatmulVariant,
+} from '../src/engine/matmul-variants';
 import { nodeGpu } from '../src/engine/node-gpu';
 import { trainingFlopsPerStep } from '../src/engine/plan';
 import { runBrowserBench, type BrowserBenchResult, type BrowserPlan } from './browser';
@@ -38,14 +43,23 @@ function browserPlan(s: BenchSize, steps: number | null, runs: number, tfWarmup:
   const big = flops >= 2e10;
   const mid = flops >= 3e9;
   const cap = (n: number) => (steps === null ? n : Math.min(n, steps));
-  return { size: s, rounds: big ? 1 : Math.min(runs, mid ? 2 : 3), labSteps: cap(big ? 1 : mid ? 2 : 4), tfSteps: cap(1), tfWarmup: tfWarmup || !big };
+  return {
+    size: s,
+    rounds: big ? 1 : Math.min(runs, mid ? 2 : 3),
+    labSteps: cap(big ? 1 : mid ? 2 : 4),
+    tfSteps: cap(1),
+    tfWarmup: tfWarmup || !big,
+  };
 }
 
 const log = (line: string) => console.log(line);
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const report: Record<string, unknown> = { date: new Date().toISOString(), args: { ...args, sizes: args.sizes.map((s) => s.name) } };
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    args: { ...args, sizes: args.sizes.map((s) => s.name) },
+  };
   const cpus = os.cpus();
   const machine = `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`;
   report.machine = machine;
@@ -57,7 +71,9 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   if (args.timeToContrast) return timeToContrast(args, report);
-  log(`workload: batch ${B}, sequence ${T}, vocab ${VOCAB}, causal attention, AdamW, global-norm clip 1.0, one constant batch`);
+  log(
+    `workload: batch ${B}, sequence ${T}, vocab ${VOCAB}, causal attention, AdamW, global-norm clip 1.0, one constant batch`,
+  );
 
   if (args.node) {
     const ctx = await acquireGpu(await nodeGpu());
@@ -67,9 +83,18 @@ async function main(): Promise<void> {
     // A fresh cache: the benchmark times the variants on every adapter that is not known, and reports the times.
     const choice = await chooseMatmulVariant(device, ctx.adapterInfo, { cache: new MemoryVariantCache() });
     const variant = choice.variant;
-    log(`\n## Node (Dawn): adapter ${ctx.adapterInfo.vendor} / ${ctx.adapterInfo.architecture} (${ctx.adapterInfo.description || 'no description'})`);
-    log(`timing: ${timer.method}; matmul variant: ${variant.name}${choice.timings.length ? ` (timed: ${choice.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (known best for SwiftShader)'}`);
-    report.node = { adapter: ctx.adapterInfo, timing: timer.method, matmulVariant: variant.name, variantTimings: choice.timings };
+    log(
+      `\n## Node (Dawn): adapter ${ctx.adapterInfo.vendor} / ${ctx.adapterInfo.architecture} (${ctx.adapterInfo.description || 'no description'})`,
+    );
+    log(
+      `timing: ${timer.method}; matmul variant: ${variant.name}${choice.timings.length ? ` (timed: ${choice.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (known best for SwiftShader)'}`,
+    );
+    report.node = {
+      adapter: ctx.adapterInfo,
+      timing: timer.method,
+      matmulVariant: variant.name,
+      variantTimings: choice.timings,
+    };
 
     log('\n### Training throughput (full step: forward, backward, clip, AdamW)');
     const training: TrainResult[] = [];
@@ -83,7 +108,8 @@ async function main(): Promise<void> {
           `plan ${(r.planBytes / 2 ** 20).toFixed(1)} MiB (params ${(r.parameterBytes / 2 ** 20).toFixed(2)} MiB); ` +
           `buffers: ${r.buffersAtConstruction} at construction, ${r.buffersDuringSteps} during ${args.runs * steps} steps; loss ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)}`,
       );
-      if (r.buffersDuringSteps !== 0) log(`  !! ${r.buffersDuringSteps} GPU buffers were created during training steps`);
+      if (r.buffersDuringSteps !== 0)
+        log(`  !! ${r.buffersDuringSteps} GPU buffers were created during training steps`);
     }
     (report.node as Record<string, unknown>).training = training;
 
@@ -91,19 +117,29 @@ async function main(): Promise<void> {
       log('\n### Kernels (median of runs, min–max in parentheses)');
       const kernelResults: Record<string, KernelResult[]> = {};
       const line = (r: KernelResult) => {
-        const rate = r.gflops && !r.gbs ? `${fmt(r.gflops, 2)} GFLOP/s` : r.gbs ? `${fmt(r.gbs, 2)} GB/s${r.gflops ? `, ${r.gflops.median.toFixed(2)} GFLOP/s` : ''}` : '';
-        log(`  ${r.op.padEnd(30)} ${r.shape.padEnd(16)} ${r.ms.median.toFixed(2).padStart(9)} ms  ${rate}  [${[...new Set(r.kernels)].join(', ')}]`);
+        const rate =
+          r.gflops && !r.gbs
+            ? `${fmt(r.gflops, 2)} GFLOP/s`
+            : r.gbs
+              ? `${fmt(r.gbs, 2)} GB/s${r.gflops ? `, ${r.gflops.median.toFixed(2)} GFLOP/s` : ''}`
+              : '';
+        log(
+          `  ${r.op.padEnd(30)} ${r.shape.padEnd(16)} ${r.ms.median.toFixed(2).padStart(9)} ms  ${rate}  [${[...new Set(r.kernels)].join(', ')}]`,
+        );
       };
       for (const s of args.sizes) {
         log(`${s.name}:`);
         const list: KernelResult[] = [];
-        for (const m of stepMatmuls(s)) list.push(await benchMatmul(device, kernels, timer, variant, m.op, m.f, m.M, m.N, m.K, args.runs));
+        for (const m of stepMatmuls(s))
+          list.push(await benchMatmul(device, kernels, timer, variant, m.op, m.f, m.M, m.N, m.K, args.runs));
         list.push(...(await benchAttention(device, kernels, timer, s, args.runs)));
         list.push(...(await benchLayernorm(device, kernels, timer, s, args.runs)));
         list.forEach(line);
         kernelResults[s.name] = list;
       }
-      const variants: MatmulVariant[] = args.allVariants ? MATMUL_VARIANTS : [variant, ...MATMUL_VARIANTS.filter((v) => v !== variant && v.name === 'reg4x4')];
+      const variants: MatmulVariant[] = args.allVariants
+        ? MATMUL_VARIANTS
+        : [variant, ...MATMUL_VARIANTS.filter((v) => v !== variant && v.name === 'reg4x4')];
       for (const n of args.squares) {
         log(`${n}³ square:`);
         const square: KernelResult[] = [];
@@ -125,7 +161,9 @@ async function main(): Promise<void> {
 
     if (args.memorySteps > 0) {
       // The smallest size: the check is about allocation, which does not depend on the size, and it is the fastest.
-      const s = [...args.sizes].sort((x, y) => trainingFlopsPerStep(modelConfig(x), B, T) - trainingFlopsPerStep(modelConfig(y), B, T))[0]!;
+      const s = [...args.sizes].sort(
+        (x, y) => trainingFlopsPerStep(modelConfig(x), B, T) - trainingFlopsPerStep(modelConfig(y), B, T),
+      )[0]!;
       log(`\n### Memory: ${args.memorySteps} training steps at ${s.name}`);
       const m = await benchMemory(device, s, variant, args.memorySteps, log);
       log(
@@ -147,13 +185,19 @@ async function main(): Promise<void> {
     log('\n## Headless Chromium: TensorFlow.js (webgpu backend) vs the lab, alternating in one page');
     const plans = args.sizes.map((s) => browserPlan(s, args.steps, args.runs, args.tfWarmup));
     for (const p of plans) {
-      log(`  ${p.size.name}: ${p.rounds} round(s) of ${p.labSteps} lab step(s) and ${p.tfSteps} TF.js step(s), after 1 warm-up step of ${p.tfWarmup ? 'each' : 'the lab (TF.js: none, its timed step includes compilation)'}`);
+      log(
+        `  ${p.size.name}: ${p.rounds} round(s) of ${p.labSteps} lab step(s) and ${p.tfSteps} TF.js step(s), after 1 warm-up step of ${p.tfWarmup ? 'each' : 'the lab (TF.js: none, its timed step includes compilation)'}`,
+      );
     }
     const browser: BrowserBenchResult = await runBrowserBench(plans, log);
-    log(`lab adapter: ${browser.labAdapter}; TF.js adapter: ${browser.tfAdapter}; lab matmul variant: ${browser.matmulVariant}`);
+    log(
+      `lab adapter: ${browser.labAdapter}; TF.js adapter: ${browser.tfAdapter}; lab matmul variant: ${browser.matmulVariant}`,
+    );
     log(`${'size'.padEnd(9)}${'lab tok/s'.padEnd(36)}${'TF.js tok/s'.padEnd(36)}lab / TF.js`);
     for (const r of browser.sizes) {
-      log(`${r.size.padEnd(9)}${fmt(r.lab, 1).padEnd(36)}${fmt(r.tfjs, 1).padEnd(36)}${r.ratio.toFixed(2)}×  (losses after: lab ${r.labLoss.toFixed(3)}, TF.js ${r.tfLoss.toFixed(3)})`);
+      log(
+        `${r.size.padEnd(9)}${fmt(r.lab, 1).padEnd(36)}${fmt(r.tfjs, 1).padEnd(36)}${r.ratio.toFixed(2)}×  (losses after: lab ${r.labLoss.toFixed(3)}, TF.js ${r.tfLoss.toFixed(3)})`,
+      );
     }
     report.browser = browser;
   }
@@ -167,9 +211,17 @@ async function main(): Promise<void> {
 /** `--time-to-contrast`: the default experiment in the lab and in PyTorch, each until the contrast shows. */
 async function timeToContrast(args: Args, report: Record<string, unknown>): Promise<void> {
   const spec: ExperimentSpec = { ...DEFAULT_EXPERIMENT, train: { ...DEFAULT_EXPERIMENT.train, seed: args.seed } };
-  const t = spec.task.kind === 'path-star' ? `G(${spec.task.degree},${spec.task.pathLength},${spec.task.nodes})` : spec.task.kind;
-  log(`workload: the default experiment, path-star ${t}, ${spec.objectives.map((o) => o.kind).join(' and ')}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, batch ${spec.train.batchSize}, seed ${args.seed}, evaluated every ${spec.evalEvery} steps on ${spec.evalExamples} held-out graphs`);
-  const show = (r: ContrastTime | null) => (r ? `${r.objective} reached 90% at step ${r.steps}: ${r.seconds.toFixed(1)} s, ${(r.flops / 1e12).toFixed(2)} TFLOP` : `not reached in ${spec.train.steps} steps`);
+  const t =
+    spec.task.kind === 'path-star'
+      ? `G(${spec.task.degree},${spec.task.pathLength},${spec.task.nodes})`
+      : spec.task.kind;
+  log(
+    `workload: the default experiment, path-star ${t}, ${spec.objectives.map((o) => o.kind).join(' and ')}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, batch ${spec.train.batchSize}, seed ${args.seed}, evaluated every ${spec.evalEvery} steps on ${spec.evalExamples} held-out graphs`,
+  );
+  const show = (r: ContrastTime | null) =>
+    r
+      ? `${r.objective} reached 90% at step ${r.steps}: ${r.seconds.toFixed(1)} s, ${(r.flops / 1e12).toFixed(2)} TFLOP`
+      : `not reached in ${spec.train.steps} steps`;
   // PyTorch first, before this process opens a GPU device: once Dawn's device exists it keeps a CPU core busy
   // (measured: 90% of a core while Node waited for the PyTorch run), which would take half of this machine from
   // PyTorch.

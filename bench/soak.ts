@@ -41,7 +41,9 @@ await lab.run(spec, (e) => {
     marks.push({ step: e.metrics.step, t: now - t0, heap: process.memoryUsage().heapUsed, buffers: created });
     t0 = now;
     const m = marks[marks.length - 1]!;
-    console.log(`step ${m.step}: ${(m.heap / 2 ** 20).toFixed(1)} MiB heap, ${m.buffers} buffers created so far, ${m.t.toFixed(0)} ms since last mark`);
+    console.log(
+      `step ${m.step}: ${(m.heap / 2 ** 20).toFixed(1)} MiB heap, ${m.buffers} buffers created so far, ${m.t.toFixed(0)} ms since last mark`,
+    );
   }
 });
 const first = marks.find((m) => m.step === 100)!;
@@ -53,7 +55,9 @@ const newBuffers = last.buffers - first.buffers;
 const heapPerStep = (last.heap - first.heap) / (last.step - first.step);
 const slowdown = perStep[perStep.length - 1]! / Math.min(...perStep.slice(0, 2));
 console.log(`\nGPU buffers created after step 100: ${newBuffers} (must be 0, evaluation included)`);
-console.log(`JS heap growth: ${heapPerStep.toFixed(0)} bytes/step (limit 1024; the metrics history is ~400)${gc ? '' : ' — run with --expose-gc for exact figures'}`);
+console.log(
+  `JS heap growth: ${heapPerStep.toFixed(0)} bytes/step (limit 1024; the metrics history is ~400)${gc ? '' : ' — run with --expose-gc for exact figures'}`,
+);
 console.log(`last window vs first windows: ${slowdown.toFixed(2)}× time per step (limit 1.5)`);
 const ok = newBuffers === 0 && heapPerStep < 1024 && slowdown < 1.5;
 console.log(ok ? 'soak: OK' : 'soak: FAILED');

@@ -29,7 +29,11 @@ export class TfGpt {
     const rng = new Rng(seed);
     const { nEmbd: C, nLayer: L, vocabSize: V, blockSize } = cfg;
     // nanoGPT's init: N(0, 0.02), residual projections N(0, 0.02/sqrt(2L)), biases 0, LayerNorm (1, 0).
-    const normal = (shape: number[], std: number) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => std * rng.normal()), shape);
+    const normal = (shape: number[], std: number) =>
+      tf.tensor(
+        Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => std * rng.normal()),
+        shape,
+      );
     const add = (name: string, init: tf.Tensor, decay: boolean) => {
       this.vars.set(name, tf.variable(init, true, this.prefix + name));
       this.m.set(name, tf.variable(tf.zerosLike(init), false));
@@ -59,7 +63,9 @@ export class TfGpt {
     add('lnf.w', tf.ones([C]), false);
     add('lnf.b', tf.zeros([C]), false);
     // Causal mask added to the scores: 0 on and below the diagonal, -1e9 above (softmax gives exactly 0 there).
-    this.mask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([blockSize, blockSize]), -1, 0)), -1e9) as tf.Tensor2D);
+    this.mask = tf.tidy(
+      () => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([blockSize, blockSize]), -1, 0)), -1e9) as tf.Tensor2D,
+    );
   }
 
   private p(name: string): tf.Variable {
@@ -68,7 +74,10 @@ export class TfGpt {
 
   private layerNorm(x: tf.Tensor2D, name: string): tf.Tensor2D {
     const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), this.p(name + '.w')), this.p(name + '.b'));
+    return tf.add(
+      tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), this.p(name + '.w')),
+      this.p(name + '.b'),
+    );
   }
 
   private linear(x: tf.Tensor2D, name: string): tf.Tensor2D {
@@ -109,7 +118,10 @@ export class TfGpt {
     const t = ++this.steps;
     const loss = tf.tidy(() => {
       const names = [...this.vars.keys()];
-      const { value, grads } = tf.variableGrads(() => this.loss(tokens, targets), names.map((n) => this.p(n)));
+      const { value, grads } = tf.variableGrads(
+        () => this.loss(tokens, targets),
+        names.map((n) => this.p(n)),
+      );
       const g = (n: string) => grads[this.prefix + n]!;
       // Summed pairwise: tf.addN over every tensor would bind more storage buffers than a WebGPU device allows.
       const norm = tf.sqrt(names.map((n) => tf.sum(tf.square(g(n)))).reduce((a, b) => tf.add(a, b)));

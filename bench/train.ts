@@ -61,7 +61,11 @@ export function trackBuffers(device: GPUDevice): BufferTracker {
 }
 
 /** A GpuModel at this size with nanoGPT's init from the fixed seed and the given matmul kernels, and the constant batch. */
-export function labModel(device: GPUDevice, s: BenchSize, matmul: MatmulVariant): { model: GpuModel; batch: ReturnType<typeof labBatch> } {
+export function labModel(
+  device: GPUDevice,
+  s: BenchSize,
+  matmul: MatmulVariant,
+): { model: GpuModel; batch: ReturnType<typeof labBatch> } {
   const cfg = modelConfig(s);
   const model = new GpuModel(device, cfg, B, T, matmul);
   model.setParams(initParams(cfg, SEED));
@@ -75,7 +79,11 @@ function labBatch() {
 }
 
 /** Run `steps` steps and wait for all of them; returns tokens/s and the last loss. */
-export async function timeLabSteps(model: GpuModel, batch: ReturnType<typeof labBatch>, steps: number): Promise<{ tokensPerSecond: number; loss: number }> {
+export async function timeLabSteps(
+  model: GpuModel,
+  batch: ReturnType<typeof labBatch>,
+  steps: number,
+): Promise<{ tokensPerSecond: number; loss: number }> {
   const t0 = performance.now();
   const pending = [];
   for (let i = 0; i < steps; i++) pending.push((await model.step(batch, LR, TRAIN)).stats);
@@ -85,7 +93,13 @@ export async function timeLabSteps(model: GpuModel, batch: ReturnType<typeof lab
   return { tokensPerSecond: (steps * B * T) / s, loss: stats[stats.length - 1]!.loss };
 }
 
-export async function benchTraining(device: GPUDevice, s: BenchSize, matmul: MatmulVariant, opts: { steps: number; runs: number; warmup: number }, log: (line: string) => void): Promise<TrainResult> {
+export async function benchTraining(
+  device: GPUDevice,
+  s: BenchSize,
+  matmul: MatmulVariant,
+  opts: { steps: number; runs: number; warmup: number },
+  log: (line: string) => void,
+): Promise<TrainResult> {
   const counter = trackBuffers(device);
   try {
     const { model, batch } = labModel(device, s, matmul);
@@ -143,7 +157,13 @@ export interface MemoryResult {
  * and the bytes held, against what the model held after construction. Steps are submitted 50 at a time, as a
  * training loop that reads its loss back every 50 steps would.
  */
-export async function benchMemory(device: GPUDevice, s: BenchSize, matmul: MatmulVariant, steps: number, log: (line: string) => void): Promise<MemoryResult> {
+export async function benchMemory(
+  device: GPUDevice,
+  s: BenchSize,
+  matmul: MatmulVariant,
+  steps: number,
+  log: (line: string) => void,
+): Promise<MemoryResult> {
   const tracker = trackBuffers(device);
   const gc = (globalThis as { gc?: () => void }).gc;
   const heap = () => {
@@ -167,7 +187,9 @@ export async function benchMemory(device: GPUDevice, s: BenchSize, matmul: Matmu
         t100 = now;
         if (done === 100) heapAt100 = heap();
         if (done % 250 === 0 || done === steps) {
-          log(`  ${s.name} step ${done}/${steps}: ${tracker.count() - buffersAtConstruction} buffers created since construction, ${tracker.liveBytes() - bytesAtConstruction} bytes added`);
+          log(
+            `  ${s.name} step ${done}/${steps}: ${tracker.count() - buffersAtConstruction} buffers created since construction, ${tracker.liveBytes() - bytesAtConstruction} bytes added`,
+          );
         }
       }
     }
@@ -180,7 +202,8 @@ export async function benchMemory(device: GPUDevice, s: BenchSize, matmul: Matmu
       buffersAtConstruction,
       buffersCreatedDuringSteps: tracker.count() - buffersAtConstruction,
       bytesAddedDuringSteps: tracker.liveBytes() - bytesAtConstruction,
-      heapBytesPerStep: heapAt100 !== null && heapEnd !== null && steps > 100 ? (heapEnd - heapAt100) / (steps - 100) : null,
+      heapBytesPerStep:
+        heapAt100 !== null && heapEnd !== null && steps > 100 ? (heapEnd - heapAt100) / (steps - 100) : null,
       secondsPer100: { first: per100[0] ?? 0, last: per100[per100.length - 1] ?? 0 },
       ok: false,
     };

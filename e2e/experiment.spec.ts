@@ -17,7 +17,9 @@ test('the default experiment says what it shows; a preset without a copy positio
   await expect(page.getByLabel('Nodes (label pool)')).toHaveValue('10');
   await expect(page.getByLabel('After warmup')).toHaveValue('constant');
   const hans = page.locator('clever-hans-view');
-  await expect(hans).toContainText('Position 1 (d) is the decision: which of the 2 arms leads to the goal; chance is 1/2 = 50%.');
+  await expect(hans).toContainText(
+    'Position 1 (d) is the decision: which of the 2 arms leads to the goal; chance is 1/2 = 50%.',
+  );
   await expect(hans).toContainText('Positions 2 and 3 (c) each name the only child of the node before');
   await shot(page, 'experiment-1-default');
 

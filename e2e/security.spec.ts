@@ -12,7 +12,9 @@ test('no remote resources, a strict CSP, and no violation during a run', async (
   await page.addInitScript(() => {
     (window as unknown as { __cspViolations: string[] }).__cspViolations = [];
     document.addEventListener('securitypolicyviolation', (e) =>
-      (window as unknown as { __cspViolations: string[] }).__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`),
+      (window as unknown as { __cspViolations: string[] }).__cspViolations.push(
+        `${e.violatedDirective}: ${e.blockedURI}`,
+      ),
     );
   });
   await page.goto('/');

@@ -7,13 +7,47 @@ describe('npm run bench options', () => {
   test('defaults: three sizes, 3 runs, the 1,000-step memory check, both halves', () => {
     const a = parseArgs([]);
     expect(a.sizes).toEqual(DEFAULT_SIZES);
-    expect([a.runs, a.steps, a.memorySteps, a.node, a.kernels, a.browser, a.allVariants, a.json]).toEqual([3, null, 1000, true, true, true, false, null]);
+    expect([a.runs, a.steps, a.memorySteps, a.node, a.kernels, a.browser, a.allVariants, a.json]).toEqual([
+      3,
+      null,
+      1000,
+      true,
+      true,
+      true,
+      false,
+      null,
+    ]);
   });
 
   test('every option', () => {
-    const a = parseArgs(['--', '--sizes', 'tiny,4/128/4', '--runs', '5', '--steps', '2', '--memory-steps', '0', '--json', 'out.json', '--no-kernels', '--no-browser', '--variants', '--tf-warmup']);
+    const a = parseArgs([
+      '--',
+      '--sizes',
+      'tiny,4/128/4',
+      '--runs',
+      '5',
+      '--steps',
+      '2',
+      '--memory-steps',
+      '0',
+      '--json',
+      'out.json',
+      '--no-kernels',
+      '--no-browser',
+      '--variants',
+      '--tf-warmup',
+    ]);
     expect(a.sizes.map((s) => s.name)).toEqual(['2/64/2', '4/128/4']);
-    expect([a.runs, a.steps, a.memorySteps, a.json, a.kernels, a.browser, a.allVariants, a.tfWarmup]).toEqual([5, 2, 0, 'out.json', false, false, true, true]);
+    expect([a.runs, a.steps, a.memorySteps, a.json, a.kernels, a.browser, a.allVariants, a.tfWarmup]).toEqual([
+      5,
+      2,
+      0,
+      'out.json',
+      false,
+      false,
+      true,
+      true,
+    ]);
     expect(parseArgs(['--no-node']).node).toBe(false);
     const c = parseArgs(['--time-to-contrast', '--seed', '3', '--no-pytorch', '--json', 't.json']);
     expect([c.timeToContrast, c.seed, c.pytorch, c.json]).toEqual([true, 3, false, 't.json']);

@@ -12,7 +12,9 @@ const reverseConfig = laneModelConfig(task, makeObjective({ kind: 'reverse' }), 
 
 describe('matchCheckpoint', () => {
   test('a checkpoint fits the lane of its objective when the configs agree', () => {
-    expect(matchCheckpoint(spec, { config: reverseConfig, objective: 'reverse' })).toEqual({ objective: { kind: 'reverse' } });
+    expect(matchCheckpoint(spec, { config: reverseConfig, objective: 'reverse' })).toEqual({
+      objective: { kind: 'reverse' },
+    });
     // No objective recorded (a nanoGPT file): the first lane whose config fits.
     expect(matchCheckpoint(spec, { config: reverseConfig, objective: null })).toEqual({ objective: { kind: 'ntp' } });
   });
@@ -20,13 +22,17 @@ describe('matchCheckpoint', () => {
   test('a different width or vocabulary is named, here and in the checkpoint', () => {
     const m = matchCheckpoint(spec, { config: { ...reverseConfig, nEmbd: 64, vocabSize: 13 }, objective: 'reverse' });
     expect(m).toEqual({
-      problem: expect.stringMatching(/reverse lane of the current setup: width 128 here, 64 in the checkpoint; vocabulary size \d+ here, 13 in the checkpoint/),
+      problem: expect.stringMatching(
+        /reverse lane of the current setup: width 128 here, 64 in the checkpoint; vocabulary size \d+ here, 13 in the checkpoint/,
+      ),
     });
   });
 
   test('no lane of the objective, or a setup that builds no model, says what to do', () => {
     expect(matchCheckpoint(spec, { config: reverseConfig, objective: 'diffusion' })).toEqual({
-      problem: expect.stringMatching(/trained with diffusion, and the current setup has no diffusion lane; select that objective first/),
+      problem: expect.stringMatching(
+        /trained with diffusion, and the current setup has no diffusion lane; select that objective first/,
+      ),
     });
     const broken = { ...spec, task: { ...spec.task, nodes: 3 } };
     expect(matchCheckpoint(broken, { config: reverseConfig, objective: 'reverse' })).toEqual({

@@ -72,7 +72,10 @@ describe('command line: usage and bad input', () => {
   test('without options, compare runs the default experiment; options override it field by field', () => {
     const spec = experimentSpec(parseCommandLine(['compare']).values, 'compare');
     expect(spec).toEqual(DEFAULT_EXPERIMENT);
-    const s2 = experimentSpec(parseCommandLine(['compare', '--nodes', '20', '--steps', '300', '--schedule', 'cosine']).values, 'compare');
+    const s2 = experimentSpec(
+      parseCommandLine(['compare', '--nodes', '20', '--steps', '300', '--schedule', 'cosine']).values,
+      'compare',
+    );
     expect(s2.task).toEqual({ ...DEFAULT_EXPERIMENT.task, nodes: 20 });
     expect(s2.train).toEqual({ ...DEFAULT_EXPERIMENT.train, steps: 300, schedule: 'cosine' });
     expect(s2.model).toEqual(DEFAULT_EXPERIMENT.model);
@@ -93,7 +96,15 @@ describe('command line: usage and bad input', () => {
 
   test('the summary over seeds gives mean, spread and how many reached 90%', () => {
     const lane = (exactMatch: number, tf: number[], step: number | null) =>
-      ({ lane: 0, objective: 'ntp', exactMatch, decisionTokenAccuracy: exactMatch, perPosition: { teacherForced: tf, freeRunning: tf }, heldOutLoss: 0.5, timeTo90: step === null ? null : { step, flops: 1, seconds: 1 } }) as unknown as LaneResult;
+      ({
+        lane: 0,
+        objective: 'ntp',
+        exactMatch,
+        decisionTokenAccuracy: exactMatch,
+        perPosition: { teacherForced: tf, freeRunning: tf },
+        heldOutLoss: 0.5,
+        timeTo90: step === null ? null : { step, flops: 1, seconds: 1 },
+      }) as unknown as LaneResult;
     const s = summarise(
       [
         { seed: 1, results: [lane(0.5, [1, 0.5, 1], null)] },
@@ -129,7 +140,28 @@ describe('command line: usage and bad input', () => {
 });
 
 describe('command line: train, checkpoint, resume, export', () => {
-  const tiny = ['--layers', '1', '--width', '16', '--heads', '2', '--batch-size', '8', '--degree', '2', '--nodes', '12', '--test-size', '20', '--eval-examples', '10', '--eval-every', '100', '--log-every', '2'];
+  const tiny = [
+    '--layers',
+    '1',
+    '--width',
+    '16',
+    '--heads',
+    '2',
+    '--batch-size',
+    '8',
+    '--degree',
+    '2',
+    '--nodes',
+    '12',
+    '--test-size',
+    '20',
+    '--eval-examples',
+    '10',
+    '--eval-every',
+    '100',
+    '--log-every',
+    '2',
+  ];
 
   test('progress lines, --out files, exact resume, and export to ONNX', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-cli-'));
@@ -141,7 +173,9 @@ describe('command line: train, checkpoint, resume, export', () => {
     vi.restoreAllMocks();
 
     c = capture();
-    expect(await main(['train', ...tiny, '--steps', '6', '--stop-at', '4', '--seed', '3', '--lr', '0.003', '--out', dir])).toBe(0);
+    expect(
+      await main(['train', ...tiny, '--steps', '6', '--stop-at', '4', '--seed', '3', '--lr', '0.003', '--out', dir]),
+    ).toBe(0);
     const model = join(dir, 'lane0-ntp.safetensors');
     expect(existsSync(model)).toBe(true);
     expect(existsSync(join(dir, 'lane0-ntp.optimizer.safetensors'))).toBe(true);
@@ -168,14 +202,39 @@ describe('command line: train, checkpoint, resume, export', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-cli-'));
     const json = join(dir, 'results.json');
     const c = capture();
-    expect(await main(['compare', ...tiny, '--objectives', 'ntp,teacherless', '--steps', '4', '--seeds', '1,2', '--json', json])).toBe(0);
+    expect(
+      await main([
+        'compare',
+        ...tiny,
+        '--objectives',
+        'ntp,teacherless',
+        '--steps',
+        '4',
+        '--seeds',
+        '1,2',
+        '--json',
+        json,
+      ]),
+    ).toBe(0);
     const out = JSON.parse(readFileSync(json, 'utf8'));
     expect(out.seeds).toEqual([1, 2]);
     expect(out.runs.map((r: { seed: number }) => r.seed)).toEqual([1, 2]);
     for (const run of out.runs) {
       expect(run.results.map((r: { objective: string }) => r.objective)).toEqual(['ntp', 'teacherless']);
       for (const r of run.results) {
-        for (const k of ['objective', 'exactMatch', 'exactMatchInterval', 'validWrongFraction', 'decisionTokenAccuracy', 'heldOutLoss', 'timeTo90', 'steps', 'flops', 'seconds']) expect(r).toHaveProperty(k);
+        for (const k of [
+          'objective',
+          'exactMatch',
+          'exactMatchInterval',
+          'validWrongFraction',
+          'decisionTokenAccuracy',
+          'heldOutLoss',
+          'timeTo90',
+          'steps',
+          'flops',
+          'seconds',
+        ])
+          expect(r).toHaveProperty(k);
         expect(r.examples).toBe(10);
         expect(r.exactMatchInterval[0]).toBeLessThanOrEqual(r.exactMatch);
         expect(r.exactMatchInterval[1]).toBeGreaterThanOrEqual(r.exactMatch);

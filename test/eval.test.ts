@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../src/eval/evaluate';
-import { decisionTokenAccuracy, exactMatch, meanCrossEntropy, perPositionAccuracy, validWrongFraction, wilsonInterval } from '../src/eval/metrics';
+import {
+  decisionTokenAccuracy,
+  exactMatch,
+  meanCrossEntropy,
+  perPositionAccuracy,
+  validWrongFraction,
+  wilsonInterval,
+} from '../src/eval/metrics';
 import type { ForwardFn } from '../src/model/batch';
 import { makeObjective, parseObjectives } from '../src/objectives/index';
 import { makeTask } from '../src/tasks/index';
@@ -92,7 +99,12 @@ describe('Wilson interval', () => {
   });
 
   it('holds the estimate, narrows with n, and at n = 500 near 1/2 is about ±4.4 points', () => {
-    for (const [k, n] of [[1, 3], [37, 100], [249, 500], [999, 1000]] as const) {
+    for (const [k, n] of [
+      [1, 3],
+      [37, 100],
+      [249, 500],
+      [999, 1000],
+    ] as const) {
       const [lo, hi] = wilsonInterval(k, n);
       expect(lo).toBeLessThanOrEqual(k / n);
       expect(hi).toBeGreaterThanOrEqual(k / n);
@@ -105,7 +117,7 @@ describe('Wilson interval', () => {
 
   it('covers the true proportion about 95% of the time (simulated)', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const p = 0.3;
     const n = 200;
     let covered = 0;

@@ -7,7 +7,11 @@ import { Rng } from '../src/model/rng';
 import { makeTask } from '../src/tasks';
 import type { Example } from '../src/tasks/types';
 
-const LIMITS = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20, maxStorageBuffersPerShaderStage: 8 };
+const LIMITS = {
+  maxStorageBufferBindingSize: 128 * 2 ** 20,
+  maxBufferSize: 256 * 2 ** 20,
+  maxStorageBuffersPerShaderStage: 8,
+};
 
 /** Children of each node in a path-star prompt (edges sit at 3j, 3j+1; the last four tokens are `/ s g =`). */
 function children(e: Example): Map<number, number[]> {
@@ -69,6 +73,8 @@ describe('experiments', () => {
   it('the default compares next-token prediction with the reversed target, and evaluates ≥ 500 examples', () => {
     expect(DEFAULT_EXPERIMENT.objectives.map((o) => o.kind)).toEqual(['ntp', 'reverse']);
     expect(DEFAULT_EXPERIMENT.evalExamples).toBeGreaterThanOrEqual(500);
-    expect(DEFAULT_EXPERIMENT.task.kind === 'path-star' && DEFAULT_EXPERIMENT.task.testSize).toBeGreaterThanOrEqual(DEFAULT_EXPERIMENT.evalExamples);
+    expect(DEFAULT_EXPERIMENT.task.kind === 'path-star' && DEFAULT_EXPERIMENT.task.testSize).toBeGreaterThanOrEqual(
+      DEFAULT_EXPERIMENT.evalExamples,
+    );
   });
 });

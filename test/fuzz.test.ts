@@ -13,7 +13,11 @@ import { Rng } from '../src/model/rng';
 import { makeTask, TaskSpecError } from '../src/tasks';
 import { specFromQuery, specToQuery } from '../src/ui/setup/url-state';
 
-const LIMITS = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20, maxStorageBuffersPerShaderStage: 8 };
+const LIMITS = {
+  maxStorageBufferBindingSize: 128 * 2 ** 20,
+  maxBufferSize: 256 * 2 ** 20,
+  maxStorageBuffersPerShaderStage: 8,
+};
 const rng = new Rng(2024);
 const ITER = 300;
 
@@ -21,20 +25,34 @@ const ITER = 300;
 function wild(depth = 0): unknown {
   const pick = rng.int(14);
   switch (pick) {
-    case 0: return rng.int(100);
-    case 1: return -rng.int(1000);
-    case 2: return rng.next() * 1e6;
-    case 3: return NaN;
-    case 4: return Infinity;
-    case 5: return '';
-    case 6: return String.fromCharCode(...Array.from({ length: rng.int(12) }, () => rng.int(0x3000)));
-    case 7: return null;
-    case 8: return undefined;
-    case 9: return true;
-    case 10: return depth < 2 ? Array.from({ length: rng.int(4) }, () => wild(depth + 1)) : [];
-    case 11: return depth < 2 ? { kind: wild(depth + 1), heads: wild(depth + 1) } : {};
-    case 12: return 1e308;
-    default: return 0.5;
+    case 0:
+      return rng.int(100);
+    case 1:
+      return -rng.int(1000);
+    case 2:
+      return rng.next() * 1e6;
+    case 3:
+      return NaN;
+    case 4:
+      return Infinity;
+    case 5:
+      return '';
+    case 6:
+      return String.fromCharCode(...Array.from({ length: rng.int(12) }, () => rng.int(0x3000)));
+    case 7:
+      return null;
+    case 8:
+      return undefined;
+    case 9:
+      return true;
+    case 10:
+      return depth < 2 ? Array.from({ length: rng.int(4) }, () => wild(depth + 1)) : [];
+    case 11:
+      return depth < 2 ? { kind: wild(depth + 1), heads: wild(depth + 1) } : {};
+    case 12:
+      return 1e308;
+    default:
+      return 0.5;
   }
 }
 
@@ -84,17 +102,23 @@ describe('fuzz', () => {
       if (issues.length) refused++;
     }
     expect(refused).toBeGreaterThan(ITER / 3);
-    for (const junk of [null, 3, 'x', [], {}, { task: null }]) expect(checkSpec(junk as unknown as ExperimentSpec, LIMITS).length).toBeGreaterThan(0);
+    for (const junk of [null, 3, 'x', [], {}, { task: null }])
+      expect(checkSpec(junk as unknown as ExperimentSpec, LIMITS).length).toBeGreaterThan(0);
   });
 
   test('URL query: any string gives a usable spec plus the problems found; a spec survives the round trip', () => {
     for (let i = 0; i < ITER; i++) {
       const params = new URLSearchParams(specToQuery(validSpec()));
       const keys = [...params.keys()];
-      for (let j = 0; j < 3; j++) params.set(rng.next() < 0.8 ? keys[rng.int(keys.length)]! : String(wild()), String(wild()));
+      for (let j = 0; j < 3; j++)
+        params.set(rng.next() < 0.8 ? keys[rng.int(keys.length)]! : String(wild()), String(wild()));
       const { spec, problems } = specFromQuery(rng.next() < 0.1 ? String(wild()) : params.toString());
       expect(Array.isArray(problems)).toBe(true);
-      expect(checkSpec(spec, LIMITS).filter((p) => !p.field.startsWith('task') && !p.field.startsWith('model') && !p.field.startsWith('train'))).toEqual([]);
+      expect(
+        checkSpec(spec, LIMITS).filter(
+          (p) => !p.field.startsWith('task') && !p.field.startsWith('model') && !p.field.startsWith('train'),
+        ),
+      ).toEqual([]);
     }
     const back = specFromQuery(specToQuery(validSpec()));
     expect(back.problems).toEqual([]);
@@ -102,9 +126,32 @@ describe('fuzz', () => {
   });
 
   test('command line: random argv ends in a parse or a UsageError', () => {
-    const words = ['train', 'compare', 'export', '--steps', '--lr', '--preset', '--objective', '--objectives', '--json', '--bogus', '-x', '--', '--help', '--degree', '--reversed=1', '1', '-1', 'abc', '1e9', ''];
+    const words = [
+      'train',
+      'compare',
+      'export',
+      '--steps',
+      '--lr',
+      '--preset',
+      '--objective',
+      '--objectives',
+      '--json',
+      '--bogus',
+      '-x',
+      '--',
+      '--help',
+      '--degree',
+      '--reversed=1',
+      '1',
+      '-1',
+      'abc',
+      '1e9',
+      '',
+    ];
     for (let i = 0; i < ITER; i++) {
-      const argv = Array.from({ length: rng.int(6) }, () => (rng.next() < 0.8 ? words[rng.int(words.length)]! : String(wild())));
+      const argv = Array.from({ length: rng.int(6) }, () =>
+        rng.next() < 0.8 ? words[rng.int(words.length)]! : String(wild()),
+      );
       try {
         parseCommandLine(argv);
       } catch (e) {
@@ -115,10 +162,25 @@ describe('fuzz', () => {
   });
 
   test('custom dataset: random text ends in a task or a TaskSpecError naming the problem', () => {
-    const pieces = ['ab\tc', 'x => y', '\t', ' => ', '\n', '\u0001', '🙂', 'a'.repeat(300), '12+3\t15', '', '=>', 'ok\tfine'];
+    const pieces = [
+      'ab\tc',
+      'x => y',
+      '\t',
+      ' => ',
+      '\n',
+      '\u0001',
+      '🙂',
+      'a'.repeat(300),
+      '12+3\t15',
+      '',
+      '=>',
+      'ok\tfine',
+    ];
     let accepted = 0;
     for (let i = 0; i < ITER; i++) {
-      const text = Array.from({ length: rng.int(30) }, () => pieces[rng.int(pieces.length)]!).join(rng.next() < 0.5 ? '\n' : '');
+      const text = Array.from({ length: rng.int(30) }, () => pieces[rng.int(pieces.length)]!).join(
+        rng.next() < 0.5 ? '\n' : '',
+      );
       try {
         const task = makeTask({ kind: 'custom', text, testFraction: rng.next() < 0.9 ? 0.2 : (wild() as number) }, 1);
         expect(task.test.length).toBeGreaterThan(0);
@@ -132,7 +194,15 @@ describe('fuzz', () => {
   });
 
   test('checkpoint reader: random bytes and corrupted files end in a CheckpointError', () => {
-    const cfg = { vocabSize: 7, blockSize: 4, nLayer: 1, nHead: 1, nEmbd: 4, attention: 'causal' as const, extraHeads: 0 };
+    const cfg = {
+      vocabSize: 7,
+      blockSize: 4,
+      nLayer: 1,
+      nHead: 1,
+      nEmbd: 4,
+      attention: 'causal' as const,
+      extraHeads: 0,
+    };
     const good = exportModel(cfg, initParams(cfg, 1), { objective: 'ntp', step: 1, task: null, vocab: [] });
     expect(importModel(good).cfg).toEqual(cfg);
     for (let i = 0; i < ITER; i++) {
@@ -140,7 +210,8 @@ describe('fuzz', () => {
       if (rng.next() < 0.3) bytes = Uint8Array.from({ length: rng.int(64) }, () => rng.int(256));
       else {
         bytes = good.slice(0, rng.next() < 0.3 ? rng.int(good.length) : good.length);
-        for (let j = 0; j < 1 + rng.int(4); j++) if (bytes.length) bytes[rng.int(Math.min(bytes.length, 400))] = rng.int(256);
+        for (let j = 0; j < 1 + rng.int(4); j++)
+          if (bytes.length) bytes[rng.int(Math.min(bytes.length, 400))] = rng.int(256);
       }
       try {
         readSafetensors(bytes);
@@ -154,7 +225,9 @@ describe('fuzz', () => {
 
 describe('link versions', () => {
   test('a link without v (version 1) keeps its meaning: mtpHeads counted extra heads, and runs decayed the lr', () => {
-    const { spec, problems } = specFromQuery('?task=path-star&degree=2&pathLength=4&nodes=12&objectives=ntp,mtp&mtpHeads=2&steps=100');
+    const { spec, problems } = specFromQuery(
+      '?task=path-star&degree=2&pathLength=4&nodes=12&objectives=ntp,mtp&mtpHeads=2&steps=100',
+    );
     expect(problems).toEqual([]);
     expect(spec.objectives).toContainEqual({ kind: 'mtp', heads: 3 });
     expect(spec.train.schedule).toBe('cosine');

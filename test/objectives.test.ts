@@ -151,7 +151,8 @@ describe('causal objectives: batches', () => {
     ]);
     // Positions before the prompt's end carry no weight for any head, on any example.
     const b2 = o.makeBatch(task, [ex, ex2, padded], new Rng(1));
-    for (let h = 0; h < 3; h++) for (let e = 0; e < 3; e++) for (let p = 0; p < 2; p++) expect(b2.weights[(h * 3 + e) * 5 + p]).toBe(0);
+    for (let h = 0; h < 3; h++)
+      for (let e = 0; e < 3; e++) for (let p = 0; p < 2; p++) expect(b2.weights[(h * 3 + e) * 5 + p]).toBe(0);
     // A pad target is never supervised, and the heads' means count only real tokens.
     const bp = o.makeBatch(task, [padded], new Rng(1));
     expect(rows(bp.targets, 5)).toEqual([
@@ -242,7 +243,12 @@ describe('causal objectives: decoding', () => {
 
 describe('diffusion', () => {
   /** Per example of a batch: the masked target positions and the weight of each. */
-  function masking(batch: { tokens: Int32Array; weights: Float32Array; targets: Int32Array; T: number }, P: number, e: Example, b: number) {
+  function masking(
+    batch: { tokens: Int32Array; weights: Float32Array; targets: Int32Array; T: number },
+    P: number,
+    e: Example,
+    b: number,
+  ) {
     const T = batch.T;
     const masked = e.target.flatMap((_, i) => (batch.tokens[b * T + P + i] === MASK ? [i] : []));
     return { masked, weights: masked.map((i) => batch.weights[b * T + P + i]!) };
@@ -291,12 +297,18 @@ describe('diffusion', () => {
     const L = 4;
     const t4 = handTask(3, L);
     const e: Example = { prompt: [0, 1, 2], target: [3, 4, 5, 0] };
-    const f = (i: number, S: number[]) => 1 + i + 0.5 * S.length + (S.includes(i - 1) ? 0.7 : 0) + (S.includes(i + 1) ? 0.3 : 0);
+    const f = (i: number, S: number[]) =>
+      1 + i + 0.5 * S.length + (S.includes(i - 1) ? 0.7 : 0) + (S.includes(i + 1) ? 0.3 : 0);
     // MDLM (log-linear schedule): (1/L) ∫₀¹ (1/t) Σ_S t^|S| (1−t)^(L−|S|) Σ_{i∈S} f(i,S) dt, by Simpson's rule. The
     // integrand is a polynomial in t (every |S| ≥ 1 cancels the 1/t), so the rule is exact to rounding.
-    const subsets = Array.from({ length: 2 ** L }, (_, m) => [0, 1, 2, 3].filter((i) => m & (1 << i))).filter((S) => S.length > 0);
+    const subsets = Array.from({ length: 2 ** L }, (_, m) => [0, 1, 2, 3].filter((i) => m & (1 << i))).filter(
+      (S) => S.length > 0,
+    );
     const integrand = (t: number) =>
-      subsets.reduce((a, S) => a + t ** (S.length - 1) * (1 - t) ** (L - S.length) * S.reduce((s, i) => s + f(i, S), 0), 0);
+      subsets.reduce(
+        (a, S) => a + t ** (S.length - 1) * (1 - t) ** (L - S.length) * S.reduce((s, i) => s + f(i, S), 0),
+        0,
+      );
     const N = 2000;
     let integral = integrand(0) + integrand(1);
     for (let j = 1; j < N; j++) integral += (j % 2 ? 4 : 2) * integrand(j / N);
@@ -450,7 +462,8 @@ describe('diffusion', () => {
     expect(tf.predictions).toEqual([ex.target, ex2.target]);
     // [MASK]'s huge logit is excluded from the distribution the log-probability is read from: the true token has
     // margin 1+i over the 7 other tokens.
-    for (const row of tf.logProbs) row.forEach((lp, i) => expect(lp).toBeCloseTo(1 + i - Math.log(Math.exp(1 + i) + 7), 6));
+    for (const row of tf.logProbs)
+      row.forEach((lp, i) => expect(lp).toBeCloseTo(1 + i - Math.log(Math.exp(1 + i) + 7), 6));
     expect(calls).toEqual([2, 2, 2]);
     expect(seen).toEqual([
       [0, 1, 2, MASK, MASK, MASK],

@@ -20,4 +20,3 @@ export function parity<T>(what: 'data' | 'step', request: unknown): T {
   if (r.status !== 0) throw new Error(`parity.py ${what} failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
-

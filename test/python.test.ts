@@ -19,24 +19,45 @@ const pairs = (es: Example[]) => es.map((e) => [e.prompt, e.target]);
 
 const TASKS: [string, TaskSpec][] = [
   ['path-star, the default G(2,5,10), fresh graphs', DEFAULT_EXPERIMENT.task],
-  ['path-star G(3,4,20), a fixed training set of 300', { kind: 'path-star', degree: 3, pathLength: 4, nodes: 20, trainSize: 300, testSize: 200 }],
-  ['addition, 3 digits, reversed, fresh sums', { kind: 'addition', digits: 3, reversed: true, trainSize: 0, testSize: 300 }],
-  ['addition, 2 digits, a fixed training set', { kind: 'addition', digits: 2, reversed: false, trainSize: 500, testSize: 100 }],
+  [
+    'path-star G(3,4,20), a fixed training set of 300',
+    { kind: 'path-star', degree: 3, pathLength: 4, nodes: 20, trainSize: 300, testSize: 200 },
+  ],
+  [
+    'addition, 3 digits, reversed, fresh sums',
+    { kind: 'addition', digits: 3, reversed: true, trainSize: 0, testSize: 300 },
+  ],
+  [
+    'addition, 2 digits, a fixed training set',
+    { kind: 'addition', digits: 2, reversed: false, trainSize: 500, testSize: 100 },
+  ],
   [
     'custom pairs (with a repeated prompt, $ in the text, and a => line)',
-    { kind: 'custom', text: 'ab\tba\nabc\tcba\nab\tbb\n$x => x$\nxyz\tzyx\nq\tqq\nhello\tolleh\nzz\tz\n', testFraction: 0.3 },
+    {
+      kind: 'custom',
+      text: 'ab\tba\nabc\tcba\nab\tbb\n$x => x$\nxyz\tzyx\nq\tqq\nhello\tolleh\nzz\tz\n',
+      testFraction: 0.3,
+    },
   ],
 ];
 
 describeTorch('PyTorch export: the same data as the lab', () => {
   test.each(TASKS)('%s: the test set and the first 1,000 training examples', (_, taskSpec) => {
     const seed = 7;
-    const spec: ExperimentSpec = { ...DEFAULT_EXPERIMENT, task: taskSpec, train: { ...DEFAULT_EXPERIMENT.train, seed } };
+    const spec: ExperimentSpec = {
+      ...DEFAULT_EXPERIMENT,
+      task: taskSpec,
+      train: { ...DEFAULT_EXPERIMENT.train, seed },
+    };
     const task = makeTask(taskSpec, seed);
     const rng = new Rng(dataSeed(seed));
     const train: Example[] = [];
     while (train.length < 1000) train.push(...task.sampleTrain(rng, spec.train.batchSize));
-    const py = parity<{ vocab: string[]; test: number[][][]; train: number[][][] }>('data', { spec, seed, train: 1000 });
+    const py = parity<{ vocab: string[]; test: number[][][]; train: number[][][] }>('data', {
+      spec,
+      seed,
+      train: 1000,
+    });
     expect(py.vocab).toEqual(task.vocab);
     expect(py.test).toEqual(pairs(task.test));
     expect(py.train).toEqual(pairs(train.slice(0, 1000)));
@@ -44,11 +65,23 @@ describeTorch('PyTorch export: the same data as the lab', () => {
 
   test('the first batch of every objective: inputs, targets and loss weights', () => {
     const seed = 3;
-    const objectives = [...ALL_OBJECTIVES, { kind: 'mtp' as const, heads: 2 }, { kind: 'diffusion' as const, decodeSteps: 5, variant: 'hkunlp' as const }];
-    const spec: ExperimentSpec = { ...DEFAULT_EXPERIMENT, objectives, train: { ...DEFAULT_EXPERIMENT.train, seed, batchSize: 32 } };
+    const objectives = [
+      ...ALL_OBJECTIVES,
+      { kind: 'mtp' as const, heads: 2 },
+      { kind: 'diffusion' as const, decodeSteps: 5, variant: 'hkunlp' as const },
+    ];
+    const spec: ExperimentSpec = {
+      ...DEFAULT_EXPERIMENT,
+      objectives,
+      train: { ...DEFAULT_EXPERIMENT.train, seed, batchSize: 32 },
+    };
     const task = makeTask(spec.task, seed);
     const first = task.sampleTrain(new Rng(dataSeed(seed)), spec.train.batchSize);
-    const py = parity<{ batches: { tokens: number[]; targets: number[]; weights: number[] }[] }>('data', { spec, seed, train: 0 });
+    const py = parity<{ batches: { tokens: number[]; targets: number[]; weights: number[] }[] }>('data', {
+      spec,
+      seed,
+      train: 0,
+    });
     expect(py.batches).toHaveLength(objectives.length);
     for (const [i, o] of objectives.entries()) {
       const batch = makeObjective(o).makeBatch(task, first, new Rng(objectiveSeed(seed)));
@@ -75,13 +108,20 @@ describeTorch('PyTorch export: seeds and sweeps', () => {
     };
     writeFileSync(join(dir, 'experiment.json'), JSON.stringify({ spec, seeds: [1] }));
     writeFileSync(join(dir, 'sweep.json'), JSON.stringify([{ name: 'w16' }, { name: 'w32', model: { nEmbd: 32 } }]));
-    const r = spawnSync(PYTHON, ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '3..4', '--sweep', 'sweep.json'], {
-      cwd: dir,
-      env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      PYTHON,
+      ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '3..4', '--sweep', 'sweep.json'],
+      {
+        cwd: dir,
+        env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
+        encoding: 'utf8',
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
-    for (const [name, width] of [['w16', 16], ['w32', 32]] as const) {
+    for (const [name, width] of [
+      ['w16', 16],
+      ['w32', 32],
+    ] as const) {
       const out = JSON.parse(readFileSync(join(dir, 'runs', name, 'results.json'), 'utf8'));
       expect(out.spec.model.nEmbd).toBe(width);
       expect(out.seeds).toEqual([3, 4]);
@@ -101,11 +141,15 @@ describeTorch('PyTorch export: seeds and sweeps', () => {
 
     // Run again over more seeds: the finished ones are kept, only seed 5 trains, results cover all three.
     const before = readFileSync(join(dir, 'runs', 'w16', 'seed-3.json'), 'utf8');
-    const again = spawnSync(PYTHON, ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '3..5', '--sweep', 'sweep.json'], {
-      cwd: dir,
-      env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
-      encoding: 'utf8',
-    });
+    const again = spawnSync(
+      PYTHON,
+      ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '3..5', '--sweep', 'sweep.json'],
+      {
+        cwd: dir,
+        env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
+        encoding: 'utf8',
+      },
+    );
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/seed 3: already trained/);
     expect(again.stdout).not.toMatch(/seed 5: already trained/);
@@ -113,11 +157,15 @@ describeTorch('PyTorch export: seeds and sweeps', () => {
     const all = JSON.parse(readFileSync(join(dir, 'runs', 'w16', 'results.json'), 'utf8'));
     expect(all.runs.map((x: { seed: number }) => x.seed)).toEqual([3, 4, 5]);
     // Another budget is another run: nothing is reused.
-    const longer = spawnSync(PYTHON, ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '3', '--steps', '6'], {
-      cwd: dir,
-      env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
-      encoding: 'utf8',
-    });
+    const longer = spawnSync(
+      PYTHON,
+      ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '3', '--steps', '6'],
+      {
+        cwd: dir,
+        env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
+        encoding: 'utf8',
+      },
+    );
     expect(longer.status, longer.stderr).toBe(0);
     expect(longer.stdout).not.toMatch(/already trained/);
   });

@@ -39,7 +39,9 @@ describe('RunData', () => {
   });
 
   it('keeps a stop the user asked for as stopped, and a non-finite lane as a failure', () => {
-    const stopping = RunData.begin(spec).withEvents([{ type: 'state', state: 'running' }]).withState('stopping');
+    const stopping = RunData.begin(spec)
+      .withEvents([{ type: 'state', state: 'running' }])
+      .withState('stopping');
     expect(stopping.withEvents([{ type: 'state', state: 'done' }]).state).toBe('stopping');
     expect(stopping.finished([] as LaneResult[]).state).toBe('stopped');
     const error = RunData.begin(spec).withEvents([{ type: 'state', state: 'error', message: 'NaN' }]);

@@ -2,7 +2,16 @@
 // against the struct in the kernel's source, so a layout that drifts from its shader fails at model construction.
 import { describe, expect, test } from 'vitest';
 import { K, reduceKernel } from '../src/engine/kernels';
-import { ADAMW_STEP, ATTENTION_DIMS, BIAS_BACKWARD_DIMS, checkUniformLayout, LAYERNORM_DIMS, packUniform, REDUCE_DIMS, uniformLayout } from '../src/engine/uniforms';
+import {
+  ADAMW_STEP,
+  ATTENTION_DIMS,
+  BIAS_BACKWARD_DIMS,
+  checkUniformLayout,
+  LAYERNORM_DIMS,
+  packUniform,
+  REDUCE_DIMS,
+  uniformLayout,
+} from '../src/engine/uniforms';
 
 describe('uniform layouts', () => {
   test('fields are packed in the struct order, 4 bytes each, whatever the order of the values', () => {
@@ -27,12 +36,22 @@ describe('uniform layouts', () => {
     expect(() => checkUniformLayout(reduceKernel('partial', true), REDUCE_DIMS)).not.toThrow();
     expect(() => checkUniformLayout(K.adamw, ADAMW_STEP)).not.toThrow();
     // Same size, other names (bias_backward's M, N against layernorm's N, C).
-    expect(() => checkUniformLayout(K.layernormForward, BIAS_BACKWARD_DIMS)).toThrow(/does not match the shader's struct \{N: u32, C: u32\}/);
+    expect(() => checkUniformLayout(K.layernormForward, BIAS_BACKWARD_DIMS)).toThrow(
+      /does not match the shader's struct \{N: u32, C: u32\}/,
+    );
     // Same names, swapped order.
-    const swapped = uniformLayout('Dims', [['C', 'u32'], ['N', 'u32']] as const);
+    const swapped = uniformLayout('Dims', [
+      ['C', 'u32'],
+      ['N', 'u32'],
+    ] as const);
     expect(() => checkUniformLayout(K.layernormForward, swapped)).toThrow(/does not match/);
     // A type that differs.
-    const clipAsU32 = uniformLayout('Dims', [['N', 'u32'], ['chunk', 'u32'], ['slot', 'u32'], ['clip', 'u32']] as const);
+    const clipAsU32 = uniformLayout('Dims', [
+      ['N', 'u32'],
+      ['chunk', 'u32'],
+      ['slot', 'u32'],
+      ['clip', 'u32'],
+    ] as const);
     expect(() => checkUniformLayout(reduceKernel('finalize', true), clipAsU32)).toThrow(/clip: f32/);
   });
 });

@@ -15,12 +15,21 @@ if (!['run', 'open'].includes(mode) || !arg || !out) {
 }
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update'],
+  args: [
+    '--no-sandbox',
+    '--enable-unsafe-webgpu',
+    '--enable-unsafe-swiftshader',
+    '--disable-background-networking',
+    '--disable-component-update',
+  ],
 });
 const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 page.on('pageerror', (e) => console.error(`pageerror: ${e.message}`));
 await page.goto(process.env.PAGE_URL ?? 'http://localhost:4173/');
-await page.locator('lab-app .adapter').getByText(/matmul kernels/).waitFor({ timeout: 60_000 });
+await page
+  .locator('lab-app .adapter')
+  .getByText(/matmul kernels/)
+  .waitFor({ timeout: 60_000 });
 if (mode === 'run') {
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   const end = Date.now() + Number(arg) * 60_000;
@@ -30,7 +39,10 @@ if (mode === 'run') {
     console.log(`${new Date().toISOString()} ${progress}`);
   }
   await page.getByRole('button', { name: 'Stop' }).click();
-  await page.getByRole('status').filter({ hasText: /Stopped|Done/ }).waitFor({ timeout: 300_000 });
+  await page
+    .getByRole('status')
+    .filter({ hasText: /Stopped|Done/ })
+    .waitFor({ timeout: 300_000 });
 } else {
   await page.getByLabel(/^Results \(\.json/).setInputFiles(arg);
   await page.locator('results-open').getByRole('button', { name: 'Open' }).click();

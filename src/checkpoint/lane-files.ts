@@ -20,7 +20,12 @@ export function laneFileStem(state: Pick<LaneState, 'lane' | 'objective'>): stri
 }
 
 export function laneToFiles(state: LaneState, spec: ExperimentSpec, vocab: string[]): LaneFiles {
-  const model = exportModel(state.config, state.params, { objective: state.objective, step: state.step, task: spec.task, vocab });
+  const model = exportModel(state.config, state.params, {
+    objective: state.objective,
+    step: state.step,
+    task: spec.task,
+    vocab,
+  });
   const optimizer = exportOptimizer(state.config, state.adamM, state.adamV, {
     step: state.step,
     rngState: [state.rng.data, state.rng.objective],
@@ -30,14 +35,21 @@ export function laneToFiles(state: LaneState, spec: ExperimentSpec, vocab: strin
 }
 
 /** Rebuild a lane's state from its model and optimizer files; also returns the experiment spec stored with it. */
-export function filesToLaneState(modelBytes: Uint8Array, optimizerBytes: Uint8Array): { state: LaneState; spec: ExperimentSpec } {
+export function filesToLaneState(
+  modelBytes: Uint8Array,
+  optimizerBytes: Uint8Array,
+): { state: LaneState; spec: ExperimentSpec } {
   const { cfg, params, meta } = importModel(modelBytes);
   const { m, v, state } = importOptimizer(optimizerBytes, cfg);
-  const extra = state.extra as { spec?: ExperimentSpec; lane?: number; objectiveSpec?: ObjectiveSpec; seconds?: number } | undefined;
+  const extra = state.extra as
+    { spec?: ExperimentSpec; lane?: number; objectiveSpec?: ObjectiveSpec; seconds?: number } | undefined;
   if (!extra?.spec || !extra.objectiveSpec || typeof extra.lane !== 'number') {
-    throw new CheckpointError('optimizer file has no experiment spec: it was not written by this lab, so the run cannot be resumed');
+    throw new CheckpointError(
+      'optimizer file has no experiment spec: it was not written by this lab, so the run cannot be resumed',
+    );
   }
-  if (state.rngState.length !== 2) throw new CheckpointError(`optimizer file has ${state.rngState.length} RNG states, expected 2`);
+  if (state.rngState.length !== 2)
+    throw new CheckpointError(`optimizer file has ${state.rngState.length} RNG states, expected 2`);
   return {
     spec: extra.spec,
     state: {

@@ -13,7 +13,15 @@
 // Transpose(wte), so the embedding is stored once.
 import onnxProto from 'onnx-proto';
 import type { ModelConfig } from '../model/config';
-import { blockParams, blockPrefix, headPrefix, MODEL_PARAMS, paramTable, type ModuleParams, type ParamTable } from '../model/params';
+import {
+  blockParams,
+  blockPrefix,
+  headPrefix,
+  MODEL_PARAMS,
+  paramTable,
+  type ModuleParams,
+  type ParamTable,
+} from '../model/params';
 import { configToJson, labConfigToJson } from './config-json';
 import { MODEL_FORMAT } from './model-file';
 

@@ -47,7 +47,11 @@ function taskSpec(v: Values, base: TaskSpec): TaskSpec {
       const file = v.data as string | undefined;
       if (!file) throw new UsageError('--task custom needs --data FILE (one `prompt<TAB>target` pair a line)');
       if (!existsSync(file)) throw new UsageError(`--data: no such file '${file}'`);
-      return { kind: 'custom', text: readFileSync(file, 'utf8'), testFraction: opt(v, 'test-fraction') ?? from.testFraction };
+      return {
+        kind: 'custom',
+        text: readFileSync(file, 'utf8'),
+        testFraction: opt(v, 'test-fraction') ?? from.testFraction,
+      };
     }
     default:
       return {
@@ -74,7 +78,8 @@ export function experimentSpec(v: Values, command: string): ExperimentSpec {
       throw new UsageError(`--${command === 'train' ? 'objective' : 'objectives'}: ${(e as Error).message}`);
     }
   }
-  if (command === 'train' && objectives.length !== 1) throw new UsageError('--objective takes one objective; use compare for several');
+  if (command === 'train' && objectives.length !== 1)
+    throw new UsageError('--objective takes one objective; use compare for several');
   const steps = opt(v, 'steps') ?? base.train.steps;
   return {
     task: taskSpec(v, base.task),
@@ -112,24 +117,44 @@ export function parseSeeds(text: string): number[] {
 /** ` — matmul kernels NAME (known|cached|timed now)`: which kernels run, and whether timing them cost this run. */
 function kernelsText(a: AdapterReport): string {
   const v = a.matmulVariant;
-  return v ? ` — matmul kernels ${v.name} (${v.source === 'timed' ? 'timed now, cached for next time' : v.source})` : '';
+  return v
+    ? ` — matmul kernels ${v.name} (${v.source === 'timed' ? 'timed now, cached for next time' : v.source})`
+    : '';
 }
 
 const fmtPct = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(1)}%`);
 const fmtPositions = (xs: number[]): string => `[${xs.map((x) => x.toFixed(2)).join(' ')}]`;
 const fmtInterval = ([lo, hi]: [number, number]): string => `${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%`;
-const fmtTime90 = (r: LaneResult): string => (r.timeTo90 ? `step ${r.timeTo90.step}, ${r.timeTo90.seconds.toFixed(0)} s` : 'not reached');
+const fmtTime90 = (r: LaneResult): string =>
+  r.timeTo90 ? `step ${r.timeTo90.step}, ${r.timeTo90.seconds.toFixed(0)} s` : 'not reached';
 
 function printRows(head: string[], rows: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   console.log(line(head));
   for (const r of rows) console.log(line(r));
 }
 
 function printTable(results: LaneResult[]): void {
   printRows(
-    ['objective', 'exact', '95% interval', 'valid-wrong', 'decision', 'teacher-forced per position', 'free-running per position', 'held-out CE', 'time to 90%', 'steps', 'GFLOP', 'seconds'],
+    [
+      'objective',
+      'exact',
+      '95% interval',
+      'valid-wrong',
+      'decision',
+      'teacher-forced per position',
+      'free-running per position',
+      'held-out CE',
+      'time to 90%',
+      'steps',
+      'GFLOP',
+      'seconds',
+    ],
     results.map((r) => [
       r.objective,
       fmtPct(r.exactMatch),
@@ -149,9 +174,18 @@ function printTable(results: LaneResult[]): void {
 
 function printSummary(summary: SeedSummary[]): void {
   const ms = (s: Spread | null) =>
-    s === null ? '-' : `${(100 * s.mean).toFixed(1)}% ± ${(100 * s.sd).toFixed(1)} (${(100 * s.min).toFixed(0)}–${(100 * s.max).toFixed(0)})`;
+    s === null
+      ? '-'
+      : `${(100 * s.mean).toFixed(1)}% ± ${(100 * s.sd).toFixed(1)} (${(100 * s.min).toFixed(0)}–${(100 * s.max).toFixed(0)})`;
   printRows(
-    ['objective', 'exact match: mean ± sd (min–max)', 'decision', 'teacher-forced after decision', 'reached 90%', 'at steps'],
+    [
+      'objective',
+      'exact match: mean ± sd (min–max)',
+      'decision',
+      'teacher-forced after decision',
+      'reached 90%',
+      'at steps',
+    ],
     summary.map((s) => [
       s.objective,
       ms(s.exactMatch),
@@ -177,7 +211,9 @@ function readResume(file: string): { state: LaneState; spec: ExperimentSpec } {
   if (!existsSync(file)) throw new UsageError(`--resume: no such file '${file}'`);
   const optimizerFile = file.replace(/\.safetensors$/, '') + '.optimizer.safetensors';
   if (!existsSync(optimizerFile)) {
-    throw new UsageError(`--resume: the optimizer state '${optimizerFile}' is missing (it is written beside the model by --out)`);
+    throw new UsageError(
+      `--resume: the optimizer state '${optimizerFile}' is missing (it is written beside the model by --out)`,
+    );
   }
   return filesToLaneState(new Uint8Array(readFileSync(file)), new Uint8Array(readFileSync(optimizerFile)));
 }
@@ -190,13 +226,17 @@ async function runExperiment(parsed: Parsed): Promise<void> {
     const r = readResume(str(v, 'resume'));
     // Architecture, task and objective come from the checkpoint (as nanoGPT's resume); the step budget from here.
     spec = { ...r.spec, train: { ...r.spec.train, steps: opt(v, 'steps') ?? r.spec.train.steps } };
-    if (r.state.step >= spec.train.steps) throw new UsageError(`--resume: the checkpoint is at step ${r.state.step}; --steps ${spec.train.steps} leaves nothing to do`);
+    if (r.state.step >= spec.train.steps)
+      throw new UsageError(
+        `--resume: the checkpoint is at step ${r.state.step}; --steps ${spec.train.steps} leaves nothing to do`,
+      );
     resume = [{ ...r.state, lane: 0 }];
     console.log(`resuming ${r.state.objective} from step ${r.state.step}`);
   }
   if (v.seeds !== undefined && v.seed !== undefined) throw new UsageError('give --seed or --seeds, not both');
   const seeds = v.seeds !== undefined ? parseSeeds(str(v, 'seeds')) : [spec.train.seed];
-  if (seeds.length > 1 && v.out) throw new UsageError('--out writes one run\'s checkpoints; with several --seeds, run each seed on its own');
+  if (seeds.length > 1 && v.out)
+    throw new UsageError("--out writes one run's checkpoints; with several --seeds, run each seed on its own");
   const lab = new Lab({ gpu: nodeGpu, variantCache: new FileVariantCache() });
   const issues = await lab.check(spec);
   if (issues.length > 0) throw new UsageError(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
@@ -213,7 +253,9 @@ async function runExperiment(parsed: Parsed): Promise<void> {
     const onEvent = (e: LabEvent) => {
       if (e.type === 'step' && (e.metrics.step % logEvery === 0 || e.metrics.step === spec.train.steps)) {
         const m = e.metrics;
-        console.log(`${tag}${multi ? `${m.objective.padEnd(11)} ` : ''}step ${m.step} loss ${m.loss.toFixed(4)} tok/s ${Math.round(m.tokensPerSecond)}`);
+        console.log(
+          `${tag}${multi ? `${m.objective.padEnd(11)} ` : ''}step ${m.step} loss ${m.loss.toFixed(4)} tok/s ${Math.round(m.tokensPerSecond)}`,
+        );
       } else if (e.type === 'eval') {
         const m = e.metrics;
         console.log(
@@ -232,12 +274,15 @@ async function runExperiment(parsed: Parsed): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     runs.push({ seed, results, wall });
     const run = (await lab.runInfo())!;
-    console.log(`\n${run.taskName}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${seed}, ${wall.toFixed(1)} s wall`);
+    console.log(
+      `\n${run.taskName}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${seed}, ${wall.toFixed(1)} s wall`,
+    );
     printTable(results);
     console.log('');
     if (results.some((r) => r.failure)) failed = true;
     if (v.out) {
-      for (let i = 0; i < results.length; i++) writeLaneFiles(str(v, 'out'), await lab.snapshot(i), seedSpec, run.vocab);
+      for (let i = 0; i < results.length; i++)
+        writeLaneFiles(str(v, 'out'), await lab.snapshot(i), seedSpec, run.vocab);
     }
   }
   const summary = summarise(runs, copyPositionOf(spec.task));
@@ -246,7 +291,13 @@ async function runExperiment(parsed: Parsed): Promise<void> {
     printSummary(summary);
   }
   if (v.json) {
-    const json = { spec, adapter: adapterName, seeds, runs: runs.map((r) => ({ seed: r.seed, wallSeconds: r.wall, results: r.results })), summary };
+    const json = {
+      spec,
+      adapter: adapterName,
+      seeds,
+      runs: runs.map((r) => ({ seed: r.seed, wallSeconds: r.wall, results: r.results })),
+      summary,
+    };
     writeFileSync(str(v, 'json'), JSON.stringify(json, null, 2));
     console.log(`wrote ${v.json}`);
   }
@@ -262,11 +313,19 @@ function exportCommand(v: Values): void {
   mkdirSync(str(v, 'out'), { recursive: true });
   const stem = join(str(v, 'out'), basename(file).replace(/\.safetensors$/, ''));
   const target = v.format === 'onnx' ? `${stem}.onnx` : `${stem}.safetensors`;
-  if (target === file) throw new UsageError(`--out would overwrite the checkpoint itself ('${file}'); choose another folder than ${dirname(file)}`);
+  if (target === file)
+    throw new UsageError(
+      `--out would overwrite the checkpoint itself ('${file}'); choose another folder than ${dirname(file)}`,
+    );
   const data =
     v.format === 'onnx'
       ? exportOnnx(cfg, params, { producer: 'webgpu-training-lab' })
-      : exportModel(cfg, params, { objective: meta.objective ?? 'unknown', step: meta.step ?? 0, task: meta.task ?? null, vocab: meta.vocab ?? [] });
+      : exportModel(cfg, params, {
+          objective: meta.objective ?? 'unknown',
+          step: meta.step ?? 0,
+          task: meta.task ?? null,
+          vocab: meta.vocab ?? [],
+        });
   writeFileSync(target, data);
   console.log(`wrote ${target}`);
 }
@@ -292,18 +351,23 @@ function exportExperimentCommand(v: Values): void {
 /** The lane model files an `evaluate --checkpoint` names: files, or every laneN-*.safetensors of a folder. */
 function checkpointFiles(arg: string): string[] {
   const files: string[] = [];
-  for (const item of arg.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of arg
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!existsSync(item)) throw new UsageError(`--checkpoint: no such file or folder '${item}'`);
     if (statSync(item).isDirectory()) {
       const lanes = readdirSync(item)
         .map((f) => /^lane(\d+)-.*(?<!\.optimizer)\.safetensors$/.exec(f))
         .filter((m): m is RegExpExecArray => m !== null)
         .sort((a, b) => Number(a[1]) - Number(b[1]));
-      if (lanes.length === 0) throw new UsageError(`--checkpoint: the folder '${item}' holds no laneN-OBJECTIVE.safetensors files`);
+      if (lanes.length === 0)
+        throw new UsageError(`--checkpoint: the folder '${item}' holds no laneN-OBJECTIVE.safetensors files`);
       files.push(...lanes.map((m) => join(item, m[0])));
     } else files.push(item);
   }
-  if (files.length === 0) throw new UsageError('evaluate needs --checkpoint FILE[,FILE…] or a folder of lane checkpoints');
+  if (files.length === 0)
+    throw new UsageError('evaluate needs --checkpoint FILE[,FILE…] or a folder of lane checkpoints');
   return files;
 }
 
@@ -312,27 +376,49 @@ function checkpointFiles(arg: string): string[] {
  * experiment's test set: the experiment comes from the optimizer files beside them; nothing is trained.
  */
 async function evaluateCommand(v: Values): Promise<void> {
-  if (!v.checkpoint) throw new UsageError('evaluate needs --checkpoint FILE[,FILE…] or a folder of lane checkpoints (laneN-OBJECTIVE.safetensors)');
+  if (!v.checkpoint)
+    throw new UsageError(
+      'evaluate needs --checkpoint FILE[,FILE…] or a folder of lane checkpoints (laneN-OBJECTIVE.safetensors)',
+    );
   const files = checkpointFiles(str(v, 'checkpoint'));
   const lanes = files.map((file) => {
     const optimizer = file.replace(/\.safetensors$/, '') + '.optimizer.safetensors';
-    if (!existsSync(optimizer)) throw new UsageError(`--checkpoint: '${optimizer}' is missing; it holds the experiment the lane was trained in`);
+    if (!existsSync(optimizer))
+      throw new UsageError(`--checkpoint: '${optimizer}' is missing; it holds the experiment the lane was trained in`);
     return { file, ...filesToLaneState(new Uint8Array(readFileSync(file)), new Uint8Array(readFileSync(optimizer))) };
   });
   const base = lanes[0]!.spec;
-  const same = (a: ExperimentSpec, b: ExperimentSpec) => JSON.stringify({ ...a, objectives: [] }) === JSON.stringify({ ...b, objectives: [] });
+  const same = (a: ExperimentSpec, b: ExperimentSpec) =>
+    JSON.stringify({ ...a, objectives: [] }) === JSON.stringify({ ...b, objectives: [] });
   const other = lanes.find((l) => !same(l.spec, base));
-  if (other) throw new UsageError(`--checkpoint: ${other.file} comes from another experiment than ${lanes[0]!.file}; evaluate them one at a time`);
-  const spec: ExperimentSpec = { ...base, objectives: lanes.map((l) => l.state.objectiveSpec), evalExamples: opt(v, 'eval-examples') ?? base.evalExamples };
+  if (other)
+    throw new UsageError(
+      `--checkpoint: ${other.file} comes from another experiment than ${lanes[0]!.file}; evaluate them one at a time`,
+    );
+  const spec: ExperimentSpec = {
+    ...base,
+    objectives: lanes.map((l) => l.state.objectiveSpec),
+    evalExamples: opt(v, 'eval-examples') ?? base.evalExamples,
+  };
   const lab = new Lab({ gpu: nodeGpu, variantCache: new FileVariantCache() });
   const issues = await lab.check(spec);
   if (issues.length > 0) throw new UsageError(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
   const adapter = await lab.adapter();
-  console.log(`adapter: ${`${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim()}${kernelsText(adapter)}`);
+  console.log(
+    `adapter: ${`${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim()}${kernelsText(adapter)}`,
+  );
   for (const l of lanes) console.log(`${l.file}: ${l.state.objective} at step ${l.state.step}`);
-  const results = await lab.run(spec, () => undefined, { stopAtStep: 0, initialParams: lanes.map((l) => l.state.params) });
+  const results = await lab.run(spec, () => undefined, {
+    stopAtStep: 0,
+    initialParams: lanes.map((l) => l.state.params),
+  });
   // Evaluation only: report each lane at the step its weights were trained to.
-  const shown = results.map((r, i) => ({ ...r, steps: lanes[i]!.state.step, flops: 0, seconds: lanes[i]!.state.seconds ?? 0 }));
+  const shown = results.map((r, i) => ({
+    ...r,
+    steps: lanes[i]!.state.step,
+    flops: 0,
+    seconds: lanes[i]!.state.seconds ?? 0,
+  }));
   console.log(`\n${(await lab.runInfo())?.taskName}, seed ${spec.train.seed}, ${spec.evalExamples} test examples`);
   printTable(shown);
   if (v.json) {

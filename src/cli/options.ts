@@ -30,26 +30,53 @@ export interface OptionSpec {
 
 export const OPTIONS = {
   // the experiment every other option starts from
-  experiment: { kind: 'string', choices: EXPERIMENT_PRESETS.map((p) => p.id), default: DEFAULT_PRESET_ID, help: 'named experiment to start from; the options below override its settings' },
+  experiment: {
+    kind: 'string',
+    choices: EXPERIMENT_PRESETS.map((p) => p.id),
+    default: DEFAULT_PRESET_ID,
+    help: 'named experiment to start from; the options below override its settings',
+  },
   // task
-  task: { kind: 'string', choices: ['path-star', 'addition', 'custom'], help: "task to train on (default: the experiment's)" },
+  task: {
+    kind: 'string',
+    choices: ['path-star', 'addition', 'custom'],
+    help: "task to train on (default: the experiment's)",
+  },
   degree: { kind: 'int', min: 2, max: 64, help: 'path-star: arms leaving the source' },
   'path-length': { kind: 'int', min: 2, max: 64, help: 'path-star: nodes from source to goal, both included' },
   nodes: { kind: 'int', min: 3, max: 4096, help: 'path-star: size of the node-label pool' },
-  'train-size': { kind: 'int', min: 0, max: 10_000_000, help: 'fixed training-set size (0: fresh examples every step)' },
+  'train-size': {
+    kind: 'int',
+    min: 0,
+    max: 10_000_000,
+    help: 'fixed training-set size (0: fresh examples every step)',
+  },
   'test-size': { kind: 'int', min: 1, max: 100_000, help: 'held-out test examples' },
   digits: { kind: 'int', min: 1, max: 30, help: 'addition: digits per operand' },
   reversed: { kind: 'flag', default: false, help: 'addition: write the sum least-significant digit first' },
   data: { kind: 'string', help: 'custom: file with one `prompt<TAB>target` (or `prompt => target`) pair a line' },
   'test-fraction': { kind: 'number', min: 0.01, max: 0.9, help: 'custom: fraction of pairs held out (default 0.2)' },
   // model
-  preset: { kind: 'string', choices: ['tiny', 'small', 'medium'], help: 'model size: tiny 2/64/2, small 4/128/4, medium 6/256/8 (layers/width/heads)' },
+  preset: {
+    kind: 'string',
+    choices: ['tiny', 'small', 'medium'],
+    help: 'model size: tiny 2/64/2, small 4/128/4, medium 6/256/8 (layers/width/heads)',
+  },
   layers: { kind: 'int', min: 1, max: 48, help: 'transformer blocks' },
   width: { kind: 'int', min: 4, max: 4096, help: 'n_embd' },
   heads: { kind: 'int', min: 1, max: 64, help: 'attention heads' },
   // objectives
-  objective: { kind: 'string', default: 'ntp', help: 'train: objective (ntp, reverse, teacherless, mtp[:heads], diffusion[:variant][:steps])', commands: ['train'] },
-  objectives: { kind: 'string', help: "compare: comma-separated objectives (default: the experiment's)", commands: ['compare'] },
+  objective: {
+    kind: 'string',
+    default: 'ntp',
+    help: 'train: objective (ntp, reverse, teacherless, mtp[:heads], diffusion[:variant][:steps])',
+    commands: ['train'],
+  },
+  objectives: {
+    kind: 'string',
+    help: "compare: comma-separated objectives (default: the experiment's)",
+    commands: ['compare'],
+  },
   // training
   steps: { kind: 'int', min: 1, max: 10_000_000, help: 'optimizer steps' },
   'batch-size': { kind: 'int', min: 1, max: 4096, help: 'sequences per step' },
@@ -58,18 +85,48 @@ export const OPTIONS = {
   warmup: { kind: 'int', min: 0, max: 10_000_000, help: 'linear warmup steps' },
   'weight-decay': { kind: 'number', min: 0, max: 10, help: 'AdamW decoupled weight decay (2-D weights)' },
   'grad-clip': { kind: 'number', min: 0, max: 1e6, help: 'clip the global gradient norm (0: off)' },
-  'stop-at': { kind: 'int', min: 1, max: 10_000_000, help: 'stop after this step (the schedule still spans --steps), e.g. to checkpoint midway' },
+  'stop-at': {
+    kind: 'int',
+    min: 1,
+    max: 10_000_000,
+    help: 'stop after this step (the schedule still spans --steps), e.g. to checkpoint midway',
+  },
   seed: { kind: 'int', min: 0, max: 2 ** 32 - 1, help: 'seed of weights and data (default 1)' },
-  seeds: { kind: 'string', help: 'compare: run once per seed, e.g. 1,2,3 or 1-5, and report mean and spread per objective; export-experiment: the seeds to run', commands: ['compare', 'export-experiment'] },
+  seeds: {
+    kind: 'string',
+    help: 'compare: run once per seed, e.g. 1,2,3 or 1-5, and report mean and spread per objective; export-experiment: the seeds to run',
+    commands: ['compare', 'export-experiment'],
+  },
   'eval-every': { kind: 'int', min: 1, max: 10_000_000, help: 'evaluate on the test set every N steps' },
   'eval-examples': { kind: 'int', min: 1, max: 100_000, help: 'test examples per evaluation' },
   'log-every': { kind: 'int', min: 1, max: 10_000_000, default: 10, help: 'print a progress line every N steps' },
   // files
-  out: { kind: 'string', help: 'write checkpoints (safetensors, optimizer state, ONNX) into this folder; export-experiment: the project folder' },
-  json: { kind: 'string', help: 'compare, evaluate: write the results as JSON to this file', commands: ['compare', 'evaluate'] },
-  resume: { kind: 'string', help: 'train: continue from a model checkpoint written by --out (its .optimizer.safetensors beside it)', commands: ['train'] },
-  checkpoint: { kind: 'string', help: 'export: the model checkpoint (.safetensors) to convert; evaluate: lane checkpoints, comma-separated, or a folder of them', commands: ['export', 'evaluate'] },
-  format: { kind: 'string', choices: ['onnx', 'safetensors'], default: 'onnx', help: 'export: output format', commands: ['export'] },
+  out: {
+    kind: 'string',
+    help: 'write checkpoints (safetensors, optimizer state, ONNX) into this folder; export-experiment: the project folder',
+  },
+  json: {
+    kind: 'string',
+    help: 'compare, evaluate: write the results as JSON to this file',
+    commands: ['compare', 'evaluate'],
+  },
+  resume: {
+    kind: 'string',
+    help: 'train: continue from a model checkpoint written by --out (its .optimizer.safetensors beside it)',
+    commands: ['train'],
+  },
+  checkpoint: {
+    kind: 'string',
+    help: 'export: the model checkpoint (.safetensors) to convert; evaluate: lane checkpoints, comma-separated, or a folder of them',
+    commands: ['export', 'evaluate'],
+  },
+  format: {
+    kind: 'string',
+    choices: ['onnx', 'safetensors'],
+    default: 'onnx',
+    help: 'export: output format',
+    commands: ['export'],
+  },
   help: { kind: 'flag', default: false, help: 'show this help' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -106,7 +163,8 @@ function convert(name: OptionName, raw: string | boolean): string | number | boo
 
 export function parseCommandLine(argv: string[]): Parsed {
   const options: Record<string, { type: 'string' | 'boolean' }> = {};
-  for (const [name, spec] of Object.entries(OPTIONS)) options[name] = { type: spec.kind === 'flag' ? 'boolean' : 'string' };
+  for (const [name, spec] of Object.entries(OPTIONS))
+    options[name] = { type: spec.kind === 'flag' ? 'boolean' : 'string' };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -129,7 +187,11 @@ export function parseCommandLine(argv: string[]): Parsed {
     values[name as OptionName] = convert(name as OptionName, raw as string | boolean);
   }
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
-    if (values[name] === undefined && spec.default !== undefined && (!spec.commands || spec.commands.includes(command))) {
+    if (
+      values[name] === undefined &&
+      spec.default !== undefined &&
+      (!spec.commands || spec.commands.includes(command))
+    ) {
       values[name] = spec.default;
     }
   }
@@ -141,7 +203,14 @@ export function helpText(): string {
   for (const [c, h] of Object.entries(COMMANDS)) lines.push(`  ${c.padEnd(9)} ${h}`);
   lines.push('', 'Options:');
   for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
-    const arg = spec.kind === 'flag' ? '' : spec.choices ? ` <${spec.choices.join('|')}>` : spec.kind === 'string' ? ' <value>' : ' <n>';
+    const arg =
+      spec.kind === 'flag'
+        ? ''
+        : spec.choices
+          ? ` <${spec.choices.join('|')}>`
+          : spec.kind === 'string'
+            ? ' <value>'
+            : ' <n>';
     const def = spec.default !== undefined && spec.kind !== 'flag' ? ` (default ${spec.default})` : '';
     const only = spec.commands ? ` [${spec.commands.join(', ')}]` : '';
     lines.push(`  --${(name + arg).padEnd(36)} ${spec.help}${def}${only}`);

@@ -43,7 +43,11 @@ const WANTED_LIMITS = [
 export async function adapterLimits(
   gpu: GPU | undefined,
   powerPreference: GPUPowerPreference = 'high-performance',
-): Promise<{ maxStorageBufferBindingSize: number; maxBufferSize: number; maxStorageBuffersPerShaderStage: number } | null> {
+): Promise<{
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxStorageBuffersPerShaderStage: number;
+} | null> {
   const adapter = await gpu?.requestAdapter({ powerPreference });
   if (!adapter) return null;
   const l = adapter.limits;
@@ -55,11 +59,19 @@ export async function adapterLimits(
 }
 
 /** Acquire a device with the adapter's full limits. `gpu` is navigator.gpu in a browser or Dawn's GPU in Node. */
-export async function acquireGpu(gpu: GPU | undefined, powerPreference: GPUPowerPreference = 'high-performance'): Promise<GpuContext> {
-  if (!gpu) throw new WebGpuUnavailableError(`WebGPU is not available in this browser (navigator.gpu is missing). ${WEBGPU_HELP}`);
+export async function acquireGpu(
+  gpu: GPU | undefined,
+  powerPreference: GPUPowerPreference = 'high-performance',
+): Promise<GpuContext> {
+  if (!gpu)
+    throw new WebGpuUnavailableError(
+      `WebGPU is not available in this browser (navigator.gpu is missing). ${WEBGPU_HELP}`,
+    );
   const adapter = await gpu.requestAdapter({ powerPreference });
   if (!adapter) {
-    throw new WebGpuUnavailableError(`WebGPU is present but no GPU adapter was found (it may be blocklisted or disabled). ${WEBGPU_HELP}`);
+    throw new WebGpuUnavailableError(
+      `WebGPU is present but no GPU adapter was found (it may be blocklisted or disabled). ${WEBGPU_HELP}`,
+    );
   }
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];

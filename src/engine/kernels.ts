@@ -38,7 +38,8 @@ const onGrid1d = (label: string, code: string, entryPoint: string, bindings: Bin
 });
 
 /** An attention kernel's source over H, the element along the head dimension (vec4f where hs % 4 == 0). */
-const attention = (H: 'f32' | 'vec4f', bindings: string, code: string) => composeWgsl(attentionPrologueWgsl, `alias H = ${H};`, bindings, code);
+const attention = (H: 'f32' | 'vec4f', bindings: string, code: string) =>
+  composeWgsl(attentionPrologueWgsl, `alias H = ${H};`, bindings, code);
 const ATTENTION_FORWARD = attention('f32', attentionForwardBindingsWgsl, attentionForwardWgsl);
 const ATTENTION_BACKWARD = attention('f32', attentionBackwardBindingsWgsl, attentionBackwardWgsl);
 const ATTENTION_FORWARD_VEC4 = attention('vec4f', attentionForwardBindingsWgsl, attentionForwardVec4Wgsl);
@@ -48,20 +49,93 @@ export const K = {
   encoderForward: onGrid1d('encoder_forward', encoderForwardWgsl, 'main', ['uniform', 'read', 'read', 'read', 'rw']),
   wteGrad: onGrid1d('encoder_backward', encoderBackwardWgsl, 'wte_grad', ['uniform', 'read', 'read', 'rw', 'rw']),
   wpeGrad: onGrid1d('encoder_backward', encoderBackwardWgsl, 'wpe_grad', ['uniform', 'read', 'read', 'rw', 'rw']),
-  layernormForward: onGrid1d('layernorm_forward', layernormForwardWgsl, 'main', ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw']),
-  layernormDinput: onGrid1d('layernorm_backward', layernormBackwardWgsl, 'dinput', ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw']),
-  layernormDparams: onGrid1d('layernorm_backward', layernormBackwardWgsl, 'dparams', ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw']),
+  layernormForward: onGrid1d('layernorm_forward', layernormForwardWgsl, 'main', [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'rw',
+    'rw',
+    'rw',
+  ]),
+  layernormDinput: onGrid1d('layernorm_backward', layernormBackwardWgsl, 'dinput', [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'read',
+    'read',
+    'rw',
+    'rw',
+    'rw',
+  ]),
+  layernormDparams: onGrid1d('layernorm_backward', layernormBackwardWgsl, 'dparams', [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'read',
+    'read',
+    'rw',
+    'rw',
+    'rw',
+  ]),
   biasBackward: onGrid1d('bias_backward', biasBackwardWgsl, 'main', ['uniform', 'read', 'rw']),
   attentionSoftmax: onGrid1d('attention_forward', ATTENTION_FORWARD, 'softmax', ['uniform', 'read', 'rw', 'rw']),
   attentionValues: onGrid1d('attention_forward', ATTENTION_FORWARD, 'values', ['uniform', 'read', 'rw', 'rw']),
-  attentionDscores: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dscores', ['uniform', 'read', 'read', 'read', 'rw', 'rw']),
-  attentionDqkv: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dqkv_main', ['uniform', 'read', 'read', 'read', 'rw', 'rw']),
+  attentionDscores: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dscores', [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'rw',
+    'rw',
+  ]),
+  attentionDqkv: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dqkv_main', [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'rw',
+    'rw',
+  ]),
   // The same ops for hs % 4 == 0, read as vec4 with register tiles (same bindings; see attention*_vec4.wgsl).
-  attentionSoftmaxVec4: onGrid1d('attention_forward_vec4', ATTENTION_FORWARD_VEC4, 'softmax', ['uniform', 'read', 'rw', 'rw']),
-  attentionValuesVec4: onGrid1d('attention_forward_vec4', ATTENTION_FORWARD_VEC4, 'values', ['uniform', 'read', 'rw', 'rw']),
-  attentionDscoresVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dscores', ['uniform', 'read', 'read', 'read', 'rw', 'rw']),
-  attentionDqVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dq', ['uniform', 'read', 'read', 'read', 'rw', 'rw']),
-  attentionDkvVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dkv', ['uniform', 'read', 'read', 'read', 'rw', 'rw']),
+  attentionSoftmaxVec4: onGrid1d('attention_forward_vec4', ATTENTION_FORWARD_VEC4, 'softmax', [
+    'uniform',
+    'read',
+    'rw',
+    'rw',
+  ]),
+  attentionValuesVec4: onGrid1d('attention_forward_vec4', ATTENTION_FORWARD_VEC4, 'values', [
+    'uniform',
+    'read',
+    'rw',
+    'rw',
+  ]),
+  attentionDscoresVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dscores', [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'rw',
+    'rw',
+  ]),
+  attentionDqVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dq', [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'rw',
+    'rw',
+  ]),
+  attentionDkvVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dkv', [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'rw',
+    'rw',
+  ]),
   residualForward: onGrid1d('residual', residualWgsl, 'forward', ['uniform', 'read', 'read', 'rw']),
   residualAccumulate: onGrid1d('residual', residualWgsl, 'accumulate', ['uniform', 'read', 'read', 'rw']),
   crossentropy: onGrid1d('crossentropy', crossentropyWgsl, 'main', ['uniform', 'rw', 'read', 'read', 'rw']),
@@ -103,7 +177,13 @@ const MATMUL_VEC4X16_WGSL = matmul('vec4f', matmulVec4x16Wgsl);
  * them and the operands' contiguous dimensions are multiples of 4 (nt: K and N; nn: K and N; tn: M and N), else
  * the variant's general kernel, which takes any shape.
  */
-export function matmulPath(f: MatmulFlags, M: number, N: number, K: number, v: MatmulVariant): 'nt' | 'nn' | 'tn' | 'general' {
+export function matmulPath(
+  f: MatmulFlags,
+  M: number,
+  N: number,
+  K: number,
+  v: MatmulVariant,
+): 'nt' | 'nn' | 'tn' | 'general' {
   if (!v.vec4 || N % 4 !== 0) return 'general';
   if (!f.transA && f.transB && K % 4 === 0) return 'nt';
   if (!f.transA && !f.transB && K % 4 === 0) return 'nn';
@@ -130,9 +210,20 @@ export function fitWorkgroup(tx: number, ty: number): [number, number] {
  * C (M,N) = op(A)·op(B) [+ bias] [+= C], then the GELU epilogues: the kernel for this shape and its workgroup counts.
  * Bindings: uniform (M,N,K), A, B, bias, C, aux (bind any unused buffer, distinct from C, where no epilogue uses it).
  */
-export function matmulKernel(f: MatmulFlags, M: number, N: number, K: number, v: MatmulVariant): { def: KernelDef; workgroups: [number, number, number] } {
+export function matmulKernel(
+  f: MatmulFlags,
+  M: number,
+  N: number,
+  K: number,
+  v: MatmulVariant,
+): { def: KernelDef; workgroups: [number, number, number] } {
   const bindings: KernelDef['bindings'] = ['uniform', 'read', 'read', 'read', 'rw', 'rw'];
-  const epilogue = { HAS_BIAS: f.bias ? 1 : 0, ACCUMULATE: f.accumulate ? 1 : 0, GELU: f.gelu ? 1 : 0, GELU_GRAD: f.geluGrad ? 1 : 0 };
+  const epilogue = {
+    HAS_BIAS: f.bias ? 1 : 0,
+    ACCUMULATE: f.accumulate ? 1 : 0,
+    GELU: f.gelu ? 1 : 0,
+    GELU_GRAD: f.geluGrad ? 1 : 0,
+  };
   const path = matmulPath(f, M, N, K, v);
   if (path !== 'general') {
     // Each thread: a 16×16 block (shaders/matmul_vec4_16.wgsl) or an 8×8 one (shaders/matmul_vec4.wgsl); 16×16
@@ -144,14 +235,26 @@ export function matmulKernel(f: MatmulFlags, M: number, N: number, K: number, v:
     const [wx, wy] = fitWorkgroup(tx, ty);
     const code = t16 ? MATMUL_VEC4X16_WGSL : MATMUL_VEC4_WGSL;
     return {
-      def: { label: `matmul_vec4_${tile}_${path}`, code, entryPoint: path, bindings, constants: { ...epilogue, WG_X: wx, WG_Y: wy } },
+      def: {
+        label: `matmul_vec4_${tile}_${path}`,
+        code,
+        entryPoint: path,
+        bindings,
+        constants: { ...epilogue, WG_X: wx, WG_Y: wy },
+      },
       workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), 1],
     };
   }
   const trans = { TRANS_A: f.transA ? 1 : 0, TRANS_B: f.transB ? 1 : 0 };
   if (v.general === 'tiled64') {
     return {
-      def: { label: 'matmul_tiled', code: MATMUL_TILED_WGSL, entryPoint: 'main', bindings, constants: { ...trans, ...epilogue } },
+      def: {
+        label: 'matmul_tiled',
+        code: MATMUL_TILED_WGSL,
+        entryPoint: 'main',
+        bindings,
+        constants: { ...trans, ...epilogue },
+      },
       workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), 1],
     };
   }
@@ -160,13 +263,24 @@ export function matmulKernel(f: MatmulFlags, M: number, N: number, K: number, v:
   const ty = Math.ceil(M / 4);
   const [wx, wy] = fitWorkgroup(tx, ty);
   return {
-    def: { label: 'matmul', code: MATMUL_WGSL, entryPoint: 'main', bindings, constants: { ...trans, ...epilogue, WG_X: wx, WG_Y: wy } },
+    def: {
+      label: 'matmul',
+      code: MATMUL_WGSL,
+      entryPoint: 'main',
+      bindings,
+      constants: { ...trans, ...epilogue, WG_X: wx, WG_Y: wy },
+    },
     workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), 1],
   };
 }
 
 /** Attention kernels and their grids: the vec4 ones when the head size allows (hs % 4 == 0), else the scalar ones. */
-export function attentionKernels(B: number, T: number, C: number, NH: number): {
+export function attentionKernels(
+  B: number,
+  T: number,
+  C: number,
+  NH: number,
+): {
   forward: [KernelDef, [number, number, number]][];
   backward: [KernelDef, [number, number, number]][];
 } {

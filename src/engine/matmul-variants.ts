@@ -31,7 +31,10 @@ export const MATMUL_VARIANTS: MatmulVariant[] = [
 
 export function matmulVariantByName(name: string): MatmulVariant {
   const v = MATMUL_VARIANTS.find((x) => x.name === name);
-  if (!v) throw new Error(`unknown matmul variant ${JSON.stringify(name)}; known: ${MATMUL_VARIANTS.map((x) => x.name).join(', ')}`);
+  if (!v)
+    throw new Error(
+      `unknown matmul variant ${JSON.stringify(name)}; known: ${MATMUL_VARIANTS.map((x) => x.name).join(', ')}`,
+    );
   return v;
 }
 
@@ -41,7 +44,8 @@ export interface AdapterIdentity {
   description?: string;
 }
 
-export const isSwiftShader = (a: AdapterIdentity): boolean => a.architecture === 'swiftshader' || (a.vendor === 'google' && /swiftshader/i.test(a.description ?? ''));
+export const isSwiftShader = (a: AdapterIdentity): boolean =>
+  a.architecture === 'swiftshader' || (a.vendor === 'google' && /swiftshader/i.test(a.description ?? ''));
 
 const chosen = new WeakMap<GPUDevice, MatmulVariant>();
 
@@ -68,7 +72,8 @@ const processCache = new MemoryVariantCache();
  * The cache key of an adapter. The version names the kernels' generation: bump it when a kernel changes in a way
  * that could change which variant wins, and every adapter is timed again.
  */
-export const variantCacheKey = (a: AdapterIdentity | null): string => `matmul-v3|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
+export const variantCacheKey = (a: AdapterIdentity | null): string =>
+  `matmul-v3|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
 
 function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
   // GPUDevice.adapterInfo is recent (Chrome 131, Dawn's Node package); older browsers lack it.
@@ -122,7 +127,11 @@ export async function chooseMatmulVariant(
   adapter: AdapterIdentity | null = deviceAdapter(device),
   options: { cache?: VariantCache; probe?: { rows: number; width: number; repeats: number } } = {},
 ): Promise<VariantChoice> {
-  const set = (variant: MatmulVariant, source: VariantChoice['source'], timings: VariantTiming[] = []): VariantChoice => {
+  const set = (
+    variant: MatmulVariant,
+    source: VariantChoice['source'],
+    timings: VariantTiming[] = [],
+  ): VariantChoice => {
     chosen.set(device, variant);
     return { variant, source, timings };
   };
@@ -148,7 +157,13 @@ const LM_HEAD_PROBE_VOCAB = 55;
  * and on an lm_head over an odd vocabulary, which only the variant's general kernel can compute; the sum of the
  * six products decides. Allocates its own buffers and destroys them.
  */
-export async function timeVariants(device: GPUDevice, variants: MatmulVariant[], rows: number, width: number, repeats: number): Promise<VariantTiming[]> {
+export async function timeVariants(
+  device: GPUDevice,
+  variants: MatmulVariant[],
+  rows: number,
+  width: number,
+  repeats: number,
+): Promise<VariantTiming[]> {
   const kernels = new KernelCache(device);
   const M = rows;
   const IC = width;
@@ -156,7 +171,11 @@ export async function timeVariants(device: GPUDevice, variants: MatmulVariant[],
   const made: GPUBuffer[] = [];
   const storage = (floats: number) => {
     const b = device.createBuffer({ size: floats * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(b, 0, new Float32Array(floats).map((_, i) => ((i * 7919) % 13) / 13 - 0.5));
+    device.queue.writeBuffer(
+      b,
+      0,
+      new Float32Array(floats).map((_, i) => ((i * 7919) % 13) / 13 - 0.5),
+    );
     made.push(b);
     return b;
   };

@@ -6,7 +6,16 @@
 // Legend: B batch, T sequence, C width, NH heads, hs = C/NH, V vocab, L trunk blocks, K extra heads, H = 1 + K.
 import type { Batch } from '../model/batch';
 import type { ModelConfig, TrainConfig } from '../model/config';
-import { blockParams, blockPrefix, headPrefix, MODEL_PARAMS, paramTable, type BlockParams, type ModuleParams, type ParamTable } from '../model/params';
+import {
+  blockParams,
+  blockPrefix,
+  headPrefix,
+  MODEL_PARAMS,
+  paramTable,
+  type BlockParams,
+  type ModuleParams,
+  type ParamTable,
+} from '../model/params';
 import { encodeDispatches, grid1d, KernelCache, type Binding, type Dispatch, type KernelDef } from './kernel';
 import { attentionKernels, K, matmulKernel, reduceKernel, type MatmulFlags } from './kernels';
 import type { MatmulVariant } from './matmul-variants';
@@ -121,7 +130,9 @@ export class GpuModel {
   private readonly backwardList: Dispatch[] = [];
   private readonly optimizerList: Dispatch[] = [];
   /** Pending loss readback per ring slot. */
-  private readonly pendingStats: (Promise<StepStats> | null)[] = new Array<Promise<StepStats> | null>(READBACK_RING).fill(null);
+  private readonly pendingStats: (Promise<StepStats> | null)[] = new Array<Promise<StepStats> | null>(
+    READBACK_RING,
+  ).fill(null);
   /** Host image of the uniform buffer: packed as the dispatches are recorded, uploaded once, patched in place. */
   private readonly uniformHost: DataView;
   private uniformsUsed = 0;
@@ -157,7 +168,17 @@ export class GpuModel {
     this.mem = this.allocate(planBuffers(cfg, B, T));
     this.plannedUniforms = uniformSlots(cfg, B, T);
     this.uniformHost = new DataView(new ArrayBuffer(this.plannedUniforms * UNIFORM_SLOT_BYTES));
-    this.adamwValues = { N: this.table.total, normSlot: STAT_NORM, lr: 0, beta1: 0, beta2: 0, eps: 0, weightDecay: 0, bc1: 1, bc2: 1 };
+    this.adamwValues = {
+      N: this.table.total,
+      normSlot: STAT_NORM,
+      lr: 0,
+      beta1: 0,
+      beta2: 0,
+      eps: 0,
+      weightDecay: 0,
+      bc1: 1,
+      bc2: 1,
+    };
     this.hostTargets = new Int32Array(this.H * B * T);
     this.hostWeights = new Float32Array(this.H * B * T);
     try {
@@ -167,7 +188,9 @@ export class GpuModel {
       this.recordBackward();
       this.recordOptimizer();
       if (this.uniformsUsed !== this.plannedUniforms) {
-        throw new Error(`the model recorded ${this.uniformsUsed} uniform blocks, the plan has ${this.plannedUniforms} (plan.ts, uniformSlots)`);
+        throw new Error(
+          `the model recorded ${this.uniformsUsed} uniform blocks, the plan has ${this.plannedUniforms} (plan.ts, uniformSlots)`,
+        );
       }
     } catch (e) {
       this.destroy(); // a model that failed to build holds no memory
@@ -182,7 +205,11 @@ export class GpuModel {
   private allocate(plan: BufferPlan[]): ModelBuffers {
     const made = new Map<string, GPUBuffer>();
     for (const b of plan) {
-      const buffer = this.device.createBuffer({ label: b.name, size: Math.max(16, b.elements * 4), usage: bufferUsage(b.usage) });
+      const buffer = this.device.createBuffer({
+        label: b.name,
+        size: Math.max(16, b.elements * 4),
+        usage: bufferUsage(b.usage),
+      });
       made.set(b.name, buffer);
       this.allocated.push(buffer);
     }
@@ -260,30 +287,68 @@ export class GpuModel {
    * The next slot of the uniform buffer, packed with `values` by the kernel's struct (checked against its source);
    * returns the slot and its binding.
    */
-  private uniform<F extends string>(def: KernelDef, layout: UniformLayout<F>, values: Record<F, number>): { slot: number; binding: Binding } {
+  private uniform<F extends string>(
+    def: KernelDef,
+    layout: UniformLayout<F>,
+    values: Record<F, number>,
+  ): { slot: number; binding: Binding } {
     checkUniformLayout(def, layout);
     const slot = this.uniformsUsed++;
-    if (slot >= this.plannedUniforms) throw new Error(`${def.label}: more uniform blocks than the plan's ${this.plannedUniforms} (plan.ts, uniformSlots)`);
+    if (slot >= this.plannedUniforms)
+      throw new Error(
+        `${def.label}: more uniform blocks than the plan's ${this.plannedUniforms} (plan.ts, uniformSlots)`,
+      );
     packUniform(layout, values, this.uniformHost, slot * UNIFORM_SLOT_BYTES);
     return { slot, binding: { buffer: this.mem.uniforms, offset: slot * UNIFORM_SLOT_BYTES, size: layout.bytes } };
   }
   /** Upload one slot from the host image (after a patch). */
   private writeUniformSlot(slot: number, bytes: number): void {
-    this.device.queue.writeBuffer(this.mem.uniforms, slot * UNIFORM_SLOT_BYTES, this.uniformHost.buffer as ArrayBuffer, slot * UNIFORM_SLOT_BYTES, bytes);
+    this.device.queue.writeBuffer(
+      this.mem.uniforms,
+      slot * UNIFORM_SLOT_BYTES,
+      this.uniformHost.buffer as ArrayBuffer,
+      slot * UNIFORM_SLOT_BYTES,
+      bytes,
+    );
   }
 
   // ---- op launchers: each forward has its backward beside it --------------------------------------------------
-  private dispatch<F extends string>(list: Dispatch[], def: KernelDef, layout: UniformLayout<F>, values: Record<F, number>, bindings: Binding[], wg: [number, number, number]): number {
+  private dispatch<F extends string>(
+    list: Dispatch[],
+    def: KernelDef,
+    layout: UniformLayout<F>,
+    values: Record<F, number>,
+    bindings: Binding[],
+    wg: [number, number, number],
+  ): number {
     const { slot, binding } = this.uniform(def, layout, values);
     list.push(this.kernels.dispatch(def, [binding, ...bindings], wg));
     return slot;
   }
 
   /** out (M,N) = op(A)·op(B) [+ bias] [+= out], then the GELU epilogue that flags name, on aux. */
-  private matmulOp(list: Dispatch[], M: number, N: number, K_: number, a: Binding, b: Binding, bias: Binding | null, out: Binding, flags: Omit<MatmulFlags, 'bias'>, aux: Binding | null = null): void {
+  private matmulOp(
+    list: Dispatch[],
+    M: number,
+    N: number,
+    K_: number,
+    a: Binding,
+    b: Binding,
+    bias: Binding | null,
+    out: Binding,
+    flags: Omit<MatmulFlags, 'bias'>,
+    aux: Binding | null = null,
+  ): void {
     // The kernel depends on the shape (vec4 kernels where the contiguous dimensions allow, see matmulKernel).
     const { def, workgroups } = matmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul);
-    this.dispatch(list, def, MATMUL_DIMS, { M, N, K: K_, _pad: 0 }, [a, b, bias ?? this.mem.stats, out, aux ?? this.mem.matmulAux], workgroups);
+    this.dispatch(
+      list,
+      def,
+      MATMUL_DIMS,
+      { M, N, K: K_, _pad: 0 },
+      [a, b, bias ?? this.mem.stats, out, aux ?? this.mem.matmulAux],
+      workgroups,
+    );
   }
 
   /** Linear forward: out (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b. */
@@ -291,15 +356,43 @@ export class GpuModel {
     this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(m.weight), this.param(m.bias), out, { transB: true });
   }
   /** c_fc and its GELU in one kernel: pre (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b, post (M,OC) = gelu(pre). */
-  private linearGeluForward(inp: Binding, m: ModuleParams, pre: Binding, post: Binding, M: number, IC: number, OC: number): void {
-    this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(m.weight), this.param(m.bias), pre, { transB: true, gelu: true }, post);
+  private linearGeluForward(
+    inp: Binding,
+    m: ModuleParams,
+    pre: Binding,
+    post: Binding,
+    M: number,
+    IC: number,
+    OC: number,
+  ): void {
+    this.matmulOp(
+      this.forwardList,
+      M,
+      OC,
+      IC,
+      inp,
+      this.param(m.weight),
+      this.param(m.bias),
+      pre,
+      { transB: true, gelu: true },
+      post,
+    );
   }
   /**
    * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout. With geluPre (the (M,IC)
    * pre-activation whose GELU was this Linear's input), dinp comes out already times gelu'(geluPre): the gradient
    * with respect to that pre-activation.
    */
-  private linearBackward(dout: Binding, inp: Binding, m: ModuleParams, dinp: Binding, M: number, IC: number, OC: number, geluPre: Binding | null = null): void {
+  private linearBackward(
+    dout: Binding,
+    inp: Binding,
+    m: ModuleParams,
+    dinp: Binding,
+    M: number,
+    IC: number,
+    OC: number,
+    geluPre: Binding | null = null,
+  ): void {
     const list = this.backwardList;
     this.matmulOp(list, M, IC, OC, dout, this.param(m.weight), null, dinp, { geluGrad: !!geluPre }, geluPre);
     this.matmulOp(list, OC, IC, M, dout, inp, null, this.grad(m.weight), { transA: true, accumulate: true });
@@ -307,11 +400,35 @@ export class GpuModel {
   }
 
   /** LayerNorm forward over N rows of width C: out (N,C), mean (N), rstd (N). */
-  private layernormForward(inp: Binding, m: ModuleParams, out: Binding, mean: Binding, rstd: Binding, N: number, C: number): void {
-    this.dispatch(this.forwardList, K.layernormForward, LAYERNORM_DIMS, { N, C }, [inp, this.param(m.weight), this.param(m.bias), out, mean, rstd], grid1d(N));
+  private layernormForward(
+    inp: Binding,
+    m: ModuleParams,
+    out: Binding,
+    mean: Binding,
+    rstd: Binding,
+    N: number,
+    C: number,
+  ): void {
+    this.dispatch(
+      this.forwardList,
+      K.layernormForward,
+      LAYERNORM_DIMS,
+      { N, C },
+      [inp, this.param(m.weight), this.param(m.bias), out, mean, rstd],
+      grid1d(N),
+    );
   }
   /** LayerNorm backward: dinp += …, dweight/dbias += … (see layernorm_backward.wgsl). */
-  private layernormBackward(dout: Binding, inp: Binding, mean: Binding, rstd: Binding, m: ModuleParams, dinp: Binding, N: number, C: number): void {
+  private layernormBackward(
+    dout: Binding,
+    inp: Binding,
+    mean: Binding,
+    rstd: Binding,
+    m: ModuleParams,
+    dinp: Binding,
+    N: number,
+    C: number,
+  ): void {
     const bind = [dout, inp, this.param(m.weight), mean, rstd, dinp, this.grad(m.weight), this.grad(m.bias)];
     this.dispatch(this.backwardList, K.layernormDinput, LAYERNORM_DIMS, { N, C }, bind, grid1d(N));
     this.dispatch(this.backwardList, K.layernormDparams, LAYERNORM_DIMS, { N, C }, bind, grid1d(C));
@@ -325,14 +442,16 @@ export class GpuModel {
   private attentionForward(qkv: GPUBuffer, att: GPUBuffer, out: GPUBuffer): void {
     const { B, T } = this;
     const { nEmbd: C, nHead: NH } = this.cfg;
-    for (const [def, wg] of attentionKernels(B, T, C, NH).forward) this.dispatch(this.forwardList, def, ATTENTION_DIMS, this.attentionUniform(), [qkv, att, out], wg);
+    for (const [def, wg] of attentionKernels(B, T, C, NH).forward)
+      this.dispatch(this.forwardList, def, ATTENTION_DIMS, this.attentionUniform(), [qkv, att, out], wg);
   }
   /** Attention backward: dout (B,T,C) → dqkv (B,T,3C), via dpreatt (B,NH,T,T). */
   private attentionBackward(qkv: GPUBuffer, att: GPUBuffer, dout: GPUBuffer, dqkv: GPUBuffer): void {
     const { B, T } = this;
     const { nEmbd: C, nHead: NH } = this.cfg;
     const bind = [qkv, att, dout, this.mem.dpreatt, dqkv];
-    for (const [def, wg] of attentionKernels(B, T, C, NH).backward) this.dispatch(this.backwardList, def, ATTENTION_DIMS, this.attentionUniform(), bind, wg);
+    for (const [def, wg] of attentionKernels(B, T, C, NH).backward)
+      this.dispatch(this.backwardList, def, ATTENTION_DIMS, this.attentionUniform(), bind, wg);
   }
 
   // ---- the model -------------------------------------------------------------------------------------------------
@@ -400,9 +519,17 @@ export class GpuModel {
     const { nEmbd: C, vocabSize: V, nLayer: L } = this.cfg;
     const N = B * T;
     const { wte, wpe, lnF } = MODEL_PARAMS;
-    this.dispatch(this.forwardList, K.encoderForward, ENCODER_DIMS, { B, T, C, V }, [this.mem.tokens, this.param(wte), this.param(wpe), this.mem.encoded], grid1d(N * C));
+    this.dispatch(
+      this.forwardList,
+      K.encoderForward,
+      ENCODER_DIMS,
+      { B, T, C, V },
+      [this.mem.tokens, this.param(wte), this.param(wpe), this.mem.encoded],
+      grid1d(N * C),
+    );
     for (let l = 0; l < L; l++) this.blockForward(blockParams(blockPrefix(l)), this.blockInput(l), this.block(l));
-    for (let k = 1; k < this.H; k++) this.blockForward(blockParams(headPrefix(k)), this.trunkOutput(), this.block(L + k - 1));
+    for (let k = 1; k < this.H; k++)
+      this.blockForward(blockParams(headPrefix(k)), this.trunkOutput(), this.block(L + k - 1));
     for (let h = 0; h < this.H; h++) {
       const { lnf, lnfMean, lnfRstd } = this.head(h);
       this.layernormForward(this.headInput(h), lnF, lnf, lnfMean, lnfRstd, N, C);
@@ -415,11 +542,32 @@ export class GpuModel {
     const rows = this.H * this.B * this.T;
     const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
     const { logits, targets, weights, losses, lossPartials, stats } = this.mem;
-    this.dispatch(this.lossList, K.crossentropy, CROSSENTROPY_DIMS, { BT: this.B * this.T, V: this.cfg.vocabSize, H: this.H, headStride: stride }, [logits, targets, weights, losses], grid1d(rows));
+    this.dispatch(
+      this.lossList,
+      K.crossentropy,
+      CROSSENTROPY_DIMS,
+      { BT: this.B * this.T, V: this.cfg.vocabSize, H: this.H, headStride: stride },
+      [logits, targets, weights, losses],
+      grid1d(rows),
+    );
     const parts = Math.ceil(rows / REDUCE_CHUNK);
     const bind = [losses, lossPartials, stats];
-    this.dispatch(this.lossList, reduceKernel('partial', false), REDUCE_DIMS, { N: rows, chunk: REDUCE_CHUNK, slot: STAT_LOSS, clip: 0 }, bind, [parts, 1, 1]);
-    this.dispatch(this.lossList, reduceKernel('finalize', false), REDUCE_DIMS, { N: parts, chunk: REDUCE_CHUNK, slot: STAT_LOSS, clip: 0 }, bind, [1, 1, 1]);
+    this.dispatch(
+      this.lossList,
+      reduceKernel('partial', false),
+      REDUCE_DIMS,
+      { N: rows, chunk: REDUCE_CHUNK, slot: STAT_LOSS, clip: 0 },
+      bind,
+      [parts, 1, 1],
+    );
+    this.dispatch(
+      this.lossList,
+      reduceKernel('finalize', false),
+      REDUCE_DIMS,
+      { N: parts, chunk: REDUCE_CHUNK, slot: STAT_LOSS, clip: 0 },
+      bind,
+      [1, 1, 1],
+    );
   }
 
   private recordBackward(): void {
@@ -433,16 +581,27 @@ export class GpuModel {
     for (let h = this.H - 1; h >= 0; h--) {
       const head = this.head(h);
       this.matmulOp(this.backwardList, N, C, V, this.logitsOf(h), this.param(wte), null, dln, {});
-      this.matmulOp(this.backwardList, V, C, N, this.logitsOf(h), head.lnf, null, this.grad(wte), { transA: true, accumulate: true });
+      this.matmulOp(this.backwardList, V, C, N, this.logitsOf(h), head.lnf, null, this.grad(wte), {
+        transA: true,
+        accumulate: true,
+      });
       this.layernormBackward(dln, this.headInput(h), head.lnfMean, head.lnfRstd, lnF, head.dres ?? dres, N, C);
       if (head.dres) {
         const hd = head.dres;
         this.blockBackward(blockParams(headPrefix(h)), this.trunkOutput(), this.block(L + h - 1), hd);
         // The head's block read the trunk output z: its input gradient joins the trunk's residual gradient.
-        this.dispatch(this.backwardList, K.residualAccumulate, RESIDUAL_DIMS, { N: N * C }, [hd, hd, dres], grid1d(N * C));
+        this.dispatch(
+          this.backwardList,
+          K.residualAccumulate,
+          RESIDUAL_DIMS,
+          { N: N * C },
+          [hd, hd, dres],
+          grid1d(N * C),
+        );
       }
     }
-    for (let l = L - 1; l >= 0; l--) this.blockBackward(blockParams(blockPrefix(l)), this.blockInput(l), this.block(l), dres);
+    for (let l = L - 1; l >= 0; l--)
+      this.blockBackward(blockParams(blockPrefix(l)), this.blockInput(l), this.block(l), dres);
     const encBind = [this.mem.tokens, dres, this.grad(wte), this.grad(wpe)];
     this.dispatch(this.backwardList, K.wteGrad, ENCODER_DIMS, { B, T, C, V }, encBind, grid1d(V * C));
     this.dispatch(this.backwardList, K.wpeGrad, ENCODER_DIMS, { B, T, C, V }, encBind, grid1d(T * C));
@@ -456,19 +615,50 @@ export class GpuModel {
     // The clip threshold is per run: setGradClip() patches these two slots.
     const list = this.optimizerList;
     this.gradNormSlots = [
-      this.dispatch(list, reduceKernel('partial', true), REDUCE_DIMS, { N: P, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip: 1 }, bind, [parts, 1, 1]),
-      this.dispatch(list, reduceKernel('finalize', true), REDUCE_DIMS, { N: parts, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip: 1 }, bind, [1, 1, 1]),
+      this.dispatch(
+        list,
+        reduceKernel('partial', true),
+        REDUCE_DIMS,
+        { N: P, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip: 1 },
+        bind,
+        [parts, 1, 1],
+      ),
+      this.dispatch(
+        list,
+        reduceKernel('finalize', true),
+        REDUCE_DIMS,
+        { N: parts, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip: 1 },
+        bind,
+        [1, 1, 1],
+      ),
     ];
     // Each step patches this slot with its learning rate and bias corrections.
-    this.adamwSlot = this.dispatch(list, K.adamw, ADAMW_STEP, this.adamwValues, [params, grads, adamM, adamV, decayMask, stats], grid1d(P));
+    this.adamwSlot = this.dispatch(
+      list,
+      K.adamw,
+      ADAMW_STEP,
+      this.adamwValues,
+      [params, grads, adamM, adamV, decayMask, stats],
+      grid1d(P),
+    );
   }
   /** Global-norm clipping threshold (0 disables). */
   setGradClip(clip: number): void {
     const P = this.table.total;
     const parts = Math.ceil(P / REDUCE_CHUNK);
     const [partial, finalize] = this.gradNormSlots;
-    packUniform(REDUCE_DIMS, { N: P, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip }, this.uniformHost, partial * UNIFORM_SLOT_BYTES);
-    packUniform(REDUCE_DIMS, { N: parts, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip }, this.uniformHost, finalize * UNIFORM_SLOT_BYTES);
+    packUniform(
+      REDUCE_DIMS,
+      { N: P, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip },
+      this.uniformHost,
+      partial * UNIFORM_SLOT_BYTES,
+    );
+    packUniform(
+      REDUCE_DIMS,
+      { N: parts, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip },
+      this.uniformHost,
+      finalize * UNIFORM_SLOT_BYTES,
+    );
     this.writeUniformSlot(partial, REDUCE_DIMS.bytes);
     this.writeUniformSlot(finalize, REDUCE_DIMS.bytes);
   }
@@ -476,7 +666,8 @@ export class GpuModel {
   // ---- public API ------------------------------------------------------------------------------------------------
   /** Upload parameters laid out by the parameter table; resets the optimizer unless told otherwise. */
   setParams(params: Float32Array, opts: { keepOptimizer?: boolean } = {}): void {
-    if (params.length !== this.table.total) throw new Error(`expected ${this.table.total} parameter floats, got ${params.length}`);
+    if (params.length !== this.table.total)
+      throw new Error(`expected ${this.table.total} parameter floats, got ${params.length}`);
     this.upload(this.mem.params, params);
     if (!opts.keepOptimizer) {
       const zeros = new Float32Array(this.table.total);
@@ -504,7 +695,11 @@ export class GpuModel {
     return this.read(this.mem.grads, this.table.total);
   }
   async getOptimizerState(): Promise<{ m: Float32Array; v: Float32Array; steps: number }> {
-    return { m: await this.read(this.mem.adamM, this.table.total), v: await this.read(this.mem.adamV, this.table.total), steps: this.stepsTaken };
+    return {
+      m: await this.read(this.mem.adamM, this.table.total),
+      v: await this.read(this.mem.adamV, this.table.total),
+      steps: this.stepsTaken,
+    };
   }
 
   /**
@@ -512,7 +707,10 @@ export class GpuModel {
    * destroys it, so concurrent reads never share one; not for the training loop.
    */
   private async read(buffer: GPUBuffer, elements: number): Promise<Float32Array> {
-    const staging = this.device.createBuffer({ size: elements * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.device.createBuffer({
+      size: elements * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(buffer, 0, staging, 0, elements * 4);
     this.device.queue.submit([enc.finish()]);

@@ -25,7 +25,23 @@ export const logitsHeadStride = (B: number, T: number, V: number): number => ali
 export const REDUCE_CHUNK = 4096;
 
 /** The activations one transformer block keeps for its backward pass, in the order of its forward. */
-export const BLOCK_ACTIVATIONS = ['ln1', 'ln1Mean', 'ln1Rstd', 'qkv', 'att', 'atty', 'attproj', 'res2', 'ln2', 'ln2Mean', 'ln2Rstd', 'fch', 'fchGelu', 'fcproj', 'res3'] as const;
+export const BLOCK_ACTIVATIONS = [
+  'ln1',
+  'ln1Mean',
+  'ln1Rstd',
+  'qkv',
+  'att',
+  'atty',
+  'attproj',
+  'res2',
+  'ln2',
+  'ln2Mean',
+  'ln2Rstd',
+  'fch',
+  'fchGelu',
+  'fcproj',
+  'res3',
+] as const;
 export type BlockActivation = (typeof BLOCK_ACTIVATIONS)[number];
 /** One value (a size, a buffer) per activation of a block. */
 export type BlockActivations<V> = Record<BlockActivation, V>;
@@ -93,7 +109,12 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[
   const V = cfg.vocabSize;
   const H = 1 + cfg.extraHeads;
   const BTC = B * T * C;
-  const storage = (name: string, elements: number, boundWhole = true): BufferPlan => ({ name, elements, boundWhole, usage: 'storage' });
+  const storage = (name: string, elements: number, boundWhole = true): BufferPlan => ({
+    name,
+    elements,
+    boundWhole,
+    usage: 'storage',
+  });
   const out: BufferPlan[] = [
     storage('params', P),
     storage('grads', P),
@@ -130,10 +151,16 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[
     storage('dpreatt', B * NH * T * T),
     storage('dfc', 4 * BTC),
     // Every kernel's uniform block, one slot each, bound at its slot's offset.
-    { name: 'uniforms', elements: (uniformSlots(cfg, B, T) * UNIFORM_SLOT_BYTES) / 4, boundWhole: false, usage: 'uniform' },
+    {
+      name: 'uniforms',
+      elements: (uniformSlots(cfg, B, T) * UNIFORM_SLOT_BYTES) / 4,
+      boundWhole: false,
+      usage: 'uniform',
+    },
     { name: 'evalStaging', elements: H * stride, boundWhole: false, usage: 'readback' },
   );
-  for (let i = 0; i < READBACK_RING; i++) out.push({ name: `statsReadback${i}`, elements: STATS_BYTES / 4, boundWhole: false, usage: 'readback' });
+  for (let i = 0; i < READBACK_RING; i++)
+    out.push({ name: `statsReadback${i}`, elements: STATS_BYTES / 4, boundWhole: false, usage: 'readback' });
   return out;
 }
 

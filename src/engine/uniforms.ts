@@ -15,7 +15,10 @@ export interface UniformLayout<F extends string> {
   bytes: number;
 }
 
-export function uniformLayout<F extends string>(struct: string, fields: readonly (readonly [F, UniformScalar])[]): UniformLayout<F> {
+export function uniformLayout<F extends string>(
+  struct: string,
+  fields: readonly (readonly [F, UniformScalar])[],
+): UniformLayout<F> {
   return { struct, fields, bytes: Math.max(16, Math.ceil((fields.length * 4) / 16) * 16) };
 }
 
@@ -23,11 +26,17 @@ export function uniformLayout<F extends string>(struct: string, fields: readonly
 export type UniformValues<L> = L extends UniformLayout<infer F> ? Record<F, number> : never;
 
 /** Write the block at `byteOffset` of `view` (the rest of its 16-byte rounding is left as it is). */
-export function packUniform<F extends string>(layout: UniformLayout<F>, values: Record<F, number>, view: DataView, byteOffset = 0): void {
+export function packUniform<F extends string>(
+  layout: UniformLayout<F>,
+  values: Record<F, number>,
+  view: DataView,
+  byteOffset = 0,
+): void {
   layout.fields.forEach(([name, type], i) => {
     const x = values[name];
     if (type === 'u32') {
-      if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) throw new Error(`${layout.struct}.${name}: u32 out of range: ${x}`);
+      if (!Number.isInteger(x) || x < 0 || x > 0xffffffff)
+        throw new Error(`${layout.struct}.${name}: u32 out of range: ${x}`);
       view.setUint32(byteOffset + 4 * i, x, true);
     } else {
       view.setFloat32(byteOffset + 4 * i, x, true);

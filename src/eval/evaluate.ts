@@ -5,7 +5,14 @@
 import type { ForwardFn } from '../model/batch';
 import type { Objective } from '../objectives/types';
 import type { Example, Task } from '../tasks/types';
-import { decisionTokenAccuracy, exactMatch, meanCrossEntropy, perPositionAccuracy, validWrongFraction, wilsonInterval } from './metrics';
+import {
+  decisionTokenAccuracy,
+  exactMatch,
+  meanCrossEntropy,
+  perPositionAccuracy,
+  validWrongFraction,
+  wilsonInterval,
+} from './metrics';
 
 export interface Evaluation {
   /** Fraction of examples decoded exactly right (pad positions ignored). */

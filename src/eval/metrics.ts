@@ -93,7 +93,11 @@ export function wilsonInterval(successes: number, n: number, z = 1.96): [number,
 }
 
 /** Mean cross-entropy in nats over the non-pad target tokens, from each token's log-probability. */
-export function meanCrossEntropy(logProbs: readonly (readonly number[])[], examples: readonly Example[], pad = -1): number {
+export function meanCrossEntropy(
+  logProbs: readonly (readonly number[])[],
+  examples: readonly Example[],
+  pad = -1,
+): number {
   let sum = 0;
   let count = 0;
   examples.forEach((e, b) => {

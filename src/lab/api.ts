@@ -187,13 +187,20 @@ export interface LabApi {
    */
   inspectCheckpoint(model: Uint8Array, optimizer?: Uint8Array, nHead?: number): Promise<ImportedCheckpoint>;
   /** The lane of `spec` whose model the checkpoint's config fits, or why none does (the task is built here). */
-  matchCheckpoint(spec: ExperimentSpec, checkpoint: { config: ModelConfig; objective: string | null }): Promise<CheckpointMatch>;
+  matchCheckpoint(
+    spec: ExperimentSpec,
+    checkpoint: { config: ModelConfig; objective: string | null },
+  ): Promise<CheckpointMatch>;
   /** The files of one lane of the current (or last) run: safetensors, optimizer state, ONNX. */
   exportLane(lane: number): Promise<{ stem: string; model: Uint8Array; optimizer: Uint8Array; onnx: Uint8Array }>;
   /** One zip with the spec, every lane's files and the run's metrics. */
   exportBundle(): Promise<Uint8Array>;
   /** Logits (H,n,T,V) of a lane's model on token ids (n,T), e.g. to compare with the ONNX export in the page. */
-  laneForward(lane: number, tokens: Int32Array, n: number): Promise<{ logits: Float32Array; T: number; V: number; H: number }>;
+  laneForward(
+    lane: number,
+    tokens: Int32Array,
+    n: number,
+  ): Promise<{ logits: Float32Array; T: number; V: number; H: number }>;
   /** Answers at once while the worker is responsive (the page's hang detector). */
   ping(): Promise<number>;
   /** Block the worker's thread for `ms` milliseconds, as a stuck computation would (for tests of hang detection). */

@@ -64,15 +64,18 @@ export const EXPERIMENT_PRESETS: readonly ExperimentPreset[] = [
   {
     id: 'all-objectives',
     title: 'All five objectives on the contrast task',
-    shows: 'The same task and budget for ntp, reverse, teacherless, multi-token heads and masked diffusion side by side.',
-    budget: 'About 3× the default’s time (five lanes, four extra multi-token blocks); at this budget only reverse has been seen to escape.',
+    shows:
+      'The same task and budget for ntp, reverse, teacherless, multi-token heads and masked diffusion side by side.',
+    budget:
+      'About 3× the default’s time (five lanes, four extra multi-token blocks); at this budget only reverse has been seen to escape.',
     spec: { ...DEFAULT_EXPERIMENT, objectives: ALL_OBJECTIVES.map((o) => ({ ...o })) },
   },
   {
     id: 'bn-g2-5-50',
     title: 'B&N’s G(2,5,50)',
     shows: 'Bachmann & Nagarajan’s graph: ntp at 1/2, reverse and teacherless escape in their runs.',
-    budget: 'They trained 6 layers × 384 on 200k graphs, batch 256, lr 1e-4, for many epochs (~10¹⁶ FLOPs): hours on a good GPU.',
+    budget:
+      'They trained 6 layers × 384 on 200k graphs, batch 256, lr 1e-4, for many epochs (~10¹⁶ FLOPs): hours on a good GPU.',
     spec: literature({
       task: { kind: 'path-star', degree: 2, pathLength: 5, nodes: 50, trainSize: 200_000, testSize: 1000 },
       objectives: [{ kind: 'ntp' }, { kind: 'reverse' }, { kind: 'teacherless' }],
@@ -83,7 +86,8 @@ export const EXPERIMENT_PRESETS: readonly ExperimentPreset[] = [
   {
     id: 'top-g3-5-30',
     title: 'TOP paper’s G(3,5,30)',
-    shows: 'Multi-token heads against next-token prediction: 4 heads reached 100% where ntp stayed at 1/3 (TOP, Table 5).',
+    shows:
+      'Multi-token heads against next-token prediction: 4 heads reached 100% where ntp stayed at 1/3 (TOP, Table 5).',
     budget: '8 layers × 384, 300k graphs, 100 epochs (~10¹⁷ FLOPs): a day on a good GPU.',
     spec: literature({
       task: { kind: 'path-star', degree: 3, pathLength: 5, nodes: 30, trainSize: 300_000, testSize: 1000 },
@@ -95,7 +99,8 @@ export const EXPERIMENT_PRESETS: readonly ExperimentPreset[] = [
   {
     id: 'g3-3-30',
     title: 'G(3,3,30), path length 3',
-    shows: 'A graph with no Clever Hans position: the goal is given, the decision is one edge look-up, every objective alike.',
+    shows:
+      'A graph with no Clever Hans position: the goal is given, the decision is one edge look-up, every objective alike.',
     budget: 'No contrast is expected at any budget (TOP, Table 5: ntp 33.8% on G(3,3)).',
     spec: literature({
       task: { kind: 'path-star', degree: 3, pathLength: 3, nodes: 30, trainSize: 0, testSize: 1000 },

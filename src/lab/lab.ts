@@ -95,7 +95,8 @@ export class Lab implements LabApi {
   }
 
   private get store(): RunStore {
-    this.runStore ??= this.options.store ?? (typeof indexedDB !== 'undefined' ? new IdbRunStore() : new MemoryRunStore());
+    this.runStore ??=
+      this.options.store ?? (typeof indexedDB !== 'undefined' ? new IdbRunStore() : new MemoryRunStore());
     return this.runStore;
   }
 
@@ -144,7 +145,9 @@ export class Lab implements LabApi {
    * opening a device), else WebGPU's defaults where there is no WebGPU. Builds no model and times no kernel.
    */
   async check(spec: ExperimentSpec): Promise<SpecIssue[]> {
-    const limits = this.ctx ? (await this.ctx.catch(() => null))?.device.limits : await adapterLimits(await this.provider());
+    const limits = this.ctx
+      ? (await this.ctx.catch(() => null))?.device.limits
+      : await adapterLimits(await this.provider());
     return checkSpec(spec, limits ?? DEFAULT_LIMITS);
   }
 
@@ -213,7 +216,12 @@ export class Lab implements LabApi {
     // serves one call at a time, so it never maps the staging buffer twice (test/gpu/model-parity.test.ts).
     const picked = task.test.slice(offset, offset + Math.max(0, Math.min(count, 64)));
     if (picked.length === 0) return [];
-    const views: ExampleView[] = picked.map((ex) => ({ prompt: ex.prompt, target: ex.target, vocab: task.vocab, predictions: [] }));
+    const views: ExampleView[] = picked.map((ex) => ({
+      prompt: ex.prompt,
+      target: ex.target,
+      vocab: task.vocab,
+      predictions: [],
+    }));
     for (const lane of lanes) {
       const decoded = await lane.objective.decode(task, picked, lane.forwardFn());
       decoded.predictions.forEach((p, i) => {
@@ -239,14 +247,26 @@ export class Lab implements LabApi {
       const r = filesToLaneState(model, optimizer);
       resume = { spec: r.spec, state: { ...r.state, lane: 0 } };
     }
-    return { config: cfg, objective: meta.objective ?? null, step: meta.step ?? null, vocab: meta.vocab ?? null, params, resume };
+    return {
+      config: cfg,
+      objective: meta.objective ?? null,
+      step: meta.step ?? null,
+      vocab: meta.vocab ?? null,
+      params,
+      resume,
+    };
   }
 
-  async matchCheckpoint(spec: ExperimentSpec, checkpoint: { config: ModelConfig; objective: string | null }): Promise<CheckpointMatch> {
+  async matchCheckpoint(
+    spec: ExperimentSpec,
+    checkpoint: { config: ModelConfig; objective: string | null },
+  ): Promise<CheckpointMatch> {
     return matchCheckpoint(spec, checkpoint);
   }
 
-  async exportLane(lane: number): Promise<{ stem: string; model: Uint8Array; optimizer: Uint8Array; onnx: Uint8Array }> {
+  async exportLane(
+    lane: number,
+  ): Promise<{ stem: string; model: Uint8Array; optimizer: Uint8Array; onnx: Uint8Array }> {
     const state = await this.snapshot(lane);
     const run = this.current!;
     return { stem: laneFileStem(state), ...laneToFiles(state, run.spec, run.task.vocab) };
@@ -270,7 +290,11 @@ export class Lab implements LabApi {
     return makeBundle(files);
   }
 
-  async laneForward(lane: number, tokens: Int32Array, n: number): Promise<{ logits: Float32Array; T: number; V: number; H: number }> {
+  async laneForward(
+    lane: number,
+    tokens: Int32Array,
+    n: number,
+  ): Promise<{ logits: Float32Array; T: number; V: number; H: number }> {
     const l = this.lane(lane);
     return { logits: await l.forwardFn()(tokens, n, l.T), T: l.T, V: l.cfg.vocabSize, H: 1 + l.cfg.extraHeads };
   }
@@ -289,7 +313,10 @@ export class Lab implements LabApi {
   private lane(i: number): Lane {
     const lanes = this.current?.lanes ?? [];
     const l = lanes[i];
-    if (!l) throw new Error(lanes.length === 0 ? 'no run yet: start one first' : `no lane ${i} (the run has ${lanes.length})`);
+    if (!l)
+      throw new Error(
+        lanes.length === 0 ? 'no run yet: start one first' : `no lane ${i} (the run has ${lanes.length})`,
+      );
     return l;
   }
 }

@@ -76,7 +76,8 @@ export class Run {
 
   private place({ resume, history, initialParams }: RunStart): void {
     if (resume && resume.length > 0) {
-      if (resume.length !== this.lanes.length) throw new Error(`resume has ${resume.length} lanes, the spec has ${this.lanes.length}`);
+      if (resume.length !== this.lanes.length)
+        throw new Error(`resume has ${resume.length} lanes, the spec has ${this.lanes.length}`);
       const step = resume[0]!.step;
       if (resume.some((s) => s.step !== step)) throw new Error('resume: every lane must be saved at the same step');
       resume.forEach((s, i) => this.lanes[i]!.restore(s, history?.[i]?.history));
@@ -181,7 +182,8 @@ export class Run {
       await settle();
       await evalAll(step);
       const failures = this.lanes.filter((l) => l.failure).map((l) => l.failure);
-      if (autosaveEvery > 0) await this.autosave(store, spec, onEvent, failures.length ? failures.join('\n') : undefined);
+      if (autosaveEvery > 0)
+        await this.autosave(store, spec, onEvent, failures.length ? failures.join('\n') : undefined);
       const results = this.results();
       onEvent({
         type: 'state',
@@ -209,7 +211,12 @@ export class Run {
     }
   }
 
-  private async autosave(store: RunStore, spec: ExperimentSpec, onEvent: (e: LabEvent) => void, note?: string): Promise<void> {
+  private async autosave(
+    store: RunStore,
+    spec: ExperimentSpec,
+    onEvent: (e: LabEvent) => void,
+    note?: string,
+  ): Promise<void> {
     const states = [];
     for (const l of this.lanes) states.push(await l.snapshot());
     const saved: SavedRun = {

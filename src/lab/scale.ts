@@ -4,7 +4,11 @@
 // (`npm run lab -- export-experiment --out DIR`), the page into a zip.
 import type { ExperimentSpec } from './api';
 
-const SOURCES = import.meta.glob('../../python/labtorch/*.py', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const SOURCES = import.meta.glob('../../python/labtorch/*.py', {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
 
 export interface ProjectFile {
   /** Path inside the project, e.g. `labtorch/train.py`. */
@@ -18,13 +22,20 @@ export function experimentJson(spec: ExperimentSpec, seeds: number[]): string {
 }
 
 function objectiveList(spec: ExperimentSpec): string {
-  return spec.objectives.map((o) => (o.kind === 'mtp' ? `mtp:${o.heads}` : o.kind === 'diffusion' ? `diffusion:${o.variant}` : o.kind)).join(', ');
+  return spec.objectives
+    .map((o) => (o.kind === 'mtp' ? `mtp:${o.heads}` : o.kind === 'diffusion' ? `diffusion:${o.variant}` : o.kind))
+    .join(', ');
 }
 
 /** The project's README: what it runs, the one torchrun command, and how the results come back to the lab. */
 export function scaleReadme(spec: ExperimentSpec, seeds: number[]): string {
   const t = spec.task;
-  const task = t.kind === 'path-star' ? `path-star G(${t.degree},${t.pathLength},${t.nodes})` : t.kind === 'addition' ? `${t.digits}-digit addition` : 'custom pairs';
+  const task =
+    t.kind === 'path-star'
+      ? `path-star G(${t.degree},${t.pathLength},${t.nodes})`
+      : t.kind === 'addition'
+        ? `${t.digits}-digit addition`
+        : 'custom pairs';
   const seedText = seeds.length > 1 ? `${seeds[0]}..${seeds[seeds.length - 1]}` : String(seeds[0] ?? spec.train.seed);
   return `# ${task}: ${objectiveList(spec)} — at scale with PyTorch
 

@@ -32,7 +32,10 @@ export interface SeedSummary {
 }
 
 /** Per lane (objective), mean and spread over the seeds' results; `copyPosition` as copyPositionOf gives it. */
-export function summarise(runs: { seed: number; results: LaneResult[] }[], copyPosition: number | undefined): SeedSummary[] {
+export function summarise(
+  runs: { seed: number; results: LaneResult[] }[],
+  copyPosition: number | undefined,
+): SeedSummary[] {
   return runs[0]!.results.map((first, lane) => {
     const rs = runs.map((r) => r.results[lane]!);
     const of = (f: (r: LaneResult) => number | null | undefined) => {
@@ -45,13 +48,13 @@ export function summarise(runs: { seed: number; results: LaneResult[] }[], copyP
       seeds: runs.map((r) => r.seed),
       exactMatch: spread(rs.map((r) => r.exactMatch)),
       decisionTokenAccuracy: of((r) => r.decisionTokenAccuracy),
-      afterDecisionTeacherForced: copyPosition === undefined ? null : of((r) => r.perPosition.teacherForced[copyPosition]),
+      afterDecisionTeacherForced:
+        copyPosition === undefined ? null : of((r) => r.perPosition.teacherForced[copyPosition]),
       heldOutLoss: spread(rs.map((r) => r.heldOutLoss)),
       reached90: { count: rs.filter((r) => r.timeTo90).length, steps: rs.map((r) => r.timeTo90?.step ?? null) },
     };
   });
 }
-
 
 /**
  * A list of seeds as people write it: `1,2,3`, `1-5` (or `1..5`, as PyTorch's side takes it), or a mix (`1-3, 7`);

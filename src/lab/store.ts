@@ -34,7 +34,14 @@ export function runBytes(run: SavedRun): number {
 }
 
 function info(run: SavedRun): SavedRunInfo {
-  return { id: run.id, savedAt: run.savedAt, spec: run.spec, step: run.step, bytes: runBytes(run), ...(run.note ? { note: run.note } : {}) };
+  return {
+    id: run.id,
+    savedAt: run.savedAt,
+    spec: run.spec,
+    step: run.step,
+    bytes: runBytes(run),
+    ...(run.note ? { note: run.note } : {}),
+  };
 }
 
 export class MemoryRunStore implements RunStore {

@@ -43,7 +43,12 @@ function stratified(n: number, rng: Rng): number[] {
  * Which target positions of one example to mask, and the weight of each masked token (before the 1/n of the
  * batch mean). `draw` is the example's stratified uniform; `content` its non-pad positions.
  */
-function maskExample(variant: DiffusionVariant, draw: number, content: number[], rng: Rng): { masked: number[]; weight: number } {
+function maskExample(
+  variant: DiffusionVariant,
+  draw: number,
+  content: number[],
+  rng: Rng,
+): { masked: number[]; weight: number } {
   const L = content.length;
   if (L === 0) return { masked: [], weight: 0 };
   if (variant === 'mdlm') {

@@ -1,5 +1,11 @@
 // Objectives by spec, the defaults the lab compares, and the command line's `ntp,reverse,mtp:2,diffusion` syntax.
-import { DEFAULT_DECODE_STEPS, DEFAULT_MTP_HEADS, MAX_MTP_HEADS, numberProblem, OBJECTIVE_FIELDS } from '../spec/fields';
+import {
+  DEFAULT_DECODE_STEPS,
+  DEFAULT_MTP_HEADS,
+  MAX_MTP_HEADS,
+  numberProblem,
+  OBJECTIVE_FIELDS,
+} from '../spec/fields';
 import type { ModelSize, ObjectiveSpec } from '../spec/types';
 import type { Task } from '../tasks/types';
 import { ConfigError, validateModelConfig, type ModelConfig } from '../model/config';
@@ -98,7 +104,9 @@ export function parseObjectives(list: string): ObjectiveSpec[] {
         if (options.length > 1) throw bad('mtp takes one option, the number of heads in all (e.g. mtp:4)');
         const heads = options.length === 0 ? DEFAULT_MTP_HEADS : int(options[0]!);
         if (numberProblem(OBJECTIVE_FIELDS.mtp, heads) !== null) {
-          throw bad(`heads (the next-token head included) must be a whole number from ${OBJECTIVE_FIELDS.mtp.min} to ${MAX_MTP_HEADS}`);
+          throw bad(
+            `heads (the next-token head included) must be a whole number from ${OBJECTIVE_FIELDS.mtp.min} to ${MAX_MTP_HEADS}`,
+          );
         }
         return { kind: 'mtp', heads };
       }
@@ -108,7 +116,10 @@ export function parseObjectives(list: string): ObjectiveSpec[] {
         for (const o of options) {
           if (o === 'mdlm' || o === 'hkunlp') variant = o;
           else if (numberProblem(OBJECTIVE_FIELDS.diffusion, int(o)) === null) decodeSteps = int(o);
-          else throw bad(`unknown option ${JSON.stringify(o)}; use mdlm, hkunlp or a step count from ${OBJECTIVE_FIELDS.diffusion.min} to ${OBJECTIVE_FIELDS.diffusion.max}`);
+          else
+            throw bad(
+              `unknown option ${JSON.stringify(o)}; use mdlm, hkunlp or a step count from ${OBJECTIVE_FIELDS.diffusion.min} to ${OBJECTIVE_FIELDS.diffusion.max}`,
+            );
         }
         return { kind: 'diffusion', decodeSteps, variant };
       }

@@ -15,7 +15,14 @@ function dummyInputs(task: Task, examples: Example[]): number[][] {
 
 export function teacherlessObjective(): Objective {
   const onePass = (task: Task, examples: Example[], forward: ForwardFn) =>
-    teacherForcedScores(task, examples, examples.map((e) => e.target), dummyInputs(task, examples), forward, 1);
+    teacherForcedScores(
+      task,
+      examples,
+      examples.map((e) => e.target),
+      dummyInputs(task, examples),
+      forward,
+      1,
+    );
   return {
     name: 'teacherless',
     description: 'teacherless (B&N): target inputs replaced by $, whole target predicted in one pass',

@@ -119,7 +119,10 @@ export function checkSpec(spec: ExperimentSpec, limits: PlanLimits): SpecIssue[]
       checkPlan(cfg, spec.train.batchSize, cfg.blockSize, limits);
     } catch (e) {
       if (e instanceof PlanError) {
-        issues.push({ field: e.suggestion?.batchSize ? 'train.batchSize' : 'model.nEmbd', message: `${o.kind}: ${e.message}` });
+        issues.push({
+          field: e.suggestion?.batchSize ? 'train.batchSize' : 'model.nEmbd',
+          message: `${o.kind}: ${e.message}`,
+        });
       } else if (e instanceof ConfigError && !(e instanceof ObjectiveSpecError) && !(e instanceof TaskSpecError)) {
         issues.push({ field: `model.${e.field}`, message: e.message });
       } else {

@@ -88,7 +88,14 @@ export const TRAIN_FIELDS: NumberField[] = [
 ];
 
 export const OBJECTIVE_FIELDS = {
-  mtp: int('objectives.mtp.heads', 'mtpHeads', 'MTP heads', 2, MAX_MTP_HEADS, 'Heads in all, the next-token head included.'),
+  mtp: int(
+    'objectives.mtp.heads',
+    'mtpHeads',
+    'MTP heads',
+    2,
+    MAX_MTP_HEADS,
+    'Heads in all, the next-token head included.',
+  ),
   diffusion: int('objectives.diffusion.decodeSteps', 'diffusionSteps', 'Decode steps', 1, 4096),
 } as const;
 
@@ -136,7 +143,8 @@ export function numberProblem(f: NumberField, v: unknown): string | null {
   const low = f.minExclusive ? v <= f.min : v < f.min;
   const high = f.maxExclusive ? v >= f.max : v > f.max;
   if (low || high) {
-    if (f.minExclusive && f.maxExclusive) return `must be between ${show(f.min)} and ${show(f.max)} (exclusive), got ${show(v)}`;
+    if (f.minExclusive && f.maxExclusive)
+      return `must be between ${show(f.min)} and ${show(f.max)} (exclusive), got ${show(v)}`;
     return f.minExclusive
       ? `must be greater than ${show(f.min)} and at most ${show(f.max)}, got ${show(v)}`
       : `must be between ${show(f.min)} and ${show(f.max)}, got ${show(v)}`;

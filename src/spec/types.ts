@@ -36,7 +36,10 @@ export type ObjectiveSpec =
   | { kind: 'ntp' }
   | { kind: 'reverse' }
   | { kind: 'teacherless' }
-  | { kind: 'mtp'; /** Heads in all, the next-token head included, as the papers count them (default 4). */ heads: number }
+  | {
+      kind: 'mtp';
+      /** Heads in all, the next-token head included, as the papers count them (default 4). */ heads: number;
+    }
   | {
       kind: 'diffusion';
       /** Unmasking steps when decoding. */

@@ -8,7 +8,15 @@ import { Rng } from '../../src/model/rng';
 import { compare, testGpu } from './helpers';
 
 /** qkv (B,T,3C), dout (B,T,C) → att (B,NH,T,T), out (B,T,C), dqkv (B,T,3C). */
-function refAttention(B: number, T: number, C: number, NH: number, causal: boolean, qkv: Float32Array, dout: Float32Array) {
+function refAttention(
+  B: number,
+  T: number,
+  C: number,
+  NH: number,
+  causal: boolean,
+  qkv: Float32Array,
+  dout: Float32Array,
+) {
   const hs = C / NH;
   const scale = 1 / Math.sqrt(hs);
   const att = new Float64Array(B * NH * T * T);
@@ -80,7 +88,10 @@ describe.each([true, false])('attention kernels, causal %s', (causal) => {
     const dout = new Float32Array(B * T * C).map(() => rng.normal());
     const made: GPUBuffer[] = [];
     const storage = (floats: number, data?: Float32Array<ArrayBuffer>) => {
-      const buf = device.createBuffer({ size: floats * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+      const buf = device.createBuffer({
+        size: floats * 4,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+      });
       // Garbage in the outputs, so that an element a kernel forgets to write shows up.
       device.queue.writeBuffer(buf, 0, data ?? new Float32Array(floats).fill(777));
       made.push(buf);
@@ -93,7 +104,10 @@ describe.each([true, false])('attention kernels, causal %s', (causal) => {
     const dpreatt = storage(B * NH * T * T);
     const dqkv = storage(B * T * 3 * C);
     const data = uniformData({ u32: [B, T, C, NH, causal ? 1 : 0], f32: [1 / Math.sqrt(C / NH)] });
-    const uniform = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const uniform = device.createBuffer({
+      size: data.byteLength,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
     device.queue.writeBuffer(uniform, 0, data);
     made.push(uniform);
     const { forward, backward } = attentionKernels(B, T, C, NH);
@@ -107,7 +121,10 @@ describe.each([true, false])('attention kernels, causal %s', (causal) => {
     pass.end();
     device.queue.submit([enc.finish()]);
     const read = async (buf: GPUBuffer, floats: number) => {
-      const staging = device.createBuffer({ size: floats * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const staging = device.createBuffer({
+        size: floats * 4,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
       const e = device.createCommandEncoder();
       e.copyBufferToBuffer(buf, 0, staging, 0, floats * 4);
       device.queue.submit([e.finish()]);

@@ -15,7 +15,10 @@ import { compare } from './helpers';
 
 const spec: ExperimentSpec = {
   task: { kind: 'path-star', degree: 2, pathLength: 3, nodes: 12, trainSize: 0, testSize: 16 },
-  objectives: [{ kind: 'mtp', heads: 2 }, { kind: 'diffusion', decodeSteps: 3, variant: 'mdlm' }],
+  objectives: [
+    { kind: 'mtp', heads: 2 },
+    { kind: 'diffusion', decodeSteps: 3, variant: 'mdlm' },
+  ],
   model: { nLayer: 2, nEmbd: 16, nHead: 2 },
   train: { ...DEFAULT_TRAIN, batchSize: 8, steps: 5, lr: 1e-2 },
   evalEvery: 100,
@@ -41,7 +44,8 @@ describe('export of GPU-trained models', () => {
       const session = await ort.InferenceSession.create(files.onnx);
       const out = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [n, T]) });
       const onnx = new Float32Array(H * n * T * V);
-      for (let h = 0; h < H; h++) onnx.set(out[h === 0 ? 'logits' : `logits_head${h}`]!.data as Float32Array, h * n * T * V);
+      for (let h = 0; h < H; h++)
+        onnx.set(out[h === 0 ? 'logits' : `logits_head${h}`]!.data as Float32Array, h * n * T * V);
       // Both sides are float32 over the same weights; they differ only in summation order: ~1e-6.
       compare(`${state.objective}: ONNX vs lab`, onnx, labLogits, 1e-4, 0);
 
@@ -58,9 +62,14 @@ describe('export of GPU-trained models', () => {
       const model = join(dir, `${state.objective}.safetensors`);
       writeFileSync(model, files.model);
       const ids = join(dir, 'ids.json');
-      writeFileSync(ids, JSON.stringify(Array.from({ length: n }, (_, b) => Array.from(tokens.subarray(b * T, (b + 1) * T)))));
+      writeFileSync(
+        ids,
+        JSON.stringify(Array.from({ length: n }, (_, b) => Array.from(tokens.subarray(b * T, (b + 1) * T)))),
+      );
       const outFile = join(dir, 'out.json');
-      const r = spawnSync('/usr/bin/python3', ['tools/nanogpt_check.py', model, ids, outFile, '--dtype', 'float32'], { encoding: 'utf8' });
+      const r = spawnSync('/usr/bin/python3', ['tools/nanogpt_check.py', model, ids, outFile, '--dtype', 'float32'], {
+        encoding: 'utf8',
+      });
       expect(r.status, r.stderr).toBe(0);
       const torchOut = JSON.parse(readFileSync(outFile, 'utf8')) as { shape: number[]; logits: number[] };
       expect(torchOut.shape).toEqual([H, n, T, V]);

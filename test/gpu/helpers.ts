@@ -13,7 +13,13 @@ export function testGpu(): Promise<GpuContext> {
  * Compare with a stated tolerance |a − b| <= atol + rtol·|ref|; on failure, report the first offending values and
  * the largest difference, so a mismatch is diagnosable from the log.
  */
-export function compare(name: string, got: ArrayLike<number>, ref: ArrayLike<number>, atol: number, rtol: number): { maxAbs: number; maxRel: number } {
+export function compare(
+  name: string,
+  got: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+): { maxAbs: number; maxRel: number } {
   if (got.length !== ref.length) throw new Error(`${name}: length ${got.length} vs reference ${ref.length}`);
   let maxAbs = 0;
   let maxRel = 0;
@@ -30,7 +36,9 @@ export function compare(name: string, got: ArrayLike<number>, ref: ArrayLike<num
     if (Math.abs(b) > atol && rel > maxRel) maxRel = rel;
   }
   if (bad.length > 0) {
-    throw new Error(`${name}: ${bad.length}+ mismatches (atol ${atol}, rtol ${rtol}); largest |diff| ${maxAbs}: ${bad.join('; ')}`);
+    throw new Error(
+      `${name}: ${bad.length}+ mismatches (atol ${atol}, rtol ${rtol}); largest |diff| ${maxAbs}: ${bad.join('; ')}`,
+    );
   }
   return { maxAbs, maxRel };
 }

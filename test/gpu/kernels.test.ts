@@ -12,14 +12,22 @@ import { compare, testGpu } from './helpers';
 type Data = Float32Array | Int32Array | Uint32Array;
 
 /** Run one kernel: the uniform, then one storage buffer per array; returns every array's contents afterwards. */
-async function run(def: KernelDef, uniform: { u32?: number[]; f32?: number[] }, bufs: Data[], wg: [number, number, number]): Promise<Float32Array[]> {
+async function run(
+  def: KernelDef,
+  uniform: { u32?: number[]; f32?: number[] },
+  bufs: Data[],
+  wg: [number, number, number],
+): Promise<Float32Array[]> {
   const { device, errors } = await testGpu();
   const cache = new KernelCache(device);
   const data = uniformData(uniform);
   const u = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(u, 0, data);
   const gpuBufs = bufs.map((b) => {
-    const g = device.createBuffer({ size: Math.max(16, b.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const g = device.createBuffer({
+      size: Math.max(16, b.byteLength),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
     device.queue.writeBuffer(g, 0, b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
     return g;
   });
@@ -31,7 +39,10 @@ async function run(def: KernelDef, uniform: { u32?: number[]; f32?: number[] }, 
   pass.dispatchWorkgroups(...d.workgroups);
   pass.end();
   const staging = gpuBufs.map((g, i) => {
-    const s = device.createBuffer({ size: Math.max(16, bufs[i]!.byteLength), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const s = device.createBuffer({
+      size: Math.max(16, bufs[i]!.byteLength),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     enc.copyBufferToBuffer(g, 0, s, 0, Math.max(16, bufs[i]!.byteLength));
     return s;
   });
@@ -49,19 +60,29 @@ async function run(def: KernelDef, uniform: { u32?: number[]; f32?: number[] }, 
   return out;
 }
 
-const rand = (rng: Rng, n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => scale * rng.normal());
+const rand = (rng: Rng, n: number, scale = 1): Float32Array =>
+  Float32Array.from({ length: n }, () => scale * rng.normal());
 const f64 = (a: Float32Array): Float64Array => Float64Array.from(a);
 // float32 arithmetic against a float64 reference over sums of at most a few hundred terms: ~1e-6 relative.
 const ATOL = 1e-5;
 const RTOL = 1e-4;
 
 describe('encoder', () => {
-  test.each([[2, 3, 8, 5], [3, 7, 20, 11], [1, 65, 12, 70]])('B=%i T=%i C=%i V=%i forward and backward', async (B, T, C, V) => {
+  test.each([
+    [2, 3, 8, 5],
+    [3, 7, 20, 11],
+    [1, 65, 12, 70],
+  ])('B=%i T=%i C=%i V=%i forward and backward', async (B, T, C, V) => {
     const rng = new Rng(B * 100 + T);
     const tokens = Int32Array.from({ length: B * T }, () => rng.int(V));
     const wte = rand(rng, V * C);
     const wpe = rand(rng, T * C);
-    const [, , , out] = await run(K.encoderForward, { u32: [B, T, C, V] }, [tokens, wte, wpe, new Float32Array(B * T * C)], grid1d(B * T * C));
+    const [, , , out] = await run(
+      K.encoderForward,
+      { u32: [B, T, C, V] },
+      [tokens, wte, wpe, new Float32Array(B * T * C)],
+      grid1d(B * T * C),
+    );
     const want = new Float64Array(B * T * C);
     ref.encoderForward(want, tokens, f64(wte), f64(wpe), B, T, C);
     compare('encoder forward', out!, want, ATOL, RTOL);
@@ -81,13 +102,23 @@ describe('encoder', () => {
 });
 
 describe('layernorm', () => {
-  test.each([[1, 4], [7, 20], [130, 64], [65, 256]])('N=%i C=%i forward and backward', async (N, C) => {
+  test.each([
+    [1, 4],
+    [7, 20],
+    [130, 64],
+    [65, 256],
+  ])('N=%i C=%i forward and backward', async (N, C) => {
     const rng = new Rng(N * 7 + C);
     const inp = rand(rng, N * C, 2);
     for (let i = 0; i < inp.length; i++) inp[i] = inp[i]! + 3; // a nonzero mean exercises the centring
     const w = rand(rng, C);
     const b = rand(rng, C);
-    const [, , , out, mean, rstd] = await run(K.layernormForward, { u32: [N, C] }, [inp, w, b, new Float32Array(N * C), new Float32Array(N), new Float32Array(N)], grid1d(N));
+    const [, , , out, mean, rstd] = await run(
+      K.layernormForward,
+      { u32: [N, C] },
+      [inp, w, b, new Float32Array(N * C), new Float32Array(N), new Float32Array(N)],
+      grid1d(N),
+    );
     const ro = new Float64Array(N * C);
     const rm = new Float64Array(N);
     const rr = new Float64Array(N);
@@ -171,13 +202,22 @@ describe('attention', () => {
 });
 
 describe('cross-entropy', () => {
-  test.each([[1, 1, 3, 2], [2, 7, 11, 1], [3, 40, 37, 2]])('H=%i BT=%i V=%i stride pad %i: loss and dlogits', async (H, BT, V, pad) => {
+  test.each([
+    [1, 1, 3, 2],
+    [2, 7, 11, 1],
+    [3, 40, 37, 2],
+  ])('H=%i BT=%i V=%i stride pad %i: loss and dlogits', async (H, BT, V, pad) => {
     const rng = new Rng(BT * V);
     const stride = BT * V + pad;
     const logits = rand(rng, H * stride, 3);
     const targets = Int32Array.from({ length: H * BT }, (_, i) => (i % 5 === 4 ? -1 : rng.int(V)));
     const weights = Float32Array.from({ length: H * BT }, (_, i) => (i % 3 === 2 ? 0 : 0.1 + rng.next()));
-    const [dlogits, , , losses] = await run(K.crossentropy, { u32: [BT, V, H, stride] }, [logits, targets, weights, new Float32Array(H * BT)], grid1d(H * BT));
+    const [dlogits, , , losses] = await run(
+      K.crossentropy,
+      { u32: [BT, V, H, stride] },
+      [logits, targets, weights, new Float32Array(H * BT)],
+      grid1d(H * BT),
+    );
     const rl = new Float64Array(H * BT);
     const rd = new Float64Array(H * stride);
     for (let r = 0; r < H * BT; r++) {
@@ -192,8 +232,8 @@ describe('cross-entropy', () => {
       for (let v = 0; v < V; v++) rd[base + v] = w * (Math.exp(row[v]! - lse) - (v === t ? 1 : 0));
     }
     compare('cross-entropy losses', losses!, rl, ATOL, RTOL);
-    const gotRows = Float32Array.from(dlogits!.map((x, i) => ((i % stride) < BT * V ? x : 0)));
-    const refRows = Float64Array.from(rd.map((x, i) => ((i % stride) < BT * V ? x : 0)));
+    const gotRows = Float32Array.from(dlogits!.map((x, i) => (i % stride < BT * V ? x : 0)));
+    const refRows = Float64Array.from(rd.map((x, i) => (i % stride < BT * V ? x : 0)));
     compare('cross-entropy dlogits', gotRows, refRows, 1e-6, RTOL);
   });
 });
@@ -205,15 +245,35 @@ describe('reductions and AdamW', () => {
     const parts = Math.ceil(N / REDUCE_CHUNK);
     const partials = new Float32Array(parts);
     const stats = new Float32Array(16);
-    const p1 = await run(reduceKernel('partial', true), { u32: [N, REDUCE_CHUNK, 4], f32: [0.5] }, [x, partials, stats], [parts, 1, 1]);
-    const p2 = await run(reduceKernel('finalize', true), { u32: [parts, REDUCE_CHUNK, 4], f32: [0.5] }, [x, p1[1]!, stats], [1, 1, 1]);
+    const p1 = await run(
+      reduceKernel('partial', true),
+      { u32: [N, REDUCE_CHUNK, 4], f32: [0.5] },
+      [x, partials, stats],
+      [parts, 1, 1],
+    );
+    const p2 = await run(
+      reduceKernel('finalize', true),
+      { u32: [parts, REDUCE_CHUNK, 4], f32: [0.5] },
+      [x, p1[1]!, stats],
+      [1, 1, 1],
+    );
     const norm = Math.sqrt(Array.from(x).reduce((a, v) => a + v * v, 0));
     expect(Math.abs(p2[2]![4]! - norm)).toBeLessThanOrEqual(1e-5 * norm);
     // torch.nn.utils.clip_grad_norm_: scale = min(1, clip / (norm + 1e-6))
     expect(p2[2]![5]!).toBeCloseTo(Math.min(1, 0.5 / (norm + 1e-6)), 6);
     expect(p2[2]![6]).toBe(1);
-    const s1 = await run(reduceKernel('partial', false), { u32: [N, REDUCE_CHUNK, 0], f32: [0] }, [x, partials, stats], [parts, 1, 1]);
-    const s2 = await run(reduceKernel('finalize', false), { u32: [parts, REDUCE_CHUNK, 0], f32: [0] }, [x, s1[1]!, stats], [1, 1, 1]);
+    const s1 = await run(
+      reduceKernel('partial', false),
+      { u32: [N, REDUCE_CHUNK, 0], f32: [0] },
+      [x, partials, stats],
+      [parts, 1, 1],
+    );
+    const s2 = await run(
+      reduceKernel('finalize', false),
+      { u32: [parts, REDUCE_CHUNK, 0], f32: [0] },
+      [x, s1[1]!, stats],
+      [1, 1, 1],
+    );
     const sum = Array.from(x).reduce((a, v) => a + v, 0);
     expect(Math.abs(s2[2]![0]! - sum)).toBeLessThanOrEqual(1e-5 * Math.sqrt(N));
   });
@@ -221,8 +281,18 @@ describe('reductions and AdamW', () => {
   test('a non-finite gradient norm is flagged', async () => {
     const x = Float32Array.from([1, 2, Infinity, 3]);
     const stats = new Float32Array(16);
-    const p1 = await run(reduceKernel('partial', true), { u32: [4, REDUCE_CHUNK, 4], f32: [1] }, [x, new Float32Array(1), stats], [1, 1, 1]);
-    const p2 = await run(reduceKernel('finalize', true), { u32: [1, REDUCE_CHUNK, 4], f32: [1] }, [x, p1[1]!, stats], [1, 1, 1]);
+    const p1 = await run(
+      reduceKernel('partial', true),
+      { u32: [4, REDUCE_CHUNK, 4], f32: [1] },
+      [x, new Float32Array(1), stats],
+      [1, 1, 1],
+    );
+    const p2 = await run(
+      reduceKernel('finalize', true),
+      { u32: [1, REDUCE_CHUNK, 4], f32: [1] },
+      [x, p1[1]!, stats],
+      [1, 1, 1],
+    );
     expect(p2[2]![6]).toBe(0);
   });
 
@@ -262,13 +332,20 @@ describe('reductions and AdamW', () => {
 test('the kernel cache keys pipelines by source: two kernels with one label stay two', async () => {
   const { device, errors } = await testGpu();
   const cache = new KernelCache(device);
-  const src = (k: number) => `@group(0) @binding(0) var<storage, read_write> x: array<f32>;\n@compute @workgroup_size(1) fn main() { x[0] = ${k}.0; }`;
+  const src = (k: number) =>
+    `@group(0) @binding(0) var<storage, read_write> x: array<f32>;\n@compute @workgroup_size(1) fn main() { x[0] = ${k}.0; }`;
   const a: KernelDef = { label: 'same', code: src(1), entryPoint: 'main', bindings: ['rw'] };
   const b: KernelDef = { ...a, code: src(2) };
   expect(cache.get(a).pipeline).not.toBe(cache.get(b).pipeline);
   expect(cache.get({ ...a }).pipeline).toBe(cache.get(a).pipeline); // the same source is compiled once
   // One source, two values of an override (as the matmul flags and WG are set): two pipelines.
-  const o: KernelDef = { label: 'same', code: `override V: f32;\n${src(0).replace('0.0', 'V')}`, entryPoint: 'main', bindings: ['rw'], constants: { V: 1 } };
+  const o: KernelDef = {
+    label: 'same',
+    code: `override V: f32;\n${src(0).replace('0.0', 'V')}`,
+    entryPoint: 'main',
+    bindings: ['rw'],
+    constants: { V: 1 },
+  };
   expect(cache.get(o).pipeline).not.toBe(cache.get({ ...o, constants: { V: 2 } }).pipeline);
   expect(errors).toEqual([]);
 });

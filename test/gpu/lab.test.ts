@@ -28,7 +28,9 @@ async function collect(s: ExperimentSpec, stopAtStep?: number, resume?: LaneStat
     ...(resume ? { resume } : {}),
     ...(stopAtStep ? { stopAtStep } : {}),
   });
-  const steps = events.filter((e): e is { type: 'step'; metrics: StepMetrics } => e.type === 'step').map((e) => e.metrics);
+  const steps = events
+    .filter((e): e is { type: 'step'; metrics: StepMetrics } => e.type === 'step')
+    .map((e) => e.metrics);
   return { events, results, steps };
 }
 
@@ -44,7 +46,9 @@ describe('Lab over Dawn', () => {
 
   test('every objective trains and is evaluated on the same data', async () => {
     const s = spec({
-      objectives: [...DEFAULT_OBJECTIVES].map((o) => (o.kind === 'mtp' ? { ...o, heads: 2 } : o.kind === 'diffusion' ? { ...o, decodeSteps: 3 } : o)),
+      objectives: [...DEFAULT_OBJECTIVES].map((o) =>
+        o.kind === 'mtp' ? { ...o, heads: 2 } : o.kind === 'diffusion' ? { ...o, decodeSteps: 3 } : o,
+      ),
     });
     const { events, results, steps } = await collect(s);
     expect(results.map((r) => r.objective)).toEqual(['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion']);
@@ -65,7 +69,13 @@ describe('Lab over Dawn', () => {
     expect(results[3]!.flops).toBeGreaterThan(results[0]!.flops);
     const views = await lab.examples(2);
     expect(views).toHaveLength(2);
-    expect(views[0]!.predictions.map((p) => p.objective)).toEqual(['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion']);
+    expect(views[0]!.predictions.map((p) => p.objective)).toEqual([
+      'ntp',
+      'reverse',
+      'teacherless',
+      'mtp',
+      'diffusion',
+    ]);
     expect(views[0]!.predictions[4]!.commitStep).toHaveLength(3);
     // Two requests at once (the page asking for examples while another request decodes): each decodes as it would alone.
     const [again, shifted] = await Promise.all([lab.examples(2), lab.examples(2, 1)]);
@@ -99,7 +109,8 @@ describe('Lab over Dawn', () => {
     // Training time carries over the resume; every step reports a finite, positive rate.
     expect(saved[0]!.seconds).toBeGreaterThan(0);
     expect(rest.results[0]!.seconds).toBeGreaterThan(saved[0]!.seconds!);
-    for (const m of [...half.steps, ...rest.steps]) expect(Number.isFinite(m.tokensPerSecond) && m.tokensPerSecond > 0).toBe(true);
+    for (const m of [...half.steps, ...rest.steps])
+      expect(Number.isFinite(m.tokensPerSecond) && m.tokensPerSecond > 0).toBe(true);
   });
 
   test('a non-finite loss stops the lane with the step and the likely cause, and keeps the weights', async () => {
@@ -111,7 +122,9 @@ describe('Lab over Dawn', () => {
     const { events, results } = await collect(s, undefined, [bad, await lab.snapshot(1)]);
     const last = events[events.length - 1]!;
     expect(last).toMatchObject({ type: 'state', state: 'error' });
-    expect((last as { message: string }).message).toMatch(/ntp: the loss became NaN at step 3\. The learning rate \(0\.003\) is the likely cause/);
+    expect((last as { message: string }).message).toMatch(
+      /ntp: the loss became NaN at step 3\. The learning rate \(0\.003\) is the likely cause/,
+    );
     expect(results[1]!.steps).toBe(6); // the healthy lane finished
     expect(results[0]!.failure).toMatch(/ntp: the loss became NaN at step 3/);
     expect(results[1]!.failure).toBeUndefined();
@@ -173,7 +186,9 @@ describe('Lab over Dawn', () => {
     await expect(lab.inspectCheckpoint(files.model, files.model)).rejects.toThrow(/optimizer/);
     expect((await lab.snapshot(0)).params).toEqual(before.params);
     const wrong = new Float32Array(10);
-    await expect(lab.run(s, () => {}, { initialParams: [wrong], stopAtStep: 0 })).rejects.toThrow(/imported weights have 10 floats/);
+    await expect(lab.run(s, () => {}, { initialParams: [wrong], stopAtStep: 0 })).rejects.toThrow(
+      /imported weights have 10 floats/,
+    );
   });
 
   test('a run stopped right after an evaluation ends without evaluating the same weights again', async () => {
@@ -211,7 +226,9 @@ describe('Lab over Dawn', () => {
     const fresh = new Lab({ gpu: () => counting });
     expect(await fresh.check(spec())).toEqual([]);
     // Too big for any adapter's binding limit: the adapter's limits were read without a device.
-    const big = await fresh.check(spec({ model: { nLayer: 1, nEmbd: 4096, nHead: 4 }, train: { ...spec().train, batchSize: 4096 } }));
+    const big = await fresh.check(
+      spec({ model: { nLayer: 1, nEmbd: 4096, nHead: 4 }, train: { ...spec().train, batchSize: 4096 } }),
+    );
     expect(big.map((i) => i.field)).toContain('train.batchSize');
     expect(devices).toBe(0);
     await fresh.run(spec({ train: { ...spec().train, steps: 1 } }), () => {});

@@ -4,7 +4,16 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { encodeDispatches, KernelCache, uniformData } from '../../src/engine/kernel';
 import { matmulKernel, matmulPath, type MatmulFlags } from '../../src/engine/kernels';
-import { chooseMatmulVariant, isSwiftShader, MATMUL_VARIANTS, matmulVariant, MemoryVariantCache, SOFTWARE_VARIANT, variantCacheKey, type VariantCache } from '../../src/engine/matmul-variants';
+import {
+  chooseMatmulVariant,
+  isSwiftShader,
+  MATMUL_VARIANTS,
+  matmulVariant,
+  MemoryVariantCache,
+  SOFTWARE_VARIANT,
+  variantCacheKey,
+  type VariantCache,
+} from '../../src/engine/matmul-variants';
 import { gelu, geluGrad } from '../../src/model/reference';
 import { Rng } from '../../src/model/rng';
 import { compare, testGpu } from './helpers';
@@ -51,7 +60,8 @@ function dyadic(n: number, rng: Rng): Float32Array<ArrayBuffer> {
 }
 
 const FLAGS: MatmulFlags[] = [];
-for (let i = 0; i < 16; i++) FLAGS.push({ transA: !!(i & 1), transB: !!(i & 2), bias: !!(i & 4), accumulate: !!(i & 8) });
+for (let i = 0; i < 16; i++)
+  FLAGS.push({ transA: !!(i & 1), transB: !!(i & 2), bias: !!(i & 4), accumulate: !!(i & 8) });
 
 // (M, N, K): degenerate, odd, off every block size, multiples of 4 that do not fill a 16×16 block, and one with
 // enough threads for 16×16 blocks but ragged edges.
@@ -68,7 +78,14 @@ const used = new Set<string>();
 let kernels: KernelCache | undefined;
 afterAll(() => console.log(`matmul kernels exercised: ${[...used].sort().join(', ')}`));
 
-async function runMatmul(f: MatmulFlags, M: number, N: number, K: number, variant: (typeof MATMUL_VARIANTS)[number], seed: number): Promise<void> {
+async function runMatmul(
+  f: MatmulFlags,
+  M: number,
+  N: number,
+  K: number,
+  variant: (typeof MATMUL_VARIANTS)[number],
+  seed: number,
+): Promise<void> {
   const { device, errors } = await testGpu();
   // One pipeline cache for the file: a pipeline depends on the flags and kernel, not on the shape.
   kernels ??= new KernelCache(device);
@@ -152,7 +169,16 @@ describe.each(MATMUL_VARIANTS.map((v) => [v.name, v] as const))('matmul variant 
 });
 
 test('the shapes above reach every kernel: vec4 8×8 and 16×16 for each use, scalar and tiled', () => {
-  for (const label of ['matmul', 'matmul_tiled', 'matmul_vec4_8_nt', 'matmul_vec4_8_nn', 'matmul_vec4_8_tn', 'matmul_vec4_16_nt', 'matmul_vec4_16_nn', 'matmul_vec4_16_tn']) {
+  for (const label of [
+    'matmul',
+    'matmul_tiled',
+    'matmul_vec4_8_nt',
+    'matmul_vec4_8_nn',
+    'matmul_vec4_8_tn',
+    'matmul_vec4_16_nt',
+    'matmul_vec4_16_nn',
+    'matmul_vec4_16_tn',
+  ]) {
     expect(used, label).toContain(label);
   }
   // The vocabulary-sized lm_head with an odd V falls back to the general kernel.

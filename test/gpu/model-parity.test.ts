@@ -27,8 +27,14 @@ function randomBatch(cfg: ModelConfig, n: number, T: number, seed: number): Batc
 // the 64-thread workgroups; V=11 is odd.
 const CONFIGS: [string, ModelConfig][] = [
   ['causal', { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 20, attention: 'causal', extraHeads: 0 }],
-  ['bidirectional', { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 20, attention: 'bidirectional', extraHeads: 0 }],
-  ['causal + 2 extra heads', { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 4, nEmbd: 16, attention: 'causal', extraHeads: 2 }],
+  [
+    'bidirectional',
+    { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 20, attention: 'bidirectional', extraHeads: 0 },
+  ],
+  [
+    'causal + 2 extra heads',
+    { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 4, nEmbd: 16, attention: 'causal', extraHeads: 2 },
+  ],
 ];
 
 const results: string[] = [];
@@ -65,14 +71,23 @@ describe.each(CONFIGS)('GPU model vs float64 reference: %s', (name, cfg) => {
       const rel = maxAbs / Math.max(scale, 1e-30);
       if (rel > worst.rel) worst = { name: s.name, rel };
     }
-    results.push(`${name}: largest gradient difference relative to its tensor's largest entry: ${worst.rel.toExponential(2)} (${worst.name})`);
+    results.push(
+      `${name}: largest gradient difference relative to its tensor's largest entry: ${worst.rel.toExponential(2)} (${worst.name})`,
+    );
     expect(errors).toEqual([]);
     model.destroy();
   });
 
   test('ten AdamW steps follow the reference', async () => {
     const { device, adapterInfo, errors } = await testGpu();
-    const train: TrainConfig = { ...DEFAULT_TRAIN, steps: 10, warmupSteps: 2, lr: 3e-3, gradClip: 1.0, weightDecay: 0.1 };
+    const train: TrainConfig = {
+      ...DEFAULT_TRAIN,
+      steps: 10,
+      warmupSteps: 2,
+      lr: 3e-3,
+      gradClip: 1.0,
+      weightDecay: 0.1,
+    };
     const params = initParams(cfg, 3);
     const batches = Array.from({ length: 10 }, (_, i) => randomBatch(cfg, B, T, 100 + (i % 3)));
     const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo));

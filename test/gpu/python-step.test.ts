@@ -30,7 +30,13 @@ const lab = new Lab({ gpu: nodeGpu });
 
 const spec: ExperimentSpec = {
   task: { kind: 'path-star', degree: 2, pathLength: 5, nodes: 10, trainSize: 0, testSize: 50 },
-  objectives: [{ kind: 'ntp' }, { kind: 'reverse' }, { kind: 'teacherless' }, { kind: 'mtp', heads: 3 }, { kind: 'diffusion', decodeSteps: 5, variant: 'mdlm' }],
+  objectives: [
+    { kind: 'ntp' },
+    { kind: 'reverse' },
+    { kind: 'teacherless' },
+    { kind: 'mtp', heads: 3 },
+    { kind: 'diffusion', decodeSteps: 5, variant: 'mdlm' },
+  ],
   model: { nLayer: 2, nEmbd: 32, nHead: 2 },
   train: { ...DEFAULT_EXPERIMENT.train, batchSize: 16, steps: 10, warmupSteps: 2, lr: 3e-3, seed: 5 },
   evalEvery: 100,
@@ -65,24 +71,42 @@ describeTorch('PyTorch export: a lab run continues in PyTorch', () => {
       dataRng.state = state.rng.data;
       const objRng = new Rng(objectiveSeed(0));
       objRng.state = state.rng.objective;
-      const batch = makeObjective(state.objectiveSpec).makeBatch(task, task.sampleTrain(dataRng, spec.train.batchSize), objRng);
+      const batch = makeObjective(state.objectiveSpec).makeBatch(
+        task,
+        task.sampleTrain(dataRng, spec.train.batchSize),
+        objRng,
+      );
       const params = Float64Array.from(state.params);
       const { loss, grads } = refLossAndGrads(state.config, params, batch);
       const table = paramTable(state.config);
-      refAdamWStep(table, params, grads, { m: Float64Array.from(state.adamM), v: Float64Array.from(state.adamV), step: state.step }, learningRate(spec.train, state.step), spec.train);
+      refAdamWStep(
+        table,
+        params,
+        grads,
+        { m: Float64Array.from(state.adamM), v: Float64Array.from(state.adamV), step: state.step },
+        learningRate(spec.train, state.step),
+        spec.train,
+      );
       const p64 = py64[i]!;
       expect(Math.abs(p64.loss - loss), p64.objective).toBeLessThanOrEqual(1e-5 * Math.abs(loss));
       for (const s of table.specs) {
         const got = p64.params[s.name]!;
         expect(got, `${p64.objective} ${s.name}`).toHaveLength(s.size);
         let worst = 0;
-        for (let j = 0; j < s.size; j++) worst = Math.max(worst, Math.abs(got[j]! - params[s.offset + j]!) - 1e-5 * Math.abs(params[s.offset + j]!));
-        expect(worst, `${p64.objective} ${s.name}: |PyTorch − reference| beyond 1e-5 relative`).toBeLessThanOrEqual(1e-12);
+        for (let j = 0; j < s.size; j++)
+          worst = Math.max(worst, Math.abs(got[j]! - params[s.offset + j]!) - 1e-5 * Math.abs(params[s.offset + j]!));
+        expect(worst, `${p64.objective} ${s.name}: |PyTorch − reference| beyond 1e-5 relative`).toBeLessThanOrEqual(
+          1e-12,
+        );
       }
       // float32 on both sides, summed in different orders: ~1e-7 relative; 1e-5 fails any real difference.
       const lab5 = steps.find((m) => m.lane === i && m.step === 5)!;
-      expect(Math.abs(py32[i]!.loss - lab5.loss), `${p64.objective} float32`).toBeLessThanOrEqual(1e-5 * Math.abs(lab5.loss));
-      expect(Math.abs(lab5.loss - loss), `${p64.objective}: the GPU's step against the reference`).toBeLessThanOrEqual(1e-5 * Math.abs(loss));
+      expect(Math.abs(py32[i]!.loss - lab5.loss), `${p64.objective} float32`).toBeLessThanOrEqual(
+        1e-5 * Math.abs(lab5.loss),
+      );
+      expect(Math.abs(lab5.loss - loss), `${p64.objective}: the GPU's step against the reference`).toBeLessThanOrEqual(
+        1e-5 * Math.abs(loss),
+      );
     }
   });
 });

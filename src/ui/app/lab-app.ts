@@ -230,12 +230,7 @@ export class LabApp extends LitElement {
             ${this.renderSeeds(active)}
             <run-options .prefs=${this.prefs} ?disabled=${active} @run-prefs-change=${this.onPrefs}></run-options>
           </section>
-          <run-views
-            .run=${run}
-            .task=${this.spec.task}
-            .adapter=${adapter}
-            .seedRuns=${this.seedRuns}
-          ></run-views>
+          <run-views .run=${run} .task=${this.spec.task} .adapter=${adapter} .seedRuns=${this.seedRuns}></run-views>
         </div>
       </main>`;
   }

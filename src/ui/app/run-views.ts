@@ -48,11 +48,7 @@ export class RunViews extends LitElement {
       </section>
       <section aria-labelledby="results-h">
         <h2 id="results-h">Results</h2>
-        <results-table
-          .run=${run}
-          .adapter=${this.adapter}
-          .seedRuns=${this.seedRuns}
-        ></results-table>
+        <results-table .run=${run} .adapter=${this.adapter} .seedRuns=${this.seedRuns}></results-table>
       </section>
       <section aria-labelledby="export-h">
         <h2 id="export-h">Checkpoints</h2>

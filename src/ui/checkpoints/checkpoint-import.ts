@@ -114,9 +114,11 @@ export class CheckpointImport extends LitElement {
             </p>`
           : html`<p class="help">Add this lab’s optimizer file to continue training exactly.</p>`
       }
-      ${'problem' in match && match.problem
-        ? html`<p class="problem">Cannot evaluate on the current task: ${match.problem}.</p>`
-        : nothing}
+      ${
+        'problem' in match && match.problem
+          ? html`<p class="problem">Cannot evaluate on the current task: ${match.problem}.</p>`
+          : nothing
+      }
       ${busy ? html`<p class="help">${busy}</p>` : nothing}
       <div class="buttons">
         <button ?disabled=${!c.resume || this.busy} @click=${() => this.continueTraining(c)}>Continue training</button>

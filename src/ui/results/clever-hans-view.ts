@@ -20,7 +20,9 @@ export type PositionRole = 's' | 'd' | 'c' | 'g';
 /** The role of each path-star target position: [s, d, c, …, c, g]; a path of 2 is [s, g]. */
 export function pathStarRoles(pathLength: number): PositionRole[] {
   if (pathLength <= 2) return (['s', 'g'] as PositionRole[]).slice(0, pathLength);
-  return Array.from({ length: pathLength }, (_, i): PositionRole => (i === 0 ? 's' : i === 1 ? 'd' : i === pathLength - 1 ? 'g' : 'c'));
+  return Array.from({ length: pathLength }, (_, i): PositionRole =>
+    i === 0 ? 's' : i === 1 ? 'd' : i === pathLength - 1 ? 'g' : 'c',
+  );
 }
 
 /** "2", "2 and 3", "2–4": target positions written for a sentence. */
@@ -35,7 +37,8 @@ function positions(from: number, to: number): string {
 export function cleverHansText(degree: number, pathLength: number): string {
   const chance = percent(1 / degree, 0);
   const given = 'Position 0 (s) is the source and the last (g) the goal, both copied from the prompt.';
-  if (pathLength <= 2) return `${given} With a path of ${pathLength} there is nothing to decide, so nothing to see here.`;
+  if (pathLength <= 2)
+    return `${given} With a path of ${pathLength} there is nothing to decide, so nothing to see here.`;
   const decision = `Position 1 (d) is the decision: which of the ${degree} arms leads to the goal; chance is 1/${degree} = ${chance}.`;
   if (pathLength === 3) {
     return (
@@ -120,8 +123,8 @@ export class CleverHansView extends LitElement {
     const degree = star ? star.degree : null;
     const lanes = (this.run?.lanes ?? []).filter((l) => l.evals.length > 0);
     return html`<p class="explain">
-        Solid bars: accuracy with the true earlier target tokens given (teacher forcing, in each objective's own
-        order); light bars: the model's own earlier tokens (free running).
+        Solid bars: accuracy with the true earlier target tokens given (teacher forcing, in each objective's own order);
+        light bars: the model's own earlier tokens (free running).
         ${
           star
             ? cleverHansText(star.degree, star.pathLength)

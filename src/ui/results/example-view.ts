@@ -77,7 +77,8 @@ export class ExampleViewer extends LitElement {
   });
 
   override render() {
-    const canFetch = this.run !== null && this.run.state !== 'starting' && this.run.modelsHeld && this.lab !== undefined;
+    const canFetch =
+      this.run !== null && this.run.state !== 'starting' && this.run.modelsHeld && this.lab !== undefined;
     const fetched = this.examples.value !== undefined && this.decodedFor === (this.run?.identity ?? null);
     return html`<div class="bar">
         <button ?disabled=${!canFetch} @click=${() => this.examples.run()}>

@@ -45,25 +45,36 @@ export function parseResults(text: string): OpenedResults {
   } catch (e) {
     throw new Error(`not JSON: ${(e as Error).message}`);
   }
-  if (!isObject(doc) || !isObject(doc.spec)) throw new Error('no "spec": this is not a results file of the lab or its PyTorch export');
+  if (!isObject(doc) || !isObject(doc.spec))
+    throw new Error('no "spec": this is not a results file of the lab or its PyTorch export');
   const spec = doc.spec as unknown as ExperimentSpec;
   const problems = fieldIssues(spec);
-  if (problems.length > 0) throw new Error(`its spec is not one this page can run: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+  if (problems.length > 0)
+    throw new Error(
+      `its spec is not one this page can run: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+    );
   let runs: unknown;
-  if (Array.isArray(doc.runs)) runs = doc.runs; // compare --json, PyTorch
-  else if (isObject(doc.seeds) && Array.isArray(doc.seeds.runs)) runs = doc.seeds.runs; // this page, over seeds
-  else if (Array.isArray(doc.results)) runs = [{ seed: spec.train.seed, results: doc.results }]; // this page, one run
+  if (Array.isArray(doc.runs))
+    runs = doc.runs; // compare --json, PyTorch
+  else if (isObject(doc.seeds) && Array.isArray(doc.seeds.runs))
+    runs = doc.seeds.runs; // this page, over seeds
+  else if (Array.isArray(doc.results))
+    runs = [{ seed: spec.train.seed, results: doc.results }]; // this page, one run
   else throw new Error('no "runs" or "results" in it');
   const checked = (runs as unknown[]).map((r, i): ResultsRun => {
-    if (!isObject(r) || typeof r.seed !== 'number' || !Array.isArray(r.results)) throw new Error(`run ${i + 1} has no seed and results`);
+    if (!isObject(r) || typeof r.seed !== 'number' || !Array.isArray(r.results))
+      throw new Error(`run ${i + 1} has no seed and results`);
     if (r.results.length !== spec.objectives.length) {
-      throw new Error(`run ${i + 1} has ${r.results.length} lanes; the spec names ${spec.objectives.length} objectives`);
+      throw new Error(
+        `run ${i + 1} has ${r.results.length} lanes; the spec names ${spec.objectives.length} objectives`,
+      );
     }
     r.results.forEach((l: unknown, j) => {
       if (!isObject(l) || !isObject(l.history) || !Array.isArray(l.history.steps) || !Array.isArray(l.history.evals)) {
         throw new Error(`run ${i + 1}, lane ${j}: no history of steps and evaluations`);
       }
-      if (l.objective !== spec.objectives[j]!.kind) throw new Error(`run ${i + 1}, lane ${j} is ${String(l.objective)}; the spec says ${spec.objectives[j]!.kind}`);
+      if (l.objective !== spec.objectives[j]!.kind)
+        throw new Error(`run ${i + 1}, lane ${j} is ${String(l.objective)}; the spec says ${spec.objectives[j]!.kind}`);
     });
     return { seed: r.seed, results: r.results as LaneResult[] };
   });
@@ -81,11 +92,7 @@ export function parseResults(text: string): OpenedResults {
  */
 @customElement('results-open')
 export class ResultsOpen extends LitElement {
-  static override styles = [
-    buttonStyles,
-    fieldStyles,
-    filePanelStyles,
-  ];
+  static override styles = [buttonStyles, fieldStyles, filePanelStyles];
 
   @consume({ context: labContext, subscribe: true })
   @state()
@@ -112,14 +119,18 @@ export class ResultsOpen extends LitElement {
       ${
         o
           ? html`<p class="info">
-                ${taskText(o.spec.task)}: ${o.spec.objectives.map((x) => x.kind).join(', ')};
-                ${o.runs.length} seed${o.runs.length > 1 ? 's' : ''}, ${o.runs[0]!.results[0]!.steps.toLocaleString()} steps${o.adapter ? ` · ${o.adapter}` : ''}
+                ${taskText(o.spec.task)}: ${o.spec.objectives.map((x) => x.kind).join(', ')}; ${o.runs.length}
+                seed${o.runs.length > 1 ? 's' : ''}, ${o.runs[0]!.results[0]!.steps.toLocaleString()}
+                steps${o.adapter ? ` · ${o.adapter}` : ''}
               </p>
               ${
                 o.runs.length > 1
                   ? html`<div class="field">
                       <label for="results-seed">Seed to show</label>
-                      <select id="results-seed" @change=${(e: Event) => (this.seed = Number((e.target as HTMLSelectElement).value))}>
+                      <select
+                        id="results-seed"
+                        @change=${(e: Event) => (this.seed = Number((e.target as HTMLSelectElement).value))}
+                      >
                         ${o.runs.map((r) => html`<option value=${r.seed} ?selected=${r.seed === this.seed}>${r.seed}</option>`)}
                       </select>
                     </div>`
@@ -159,13 +170,16 @@ export class ResultsOpen extends LitElement {
         const stem = `lane${lane}-${objective.kind}`;
         const model = byName.get(`${stem}.safetensors`);
         const optimizer = byName.get(`${stem}.optimizer.safetensors`);
-        if (!model || !optimizer) throw new Error(`choose ${stem}.safetensors and ${stem}.optimizer.safetensors (of seed ${run.seed}) too`);
+        if (!model || !optimizer)
+          throw new Error(`choose ${stem}.safetensors and ${stem}.optimizer.safetensors (of seed ${run.seed}) too`);
         const read = async (f: File) => new Uint8Array(await f.arrayBuffer());
         const c = await lab.inspectCheckpoint(await read(model), await read(optimizer));
         const steps = run.results[lane]!.steps;
         if (!c.resume) throw new Error(`${optimizer.name} is not an optimizer file of this lab`);
-        if (c.resume.state.step !== steps) throw new Error(`${model.name} is at step ${c.resume.state.step}; the results end at step ${steps}`);
-        if (c.resume.spec.train.seed !== run.seed) throw new Error(`${model.name} was trained with seed ${c.resume.spec.train.seed}, not ${run.seed}`);
+        if (c.resume.state.step !== steps)
+          throw new Error(`${model.name} is at step ${c.resume.state.step}; the results end at step ${steps}`);
+        if (c.resume.spec.train.seed !== run.seed)
+          throw new Error(`${model.name} was trained with seed ${c.resume.spec.train.seed}, not ${run.seed}`);
         return { ...c.resume.state, lane };
       }),
     );

@@ -34,7 +34,18 @@ export interface SeedRun {
   results: LaneResult[];
 }
 
-const SEED_COLUMNS = ['objective', 'seeds', 'exact_match_mean', 'exact_match_sd', 'exact_match_min', 'exact_match_max', 'decision_mean', 'teacher_forced_after_decision_mean', 'reached_90', 'steps_to_90'];
+const SEED_COLUMNS = [
+  'objective',
+  'seeds',
+  'exact_match_mean',
+  'exact_match_sd',
+  'exact_match_min',
+  'exact_match_max',
+  'decision_mean',
+  'teacher_forced_after_decision_mean',
+  'reached_90',
+  'steps_to_90',
+];
 
 /** The summary over seeds as CSV, one row per objective. */
 export function seedSummaryCsv(summary: SeedSummary[]): string {
@@ -77,8 +88,7 @@ const laneHeader = (objective: ObjectiveName, label: string) =>
     ${label}
   </th>`;
 
-const meanSd = (s: Spread | null): string =>
-  s === null ? '—' : `${percent(s.mean)} ± ${(100 * s.sd).toFixed(1)}`;
+const meanSd = (s: Spread | null): string => (s === null ? '—' : `${percent(s.mean)} ± ${(100 * s.sd).toFixed(1)}`);
 
 /**
  * Per objective: test exact match with its 95% interval, the share of wrong answers that are still valid (on
@@ -167,7 +177,10 @@ export class ResultsTable extends LitElement {
               <th scope="col">Objective</th>
               <th scope="col">Exact match</th>
               <th scope="col" title="95% Wilson interval over the test examples evaluated">95% interval</th>
-              <th scope="col" title="Of the wrong answers, the share that are still valid (path-star: a real path down another arm)">
+              <th
+                scope="col"
+                title="Of the wrong answers, the share that are still valid (path-star: a real path down another arm)"
+              >
                 Valid but wrong
               </th>
               <th scope="col">Decision token</th>
@@ -189,7 +202,9 @@ export class ResultsTable extends LitElement {
                 html`<tr>
                   ${laneHeader(r.objective, r.label)}
                   <td>${percent(r.exactMatch)}</td>
-                  <td>${r.exactMatchLow === null ? '—' : `${percent(r.exactMatchLow, 0)}–${percent(r.exactMatchHigh, 0)}`}</td>
+                  <td>
+                    ${r.exactMatchLow === null ? '—' : `${percent(r.exactMatchLow, 0)}–${percent(r.exactMatchHigh, 0)}`}
+                  </td>
                   <td>${percent(r.validWrongFraction, 0)}</td>
                   <td>${percent(r.decisionTokenAccuracy)}</td>
                   <td>${percent(r.afterDecisionTeacherForced)}</td>

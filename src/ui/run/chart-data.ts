@@ -52,7 +52,12 @@ export function alignedSeries(run: RunData, metric: Metric, axis: XAxis): uPlot.
 }
 
 /** The plot canvas under a title, with a legend drawn below it (uPlot's legend is HTML, not on the canvas). */
-export function chartPng(plot: HTMLCanvasElement, title: string, lanes: readonly LaneHistory[], colors: { bg: string; fg: string }) {
+export function chartPng(
+  plot: HTMLCanvasElement,
+  title: string,
+  lanes: readonly LaneHistory[],
+  colors: { bg: string; fg: string },
+) {
   const r = uPlot.pxRatio;
   const top = 30 * r;
   const rowH = 20 * r;

@@ -11,7 +11,19 @@
 // (cosine), so both are read that way and the link keeps meaning the experiment it was made for.
 import type { ExperimentSpec, ObjectiveSpec, TaskSpec } from '../../lab/api';
 import { LR_SCHEDULES, MODEL_PRESETS, type LrSchedule } from '../../model/config';
-import { defaultObjective, DIFFUSION_VARIANTS, getNumber, MODEL_FIELDS, numberProblem, OBJECTIVE_FIELDS, OBJECTIVE_KINDS, setNumber, TASK_FIELDS, TRAIN_FIELDS, type NumberField } from '../../spec/fields';
+import {
+  defaultObjective,
+  DIFFUSION_VARIANTS,
+  getNumber,
+  MODEL_FIELDS,
+  numberProblem,
+  OBJECTIVE_FIELDS,
+  OBJECTIVE_KINDS,
+  setNumber,
+  TASK_FIELDS,
+  TRAIN_FIELDS,
+  type NumberField,
+} from '../../spec/fields';
 import { DEFAULT_SPEC, DEFAULT_TASKS } from './spec-defaults';
 
 /** A query parameter that could not be used as it was. */
@@ -62,7 +74,10 @@ export function specFromQuery(search: string): { spec: ExperimentSpec; problems:
   const version = take('v');
   const v1 = version === null;
   if (version !== null && version !== String(LINK_VERSION)) {
-    problems.push({ param: 'v', message: `v=${JSON.stringify(version)} is not a link version this page knows (${LINK_VERSION}); read as version ${LINK_VERSION}.` });
+    problems.push({
+      param: 'v',
+      message: `v=${JSON.stringify(version)} is not a link version this page knows (${LINK_VERSION}); read as version ${LINK_VERSION}.`,
+    });
   }
 
   const kindRaw = take('task');
@@ -135,7 +150,8 @@ export function specFromQuery(search: string): { spec: ExperimentSpec; problems:
 
   const scheduleRaw = take('schedule');
   if (scheduleRaw !== null) {
-    if ((LR_SCHEDULES as readonly string[]).includes(scheduleRaw)) spec = { ...spec, train: { ...spec.train, schedule: scheduleRaw as LrSchedule } };
+    if ((LR_SCHEDULES as readonly string[]).includes(scheduleRaw))
+      spec = { ...spec, train: { ...spec.train, schedule: scheduleRaw as LrSchedule } };
     else complain('schedule', scheduleRaw, `is not ${LR_SCHEDULES.join(' or ')}`, spec.train.schedule ?? 'cosine');
   } else if (v1) spec = { ...spec, train: { ...spec.train, schedule: 'cosine' } };
 
