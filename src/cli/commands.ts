@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { exportModel, importModel } from '../checkpoint/model-file';
 import { CheckpointError } from '../checkpoint/safetensors';
 import { exportOnnx } from '../checkpoint/onnx';
-import { filesToLaneState, laneFileStem, laneToFiles } from '../checkpoint/lane-files';
+import { filesToLaneState } from '../checkpoint/lane-files';
 import { nodeGpu } from '../engine/node-gpu';
 import { FileVariantCache } from '../engine/node-variant-cache';
 import type { AdapterReport, ExperimentSpec, LabEvent, LaneResult, LaneState, TaskSpec } from '../lab/api';
@@ -197,14 +197,15 @@ function printSummary(summary: SeedSummary[]): void {
   );
 }
 
-function writeLaneFiles(dir: string, state: LaneState, spec: ExperimentSpec, vocab: string[]): void {
+/** A lane of the lab's last run as its three files in `dir` (LabApi.exportLane: the page's download, on disk). */
+async function writeLaneFiles(dir: string, lab: Lab, lane: LaneResult): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  const files = laneToFiles(state, spec, vocab);
-  const stem = join(dir, laneFileStem(state));
+  const files = await lab.exportLane(lane.lane);
+  const stem = join(dir, files.stem);
   writeFileSync(`${stem}.safetensors`, files.model);
   writeFileSync(`${stem}.optimizer.safetensors`, files.optimizer);
   writeFileSync(`${stem}.onnx`, files.onnx);
-  console.log(`wrote ${stem}.safetensors, ${stem}.optimizer.safetensors, ${stem}.onnx (step ${state.step})`);
+  console.log(`wrote ${stem}.safetensors, ${stem}.optimizer.safetensors, ${stem}.onnx (step ${lane.steps})`);
 }
 
 function readResume(file: string): { state: LaneState; spec: ExperimentSpec } {
@@ -281,8 +282,7 @@ async function runExperiment(parsed: Parsed): Promise<void> {
     console.log('');
     if (results.some((r) => r.failure)) failed = true;
     if (v.out) {
-      for (let i = 0; i < results.length; i++)
-        writeLaneFiles(str(v, 'out'), await lab.snapshot(i), seedSpec, run.vocab);
+      for (const r of results) await writeLaneFiles(str(v, 'out'), lab, r);
     }
   }
   const summary = summarise(runs, copyPositionOf(spec.task));
