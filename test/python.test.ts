@@ -95,6 +95,15 @@ describeTorch('PyTorch export: the same data as the lab', () => {
   });
 });
 
+/** `python -m labtorch ARGS` in `dir`, with the package from this repository. */
+function labtorch(dir: string, args: string[]) {
+  return spawnSync(PYTHON, ['-m', 'labtorch', ...args], {
+    cwd: dir,
+    env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
+    encoding: 'utf8',
+  });
+}
+
 describeTorch('PyTorch export: seeds and sweeps', () => {
   test('--seeds and a sweep file: one run per entry and seed, results per entry with the summary over seeds', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-sweep-'));
@@ -108,15 +117,7 @@ describeTorch('PyTorch export: seeds and sweeps', () => {
     };
     writeFileSync(join(dir, 'experiment.json'), JSON.stringify({ spec, seeds: [1] }));
     writeFileSync(join(dir, 'sweep.json'), JSON.stringify([{ name: 'w16' }, { name: 'w32', model: { nEmbd: 32 } }]));
-    const r = spawnSync(
-      PYTHON,
-      ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '3..4', '--sweep', 'sweep.json'],
-      {
-        cwd: dir,
-        env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
-        encoding: 'utf8',
-      },
-    );
+    const r = labtorch(dir, ['experiment.json', '--out', 'runs', '--seeds', '3..4', '--sweep', 'sweep.json']);
     expect(r.status, r.stderr).toBe(0);
     for (const [name, width] of [
       ['w16', 16],
@@ -131,25 +132,13 @@ describeTorch('PyTorch export: seeds and sweeps', () => {
       expect(existsSync(join(dir, 'runs', name, 'seed-4', 'lane1-reverse.optimizer.safetensors'))).toBe(true);
     }
     // A bad seed list is refused with a message, not a stack trace.
-    const bad = spawnSync(PYTHON, ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '5..2'], {
-      cwd: dir,
-      env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
-      encoding: 'utf8',
-    });
+    const bad = labtorch(dir, ['experiment.json', '--out', 'runs', '--seeds', '5..2']);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/--seeds: '5\.\.2' is not a seed or a range/);
 
     // Run again over more seeds: the finished ones are kept, only seed 5 trains, results cover all three.
     const before = readFileSync(join(dir, 'runs', 'w16', 'seed-3.json'), 'utf8');
-    const again = spawnSync(
-      PYTHON,
-      ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '3..5', '--sweep', 'sweep.json'],
-      {
-        cwd: dir,
-        env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
-        encoding: 'utf8',
-      },
-    );
+    const again = labtorch(dir, ['experiment.json', '--out', 'runs', '--seeds', '3..5', '--sweep', 'sweep.json']);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/seed 3: already trained/);
     expect(again.stdout).not.toMatch(/seed 5: already trained/);
@@ -157,15 +146,7 @@ describeTorch('PyTorch export: seeds and sweeps', () => {
     const all = JSON.parse(readFileSync(join(dir, 'runs', 'w16', 'results.json'), 'utf8'));
     expect(all.runs.map((x: { seed: number }) => x.seed)).toEqual([3, 4, 5]);
     // Another budget is another run: nothing is reused.
-    const longer = spawnSync(
-      PYTHON,
-      ['-m', 'labtorch', 'experiment.json', '--out', 'runs', '--seeds', '3', '--steps', '6'],
-      {
-        cwd: dir,
-        env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
-        encoding: 'utf8',
-      },
-    );
+    const longer = labtorch(dir, ['experiment.json', '--out', 'runs', '--seeds', '3', '--steps', '6']);
     expect(longer.status, longer.stderr).toBe(0);
     expect(longer.stdout).not.toMatch(/already trained/);
   });

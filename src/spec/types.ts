@@ -3,34 +3,40 @@
 // imports these types from here, and src/spec/check.ts is the one place that says whether a spec can run.
 import type { TrainConfig } from '../model/config';
 
-export type TaskSpec =
-  | {
-      kind: 'path-star';
-      /** Arms leaving the source. */
-      degree: number;
-      /** Nodes on the path from source to goal, both included (B&N's pathLen). */
-      pathLength: number;
-      /** Size of the node-label pool. */
-      nodes: number;
-      /** Fixed training-set size (as B&N); 0 means fresh graphs every step. */
-      trainSize: number;
-      testSize: number;
-    }
-  | {
-      kind: 'addition';
-      digits: number;
-      /** Output digits least-significant first (Lee et al. 2024). */
-      reversed: boolean;
-      trainSize: number;
-      testSize: number;
-    }
-  | {
-      kind: 'custom';
-      /** One `prompt<TAB or =>target` pair a line; character tokens. See src/tasks/custom.ts. */
-      text: string;
-      /** Fraction of pairs held out for testing. */
-      testFraction: number;
-    };
+/** B&N's path-star graph: find the arm of a star that leads from the source to the goal. */
+export interface PathStarSpec {
+  kind: 'path-star';
+  /** Arms leaving the source. */
+  degree: number;
+  /** Nodes on the path from source to goal, both included (B&N's pathLen). */
+  pathLength: number;
+  /** Size of the node-label pool. */
+  nodes: number;
+  /** Fixed training-set size (as B&N); 0 means fresh graphs every step. */
+  trainSize: number;
+  testSize: number;
+}
+
+/** Multi-digit addition, a+b=. */
+export interface AdditionSpec {
+  kind: 'addition';
+  digits: number;
+  /** Output digits least-significant first (Lee et al. 2024). */
+  reversed: boolean;
+  trainSize: number;
+  testSize: number;
+}
+
+/** The user's own prompt/target pairs. */
+export interface CustomSpec {
+  kind: 'custom';
+  /** One `prompt<TAB or =>target` pair a line; character tokens. See src/tasks/custom.ts. */
+  text: string;
+  /** Fraction of pairs held out for testing. */
+  testFraction: number;
+}
+
+export type TaskSpec = PathStarSpec | AdditionSpec | CustomSpec;
 
 export type ObjectiveSpec =
   | { kind: 'ntp' }

@@ -11,15 +11,10 @@ import type { Rng } from '../model/rng';
 import { joinTokens, SPECIAL_DISPLAY } from './display';
 import { checkTaskField, TaskSpecError } from './specError';
 import { heldOutSplit } from './split';
+import type { AdditionSpec } from '../spec/types';
 import type { Example, Task } from './types';
 
-export interface AdditionSpec {
-  kind: 'addition';
-  digits: number;
-  reversed: boolean;
-  trainSize: number;
-  testSize: number;
-}
+export type { AdditionSpec } from '../spec/types';
 
 const PLUS = 10;
 const EQUALS = 11;

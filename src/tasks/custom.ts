@@ -9,13 +9,10 @@
 import { Rng } from '../model/rng';
 import { joinTokens, SPECIAL_DISPLAY, SPECIAL_DISPLAY_LONG } from './display';
 import { checkTaskField, TaskSpecError } from './specError';
+import type { CustomSpec } from '../spec/types';
 import type { Example, Task } from './types';
 
-export interface CustomSpec {
-  kind: 'custom';
-  text: string;
-  testFraction: number;
-}
+export type { CustomSpec } from '../spec/types';
 
 /** Longest prompt + target, in characters, that one line may hold. */
 export const CUSTOM_MAX_LINE_TOKENS = 256;

@@ -19,16 +19,10 @@ import type { Rng } from '../model/rng';
 import { SPECIAL_DISPLAY } from './display';
 import { checkTaskField, TaskSpecError } from './specError';
 import { heldOutSplit } from './split';
+import type { PathStarSpec } from '../spec/types';
 import type { Example, Task } from './types';
 
-export interface PathStarSpec {
-  kind: 'path-star';
-  degree: number;
-  pathLength: number;
-  nodes: number;
-  trainSize: number;
-  testSize: number;
-}
+export type { PathStarSpec } from '../spec/types';
 
 /** The graph sizes the literature reports, by B&N's name G(degree, pathLength, nodes). */
 export const PATH_STAR_PRESETS = {

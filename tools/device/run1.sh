@@ -1,7 +1,8 @@
 #!/bin/bash
 # Device run 1 (NVIDIA H200, no Node, no registry): a PyTorch scout sweep of the path-star contrast, and the lab's GPU
 # tests over Dawn/Vulkan on the real GPU. Everything it learns goes under $OUT; each step says whether it worked.
-#   carry: .gl (Vulkan loader .debs), .device (node.xz, nm.tar.xz: a pruned node_modules)
+#   carry: .gl (Vulkan loader .debs), .device (node.xz, nm.tar.xz: a pruned node_modules, bundle/lab.mjs); all built
+#   today by bench/gpu-check-prepare.sh, whose bench/gpu-check.sh supersedes these two scripts
 set -u
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT" /tmp/sweep

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Device run 2 (NVIDIA H200): the lab's default experiment over three seeds on the real GPU (Node + Dawn/Vulkan),
 # a second PyTorch scout sweep beside it, then the benchmark with what time is left. Everything goes under $OUT.
-#   carry: .gl (Vulkan loader .debs), .device (node.xz, nm.tar.xz, bundle/lab.mjs)
+#   carry: .gl (Vulkan loader .debs), .device (node.xz, nm.tar.xz, bundle/lab.mjs), built today by
+#   bench/gpu-check-prepare.sh (bench/gpu-check.sh supersedes this script)
 set -u
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT" /tmp/sweep
