@@ -6,22 +6,12 @@
 // Legend: B batch, T sequence, C width, NH heads, hs = C/NH, V vocab, L trunk blocks, K extra heads, H = 1 + K.
 import type { Batch } from '../model/batch';
 import type { ModelConfig, TrainConfig } from '../model/config';
-import {
-  blockParams,
-  blockPrefix,
-  headPrefix,
-  MODEL_PARAMS,
-  paramTable,
-  type BlockParams,
-  type ModuleParams,
-  type ParamTable,
-} from '../model/params';
-import { encodeDispatches, grid1d, KernelCache, type Binding, type Dispatch, type KernelDef } from './kernel';
-import { attentionKernels, K, matmulKernel, reduceKernel, type MatmulFlags } from './kernels';
+import { paramTable, type ParamTable } from '../model/params';
+import { encodeDispatches, KernelCache, type Dispatch } from './kernel';
 import type { MatmulVariant } from './matmul-variants';
+import { allocateBuffers, STAT_LOSS, STAT_NORM, type ModelBuffers } from './model-buffers';
+import { recordStep, type StepRecording } from './model-record';
 import {
-  BLOCK_ACTIVATIONS,
-  blockActivationName,
   checkPlan,
   logitsHeadStride,
   planBuffers,
@@ -30,29 +20,9 @@ import {
   STATS_BYTES,
   UNIFORM_SLOT_BYTES,
   uniformSlots,
-  type BlockActivations,
-  type BufferPlan,
   type PlanSummary,
 } from './plan';
-import {
-  ADAMW_STEP,
-  ATTENTION_DIMS,
-  BIAS_BACKWARD_DIMS,
-  checkUniformLayout,
-  CROSSENTROPY_DIMS,
-  ENCODER_DIMS,
-  LAYERNORM_DIMS,
-  MATMUL_DIMS,
-  packUniform,
-  REDUCE_DIMS,
-  RESIDUAL_DIMS,
-  type UniformLayout,
-  type UniformValues,
-} from './uniforms';
-
-/** Slots of the small stats buffer that each step copies back. */
-const STAT_LOSS = 0;
-const STAT_NORM = 4; // norm, clip scale, finite flag
+import { ADAMW_STEP, packUniform, REDUCE_DIMS, type UniformValues } from './uniforms';
 
 export interface StepStats {
   step: number;
@@ -64,82 +34,22 @@ export interface StepStats {
   finite: boolean;
 }
 
-/** What one block's forward keeps for its backward (shapes: plan.ts, blockActivations). */
-type BlockActs = BlockActivations<GPUBuffer>;
-
-/** What head h keeps: ln_f's output and statistics, and for an extra head the gradient into its block's output. */
-interface HeadActs {
-  lnf: GPUBuffer; // (B,T,C)
-  lnfMean: GPUBuffer; // (B,T)
-  lnfRstd: GPUBuffer; // (B,T)
-  dres: GPUBuffer | null; // (B,T,C), extra heads only; head 0's gradient flows into the trunk's dres
-}
-
-/** Every buffer of the plan, by what it holds. */
-interface ModelBuffers {
-  params: GPUBuffer; // (P) the flat parameter buffer, laid out by the parameter table
-  grads: GPUBuffer; // (P)
-  adamM: GPUBuffer; // (P)
-  adamV: GPUBuffer; // (P)
-  decayMask: GPUBuffer; // (P/32) one bit per parameter float: weight decay applies
-  gradPartials: GPUBuffer; // (P/REDUCE_CHUNK) the gradient norm's first stage
-  tokens: GPUBuffer; // (B,T) i32
-  targets: GPUBuffer; // (H,B,T) i32, −1 where no target
-  weights: GPUBuffer; // (H,B,T) loss weight per position
-  encoded: GPUBuffer; // (B,T,C) wte[tokens] + wpe
-  blocks: BlockActs[]; // L trunk blocks, then the head blocks of heads 1..K
-  heads: HeadActs[]; // H
-  logits: GPUBuffer; // (H, B,T,V) heads logitsHeadStride floats apart; backward overwrites them with dlogits
-  losses: GPUBuffer; // (H,B,T) weighted CE per position
-  lossPartials: GPUBuffer; // (H·B·T/REDUCE_CHUNK)
-  stats: GPUBuffer; // loss, gradient norm, clip scale, finite flag (STAT_*)
-  matmulAux: GPUBuffer; // bound as the matmul kernels' aux where no GELU epilogue uses it
-  dres: GPUBuffer; // (B,T,C) gradient of the residual stream
-  dln: GPUBuffer; // (B,T,C)
-  datty: GPUBuffer; // (B,T,C)
-  dqkv: GPUBuffer; // (B,T,3C)
-  dpreatt: GPUBuffer; // (B,NH,T,T)
-  dfc: GPUBuffer; // (B,T,4C)
-  uniforms: GPUBuffer; // one UNIFORM_SLOT_BYTES slot per dispatch
-  evalStaging: GPUBuffer; // (H, B,T,V) forward()'s readback
-  statsReadback: GPUBuffer[]; // READBACK_RING copies of stats, read a few steps late
-}
-
-/** Usage flags of a planned buffer (a function: in Node the GPUBufferUsage global exists once the GPU is acquired). */
-function bufferUsage(usage: BufferPlan['usage']): GPUBufferUsageFlags {
-  switch (usage) {
-    case 'storage':
-      return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    case 'uniform':
-      return GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
-    case 'readback':
-      return GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
-  }
-}
-
 export class GpuModel {
   readonly table: ParamTable;
   readonly H: number;
   readonly plan: PlanSummary;
-  private readonly kernels: KernelCache;
   /** Every buffer of the plan, in plan order, for destroy(). */
   private readonly allocated: GPUBuffer[] = [];
   private readonly mem: ModelBuffers;
-  private readonly forwardList: Dispatch[] = [];
-  private readonly lossList: Dispatch[] = [];
-  private readonly backwardList: Dispatch[] = [];
-  private readonly optimizerList: Dispatch[] = [];
+  /** The step's dispatches, recorded once (model-record.ts). */
+  private readonly recording: StepRecording;
   /** Pending loss readback per ring slot. */
   private readonly pendingStats: (Promise<StepStats> | null)[] = new Array<Promise<StepStats> | null>(
     READBACK_RING,
   ).fill(null);
   /** Host image of the uniform buffer: packed as the dispatches are recorded, uploaded once, patched in place. */
   private readonly uniformHost: DataView;
-  private uniformsUsed = 0;
   private readonly plannedUniforms: number;
-  /** Uniform slots rewritten after recording: the gradient norm's two (clip) and AdamW's (every step). */
-  private gradNormSlots: [number, number] = [0, 0];
-  private adamwSlot = 0;
   /** AdamW's uniform fields, rewritten by each step (no allocation per step). */
   private readonly adamwValues: UniformValues<typeof ADAMW_STEP>;
   /** Host copies of the (H, B, T) targets and weights: a step fills them instead of allocating. */
@@ -164,8 +74,7 @@ export class GpuModel {
     this.plan = checkPlan(cfg, B, T, device.limits);
     this.table = paramTable(cfg);
     this.H = 1 + cfg.extraHeads;
-    this.kernels = new KernelCache(device);
-    this.mem = this.allocate(planBuffers(cfg, B, T));
+    this.mem = allocateBuffers(device, cfg, planBuffers(cfg, B, T), this.allocated);
     this.plannedUniforms = uniformSlots(cfg, B, T);
     this.uniformHost = new DataView(new ArrayBuffer(this.plannedUniforms * UNIFORM_SLOT_BYTES));
     this.adamwValues = {
@@ -183,15 +92,19 @@ export class GpuModel {
     this.hostWeights = new Float32Array(this.H * B * T);
     try {
       this.writeDecayMask();
-      this.recordForward();
-      this.recordLoss();
-      this.recordBackward();
-      this.recordOptimizer();
-      if (this.uniformsUsed !== this.plannedUniforms) {
-        throw new Error(
-          `the model recorded ${this.uniformsUsed} uniform blocks, the plan has ${this.plannedUniforms} (plan.ts, uniformSlots)`,
-        );
-      }
+      this.recording = recordStep({
+        cfg,
+        B,
+        T,
+        H: this.H,
+        table: this.table,
+        mem: this.mem,
+        kernels: new KernelCache(device),
+        matmul,
+        uniformHost: this.uniformHost,
+        plannedUniforms: this.plannedUniforms,
+        adamwValues: this.adamwValues,
+      });
     } catch (e) {
       this.destroy(); // a model that failed to build holds no memory
       throw e;
@@ -200,76 +113,6 @@ export class GpuModel {
     this.setGradClip(1.0);
   }
 
-  // ---- buffers and bindings ------------------------------------------------------------------------------------
-  /** Create every planned buffer and name each by what it holds. */
-  private allocate(plan: BufferPlan[]): ModelBuffers {
-    const made = new Map<string, GPUBuffer>();
-    for (const b of plan) {
-      const buffer = this.device.createBuffer({
-        label: b.name,
-        size: Math.max(16, b.elements * 4),
-        usage: bufferUsage(b.usage),
-      });
-      made.set(b.name, buffer);
-      this.allocated.push(buffer);
-    }
-    const get = (name: string): GPUBuffer => {
-      const b = made.get(name);
-      if (!b) throw new Error(`the plan has no buffer ${name}`);
-      return b;
-    };
-    const { nLayer: L, extraHeads: K_ } = this.cfg;
-    const block = (l: number): BlockActs => {
-      // Record<BlockActivation, GPUBuffer> from the list of its keys.
-      return Object.fromEntries(BLOCK_ACTIVATIONS.map((a) => [a, get(blockActivationName(l, a))])) as BlockActs;
-    };
-    const head = (h: number): HeadActs => ({
-      lnf: get(`head${h}.lnf`),
-      lnfMean: get(`head${h}.lnfMean`),
-      lnfRstd: get(`head${h}.lnfRstd`),
-      dres: h > 0 ? get(`head${h}.dres`) : null,
-    });
-    return {
-      params: get('params'),
-      grads: get('grads'),
-      adamM: get('adam.m'),
-      adamV: get('adam.v'),
-      decayMask: get('decayMask'),
-      gradPartials: get('gradPartials'),
-      tokens: get('tokens'),
-      targets: get('targets'),
-      weights: get('weights'),
-      encoded: get('encoded'),
-      blocks: Array.from({ length: L + K_ }, (_, l) => block(l)),
-      heads: Array.from({ length: 1 + K_ }, (_, h) => head(h)),
-      logits: get('logits'),
-      losses: get('losses'),
-      lossPartials: get('lossPartials'),
-      stats: get('stats'),
-      matmulAux: get('matmulAux'),
-      dres: get('dres'),
-      dln: get('dln'),
-      datty: get('datty'),
-      dqkv: get('dqkv'),
-      dpreatt: get('dpreatt'),
-      dfc: get('dfc'),
-      uniforms: get('uniforms'),
-      evalStaging: get('evalStaging'),
-      statsReadback: Array.from({ length: READBACK_RING }, (_, i) => get(`statsReadback${i}`)),
-    };
-  }
-  private param(name: string): Binding {
-    const s = this.table.get(name);
-    return { buffer: this.mem.params, offset: s.offset * 4, size: s.size * 4 };
-  }
-  private grad(name: string): Binding {
-    const s = this.table.get(name);
-    return { buffer: this.mem.grads, offset: s.offset * 4, size: s.size * 4 };
-  }
-  private logitsOf(h: number): Binding {
-    const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
-    return { buffer: this.mem.logits, offset: h * stride * 4, size: this.B * this.T * this.cfg.vocabSize * 4 };
-  }
   /** Write typed-array data at the start of a planned buffer (queue-ordered: safe while earlier steps run). */
   private upload(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array): void {
     this.device.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
@@ -283,24 +126,6 @@ export class GpuModel {
     this.upload(this.mem.decayMask, mask);
   }
 
-  /**
-   * The next slot of the uniform buffer, packed with `values` by the kernel's struct (checked against its source);
-   * returns the slot and its binding.
-   */
-  private uniform<F extends string>(
-    def: KernelDef,
-    layout: UniformLayout<F>,
-    values: Record<F, number>,
-  ): { slot: number; binding: Binding } {
-    checkUniformLayout(def, layout);
-    const slot = this.uniformsUsed++;
-    if (slot >= this.plannedUniforms)
-      throw new Error(
-        `${def.label}: more uniform blocks than the plan's ${this.plannedUniforms} (plan.ts, uniformSlots)`,
-      );
-    packUniform(layout, values, this.uniformHost, slot * UNIFORM_SLOT_BYTES);
-    return { slot, binding: { buffer: this.mem.uniforms, offset: slot * UNIFORM_SLOT_BYTES, size: layout.bytes } };
-  }
   /** Upload one slot from the host image (after a patch). */
   private writeUniformSlot(slot: number, bytes: number): void {
     this.device.queue.writeBuffer(
@@ -312,341 +137,11 @@ export class GpuModel {
     );
   }
 
-  // ---- op launchers: each forward has its backward beside it --------------------------------------------------
-  private dispatch<F extends string>(
-    list: Dispatch[],
-    def: KernelDef,
-    layout: UniformLayout<F>,
-    values: Record<F, number>,
-    bindings: Binding[],
-    wg: [number, number, number],
-  ): number {
-    const { slot, binding } = this.uniform(def, layout, values);
-    list.push(this.kernels.dispatch(def, [binding, ...bindings], wg));
-    return slot;
-  }
-
-  /** out (M,N) = op(A)·op(B) [+ bias] [+= out], then the GELU epilogue that flags name, on aux. */
-  private matmulOp(
-    list: Dispatch[],
-    M: number,
-    N: number,
-    K_: number,
-    a: Binding,
-    b: Binding,
-    bias: Binding | null,
-    out: Binding,
-    flags: Omit<MatmulFlags, 'bias'>,
-    aux: Binding | null = null,
-  ): void {
-    // The kernel depends on the shape (vec4 kernels where the contiguous dimensions allow, see matmulKernel).
-    const { def, workgroups } = matmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul);
-    this.dispatch(
-      list,
-      def,
-      MATMUL_DIMS,
-      { M, N, K: K_, _pad: 0 },
-      [a, b, bias ?? this.mem.stats, out, aux ?? this.mem.matmulAux],
-      workgroups,
-    );
-  }
-
-  /** Linear forward: out (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b. */
-  private linearForward(inp: Binding, m: ModuleParams, out: Binding, M: number, IC: number, OC: number): void {
-    this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(m.weight), this.param(m.bias), out, { transB: true });
-  }
-  /** c_fc and its GELU in one kernel: pre (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b, post (M,OC) = gelu(pre). */
-  private linearGeluForward(
-    inp: Binding,
-    m: ModuleParams,
-    pre: Binding,
-    post: Binding,
-    M: number,
-    IC: number,
-    OC: number,
-  ): void {
-    this.matmulOp(
-      this.forwardList,
-      M,
-      OC,
-      IC,
-      inp,
-      this.param(m.weight),
-      this.param(m.bias),
-      pre,
-      { transB: true, gelu: true },
-      post,
-    );
-  }
-  /**
-   * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout. With geluPre (the (M,IC)
-   * pre-activation whose GELU was this Linear's input), dinp comes out already times gelu'(geluPre): the gradient
-   * with respect to that pre-activation.
-   */
-  private linearBackward(
-    dout: Binding,
-    inp: Binding,
-    m: ModuleParams,
-    dinp: Binding,
-    M: number,
-    IC: number,
-    OC: number,
-    geluPre: Binding | null = null,
-  ): void {
-    const list = this.backwardList;
-    this.matmulOp(list, M, IC, OC, dout, this.param(m.weight), null, dinp, { geluGrad: !!geluPre }, geluPre);
-    this.matmulOp(list, OC, IC, M, dout, inp, null, this.grad(m.weight), { transA: true, accumulate: true });
-    this.dispatch(list, K.biasBackward, BIAS_BACKWARD_DIMS, { M, N: OC }, [dout, this.grad(m.bias)], grid1d(OC));
-  }
-
-  /** LayerNorm forward over N rows of width C: out (N,C), mean (N), rstd (N). */
-  private layernormForward(
-    inp: Binding,
-    m: ModuleParams,
-    out: Binding,
-    mean: Binding,
-    rstd: Binding,
-    N: number,
-    C: number,
-  ): void {
-    this.dispatch(
-      this.forwardList,
-      K.layernormForward,
-      LAYERNORM_DIMS,
-      { N, C },
-      [inp, this.param(m.weight), this.param(m.bias), out, mean, rstd],
-      grid1d(N),
-    );
-  }
-  /** LayerNorm backward: dinp += …, dweight/dbias += … (see layernorm_backward.wgsl). */
-  private layernormBackward(
-    dout: Binding,
-    inp: Binding,
-    mean: Binding,
-    rstd: Binding,
-    m: ModuleParams,
-    dinp: Binding,
-    N: number,
-    C: number,
-  ): void {
-    const bind = [dout, inp, this.param(m.weight), mean, rstd, dinp, this.grad(m.weight), this.grad(m.bias)];
-    this.dispatch(this.backwardList, K.layernormDinput, LAYERNORM_DIMS, { N, C }, bind, grid1d(N));
-    this.dispatch(this.backwardList, K.layernormDparams, LAYERNORM_DIMS, { N, C }, bind, grid1d(C));
-  }
-
-  private attentionUniform(): UniformValues<typeof ATTENTION_DIMS> {
-    const { nEmbd: C, nHead: NH, attention } = this.cfg;
-    return { B: this.B, T: this.T, C, NH, causal: attention === 'causal' ? 1 : 0, scale: 1 / Math.sqrt(C / NH) };
-  }
-  /** Attention forward: qkv (B,T,3C) → att (B,NH,T,T), out (B,T,C). */
-  private attentionForward(qkv: GPUBuffer, att: GPUBuffer, out: GPUBuffer): void {
-    const { B, T } = this;
-    const { nEmbd: C, nHead: NH } = this.cfg;
-    for (const [def, wg] of attentionKernels(B, T, C, NH).forward)
-      this.dispatch(this.forwardList, def, ATTENTION_DIMS, this.attentionUniform(), [qkv, att, out], wg);
-  }
-  /** Attention backward: dout (B,T,C) → dqkv (B,T,3C), via dpreatt (B,NH,T,T). */
-  private attentionBackward(qkv: GPUBuffer, att: GPUBuffer, dout: GPUBuffer, dqkv: GPUBuffer): void {
-    const { B, T } = this;
-    const { nEmbd: C, nHead: NH } = this.cfg;
-    const bind = [qkv, att, dout, this.mem.dpreatt, dqkv];
-    for (const [def, wg] of attentionKernels(B, T, C, NH).backward)
-      this.dispatch(this.backwardList, def, ATTENTION_DIMS, this.attentionUniform(), bind, wg);
-  }
-
-  // ---- the model -------------------------------------------------------------------------------------------------
-  /** One pre-LN block: res3 = res2 + mlp(ln_2(res2)), res2 = resIn + attn(ln_1(resIn)). All (B,T,C) but noted. */
-  private blockForward(p: BlockParams, resIn: GPUBuffer, a: BlockActs): void {
-    const N = this.B * this.T;
-    const C = this.cfg.nEmbd;
-    const fw = this.forwardList;
-    this.layernormForward(resIn, p.ln1, a.ln1, a.ln1Mean, a.ln1Rstd, N, C);
-    this.linearForward(a.ln1, p.cAttn, a.qkv, N, C, 3 * C); // (B,T,3C)
-    this.attentionForward(a.qkv, a.att, a.atty);
-    this.linearForward(a.atty, p.attnProj, a.attproj, N, C, C);
-    this.dispatch(fw, K.residualForward, RESIDUAL_DIMS, { N: N * C }, [resIn, a.attproj, a.res2], grid1d(N * C));
-    this.layernormForward(a.res2, p.ln2, a.ln2, a.ln2Mean, a.ln2Rstd, N, C);
-    this.linearGeluForward(a.ln2, p.cFc, a.fch, a.fchGelu, N, C, 4 * C); // (B,T,4C)
-    this.linearForward(a.fchGelu, p.mlpProj, a.fcproj, N, 4 * C, C);
-    this.dispatch(fw, K.residualForward, RESIDUAL_DIMS, { N: N * C }, [a.res2, a.fcproj, a.res3], grid1d(N * C));
-  }
-
-  /**
-   * Backward of a block, in exactly the reverse order of blockForward. On entry dres holds ∂loss/∂res3; the two
-   * residual connections pass it through unchanged and the layernorm backwards add their parts, so on exit dres
-   * holds ∂loss/∂resIn.
-   */
-  private blockBackward(p: BlockParams, resIn: GPUBuffer, a: BlockActs, dres: GPUBuffer): void {
-    const N = this.B * this.T;
-    const C = this.cfg.nEmbd;
-    const { dfc, dln, datty, dqkv } = this.mem;
-    // dfc comes out as ∂loss/∂fch: the GELU's backward is the epilogue of c_proj's dinp product.
-    this.linearBackward(dres, a.fchGelu, p.mlpProj, dfc, N, 4 * C, C, a.fch);
-    this.linearBackward(dfc, a.ln2, p.cFc, dln, N, C, 4 * C);
-    this.layernormBackward(dln, a.res2, a.ln2Mean, a.ln2Rstd, p.ln2, dres, N, C);
-    this.linearBackward(dres, a.atty, p.attnProj, datty, N, C, C);
-    this.attentionBackward(a.qkv, a.att, datty, dqkv);
-    this.linearBackward(dqkv, a.ln1, p.cAttn, dln, N, C, 3 * C);
-    this.layernormBackward(dln, resIn, a.ln1Mean, a.ln1Rstd, p.ln1, dres, N, C);
-  }
-
-  /** The trunk's output z (B,T,C): the last trunk block's res3. */
-  private trunkOutput(): GPUBuffer {
-    return this.block(this.cfg.nLayer - 1).res3;
-  }
-  /** Activations of block l: trunk blocks 0..L−1, then head k's block at L+k−1. */
-  private block(l: number): BlockActs {
-    const b = this.mem.blocks[l];
-    if (!b) throw new Error(`no block ${l}`);
-    return b;
-  }
-  private head(h: number): HeadActs {
-    const a = this.mem.heads[h];
-    if (!a) throw new Error(`no head ${h}`);
-    return a;
-  }
-  /** Input of trunk block l: the embeddings for l = 0, else the previous block's output. */
-  private blockInput(l: number): GPUBuffer {
-    return l === 0 ? this.mem.encoded : this.block(l - 1).res3;
-  }
-  /** Input of head h's ln_f: the trunk output z for h = 0, the extra block's output for h ≥ 1. */
-  private headInput(h: number): GPUBuffer {
-    return h === 0 ? this.trunkOutput() : this.block(this.cfg.nLayer + h - 1).res3;
-  }
-
-  private recordForward(): void {
-    const { B, T } = this;
-    const { nEmbd: C, vocabSize: V, nLayer: L } = this.cfg;
-    const N = B * T;
-    const { wte, wpe, lnF } = MODEL_PARAMS;
-    this.dispatch(
-      this.forwardList,
-      K.encoderForward,
-      ENCODER_DIMS,
-      { B, T, C, V },
-      [this.mem.tokens, this.param(wte), this.param(wpe), this.mem.encoded],
-      grid1d(N * C),
-    );
-    for (let l = 0; l < L; l++) this.blockForward(blockParams(blockPrefix(l)), this.blockInput(l), this.block(l));
-    for (let k = 1; k < this.H; k++)
-      this.blockForward(blockParams(headPrefix(k)), this.trunkOutput(), this.block(L + k - 1));
-    for (let h = 0; h < this.H; h++) {
-      const { lnf, lnfMean, lnfRstd } = this.head(h);
-      this.layernormForward(this.headInput(h), lnF, lnf, lnfMean, lnfRstd, N, C);
-      // lm_head, tied to wte: logits (BT,V) = lnf (BT,C) · wte (V,C)ᵀ
-      this.matmulOp(this.forwardList, N, V, C, lnf, this.param(wte), null, this.logitsOf(h), { transB: true });
-    }
-  }
-
-  private recordLoss(): void {
-    const rows = this.H * this.B * this.T;
-    const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
-    const { logits, targets, weights, losses, lossPartials, stats } = this.mem;
-    this.dispatch(
-      this.lossList,
-      K.crossentropy,
-      CROSSENTROPY_DIMS,
-      { BT: this.B * this.T, V: this.cfg.vocabSize, H: this.H, headStride: stride },
-      [logits, targets, weights, losses],
-      grid1d(rows),
-    );
-    const parts = Math.ceil(rows / REDUCE_CHUNK);
-    const bind = [losses, lossPartials, stats];
-    this.dispatch(
-      this.lossList,
-      reduceKernel('partial', false),
-      REDUCE_DIMS,
-      { N: rows, chunk: REDUCE_CHUNK, slot: STAT_LOSS, clip: 0 },
-      bind,
-      [parts, 1, 1],
-    );
-    this.dispatch(
-      this.lossList,
-      reduceKernel('finalize', false),
-      REDUCE_DIMS,
-      { N: parts, chunk: REDUCE_CHUNK, slot: STAT_LOSS, clip: 0 },
-      bind,
-      [1, 1, 1],
-    );
-  }
-
-  private recordBackward(): void {
-    const { B, T } = this;
-    const { nEmbd: C, vocabSize: V, nLayer: L } = this.cfg;
-    const N = B * T;
-    const { dres, dln } = this.mem;
-    const { wte, wpe, lnF } = MODEL_PARAMS;
-    // Heads in reverse order of the forward pass: extra heads K..1, then head 0. Each lm_head backward writes
-    // ∂/∂lnf and adds the tied unembedding's gradient into dwte.
-    for (let h = this.H - 1; h >= 0; h--) {
-      const head = this.head(h);
-      this.matmulOp(this.backwardList, N, C, V, this.logitsOf(h), this.param(wte), null, dln, {});
-      this.matmulOp(this.backwardList, V, C, N, this.logitsOf(h), head.lnf, null, this.grad(wte), {
-        transA: true,
-        accumulate: true,
-      });
-      this.layernormBackward(dln, this.headInput(h), head.lnfMean, head.lnfRstd, lnF, head.dres ?? dres, N, C);
-      if (head.dres) {
-        const hd = head.dres;
-        this.blockBackward(blockParams(headPrefix(h)), this.trunkOutput(), this.block(L + h - 1), hd);
-        // The head's block read the trunk output z: its input gradient joins the trunk's residual gradient.
-        this.dispatch(
-          this.backwardList,
-          K.residualAccumulate,
-          RESIDUAL_DIMS,
-          { N: N * C },
-          [hd, hd, dres],
-          grid1d(N * C),
-        );
-      }
-    }
-    for (let l = L - 1; l >= 0; l--)
-      this.blockBackward(blockParams(blockPrefix(l)), this.blockInput(l), this.block(l), dres);
-    const encBind = [this.mem.tokens, dres, this.grad(wte), this.grad(wpe)];
-    this.dispatch(this.backwardList, K.wteGrad, ENCODER_DIMS, { B, T, C, V }, encBind, grid1d(V * C));
-    this.dispatch(this.backwardList, K.wpeGrad, ENCODER_DIMS, { B, T, C, V }, encBind, grid1d(T * C));
-  }
-
-  private recordOptimizer(): void {
-    const P = this.table.total;
-    const parts = Math.ceil(P / REDUCE_CHUNK);
-    const { grads, gradPartials, stats, params, adamM, adamV, decayMask } = this.mem;
-    const bind = [grads, gradPartials, stats];
-    // The clip threshold is per run: setGradClip() patches these two slots.
-    const list = this.optimizerList;
-    this.gradNormSlots = [
-      this.dispatch(
-        list,
-        reduceKernel('partial', true),
-        REDUCE_DIMS,
-        { N: P, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip: 1 },
-        bind,
-        [parts, 1, 1],
-      ),
-      this.dispatch(
-        list,
-        reduceKernel('finalize', true),
-        REDUCE_DIMS,
-        { N: parts, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip: 1 },
-        bind,
-        [1, 1, 1],
-      ),
-    ];
-    // Each step patches this slot with its learning rate and bias corrections.
-    this.adamwSlot = this.dispatch(
-      list,
-      K.adamw,
-      ADAMW_STEP,
-      this.adamwValues,
-      [params, grads, adamM, adamV, decayMask, stats],
-      grid1d(P),
-    );
-  }
   /** Global-norm clipping threshold (0 disables). */
   setGradClip(clip: number): void {
     const P = this.table.total;
     const parts = Math.ceil(P / REDUCE_CHUNK);
-    const [partial, finalize] = this.gradNormSlots;
+    const [partial, finalize] = this.recording.gradNormSlots;
     packUniform(
       REDUCE_DIMS,
       { N: P, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip },
@@ -781,15 +276,15 @@ export class GpuModel {
     u.weightDecay = train.weightDecay;
     u.bc1 = 1 - train.beta1 ** t;
     u.bc2 = 1 - train.beta2 ** t;
-    packUniform(ADAMW_STEP, u, this.uniformHost, this.adamwSlot * UNIFORM_SLOT_BYTES);
-    this.writeUniformSlot(this.adamwSlot, ADAMW_STEP.bytes);
+    packUniform(ADAMW_STEP, u, this.uniformHost, this.recording.adamwSlot * UNIFORM_SLOT_BYTES);
+    this.writeUniformSlot(this.recording.adamwSlot, ADAMW_STEP.bytes);
     const enc = this.device.createCommandEncoder({ label: `step ${t}` });
     this.clearGradients(enc);
     const pass = enc.beginComputePass({ label: 'train step' });
-    encodeDispatches(pass, this.forwardList);
-    encodeDispatches(pass, this.lossList);
-    encodeDispatches(pass, this.backwardList);
-    encodeDispatches(pass, this.optimizerList);
+    encodeDispatches(pass, this.recording.forward);
+    encodeDispatches(pass, this.recording.loss);
+    encodeDispatches(pass, this.recording.backward);
+    encodeDispatches(pass, this.recording.optimizer);
     pass.end();
     enc.copyBufferToBuffer(this.mem.stats, 0, readback, 0, STATS_BYTES);
     this.device.queue.submit([enc.finish()]);
@@ -812,9 +307,9 @@ export class GpuModel {
     const enc = this.device.createCommandEncoder();
     this.clearGradients(enc);
     const pass = enc.beginComputePass();
-    encodeDispatches(pass, this.forwardList);
-    encodeDispatches(pass, this.lossList);
-    encodeDispatches(pass, this.backwardList);
+    encodeDispatches(pass, this.recording.forward);
+    encodeDispatches(pass, this.recording.loss);
+    encodeDispatches(pass, this.recording.backward);
     pass.end();
     this.device.queue.submit([enc.finish()]);
     return (await this.read(this.mem.stats, 1))[0]!;
@@ -844,7 +339,7 @@ export class GpuModel {
     const staging = this.mem.evalStaging;
     const enc = this.device.createCommandEncoder({ label: 'forward' });
     const pass = enc.beginComputePass();
-    encodeDispatches(pass, this.forwardList);
+    encodeDispatches(pass, this.recording.forward);
     pass.end();
     enc.copyBufferToBuffer(this.mem.logits, 0, staging, 0, H * stride * 4);
     this.device.queue.submit([enc.finish()]);
@@ -863,10 +358,10 @@ export class GpuModel {
   async profileStep(repeats = 3): Promise<{ label: string; phase: string; ms: number }[]> {
     const out: { label: string; phase: string; ms: number }[] = [];
     const phases: [string, Dispatch[]][] = [
-      ['forward', this.forwardList],
-      ['loss', this.lossList],
-      ['backward', this.backwardList],
-      ['optimizer', this.optimizerList],
+      ['forward', this.recording.forward],
+      ['loss', this.recording.loss],
+      ['backward', this.recording.backward],
+      ['optimizer', this.recording.optimizer],
     ];
     for (const [phase, list] of phases) {
       for (const d of list) {

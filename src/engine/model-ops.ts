@@ -1,0 +1,249 @@
+// The op launchers of a recorded training step (model-record.ts): each op's forward beside its backward, as
+// llm.c writes them, each a dispatch of one kernel with its uniform packed into the next slot of the host image of
+// the uniform buffer and its buffers bound once. Shapes in comments (legend: model.ts).
+import type { ModelConfig } from '../model/config';
+import type { ModuleParams, ParamTable } from '../model/params';
+import { grid1d, type Binding, type Dispatch, type KernelCache, type KernelDef } from './kernel';
+import { attentionKernels, K, matmulKernel, type MatmulFlags } from './kernels';
+import type { MatmulVariant } from './matmul-variants';
+import type { ModelBuffers } from './model-buffers';
+import { logitsHeadStride, UNIFORM_SLOT_BYTES } from './plan';
+import {
+  ADAMW_STEP,
+  ATTENTION_DIMS,
+  BIAS_BACKWARD_DIMS,
+  checkUniformLayout,
+  LAYERNORM_DIMS,
+  MATMUL_DIMS,
+  packUniform,
+  type UniformLayout,
+  type UniformValues,
+} from './uniforms';
+
+/** What the model needs to record a step: its shape, its buffers and kernels, and the uniform image to pack into. */
+export interface RecordingTarget {
+  cfg: ModelConfig;
+  B: number;
+  T: number;
+  H: number;
+  table: ParamTable;
+  mem: ModelBuffers;
+  kernels: KernelCache;
+  matmul: MatmulVariant;
+  /** Host image of the uniform buffer, plannedUniforms slots of UNIFORM_SLOT_BYTES. */
+  uniformHost: DataView;
+  plannedUniforms: number;
+  /** AdamW's uniform fields (each step rewrites them and its slot). */
+  adamwValues: UniformValues<typeof ADAMW_STEP>;
+}
+
+/** Records dispatches into four lists (forward, loss, backward, optimizer) through the op launchers below. */
+export class OpRecorder {
+  readonly forwardList: Dispatch[] = [];
+  readonly lossList: Dispatch[] = [];
+  readonly backwardList: Dispatch[] = [];
+  readonly optimizerList: Dispatch[] = [];
+  uniformsUsed = 0;
+  gradNormSlots: [number, number] = [0, 0];
+  adamwSlot = 0;
+  protected readonly cfg: ModelConfig;
+  protected readonly B: number;
+  protected readonly T: number;
+  protected readonly H: number;
+  protected readonly table: ParamTable;
+  protected readonly mem: ModelBuffers;
+  protected readonly kernels: KernelCache;
+  protected readonly matmul: MatmulVariant;
+  protected readonly uniformHost: DataView;
+  protected readonly plannedUniforms: number;
+  protected readonly adamwValues: UniformValues<typeof ADAMW_STEP>;
+
+  constructor(t: RecordingTarget) {
+    ({
+      cfg: this.cfg,
+      B: this.B,
+      T: this.T,
+      H: this.H,
+      table: this.table,
+      mem: this.mem,
+      kernels: this.kernels,
+      matmul: this.matmul,
+      uniformHost: this.uniformHost,
+      plannedUniforms: this.plannedUniforms,
+      adamwValues: this.adamwValues,
+    } = t);
+  }
+
+  protected param(name: string): Binding {
+    const s = this.table.get(name);
+    return { buffer: this.mem.params, offset: s.offset * 4, size: s.size * 4 };
+  }
+  protected grad(name: string): Binding {
+    const s = this.table.get(name);
+    return { buffer: this.mem.grads, offset: s.offset * 4, size: s.size * 4 };
+  }
+  protected logitsOf(h: number): Binding {
+    const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
+    return { buffer: this.mem.logits, offset: h * stride * 4, size: this.B * this.T * this.cfg.vocabSize * 4 };
+  }
+
+  /**
+   * The next slot of the uniform buffer, packed with `values` by the kernel's struct (checked against its source);
+   * returns the slot and its binding.
+   */
+  protected uniform<F extends string>(
+    def: KernelDef,
+    layout: UniformLayout<F>,
+    values: Record<F, number>,
+  ): { slot: number; binding: Binding } {
+    checkUniformLayout(def, layout);
+    const slot = this.uniformsUsed++;
+    if (slot >= this.plannedUniforms)
+      throw new Error(
+        `${def.label}: more uniform blocks than the plan's ${this.plannedUniforms} (plan.ts, uniformSlots)`,
+      );
+    packUniform(layout, values, this.uniformHost, slot * UNIFORM_SLOT_BYTES);
+    return { slot, binding: { buffer: this.mem.uniforms, offset: slot * UNIFORM_SLOT_BYTES, size: layout.bytes } };
+  }
+  // ---- op launchers: each forward has its backward beside it --------------------------------------------------
+  protected dispatch<F extends string>(
+    list: Dispatch[],
+    def: KernelDef,
+    layout: UniformLayout<F>,
+    values: Record<F, number>,
+    bindings: Binding[],
+    wg: [number, number, number],
+  ): number {
+    const { slot, binding } = this.uniform(def, layout, values);
+    list.push(this.kernels.dispatch(def, [binding, ...bindings], wg));
+    return slot;
+  }
+
+  /** out (M,N) = op(A)·op(B) [+ bias] [+= out], then the GELU epilogue that flags name, on aux. */
+  protected matmulOp(
+    list: Dispatch[],
+    M: number,
+    N: number,
+    K_: number,
+    a: Binding,
+    b: Binding,
+    bias: Binding | null,
+    out: Binding,
+    flags: Omit<MatmulFlags, 'bias'>,
+    aux: Binding | null = null,
+  ): void {
+    // The kernel depends on the shape (vec4 kernels where the contiguous dimensions allow, see matmulKernel).
+    const { def, workgroups } = matmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul);
+    this.dispatch(
+      list,
+      def,
+      MATMUL_DIMS,
+      { M, N, K: K_, _pad: 0 },
+      [a, b, bias ?? this.mem.stats, out, aux ?? this.mem.matmulAux],
+      workgroups,
+    );
+  }
+
+  /** Linear forward: out (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b. */
+  protected linearForward(inp: Binding, m: ModuleParams, out: Binding, M: number, IC: number, OC: number): void {
+    this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(m.weight), this.param(m.bias), out, { transB: true });
+  }
+  /** c_fc and its GELU in one kernel: pre (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b, post (M,OC) = gelu(pre). */
+  protected linearGeluForward(
+    inp: Binding,
+    m: ModuleParams,
+    pre: Binding,
+    post: Binding,
+    M: number,
+    IC: number,
+    OC: number,
+  ): void {
+    this.matmulOp(
+      this.forwardList,
+      M,
+      OC,
+      IC,
+      inp,
+      this.param(m.weight),
+      this.param(m.bias),
+      pre,
+      { transB: true, gelu: true },
+      post,
+    );
+  }
+  /**
+   * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout. With geluPre (the (M,IC)
+   * pre-activation whose GELU was this Linear's input), dinp comes out already times gelu'(geluPre): the gradient
+   * with respect to that pre-activation.
+   */
+  protected linearBackward(
+    dout: Binding,
+    inp: Binding,
+    m: ModuleParams,
+    dinp: Binding,
+    M: number,
+    IC: number,
+    OC: number,
+    geluPre: Binding | null = null,
+  ): void {
+    const list = this.backwardList;
+    this.matmulOp(list, M, IC, OC, dout, this.param(m.weight), null, dinp, { geluGrad: !!geluPre }, geluPre);
+    this.matmulOp(list, OC, IC, M, dout, inp, null, this.grad(m.weight), { transA: true, accumulate: true });
+    this.dispatch(list, K.biasBackward, BIAS_BACKWARD_DIMS, { M, N: OC }, [dout, this.grad(m.bias)], grid1d(OC));
+  }
+
+  /** LayerNorm forward over N rows of width C: out (N,C), mean (N), rstd (N). */
+  protected layernormForward(
+    inp: Binding,
+    m: ModuleParams,
+    out: Binding,
+    mean: Binding,
+    rstd: Binding,
+    N: number,
+    C: number,
+  ): void {
+    this.dispatch(
+      this.forwardList,
+      K.layernormForward,
+      LAYERNORM_DIMS,
+      { N, C },
+      [inp, this.param(m.weight), this.param(m.bias), out, mean, rstd],
+      grid1d(N),
+    );
+  }
+  /** LayerNorm backward: dinp += …, dweight/dbias += … (see layernorm_backward.wgsl). */
+  protected layernormBackward(
+    dout: Binding,
+    inp: Binding,
+    mean: Binding,
+    rstd: Binding,
+    m: ModuleParams,
+    dinp: Binding,
+    N: number,
+    C: number,
+  ): void {
+    const bind = [dout, inp, this.param(m.weight), mean, rstd, dinp, this.grad(m.weight), this.grad(m.bias)];
+    this.dispatch(this.backwardList, K.layernormDinput, LAYERNORM_DIMS, { N, C }, bind, grid1d(N));
+    this.dispatch(this.backwardList, K.layernormDparams, LAYERNORM_DIMS, { N, C }, bind, grid1d(C));
+  }
+
+  protected attentionUniform(): UniformValues<typeof ATTENTION_DIMS> {
+    const { nEmbd: C, nHead: NH, attention } = this.cfg;
+    return { B: this.B, T: this.T, C, NH, causal: attention === 'causal' ? 1 : 0, scale: 1 / Math.sqrt(C / NH) };
+  }
+  /** Attention forward: qkv (B,T,3C) → att (B,NH,T,T), out (B,T,C). */
+  protected attentionForward(qkv: GPUBuffer, att: GPUBuffer, out: GPUBuffer): void {
+    const { B, T } = this;
+    const { nEmbd: C, nHead: NH } = this.cfg;
+    for (const [def, wg] of attentionKernels(B, T, C, NH).forward)
+      this.dispatch(this.forwardList, def, ATTENTION_DIMS, this.attentionUniform(), [qkv, att, out], wg);
+  }
+  /** Attention backward: dout (B,T,C) → dqkv (B,T,3C), via dpreatt (B,NH,T,T). */
+  protected attentionBackward(qkv: GPUBuffer, att: GPUBuffer, dout: GPUBuffer, dqkv: GPUBuffer): void {
+    const { B, T } = this;
+    const { nEmbd: C, nHead: NH } = this.cfg;
+    const bind = [qkv, att, dout, this.mem.dpreatt, dqkv];
+    for (const [def, wg] of attentionKernels(B, T, C, NH).backward)
+      this.dispatch(this.backwardList, def, ATTENTION_DIMS, this.attentionUniform(), bind, wg);
+  }
+}

@@ -1,0 +1,238 @@
+// A training step of the GPT as dispatches, recorded once per model: every kernel of the forward pass, the loss, the
+// backward pass (in exactly the reverse order, each op's backward beside its forward) and the optimizer, bound to
+// the model's planned buffers, with each dispatch's uniform packed into its slot of the host image of the uniform
+// buffer. GpuModel (model.ts) replays the four lists every step and patches the few uniforms that change.
+//
+// Legend: B batch, T sequence, C width, NH heads, hs = C/NH, V vocab, L trunk blocks, K extra heads, H = 1 + K.
+import { blockParams, blockPrefix, headPrefix, MODEL_PARAMS, type BlockParams } from '../model/params';
+import { grid1d, type Dispatch } from './kernel';
+import { K, reduceKernel } from './kernels';
+import { STAT_LOSS, STAT_NORM, type BlockActs, type HeadActs } from './model-buffers';
+import { OpRecorder, type RecordingTarget } from './model-ops';
+import { logitsHeadStride, REDUCE_CHUNK } from './plan';
+import { ADAMW_STEP, CROSSENTROPY_DIMS, ENCODER_DIMS, REDUCE_DIMS, RESIDUAL_DIMS } from './uniforms';
+
+/** The recorded step: four dispatch lists, and the uniform slots a step or a setting patches later. */
+export interface StepRecording {
+  forward: Dispatch[];
+  loss: Dispatch[];
+  backward: Dispatch[];
+  optimizer: Dispatch[];
+  /** The gradient norm's two reductions (their clip threshold: GpuModel.setGradClip). */
+  gradNormSlots: [number, number];
+  /** AdamW's (learning rate and bias corrections: every step). */
+  adamwSlot: number;
+}
+
+/** Record every dispatch of a training step; throws if the uniforms used differ from the plan's count. */
+export function recordStep(target: RecordingTarget): StepRecording {
+  const r = new Recorder(target);
+  r.recordForward();
+  r.recordLoss();
+  r.recordBackward();
+  r.recordOptimizer();
+  if (r.uniformsUsed !== target.plannedUniforms) {
+    throw new Error(
+      `the model recorded ${r.uniformsUsed} uniform blocks, the plan has ${target.plannedUniforms} (plan.ts, uniformSlots)`,
+    );
+  }
+  return {
+    forward: r.forwardList,
+    loss: r.lossList,
+    backward: r.backwardList,
+    optimizer: r.optimizerList,
+    gradNormSlots: r.gradNormSlots,
+    adamwSlot: r.adamwSlot,
+  };
+}
+
+/** The GPT's structure over the op launchers: blocks, heads, loss and optimizer, in forward and backward order. */
+class Recorder extends OpRecorder {
+  /** One pre-LN block: res3 = res2 + mlp(ln_2(res2)), res2 = resIn + attn(ln_1(resIn)). All (B,T,C) but noted. */
+  private blockForward(p: BlockParams, resIn: GPUBuffer, a: BlockActs): void {
+    const N = this.B * this.T;
+    const C = this.cfg.nEmbd;
+    const fw = this.forwardList;
+    this.layernormForward(resIn, p.ln1, a.ln1, a.ln1Mean, a.ln1Rstd, N, C);
+    this.linearForward(a.ln1, p.cAttn, a.qkv, N, C, 3 * C); // (B,T,3C)
+    this.attentionForward(a.qkv, a.att, a.atty);
+    this.linearForward(a.atty, p.attnProj, a.attproj, N, C, C);
+    this.dispatch(fw, K.residualForward, RESIDUAL_DIMS, { N: N * C }, [resIn, a.attproj, a.res2], grid1d(N * C));
+    this.layernormForward(a.res2, p.ln2, a.ln2, a.ln2Mean, a.ln2Rstd, N, C);
+    this.linearGeluForward(a.ln2, p.cFc, a.fch, a.fchGelu, N, C, 4 * C); // (B,T,4C)
+    this.linearForward(a.fchGelu, p.mlpProj, a.fcproj, N, 4 * C, C);
+    this.dispatch(fw, K.residualForward, RESIDUAL_DIMS, { N: N * C }, [a.res2, a.fcproj, a.res3], grid1d(N * C));
+  }
+
+  /**
+   * Backward of a block, in exactly the reverse order of blockForward. On entry dres holds ∂loss/∂res3; the two
+   * residual connections pass it through unchanged and the layernorm backwards add their parts, so on exit dres
+   * holds ∂loss/∂resIn.
+   */
+  private blockBackward(p: BlockParams, resIn: GPUBuffer, a: BlockActs, dres: GPUBuffer): void {
+    const N = this.B * this.T;
+    const C = this.cfg.nEmbd;
+    const { dfc, dln, datty, dqkv } = this.mem;
+    // dfc comes out as ∂loss/∂fch: the GELU's backward is the epilogue of c_proj's dinp product.
+    this.linearBackward(dres, a.fchGelu, p.mlpProj, dfc, N, 4 * C, C, a.fch);
+    this.linearBackward(dfc, a.ln2, p.cFc, dln, N, C, 4 * C);
+    this.layernormBackward(dln, a.res2, a.ln2Mean, a.ln2Rstd, p.ln2, dres, N, C);
+    this.linearBackward(dres, a.atty, p.attnProj, datty, N, C, C);
+    this.attentionBackward(a.qkv, a.att, datty, dqkv);
+    this.linearBackward(dqkv, a.ln1, p.cAttn, dln, N, C, 3 * C);
+    this.layernormBackward(dln, resIn, a.ln1Mean, a.ln1Rstd, p.ln1, dres, N, C);
+  }
+
+  /** The trunk's output z (B,T,C): the last trunk block's res3. */
+  private trunkOutput(): GPUBuffer {
+    return this.block(this.cfg.nLayer - 1).res3;
+  }
+  /** Activations of block l: trunk blocks 0..L−1, then head k's block at L+k−1. */
+  private block(l: number): BlockActs {
+    const b = this.mem.blocks[l];
+    if (!b) throw new Error(`no block ${l}`);
+    return b;
+  }
+  private head(h: number): HeadActs {
+    const a = this.mem.heads[h];
+    if (!a) throw new Error(`no head ${h}`);
+    return a;
+  }
+  /** Input of trunk block l: the embeddings for l = 0, else the previous block's output. */
+  private blockInput(l: number): GPUBuffer {
+    return l === 0 ? this.mem.encoded : this.block(l - 1).res3;
+  }
+  /** Input of head h's ln_f: the trunk output z for h = 0, the extra block's output for h ≥ 1. */
+  private headInput(h: number): GPUBuffer {
+    return h === 0 ? this.trunkOutput() : this.block(this.cfg.nLayer + h - 1).res3;
+  }
+
+  recordForward(): void {
+    const { B, T } = this;
+    const { nEmbd: C, vocabSize: V, nLayer: L } = this.cfg;
+    const N = B * T;
+    const { wte, wpe, lnF } = MODEL_PARAMS;
+    this.dispatch(
+      this.forwardList,
+      K.encoderForward,
+      ENCODER_DIMS,
+      { B, T, C, V },
+      [this.mem.tokens, this.param(wte), this.param(wpe), this.mem.encoded],
+      grid1d(N * C),
+    );
+    for (let l = 0; l < L; l++) this.blockForward(blockParams(blockPrefix(l)), this.blockInput(l), this.block(l));
+    for (let k = 1; k < this.H; k++)
+      this.blockForward(blockParams(headPrefix(k)), this.trunkOutput(), this.block(L + k - 1));
+    for (let h = 0; h < this.H; h++) {
+      const { lnf, lnfMean, lnfRstd } = this.head(h);
+      this.layernormForward(this.headInput(h), lnF, lnf, lnfMean, lnfRstd, N, C);
+      // lm_head, tied to wte: logits (BT,V) = lnf (BT,C) · wte (V,C)ᵀ
+      this.matmulOp(this.forwardList, N, V, C, lnf, this.param(wte), null, this.logitsOf(h), { transB: true });
+    }
+  }
+
+  recordLoss(): void {
+    const rows = this.H * this.B * this.T;
+    const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
+    const { logits, targets, weights, losses, lossPartials, stats } = this.mem;
+    this.dispatch(
+      this.lossList,
+      K.crossentropy,
+      CROSSENTROPY_DIMS,
+      { BT: this.B * this.T, V: this.cfg.vocabSize, H: this.H, headStride: stride },
+      [logits, targets, weights, losses],
+      grid1d(rows),
+    );
+    const parts = Math.ceil(rows / REDUCE_CHUNK);
+    const bind = [losses, lossPartials, stats];
+    this.dispatch(
+      this.lossList,
+      reduceKernel('partial', false),
+      REDUCE_DIMS,
+      { N: rows, chunk: REDUCE_CHUNK, slot: STAT_LOSS, clip: 0 },
+      bind,
+      [parts, 1, 1],
+    );
+    this.dispatch(
+      this.lossList,
+      reduceKernel('finalize', false),
+      REDUCE_DIMS,
+      { N: parts, chunk: REDUCE_CHUNK, slot: STAT_LOSS, clip: 0 },
+      bind,
+      [1, 1, 1],
+    );
+  }
+
+  recordBackward(): void {
+    const { B, T } = this;
+    const { nEmbd: C, vocabSize: V, nLayer: L } = this.cfg;
+    const N = B * T;
+    const { dres, dln } = this.mem;
+    const { wte, wpe, lnF } = MODEL_PARAMS;
+    // Heads in reverse order of the forward pass: extra heads K..1, then head 0. Each lm_head backward writes
+    // ∂/∂lnf and adds the tied unembedding's gradient into dwte.
+    for (let h = this.H - 1; h >= 0; h--) {
+      const head = this.head(h);
+      this.matmulOp(this.backwardList, N, C, V, this.logitsOf(h), this.param(wte), null, dln, {});
+      this.matmulOp(this.backwardList, V, C, N, this.logitsOf(h), head.lnf, null, this.grad(wte), {
+        transA: true,
+        accumulate: true,
+      });
+      this.layernormBackward(dln, this.headInput(h), head.lnfMean, head.lnfRstd, lnF, head.dres ?? dres, N, C);
+      if (head.dres) {
+        const hd = head.dres;
+        this.blockBackward(blockParams(headPrefix(h)), this.trunkOutput(), this.block(L + h - 1), hd);
+        // The head's block read the trunk output z: its input gradient joins the trunk's residual gradient.
+        this.dispatch(
+          this.backwardList,
+          K.residualAccumulate,
+          RESIDUAL_DIMS,
+          { N: N * C },
+          [hd, hd, dres],
+          grid1d(N * C),
+        );
+      }
+    }
+    for (let l = L - 1; l >= 0; l--)
+      this.blockBackward(blockParams(blockPrefix(l)), this.blockInput(l), this.block(l), dres);
+    const encBind = [this.mem.tokens, dres, this.grad(wte), this.grad(wpe)];
+    this.dispatch(this.backwardList, K.wteGrad, ENCODER_DIMS, { B, T, C, V }, encBind, grid1d(V * C));
+    this.dispatch(this.backwardList, K.wpeGrad, ENCODER_DIMS, { B, T, C, V }, encBind, grid1d(T * C));
+  }
+
+  recordOptimizer(): void {
+    const P = this.table.total;
+    const parts = Math.ceil(P / REDUCE_CHUNK);
+    const { grads, gradPartials, stats, params, adamM, adamV, decayMask } = this.mem;
+    const bind = [grads, gradPartials, stats];
+    // The clip threshold is per run: setGradClip() patches these two slots.
+    const list = this.optimizerList;
+    this.gradNormSlots = [
+      this.dispatch(
+        list,
+        reduceKernel('partial', true),
+        REDUCE_DIMS,
+        { N: P, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip: 1 },
+        bind,
+        [parts, 1, 1],
+      ),
+      this.dispatch(
+        list,
+        reduceKernel('finalize', true),
+        REDUCE_DIMS,
+        { N: parts, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip: 1 },
+        bind,
+        [1, 1, 1],
+      ),
+    ];
+    // Each step patches this slot with its learning rate and bias corrections.
+    this.adamwSlot = this.dispatch(
+      list,
+      K.adamw,
+      ADAMW_STEP,
+      this.adamwValues,
+      [params, grads, adamM, adamV, decayMask, stats],
+      grid1d(P),
+    );
+  }
+}
