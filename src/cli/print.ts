@@ -1,0 +1,86 @@
+// What the command line prints: the adapter's kernels, a run's results table and the summary over seeds.
+import type { AdapterReport, LaneResult } from '../lab/api';
+import type { SeedSummary, Spread } from '../lab/seeds';
+
+/** ` — matmul kernels NAME (known|cached|timed now)`: which kernels run, and whether timing them cost this run. */
+export function kernelsText(a: AdapterReport): string {
+  const v = a.matmulVariant;
+  return v
+    ? ` — matmul kernels ${v.name} (${v.source === 'timed' ? 'timed now, cached for next time' : v.source})`
+    : '';
+}
+
+export const fmtPct = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(1)}%`);
+export const fmtPositions = (xs: number[]): string => `[${xs.map((x) => x.toFixed(2)).join(' ')}]`;
+export const fmtInterval = ([lo, hi]: [number, number]): string => `${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%`;
+const fmtTime90 = (r: LaneResult): string =>
+  r.timeTo90 ? `step ${r.timeTo90.step}, ${r.timeTo90.seconds.toFixed(0)} s` : 'not reached';
+
+function printRows(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  console.log(line(head));
+  for (const r of rows) console.log(line(r));
+}
+
+export function printTable(results: LaneResult[]): void {
+  printRows(
+    [
+      'objective',
+      'exact',
+      '95% interval',
+      'valid-wrong',
+      'decision',
+      'teacher-forced per position',
+      'free-running per position',
+      'held-out CE',
+      'time to 90%',
+      'steps',
+      'GFLOP',
+      'seconds',
+    ],
+    results.map((r) => [
+      r.objective,
+      fmtPct(r.exactMatch),
+      fmtInterval(r.exactMatchInterval),
+      fmtPct(r.validWrongFraction),
+      fmtPct(r.decisionTokenAccuracy),
+      fmtPositions(r.perPosition.teacherForced),
+      fmtPositions(r.perPosition.freeRunning),
+      r.heldOutLoss.toFixed(3),
+      fmtTime90(r),
+      String(r.steps),
+      (r.flops / 1e9).toFixed(1),
+      r.seconds.toFixed(1),
+    ]),
+  );
+}
+
+export function printSummary(summary: SeedSummary[]): void {
+  const ms = (s: Spread | null) =>
+    s === null
+      ? '-'
+      : `${(100 * s.mean).toFixed(1)}% ± ${(100 * s.sd).toFixed(1)} (${(100 * s.min).toFixed(0)}–${(100 * s.max).toFixed(0)})`;
+  printRows(
+    [
+      'objective',
+      'exact match: mean ± sd (min–max)',
+      'decision',
+      'teacher-forced after decision',
+      'reached 90%',
+      'at steps',
+    ],
+    summary.map((s) => [
+      s.objective,
+      ms(s.exactMatch),
+      ms(s.decisionTokenAccuracy),
+      ms(s.afterDecisionTeacherForced),
+      `${s.reached90.count}/${s.seeds.length}`,
+      s.reached90.steps.map((x) => x ?? '-').join(', '),
+    ]),
+  );
+}
