@@ -235,15 +235,17 @@ async function evaluateCommand(v: Values): Promise<void> {
     stopAtStep: 0,
     initialParams: lanes.map((l) => l.state.params),
   });
-  // Evaluation only: report each lane at the step its weights were trained to.
+  // Evaluation only: report each lane at the step its weights were trained to. When it first reached 90% is its
+  // training run's to say (this one evaluation, at "step 0", would claim it took no time).
   const shown = results.map((r, i) => ({
     ...r,
     steps: lanes[i]!.state.step,
     flops: 0,
     seconds: lanes[i]!.state.seconds ?? 0,
+    timeTo90: null,
   }));
   console.log(`\n${(await lab.runInfo())?.taskName}, seed ${spec.train.seed}, ${spec.evalExamples} test examples`);
-  printTable(shown);
+  printTable(shown, true);
   if (v.json) {
     writeFileSync(str(v, 'json'), JSON.stringify({ spec, files, results: shown }, null, 2));
     console.log(`wrote ${v.json}`);

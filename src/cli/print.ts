@@ -13,8 +13,9 @@ export function kernelsText(a: AdapterReport): string {
 export const fmtPct = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(1)}%`);
 export const fmtPositions = (xs: number[]): string => `[${xs.map((x) => x.toFixed(2)).join(' ')}]`;
 export const fmtInterval = ([lo, hi]: [number, number]): string => `${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%`;
-const fmtTime90 = (r: LaneResult): string =>
-  r.timeTo90 ? `step ${r.timeTo90.step}, ${r.timeTo90.seconds.toFixed(0)} s` : 'not reached';
+/** When the lane first reached 90%; '-' for an evaluation alone, which cannot say. */
+const fmtTime90 = (r: LaneResult, evaluationOnly: boolean): string =>
+  evaluationOnly ? '-' : r.timeTo90 ? `step ${r.timeTo90.step}, ${r.timeTo90.seconds.toFixed(0)} s` : 'not reached';
 
 function printRows(head: string[], rows: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -27,7 +28,8 @@ function printRows(head: string[], rows: string[][]): void {
   for (const r of rows) console.log(line(r));
 }
 
-export function printTable(results: LaneResult[]): void {
+/** The results table; `evaluationOnly`: weights evaluated, not trained here (no time to 90%). */
+export function printTable(results: LaneResult[], evaluationOnly = false): void {
   printRows(
     [
       'objective',
@@ -52,7 +54,7 @@ export function printTable(results: LaneResult[]): void {
       fmtPositions(r.perPosition.teacherForced),
       fmtPositions(r.perPosition.freeRunning),
       r.heldOutLoss.toFixed(3),
-      fmtTime90(r),
+      fmtTime90(r, evaluationOnly),
       String(r.steps),
       (r.flops / 1e9).toFixed(1),
       r.seconds.toFixed(1),
