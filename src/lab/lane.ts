@@ -13,8 +13,6 @@ import type { Example, Task } from '../tasks/types';
 import type { EvalMetrics, LaneState, ModelSize, ObjectiveSpec, StepMetrics } from './api';
 import { laneModelConfig } from '../objectives';
 
-export { laneModelConfig } from '../objectives';
-
 /** Seeds of the separate random streams, derived from the run's seed (data is shared across lanes). */
 export const dataSeed = (seed: number): number => (seed ^ 0x5eed_da7a) >>> 0;
 export const objectiveSeed = (seed: number): number => (seed ^ 0x0b1e_c71e) >>> 0;

@@ -11,7 +11,7 @@ import { ConfigError, validateModelConfig, validateTrainConfig } from '../model/
 import { laneModelConfig, makeObjective, ObjectiveSpecError } from '../objectives';
 import { makeTask, taskSpecIssues, TaskSpecError } from '../tasks';
 import type { Task } from '../tasks/types';
-import { activeFields, getNumber, numberProblem } from './fields';
+import { activeFields, getNumber, numberProblem, TASK_FIELDS } from './fields';
 import type { ExperimentSpec, SpecIssue } from './types';
 
 /** The limits a spec's memory plan is checked against. */
@@ -63,8 +63,8 @@ export function fieldIssues(spec: ExperimentSpec): SpecIssue[] {
   const add = (field: string, message: string) => {
     if (!issues.some((i) => i.field === field)) issues.push({ field, message });
   };
-  const known = ['path-star', 'addition', 'custom'];
-  if (!known.includes(spec.task.kind)) {
+  // The field table knows every task kind; an unknown one has no fields to check.
+  if (!Object.keys(TASK_FIELDS).includes(spec.task.kind)) {
     add('task.kind', `must be path-star, addition or custom, got ${JSON.stringify(spec.task.kind)}`);
     return issues;
   }
