@@ -20,15 +20,18 @@ override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
 override GELU: bool = false;
 override GELU_GRAD: bool = false;
+override RESIDUAL: bool = false;
 // Workgroup shape of the register-blocked kernels, set per product by fitWorkgroup (the tiled kernel's is fixed
 // by its tiles).
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
 
-/** Write C[i] = v through the GELU epilogues. */
+/** Write C[i] = v through the epilogues. */
 fn store(i: u32, v: E) {
   if (GELU_GRAD) {
     C[i] = v * gelu_grad(aux[i]);
+  } else if (RESIDUAL) {
+    C[i] = v + aux[i];
   } else {
     C[i] = v;
   }

@@ -1,7 +1,7 @@
 // Every kernel of the model, declared once: WGSL source, entry point, binding kinds. The GPU model and the kernel
 // tests both bind these, so a test exercises exactly the pipeline that training runs. A kernel's source is composed
 // here from the shared pieces in shaders/common/ and its own file (composeWgsl): the 1-D kernels' thread index and
-// workgroup size, the attention kernels' uniform and bindings, the matmul kernels' bindings and GELU epilogue.
+// workgroup size, the attention kernels' uniform and bindings, the matmul kernels' bindings and epilogues.
 import adamwWgsl from '../../shaders/adamw.wgsl?raw';
 import attentionBackwardWgsl from '../../shaders/attention_backward.wgsl?raw';
 import attentionBackwardVec4Wgsl from '../../shaders/attention_backward_vec4.wgsl?raw';
@@ -70,7 +70,6 @@ export const K = {
   attentionDscoresVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dscores', bindings(3, 2)),
   attentionDqVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dq', bindings(3, 2)),
   attentionDkvVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dkv', bindings(3, 2)),
-  residualForward: onGrid1d('residual', residualWgsl, 'forward', bindings(2, 1)),
   residualAccumulate: onGrid1d('residual', residualWgsl, 'accumulate', bindings(2, 1)),
   crossentropy: onGrid1d('crossentropy', crossentropyWgsl, 'main', ['uniform', 'rw', 'read', 'read', 'rw']),
   adamw: onGrid1d('adamw', adamwWgsl, 'main', ['uniform', 'rw', 'read', 'rw', 'rw', 'read', 'read']),
@@ -93,6 +92,8 @@ export interface MatmulFlags {
   gelu?: boolean;
   /** Epilogue: C = result · gelu'(aux) — the gradient into c_fc's output, aux its pre-activation. */
   geluGrad?: boolean;
+  /** Epilogue: C = result + aux — c_proj's forward adding its branch to the residual stream held in aux. */
+  residual?: boolean;
 }
 
 /**
@@ -157,6 +158,7 @@ export function matmulKernel(
     ACCUMULATE: f.accumulate ? 1 : 0,
     GELU: f.gelu ? 1 : 0,
     GELU_GRAD: f.geluGrad ? 1 : 0,
+    RESIDUAL: f.residual ? 1 : 0,
   };
   const path = matmulPath(f, M, N, K, v);
   if (path !== 'general') {

@@ -119,7 +119,7 @@ export class OpRecorder {
     return slot;
   }
 
-  /** out (M,N) = op(A)·op(B) [+ bias] [+= out], then the GELU epilogue that flags name, on aux. */
+  /** out (M,N) = op(A)·op(B) [+ bias] [+= out], then the epilogue that flags name (GELU or residual), with aux. */
   protected matmulOp(
     list: Dispatch[],
     M: number,
@@ -147,6 +147,33 @@ export class OpRecorder {
   /** Linear forward: out (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b. */
   protected linearForward(inp: Binding, m: ModuleParams, out: Binding, M: number, IC: number, OC: number): void {
     this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(m.weight), this.param(m.bias), out, { transB: true });
+  }
+  /**
+   * c_proj (attn's or the MLP's) and the residual connection after it in one kernel:
+   * out (M,OC) = res (M,OC) + inp (M,IC) · W (OC,IC)ᵀ + b. Its backward is linearBackward's: the gradient of the
+   * sum reaches the branch unchanged and stays in the residual-gradient buffer for the stream.
+   */
+  protected linearResidualForward(
+    inp: Binding,
+    m: ModuleParams,
+    res: Binding,
+    out: Binding,
+    M: number,
+    IC: number,
+    OC: number,
+  ): void {
+    this.matmulOp(
+      this.forwardList,
+      M,
+      OC,
+      IC,
+      inp,
+      this.param(m.weight),
+      this.param(m.bias),
+      out,
+      { transB: true, residual: true },
+      res,
+    );
   }
   /** c_fc and its GELU in one kernel: pre (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b, post (M,OC) = gelu(pre). */
   protected linearGeluForward(

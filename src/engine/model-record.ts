@@ -52,16 +52,13 @@ class Recorder extends OpRecorder {
   private blockForward(p: BlockParams, resIn: GPUBuffer, a: BlockActs): void {
     const N = this.B * this.T;
     const C = this.cfg.nEmbd;
-    const fw = this.forwardList;
     this.layernormForward(resIn, p.ln1, a.ln1, a.ln1Mean, a.ln1Rstd, N, C);
     this.linearForward(a.ln1, p.cAttn, a.qkv, N, C, 3 * C); // (B,T,3C)
     this.attentionForward(a.qkv, a.att, a.atty);
-    this.linearForward(a.atty, p.attnProj, a.attproj, N, C, C);
-    this.dispatch(fw, K.residualForward, RESIDUAL_DIMS, { N: N * C }, [resIn, a.attproj, a.res2], grid1d(N * C));
+    this.linearResidualForward(a.atty, p.attnProj, resIn, a.res2, N, C, C); // res2 = resIn + c_proj(atty)
     this.layernormForward(a.res2, p.ln2, a.ln2, a.ln2Mean, a.ln2Rstd, N, C);
     this.linearGeluForward(a.ln2, p.cFc, a.fch, a.fchGelu, N, C, 4 * C); // (B,T,4C)
-    this.linearForward(a.fchGelu, p.mlpProj, a.fcproj, N, 4 * C, C);
-    this.dispatch(fw, K.residualForward, RESIDUAL_DIMS, { N: N * C }, [a.res2, a.fcproj, a.res3], grid1d(N * C));
+    this.linearResidualForward(a.fchGelu, p.mlpProj, a.res2, a.res3, N, 4 * C, C); // res3 = res2 + c_proj(fchGelu)
   }
 
   /**

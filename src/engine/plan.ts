@@ -32,14 +32,12 @@ export const BLOCK_ACTIVATIONS = [
   'qkv',
   'att',
   'atty',
-  'attproj',
   'res2',
   'ln2',
   'ln2Mean',
   'ln2Rstd',
   'fch',
   'fchGelu',
-  'fcproj',
   'res3',
 ] as const;
 export type BlockActivation = (typeof BLOCK_ACTIVATIONS)[number];
@@ -56,15 +54,13 @@ export function blockActivations(B: number, T: number, C: number, NH: number): B
     qkv: 3 * BTC, // (B,T,3C)
     att: B * NH * T * T, // (B,NH,T,T) softmax of the scores
     atty: BTC, // (B,T,C) attention output before c_proj
-    attproj: BTC, // (B,T,C)
-    res2: BTC, // (B,T,C) resIn + attproj
+    res2: BTC, // (B,T,C) resIn + c_proj(atty), summed in c_proj's epilogue
     ln2: BTC, // (B,T,C)
     ln2Mean: B * T, // (B,T)
     ln2Rstd: B * T, // (B,T)
     fch: 4 * BTC, // (B,T,4C) c_fc's output, GELU's input
     fchGelu: 4 * BTC, // (B,T,4C)
-    fcproj: BTC, // (B,T,C)
-    res3: BTC, // (B,T,C) res2 + fcproj, the block's output
+    res3: BTC, // (B,T,C) res2 + c_proj(fchGelu), the block's output
   };
 }
 
@@ -85,7 +81,7 @@ export const STATS_BYTES = 64;
 /**
  * Uniform blocks of a training step, one per dispatch that the GPU model records (the model checks its count
  * against this): forward, loss, backward, then the gradient norm's two and AdamW's. Per block, forward: 2
- * layernorms, 4 matmuls, 2 attention kernels, 2 residuals; backward: 4 Linear backwards of 3 (dinp, dW, db), 2
+ * layernorms, 4 matmuls (the residual sums are c_proj's epilogues), the attention kernels; backward: 4 Linear backwards of 3 (dinp, dW, db), 2
  * layernorm backwards of 2, the attention backward's kernels. Per head: ln_f and lm_head forward, 2 matmuls and a
  * layernorm backward of 2; an extra head also adds its block's input gradient into the trunk's.
  */
@@ -93,7 +89,7 @@ export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
   const blocks = cfg.nLayer + cfg.extraHeads;
   const H = 1 + cfg.extraHeads;
   const attention = attentionKernels(B, T, cfg.nEmbd, cfg.nHead);
-  const blockForward = 2 + 4 + attention.forward.length + 2;
+  const blockForward = 2 + 4 + attention.forward.length; // layernorms, Linears (c_proj's add the residual)
   const blockBackward = 4 * 3 + 2 * 2 + attention.backward.length;
   const forward = 1 + blocks * blockForward + H * 2; // encoder, blocks, heads
   const loss = 3; // cross-entropy, reduce partial and finalize

@@ -20,7 +20,7 @@ import { compare, testGpu } from './helpers';
 
 /**
  * C (M,N) = op(A)·op(B) [+ bias] [+ C0]; A stored (M,K) or, transposed, (K,M); B (K,N) or (N,K). Then the
- * epilogues: gelu — aux = gelu(C); geluGrad — C ·= gelu'(aux0). Returns C and aux.
+ * epilogues: gelu — aux = gelu(C); geluGrad — C ·= gelu'(aux0); residual — C += aux0. Returns C and aux.
  */
 function refMatmul(
   f: MatmulFlags,
@@ -42,6 +42,7 @@ function refMatmul(
       if (f.bias) s += bias[n]!;
       if (f.accumulate) s += c0[m * N + n]!;
       if (f.geluGrad) s *= geluGrad(aux0[m * N + n]!);
+      if (f.residual) s += aux0[m * N + n]!;
       if (f.gelu) aux[m * N + n] = gelu(s);
       out[m * N + n] = s;
     }
@@ -157,6 +158,15 @@ describe.each(MATMUL_VARIANTS.map((v) => [v.name, v] as const))('matmul variant 
         await runMatmul({ transA, transB, bias: true, gelu: true }, M, N, K, variant, M + N + K);
         await runMatmul({ transA, transB, geluGrad: true }, M, N, K, variant, M * N + K);
         await runMatmul({ transA, transB, accumulate: true, geluGrad: true }, M, N, K, variant, M * N * K);
+      }
+    }
+  });
+
+  test.each(SHAPES)('%i×%i×%i, residual epilogue (c_proj forward into the residual stream)', async (M, N, K) => {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        await runMatmul({ transA, transB, bias: true, residual: true }, M, N, K, variant, M + 3 * N + K);
+        await runMatmul({ transA, transB, residual: true }, M, N, K, variant, 5 * M + N + K);
       }
     }
   });
