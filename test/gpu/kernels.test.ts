@@ -6,7 +6,15 @@
 import { describe, expect, test } from 'vitest';
 import { KernelCache, grid1d, uniformData, type KernelDef } from '../../src/engine/kernel';
 import { crossentropyKernel, K, layernormKernels, reduceKernel } from '../../src/engine/kernels';
-import { hasSubgroups, REDUCTION_VARIANTS, type ReductionVariant } from '../../src/engine/reduction-variants';
+import { MemoryVariantCache } from '../../src/engine/matmul-variants';
+import {
+  chooseReductionVariant,
+  hasSubgroups,
+  reductionCacheKey,
+  REDUCTION_VARIANTS,
+  THREAD_ROWS,
+  type ReductionVariant,
+} from '../../src/engine/reduction-variants';
 import { REDUCE_CHUNK } from '../../src/engine/plan';
 import * as ref from '../../src/model/reference';
 import { Rng } from '../../src/model/rng';
@@ -256,6 +264,25 @@ describe.each(REDUCTION_VARIANTS)('cross-entropy, $name', (v) => {
     const refRows = Float64Array.from(rd.map((x, i) => (i % stride < BT * V ? x : 0)));
     compare('cross-entropy dlogits', gotRows, refRows, 1e-6, RTOL);
   });
+});
+
+test('the reduction variant: one thread per row without subgroups, else timed once and then cached', async () => {
+  const { device, adapterInfo } = await testGpu();
+  const cache = new MemoryVariantCache();
+  const probe = { rows: 100, width: 40, vocab: 11, repeats: 1 };
+  const first = await chooseReductionVariant(device, adapterInfo, { cache, probe });
+  if (!hasSubgroups(device)) {
+    expect([first.variant, first.source]).toEqual([THREAD_ROWS, 'unavailable']);
+    return;
+  }
+  expect(first.source).toBe('timed');
+  expect(first.timings.map((t) => t.variant)).toEqual(REDUCTION_VARIANTS.map((v) => v.name));
+  expect(await cache.get(reductionCacheKey(adapterInfo))).toBe(first.variant.name);
+  const second = await chooseReductionVariant(device, adapterInfo, { cache, probe });
+  expect([second.variant, second.source]).toEqual([first.variant, 'cached']);
+  // A name from an older generation of kernels is timed again.
+  await cache.set(reductionCacheKey(adapterInfo), 'no-such-variant');
+  expect((await chooseReductionVariant(device, adapterInfo, { cache, probe })).source).toBe('timed');
 });
 
 describe('reductions and AdamW', () => {
