@@ -1,13 +1,21 @@
 // Kernel throughput in isolation: the matmul products a training step runs (each Linear's forward, dinp and dW),
-// attention forward and backward, and LayerNorm forward and backward, at one model size — plus the 512³ square for
+// attention forward and backward, LayerNorm forward and backward and the fused cross-entropy (under a reduction
+// variant: one thread or one workgroup per row), at one model size — plus the 512³ square for
 // every matmul variant. Each kernel gets its own buffers (filled with small values) and is timed by GpuTimer.
 //
 // Throughput definitions: matmul GFLOP/s = 2·M·N·K / time. Attention and LayerNorm GB/s = the bytes each op must
 // move at least (every input read once, every output written once; read-modify-write outputs count twice) / time;
 // attention's GFLOP/s counts both T×T products in full (the causal half that the kernels skip is not discounted).
 import { KernelCache, uniformData, type Dispatch } from '../src/engine/kernel';
-import { attentionKernels, K, matmulKernel, type MatmulFlags } from '../src/engine/kernels';
+import {
+  attentionKernels,
+  crossentropyKernel,
+  layernormKernels,
+  matmulKernel,
+  type MatmulFlags,
+} from '../src/engine/kernels';
 import type { MatmulVariant } from '../src/engine/matmul-variants';
+import type { ReductionVariant } from '../src/engine/reduction-variants';
 import { B, T, VOCAB, spread, type BenchSize, type Spread } from './common';
 import type { GpuTimer } from './gpu-timer';
 
@@ -180,10 +188,11 @@ export async function benchLayernorm(
   timer: GpuTimer,
   s: BenchSize,
   runs: number,
+  reduction: ReductionVariant,
+  N = B * T,
 ): Promise<KernelResult[]> {
   const bufs = new Buffers(device);
   const C = s.nEmbd;
-  const N = B * T;
   const u = bufs.uniform({ u32: [N, C] });
   const inp = bufs.storage(N * C);
   const w = bufs.storage(C);
@@ -195,10 +204,10 @@ export async function benchLayernorm(
   const dinp = bufs.storage(N * C);
   const dw = bufs.storage(C);
   const db = bufs.storage(C);
-  const wg = (threads: number): [number, number, number] => [Math.ceil(threads / 64), 1, 1];
-  const fw = [kernels.dispatch(K.layernormForward, [u, inp, w, b, out, mean, rstd], wg(N))];
+  const ln = layernormKernels(N, C, reduction);
+  const fw = [kernels.dispatch(ln.forward[0], [u, inp, w, b, out, mean, rstd], ln.forward[1])];
   const bind = [u, dout, inp, w, mean, rstd, dinp, dw, db];
-  const bw = [kernels.dispatch(K.layernormDinput, bind, wg(N)), kernels.dispatch(K.layernormDparams, bind, wg(C))];
+  const bw = [kernels.dispatch(ln.dinput[0], bind, ln.dinput[1]), kernels.dispatch(ln.dparams[0], bind, ln.dparams[1])];
   const f4 = 4;
   const shape = `N${N} C${C}`;
   const results: KernelResult[] = [];
@@ -220,4 +229,47 @@ export async function benchLayernorm(
   }
   bufs.destroy();
   return results;
+}
+
+/**
+ * The fused cross-entropy (loss and dlogits over N rows of V logits, one head) under a reduction variant. It writes
+ * its gradient over the logits, so later repetitions see other finite values: the work is the same.
+ */
+export async function benchCrossentropy(
+  device: GPUDevice,
+  kernels: KernelCache,
+  timer: GpuTimer,
+  runs: number,
+  reduction: ReductionVariant,
+  N = B * T,
+  V = VOCAB,
+): Promise<KernelResult> {
+  const bufs = new Buffers(device);
+  const u = bufs.uniform({ u32: [N, V, 1, N * V] });
+  const logits = bufs.storage(N * V);
+  const targets = device.createBuffer({ size: N * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(
+    targets,
+    0,
+    Int32Array.from({ length: N }, (_, i) => (i * 31) % V),
+  );
+  const weights = device.createBuffer({ size: N * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(weights, 0, new Float32Array(N).fill(1 / N));
+  const losses = bufs.storage(N);
+  const [def, wg] = crossentropyKernel(N, reduction);
+  const list = [kernels.dispatch(def, [u, logits, targets, weights, losses], wg)];
+  const { ms, reps } = await timer.measure(list, runs);
+  // logits read and written, targets and weights read, losses written
+  const bytes = (2 * N * V + 3 * N) * 4;
+  bufs.destroy();
+  targets.destroy();
+  weights.destroy();
+  return {
+    op: 'cross-entropy',
+    kernels: [def.label],
+    shape: `N${N} V${V}`,
+    ms,
+    reps,
+    gbs: scaleSpread(ms, (x) => bytes / x / 1e6),
+  };
 }

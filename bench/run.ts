@@ -17,6 +17,7 @@ import {
   type MatmulVariant,
 } from '../src/engine/matmul-variants';
 import { nodeGpu } from '../src/engine/node-gpu';
+import { chooseReductionVariant, reductionVariantsFor } from '../src/engine/reduction-variants';
 import { trainingFlopsPerStep } from '../src/engine/plan';
 import { runBrowserBench, type BrowserBenchResult, type BrowserPlan } from './browser';
 import { parseArgs, USAGE, UsageError, type Args } from './args';
@@ -25,7 +26,14 @@ import { DEFAULT_EXPERIMENT } from '../src/lab/experiments';
 import type { ExperimentSpec } from '../src/lab/api';
 import { B, fmt, modelConfig, T, VOCAB, type BenchSize } from './common';
 import { GpuTimer } from './gpu-timer';
-import { benchAttention, benchLayernorm, benchMatmul, stepMatmuls, type KernelResult } from './kernels';
+import {
+  benchAttention,
+  benchCrossentropy,
+  benchLayernorm,
+  benchMatmul,
+  stepMatmuls,
+  type KernelResult,
+} from './kernels';
 import { benchMemory, benchTraining, type TrainResult } from './train';
 
 /** Timed steps per run, by size: a step of 6/256/8 takes tens of seconds on a software adapter. */
@@ -89,18 +97,24 @@ async function main(): Promise<void> {
     log(
       `timing: ${timer.method}; matmul variant: ${variant.name}${choice.timings.length ? ` (timed: ${choice.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (known best for SwiftShader)'}`,
     );
+    const rows = await chooseReductionVariant(device, ctx.adapterInfo, { cache: new MemoryVariantCache() });
+    log(
+      `row reductions (LayerNorm, cross-entropy): ${rows.variant.name}${rows.timings.length ? ` (timed: ${rows.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (no subgroups on this device)'}`,
+    );
     report.node = {
       adapter: ctx.adapterInfo,
       timing: timer.method,
       matmulVariant: variant.name,
       variantTimings: choice.timings,
+      reductionVariant: rows.variant.name,
+      reductionTimings: rows.timings,
     };
 
     log('\n### Training throughput (full step: forward, backward, clip, AdamW)');
     const training: TrainResult[] = [];
     for (const s of args.sizes) {
       const steps = args.steps === null ? defaultSteps(s) : Math.min(args.steps, defaultSteps(s));
-      const r = await benchTraining(device, s, variant, { steps, runs: args.runs, warmup: 1 }, log);
+      const r = await benchTraining(device, s, variant, { steps, runs: args.runs, warmup: 1 }, log, rows.variant);
       training.push(r);
       const gflops = (trainingFlopsPerStep(modelConfig(s), B, T) * (r.tokensPerSecond.median / (B * T))) / 1e9;
       log(
@@ -133,7 +147,13 @@ async function main(): Promise<void> {
         for (const m of stepMatmuls(s))
           list.push(await benchMatmul(device, kernels, timer, variant, m.op, m.f, m.M, m.N, m.K, args.runs));
         list.push(...(await benchAttention(device, kernels, timer, s, args.runs)));
-        list.push(...(await benchLayernorm(device, kernels, timer, s, args.runs)));
+        // Every reduction variant this device runs, the chosen one first.
+        const reductions = [rows.variant, ...reductionVariantsFor(device).filter((v) => v !== rows.variant)];
+        for (const r of reductions) {
+          const tag = (k: KernelResult) => ({ ...k, op: `${k.op} (${r.name})` });
+          list.push(...(await benchLayernorm(device, kernels, timer, s, args.runs, r)).map(tag));
+          list.push(tag(await benchCrossentropy(device, kernels, timer, args.runs, r)));
+        }
         list.forEach(line);
         kernelResults[s.name] = list;
       }

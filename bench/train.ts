@@ -2,6 +2,7 @@
 // batch, warm-up first, then several timed runs; and the memory plan, with a check that steps allocate nothing.
 // Used by the Node benchmark and, unchanged, by the browser page.
 import type { MatmulVariant } from '../src/engine/matmul-variants';
+import { THREAD_ROWS, type ReductionVariant } from '../src/engine/reduction-variants';
 import { GpuModel } from '../src/engine/model';
 import { initParams } from '../src/model/params';
 import { B, benchBatch, LR, modelConfig, SEED, spread, T, TRAIN, type BenchSize, type Spread } from './common';
@@ -60,14 +61,18 @@ export function trackBuffers(device: GPUDevice): BufferTracker {
   };
 }
 
-/** A GpuModel at this size with nanoGPT's init from the fixed seed and the given matmul kernels, and the constant batch. */
+/**
+ * A GpuModel at this size with nanoGPT's init from the fixed seed and the given matmul kernels and row reductions,
+ * and the constant batch.
+ */
 export function labModel(
   device: GPUDevice,
   s: BenchSize,
   matmul: MatmulVariant,
+  reduction: ReductionVariant = THREAD_ROWS,
 ): { model: GpuModel; batch: ReturnType<typeof labBatch> } {
   const cfg = modelConfig(s);
-  const model = new GpuModel(device, cfg, B, T, matmul);
+  const model = new GpuModel(device, cfg, B, T, matmul, reduction);
   model.setParams(initParams(cfg, SEED));
   model.setGradClip(TRAIN.gradClip);
   return { model, batch: labBatch() };
@@ -99,10 +104,11 @@ export async function benchTraining(
   matmul: MatmulVariant,
   opts: { steps: number; runs: number; warmup: number },
   log: (line: string) => void,
+  reduction: ReductionVariant = THREAD_ROWS,
 ): Promise<TrainResult> {
   const counter = trackBuffers(device);
   try {
-    const { model, batch } = labModel(device, s, matmul);
+    const { model, batch } = labModel(device, s, matmul, reduction);
     const buffersAtConstruction = counter.count();
     const warm = await timeLabSteps(model, batch, opts.warmup);
     const firstLoss = warm.loss;

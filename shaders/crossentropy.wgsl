@@ -3,13 +3,7 @@
 //   loss[r]   = w_r · (logsumexp(logits_r) − logits_r[target_r])
 //   dlogits_r = w_r · (softmax(logits_r) − onehot(target_r)), written over the logits (they are not needed again).
 // A zero weight (or a target outside the vocabulary) excludes the row: zero loss, zero gradient.
-struct Dims { BT: u32, V: u32, H: u32, headStride: u32 }
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read_write> logits: array<f32>;
-@group(0) @binding(2) var<storage, read> targets: array<i32>;
-@group(0) @binding(3) var<storage, read> weights: array<f32>;
-@group(0) @binding(4) var<storage, read_write> losses: array<f32>;
-
+// Composed after common/crossentropy_bindings.wgsl.
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let r = thread_index(gid, nwg);

@@ -1,14 +1,6 @@
 // LayerNorm over the last dimension (eps 1e-5, biased variance, as torch.nn.functional.layer_norm).
 // inp, out (N,C) with N = B·T rows; saves mean and rstd (N) for the backward pass.
-struct Dims { N: u32, C: u32 }
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> inp: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-@group(0) @binding(5) var<storage, read_write> mean: array<f32>;
-@group(0) @binding(6) var<storage, read_write> rstd: array<f32>;
-
+// One thread per row; composed after common/layernorm_forward_bindings.wgsl.
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = thread_index(gid, nwg);

@@ -2,12 +2,16 @@
 import type { AdapterReport, LaneResult } from '../lab/api';
 import type { SeedSummary, Spread } from '../lab/seeds';
 
-/** ` — matmul kernels NAME (known|cached|timed now)`: which kernels run, and whether timing them cost this run. */
+/**
+ * ` — matmul kernels NAME (known|cached|timed now), row reductions NAME (…)`: which kernels run, and whether timing
+ * them cost this run.
+ */
 export function kernelsText(a: AdapterReport): string {
+  const how = (source: string) => (source === 'timed' ? 'timed now, cached for next time' : source);
   const v = a.matmulVariant;
-  return v
-    ? ` — matmul kernels ${v.name} (${v.source === 'timed' ? 'timed now, cached for next time' : v.source})`
-    : '';
+  const r = a.reductionVariant;
+  const rows = r ? `, row reductions ${r.name} (${r.source === 'unavailable' ? 'no subgroups' : how(r.source)})` : '';
+  return v ? ` — matmul kernels ${v.name} (${how(v.source)})${rows}` : '';
 }
 
 export const fmtPct = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(1)}%`);

@@ -77,6 +77,8 @@ export async function acquireGpu(
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const requiredFeatures: GPUFeatureName[] = [];
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  // Subgroup reductions for LayerNorm and cross-entropy, where the adapter has them (src/engine/reduction-variants.ts).
+  if (adapter.features.has('subgroups')) requiredFeatures.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'webgpu-lab' });
   const errors: string[] = [];
   device.addEventListener('uncapturederror', (ev) => {

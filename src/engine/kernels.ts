@@ -14,11 +14,18 @@ import attentionPrologueWgsl from '../../shaders/common/attention_prologue.wgsl?
 import geluWgsl from '../../shaders/common/gelu.wgsl?raw';
 import grid1dWgsl from '../../shaders/common/grid1d.wgsl?raw';
 import matmulPrologueWgsl from '../../shaders/common/matmul_prologue.wgsl?raw';
+import crossentropyBindingsWgsl from '../../shaders/common/crossentropy_bindings.wgsl?raw';
+import layernormBackwardBindingsWgsl from '../../shaders/common/layernorm_backward_bindings.wgsl?raw';
+import layernormForwardBindingsWgsl from '../../shaders/common/layernorm_forward_bindings.wgsl?raw';
+import rowReduceWgsl from '../../shaders/common/row_reduce.wgsl?raw';
 import crossentropyWgsl from '../../shaders/crossentropy.wgsl?raw';
+import crossentropySubgroupWgsl from '../../shaders/crossentropy_subgroup.wgsl?raw';
 import encoderBackwardWgsl from '../../shaders/encoder_backward.wgsl?raw';
 import encoderForwardWgsl from '../../shaders/encoder_forward.wgsl?raw';
 import layernormBackwardWgsl from '../../shaders/layernorm_backward.wgsl?raw';
+import layernormBackwardSubgroupWgsl from '../../shaders/layernorm_backward_subgroup.wgsl?raw';
 import layernormForwardWgsl from '../../shaders/layernorm_forward.wgsl?raw';
+import layernormForwardSubgroupWgsl from '../../shaders/layernorm_forward_subgroup.wgsl?raw';
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
 import matmulTiledWgsl from '../../shaders/matmul_tiled.wgsl?raw';
 import matmulVec4Wgsl from '../../shaders/matmul_vec4.wgsl?raw';
@@ -27,8 +34,8 @@ import reduceWgsl from '../../shaders/reduce.wgsl?raw';
 import residualWgsl from '../../shaders/residual.wgsl?raw';
 import { composeWgsl, grid1d, WG, type BindingKind, type KernelDef } from './kernel';
 import type { MatmulVariant } from './matmul-variants';
+import type { ReductionVariant } from './reduction-variants';
 
-/** A kernel on grid1d's grid: its source after the thread index (shaders/common/grid1d.wgsl), its workgroup WG. */
 /** A uniform, then `reads` read-only and `writes` read-write storage buffers: a kernel's bindings in order. */
 const bindings = (reads: number, writes: number): BindingKind[] => [
   'uniform',
@@ -36,6 +43,7 @@ const bindings = (reads: number, writes: number): BindingKind[] => [
   ...Array<BindingKind>(writes).fill('rw'),
 ];
 
+/** A kernel on grid1d's grid: its source after the thread index (shaders/common/grid1d.wgsl), its workgroup WG. */
 const onGrid1d = (label: string, code: string, entryPoint: string, bindings: BindingKind[]): KernelDef => ({
   label,
   code: composeWgsl(grid1dWgsl, code),
@@ -43,6 +51,35 @@ const onGrid1d = (label: string, code: string, entryPoint: string, bindings: Bin
   bindings,
   constants: { WG },
 });
+
+/**
+ * Invocations per row of the subgroup kernels (shaders/common/row_reduce.wgsl): one or more whole subgroups on
+ * every adapter (subgroup sizes are powers of two), and enough lanes to cover a row of C = 64 in one pass.
+ */
+export const ROW_WG = 64;
+
+/**
+ * A kernel with one workgroup of ROW_WG invocations per row, reducing with subgroup operations: its source after
+ * the row reductions (shaders/common/row_reduce.wgsl, which enables `subgroups`) and the op's bindings.
+ */
+const onRows = (label: string, prologue: string, code: string, entryPoint: string, bindings: BindingKind[]) => ({
+  label,
+  code: composeWgsl(rowReduceWgsl, prologue, code),
+  entryPoint,
+  bindings,
+  constants: { ROW_WG },
+});
+
+/** Workgroup counts for one workgroup per row: rows past maxPerDim spill into y (row_index in row_reduce.wgsl). */
+export function gridRows(rows: number, maxPerDim = 65535): [number, number, number] {
+  const n = Math.max(1, rows);
+  if (n <= maxPerDim) return [n, 1, 1];
+  return [maxPerDim, Math.ceil(n / maxPerDim), 1];
+}
+
+const LAYERNORM_FORWARD = composeWgsl(layernormForwardBindingsWgsl, layernormForwardWgsl);
+const LAYERNORM_BACKWARD = composeWgsl(layernormBackwardBindingsWgsl, layernormBackwardWgsl);
+const CROSSENTROPY = composeWgsl(crossentropyBindingsWgsl, crossentropyWgsl);
 
 /** An attention kernel's source over H, the element along the head dimension (vec4f where hs % 4 == 0). */
 const attention = (H: 'f32' | 'vec4f', bindings: string, code: string) =>
@@ -56,9 +93,9 @@ export const K = {
   encoderForward: onGrid1d('encoder_forward', encoderForwardWgsl, 'main', bindings(3, 1)),
   wteGrad: onGrid1d('encoder_backward', encoderBackwardWgsl, 'wte_grad', bindings(2, 2)),
   wpeGrad: onGrid1d('encoder_backward', encoderBackwardWgsl, 'wpe_grad', bindings(2, 2)),
-  layernormForward: onGrid1d('layernorm_forward', layernormForwardWgsl, 'main', bindings(3, 3)),
-  layernormDinput: onGrid1d('layernorm_backward', layernormBackwardWgsl, 'dinput', bindings(5, 3)),
-  layernormDparams: onGrid1d('layernorm_backward', layernormBackwardWgsl, 'dparams', bindings(5, 3)),
+  layernormForward: onGrid1d('layernorm_forward', LAYERNORM_FORWARD, 'main', bindings(3, 3)),
+  layernormDinput: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD, 'dinput', bindings(5, 3)),
+  layernormDparams: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD, 'dparams', bindings(5, 3)),
   biasBackward: onGrid1d('bias_backward', biasBackwardWgsl, 'main', bindings(1, 1)),
   attentionSoftmax: onGrid1d('attention_forward', ATTENTION_FORWARD, 'softmax', bindings(1, 2)),
   attentionValues: onGrid1d('attention_forward', ATTENTION_FORWARD, 'values', bindings(1, 2)),
@@ -71,9 +108,72 @@ export const K = {
   attentionDqVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dq', bindings(3, 2)),
   attentionDkvVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dkv', bindings(3, 2)),
   residualAccumulate: onGrid1d('residual', residualWgsl, 'accumulate', bindings(2, 1)),
-  crossentropy: onGrid1d('crossentropy', crossentropyWgsl, 'main', ['uniform', 'rw', 'read', 'read', 'rw']),
+  crossentropy: onGrid1d('crossentropy', CROSSENTROPY, 'main', ['uniform', 'rw', 'read', 'read', 'rw']),
   adamw: onGrid1d('adamw', adamwWgsl, 'main', ['uniform', 'rw', 'read', 'rw', 'rw', 'read', 'read']),
 } satisfies Record<string, KernelDef>;
+
+/**
+ * The same LayerNorm and cross-entropy ops with one workgroup per row (per column for dparams), reduced with
+ * subgroup operations; same bindings and uniforms. Only for a device with the 'subgroups' feature.
+ */
+export const K_SUBGROUP = {
+  layernormForward: onRows(
+    'layernorm_forward_subgroup',
+    layernormForwardBindingsWgsl,
+    layernormForwardSubgroupWgsl,
+    'main',
+    bindings(3, 3),
+  ),
+  layernormDinput: onRows(
+    'layernorm_backward_subgroup',
+    layernormBackwardBindingsWgsl,
+    layernormBackwardSubgroupWgsl,
+    'dinput',
+    bindings(5, 3),
+  ),
+  layernormDparams: onRows(
+    'layernorm_backward_subgroup',
+    layernormBackwardBindingsWgsl,
+    layernormBackwardSubgroupWgsl,
+    'dparams',
+    bindings(5, 3),
+  ),
+  crossentropy: onRows('crossentropy_subgroup', crossentropyBindingsWgsl, crossentropySubgroupWgsl, 'main', [
+    'uniform',
+    'rw',
+    'read',
+    'read',
+    'rw',
+  ]),
+} satisfies Record<string, KernelDef>;
+
+/**
+ * LayerNorm's kernels over N rows of width C under variant v, with their workgroup counts: forward (N,C), then
+ * the backward's dinput and dparams (which share bindings).
+ */
+export function layernormKernels(
+  N: number,
+  C: number,
+  v: ReductionVariant,
+): Record<'forward' | 'dinput' | 'dparams', [KernelDef, [number, number, number]]> {
+  if (v.rows === 'subgroup') {
+    return {
+      forward: [K_SUBGROUP.layernormForward, gridRows(N)],
+      dinput: [K_SUBGROUP.layernormDinput, gridRows(N)],
+      dparams: [K_SUBGROUP.layernormDparams, gridRows(C)],
+    };
+  }
+  return {
+    forward: [K.layernormForward, grid1d(N)],
+    dinput: [K.layernormDinput, grid1d(N)],
+    dparams: [K.layernormDparams, grid1d(C)],
+  };
+}
+
+/** The fused cross-entropy kernel over `rows` rows (H·B·T) under variant v, with its workgroup counts. */
+export function crossentropyKernel(rows: number, v: ReductionVariant): [KernelDef, [number, number, number]] {
+  return v.rows === 'subgroup' ? [K_SUBGROUP.crossentropy, gridRows(rows)] : [K.crossentropy, grid1d(rows)];
+}
 
 export const reduceKernel = (entryPoint: 'partial' | 'finalize', square: boolean): KernelDef => ({
   label: 'reduce',

@@ -75,7 +75,8 @@ const processCache = new MemoryVariantCache();
 export const variantCacheKey = (a: AdapterIdentity | null): string =>
   `matmul-v3|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
 
-function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
+/** The adapter a device was opened on, where the implementation tells (GPUDevice.adapterInfo). */
+export function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
   // GPUDevice.adapterInfo is recent (Chrome 131, Dawn's Node package); older browsers lack it.
   const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   return info ? { vendor: info.vendor, architecture: info.architecture, description: info.description } : null;

@@ -4,8 +4,9 @@
 import type { ModelConfig } from '../model/config';
 import type { ModuleParams, ParamTable } from '../model/params';
 import { grid1d, type Binding, type Dispatch, type KernelCache, type KernelDef } from './kernel';
-import { attentionKernels, K, matmulKernel, type MatmulFlags } from './kernels';
+import { attentionKernels, K, layernormKernels, matmulKernel, type MatmulFlags } from './kernels';
 import type { MatmulVariant } from './matmul-variants';
+import type { ReductionVariant } from './reduction-variants';
 import type { ModelBuffers } from './model-buffers';
 import { logitsHeadStride, UNIFORM_SLOT_BYTES } from './plan';
 import {
@@ -30,6 +31,8 @@ export interface RecordingTarget {
   mem: ModelBuffers;
   kernels: KernelCache;
   matmul: MatmulVariant;
+  /** How LayerNorm's and cross-entropy's row reductions run (one invocation or one workgroup per row). */
+  reduction: ReductionVariant;
   /** Host image of the uniform buffer, plannedUniforms slots of UNIFORM_SLOT_BYTES. */
   uniformHost: DataView;
   plannedUniforms: number;
@@ -54,6 +57,7 @@ export class OpRecorder {
   protected readonly mem: ModelBuffers;
   protected readonly kernels: KernelCache;
   protected readonly matmul: MatmulVariant;
+  protected readonly reduction: ReductionVariant;
   protected readonly uniformHost: DataView;
   protected readonly plannedUniforms: number;
   protected readonly adamwValues: UniformValues<typeof ADAMW_STEP>;
@@ -68,6 +72,7 @@ export class OpRecorder {
       mem: this.mem,
       kernels: this.kernels,
       matmul: this.matmul,
+      reduction: this.reduction,
       uniformHost: this.uniformHost,
       plannedUniforms: this.plannedUniforms,
       adamwValues: this.adamwValues,
@@ -229,14 +234,9 @@ export class OpRecorder {
     N: number,
     C: number,
   ): void {
-    this.dispatch(
-      this.forwardList,
-      K.layernormForward,
-      LAYERNORM_DIMS,
-      { N, C },
-      [inp, this.param(m.weight), this.param(m.bias), out, mean, rstd],
-      grid1d(N),
-    );
+    const [def, wg] = layernormKernels(N, C, this.reduction).forward;
+    const bind = [inp, this.param(m.weight), this.param(m.bias), out, mean, rstd];
+    this.dispatch(this.forwardList, def, LAYERNORM_DIMS, { N, C }, bind, wg);
   }
   /** LayerNorm backward: dinp += …, dweight/dbias += … (see layernorm_backward.wgsl). */
   protected layernormBackward(
@@ -250,8 +250,9 @@ export class OpRecorder {
     C: number,
   ): void {
     const bind = [dout, inp, this.param(m.weight), mean, rstd, dinp, this.grad(m.weight), this.grad(m.bias)];
-    this.dispatch(this.backwardList, K.layernormDinput, LAYERNORM_DIMS, { N, C }, bind, grid1d(N));
-    this.dispatch(this.backwardList, K.layernormDparams, LAYERNORM_DIMS, { N, C }, bind, grid1d(C));
+    const { dinput, dparams } = layernormKernels(N, C, this.reduction);
+    this.dispatch(this.backwardList, dinput[0], LAYERNORM_DIMS, { N, C }, bind, dinput[1]);
+    this.dispatch(this.backwardList, dparams[0], LAYERNORM_DIMS, { N, C }, bind, dparams[1]);
   }
 
   protected attentionUniform(): UniformValues<typeof ATTENTION_DIMS> {

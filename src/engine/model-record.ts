@@ -6,7 +6,7 @@
 // Legend: B batch, T sequence, C width, NH heads, hs = C/NH, V vocab, L trunk blocks, K extra heads, H = 1 + K.
 import { blockParams, blockPrefix, headPrefix, MODEL_PARAMS, type BlockParams } from '../model/params';
 import { grid1d, type Dispatch } from './kernel';
-import { K, reduceKernel } from './kernels';
+import { crossentropyKernel, K, reduceKernel } from './kernels';
 import { STAT_LOSS, STAT_NORM, type BlockActs, type HeadActs } from './model-buffers';
 import { OpRecorder, type RecordingTarget } from './model-ops';
 import { logitsHeadStride, REDUCE_CHUNK } from './plan';
@@ -132,13 +132,14 @@ class Recorder extends OpRecorder {
     const rows = this.H * this.B * this.T;
     const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
     const { logits, targets, weights, losses, lossPartials, stats } = this.mem;
+    const [crossentropy, wg] = crossentropyKernel(rows, this.reduction);
     this.dispatch(
       this.lossList,
-      K.crossentropy,
+      crossentropy,
       CROSSENTROPY_DIMS,
       { BT: this.B * this.T, V: this.cfg.vocabSize, H: this.H, headStride: stride },
       [logits, targets, weights, losses],
-      grid1d(rows),
+      wg,
     );
     const parts = Math.ceil(rows / REDUCE_CHUNK);
     const bind = [losses, lossPartials, stats];

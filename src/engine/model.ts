@@ -9,6 +9,7 @@ import type { ModelConfig, TrainConfig } from '../model/config';
 import { paramTable, type ParamTable } from '../model/params';
 import { encodeDispatches, KernelCache, type Dispatch } from './kernel';
 import type { MatmulVariant } from './matmul-variants';
+import { THREAD_ROWS, type ReductionVariant } from './reduction-variants';
 import { allocateBuffers, STAT_LOSS, STAT_NORM, type ModelBuffers } from './model-buffers';
 import { recordStep, type StepRecording } from './model-record';
 import {
@@ -60,7 +61,9 @@ export class GpuModel {
 
   /**
    * Plans and allocates everything for batches of at most B sequences of exactly T tokens, with the matmul kernels
-   * of `matmul` (chooseMatmulVariant's choice for this device, or presetMatmulVariant where nothing was timed).
+   * of `matmul` (chooseMatmulVariant's choice for this device, or presetMatmulVariant where nothing was timed) and
+   * the row reductions of `reduction` (chooseReductionVariant's choice; one invocation per row, which every device
+   * runs, by default).
    * Throws PlanError before allocating anything if the plan exceeds the device's limits.
    */
   constructor(
@@ -69,6 +72,7 @@ export class GpuModel {
     readonly B: number,
     readonly T: number,
     readonly matmul: MatmulVariant,
+    readonly reduction: ReductionVariant = THREAD_ROWS,
   ) {
     if (T > cfg.blockSize) throw new Error(`sequence length ${T} exceeds blockSize ${cfg.blockSize}`);
     this.plan = checkPlan(cfg, B, T, device.limits);
@@ -101,6 +105,7 @@ export class GpuModel {
         mem: this.mem,
         kernels: new KernelCache(device),
         matmul,
+        reduction,
         uniformHost: this.uniformHost,
         plannedUniforms: this.plannedUniforms,
         adamwValues: this.adamwValues,

@@ -17,6 +17,11 @@ export interface AdapterReport {
   description: string;
   /** The matmul kernels chosen for this adapter (src/engine/matmul-variants.ts) and how: known, cached or timed. */
   matmulVariant: { name: string; source: 'known' | 'cached' | 'timed' } | null;
+  /**
+   * How LayerNorm's and cross-entropy's row reductions run on this adapter (src/engine/reduction-variants.ts) and
+   * how that was chosen: 'unavailable' (no subgroups: one thread per row), cached or timed. Absent from older reports.
+   */
+  reductionVariant?: { name: string; source: 'unavailable' | 'cached' | 'timed' } | null;
   /** The limits the plan is checked against. */
   limits: {
     maxStorageBufferBindingSize: number;

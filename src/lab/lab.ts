@@ -4,6 +4,7 @@
 // a spec can run is src/spec/check.ts's to say.
 import { acquireGpu, adapterLimits, type GpuContext } from '../engine/gpu';
 import { chooseMatmulVariant, type VariantCache, type VariantChoice } from '../engine/matmul-variants';
+import { chooseReductionVariant, type ReductionChoice } from '../engine/reduction-variants';
 import type { ModelConfig } from '../model/config';
 import { checkSpec, DEFAULT_LIMITS } from '../spec/check';
 import { makeTask } from '../tasks';
@@ -36,7 +37,10 @@ export interface LabOptions {
   gpu?: () => GPU | undefined | Promise<GPU | undefined>;
   /** Where runs are autosaved: IndexedDB where it exists (the default), else memory. */
   store?: RunStore;
-  /** Where the matmul variant timed for an adapter is kept: IndexedDB where it exists (the default), else memory. */
+  /**
+   * Where the matmul and reduction variants timed for an adapter are kept (each under its own key): IndexedDB where
+   * it exists (the default), else memory.
+   */
   variantCache?: VariantCache;
 }
 
@@ -47,8 +51,8 @@ export class Lab implements LabApi {
   private running = false;
   private runStore: RunStore | null = null;
 
-  /** How the current device's matmul variant was chosen (for the adapter report); null until it is. */
-  private variantChoice: Promise<VariantChoice> | null = null;
+  /** How the current device's matmul and reduction variants were chosen (for the adapter report); null until they are. */
+  private variantChoice: Promise<{ matmul: VariantChoice; reduction: ReductionChoice }> | null = null;
 
   constructor(private readonly options: LabOptions = {}) {}
 
@@ -80,13 +84,18 @@ export class Lab implements LabApi {
   }
 
   /**
-   * The matmul kernels for this device, chosen before the first model is built on it (timed once per adapter, then
-   * cached): the first run or adapter report pays for it, never a check.
+   * The matmul kernels and row reductions for this device, chosen before the first model is built on it (timed once
+   * per adapter, then cached): the first run or adapter report pays for it, never a check.
    */
-  private kernels(ctx: GpuContext): Promise<VariantChoice> {
+  private kernels(ctx: GpuContext): Promise<{ matmul: VariantChoice; reduction: ReductionChoice }> {
     if (this.variantChoice) return this.variantChoice;
     const cache = this.options.variantCache ?? (typeof indexedDB !== 'undefined' ? new IdbVariantCache() : undefined);
-    const p = chooseMatmulVariant(ctx.device, ctx.adapterInfo, cache ? { cache } : {});
+    const options = cache ? { cache } : {};
+    // One after the other: timing both at once would time each against the other's work.
+    const p = (async () => ({
+      matmul: await chooseMatmulVariant(ctx.device, ctx.adapterInfo, options),
+      reduction: await chooseReductionVariant(ctx.device, ctx.adapterInfo, options),
+    }))();
     this.variantChoice = p;
     p.catch(() => {
       if (this.variantChoice === p) this.variantChoice = null;
@@ -129,7 +138,8 @@ export class Lab implements LabApi {
     const l = ctx.device.limits;
     return {
       ...ctx.adapterInfo,
-      matmulVariant: { name: choice.variant.name, source: choice.source },
+      matmulVariant: { name: choice.matmul.variant.name, source: choice.matmul.source },
+      reductionVariant: { name: choice.reduction.variant.name, source: choice.reduction.source },
       limits: {
         maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
         maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
@@ -171,9 +181,9 @@ export class Lab implements LabApi {
       this.current?.destroy();
       this.current = null;
       const task = makeTask(spec.task, spec.train.seed);
-      const { variant } = await this.kernels(ctx);
+      const { matmul, reduction } = await this.kernels(ctx);
       try {
-        this.current = new Run(ctx, spec, task, runId, variant, {
+        this.current = new Run(ctx, spec, task, runId, matmul.variant, reduction.variant, {
           ...(resume ? { resume } : {}),
           ...(history ? { history } : {}),
           ...(options.initialParams ? { initialParams: options.initialParams } : {}),

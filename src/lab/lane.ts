@@ -1,6 +1,7 @@
 // One lane: one objective's model trained on the lab's shared data stream. The Lab interleaves lanes step by step,
 // so every objective sees the same examples in the same order with the same seed and the same step budget.
 import type { MatmulVariant } from '../engine/matmul-variants';
+import type { ReductionVariant } from '../engine/reduction-variants';
 import { GpuModel, type StepStats } from '../engine/model';
 import { forwardFlops, trainingFlopsPerStep } from '../engine/plan';
 import { evaluate, type Evaluation } from '../eval/evaluate';
@@ -44,10 +45,11 @@ export class Lane {
   /** Set when the lane stopped on a non-finite loss or gradient. */
   failure: string | null = null;
 
-  /** `matmul`: the variant the Lab chose for this device (chooseMatmulVariant). */
+  /** `matmul`, `reduction`: the kernels the Lab chose for this device (chooseMatmulVariant, chooseReductionVariant). */
   constructor(
     device: GPUDevice,
     matmul: MatmulVariant,
+    reduction: ReductionVariant,
     readonly index: number,
     readonly task: Task,
     readonly objective: Objective,
@@ -58,7 +60,7 @@ export class Lane {
   ) {
     this.cfg = laneModelConfig(task, objective, size);
     this.T = this.cfg.blockSize;
-    this.model = new GpuModel(device, this.cfg, train.batchSize, this.T, matmul);
+    this.model = new GpuModel(device, this.cfg, train.batchSize, this.T, matmul, reduction);
     this.model.setParams(initial ?? initParams(this.cfg, train.seed));
     this.model.setGradClip(train.gradClip);
     this.flopsPerStep = trainingFlopsPerStep(this.cfg, train.batchSize, this.T);

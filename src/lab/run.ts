@@ -3,6 +3,7 @@
 // diverged (NaN), a device that was lost — so that Lab (src/lab/lab.ts) stays a thin facade over runs.
 import type { GpuContext } from '../engine/gpu';
 import type { MatmulVariant } from '../engine/matmul-variants';
+import type { ReductionVariant } from '../engine/reduction-variants';
 import { makeObjective } from '../objectives';
 import type { Task } from '../tasks/types';
 import type { ExperimentSpec } from '../spec/types';
@@ -59,12 +60,24 @@ export class Run {
     readonly spec: ExperimentSpec,
     readonly task: Task,
     readonly id: string,
-    /** The matmul kernels chosen for this device (Lab.kernels). */
+    /** The matmul kernels and the row reductions chosen for this device (Lab.kernels). */
     matmul: MatmulVariant,
+    reduction: ReductionVariant,
     start: RunStart,
   ) {
     this.lanes = spec.objectives.map(
-      (o, i) => new Lane(ctx.device, matmul, i, task, makeObjective(o, `objectives[${i}]`), o, spec.model, spec.train),
+      (o, i) =>
+        new Lane(
+          ctx.device,
+          matmul,
+          reduction,
+          i,
+          task,
+          makeObjective(o, `objectives[${i}]`),
+          o,
+          spec.model,
+          spec.train,
+        ),
     );
     try {
       this.place(start);

@@ -1,9 +1,20 @@
 // Each WGSL kernel alone against the float64 reference op (src/model/reference.ts) on random inputs, at several
-// shapes including ones that are not multiples of the 64-thread workgroup or of 4. (Matmul variants and their
+// shapes including ones that are not multiples of the 64-thread workgroup or of 4. LayerNorm and cross-entropy run
+// under every reduction variant: one invocation per row, and one workgroup per row with subgroup reductions (on
+// devices with the 'subgroups' feature; skipped, saying so, elsewhere). (Matmul variants and their
 // GELU epilogues have their own test in matmul.test.ts; attention is covered here through its forward/backward pair.)
 import { describe, expect, test } from 'vitest';
 import { KernelCache, grid1d, uniformData, type KernelDef } from '../../src/engine/kernel';
-import { K, reduceKernel } from '../../src/engine/kernels';
+import { crossentropyKernel, K, layernormKernels, reduceKernel } from '../../src/engine/kernels';
+import { MemoryVariantCache } from '../../src/engine/matmul-variants';
+import {
+  chooseReductionVariant,
+  hasSubgroups,
+  reductionCacheKey,
+  REDUCTION_VARIANTS,
+  THREAD_ROWS,
+  type ReductionVariant,
+} from '../../src/engine/reduction-variants';
 import { REDUCE_CHUNK } from '../../src/engine/plan';
 import * as ref from '../../src/model/reference';
 import { Rng } from '../../src/model/rng';
@@ -101,23 +112,35 @@ describe('encoder', () => {
   });
 });
 
-describe('layernorm', () => {
-  test.each([
+/** Skip (with the reason) a test of the subgroup kernels on a device without the 'subgroups' feature. */
+async function skipWithoutSubgroups(v: ReductionVariant, skip: (condition: boolean, note?: string) => void) {
+  const { device } = await testGpu();
+  skip(v.rows === 'subgroup' && !hasSubgroups(device), "this device lacks the 'subgroups' feature");
+}
+
+describe.each(REDUCTION_VARIANTS)('layernorm, $name', (v) => {
+  // C = 37 and 20 are not multiples of 4 or of any subgroup size, C = 256 spans four passes of a 64-lane row, and N
+  // is no multiple of anything (dparams reduces over the N rows).
+  test.for([
     [1, 4],
     [7, 20],
     [130, 64],
+    [67, 128],
+    [131, 37],
     [65, 256],
-  ])('N=%i C=%i forward and backward', async (N, C) => {
+  ])('N=%i C=%i forward and backward', async ([N, C], { skip }) => {
+    await skipWithoutSubgroups(v, skip);
+    const kernels = layernormKernels(N, C, v);
     const rng = new Rng(N * 7 + C);
     const inp = rand(rng, N * C, 2);
     for (let i = 0; i < inp.length; i++) inp[i] = inp[i]! + 3; // a nonzero mean exercises the centring
     const w = rand(rng, C);
     const b = rand(rng, C);
     const [, , , out, mean, rstd] = await run(
-      K.layernormForward,
+      kernels.forward[0],
       { u32: [N, C] },
       [inp, w, b, new Float32Array(N * C), new Float32Array(N), new Float32Array(N)],
-      grid1d(N),
+      kernels.forward[1],
     );
     const ro = new Float64Array(N * C);
     const rm = new Float64Array(N);
@@ -132,8 +155,8 @@ describe('layernorm', () => {
     const dw0 = rand(rng, C);
     const db0 = rand(rng, C);
     const bufs = [dout, inp, w, mean!, rstd!, dinp0, dw0, db0];
-    const r1 = await run(K.layernormDinput, { u32: [N, C] }, bufs, grid1d(N));
-    const r2 = await run(K.layernormDparams, { u32: [N, C] }, bufs, grid1d(C));
+    const r1 = await run(kernels.dinput[0], { u32: [N, C] }, bufs, kernels.dinput[1]);
+    const r2 = await run(kernels.dparams[0], { u32: [N, C] }, bufs, kernels.dparams[1]);
     const rdinp = f64(dinp0);
     const rdw = f64(dw0);
     const rdb = f64(db0);
@@ -196,22 +219,27 @@ describe('attention', () => {
   });
 });
 
-describe('cross-entropy', () => {
-  test.each([
+describe.each(REDUCTION_VARIANTS)('cross-entropy, $name', (v) => {
+  // V = 37 and 11 are odd, 64 one pass of a 64-lane row, 130 three passes with a ragged end.
+  test.for([
     [1, 1, 3, 2],
     [2, 7, 11, 1],
     [3, 40, 37, 2],
-  ])('H=%i BT=%i V=%i stride pad %i: loss and dlogits', async (H, BT, V, pad) => {
+    [2, 33, 64, 3],
+    [1, 67, 130, 0],
+  ])('H=%i BT=%i V=%i stride pad %i: loss and dlogits', async ([H, BT, V, pad], { skip }) => {
+    await skipWithoutSubgroups(v, skip);
     const rng = new Rng(BT * V);
     const stride = BT * V + pad;
     const logits = rand(rng, H * stride, 3);
     const targets = Int32Array.from({ length: H * BT }, (_, i) => (i % 5 === 4 ? -1 : rng.int(V)));
     const weights = Float32Array.from({ length: H * BT }, (_, i) => (i % 3 === 2 ? 0 : 0.1 + rng.next()));
+    const [def, wg] = crossentropyKernel(H * BT, v);
     const [dlogits, , , losses] = await run(
-      K.crossentropy,
+      def,
       { u32: [BT, V, H, stride] },
       [logits, targets, weights, new Float32Array(H * BT)],
-      grid1d(H * BT),
+      wg,
     );
     const rl = new Float64Array(H * BT);
     const rd = new Float64Array(H * stride);
@@ -231,6 +259,25 @@ describe('cross-entropy', () => {
     const refRows = Float64Array.from(rd.map((x, i) => (i % stride < BT * V ? x : 0)));
     compare('cross-entropy dlogits', gotRows, refRows, 1e-6, RTOL);
   });
+});
+
+test('the reduction variant: one thread per row without subgroups, else timed once and then cached', async () => {
+  const { device, adapterInfo } = await testGpu();
+  const cache = new MemoryVariantCache();
+  const probe = { rows: 100, width: 40, vocab: 11, repeats: 1 };
+  const first = await chooseReductionVariant(device, adapterInfo, { cache, probe });
+  if (!hasSubgroups(device)) {
+    expect([first.variant, first.source]).toEqual([THREAD_ROWS, 'unavailable']);
+    return;
+  }
+  expect(first.source).toBe('timed');
+  expect(first.timings.map((t) => t.variant)).toEqual(REDUCTION_VARIANTS.map((v) => v.name));
+  expect(await cache.get(reductionCacheKey(adapterInfo))).toBe(first.variant.name);
+  const second = await chooseReductionVariant(device, adapterInfo, { cache, probe });
+  expect([second.variant, second.source]).toEqual([first.variant, 'cached']);
+  // A name from an older generation of kernels is timed again.
+  await cache.set(reductionCacheKey(adapterInfo), 'no-such-variant');
+  expect((await chooseReductionVariant(device, adapterInfo, { cache, probe })).source).toBe('timed');
 });
 
 describe('reductions and AdamW', () => {

@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { isSwiftShader, MATMUL_VARIANTS, SOFTWARE_VARIANT } from '../../src/engine/matmul-variants';
 import { nodeGpu } from '../../src/engine/node-gpu';
+import { REDUCTION_VARIANTS, THREAD_ROWS } from '../../src/engine/reduction-variants';
 import type { ExperimentSpec, LabEvent, LaneState, StepMetrics } from '../../src/lab/api';
 import { Lab } from '../../src/lab/lab';
 import { DEFAULT_TRAIN } from '../../src/model/config';
@@ -42,6 +43,14 @@ describe('Lab over Dawn', () => {
     expect(MATMUL_VARIANTS.map((v) => v.name)).toContain(name);
     if (isSwiftShader(report)) expect([name, source]).toEqual([SOFTWARE_VARIANT.name, 'known']);
     else expect(['timed', 'cached']).toContain(source);
+  });
+
+  test('the adapter report names the row reductions chosen for it: timed where the adapter has subgroups', async () => {
+    const report = await lab.adapter();
+    const { name, source } = report.reductionVariant!;
+    expect(REDUCTION_VARIANTS.map((v) => v.name)).toContain(name);
+    if (report.features.includes('subgroups')) expect(['timed', 'cached']).toContain(source);
+    else expect([name, source]).toEqual([THREAD_ROWS.name, 'unavailable']);
   });
 
   test('every objective trains and is evaluated on the same data', async () => {

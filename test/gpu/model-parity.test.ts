@@ -1,9 +1,11 @@
 // The whole GPU training step against the float64 CPU reference (src/model/reference.ts, itself checked by finite
 // differences): loss, logits of every head, every parameter gradient, and the losses of ten AdamW steps — for
-// causal and bidirectional attention and with extra multi-token heads.
+// causal and bidirectional attention and with extra multi-token heads, under each reduction variant (LayerNorm and
+// cross-entropy one thread per row, or one workgroup per row with subgroup reductions where the device has them).
 import { afterAll, describe, expect, test } from 'vitest';
 import { presetMatmulVariant } from '../../src/engine/matmul-variants';
 import { GpuModel } from '../../src/engine/model';
+import { hasSubgroups, REDUCTION_VARIANTS } from '../../src/engine/reduction-variants';
 import { planBuffers } from '../../src/engine/plan';
 import type { Batch } from '../../src/model/batch';
 import { DEFAULT_TRAIN, learningRate, type ModelConfig, type TrainConfig } from '../../src/model/config';
@@ -40,15 +42,22 @@ const CONFIGS: [string, ModelConfig][] = [
 const results: string[] = [];
 afterAll(() => console.log(results.join('\n')));
 
-describe.each(CONFIGS)('GPU model vs float64 reference: %s', (name, cfg) => {
+const CASES = CONFIGS.flatMap(([name, cfg]) => REDUCTION_VARIANTS.map((v) => [`${name}, ${v.name}`, cfg, v] as const));
+
+describe.each(CASES)('GPU model vs float64 reference: %s', (name, cfg, reduction) => {
   const B = 3;
   const T = 7;
+  const skipWithoutSubgroups = async (skip: (condition: boolean, note?: string) => void) => {
+    const { device } = await testGpu();
+    skip(reduction.rows === 'subgroup' && !hasSubgroups(device), "this device lacks the 'subgroups' feature");
+  };
 
-  test('loss, logits and every parameter gradient', async () => {
+  test('loss, logits and every parameter gradient', async ({ skip }) => {
+    await skipWithoutSubgroups(skip);
     const { device, adapterInfo, errors } = await testGpu();
     const params = scaledInitParams(cfg, 7);
     const batch = randomBatch(cfg, B, T, 11);
-    const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo));
+    const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo), reduction);
     model.setParams(params);
     const loss = await model.lossAndGrads(batch);
     const grads = await model.getGrads();
@@ -78,7 +87,8 @@ describe.each(CONFIGS)('GPU model vs float64 reference: %s', (name, cfg) => {
     model.destroy();
   });
 
-  test('ten AdamW steps follow the reference', async () => {
+  test('ten AdamW steps follow the reference', async ({ skip }) => {
+    await skipWithoutSubgroups(skip);
     const { device, adapterInfo, errors } = await testGpu();
     const train: TrainConfig = {
       ...DEFAULT_TRAIN,
@@ -90,7 +100,7 @@ describe.each(CONFIGS)('GPU model vs float64 reference: %s', (name, cfg) => {
     };
     const params = initParams(cfg, 3);
     const batches = Array.from({ length: 10 }, (_, i) => randomBatch(cfg, B, T, 100 + (i % 3)));
-    const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo));
+    const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo), reduction);
     model.setParams(params);
     model.setGradClip(train.gradClip);
     const pending = [];

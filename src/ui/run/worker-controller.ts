@@ -47,9 +47,10 @@ export class WorkerController implements ReactiveController {
   get gpuLine(): string {
     const gpu = this.gpu;
     if (gpu.state !== 'ready') return gpu.state === 'checking' ? 'Looking for a GPU…' : '';
-    const { vendor, architecture, description, matmulVariant } = gpu.adapter;
+    const { vendor, architecture, description, matmulVariant, reductionVariant } = gpu.adapter;
+    const rows = reductionVariant ? `, row reductions ${reductionVariant.name}` : '';
     const kernels = matmulVariant
-      ? ` — matmul kernels ${matmulVariant.name} (${matmulVariant.source === 'timed' ? 'timed now' : matmulVariant.source})`
+      ? ` — matmul kernels ${matmulVariant.name} (${matmulVariant.source === 'timed' ? 'timed now' : matmulVariant.source})${rows}`
       : '';
     return `GPU: ${[vendor, architecture, description].filter(Boolean).join(' · ') || 'adapter found'}${kernels}`;
   }

@@ -1,0 +1,147 @@
+// Reduction variants and the choice between them per adapter. A variant says how the row reductions of LayerNorm
+// (forward, dinput, and dparams' column sums) and of the fused cross-entropy run (src/engine/kernels.ts,
+// layernormKernels and crossentropyKernel): one invocation per row looping over it (shaders/layernorm_forward.wgsl,
+// …), which needs nothing of the device, or one workgroup per row reducing with subgroup operations
+// (shaders/*_subgroup.wgsl), which needs the optional 'subgroups' feature.
+//
+// With N = B·T ≈ 2,000 rows, one invocation per row leaves most of a GPU idle; a CPU adapter, whose invocations
+// are SIMD lanes of a few cores, may still prefer it (no barriers). So without subgroups the choice is 'thread';
+// with them both are timed once per adapter and the result kept in the VariantCache that holds the matmul choice,
+// under its own key.
+import { encodeDispatches, KernelCache, uniformData } from './kernel';
+import { crossentropyKernel, layernormKernels } from './kernels';
+import {
+  deviceAdapter,
+  MemoryVariantCache,
+  type AdapterIdentity,
+  type VariantCache,
+  type VariantTiming,
+} from './matmul-variants';
+
+export interface ReductionVariant {
+  name: string;
+  /** One invocation per row ('thread'), or one workgroup per row with subgroup reductions ('subgroup'). */
+  rows: 'thread' | 'subgroup';
+}
+
+export const THREAD_ROWS: ReductionVariant = { name: 'thread-rows', rows: 'thread' };
+export const SUBGROUP_ROWS: ReductionVariant = { name: 'subgroup-rows', rows: 'subgroup' };
+export const REDUCTION_VARIANTS: ReductionVariant[] = [THREAD_ROWS, SUBGROUP_ROWS];
+
+/** Whether the device was opened with the 'subgroups' feature (acquireGpu asks for it where the adapter has it). */
+export const hasSubgroups = (device: GPUDevice): boolean => device.features.has('subgroups');
+
+/** The variants this device can run: THREAD_ROWS always, SUBGROUP_ROWS with the 'subgroups' feature. */
+export const reductionVariantsFor = (device: GPUDevice): ReductionVariant[] =>
+  hasSubgroups(device) ? REDUCTION_VARIANTS : [THREAD_ROWS];
+
+/** The cache key of an adapter's choice; bump the version when a kernel changes in a way that could change it. */
+export const reductionCacheKey = (a: AdapterIdentity | null): string =>
+  `rows-v1|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
+
+const processCache = new MemoryVariantCache();
+
+export interface ReductionChoice {
+  variant: ReductionVariant;
+  /** How it was chosen: no subgroups on this device, read from the cache, or timed now (then `timings`). */
+  source: 'unavailable' | 'cached' | 'timed';
+  timings: VariantTiming[];
+}
+
+/**
+ * Pick the reduction variant for this device: THREAD_ROWS without the 'subgroups' feature; else the cached choice
+ * for this adapter, or, the first time, both variants timed on a LayerNorm forward and backward and a
+ * cross-entropy (`probe`: rows × width, over a vocabulary of `vocab`) and the faster kept in the cache.
+ */
+export async function chooseReductionVariant(
+  device: GPUDevice,
+  adapter: AdapterIdentity | null = deviceAdapter(device),
+  options: { cache?: VariantCache; probe?: { rows: number; width: number; vocab: number; repeats: number } } = {},
+): Promise<ReductionChoice> {
+  if (!hasSubgroups(device)) return { variant: THREAD_ROWS, source: 'unavailable', timings: [] };
+  const cache = options.cache ?? processCache;
+  const key = reductionCacheKey(adapter);
+  // A cache that cannot be read (storage blocked, quota) only costs the timing.
+  const cached = await cache.get(key).catch(() => undefined);
+  const hit = REDUCTION_VARIANTS.find((v) => v.name === cached);
+  if (hit) return { variant: hit, source: 'cached', timings: [] };
+  const { rows, width, vocab, repeats } = options.probe ?? { rows: 2048, width: 256, vocab: 64, repeats: 3 };
+  const timings = await timeReductionVariants(device, REDUCTION_VARIANTS, rows, width, vocab, repeats);
+  const fastest = timings.reduce((x, y) => (y.ms < x.ms ? y : x)).variant;
+  const best = REDUCTION_VARIANTS.find((v) => v.name === fastest)!;
+  await cache.set(key, best.name).catch(() => undefined);
+  return { variant: best, source: 'timed', timings };
+}
+
+/**
+ * Time variants on a LayerNorm over rows × width (forward, dinput, dparams) and a cross-entropy over rows × vocab
+ * (wall time of the four dispatches, the fastest of `repeats` submissions after a warm-up). Allocates its own
+ * buffers and destroys them.
+ */
+export async function timeReductionVariants(
+  device: GPUDevice,
+  variants: ReductionVariant[],
+  rows: number,
+  width: number,
+  vocab: number,
+  repeats: number,
+): Promise<VariantTiming[]> {
+  const kernels = new KernelCache(device);
+  const made: GPUBuffer[] = [];
+  const buffer = (data: Float32Array | Int32Array | ArrayBuffer, usage: number) => {
+    const bytes = data instanceof ArrayBuffer ? data : (data.buffer as ArrayBuffer);
+    const b = device.createBuffer({ size: Math.max(16, bytes.byteLength), usage: usage | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(b, 0, bytes);
+    made.push(b);
+    return b;
+  };
+  const storage = (floats: number) =>
+    buffer(
+      new Float32Array(floats).map((_, i) => ((i * 7919) % 13) / 13 - 0.5),
+      GPUBufferUsage.STORAGE,
+    );
+  const N = rows;
+  const C = width;
+  const V = vocab;
+  const lnUniform = buffer(uniformData({ u32: [N, C] }), GPUBufferUsage.UNIFORM);
+  const ceUniform = buffer(uniformData({ u32: [N, V, 1, N * V] }), GPUBufferUsage.UNIFORM);
+  const [inp, w, b, out, mean, rstd, dout, dinp, dw, db] = [N * C, C, C, N * C, N, N, N * C, N * C, C, C].map(storage);
+  // The cross-entropy writes its gradient over the logits, so later repeats see other (finite) values: no matter.
+  const logits = storage(N * V);
+  const targets = buffer(
+    Int32Array.from({ length: N }, (_, i) => (i * 31) % V),
+    GPUBufferUsage.STORAGE,
+  );
+  const weights = buffer(new Float32Array(N).fill(1 / N), GPUBufferUsage.STORAGE);
+  const losses = storage(N);
+  const result: VariantTiming[] = [];
+  for (const v of variants) {
+    const ln = layernormKernels(N, C, v);
+    const back = [dout!, inp!, w!, mean!, rstd!, dinp!, dw!, db!];
+    const [ce, ceGrid] = crossentropyKernel(N, v);
+    const list = [
+      kernels.dispatch(ln.forward[0], [lnUniform, inp!, w!, b!, out!, mean!, rstd!], ln.forward[1]),
+      kernels.dispatch(ln.dinput[0], [lnUniform, ...back], ln.dinput[1]),
+      kernels.dispatch(ln.dparams[0], [lnUniform, ...back], ln.dparams[1]),
+      kernels.dispatch(ce, [ceUniform, logits, targets, weights, losses], ceGrid),
+    ];
+    const run = async () => {
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      encodeDispatches(pass, list);
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    };
+    await run();
+    const times: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      await run();
+      times.push(performance.now() - t0);
+    }
+    result.push({ variant: v.name, ms: Math.min(...times) });
+  }
+  for (const x of made) x.destroy();
+  return result;
+}
