@@ -6,12 +6,13 @@
 //
 // With N = B·T ≈ 2,000 rows, one invocation per row leaves most of a GPU idle; a CPU adapter, whose invocations
 // are SIMD lanes of a few cores, may still prefer it (no barriers). So without subgroups the choice is 'thread';
-// with them both are timed once per adapter and the result kept in the VariantCache that holds the matmul choice,
+// on SwiftShader it is known ('thread'); with them elsewhere both are timed once per adapter and the result kept in the VariantCache that holds the matmul choice,
 // under its own key.
 import { encodeDispatches, KernelCache, uniformData } from './kernel';
 import { crossentropyKernel, layernormKernels } from './kernels';
 import {
   deviceAdapter,
+  isSwiftShader,
   MemoryVariantCache,
   type AdapterIdentity,
   type VariantCache,
@@ -44,7 +45,7 @@ const processCache = new MemoryVariantCache();
 export interface ReductionChoice {
   variant: ReductionVariant;
   /** How it was chosen: no subgroups on this device, read from the cache, or timed now (then `timings`). */
-  source: 'unavailable' | 'cached' | 'timed';
+  source: 'unavailable' | 'known' | 'cached' | 'timed';
   timings: VariantTiming[];
 }
 
@@ -59,6 +60,9 @@ export async function chooseReductionVariant(
   options: { cache?: VariantCache; probe?: { rows: number; width: number; vocab: number; repeats: number } } = {},
 ): Promise<ReductionChoice> {
   if (!hasSubgroups(device)) return { variant: THREAD_ROWS, source: 'unavailable', timings: [] };
+  // Measured (bench/README.md): SwiftShader runs the subgroup kernels 5–50× slower (its barriers are very slow), so
+  // its choice is known, and the page's first run there does not spend seconds timing both.
+  if (adapter && isSwiftShader(adapter)) return { variant: THREAD_ROWS, source: 'known', timings: [] };
   const cache = options.cache ?? processCache;
   const key = reductionCacheKey(adapter);
   // A cache that cannot be read (storage blocked, quota) only costs the timing.

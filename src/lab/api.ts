@@ -19,9 +19,9 @@ export interface AdapterReport {
   matmulVariant: { name: string; source: 'known' | 'cached' | 'timed' } | null;
   /**
    * How LayerNorm's and cross-entropy's row reductions run on this adapter (src/engine/reduction-variants.ts) and
-   * how that was chosen: 'unavailable' (no subgroups: one thread per row), cached or timed. Absent from older reports.
+   * how that was chosen: 'unavailable' (no subgroups: one thread per row), known (SwiftShader), cached or timed. Absent from older reports.
    */
-  reductionVariant?: { name: string; source: 'unavailable' | 'cached' | 'timed' } | null;
+  reductionVariant?: { name: string; source: 'unavailable' | 'known' | 'cached' | 'timed' } | null;
   /** The limits the plan is checked against. */
   limits: {
     maxStorageBufferBindingSize: number;
