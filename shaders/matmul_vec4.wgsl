@@ -7,6 +7,7 @@
 //   nt  forward   out  (BT,OC) = inp (BT,IC) · W (OC,IC)ᵀ + b     needs K % 4 == 0, N % 4 == 0
 //   nn  backward  dinp (BT,IC) = dout (BT,OC) · W (OC,IC)         needs K % 4 == 0, N % 4 == 0
 //   tn  backward  dW   (OC,IC) += dout (BT,OC)ᵀ · inp (BT,IC)     needs M % 4 == 0, N % 4 == 0
+//                 [and db (OC) += Σ_rows dout, into aux: BIAS_GRAD]
 // Other shapes (an odd vocabulary in the tied lm_head) take the scalar kernel; see src/engine/matmul-variants.ts.
 // vec4 views: K4 = K/4, N4 = N/4, M4 = M/4. Rows (and column pairs) past the edge are clamped for loading and
 // skipped when storing.
@@ -158,9 +159,16 @@ fn tn(@builtin(global_invocation_id) gid: vec3u) {
   let m4a = t.m0 / 4u;
   let m4b = min(m4a + 1u, M4 - 1u);
   var c: array<vec4f, 16>;
+  // BIAS_GRAD: column sums of A (rows of C), the bias gradient, from the values loaded anyway.
+  var sa = vec4f(0.0);
+  var sb = vec4f(0.0);
   for (var k = 0u; k < d.K; k++) {
     let a0 = A[k * M4 + m4a];
     let a1 = A[k * M4 + m4b];
+    if (BIAS_GRAD) {
+      sa += a0;
+      sb += a1;
+    }
     let b0 = B[k * N4 + t.n4a];
     let b1 = B[k * N4 + t.n4b];
     c[0] += a0.x * b0;
@@ -182,4 +190,9 @@ fn tn(@builtin(global_invocation_id) gid: vec3u) {
   }
   // With M % 8 == 4 the last block's second half aliases the first (m4b clamped): rows m0+4.. are past M.
   for (var r = 0u; r < 8u; r++) { storeRow(t.m0 + r, t.n4a, t.n4b, c[2u * r], c[2u * r + 1u]); }
+  // One thread per row block adds its sums: those of the first column block.
+  if (BIAS_GRAD && t.n4a == 0u) {
+    addBiasGrad(m4a, sa);
+    addBiasGrad(m4a + 1u, sb);
+  }
 }

@@ -386,30 +386,36 @@ fn tn(@builtin(global_invocation_id) gid: vec3u) {
   var c13_0 = vec4f(0.0); var c13_1 = vec4f(0.0); var c13_2 = vec4f(0.0); var c13_3 = vec4f(0.0);
   var c14_0 = vec4f(0.0); var c14_1 = vec4f(0.0); var c14_2 = vec4f(0.0); var c14_3 = vec4f(0.0);
   var c15_0 = vec4f(0.0); var c15_1 = vec4f(0.0); var c15_2 = vec4f(0.0); var c15_3 = vec4f(0.0);
+  // BIAS_GRAD: column sums of A, the bias gradient, from the values loaded anyway (one per 4-row group).
+  var s0 = vec4f(0.0); var s1 = vec4f(0.0); var s2 = vec4f(0.0); var s3 = vec4f(0.0);
   for (var k = 0u; k < d.K; k++) {
     let b0 = B[k * N4 + n0]; let b1 = B[k * N4 + n1]; let b2 = B[k * N4 + n2]; let b3 = B[k * N4 + n3];
     var a = A[k * M4 + m0];
+    if (BIAS_GRAD) { s0 += a; }
     c0_0 += a.x * b0; c0_1 += a.x * b1; c0_2 += a.x * b2; c0_3 += a.x * b3;
     c1_0 += a.y * b0; c1_1 += a.y * b1; c1_2 += a.y * b2; c1_3 += a.y * b3;
     c2_0 += a.z * b0; c2_1 += a.z * b1; c2_2 += a.z * b2; c2_3 += a.z * b3;
     c3_0 += a.w * b0; c3_1 += a.w * b1; c3_2 += a.w * b2; c3_3 += a.w * b3;
     a = A[k * M4 + m1];
+    if (BIAS_GRAD) { s1 += a; }
     c4_0 += a.x * b0; c4_1 += a.x * b1; c4_2 += a.x * b2; c4_3 += a.x * b3;
     c5_0 += a.y * b0; c5_1 += a.y * b1; c5_2 += a.y * b2; c5_3 += a.y * b3;
     c6_0 += a.z * b0; c6_1 += a.z * b1; c6_2 += a.z * b2; c6_3 += a.z * b3;
     c7_0 += a.w * b0; c7_1 += a.w * b1; c7_2 += a.w * b2; c7_3 += a.w * b3;
     a = A[k * M4 + m2];
+    if (BIAS_GRAD) { s2 += a; }
     c8_0 += a.x * b0; c8_1 += a.x * b1; c8_2 += a.x * b2; c8_3 += a.x * b3;
     c9_0 += a.y * b0; c9_1 += a.y * b1; c9_2 += a.y * b2; c9_3 += a.y * b3;
     c10_0 += a.z * b0; c10_1 += a.z * b1; c10_2 += a.z * b2; c10_3 += a.z * b3;
     c11_0 += a.w * b0; c11_1 += a.w * b1; c11_2 += a.w * b2; c11_3 += a.w * b3;
     a = A[k * M4 + m3];
+    if (BIAS_GRAD) { s3 += a; }
     c12_0 += a.x * b0; c12_1 += a.x * b1; c12_2 += a.x * b2; c12_3 += a.x * b3;
     c13_0 += a.y * b0; c13_1 += a.y * b1; c13_2 += a.y * b2; c13_3 += a.y * b3;
     c14_0 += a.z * b0; c14_1 += a.z * b1; c14_2 += a.z * b2; c14_3 += a.z * b3;
     c15_0 += a.w * b0; c15_1 += a.w * b1; c15_2 += a.w * b2; c15_3 += a.w * b3;
   }
-  // Rows of a clamped 4-row group (M % 16 != 0) lie past M: storeRow skips them.
+  // Rows of a clamped 4-row group (M % 16 != 0) lie past M: storeRow and addBiasGrad skip them.
   storeRow(4u * m4 + 0u, n4, c0_0, c0_1, c0_2, c0_3);
   storeRow(4u * m4 + 1u, n4, c1_0, c1_1, c1_2, c1_3);
   storeRow(4u * m4 + 2u, n4, c2_0, c2_1, c2_2, c2_3);
@@ -426,4 +432,10 @@ fn tn(@builtin(global_invocation_id) gid: vec3u) {
   storeRow(4u * m4 + 13u, n4, c13_0, c13_1, c13_2, c13_3);
   storeRow(4u * m4 + 14u, n4, c14_0, c14_1, c14_2, c14_3);
   storeRow(4u * m4 + 15u, n4, c15_0, c15_1, c15_2, c15_3);
+  if (BIAS_GRAD && n4 == 0u) {
+    addBiasGrad(m4 + 0u, s0);
+    addBiasGrad(m4 + 1u, s1);
+    addBiasGrad(m4 + 2u, s2);
+    addBiasGrad(m4 + 3u, s3);
+  }
 }

@@ -136,15 +136,21 @@ const tn = [
   ...each(groups, (g) => `let m${g} = min(m4 + ${g}u, M4 - 1u);`),
   ...nCols,
   ...zeroAccumulators,
+  '  // BIAS_GRAD: column sums of A, the bias gradient, from the values loaded anyway (one per 4-row group).',
+  '  ' + groups.map((g) => `var s${g} = vec4f(0.0);`).join(' '),
   '  for (var k = 0u; k < d.K; k++) {',
   '    ' + groups.map((g) => `let b${g} = B[k * N4 + n${g}];`).join(' '),
   ...groups.flatMap((q) => [
     `    ${q === 0 ? 'var a' : 'a'} = A[k * M4 + m${q}];`,
+    `    if (BIAS_GRAD) { s${q} += a; }`,
     ...lanes.map((l, i) => '    ' + groups.map((g) => `c${4 * q + i}_${g} += a.${l} * b${g};`).join(' ')),
   ]),
   '  }',
-  '  // Rows of a clamped 4-row group (M % 16 != 0) lie past M: storeRow skips them.',
+  '  // Rows of a clamped 4-row group (M % 16 != 0) lie past M: storeRow and addBiasGrad skip them.',
   ...storeRows('4u * m4'),
+  '  if (BIAS_GRAD && n4 == 0u) {',
+  ...groups.map((g) => `    addBiasGrad(m4 + ${g}u, s${g});`),
+  '  }',
   '}',
 ];
 

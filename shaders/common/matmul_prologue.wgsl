@@ -6,8 +6,12 @@
 //   backward  dinp (BT,IC) = dout (BT,OC) · W (OC,IC)
 //   backward  dW   (OC,IC) += dout (BT,OC)ᵀ · inp (BT,IC)
 // Epilogue GELU (c_fc forward): C holds the pre-activation and aux receives gelu of it. Epilogue GELU_GRAD (the
-// backward product into c_fc's output): C = result · gelu'(aux), aux holding that pre-activation. Both apply after
-// the bias and the accumulated value. aux is bound to some other buffer where neither epilogue uses it.
+// backward product into c_fc's output): C = result · gelu'(aux), aux holding that pre-activation. Epilogue RESIDUAL
+// (the forward of attn's and the MLP's c_proj): C = result + aux, aux holding the residual stream the branch adds
+// to, so the sum needs no pass of its own. These apply after the bias and the accumulated value. Epilogue BIAS_GRAD
+// (a Linear's dW product; the vec4 tn kernels only): aux (M) += the column sums of A, i.e. db += Σ_rows dout, summed
+// from the values the product loads anyway, so the bias gradient needs no dispatch of its own. aux is bound to some
+// other buffer where no epilogue uses it.
 struct Dims { M: u32, N: u32, K: u32, _pad: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> A: array<E>;
@@ -21,10 +25,16 @@ override ACCUMULATE: bool = false;
 override GELU: bool = false;
 override GELU_GRAD: bool = false;
 override RESIDUAL: bool = false;
+override BIAS_GRAD: bool = false;
 // Workgroup shape of the register-blocked kernels, set per product by fitWorkgroup (the tiled kernel's is fixed
 // by its tiles).
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
+
+/** BIAS_GRAD: add the column sums s of A for vec4 row group m4 of C (rows 4·m4..+3) to aux, unless past M. */
+fn addBiasGrad(m4: u32, s: E) {
+  if (m4 < d.M / 4u) { aux[m4] += s; }
+}
 
 /** Write C[i] = v through the epilogues. */
 fn store(i: u32, v: E) {

@@ -194,6 +194,11 @@ export interface MatmulFlags {
   geluGrad?: boolean;
   /** Epilogue: C = result + aux — c_proj's forward adding its branch to the residual stream held in aux. */
   residual?: boolean;
+  /**
+   * Epilogue of a dW product (transA): aux (M) += the column sums of A — the Linear's bias gradient, db += Σ dout.
+   * Only the vec4 tn kernels have it: see fusesBiasGrad.
+   */
+  biasGrad?: boolean;
 }
 
 /**
@@ -225,6 +230,13 @@ export function matmulPath(
   if (f.transA && !f.transB && M % 4 === 0) return 'tn';
   return 'general';
 }
+
+/**
+ * Whether variant v sums a Linear's bias gradient inside its dW product (OC,IC) += dout (M,OC)ᵀ · inp (M,IC): where
+ * that product runs on a vec4 tn kernel. Elsewhere the bias gradient is a dispatch of its own (K.biasBackward).
+ */
+export const fusesBiasGrad = (OC: number, IC: number, M: number, v: MatmulVariant): boolean =>
+  matmulPath({ transA: true }, OC, IC, M, v) === 'tn';
 
 /**
  * Workgroup shape for a grid of tx × ty threads: 8×8, halved while that leaves fewer than 16 workgroups (down to
@@ -259,8 +271,11 @@ export function matmulKernel(
     GELU: f.gelu ? 1 : 0,
     GELU_GRAD: f.geluGrad ? 1 : 0,
     RESIDUAL: f.residual ? 1 : 0,
+    BIAS_GRAD: f.biasGrad ? 1 : 0,
   };
   const path = matmulPath(f, M, N, K, v);
+  if (f.biasGrad && path !== 'tn')
+    throw new Error(`matmul ${M}×${N}×${K} under ${v.name}: the bias gradient epilogue needs a vec4 tn kernel`);
   if (path !== 'general') {
     // Each thread: a 16×16 block (shaders/matmul_vec4_16.wgsl) or an 8×8 one (shaders/matmul_vec4.wgsl); 16×16
     // only where it still leaves 16 threads, so that a small product keeps a CPU adapter's cores busy.

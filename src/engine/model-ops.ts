@@ -4,7 +4,7 @@
 import type { ModelConfig } from '../model/config';
 import type { ModuleParams, ParamTable } from '../model/params';
 import { grid1d, type Binding, type Dispatch, type KernelCache, type KernelDef } from './kernel';
-import { attentionKernels, K, layernormKernels, matmulKernel, type MatmulFlags } from './kernels';
+import { attentionKernels, fusesBiasGrad, K, layernormKernels, matmulKernel, type MatmulFlags } from './kernels';
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
 import type { ModelBuffers } from './model-buffers';
@@ -47,6 +47,11 @@ export class OpRecorder {
   readonly backwardList: Dispatch[] = [];
   readonly optimizerList: Dispatch[] = [];
   uniformsUsed = 0;
+  /**
+   * Dispatches the plan counts that this variant's kernels fused away (bias gradients in dW products): the plan is
+   * the same for every variant, so that a spec is checked without a device.
+   */
+  uniformsFusedAway = 0;
   gradNormSlots: [number, number] = [0, 0];
   adamwSlot = 0;
   protected readonly cfg: ModelConfig;
@@ -204,9 +209,9 @@ export class OpRecorder {
     );
   }
   /**
-   * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout. With geluPre (the (M,IC)
-   * pre-activation whose GELU was this Linear's input), dinp comes out already times gelu'(geluPre): the gradient
-   * with respect to that pre-activation.
+   * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout (in dW's kernel where it
+   * can). With geluPre (the (M,IC) pre-activation whose GELU was this Linear's input), dinp comes out already times
+   * gelu'(geluPre): the gradient with respect to that pre-activation.
    */
   protected linearBackward(
     dout: Binding,
@@ -220,8 +225,12 @@ export class OpRecorder {
   ): void {
     const list = this.backwardList;
     this.matmulOp(list, M, IC, OC, dout, this.param(m.weight), null, dinp, { geluGrad: !!geluPre }, geluPre);
-    this.matmulOp(list, OC, IC, M, dout, inp, null, this.grad(m.weight), { transA: true, accumulate: true });
-    this.dispatch(list, K.biasBackward, BIAS_BACKWARD_DIMS, { M, N: OC }, [dout, this.grad(m.bias)], grid1d(OC));
+    // db in dW's epilogue where the kernel can (the vec4 tn kernels), else a dispatch of its own.
+    const fused = fusesBiasGrad(OC, IC, M, this.matmul);
+    const dW = { transA: true, accumulate: true, biasGrad: fused };
+    this.matmulOp(list, OC, IC, M, dout, inp, null, this.grad(m.weight), dW, fused ? this.grad(m.bias) : null);
+    if (fused) this.uniformsFusedAway++;
+    else this.dispatch(list, K.biasBackward, BIAS_BACKWARD_DIMS, { M, N: OC }, [dout, this.grad(m.bias)], grid1d(OC));
   }
 
   /** LayerNorm forward over N rows of width C: out (N,C), mean (N), rstd (N). */

@@ -3,7 +3,7 @@
 // choice that the GPU model makes for that shape.
 import { afterAll, describe, expect, test } from 'vitest';
 import { encodeDispatches, KernelCache, uniformData } from '../../src/engine/kernel';
-import { matmulKernel, matmulPath, type MatmulFlags } from '../../src/engine/kernels';
+import { fusesBiasGrad, matmulKernel, matmulPath, type MatmulFlags } from '../../src/engine/kernels';
 import {
   chooseMatmulVariant,
   isSwiftShader,
@@ -20,7 +20,8 @@ import { compare, testGpu } from './helpers';
 
 /**
  * C (M,N) = op(A)·op(B) [+ bias] [+ C0]; A stored (M,K) or, transposed, (K,M); B (K,N) or (N,K). Then the
- * epilogues: gelu — aux = gelu(C); geluGrad — C ·= gelu'(aux0); residual — C += aux0. Returns C and aux.
+ * epilogues: gelu — aux = gelu(C); geluGrad — C ·= gelu'(aux0); residual — C += aux0; biasGrad — aux[m] += Σ_k A[m,k].
+ * Returns C and aux.
  */
 function refMatmul(
   f: MatmulFlags,
@@ -47,6 +48,9 @@ function refMatmul(
       out[m * N + n] = s;
     }
   }
+  // The bias gradient of a dW product: aux[m] += Σ_k op(A)[m,k], the column sums of A stored (K,M).
+  if (f.biasGrad)
+    for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) aux[m] += a[f.transA ? k * M + m : m * K + k]!;
   return { c: out, aux };
 }
 
@@ -171,10 +175,20 @@ describe.each(MATMUL_VARIANTS.map((v) => [v.name, v] as const))('matmul variant 
     }
   });
 
+  test.each(SHAPES)('%i×%i×%i, bias gradient in the dW product where the kernel has it', async (M, N, K) => {
+    if (!fusesBiasGrad(M, N, K, variant)) {
+      expect(() => matmulKernel({ transA: true, biasGrad: true }, M, N, K, variant)).toThrow(/needs a vec4 tn kernel/);
+      return;
+    }
+    await runMatmul({ transA: true, accumulate: true, biasGrad: true }, M, N, K, variant, 7 * M + N + K);
+    await runMatmul({ transA: true, biasGrad: true }, M, N, K, variant, M + 7 * N + K);
+  });
+
   test('512×512×512 (forward, dinp and dW forms)', async () => {
     await runMatmul({ transB: true, bias: true }, 512, 512, 512, variant, 1);
     await runMatmul({}, 512, 512, 512, variant, 2);
-    await runMatmul({ transA: true, accumulate: true }, 512, 512, 512, variant, 3);
+    const biasGrad = fusesBiasGrad(512, 512, 512, variant);
+    await runMatmul({ transA: true, accumulate: true, biasGrad }, 512, 512, 512, variant, 3);
   });
 });
 
