@@ -119,6 +119,7 @@ async function main(): Promise<void> {
       const gflops = (trainingFlopsPerStep(modelConfig(s), B, T) * (r.tokensPerSecond.median / (B * T))) / 1e9;
       log(
         `${s.name.padEnd(8)} ${fmt(r.tokensPerSecond, 1)} tok/s, ${steps} step(s) per run; ~${gflops.toFixed(2)} GFLOP/s model FLOPs; ` +
+          `${r.dispatchesPerStep} dispatches per step; ` +
           `plan ${(r.planBytes / 2 ** 20).toFixed(1)} MiB (params ${(r.parameterBytes / 2 ** 20).toFixed(2)} MiB); ` +
           `buffers: ${r.buffersAtConstruction} at construction, ${r.buffersDuringSteps} during ${args.runs * steps} steps; loss ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)}`,
       );

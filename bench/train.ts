@@ -20,6 +20,8 @@ export interface TrainResult {
   buffersDuringSteps: number;
   firstLoss: number;
   lastLoss: number;
+  /** Compute dispatches per training step (GpuModel.dispatchesPerStep). */
+  dispatchesPerStep: number;
 }
 
 export interface BufferTracker {
@@ -133,6 +135,7 @@ export async function benchTraining(
       buffersDuringSteps,
       firstLoss,
       lastLoss,
+      dispatchesPerStep: model.dispatchesPerStep,
     };
     model.destroy();
     return result;

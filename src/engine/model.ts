@@ -188,6 +188,12 @@ export class GpuModel {
     return this.stepsTaken;
   }
 
+  /** Compute dispatches in one training step (forward, loss, backward, optimizer): what fusions reduce. */
+  get dispatchesPerStep(): number {
+    const r = this.recording;
+    return r.forward.length + r.loss.length + r.backward.length + r.optimizer.length;
+  }
+
   async getParams(): Promise<Float32Array> {
     return this.read(this.mem.params, this.table.total);
   }

@@ -3,10 +3,10 @@
 // causal and bidirectional attention and with extra multi-token heads, under each reduction variant (LayerNorm and
 // cross-entropy one thread per row, or one workgroup per row with subgroup reductions where the device has them).
 import { afterAll, describe, expect, test } from 'vitest';
-import { presetMatmulVariant } from '../../src/engine/matmul-variants';
+import { matmulVariantByName, presetMatmulVariant, type AdapterIdentity } from '../../src/engine/matmul-variants';
 import { GpuModel } from '../../src/engine/model';
-import { hasSubgroups, REDUCTION_VARIANTS } from '../../src/engine/reduction-variants';
-import { planBuffers } from '../../src/engine/plan';
+import { hasSubgroups, REDUCTION_VARIANTS, THREAD_ROWS } from '../../src/engine/reduction-variants';
+import { planBuffers, uniformSlots } from '../../src/engine/plan';
 import type { Batch } from '../../src/model/batch';
 import { DEFAULT_TRAIN, learningRate, type ModelConfig, type TrainConfig } from '../../src/model/config';
 import { initParams, paramTable } from '../../src/model/params';
@@ -42,9 +42,17 @@ const CONFIGS: [string, ModelConfig][] = [
 const results: string[] = [];
 afterAll(() => console.log(results.join('\n')));
 
-const CASES = CONFIGS.flatMap(([name, cfg]) => REDUCTION_VARIANTS.map((v) => [`${name}, ${v.name}`, cfg, v] as const));
+// The adapter's preset matmul kernels (vec4: the bias gradients are summed in the dW products) under each
+// reduction variant; and the scalar kernels (reg4x4: no vec4 kernel, so every bias gradient is a dispatch of its
+// own), so that both ways of recording a Linear's backward are checked whole.
+const UNFUSED = matmulVariantByName('reg4x4');
+const CASES = CONFIGS.flatMap(([name, cfg]) => [
+  ...REDUCTION_VARIANTS.map((v) => [`${name}, ${v.name}`, cfg, v, null] as const),
+  [`${name}, ${THREAD_ROWS.name}, ${UNFUSED.name}`, cfg, THREAD_ROWS, UNFUSED] as const,
+]);
 
-describe.each(CASES)('GPU model vs float64 reference: %s', (name, cfg, reduction) => {
+describe.each(CASES)('GPU model vs float64 reference: %s', (name, cfg, reduction, matmulChoice) => {
+  const matmul = (adapter: AdapterIdentity) => matmulChoice ?? presetMatmulVariant(adapter);
   const B = 3;
   const T = 7;
   const skipWithoutSubgroups = async (skip: (condition: boolean, note?: string) => void) => {
@@ -57,7 +65,7 @@ describe.each(CASES)('GPU model vs float64 reference: %s', (name, cfg, reduction
     const { device, adapterInfo, errors } = await testGpu();
     const params = scaledInitParams(cfg, 7);
     const batch = randomBatch(cfg, B, T, 11);
-    const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo), reduction);
+    const model = new GpuModel(device, cfg, B, T, matmul(adapterInfo), reduction);
     model.setParams(params);
     const loss = await model.lossAndGrads(batch);
     const grads = await model.getGrads();
@@ -100,7 +108,7 @@ describe.each(CASES)('GPU model vs float64 reference: %s', (name, cfg, reduction
     };
     const params = initParams(cfg, 3);
     const batches = Array.from({ length: 10 }, (_, i) => randomBatch(cfg, B, T, 100 + (i % 3)));
-    const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo), reduction);
+    const model = new GpuModel(device, cfg, B, T, matmul(adapterInfo), reduction);
     model.setParams(params);
     model.setGradClip(train.gradClip);
     const pending = [];
@@ -176,4 +184,28 @@ test('destroy() frees every buffer the model created: the plan, the readback rin
   // Readbacks of one call (forward's, read()'s) are made and destroyed by the call itself.
   const leaked = [...created].filter((b) => !destroyed.has(b)).map((b) => b.label);
   expect(leaked).toEqual([]);
+});
+
+test('fusions: a step of 2/64/2 is 61 dispatches on the vec4 kernels, 69 on the scalar ones (bias gradients apart)', async () => {
+  const { device } = await testGpu();
+  const cfg: ModelConfig = {
+    vocabSize: 54,
+    blockSize: 64,
+    nLayer: 2,
+    nHead: 2,
+    nEmbd: 64,
+    attention: 'causal',
+    extraHeads: 0,
+  };
+  const count = (variant: string) => {
+    const model = new GpuModel(device, cfg, 4, 64, matmulVariantByName(variant));
+    const n = model.dispatchesPerStep;
+    model.destroy();
+    return n;
+  };
+  // The plan counts every dispatch a variant may record; the vec4 kernels fuse the 4 bias gradients of each block.
+  expect(uniformSlots(cfg, 4, 64)).toBe(69);
+  expect(count('reg4x4')).toBe(69);
+  expect(count('vec4-reg8x8')).toBe(61);
+  expect(count('vec4-reg16x16')).toBe(61);
 });
