@@ -2,6 +2,7 @@
 // objective other than next-token prediction reaches 90% held-out exact match — the moment the lab has shown what
 // it exists to show. The lab in Node (Dawn, this machine's adapter) and the same experiment in PyTorch on the CPU
 // (the exported project, python -m labtorch --until-contrast), one after the other in one run.
+import { kernelsText } from '../src/cli/print';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,7 @@ export async function labTimeToContrast(
   const lab = new Lab({ gpu: nodeGpu, variantCache: new FileVariantCache() });
   const a = await lab.adapter();
   const adapter = `${a.vendor} ${a.architecture} ${a.description}`.trim();
-  log(`lab: ${adapter}, matmul kernels ${a.matmulVariant?.name} (${a.matmulVariant?.source})`);
+  log(`lab: ${adapter}${kernelsText(a)}`);
   const flops = new Map<number, number>();
   let result: ContrastTime | null = null;
   const t0 = performance.now();

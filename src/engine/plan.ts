@@ -79,9 +79,10 @@ export const READBACK_RING = 4;
 export const STATS_BYTES = 64;
 
 /**
- * Uniform blocks of a training step, one per dispatch that the GPU model records (the model checks its count
+ * Uniform blocks of a training step, one per dispatch that the GPU model may record (the model checks its count
  * against this): forward, loss, backward, then the gradient norm's two and AdamW's. Per block, forward: 2
- * layernorms, 4 matmuls (the residual sums are c_proj's epilogues), the attention kernels; backward: 4 Linear backwards of 3 (dinp, dW, db), 2
+ * layernorms, 4 matmuls (the residual sums are c_proj's epilogues), the attention kernels; backward: 4 Linear
+ * backwards of 3 (dinp, dW, db; the vec4 kernels sum db inside dW, and the recording counts it as fused away), 2
  * layernorm backwards of 2, the attention backward's kernels. Per head: ln_f and lm_head forward, 2 matmuls and a
  * layernorm backward of 2; an extra head also adds its block's input gradient into the trunk's.
  */
