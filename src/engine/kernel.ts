@@ -103,6 +103,29 @@ export function encodeDispatches(pass: GPUComputePassEncoder, list: Dispatch[]):
 }
 
 /**
+ * Wall milliseconds of one submission of `list` in one compute pass, the fastest of `repeats` after a warm-up
+ * submission (pipeline creation and first touch of memory): how the per-adapter kernel choices time a variant.
+ */
+export async function timeSubmission(device: GPUDevice, list: Dispatch[], repeats: number): Promise<number> {
+  const run = async () => {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    encodeDispatches(pass, list);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  };
+  await run();
+  let best = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    await run();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+/**
  * Threads per workgroup of every 1-D kernel (a multiple of any GPU's SIMD width): the `WG` override of
  * shaders/common/grid1d.wgsl, set from here at pipeline creation (src/engine/kernels.ts).
  */

@@ -7,7 +7,7 @@
 // slowly, so the register-blocked vec4 kernels win there (bench/README.md has the figures); GPUs reward shared
 // memory. The choice is known for SwiftShader and timed once per adapter elsewhere, the result kept in a
 // VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later sessions on that adapter skip the timing.
-import { encodeDispatches, KernelCache, uniformData } from './kernel';
+import { KernelCache, timeSubmission, uniformData } from './kernel';
 import { matmulKernel, type MatmulFlags } from './kernels';
 
 export interface MatmulVariant {
@@ -215,22 +215,7 @@ export async function timeVariants(
       const { def, workgroups } = matmulKernel(f, m, n, k, v);
       return kernels.dispatch(def, [uniform(m, n, k), a, b, bias, c, aux], workgroups);
     });
-    const run = async () => {
-      const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      encodeDispatches(pass, list);
-      pass.end();
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-    };
-    await run();
-    const times: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const t0 = performance.now();
-      await run();
-      times.push(performance.now() - t0);
-    }
-    result.push({ variant: v.name, ms: Math.min(...times) });
+    result.push({ variant: v.name, ms: await timeSubmission(device, list, repeats) });
   }
   for (const b of made) b.destroy();
   return result;

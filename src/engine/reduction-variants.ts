@@ -8,7 +8,7 @@
 // are SIMD lanes of a few cores, may still prefer it (no barriers). So without subgroups the choice is 'thread';
 // on SwiftShader it is known ('thread'); with them elsewhere both are timed once per adapter and the result kept in the VariantCache that holds the matmul choice,
 // under its own key.
-import { encodeDispatches, KernelCache, uniformData } from './kernel';
+import { KernelCache, timeSubmission, uniformData } from './kernel';
 import { crossentropyKernel, layernormKernels } from './kernels';
 import {
   deviceAdapter,
@@ -129,22 +129,7 @@ export async function timeReductionVariants(
       kernels.dispatch(ln.dparams[0], [lnUniform, ...back], ln.dparams[1]),
       kernels.dispatch(ce, [ceUniform, logits, targets, weights, losses], ceGrid),
     ];
-    const run = async () => {
-      const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      encodeDispatches(pass, list);
-      pass.end();
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-    };
-    await run();
-    const times: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const t0 = performance.now();
-      await run();
-      times.push(performance.now() - t0);
-    }
-    result.push({ variant: v.name, ms: Math.min(...times) });
+    result.push({ variant: v.name, ms: await timeSubmission(device, list, repeats) });
   }
   for (const x of made) x.destroy();
   return result;
