@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     );
     const rows = await chooseReductionVariant(device, ctx.adapterInfo, { cache: new MemoryVariantCache() });
     log(
-      `row reductions (LayerNorm, cross-entropy): ${rows.variant.name}${rows.timings.length ? ` (timed: ${rows.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (no subgroups on this device)'}`,
+      `row reductions (LayerNorm, cross-entropy): ${rows.variant.name}${rows.timings.length ? ` (timed: ${rows.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : rows.source === 'known' ? ' (known best for SwiftShader)' : ' (no subgroups on this device)'}`,
     );
     report.node = {
       adapter: ctx.adapterInfo,
