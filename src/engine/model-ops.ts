@@ -154,59 +154,28 @@ export class OpRecorder {
     );
   }
 
-  /** Linear forward: out (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b. */
-  protected linearForward(inp: Binding, m: ModuleParams, out: Binding, M: number, IC: number, OC: number): void {
-    this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(m.weight), this.param(m.bias), out, { transB: true });
-  }
   /**
-   * c_proj (attn's or the MLP's) and the residual connection after it in one kernel:
-   * out (M,OC) = res (M,OC) + inp (M,IC) · W (OC,IC)ᵀ + b. Its backward is linearBackward's: the gradient of the
-   * sum reaches the branch unchanged and stays in the residual-gradient buffer for the stream.
+   * Linear forward: out (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b, then an epilogue in the same kernel:
+   *   { gelu: post }    c_fc: out keeps the pre-activation, post (M,OC) = gelu(out);
+   *   { residual: res } c_proj: out = res (M,OC) + the product, the residual connection after the branch (its
+   *                     backward is linearBackward's: the gradient of the sum stays in the residual-gradient buffer).
    */
-  protected linearResidualForward(
+  protected linearForward(
     inp: Binding,
     m: ModuleParams,
-    res: Binding,
     out: Binding,
     M: number,
     IC: number,
     OC: number,
+    epilogue: { gelu: Binding } | { residual: Binding } | null = null,
   ): void {
-    this.matmulOp(
-      this.forwardList,
-      M,
-      OC,
-      IC,
-      inp,
-      this.param(m.weight),
-      this.param(m.bias),
-      out,
-      { transB: true, residual: true },
-      res,
-    );
-  }
-  /** c_fc and its GELU in one kernel: pre (M,OC) = inp (M,IC) · W (OC,IC)ᵀ + b, post (M,OC) = gelu(pre). */
-  protected linearGeluForward(
-    inp: Binding,
-    m: ModuleParams,
-    pre: Binding,
-    post: Binding,
-    M: number,
-    IC: number,
-    OC: number,
-  ): void {
-    this.matmulOp(
-      this.forwardList,
-      M,
-      OC,
-      IC,
-      inp,
-      this.param(m.weight),
-      this.param(m.bias),
-      pre,
-      { transB: true, gelu: true },
-      post,
-    );
+    const flags = {
+      transB: true,
+      gelu: !!epilogue && 'gelu' in epilogue,
+      residual: !!epilogue && 'residual' in epilogue,
+    };
+    const aux = epilogue && ('gelu' in epilogue ? epilogue.gelu : epilogue.residual);
+    this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(m.weight), this.param(m.bias), out, flags, aux);
   }
   /**
    * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout (in dW's kernel where it

@@ -56,10 +56,10 @@ class Recorder extends OpRecorder {
     this.layernormForward(resIn, p.ln1, a.ln1, a.ln1Mean, a.ln1Rstd, N, C);
     this.linearForward(a.ln1, p.cAttn, a.qkv, N, C, 3 * C); // (B,T,3C)
     this.attentionForward(a.qkv, a.att, a.atty);
-    this.linearResidualForward(a.atty, p.attnProj, resIn, a.res2, N, C, C); // res2 = resIn + c_proj(atty)
+    this.linearForward(a.atty, p.attnProj, a.res2, N, C, C, { residual: resIn }); // res2 = resIn + c_proj(atty)
     this.layernormForward(a.res2, p.ln2, a.ln2, a.ln2Mean, a.ln2Rstd, N, C);
-    this.linearGeluForward(a.ln2, p.cFc, a.fch, a.fchGelu, N, C, 4 * C); // (B,T,4C)
-    this.linearResidualForward(a.fchGelu, p.mlpProj, a.res2, a.res3, N, 4 * C, C); // res3 = res2 + c_proj(fchGelu)
+    this.linearForward(a.ln2, p.cFc, a.fch, N, C, 4 * C, { gelu: a.fchGelu }); // (B,T,4C), fchGelu = gelu(fch)
+    this.linearForward(a.fchGelu, p.mlpProj, a.res3, N, 4 * C, C, { residual: a.res2 }); // res3 = res2 + c_proj(fchGelu)
   }
 
   /**
