@@ -7,28 +7,21 @@
 // A zero weight (or a target outside the vocabulary) excludes the row: zero loss, zero gradient. The row is reduced
 // either way, so that every invocation reaches the reductions' barriers.
 @compute @workgroup_size(ROW_WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-  @builtin(local_invocation_index) index: u32,
-  @builtin(subgroup_invocation_id) lane: u32,
-  @builtin(subgroup_size) size: u32,
-) {
-  let r = row_index(wid, nwg);
+fn main(g: RowGroup, l: Lanes) {
+  let r = row_index(g);
   if (r >= d.H * d.BT) { return; }
-  let l = Lanes(index, lane, size);
   let base = (r / d.BT) * d.headStride + (r % d.BT) * d.V;
   let tgt = targets[r];
   var w = weights[r];
   if (tgt < 0 || tgt >= i32(d.V)) { w = 0.0; }
   var maxv = -3.0e38;
-  for (var v = index; v < d.V; v += ROW_WG) { maxv = max(maxv, logits[base + v]); }
+  for (var v = l.index; v < d.V; v += ROW_WG) { maxv = max(maxv, logits[base + v]); }
   maxv = row_max(maxv, l);
   var sum = 0.0;
-  for (var v = index; v < d.V; v += ROW_WG) { sum += exp(logits[base + v] - maxv); }
+  for (var v = l.index; v < d.V; v += ROW_WG) { sum += exp(logits[base + v] - maxv); }
   let lse = maxv + log(row_sum(sum, l));
-  if (index == 0u && w == 0.0) { losses[r] = 0.0; }
-  for (var v = index; v < d.V; v += ROW_WG) {
+  if (l.index == 0u && w == 0.0) { losses[r] = 0.0; }
+  for (var v = l.index; v < d.V; v += ROW_WG) {
     let x = logits[base + v];
     // The invocation that holds the target's logit writes the loss: it reads that logit before it overwrites it.
     if (w != 0.0 && i32(v) == tgt) { losses[r] = w * (lse - x); }

@@ -4,28 +4,21 @@
 // dinput:  dinp[n,:] += rstd·(dnorm − mean(dnorm) − norm·mean(dnorm·norm)),  dnorm = dout·weight, norm = (x−μ)·rstd
 // dparams: dweight[c] += Σ_n dout[n,c]·norm[n,c];  dbias[c] += Σ_n dout[n,c]
 @compute @workgroup_size(ROW_WG)
-fn dinput(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-  @builtin(local_invocation_index) index: u32,
-  @builtin(subgroup_invocation_id) lane: u32,
-  @builtin(subgroup_size) size: u32,
-) {
-  let row = row_index(wid, nwg);
+fn dinput(g: RowGroup, l: Lanes) {
+  let row = row_index(g);
   if (row >= d.N) { return; }
-  let l = Lanes(index, lane, size);
   let base = row * d.C;
   let m = mean[row];
   let s = rstd[row];
   // (Σ dnorm, Σ dnorm·norm) over the row
   var acc = vec2f(0.0);
-  for (var c = index; c < d.C; c += ROW_WG) {
+  for (var c = l.index; c < d.C; c += ROW_WG) {
     let norm = (inp[base + c] - m) * s;
     let dnorm = weight[c] * dout[base + c];
     acc += vec2f(dnorm, dnorm * norm);
   }
   let means = row_sum2(acc, l) / f32(d.C);
-  for (var c = index; c < d.C; c += ROW_WG) {
+  for (var c = l.index; c < d.C; c += ROW_WG) {
     let norm = (inp[base + c] - m) * s;
     let dnorm = weight[c] * dout[base + c];
     dinp[base + c] += (dnorm - means.x - norm * means.y) * s;
@@ -33,24 +26,17 @@ fn dinput(
 }
 
 @compute @workgroup_size(ROW_WG)
-fn dparams(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-  @builtin(local_invocation_index) index: u32,
-  @builtin(subgroup_invocation_id) lane: u32,
-  @builtin(subgroup_size) size: u32,
-) {
-  let c = row_index(wid, nwg);
+fn dparams(g: RowGroup, l: Lanes) {
+  let c = row_index(g);
   if (c >= d.C) { return; }
-  let l = Lanes(index, lane, size);
   // (Σ_n dout·norm, Σ_n dout) down column c
   var acc = vec2f(0.0);
-  for (var n = index; n < d.N; n += ROW_WG) {
+  for (var n = l.index; n < d.N; n += ROW_WG) {
     let g = dout[n * d.C + c];
     acc += vec2f(g * (inp[n * d.C + c] - mean[n]) * rstd[n], g);
   }
   let sums = row_sum2(acc, l);
-  if (index == 0u) {
+  if (l.index == 0u) {
     dweight[c] += sums.x;
     dbias[c] += sums.y;
   }

@@ -10,13 +10,26 @@ enable subgroups;
 // Invocations per row, set from src/engine/kernels.ts (ROW_WG).
 override ROW_WG: u32;
 
-/** Where an invocation sits: its index in the workgroup, its lane in its subgroup, and the subgroup size. */
-struct Lanes { index: u32, lane: u32, size: u32 }
+/**
+ * Which row a workgroup has (entry-point input, uniform across the workgroup, so a kernel may return on it before
+ * its barriers).
+ */
+struct RowGroup {
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+}
+
+/** Where an invocation sits (entry-point input): its index in the workgroup, its subgroup lane, the subgroup size. */
+struct Lanes {
+  @builtin(local_invocation_index) index: u32,
+  @builtin(subgroup_invocation_id) lane: u32,
+  @builtin(subgroup_size) size: u32,
+}
 
 var<workgroup> row_partials: array<vec2f, ROW_WG>;
 
 /** The row (or column) of a workgroup: rows past 65535 spill into y, as gridRows lays them out. */
-fn row_index(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }
+fn row_index(g: RowGroup) -> u32 { return g.wid.x + g.wid.y * g.nwg.x; }
 
 /** Σ of x over the workgroup, in every invocation. Call in uniform control flow (it holds barriers). */
 fn row_sum2(x: vec2f, l: Lanes) -> vec2f {
