@@ -21,6 +21,8 @@ export interface Args {
   seed: number;
   /** Skip PyTorch's half of the time to contrast. */
   pytorch: boolean;
+  /** Lane counts of the lanes check (one step of N models per round, separate or in one command buffer); [] skips. */
+  lanes: number[];
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -34,6 +36,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-browser        skip the headless Chromium half (lab vs TensorFlow.js)
   --variants          time the square matmul under every kernel variant, not only the chosen one and reg4x4
   --square LIST       edge lengths N of the N³ square matmul, comma-separated (default 512; e.g. 512,4096)
+  --lanes LIST        lane counts of the lanes check at the smallest size: N models stepped round by round,
+                      each submitting alone or all in one command buffer (default 1,2,5; 0 skips it)
   --tf-warmup         give TF.js an untimed warm-up step at every size
   --time-to-contrast  instead of the above: run the default experiment until an objective other than ntp reaches
                       90% held-out exact match, in the lab (Node, this adapter) and in PyTorch on the CPU
@@ -58,6 +62,7 @@ export function parseArgs(argv: string[]): Args {
     timeToContrast: false,
     seed: 1,
     pytorch: true,
+    lanes: [1, 2, 5],
   };
   const rest = argv.filter((x) => x !== '--');
   for (let i = 0; i < rest.length; i++) {
@@ -99,6 +104,15 @@ export function parseArgs(argv: string[]): Args {
           `--square must be whole numbers from 1 to 8192, comma-separated, got ${JSON.stringify(v)}`,
         );
       a.squares = list.map(Number);
+    } else if (k === '--lanes') {
+      const v = value();
+      const list = v.split(',').map((x) => x.trim());
+      if (v.trim() === '0') a.lanes = [];
+      else if (list.every((x) => /^\d+$/.test(x) && Number(x) >= 1 && Number(x) <= 16)) a.lanes = list.map(Number);
+      else
+        throw new UsageError(
+          `--lanes must be lane counts from 1 to 16, comma-separated, or 0 to skip, got ${JSON.stringify(v)}`,
+        );
     } else if (k === '--tf-warmup') a.tfWarmup = true;
     else if (k === '--time-to-contrast') a.timeToContrast = true;
     else if (k === '--no-pytorch') a.pytorch = false;

@@ -269,6 +269,9 @@ const s = { peakTflops: Number(env.PEAK_TFLOPS) };
 const a = bench?.node?.adapter;
 s.adapter = a ? `${a.vendor} / ${a.architecture} (${a.description})` : env.GC_ADAPTER || null;
 s.matmulVariant = bench?.node?.matmulVariant ?? null;
+s.reductionVariant = bench?.node?.reductionVariant ?? null;
+// Milliseconds per round of N lanes stepped in one command buffer, against one lane's round.
+s.lanes = (bench?.node?.lanes ?? []).map((l) => ({ size: l.size, lanes: l.lanes, separateMs: l.separateMs.median, togetherMs: l.togetherMs.median }));
 s.tokensPerSecond = Object.fromEntries((bench?.node?.training ?? []).map((t) => [t.size, Math.round(t.tokensPerSecond.median)]));
 s.squares = {};
 for (const [k, list] of Object.entries(bench?.node ?? {})) {
@@ -287,13 +290,15 @@ if (c) s.timeToContrast.pytorch = { seconds: c.seconds, steps: c.step, objective
 fs.writeFileSync(`${env.GC_OUT}/summary.json`, JSON.stringify(s, null, 2));
 const pct = (f) => `${(100 * f).toPrecision(2)}%`;
 const rate = (g) => (g >= 1000 ? `${(g / 1e3).toFixed(2)} TFLOP/s` : `${g.toFixed(1)} GFLOP/s`);
-console.log(`adapter  ${s.adapter ?? '?'}; matmul variant ${s.matmulVariant ?? '?'}`);
+console.log(`adapter  ${s.adapter ?? '?'}; matmul variant ${s.matmulVariant ?? '?'}; row reductions ${s.reductionVariant ?? '?'}`);
 console.log(`tok/s    ${Object.entries(s.tokensPerSecond).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(' · ') || '?'}`);
 for (const [n, q] of Object.entries(s.squares)) {
   console.log(`${n}³     best ${rate(q.best.gflops)} (${q.best.op}) = ${pct(q.best.fractionOfPeak)} of ${env.PEAK_TFLOPS} TFLOP/s f32 peak`);
   if (q.chosen.length) console.log(`         ${s.matmulVariant}: ${q.chosen.map((r) => `${r.op.split(' ')[1]} ${rate(r.gflops)} (${pct(r.fractionOfPeak)})`).join(', ')}`);
 }
 if (!Object.keys(s.squares).includes('4096')) console.log('4096³    not measured (BENCH_ARGS without --square 4096, or the bench failed)');
+const one = s.lanes.find((l) => l.lanes === 1);
+if (s.lanes.length) console.log(`lanes    ${s.lanes[0].size}: ${s.lanes.map((l) => `${l.lanes} in ${l.togetherMs.toFixed(1)} ms (alone ${l.separateMs.toFixed(1)})${one && l.lanes > 1 ? ` = ${(l.togetherMs / one.togetherMs).toFixed(2)}× one` : ''}`).join(' · ')}`);
 if (s.memory) console.log(`memory   ${s.memory.steps} steps: ${s.memory.ok ? 'no buffer, no byte added' : 'FAILED'}`);
 const t = (r, extra) => (r ? `${r.objective} ≥90% at step ${r.steps}, ${r.seconds.toFixed(1)} s${extra}` : 'not reached (see its log)');
 console.log(`contrast lab     ${t(s.timeToContrast.lab, lab?.timeToContrast?.lab ? ` (${lab.timeToContrast.lab.adapter})` : '')}`);

@@ -34,7 +34,7 @@ import {
   stepMatmuls,
   type KernelResult,
 } from './kernels';
-import { benchMemory, benchTraining, type TrainResult } from './train';
+import { benchLanes, benchMemory, benchTraining, type LanesResult, type TrainResult } from './train';
 
 /** Timed steps per run, by size: a step of 6/256/8 takes tens of seconds on a software adapter. */
 function defaultSteps(s: BenchSize): number {
@@ -61,6 +61,12 @@ function browserPlan(s: BenchSize, steps: number | null, runs: number, tfWarmup:
 }
 
 const log = (line: string) => console.log(line);
+
+/** The size with the fewest FLOPs per step. */
+const smallest = (sizes: readonly BenchSize[]): BenchSize =>
+  [...sizes].sort(
+    (x, y) => trainingFlopsPerStep(modelConfig(x), B, T) - trainingFlopsPerStep(modelConfig(y), B, T),
+  )[0]!;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -128,6 +134,26 @@ async function main(): Promise<void> {
     }
     (report.node as Record<string, unknown>).training = training;
 
+    if (args.lanes.length > 0) {
+      // The smallest size, where a step is shortest and the cost of a submission weighs most.
+      const s = smallest(args.sizes);
+      const steps = args.steps === null ? defaultSteps(s) : Math.min(args.steps, defaultSteps(s));
+      log(
+        `\n### Lanes at ${s.name}: one step of N models per round, each submitted alone or all in one command buffer`,
+      );
+      const lanes: LanesResult[] = [];
+      for (const n of args.lanes) {
+        const r = await benchLanes(device, s, variant, n, { steps, runs: args.runs }, rows.variant);
+        lanes.push(r);
+        const one = lanes[0]!.lanes === 1 ? lanes[0]!.togetherMs.median : null;
+        log(
+          `${String(n).padStart(2)} lane(s): ${fmt(r.separateMs, 1)} ms per round submitted alone, ${fmt(r.togetherMs, 1)} ms in one buffer` +
+            (one && n > 1 ? ` (${(r.togetherMs.median / one).toFixed(2)}× one lane's round)` : ''),
+        );
+      }
+      (report.node as Record<string, unknown>).lanes = lanes;
+    }
+
     if (args.kernels) {
       log('\n### Kernels (median of runs, min–max in parentheses)');
       const kernelResults: Record<string, KernelResult[]> = {};
@@ -182,9 +208,7 @@ async function main(): Promise<void> {
 
     if (args.memorySteps > 0) {
       // The smallest size: the check is about allocation, which does not depend on the size, and it is the fastest.
-      const s = [...args.sizes].sort(
-        (x, y) => trainingFlopsPerStep(modelConfig(x), B, T) - trainingFlopsPerStep(modelConfig(y), B, T),
-      )[0]!;
+      const s = smallest(args.sizes);
       log(`\n### Memory: ${args.memorySteps} training steps at ${s.name}`);
       const m = await benchMemory(device, s, variant, args.memorySteps, log);
       log(

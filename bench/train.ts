@@ -144,6 +144,58 @@ export async function benchTraining(
   }
 }
 
+export interface LanesResult {
+  size: string;
+  lanes: number;
+  /** Milliseconds per round (one step of every lane): each lane submitting its own step, or all in one buffer. */
+  separateMs: Spread;
+  togetherMs: Spread;
+  stepsPerRun: number;
+}
+
+/**
+ * What `lanes` lanes cost against one, as a run trains them: `lanes` models of one size stepped round by round,
+ * each submitting its own command buffer (the lab before) or all in one (GpuModel.stepTogether, the lab now). The
+ * two ways alternate run by run, so that a machine that slows down mid-benchmark slows both.
+ */
+export async function benchLanes(
+  device: GPUDevice,
+  s: BenchSize,
+  matmul: MatmulVariant,
+  lanes: number,
+  opts: { steps: number; runs: number },
+  reduction: ReductionVariant = THREAD_ROWS,
+): Promise<LanesResult> {
+  const built = Array.from({ length: lanes }, () => labModel(device, s, matmul, reduction));
+  const round = async (together: boolean) => {
+    const pending: Promise<unknown>[] = [];
+    if (together) {
+      const steps = built.map(({ model, batch }) => ({ model, batch, lr: LR, train: TRAIN }));
+      for (const r of await GpuModel.stepTogether(steps)) pending.push(r.stats);
+    } else for (const { model, batch } of built) pending.push((await model.step(batch, LR, TRAIN)).stats);
+    return pending;
+  };
+  const time = async (together: boolean) => {
+    const t0 = performance.now();
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < opts.steps; i++) pending.push(...(await round(together)));
+    await Promise.all(pending);
+    return (performance.now() - t0) / opts.steps;
+  };
+  try {
+    await time(true); // warm-up: pipelines compiled, buffers touched
+    const separate: number[] = [];
+    const together: number[] = [];
+    for (let r = 0; r < opts.runs; r++) {
+      separate.push(await time(false));
+      together.push(await time(true));
+    }
+    return { size: s.name, lanes, separateMs: spread(separate), togetherMs: spread(together), stepsPerRun: opts.steps };
+  } finally {
+    for (const { model } of built) model.destroy();
+  }
+}
+
 export interface MemoryResult {
   size: string;
   steps: number;

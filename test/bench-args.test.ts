@@ -54,6 +54,9 @@ describe('npm run bench options', () => {
     expect([parseArgs([]).timeToContrast, parseArgs([]).seed, parseArgs([]).pytorch]).toEqual([false, 1, true]);
     expect(parseArgs([]).squares).toEqual([512]);
     expect(parseArgs(['--square', '512,4096']).squares).toEqual([512, 4096]);
+    expect(parseArgs([]).lanes).toEqual([1, 2, 5]);
+    expect(parseArgs(['--lanes', '1,3']).lanes).toEqual([1, 3]);
+    expect(parseArgs(['--lanes', '0']).lanes).toEqual([]);
   });
 
   test.each([
@@ -67,6 +70,8 @@ describe('npm run bench options', () => {
     [['--time-to-contrast', '--seed', 'x'], '--seed must be a whole number, got "x"'],
     [['--square', '512,big'], '--square must be whole numbers from 1 to 8192, comma-separated, got "512,big"'],
     [['--square', '0'], '--square must be whole numbers from 1 to 8192'],
+    [['--lanes', '1,0'], '--lanes must be lane counts from 1 to 16, comma-separated, or 0 to skip, got "1,0"'],
+    [['--lanes', 'all'], '--lanes must be lane counts from 1 to 16'],
   ])('%j is refused: %s', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

@@ -272,9 +272,35 @@ export class GpuModel {
    * arrives. It only waits itself when READBACK_RING earlier steps are still unread.
    */
   async step(batch: Batch, lr: number, train: TrainConfig): Promise<{ stats: Promise<StepStats> }> {
+    return (await GpuModel.stepTogether([{ model: this, batch, lr, train }]))[0]!;
+  }
+
+  /**
+   * One optimizer step of each model (each with its own batch), recorded into one command buffer and submitted
+   * once: the lanes of a run step together, so a step of five lanes costs one submission and one queue round trip
+   * instead of five. The models must share a device. Resolves once submitted, with each model's `stats`, as step().
+   */
+  static async stepTogether(
+    steps: readonly { model: GpuModel; batch: Batch; lr: number; train: TrainConfig }[],
+  ): Promise<{ stats: Promise<StepStats> }[]> {
+    if (steps.length === 0) return [];
+    const device = steps[0]!.model.device;
+    if (steps.some((s) => s.model.device !== device)) throw new Error('stepTogether: the models must share a device');
+    if (new Set(steps.map((s) => s.model)).size !== steps.length)
+      throw new Error('stepTogether: a model can take one step per submission');
+    // Every model's inputs are written (queue-ordered) before the one submission that reads them.
+    const slots: number[] = [];
+    for (const { model, batch, lr, train } of steps) slots.push(await model.prepareStep(batch, lr, train));
+    const enc = device.createCommandEncoder({ label: `step of ${steps.length} model(s)` });
+    steps.forEach(({ model }, i) => model.encodeStep(enc, slots[i]!));
+    device.queue.submit([enc.finish()]);
+    return steps.map(({ model }, i) => ({ stats: model.readStats(slots[i]!) }));
+  }
+
+  /** Write a step's batch and AdamW's uniform; returns its readback slot (waiting if that slot is still unread). */
+  private async prepareStep(batch: Batch, lr: number, train: TrainConfig): Promise<number> {
     if (this.destroyed) throw new Error('model destroyed');
     const slot = this.stepsTaken % READBACK_RING;
-    const readback = this.mem.statsReadback[slot]!;
     const earlier = this.pendingStats[slot];
     if (earlier) await earlier;
     this.writeBatch(batch);
@@ -289,17 +315,25 @@ export class GpuModel {
     u.bc2 = 1 - train.beta2 ** t;
     packUniform(ADAMW_STEP, u, this.uniformHost, this.recording.adamwSlot * UNIFORM_SLOT_BYTES);
     this.writeUniformSlot(this.recording.adamwSlot, ADAMW_STEP.bytes);
-    const enc = this.device.createCommandEncoder({ label: `step ${t}` });
+    return slot;
+  }
+
+  /** Record the step into enc (its own compute pass), ending with the copy of its stats to readback `slot`. */
+  private encodeStep(enc: GPUCommandEncoder, slot: number): void {
     this.clearGradients(enc);
-    const pass = enc.beginComputePass({ label: 'train step' });
+    const pass = enc.beginComputePass({ label: `train step ${this.stepsTaken + 1}` });
     encodeDispatches(pass, this.recording.forward);
     encodeDispatches(pass, this.recording.loss);
     encodeDispatches(pass, this.recording.backward);
     encodeDispatches(pass, this.recording.optimizer);
     pass.end();
-    enc.copyBufferToBuffer(this.mem.stats, 0, readback, 0, STATS_BYTES);
-    this.device.queue.submit([enc.finish()]);
-    this.stepsTaken = t;
+    enc.copyBufferToBuffer(this.mem.stats, 0, this.mem.statsReadback[slot]!, 0, STATS_BYTES);
+  }
+
+  /** After the submission: count the step and map its readback; the promise resolves with its stats. */
+  private readStats(slot: number): Promise<StepStats> {
+    const t = ++this.stepsTaken;
+    const readback = this.mem.statsReadback[slot]!;
     const pending = readback.mapAsync(GPUMapMode.READ).then(() => {
       // Read before unmap detaches the range; no copy of it.
       const s = new Float32Array(readback.getMappedRange(), 0, STATS_BYTES / 4);
@@ -309,7 +343,7 @@ export class GpuModel {
       return stats;
     });
     this.pendingStats[slot] = pending;
-    return { stats: pending };
+    return pending;
   }
 
   /** Forward and backward only (no update): loss and the gradients left in the grads buffer, for tests. */

@@ -5,7 +5,7 @@ import type { ReductionVariant } from '../engine/reduction-variants';
 import { GpuModel, type StepStats } from '../engine/model';
 import { forwardFlops, trainingFlopsPerStep } from '../engine/plan';
 import { evaluate, type Evaluation } from '../eval/evaluate';
-import type { ForwardFn } from '../model/batch';
+import type { Batch, ForwardFn } from '../model/batch';
 import { learningRate, type ModelConfig, type TrainConfig } from '../model/config';
 import { initParams } from '../model/params';
 import { Rng } from '../model/rng';
@@ -68,17 +68,40 @@ export class Lane {
     this.objectiveRng = new Rng(objectiveSeed(train.seed));
   }
 
-  /** Submit one training step; resolves once submitted, with `done`: a promise for its metrics. */
+  /**
+   * Submit one training step of each lane, all in one command buffer (GpuModel.stepTogether): each lane draws its
+   * batch from its own streams, so stepping together changes no lane's data. Resolves once submitted, with each
+   * lane's `done`: a promise for its metrics.
+   */
+  static async trainStepTogether(
+    lanes: readonly Lane[],
+  ): Promise<{ done: Promise<{ stats: StepStats; metrics: StepMetrics }> }[]> {
+    const drawn = lanes.map((lane) => lane.drawStep());
+    const submitted = await GpuModel.stepTogether(
+      drawn.map(({ batch, lr }, i) => ({ model: lanes[i]!.model, batch, lr, train: lanes[i]!.train })),
+    );
+    return submitted.map(({ stats }, i) => ({ done: lanes[i]!.account(stats, drawn[i]!.lr) }));
+  }
+
+  /** Submit one training step of this lane alone; resolves once submitted, as trainStepTogether. */
   async trainStep(): Promise<{ done: Promise<{ stats: StepStats; metrics: StepMetrics }> }> {
-    const stepIndex = this.step;
+    return (await Lane.trainStepTogether([this]))[0]!;
+  }
+
+  /** The next step's batch and learning rate, from the lane's data and objective streams. */
+  private drawStep(): { batch: Batch; lr: number } {
     const examples = this.task.sampleTrain(this.dataRng, this.train.batchSize);
     const batch = this.objective.makeBatch(this.task, examples, this.objectiveRng);
-    const lr = learningRate(this.train, stepIndex);
-    const { stats } = await this.model.step(batch, lr, this.train);
+    return { batch, lr: learningRate(this.train, this.step) };
+  }
+
+  /** Count a submitted step; the promise resolves with its metrics once its loss is back. */
+  private account(stats: Promise<StepStats>, lr: number): Promise<{ stats: StepStats; metrics: StepMetrics }> {
+    const stepIndex = this.step;
     this.step = stepIndex + 1;
     this.flops += this.flopsPerStep;
     const flops = this.flops;
-    const done = stats.then((s) => {
+    return stats.then((s) => {
       // Read the clock when the step's loss is back, i.e. when the GPU has finished it.
       this.stepsThisSession++;
       const sessionSeconds = this.clock.elapsed() * this.share;
@@ -97,7 +120,6 @@ export class Lane {
       this.steps.push(metrics);
       return { stats: s, metrics };
     });
-    return { done };
   }
 
   /** The model as decoders see it; splits requests larger than the planned batch. */
