@@ -1,6 +1,6 @@
 // Kernel throughput in isolation: the matmul products a training step runs (each Linear's forward, dinp and dW),
-// attention forward and backward, LayerNorm forward and backward and the fused cross-entropy (under a reduction
-// variant: one thread or one workgroup per row), at one model size — plus the 512³ square for
+// attention forward and backward, LayerNorm forward and backward and the fused cross-entropy (the last three under a
+// reduction variant: one thread or one workgroup per row), at one model size — plus the 512³ square for
 // every matmul variant. Each kernel gets its own buffers (filled with small values) and is timed by GpuTimer.
 //
 // Throughput definitions: matmul GFLOP/s = 2·M·N·K / time. Attention and LayerNorm GB/s = the bytes each op must
@@ -139,6 +139,7 @@ export async function benchAttention(
   timer: GpuTimer,
   s: BenchSize,
   runs: number,
+  reduction: ReductionVariant,
 ): Promise<KernelResult[]> {
   const bufs = new Buffers(device);
   const C = s.nEmbd;
@@ -151,7 +152,7 @@ export async function benchAttention(
   const dout = bufs.storage(B * T * C);
   const dpreatt = bufs.storage(B * NH * T * T);
   const dqkv = bufs.storage(B * T * 3 * C);
-  const { forward, backward } = attentionKernels(B, T, C, NH);
+  const { forward, backward } = attentionKernels(B, T, C, NH, reduction);
   const fw: Dispatch[] = forward.map(([def, wg]) => kernels.dispatch(def, [uniform, qkv, att, out], wg));
   const bw: Dispatch[] = backward.map(([def, wg]) =>
     kernels.dispatch(def, [uniform, qkv, att, dout, dpreatt, dqkv], wg),

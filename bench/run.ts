@@ -173,11 +173,11 @@ async function main(): Promise<void> {
         const list: KernelResult[] = [];
         for (const m of stepMatmuls(s))
           list.push(await benchMatmul(device, kernels, timer, variant, m.op, m.f, m.M, m.N, m.K, args.runs));
-        list.push(...(await benchAttention(device, kernels, timer, s, args.runs)));
-        // Every reduction variant this device runs, the chosen one first.
+        // Every reduction variant this device runs, the chosen one first (attention's forward is one of its ops).
         const reductions = [rows.variant, ...reductionVariantsFor(device).filter((v) => v !== rows.variant)];
         for (const r of reductions) {
           const tag = (k: KernelResult) => ({ ...k, op: `${k.op} (${r.name})` });
+          list.push(...(await benchAttention(device, kernels, timer, s, args.runs, r)).map(tag));
           list.push(...(await benchLayernorm(device, kernels, timer, s, args.runs, r)).map(tag));
           list.push(tag(await benchCrossentropy(device, kernels, timer, args.runs, r)));
         }

@@ -6,6 +6,7 @@ import adamwWgsl from '../../shaders/adamw.wgsl?raw';
 import attentionBackwardWgsl from '../../shaders/attention_backward.wgsl?raw';
 import attentionBackwardVec4Wgsl from '../../shaders/attention_backward_vec4.wgsl?raw';
 import attentionForwardWgsl from '../../shaders/attention_forward.wgsl?raw';
+import attentionForwardSubgroupWgsl from '../../shaders/attention_forward_subgroup.wgsl?raw';
 import attentionForwardVec4Wgsl from '../../shaders/attention_forward_vec4.wgsl?raw';
 import biasBackwardWgsl from '../../shaders/bias_backward.wgsl?raw';
 import attentionBackwardBindingsWgsl from '../../shaders/common/attention_backward_bindings.wgsl?raw';
@@ -97,13 +98,11 @@ export const K = {
   layernormDinput: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD, 'dinput', bindings(5, 3)),
   layernormDparams: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD, 'dparams', bindings(5, 3)),
   biasBackward: onGrid1d('bias_backward', biasBackwardWgsl, 'main', bindings(1, 1)),
-  attentionSoftmax: onGrid1d('attention_forward', ATTENTION_FORWARD, 'softmax', bindings(1, 2)),
-  attentionValues: onGrid1d('attention_forward', ATTENTION_FORWARD, 'values', bindings(1, 2)),
+  attentionForward: onGrid1d('attention_forward', ATTENTION_FORWARD, 'main', bindings(1, 2)),
   attentionDscores: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dscores', bindings(3, 2)),
   attentionDqkv: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dqkv_main', bindings(3, 2)),
   // The same ops for hs % 4 == 0, read as vec4 with register tiles (same bindings; see attention*_vec4.wgsl).
-  attentionSoftmaxVec4: onGrid1d('attention_forward_vec4', ATTENTION_FORWARD_VEC4, 'softmax', bindings(1, 2)),
-  attentionValuesVec4: onGrid1d('attention_forward_vec4', ATTENTION_FORWARD_VEC4, 'values', bindings(1, 2)),
+  attentionForwardVec4: onGrid1d('attention_forward_vec4', ATTENTION_FORWARD_VEC4, 'main', bindings(1, 2)),
   attentionDscoresVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dscores', bindings(3, 2)),
   attentionDqVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dq', bindings(3, 2)),
   attentionDkvVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dkv', bindings(3, 2)),
@@ -113,8 +112,9 @@ export const K = {
 } satisfies Record<string, KernelDef>;
 
 /**
- * The same LayerNorm and cross-entropy ops with one workgroup per row (per column for dparams), reduced with
- * subgroup operations; same bindings and uniforms. Only for a device with the 'subgroups' feature.
+ * The same LayerNorm, cross-entropy and attention forward ops with one workgroup per row (per column for dparams;
+ * per query row for attention), reduced with subgroup operations; same bindings and uniforms. Only for a device
+ * with the 'subgroups' feature.
  */
 export const K_SUBGROUP = {
   layernormForward: onRows(
@@ -145,6 +145,13 @@ export const K_SUBGROUP = {
     'read',
     'rw',
   ]),
+  attentionForward: onRows(
+    'attention_forward_subgroup',
+    composeWgsl(attentionPrologueWgsl, 'alias H = f32;', attentionForwardBindingsWgsl),
+    attentionForwardSubgroupWgsl,
+    'main',
+    bindings(1, 2),
+  ),
 } satisfies Record<string, KernelDef>;
 
 /**
@@ -325,37 +332,40 @@ export function matmulKernel(
   };
 }
 
-/** Attention kernels and their grids: the vec4 ones when the head size allows (hs % 4 == 0), else the scalar ones. */
+/**
+ * Attention kernels and their grids under reduction variant v. Forward, one dispatch under every variant (so that
+ * the plan's dispatch count needs no variant): one workgroup per query row with subgroup reductions
+ * (K_SUBGROUP.attentionForward), else one thread per 4 query rows on vec4s when the head size allows (hs % 4 == 0),
+ * else one thread per query row. Backward: the vec4 kernels when hs % 4 == 0, else the scalar ones.
+ */
 export function attentionKernels(
   B: number,
   T: number,
   C: number,
   NH: number,
+  v: ReductionVariant,
 ): {
   forward: [KernelDef, [number, number, number]][];
   backward: [KernelDef, [number, number, number]][];
 } {
   const hs = C / NH;
+  const rows = B * NH * T;
+  const subgroupForward: [KernelDef, [number, number, number]] = [K_SUBGROUP.attentionForward, gridRows(rows)];
   if (hs % 4 !== 0) {
     return {
-      forward: [
-        [K.attentionSoftmax, grid1d(B * NH * T)],
-        [K.attentionValues, grid1d(B * T * C)],
-      ],
+      forward: [v.rows === 'subgroup' ? subgroupForward : [K.attentionForward, grid1d(rows)]],
       backward: [
-        [K.attentionDscores, grid1d(B * NH * T)],
+        [K.attentionDscores, grid1d(rows)],
         [K.attentionDqkv, grid1d(B * T * C)],
       ],
     };
   }
-  // Threads own 4 rows (queries or keys) of one (b, h); the value-side kernels also split hs into blocks of 8.
+  // Threads own 4 rows (queries or keys) of one (b, h); the backward's value-side kernels also split hs into
+  // blocks of 8.
   const rowBlocks = B * NH * Math.ceil(T / 4);
   const tiles = rowBlocks * Math.ceil(hs / 8);
   return {
-    forward: [
-      [K.attentionSoftmaxVec4, grid1d(rowBlocks)],
-      [K.attentionValuesVec4, grid1d(tiles)],
-    ],
+    forward: [v.rows === 'subgroup' ? subgroupForward : [K.attentionForwardVec4, grid1d(rowBlocks)]],
     backward: [
       [K.attentionDscoresVec4, grid1d(rowBlocks)],
       [K.attentionDqVec4, grid1d(tiles)],

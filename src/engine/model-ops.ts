@@ -31,7 +31,10 @@ export interface RecordingTarget {
   mem: ModelBuffers;
   kernels: KernelCache;
   matmul: MatmulVariant;
-  /** How LayerNorm's and cross-entropy's row reductions run (one invocation or one workgroup per row). */
+  /**
+   * How the row reductions of LayerNorm, cross-entropy and attention's softmax run (one invocation or one workgroup
+   * per row).
+   */
   reduction: ReductionVariant;
   /** Host image of the uniform buffer, plannedUniforms slots of UNIFORM_SLOT_BYTES. */
   uniformHost: DataView;
@@ -241,7 +244,7 @@ export class OpRecorder {
   protected attentionForward(qkv: GPUBuffer, att: GPUBuffer, out: GPUBuffer): void {
     const { B, T } = this;
     const { nEmbd: C, nHead: NH } = this.cfg;
-    for (const [def, wg] of attentionKernels(B, T, C, NH).forward)
+    for (const [def, wg] of attentionKernels(B, T, C, NH, this.reduction).forward)
       this.dispatch(this.forwardList, def, ATTENTION_DIMS, this.attentionUniform(), [qkv, att, out], wg);
   }
   /** Attention backward: dout (B,T,C) → dqkv (B,T,3C), via dpreatt (B,NH,T,T). */
@@ -249,7 +252,7 @@ export class OpRecorder {
     const { B, T } = this;
     const { nEmbd: C, nHead: NH } = this.cfg;
     const bind = [qkv, att, dout, this.mem.dpreatt, dqkv];
-    for (const [def, wg] of attentionKernels(B, T, C, NH).backward)
+    for (const [def, wg] of attentionKernels(B, T, C, NH, this.reduction).backward)
       this.dispatch(this.backwardList, def, ATTENTION_DIMS, this.attentionUniform(), bind, wg);
   }
 }

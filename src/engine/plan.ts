@@ -4,6 +4,7 @@
 import type { ModelConfig } from '../model/config';
 import { PARAM_ALIGN, paramTable } from '../model/params';
 import { attentionKernels } from './kernels';
+import { THREAD_ROWS } from './reduction-variants';
 
 /** Legend: B batch, T sequence, C width, NH heads, V vocab, L trunk blocks, K extra heads, H = 1 + K, P parameter floats. */
 export interface BufferPlan {
@@ -89,7 +90,9 @@ export const STATS_BYTES = 64;
 export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
   const blocks = cfg.nLayer + cfg.extraHeads;
   const H = 1 + cfg.extraHeads;
-  const attention = attentionKernels(B, T, cfg.nEmbd, cfg.nHead);
+  // Every reduction variant runs attention in the same number of dispatches (test/gpu/attention.test.ts checks it),
+  // so the count needs no device.
+  const attention = attentionKernels(B, T, cfg.nEmbd, cfg.nHead, THREAD_ROWS);
   const blockForward = 2 + 4 + attention.forward.length; // layernorms, Linears (c_proj's add the residual)
   const blockBackward = 4 * 3 + 2 * 2 + attention.backward.length;
   const forward = 1 + blocks * blockForward + H * 2; // encoder, blocks, heads

@@ -1,15 +1,16 @@
 // Reduction variants and the choice between them per adapter. A variant says how the row reductions of LayerNorm
-// (forward, dinput, and dparams' column sums) and of the fused cross-entropy run (src/engine/kernels.ts,
-// layernormKernels and crossentropyKernel): one invocation per row looping over it (shaders/layernorm_forward.wgsl,
-// …), which needs nothing of the device, or one workgroup per row reducing with subgroup operations
-// (shaders/*_subgroup.wgsl), which needs the optional 'subgroups' feature.
+// (forward, dinput, and dparams' column sums), of the fused cross-entropy and of attention's forward (its softmax)
+// run (src/engine/kernels.ts, layernormKernels, crossentropyKernel and attentionKernels): one invocation per row
+// (or block of rows) looping over it (shaders/layernorm_forward.wgsl, …), which needs nothing of the device, or one
+// workgroup per row reducing with subgroup operations (shaders/*_subgroup.wgsl), which needs the optional
+// 'subgroups' feature.
 //
 // With N = B·T ≈ 2,000 rows, one invocation per row leaves most of a GPU idle; a CPU adapter, whose invocations
 // are SIMD lanes of a few cores, may still prefer it (no barriers). So without subgroups the choice is 'thread';
 // on SwiftShader it is known ('thread'); with them elsewhere both are timed once per adapter and the result kept in the VariantCache that holds the matmul choice,
 // under its own key.
 import { KernelCache, timeSubmission, uniformData } from './kernel';
-import { crossentropyKernel, layernormKernels } from './kernels';
+import { attentionKernels, crossentropyKernel, layernormKernels } from './kernels';
 import {
   deviceAdapter,
   isSwiftShader,
@@ -21,7 +22,10 @@ import {
 
 export interface ReductionVariant {
   name: string;
-  /** One invocation per row ('thread'), or one workgroup per row with subgroup reductions ('subgroup'). */
+  /**
+   * One invocation per row ('thread'; attention's vec4 forward: per 4 query rows), or one workgroup per row with
+   * subgroup reductions ('subgroup').
+   */
   rows: 'thread' | 'subgroup';
 }
 
@@ -36,11 +40,17 @@ export const hasSubgroups = (device: GPUDevice): boolean => device.features.has(
 export const reductionVariantsFor = (device: GPUDevice): ReductionVariant[] =>
   hasSubgroups(device) ? REDUCTION_VARIANTS : [THREAD_ROWS];
 
-/** The cache key of an adapter's choice; bump the version when a kernel changes in a way that could change it. */
+/**
+ * The cache key of an adapter's choice; bump the version when a kernel changes in a way that could change it (v2:
+ * attention's forward joined the variants and the timing).
+ */
 export const reductionCacheKey = (a: AdapterIdentity | null): string =>
-  `rows-v1|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
+  `rows-v2|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
 
 const processCache = new MemoryVariantCache();
+
+/** The sequence length of the attention forward that timeReductionVariants times (the presets' block sizes are 32–64). */
+const ATTENTION_PROBE_T = 32;
 
 export interface ReductionChoice {
   variant: ReductionVariant;
@@ -51,8 +61,9 @@ export interface ReductionChoice {
 
 /**
  * Pick the reduction variant for this device: THREAD_ROWS without the 'subgroups' feature; else the cached choice
- * for this adapter, or, the first time, both variants timed on a LayerNorm forward and backward and a
- * cross-entropy (`probe`: rows × width, over a vocabulary of `vocab`) and the faster kept in the cache.
+ * for this adapter, or, the first time, both variants timed on a LayerNorm forward and backward, a cross-entropy
+ * and an attention forward (`probe`: rows × width, over a vocabulary of `vocab`; see timeReductionVariants) and the
+ * faster kept in the cache.
  */
 export async function chooseReductionVariant(
   device: GPUDevice,
@@ -78,9 +89,9 @@ export async function chooseReductionVariant(
 }
 
 /**
- * Time variants on a LayerNorm over rows × width (forward, dinput, dparams) and a cross-entropy over rows × vocab
- * (wall time of the four dispatches, the fastest of `repeats` submissions after a warm-up). Allocates its own
- * buffers and destroys them.
+ * Time variants on a LayerNorm over rows × width (forward, dinput, dparams), a cross-entropy over rows × vocab and
+ * an attention forward over the same rows as sequences of ATTENTION_PROBE_T with heads of 32 (wall time of the five
+ * dispatches, the fastest of `repeats` submissions after a warm-up). Allocates its own buffers and destroys them.
  */
 export async function timeReductionVariants(
   device: GPUDevice,
@@ -118,6 +129,16 @@ export async function timeReductionVariants(
   );
   const weights = buffer(new Float32Array(N).fill(1 / N), GPUBufferUsage.STORAGE);
   const losses = storage(N);
+  // Attention: rows = B·T tokens of width C in heads of 32 (the presets' head size), causal.
+  const aT = ATTENTION_PROBE_T;
+  const aB = Math.max(1, Math.floor(N / aT));
+  const aNH = Math.max(1, Math.floor(C / 32));
+  const aC = 32 * aNH;
+  const attUniform = buffer(
+    uniformData({ u32: [aB, aT, aC, aNH, 1], f32: [1 / Math.sqrt(32)] }),
+    GPUBufferUsage.UNIFORM,
+  );
+  const [qkv, att, atty] = [aB * aT * 3 * aC, aB * aNH * aT * aT, aB * aT * aC].map(storage);
   const result: VariantTiming[] = [];
   for (const v of variants) {
     const ln = layernormKernels(N, C, v);
@@ -128,6 +149,9 @@ export async function timeReductionVariants(
       kernels.dispatch(ln.dinput[0], [lnUniform, ...back], ln.dinput[1]),
       kernels.dispatch(ln.dparams[0], [lnUniform, ...back], ln.dparams[1]),
       kernels.dispatch(ce, [ceUniform, logits, targets, weights, losses], ceGrid),
+      ...attentionKernels(aB, aT, aC, aNH, v).forward.map(([def, wg]) =>
+        kernels.dispatch(def, [attUniform, qkv!, att!, atty!], wg),
+      ),
     ];
     result.push({ variant: v.name, ms: await timeSubmission(device, list, repeats) });
   }

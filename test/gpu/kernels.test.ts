@@ -1,11 +1,12 @@
 // Each WGSL kernel alone against the float64 reference op (src/model/reference.ts) on random inputs, at several
-// shapes including ones that are not multiples of the 64-thread workgroup or of 4. LayerNorm and cross-entropy run
-// under every reduction variant: one invocation per row, and one workgroup per row with subgroup reductions (on
-// devices with the 'subgroups' feature; skipped, saying so, elsewhere). (Matmul variants and their
-// GELU epilogues have their own test in matmul.test.ts; attention is covered here through its forward/backward pair.)
+// shapes including ones that are not multiples of the 64-thread workgroup or of 4. LayerNorm, cross-entropy and
+// attention's forward run under every reduction variant: one invocation per row, and one workgroup per row with
+// subgroup reductions (on devices with the 'subgroups' feature; skipped, saying so, elsewhere). (Matmul variants and
+// their GELU epilogues have their own test in matmul.test.ts; attention is covered here through its forward/backward
+// pair, and at more shapes and on its vec4 backward in attention.test.ts.)
 import { describe, expect, test } from 'vitest';
 import { KernelCache, grid1d, uniformData, type KernelDef } from '../../src/engine/kernel';
-import { crossentropyKernel, K, layernormKernels, reduceKernel } from '../../src/engine/kernels';
+import { attentionKernels, crossentropyKernel, K, layernormKernels, reduceKernel } from '../../src/engine/kernels';
 import { isSwiftShader, MemoryVariantCache } from '../../src/engine/matmul-variants';
 import {
   chooseReductionVariant,
@@ -188,21 +189,27 @@ describe('residual accumulate, bias backward', () => {
   });
 });
 
-describe('attention', () => {
-  test.each([
+describe.each(REDUCTION_VARIANTS)('attention, $name', (v) => {
+  // The forward is attentionKernels' single fused dispatch under v (vec4 for hs = 4 on thread rows); the backward
+  // is the scalar pair, whatever the shape.
+  test.for([
     [2, 5, 8, 2, true],
     [2, 5, 8, 2, false],
     [1, 9, 20, 2, true],
     [3, 17, 16, 4, false],
     [2, 64, 64, 2, true],
-  ] as const)('B=%i T=%i C=%i NH=%i causal=%s forward and backward', async (B, T, C, NH, causal) => {
+  ] as const)('B=%i T=%i C=%i NH=%i causal=%s forward and backward', async ([B, T, C, NH, causal], { skip }) => {
+    await skipWithoutSubgroups(v, skip);
     const rng = new Rng(B + T * 3 + C);
     const qkv = rand(rng, B * T * 3 * C);
     const u = { u32: [B, T, C, NH, causal ? 1 : 0], f32: [1 / Math.sqrt(C / NH)] };
-    const att0 = new Float32Array(B * NH * T * T);
-    const out0 = new Float32Array(B * T * C);
-    const [, att] = await run(K.attentionSoftmax, u, [qkv, att0, out0], grid1d(B * NH * T));
-    const [, , out] = await run(K.attentionValues, u, [qkv, att!, out0], grid1d(B * T * C));
+    // Garbage in the outputs, so that an element the kernel forgets to write shows up.
+    const att0 = new Float32Array(B * NH * T * T).fill(777);
+    const out0 = new Float32Array(B * T * C).fill(777);
+    const forward = attentionKernels(B, T, C, NH, v).forward;
+    expect(forward.length).toBe(1);
+    const [def, wg] = forward[0]!;
+    const [, att, out] = await run(def, u, [qkv, att0, out0], wg);
     const rout = new Float64Array(B * T * C);
     const ratt = new Float64Array(B * NH * T * T);
     ref.attentionForward(rout, ratt, f64(qkv), B, T, C, NH, causal);
