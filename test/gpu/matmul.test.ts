@@ -24,6 +24,8 @@ import {
   variantCacheKey,
   type VariantCache,
 } from '../../src/engine/matmul-variants';
+import { splitKScratch, weightGradShapes } from '../../src/engine/plan';
+import type { ModelConfig } from '../../src/model/config';
 import { gelu, geluGrad } from '../../src/model/reference';
 import { Rng } from '../../src/model/rng';
 import { compare, testGpu } from './helpers';
@@ -300,6 +302,29 @@ test('split-K: only the split variants split, only where a product has few workg
     // Few rows: no slice would keep 256; many workgroups already (a GPT-2-sized lm_head): no split either.
     expect(splitKSlices(384, 128, 300, v)).toBe(1);
     expect(splitKSlices(50304, 768, 8192, v)).toBe(1);
+  }
+  // The plan's scratch holds the largest split product of any variant, whatever the batch.
+  const cfg: ModelConfig = {
+    vocabSize: 54,
+    blockSize: 64,
+    nLayer: 2,
+    nHead: 4,
+    nEmbd: 128,
+    attention: 'causal',
+    extraHeads: 0,
+  };
+  for (const B of [1, 4, 32, 128]) {
+    const { partials, biasPartials } = splitKScratch(cfg, B, 64);
+    for (const v of MATMUL_VARIANTS) {
+      for (const [OC, IC] of weightGradShapes(cfg)) {
+        const S = splitKSlices(OC, IC, B * 64, v);
+        if (S === 1) continue;
+        const biasGrad = fusesBiasGrad(OC, IC, B * 64, v);
+        const split = matmulSplitK({ transA: true, accumulate: true, biasGrad }, OC, IC, B * 64, v, S);
+        expect(split.scratch).toBeLessThanOrEqual(partials);
+        expect(split.biasScratch).toBeLessThanOrEqual(biasPartials);
+      }
+    }
   }
   // The variants the CPU adapters get without timing never split.
   expect(SOFTWARE_VARIANT.splitK).toBeUndefined();
