@@ -203,8 +203,8 @@ export interface MatmulFlags {
 }
 
 /**
- * A matmul kernel's source over E, the element its buffers hold (vec4f for the vec4 kernels, E_LANES floats each): the shared bindings and
- * GELU epilogue (shaders/common/matmul_prologue.wgsl, gelu.wgsl) before the kernel's own loops.
+ * A matmul kernel's source over E, the element its buffers hold (vec4f for the vec4 kernels; E_LANES floats each):
+ * the shared bindings and GELU epilogue (shaders/common/matmul_prologue.wgsl, gelu.wgsl) before the kernel's loops.
  */
 const matmul = (E: 'f32' | 'vec4f', code: string) =>
   composeWgsl(`alias E = ${E};`, `const E_LANES = ${E === 'vec4f' ? 4 : 1}u;`, geluWgsl, matmulPrologueWgsl, code);
@@ -336,10 +336,11 @@ export function matmulKernel(
 // shape's, below, so that the memory plan can bound the scratch without knowing the variant.
 
 /**
- * The split rule: a dW product splits while it has fewer than TARGET_TILES output blocks of 64×64 (the GPU
- * kernels' workgroup tile; about one per compute unit of a large GPU: an H200 has 132) times its slices, into at
- * most MAX_SLICES slices of at least the variant's splitK.minRows rows each (so that each workgroup still loops
- * long enough to pay for writing and re-reading its partial product).
+ * The split rule: S = ⌈SPLIT_K_TARGET_TILES / tiles⌉ slices for a dW product of fewer than SPLIT_K_TARGET_TILES
+ * output tiles of 64×64 (the GPU kernels' workgroup tile; the target is about one workgroup per compute unit of a
+ * large GPU: an H200 has 132), but at most SPLIT_K_MAX_SLICES and only as many as keep splitK.minRows rows (the
+ * variant's) per slice, so that each workgroup still loops long enough to pay for writing and re-reading its
+ * partial product.
  */
 export const SPLIT_K_TARGET_TILES = 128;
 export const SPLIT_K_MAX_SLICES = 16;
@@ -372,6 +373,8 @@ export function splitKReduceKernel(accumulate: boolean, biasGrad: boolean): Kern
  * any read buffer, the scratch (S,M,N) as C, and as aux the bias scratch (S,M) under biasGrad, else any buffer),
  * then the reduce (bindings: uniform (M·N, M, S), scratch, bias scratch, C, db). The scratch needs `scratch` and
  * `biasScratch` floats. Any S >= 1: slices past K are empty and write zeros.
+ * The bias gradient stays in the product when split: each slice writes its own column sums and the reduce, which
+ * runs anyway, adds them up; the separate bias kernel would be a dispatch more that reads dout again.
  */
 export function matmulSplitK(
   f: MatmulFlags,
