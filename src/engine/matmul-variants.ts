@@ -22,8 +22,8 @@ export interface MatmulVariant {
   /**
    * Split-K for the dW products, whichever of the kernels above computes them (kernels.ts, splitKSlices): slices of
    * at least minRows rows, where the product has too few workgroups for a GPU. Absent: never split. Only the GPU
-   * variants have it: the CPU adapters' kernels already fill their few cores (fitWorkgroup), and the timing below
-   * decides per adapter whether splitting pays.
+   * variants have it, and only GPUs time them (timedVariants): the CPU adapters' kernels already fill their few
+   * cores (fitWorkgroup); the timing below decides per GPU whether splitting pays.
    */
   splitK?: { minRows: number };
 }
@@ -62,6 +62,22 @@ export interface AdapterIdentity {
 
 export const isSwiftShader = (a: AdapterIdentity): boolean =>
   a.architecture === 'swiftshader' || (a.vendor === 'google' && /swiftshader/i.test(a.description ?? ''));
+
+/**
+ * A CPU adapter: SwiftShader, or one that reports the 'software' architecture (Mesa's lavapipe: "mesa /
+ * software (llvmpipe …)").
+ */
+export const isCpuAdapter = (a: AdapterIdentity): boolean =>
+  isSwiftShader(a) || a.architecture === 'software' || /llvmpipe|lavapipe/i.test(a.description ?? '');
+
+/**
+ * The variants timed on an adapter. A CPU adapter has a few cores, which the unsplit kernels already fill
+ * (fitWorkgroup), so it times only those: split-K would add a reduce pass for parallelism it cannot use, and on
+ * lavapipe the probe put split and unsplit within its run-to-run noise (158 against 175 ms one run, the reverse
+ * order another), so timing them there would only let noise pick an extra pass and lengthen the first step.
+ */
+export const timedVariants = (a: AdapterIdentity | null): MatmulVariant[] =>
+  a && isCpuAdapter(a) ? MATMUL_VARIANTS.filter((v) => !v.splitK) : MATMUL_VARIANTS;
 
 const chosen = new WeakMap<GPUDevice, MatmulVariant>();
 
@@ -135,7 +151,7 @@ export interface VariantTiming {
 
 /**
  * Pick the matmul variant for this device before any GpuModel is built on it: on SwiftShader the known winner
- * without timing; elsewhere the cached choice for this adapter, or, the first time, each variant timed on a
+ * without timing; elsewhere the cached choice for this adapter, or, the first time, each of timedVariants timed on a
  * Linear's three products and an lm_head's (`probe`: rows × width, wall time over a few submissions after a
  * warm-up) and the fastest kept, for this device and in the cache.
  */
@@ -157,11 +173,12 @@ export async function chooseMatmulVariant(
   const key = variantCacheKey(adapter);
   // A cache that cannot be read (storage blocked, quota) only costs the timing.
   const cached = await cache.get(key).catch(() => undefined);
-  const hit = MATMUL_VARIANTS.find((v) => v.name === cached);
+  const candidates = timedVariants(adapter);
+  const hit = candidates.find((v) => v.name === cached);
   if (hit) return set(hit, 'cached');
   const { rows, width, repeats } = options.probe ?? { rows: 1024, width: 256, repeats: 3 };
-  const timings = await timeVariants(device, MATMUL_VARIANTS, rows, width, repeats);
-  const best = MATMUL_VARIANTS.find((v) => v.name === timings.reduce((x, y) => (y.ms < x.ms ? y : x)).variant)!;
+  const timings = await timeVariants(device, candidates, rows, width, repeats);
+  const best = candidates.find((v) => v.name === timings.reduce((x, y) => (y.ms < x.ms ? y : x)).variant)!;
   await cache.set(key, best.name).catch(() => undefined);
   return set(best, 'timed', timings);
 }

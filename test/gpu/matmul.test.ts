@@ -14,6 +14,7 @@ import {
 } from '../../src/engine/kernels';
 import {
   chooseMatmulVariant,
+  isCpuAdapter,
   isSwiftShader,
   MATMUL_VARIANTS,
   matmulVariant,
@@ -21,6 +22,7 @@ import {
   MemoryVariantCache,
   presetMatmulVariant,
   SOFTWARE_VARIANT,
+  timedVariants,
   variantCacheKey,
   type VariantCache,
 } from '../../src/engine/matmul-variants';
@@ -326,7 +328,12 @@ test('split-K: only the split variants split, only where a product has few workg
       }
     }
   }
-  // The variants the CPU adapters get without timing never split.
+  // The CPU adapters never split: SwiftShader's variant is known, lavapipe times only the unsplit ones; a GPU
+  // times them all.
+  const lavapipe = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' };
+  expect(isCpuAdapter(lavapipe)).toBe(true);
+  expect(timedVariants(lavapipe).some((v) => v.splitK)).toBe(false);
+  expect(timedVariants({ vendor: 'nvidia', architecture: 'hopper' })).toEqual(MATMUL_VARIANTS);
   expect(SOFTWARE_VARIANT.splitK).toBeUndefined();
   expect(presetMatmulVariant({ vendor: 'x', architecture: 'y' }).splitK).toBeUndefined();
   expect(splitKSlices(128, 128, 4096, matmulVariantByName('tiled64+splitK'))).toBe(16);
