@@ -6,12 +6,14 @@
 // Throughput definitions: matmul GFLOP/s = 2·M·N·K / time. Attention and LayerNorm GB/s = the bytes each op must
 // move at least (every input read once, every output written once; read-modify-write outputs count twice) / time;
 // attention's GFLOP/s counts both T×T products in full (the causal half that the kernels skip is not discounted).
-import { KernelCache, uniformData, type Dispatch } from '../src/engine/kernel';
+import { KernelCache, uniformData, type Dispatch, type KernelDef } from '../src/engine/kernel';
 import {
   attentionKernels,
   crossentropyKernel,
   layernormKernels,
   matmulKernel,
+  matmulSplitK,
+  splitKSlices,
   type MatmulFlags,
 } from '../src/engine/kernels';
 import type { MatmulVariant } from '../src/engine/matmul-variants';
@@ -78,25 +80,40 @@ export async function benchMatmul(
   runs: number,
 ): Promise<KernelResult> {
   const bufs = new Buffers(device);
-  const { def, workgroups } = matmulKernel(f, M, N, K_, variant);
-  const d = kernels.dispatch(
-    def,
-    [
-      bufs.uniform({ u32: [M, N, K_, 0] }),
-      bufs.storage(M * K_),
-      bufs.storage(K_ * N),
-      bufs.storage(N),
-      bufs.storage(M * N),
-      bufs.storage(M * N),
-    ],
-    workgroups,
-  );
-  const { ms, reps } = await timer.measure([d], runs);
+  const operands = [bufs.storage(M * K_), bufs.storage(K_ * N), bufs.storage(N)];
+  const out = bufs.storage(M * N);
+  const aux = bufs.storage(M * N);
+  // A split variant's dW product is its two dispatches, as the model records them (model-ops.ts, weightGrad).
+  const S = f.transA ? splitKSlices(M, N, K_, variant) : 1;
+  let list: Dispatch[];
+  let def: KernelDef;
+  if (S === 1) {
+    const k = matmulKernel(f, M, N, K_, variant);
+    def = k.def;
+    list = [kernels.dispatch(def, [bufs.uniform({ u32: [M, N, K_, 0] }), ...operands, out, aux], k.workgroups)];
+  } else {
+    const split = matmulSplitK(f, M, N, K_, variant, S);
+    def = split.partial.def;
+    const scratch = bufs.storage(split.scratch);
+    list = [
+      kernels.dispatch(
+        def,
+        [bufs.uniform({ u32: [M, N, K_, split.kSlice] }), ...operands, scratch, aux],
+        split.partial.workgroups,
+      ),
+      kernels.dispatch(
+        split.reduce.def,
+        [bufs.uniform({ u32: [M * N, M, S] }), scratch, operands[2]!, out, aux],
+        split.reduce.workgroups,
+      ),
+    ];
+  }
+  const { ms, reps } = await timer.measure(list, runs);
   bufs.destroy();
   const flops = 2 * M * N * K_;
   return {
     op,
-    kernels: [def.label],
+    kernels: list.map((d) => d.label),
     shape: `${M}×${N}×${K_}`,
     ms,
     reps,

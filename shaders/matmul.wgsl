@@ -28,7 +28,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
   var acc3 = vec4f(0.0);
-  for (var k = 0u; k < d.K; k++) {
+  // SPLIT_K: only this workgroup's slice of the rows of a dW product (prologue, kRange).
+  slice = gid.z;
+  let ks = kRange(gid.z);
+  for (var k = ks.x; k < ks.y; k++) {
     let a = vec4f(loadA(mi.x, k), loadA(mi.y, k), loadA(mi.z, k), loadA(mi.w, k));
     let b = vec4f(loadB(k, ni.x), loadB(k, ni.y), loadB(k, ni.z), loadB(k, ni.w));
     acc0 += a.x * b;

@@ -31,15 +31,21 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let tileN = wid.x * TILE;
   let flat = lid.y * 16u + lid.x;
   var acc: array<vec4f, 4>;
-  for (var k0 = 0u; k0 < d.K; k0 += BK) {
+  // SPLIT_K: only this workgroup's slice of the rows of a dW product (prologue, kRange); from workgroup_id, so
+  // that the loop around the barriers stays uniform.
+  slice = wid.z;
+  let ks = kRange(wid.z);
+  for (var k0 = ks.x; k0 < ks.y; k0 += BK) {
     // 256 threads stage 64×16 floats of each operand: 4 each. Consecutive threads take consecutive m (or n),
     // which is the contiguous direction of the untransposed layouts.
     for (var i = 0u; i < 4u; i++) {
       let e = flat + i * 256u;
       let mn = e % TILE;
       let kk = e / TILE;
-      As[kk][mn] = loadA(tileM + mn, k0 + kk);
-      Bs[kk][mn] = loadB(k0 + kk, tileN + mn);
+      // Rows past the slice (its last tile) are zeros, like those past K.
+      let inSlice = k0 + kk < ks.y;
+      As[kk][mn] = select(0.0, loadA(tileM + mn, k0 + kk), inSlice);
+      Bs[kk][mn] = select(0.0, loadB(k0 + kk, tileN + mn), inSlice);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {

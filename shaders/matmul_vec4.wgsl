@@ -7,7 +7,7 @@
 //   nt  forward   out  (BT,OC) = inp (BT,IC) · W (OC,IC)ᵀ + b     needs K % 4 == 0, N % 4 == 0
 //   nn  backward  dinp (BT,IC) = dout (BT,OC) · W (OC,IC)         needs K % 4 == 0, N % 4 == 0
 //   tn  backward  dW   (OC,IC) += dout (BT,OC)ᵀ · inp (BT,IC)     needs M % 4 == 0, N % 4 == 0
-//                 [and db (OC) += Σ_rows dout, into aux: BIAS_GRAD]
+//                 [and db (OC) += Σ_rows dout, into aux: BIAS_GRAD; split over the rows: SPLIT_K]
 // Other shapes (an odd vocabulary in the tied lm_head) take the scalar kernel; see src/engine/matmul-variants.ts.
 // vec4 views: K4 = K/4, N4 = N/4, M4 = M/4. Rows (and column pairs) past the edge are clamped for loading and
 // skipped when storing.
@@ -162,7 +162,10 @@ fn tn(@builtin(global_invocation_id) gid: vec3u) {
   // BIAS_GRAD: column sums of A (rows of C), the bias gradient, from the values loaded anyway.
   var sa = vec4f(0.0);
   var sb = vec4f(0.0);
-  for (var k = 0u; k < d.K; k++) {
+  // SPLIT_K: only this workgroup's slice of the rows (prologue, kRange).
+  slice = gid.z;
+  let ks = kRange(gid.z);
+  for (var k = ks.x; k < ks.y; k++) {
     let a0 = A[k * M4 + m4a];
     let a1 = A[k * M4 + m4b];
     if (BIAS_GRAD) {

@@ -388,7 +388,10 @@ fn tn(@builtin(global_invocation_id) gid: vec3u) {
   var c15_0 = vec4f(0.0); var c15_1 = vec4f(0.0); var c15_2 = vec4f(0.0); var c15_3 = vec4f(0.0);
   // BIAS_GRAD: column sums of A, the bias gradient, from the values loaded anyway (one per 4-row group).
   var s0 = vec4f(0.0); var s1 = vec4f(0.0); var s2 = vec4f(0.0); var s3 = vec4f(0.0);
-  for (var k = 0u; k < d.K; k++) {
+  // SPLIT_K: only this workgroup's slice of the rows (prologue, kRange).
+  slice = gid.z;
+  let ks = kRange(gid.z);
+  for (var k = ks.x; k < ks.y; k++) {
     let b0 = B[k * N4 + n0]; let b1 = B[k * N4 + n1]; let b2 = B[k * N4 + n2]; let b3 = B[k * N4 + n3];
     var a = A[k * M4 + m0];
     if (BIAS_GRAD) { s0 += a; }

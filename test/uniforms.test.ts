@@ -1,15 +1,18 @@
 // Uniform blocks by field name: packed at the WGSL struct's offsets whatever the order of the values, and checked
 // against the struct in the kernel's source, so a layout that drifts from its shader fails at model construction.
 import { describe, expect, test } from 'vitest';
-import { K, reduceKernel } from '../src/engine/kernels';
+import { K, matmulSplitK, reduceKernel } from '../src/engine/kernels';
+import { MATMUL_VARIANTS } from '../src/engine/matmul-variants';
 import {
   ADAMW_STEP,
   ATTENTION_DIMS,
   BIAS_BACKWARD_DIMS,
   checkUniformLayout,
   LAYERNORM_DIMS,
+  MATMUL_DIMS,
   packUniform,
   REDUCE_DIMS,
+  SPLITK_REDUCE_DIMS,
   uniformLayout,
 } from '../src/engine/uniforms';
 
@@ -35,6 +38,12 @@ describe('uniform layouts', () => {
     expect(() => checkUniformLayout(K.attentionDqkv, ATTENTION_DIMS)).not.toThrow();
     expect(() => checkUniformLayout(reduceKernel('partial', true), REDUCE_DIMS)).not.toThrow();
     expect(() => checkUniformLayout(K.adamw, ADAMW_STEP)).not.toThrow();
+    // Both halves of a split-K dW product, on every kernel that computes one.
+    for (const v of MATMUL_VARIANTS) {
+      const split = matmulSplitK({ transA: true, accumulate: true }, 64, 36, 64, v, 2);
+      expect(() => checkUniformLayout(split.partial.def, MATMUL_DIMS)).not.toThrow();
+      expect(() => checkUniformLayout(split.reduce.def, SPLITK_REDUCE_DIMS)).not.toThrow();
+    }
     // Same size, other names (bias_backward's M, N against layernorm's N, C).
     expect(() => checkUniformLayout(K.layernormForward, BIAS_BACKWARD_DIMS)).toThrow(
       /does not match the shader's struct \{N: u32, C: u32\}/,

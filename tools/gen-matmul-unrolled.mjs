@@ -138,7 +138,10 @@ const tn = [
   ...zeroAccumulators,
   '  // BIAS_GRAD: column sums of A, the bias gradient, from the values loaded anyway (one per 4-row group).',
   '  ' + groups.map((g) => `var s${g} = vec4f(0.0);`).join(' '),
-  '  for (var k = 0u; k < d.K; k++) {',
+  "  // SPLIT_K: only this workgroup's slice of the rows (prologue, kRange).",
+  '  slice = gid.z;',
+  '  let ks = kRange(gid.z);',
+  '  for (var k = ks.x; k < ks.y; k++) {',
   '    ' + groups.map((g) => `let b${g} = B[k * N4 + n${g}];`).join(' '),
   ...groups.flatMap((q) => [
     `    ${q === 0 ? 'var a' : 'a'} = A[k * M4 + m${q}];`,

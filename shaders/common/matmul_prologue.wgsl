@@ -12,7 +12,11 @@
 // (a Linear's dW product; the vec4 tn kernels only): aux (M) += the column sums of A, i.e. db += Σ_rows dout, summed
 // from the values the product loads anyway, so the bias gradient needs no dispatch of its own. aux is bound to some
 // other buffer where no epilogue uses it.
-struct Dims { M: u32, N: u32, K: u32, _pad: u32 }
+// SPLIT_K (dW products only, src/engine/kernels.ts matmulSplitK): the contracted dimension is cut into slices of
+// kSlice rows, workgroup z summing slice z; C is then a scratch (S,M,N) that receives slice z's partial product at
+// z·M·N (no bias, accumulate or GELU epilogue), and BIAS_GRAD writes slice z's column sums to aux (S,M) at z·M.
+// A second kernel (shaders/matmul_splitk_reduce.wgsl) sums the slices into the gradient. kSlice is unused otherwise.
+struct Dims { M: u32, N: u32, K: u32, kSlice: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> A: array<E>;
 @group(0) @binding(2) var<storage, read> B: array<E>;
@@ -26,19 +30,39 @@ override GELU: bool = false;
 override GELU_GRAD: bool = false;
 override RESIDUAL: bool = false;
 override BIAS_GRAD: bool = false;
+override SPLIT_K: bool = false;
 // Workgroup shape of the register-blocked kernels, set per product by fitWorkgroup (the tiled kernel's is fixed
 // by its tiles).
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
 
-/** BIAS_GRAD: add the column sums s of A for vec4 row group m4 of C (rows 4·m4..+3) to aux, unless past M. */
-fn addBiasGrad(m4: u32, s: E) {
-  if (m4 < d.M / 4u) { aux[m4] += s; }
+/** SPLIT_K: this invocation's slice (its workgroup_id.z), set by the entry point; 0 unsplit. */
+var<private> slice: u32 = 0u;
+
+/** The rows [x, y) of the contracted dimension that slice z sums: all of K unless SPLIT_K; empty past K. */
+fn kRange(z: u32) -> vec2u {
+  if (!SPLIT_K) { return vec2u(0u, d.K); }
+  let begin = min(d.K, z * d.kSlice);
+  return vec2u(begin, min(d.K, begin + d.kSlice));
 }
 
-/** Write C[i] = v through the epilogues. */
+/** BIAS_GRAD: add the column sums s of A for vec4 row group m4 of C (rows 4·m4..+3) to aux, unless past M. */
+fn addBiasGrad(m4: u32, s: E) {
+  let M4 = d.M / 4u;
+  if (m4 >= M4) { return; }
+  // Split: the slice's own sums, written (the scratch is not cleared between uses); the reduce adds them up.
+  if (SPLIT_K) {
+    aux[slice * M4 + m4] = s;
+  } else {
+    aux[m4] += s;
+  }
+}
+
+/** Write C[i] = v through the epilogues (split: slice's partial product, E_LANES floats per element of C). */
 fn store(i: u32, v: E) {
-  if (GELU_GRAD) {
+  if (SPLIT_K) {
+    C[slice * (d.M * d.N / E_LANES) + i] = v;
+  } else if (GELU_GRAD) {
     C[i] = v * gelu_grad(aux[i]);
   } else if (RESIDUAL) {
     C[i] = v + aux[i];

@@ -8,7 +8,7 @@
 // memory. The choice is known for SwiftShader and timed once per adapter elsewhere, the result kept in a
 // VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later sessions on that adapter skip the timing.
 import { KernelCache, timeSubmission, uniformData } from './kernel';
-import { matmulKernel, type MatmulFlags } from './kernels';
+import { matmulKernel, matmulSplitK, splitKSlices, type MatmulFlags } from './kernels';
 
 export interface MatmulVariant {
   name: string;
@@ -19,7 +19,20 @@ export interface MatmulVariant {
   vec4: 16 | 8 | false;
   /** The kernel for all other shapes: scalar 4×4 register blocks, or 64×64 shared-memory tiles. */
   general: 'reg4x4' | 'tiled64';
+  /**
+   * Split-K for the dW products, whichever of the kernels above computes them (kernels.ts, splitKSlices): slices of
+   * at least minRows rows, where the product has too few workgroups for a GPU. Absent: never split. Only the GPU
+   * variants have it, and only GPUs time them (timedVariants): the CPU adapters' kernels already fill their few
+   * cores (fitWorkgroup); the timing below decides per GPU whether splitting pays.
+   */
+  splitK?: { minRows: number };
 }
+
+/**
+ * Rows per slice of the split variants: 256 keeps each workgroup's loop 16 steps of the tiled kernel's 16 rows
+ * (and 256 of the vec4 kernels') against writing and re-reading one partial product of its tile.
+ */
+const SPLIT_K = { minRows: 256 };
 
 export const MATMUL_VARIANTS: MatmulVariant[] = [
   { name: 'vec4-reg16x16', vec4: 16, general: 'reg4x4' },
@@ -27,6 +40,9 @@ export const MATMUL_VARIANTS: MatmulVariant[] = [
   { name: 'vec4-reg8x8+tiled64', vec4: 8, general: 'tiled64' },
   { name: 'tiled64', vec4: false, general: 'tiled64' },
   { name: 'reg4x4', vec4: false, general: 'reg4x4' },
+  { name: 'vec4-reg8x8+splitK', vec4: 8, general: 'reg4x4', splitK: SPLIT_K },
+  { name: 'vec4-reg8x8+tiled64+splitK', vec4: 8, general: 'tiled64', splitK: SPLIT_K },
+  { name: 'tiled64+splitK', vec4: false, general: 'tiled64', splitK: SPLIT_K },
 ];
 
 export function matmulVariantByName(name: string): MatmulVariant {
@@ -46,6 +62,22 @@ export interface AdapterIdentity {
 
 export const isSwiftShader = (a: AdapterIdentity): boolean =>
   a.architecture === 'swiftshader' || (a.vendor === 'google' && /swiftshader/i.test(a.description ?? ''));
+
+/**
+ * A CPU adapter: SwiftShader, or one that reports the 'software' architecture (Mesa's lavapipe: "mesa /
+ * software (llvmpipe …)").
+ */
+export const isCpuAdapter = (a: AdapterIdentity): boolean =>
+  isSwiftShader(a) || a.architecture === 'software' || /llvmpipe|lavapipe/i.test(a.description ?? '');
+
+/**
+ * The variants timed on an adapter. A CPU adapter has a few cores, which the unsplit kernels already fill
+ * (fitWorkgroup), so it times only those: split-K would add a reduce pass for parallelism it cannot use, and on
+ * lavapipe the probe put split and unsplit within its run-to-run noise (158 against 175 ms one run, the reverse
+ * order another), so timing them there would only let noise pick an extra pass and lengthen the first step.
+ */
+export const timedVariants = (a: AdapterIdentity | null): MatmulVariant[] =>
+  a && isCpuAdapter(a) ? MATMUL_VARIANTS.filter((v) => !v.splitK) : MATMUL_VARIANTS;
 
 const chosen = new WeakMap<GPUDevice, MatmulVariant>();
 
@@ -73,7 +105,7 @@ const processCache = new MemoryVariantCache();
  * that could change which variant wins, and every adapter is timed again.
  */
 export const variantCacheKey = (a: AdapterIdentity | null): string =>
-  `matmul-v3|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
+  `matmul-v4|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
 
 /** The adapter a device was opened on, where the implementation tells (GPUDevice.adapterInfo). */
 export function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
@@ -119,7 +151,7 @@ export interface VariantTiming {
 
 /**
  * Pick the matmul variant for this device before any GpuModel is built on it: on SwiftShader the known winner
- * without timing; elsewhere the cached choice for this adapter, or, the first time, each variant timed on a
+ * without timing; elsewhere the cached choice for this adapter, or, the first time, each of timedVariants timed on a
  * Linear's three products and an lm_head's (`probe`: rows × width, wall time over a few submissions after a
  * warm-up) and the fastest kept, for this device and in the cache.
  */
@@ -141,11 +173,12 @@ export async function chooseMatmulVariant(
   const key = variantCacheKey(adapter);
   // A cache that cannot be read (storage blocked, quota) only costs the timing.
   const cached = await cache.get(key).catch(() => undefined);
-  const hit = MATMUL_VARIANTS.find((v) => v.name === cached);
+  const candidates = timedVariants(adapter);
+  const hit = candidates.find((v) => v.name === cached);
   if (hit) return set(hit, 'cached');
   const { rows, width, repeats } = options.probe ?? { rows: 1024, width: 256, repeats: 3 };
-  const timings = await timeVariants(device, MATMUL_VARIANTS, rows, width, repeats);
-  const best = MATMUL_VARIANTS.find((v) => v.name === timings.reduce((x, y) => (y.ms < x.ms ? y : x)).variant)!;
+  const timings = await timeVariants(device, candidates, rows, width, repeats);
+  const best = candidates.find((v) => v.name === timings.reduce((x, y) => (y.ms < x.ms ? y : x)).variant)!;
   await cache.set(key, best.name).catch(() => undefined);
   return set(best, 'timed', timings);
 }
@@ -180,8 +213,8 @@ export async function timeVariants(
     made.push(b);
     return b;
   };
-  const uniform = (M_: number, N_: number, K_: number) => {
-    const data = uniformData({ u32: [M_, N_, K_, 0] });
+  const uniform = (...fields: number[]) => {
+    const data = uniformData({ u32: fields });
     const b = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(b, 0, data);
     made.push(b);
@@ -211,9 +244,24 @@ export async function timeVariants(
   ];
   const result: VariantTiming[] = [];
   for (const v of variants) {
-    const list = products.map(([f, m, n, k, a, b, c]) => {
-      const { def, workgroups } = matmulKernel(f, m, n, k, v);
-      return kernels.dispatch(def, [uniform(m, n, k), a, b, bias, c, aux], workgroups);
+    const list = products.flatMap(([f, m, n, k, a, b, c]) => {
+      const S = f.transA ? splitKSlices(m, n, k, v) : 1;
+      if (S === 1) {
+        const { def, workgroups } = matmulKernel(f, m, n, k, v);
+        return [kernels.dispatch(def, [uniform(m, n, k, 0), a, b, bias, c, aux], workgroups)];
+      }
+      // A split variant's dW product: the slices into a scratch, then their sum into the gradient (as recorded
+      // by the model: model-ops.ts, weightGrad).
+      const split = matmulSplitK(f, m, n, k, v, S);
+      const scratch = storage(split.scratch);
+      return [
+        kernels.dispatch(
+          split.partial.def,
+          [uniform(m, n, k, split.kSlice), a, b, bias, scratch, aux],
+          split.partial.workgroups,
+        ),
+        kernels.dispatch(split.reduce.def, [uniform(m * n, m, S), scratch, bias, c, aux], split.reduce.workgroups),
+      ];
     });
     result.push({ variant: v.name, ms: await timeSubmission(device, list, repeats) });
   }

@@ -43,6 +43,8 @@ export interface ModelBuffers {
   dqkv: GPUBuffer; // (B,T,3C)
   dpreatt: GPUBuffer; // (B,NH,T,T)
   dfc: GPUBuffer; // (B,T,4C)
+  splitKPartials: GPUBuffer; // (S,OC,IC) a split dW product's slices (plan.ts, splitKScratch)
+  splitKBiasPartials: GPUBuffer; // (S,OC) and its bias gradient's
   uniforms: GPUBuffer; // one UNIFORM_SLOT_BYTES slot per dispatch
   evalStaging: GPUBuffer; // (H, B,T,V) forward()'s readback
   statsReadback: GPUBuffer[]; // READBACK_RING copies of stats, read a few steps late
@@ -120,6 +122,8 @@ export function allocateBuffers(
     dqkv: get('dqkv'),
     dpreatt: get('dpreatt'),
     dfc: get('dfc'),
+    splitKPartials: get('splitKPartials'),
+    splitKBiasPartials: get('splitKBiasPartials'),
     uniforms: get('uniforms'),
     evalStaging: get('evalStaging'),
     statsReadback: Array.from({ length: READBACK_RING }, (_, i) => get(`statsReadback${i}`)),

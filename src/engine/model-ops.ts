@@ -4,7 +4,16 @@
 import type { ModelConfig } from '../model/config';
 import type { ModuleParams, ParamTable } from '../model/params';
 import { grid1d, type Binding, type Dispatch, type KernelCache, type KernelDef } from './kernel';
-import { attentionKernels, fusesBiasGrad, K, layernormKernels, matmulKernel, type MatmulFlags } from './kernels';
+import {
+  attentionKernels,
+  fusesBiasGrad,
+  K,
+  layernormKernels,
+  matmulKernel,
+  matmulSplitK,
+  splitKSlices,
+  type MatmulFlags,
+} from './kernels';
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
 import type { ModelBuffers } from './model-buffers';
@@ -17,6 +26,7 @@ import {
   LAYERNORM_DIMS,
   MATMUL_DIMS,
   packUniform,
+  SPLITK_REDUCE_DIMS,
   type UniformLayout,
   type UniformValues,
 } from './uniforms';
@@ -151,9 +161,50 @@ export class OpRecorder {
       list,
       def,
       MATMUL_DIMS,
-      { M, N, K: K_, _pad: 0 },
+      { M, N, K: K_, kSlice: 0 },
       [a, b, bias ?? this.mem.stats, out, aux ?? this.mem.matmulAux],
       workgroups,
+    );
+  }
+
+  /**
+   * dW (OC,IC) += dout (M,OC)ᵀ · inp (M,IC), and db (OC) += Σ_rows dout where dbias is given (the vec4 tn kernels'
+   * epilogue: fusesBiasGrad). Where the variant splits this shape (kernels.ts, splitKSlices) the rows are cut into S
+   * slices whose partial products (and partial bias sums) go to the planned scratch, then one reduce adds them into
+   * dW (and db). The plan counts that reduce for every dW product; an unsplit one counts it as fused away.
+   */
+  protected weightGrad(
+    list: Dispatch[],
+    OC: number,
+    IC: number,
+    M: number,
+    dout: Binding,
+    inp: Binding,
+    dW: Binding,
+    dbias: Binding | null,
+  ): void {
+    const flags = { transA: true, accumulate: true, biasGrad: !!dbias };
+    const S = splitKSlices(OC, IC, M, this.matmul);
+    if (S === 1) {
+      this.matmulOp(list, OC, IC, M, dout, inp, null, dW, flags, dbias);
+      this.uniformsFusedAway++;
+      return;
+    }
+    const split = matmulSplitK(flags, OC, IC, M, this.matmul, S);
+    const { splitKPartials, splitKBiasPartials, matmulAux, stats } = this.mem;
+    if (split.scratch * 4 > splitKPartials.size || split.biasScratch * 4 > splitKBiasPartials.size)
+      throw new Error(`dW ${OC}×${IC} over ${M} rows in ${S} slices: more than the planned scratch (plan.ts)`);
+    const partial = [dout, inp, stats, splitKPartials, dbias ? splitKBiasPartials : matmulAux];
+    const dims = { M: OC, N: IC, K: M, kSlice: split.kSlice };
+    this.dispatch(list, split.partial.def, MATMUL_DIMS, dims, partial, split.partial.workgroups);
+    const reduce = [splitKPartials, splitKBiasPartials, dW, dbias ?? matmulAux];
+    this.dispatch(
+      list,
+      split.reduce.def,
+      SPLITK_REDUCE_DIMS,
+      { MN: OC * IC, M: OC, S },
+      reduce,
+      split.reduce.workgroups,
     );
   }
 
@@ -197,10 +248,10 @@ export class OpRecorder {
   ): void {
     const list = this.backwardList;
     this.matmulOp(list, M, IC, OC, dout, this.param(m.weight), null, dinp, { geluGrad: !!geluPre }, geluPre);
-    // db in dW's epilogue where the kernel can (the vec4 tn kernels), else a dispatch of its own.
+    // db in dW's epilogue where the kernel can (the vec4 tn kernels; split, as partial sums that dW's reduce adds
+    // up, so that splitting costs no dispatch for the bias), else a dispatch of its own.
     const fused = fusesBiasGrad(OC, IC, M, this.matmul);
-    const dW = { transA: true, accumulate: true, biasGrad: fused };
-    this.matmulOp(list, OC, IC, M, dout, inp, null, this.grad(m.weight), dW, fused ? this.grad(m.bias) : null);
+    this.weightGrad(list, OC, IC, M, dout, inp, this.grad(m.weight), fused ? this.grad(m.bias) : null);
     if (fused) this.uniformsFusedAway++;
     else this.dispatch(list, K.biasBackward, BIAS_BACKWARD_DIMS, { M, N: OC }, [dout, this.grad(m.bias)], grid1d(OC));
   }

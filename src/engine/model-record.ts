@@ -173,10 +173,7 @@ class Recorder extends OpRecorder {
     for (let h = this.H - 1; h >= 0; h--) {
       const head = this.head(h);
       this.matmulOp(this.backwardList, N, C, V, this.logitsOf(h), this.param(wte), null, dln, {});
-      this.matmulOp(this.backwardList, V, C, N, this.logitsOf(h), head.lnf, null, this.grad(wte), {
-        transA: true,
-        accumulate: true,
-      });
+      this.weightGrad(this.backwardList, V, C, N, this.logitsOf(h), head.lnf, this.grad(wte), null);
       this.layernormBackward(dln, this.headInput(h), head.lnfMean, head.lnfRstd, lnF, head.dres ?? dres, N, C);
       if (head.dres) {
         const hd = head.dres;

@@ -3,7 +3,7 @@
 // Pure functions: the page, the command line and the tests can ask "does it fit?" without a GPU.
 import type { ModelConfig } from '../model/config';
 import { PARAM_ALIGN, paramTable } from '../model/params';
-import { attentionKernels } from './kernels';
+import { attentionKernels, splitKBound } from './kernels';
 import { THREAD_ROWS } from './reduction-variants';
 
 /** Legend: B batch, T sequence, C width, NH heads, V vocab, L trunk blocks, K extra heads, H = 1 + K, P parameter floats. */
@@ -83,9 +83,10 @@ export const STATS_BYTES = 64;
  * Uniform blocks of a training step, one per dispatch that the GPU model may record (the model checks its count
  * against this): forward, loss, backward, then the gradient norm's two and AdamW's. Per block, forward: 2
  * layernorms, 4 matmuls (the residual sums are c_proj's epilogues), the attention kernels; backward: 4 Linear
- * backwards of 3 (dinp, dW, db; the vec4 kernels sum db inside dW, and the recording counts it as fused away), 2
- * layernorm backwards of 2, the attention backward's kernels. Per head: ln_f and lm_head forward, 2 matmuls and a
- * layernorm backward of 2; an extra head also adds its block's input gradient into the trunk's.
+ * backwards of 4 (dinp, dW, dW's split-K reduce, db; the vec4 kernels sum db inside dW, and an unsplit dW needs no
+ * reduce: the recording counts those as fused away), 2 layernorm backwards of 2, the attention backward's kernels.
+ * Per head: ln_f and lm_head forward; backward 2 matmuls, the dW's split-K reduce and a layernorm backward of 2; an
+ * extra head also adds its block's input gradient into the trunk's.
  */
 export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
   const blocks = cfg.nLayer + cfg.extraHeads;
@@ -94,12 +95,44 @@ export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
   // so the count needs no device.
   const attention = attentionKernels(B, T, cfg.nEmbd, cfg.nHead, THREAD_ROWS);
   const blockForward = 2 + 4 + attention.forward.length; // layernorms, Linears (c_proj's add the residual)
-  const blockBackward = 4 * 3 + 2 * 2 + attention.backward.length;
+  const blockBackward = 4 * 4 + 2 * 2 + attention.backward.length;
   const forward = 1 + blocks * blockForward + H * 2; // encoder, blocks, heads
   const loss = 3; // cross-entropy, reduce partial and finalize
-  const backward = H * 4 + cfg.extraHeads + blocks * blockBackward + 2; // heads, blocks, wte and wpe gradients
+  const backward = H * 5 + cfg.extraHeads + blocks * blockBackward + 2; // heads, blocks, wte and wpe gradients
   const optimizer = 3; // gradient norm partial and finalize, AdamW
   return forward + loss + backward + optimizer;
+}
+
+/**
+ * The dW products of a training step, (OC, IC) over B·T rows: each block's c_attn, attn c_proj, c_fc and mlp
+ * c_proj, and the tied lm_head's (V, C). What the split-K scratch is sized for.
+ */
+export function weightGradShapes(cfg: ModelConfig): [number, number][] {
+  const C = cfg.nEmbd;
+  return [
+    [3 * C, C],
+    [C, C],
+    [4 * C, C],
+    [C, 4 * C],
+    [cfg.vocabSize, C],
+  ];
+}
+
+/**
+ * Floats of the split-K scratch: the partial products (S,OC,IC) and the bias gradient's partial sums (S,OC) of
+ * the largest split dW product. Sized by splitKBound, the most slices any variant can use, so that the plan does not
+ * depend on the variant (the CPU adapters' variants never split and leave it unused).
+ */
+export function splitKScratch(cfg: ModelConfig, B: number, T: number): { partials: number; biasPartials: number } {
+  let partials = 0;
+  let biasPartials = 0;
+  for (const [OC, IC] of weightGradShapes(cfg)) {
+    const S = splitKBound(OC, IC, B * T);
+    if (S === 1) continue;
+    partials = Math.max(partials, S * OC * IC);
+    biasPartials = Math.max(biasPartials, S * OC);
+  }
+  return { partials, biasPartials };
 }
 
 export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[] {
@@ -137,6 +170,7 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[
     if (h > 0) out.push(storage(`head${h}.dres`, BTC));
   }
   const stride = logitsHeadStride(B, T, V);
+  const splitK = splitKScratch(cfg, B, T);
   out.push(
     storage('logits', H * stride, false),
     storage('losses', H * B * T),
@@ -150,6 +184,9 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[
     storage('dqkv', 3 * BTC),
     storage('dpreatt', B * NH * T * T),
     storage('dfc', 4 * BTC),
+    // The split-K dW products' partial products and partial bias sums (kernels.ts, matmulSplitK).
+    storage('splitKPartials', splitK.partials),
+    storage('splitKBiasPartials', splitK.biasPartials),
     // Every kernel's uniform block, one slot each, bound at its slot's offset.
     {
       name: 'uniforms',

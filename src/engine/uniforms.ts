@@ -46,12 +46,21 @@ export function packUniform<F extends string>(
 
 // The kernels' uniform structs (shaders/*.wgsl), field for field.
 
-/** shaders/matmul.wgsl, matmul_tiled.wgsl, matmul_vec4.wgsl, matmul_vec4_16.wgsl: `struct Dims`, C (M,N) = A·B over K. */
+/**
+ * shaders/matmul.wgsl, matmul_tiled.wgsl, matmul_vec4.wgsl, matmul_vec4_16.wgsl: `struct Dims`, C (M,N) = A·B over
+ * K; kSlice the rows of K per slice of a split-K dW product (read only with SPLIT_K).
+ */
 export const MATMUL_DIMS = uniformLayout('Dims', [
   ['M', 'u32'],
   ['N', 'u32'],
   ['K', 'u32'],
-  ['_pad', 'u32'],
+  ['kSlice', 'u32'],
+] as const);
+/** shaders/matmul_splitk_reduce.wgsl: `struct Dims`, C (M,N) of MN floats summed over S slices. */
+export const SPLITK_REDUCE_DIMS = uniformLayout('Dims', [
+  ['MN', 'u32'],
+  ['M', 'u32'],
+  ['S', 'u32'],
 ] as const);
 /** shaders/attention_forward*.wgsl, attention_backward*.wgsl: `struct Dims`; causal 1 or 0, scale 1/√hs. */
 export const ATTENTION_DIMS = uniformLayout('Dims', [

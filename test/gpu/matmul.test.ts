@@ -2,18 +2,32 @@
 // and are not multiples of 4 and of the kernels' blocks, through matmulKernel: exactly the kernel and workgroup
 // choice that the GPU model makes for that shape.
 import { afterAll, describe, expect, test } from 'vitest';
-import { encodeDispatches, KernelCache, uniformData } from '../../src/engine/kernel';
-import { fusesBiasGrad, matmulKernel, matmulPath, type MatmulFlags } from '../../src/engine/kernels';
+import { encodeDispatches, KernelCache, uniformData, type Dispatch } from '../../src/engine/kernel';
+import {
+  fusesBiasGrad,
+  matmulKernel,
+  matmulPath,
+  matmulSplitK,
+  splitKBound,
+  splitKSlices,
+  type MatmulFlags,
+} from '../../src/engine/kernels';
 import {
   chooseMatmulVariant,
+  isCpuAdapter,
   isSwiftShader,
   MATMUL_VARIANTS,
   matmulVariant,
+  matmulVariantByName,
   MemoryVariantCache,
+  presetMatmulVariant,
   SOFTWARE_VARIANT,
+  timedVariants,
   variantCacheKey,
   type VariantCache,
 } from '../../src/engine/matmul-variants';
+import { splitKScratch, weightGradShapes } from '../../src/engine/plan';
+import type { ModelConfig } from '../../src/model/config';
 import { gelu, geluGrad } from '../../src/model/reference';
 import { Rng } from '../../src/model/rng';
 import { compare, testGpu } from './helpers';
@@ -79,10 +93,25 @@ const SHAPES: [number, number, number][] = [
   [4, 8, 12],
 ];
 
+const SPLIT_SHAPES: [number, number, number, number][] = [
+  [5, 7, 3, 4],
+  [4, 8, 12, 3],
+  [4, 8, 12, 5],
+  [12, 8, 5, 2],
+  [33, 65, 17, 4],
+  [64, 36, 64, 3],
+  [100, 68, 37, 16],
+  [384, 128, 1000, 3],
+];
+
 const used = new Set<string>();
 let kernels: KernelCache | undefined;
 afterAll(() => console.log(`matmul kernels exercised: ${[...used].sort().join(', ')}`));
 
+/**
+ * Run one product through the kernels the model records for it and compare with refMatmul: matmulKernel's one
+ * dispatch, or with `splits` > 1 a dW product split-K (matmulSplitK: the slices, then their reduce).
+ */
 async function runMatmul(
   f: MatmulFlags,
   M: number,
@@ -90,6 +119,7 @@ async function runMatmul(
   K: number,
   variant: (typeof MATMUL_VARIANTS)[number],
   seed: number,
+  splits = 1,
 ): Promise<void> {
   const { device, errors } = await testGpu();
   // One pipeline cache for the file: a pipeline depends on the flags and kernel, not on the shape.
@@ -111,18 +141,42 @@ async function runMatmul(
     made.push(buf);
     return buf;
   };
-  const data = uniformData({ u32: [M, N, K, 0] });
-  const uniform = device.createBuffer({
-    size: data.byteLength,
-    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-  });
-  device.queue.writeBuffer(uniform, 0, data);
-  made.push(uniform);
+  const uniform = (...fields: number[]) => {
+    const data = uniformData({ u32: fields });
+    const buf = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(buf, 0, data);
+    made.push(buf);
+    return buf;
+  };
   const out = storage(c0);
   const aux = storage(aux0);
-  const { def, workgroups } = matmulKernel(f, M, N, K, variant);
-  used.add(def.label);
-  const dispatch = kernels.dispatch(def, [uniform, storage(a), storage(b), storage(bias), out, aux], workgroups);
+  const operands = [storage(a), storage(b), storage(bias)];
+  let label: string;
+  let list: Dispatch[];
+  if (splits === 1) {
+    const { def, workgroups } = matmulKernel(f, M, N, K, variant);
+    label = def.label;
+    list = [kernels.dispatch(def, [uniform(M, N, K, 0), ...operands, out, aux], workgroups)];
+  } else {
+    const split = matmulSplitK(f, M, N, K, variant, splits);
+    label = split.partial.def.label;
+    // Scratch full of a value no slice computes, so that a partial product or bias sum left unwritten shows.
+    const scratch = storage(new Float32Array(Math.max(4, split.scratch)).fill(1000));
+    const biasScratch = storage(new Float32Array(Math.max(4, split.biasScratch)).fill(1000));
+    list = [
+      kernels.dispatch(
+        split.partial.def,
+        [uniform(M, N, K, split.kSlice), ...operands, scratch, f.biasGrad ? biasScratch : aux],
+        split.partial.workgroups,
+      ),
+      kernels.dispatch(
+        split.reduce.def,
+        [uniform(M * N, M, splits), scratch, biasScratch, out, aux],
+        split.reduce.workgroups,
+      ),
+    ];
+  }
+  used.add(label);
   const staging = device.createBuffer({
     size: Math.max(16, 2 * M * N * 4),
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
@@ -130,7 +184,7 @@ async function runMatmul(
   made.push(staging);
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
-  encodeDispatches(pass, [dispatch]);
+  encodeDispatches(pass, list);
   pass.end();
   enc.copyBufferToBuffer(out, 0, staging, 0, M * N * 4);
   enc.copyBufferToBuffer(aux, 0, staging, M * N * 4, M * N * 4);
@@ -141,7 +195,7 @@ async function runMatmul(
   const gotAux = new Float32Array(mapped.slice(M * N * 4, 2 * M * N * 4));
   staging.unmap();
   for (const buf of made) buf.destroy();
-  const name = `${variant.name} ${def.label} ${M}×${N}×${K} ${JSON.stringify(f)}`;
+  const name = `${variant.name} ${label} ${M}×${N}×${K}${splits > 1 ? ` in ${splits} slices` : ''} ${JSON.stringify(f)}`;
   // The issue's tolerance: float32 rounding of a K-term sum of O(1) terms would stay within it; with the exact
   // inputs above a correct kernel has no error at all.
   const want = refMatmul(f, M, N, K, a, b, bias, c0, aux0);
@@ -151,7 +205,11 @@ async function runMatmul(
   expect(errors).toEqual([]);
 }
 
-describe.each(MATMUL_VARIANTS.map((v) => [v.name, v] as const))('matmul variant %s', (_name, variant) => {
+// The split variants run the same kernels as their unsplit twins (splitK only decides the slices, which the
+// split tests below force): each set of kernels once.
+const KERNEL_SETS = MATMUL_VARIANTS.filter((v) => !v.splitK);
+
+describe.each(KERNEL_SETS.map((v) => [v.name, v] as const))('matmul variant %s', (_name, variant) => {
   test.each(SHAPES)('%i×%i×%i, every transpose, bias and accumulate', async (M, N, K) => {
     for (const f of FLAGS) await runMatmul(f, M, N, K, variant, M * 131 + N * 17 + K);
   });
@@ -184,6 +242,20 @@ describe.each(MATMUL_VARIANTS.map((v) => [v.name, v] as const))('matmul variant 
     await runMatmul({ transA: true, biasGrad: true }, M, N, K, variant, M + 7 * N + K);
   });
 
+  // Split-K dW products (M = OC, N = IC, K = rows, S slices of ⌈K/S⌉ rows): odd K, K not a multiple of the slice,
+  // more slices than rows (empty slices), the vec4 tn kernel's M % 8 == 4 edge, a product on the 16×16 kernel, and
+  // one of the model's (c_attn's at 1000 rows).
+  test.each(SPLIT_SHAPES)(
+    '%i×%i×%i in %i slices: dW products split-K, with accumulate and bias gradient',
+    async (M, N, K, S) => {
+      const biasGrad = fusesBiasGrad(M, N, K, variant);
+      const seed = 3 * M + 5 * N + K + S;
+      await runMatmul({ transA: true, accumulate: true, biasGrad }, M, N, K, variant, seed, S);
+      await runMatmul({ transA: true, biasGrad }, M, N, K, variant, seed + 1, S);
+      if (biasGrad) await runMatmul({ transA: true, accumulate: true }, M, N, K, variant, seed + 2, S);
+    },
+  );
+
   test('512×512×512 (forward, dinp and dW forms)', async () => {
     await runMatmul({ transB: true, bias: true }, 512, 512, 512, variant, 1);
     await runMatmul({}, 512, 512, 512, variant, 2);
@@ -202,11 +274,71 @@ test('the shapes above reach every kernel: vec4 8×8 and 16×16 for each use, sc
     'matmul_vec4_16_nt',
     'matmul_vec4_16_nn',
     'matmul_vec4_16_tn',
+    'matmul_splitk',
+    'matmul_tiled_splitk',
+    'matmul_vec4_8_tn_splitk',
+    'matmul_vec4_16_tn_splitk',
   ]) {
     expect(used, label).toContain(label);
   }
   // The vocabulary-sized lm_head with an odd V falls back to the general kernel.
   expect(matmulPath({ transB: true }, 2048, 11, 64, MATMUL_VARIANTS[0]!)).toBe('general');
+});
+
+test('split-K: only the split variants split, only where a product has few workgroups, within the planned bound', () => {
+  // The default model's dW products (2/128/4 over B·T = 2048 rows): c_attn, attn c_proj, c_fc, mlp c_proj, lm_head.
+  const shapes: [number, number][] = [
+    [384, 128],
+    [128, 128],
+    [512, 128],
+    [128, 512],
+    [54, 128],
+  ];
+  const rows = 2048;
+  for (const v of MATMUL_VARIANTS) {
+    for (const [OC, IC] of shapes) {
+      const S = splitKSlices(OC, IC, rows, v);
+      expect(S, `${v.name} ${OC}×${IC}`).toBe(v.splitK ? 8 : 1); // 2048 / 256 rows: the slice length binds
+      expect(S).toBeLessThanOrEqual(splitKBound(OC, IC, rows));
+    }
+    // Few rows: no slice would keep 256; many workgroups already (a GPT-2-sized lm_head): no split either.
+    expect(splitKSlices(384, 128, 300, v)).toBe(1);
+    expect(splitKSlices(50304, 768, 8192, v)).toBe(1);
+  }
+  // The plan's scratch holds the largest split product of any variant, whatever the batch.
+  const cfg: ModelConfig = {
+    vocabSize: 54,
+    blockSize: 64,
+    nLayer: 2,
+    nHead: 4,
+    nEmbd: 128,
+    attention: 'causal',
+    extraHeads: 0,
+  };
+  for (const B of [1, 4, 32, 128]) {
+    const { partials, biasPartials } = splitKScratch(cfg, B, 64);
+    for (const v of MATMUL_VARIANTS) {
+      for (const [OC, IC] of weightGradShapes(cfg)) {
+        const S = splitKSlices(OC, IC, B * 64, v);
+        if (S === 1) continue;
+        const biasGrad = fusesBiasGrad(OC, IC, B * 64, v);
+        const split = matmulSplitK({ transA: true, accumulate: true, biasGrad }, OC, IC, B * 64, v, S);
+        expect(split.scratch).toBeLessThanOrEqual(partials);
+        expect(split.biasScratch).toBeLessThanOrEqual(biasPartials);
+      }
+    }
+  }
+  // The CPU adapters never split: SwiftShader's variant is known, lavapipe times only the unsplit ones; a GPU
+  // times them all.
+  const lavapipe = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' };
+  expect(isCpuAdapter(lavapipe)).toBe(true);
+  expect(timedVariants(lavapipe).some((v) => v.splitK)).toBe(false);
+  expect(timedVariants({ vendor: 'nvidia', architecture: 'hopper' })).toEqual(MATMUL_VARIANTS);
+  expect(SOFTWARE_VARIANT.splitK).toBeUndefined();
+  expect(presetMatmulVariant({ vendor: 'x', architecture: 'y' }).splitK).toBeUndefined();
+  expect(splitKSlices(128, 128, 4096, matmulVariantByName('tiled64+splitK'))).toBe(16);
+  // Split-K is for dW products only.
+  expect(() => matmulSplitK({ transB: true }, 64, 64, 64, MATMUL_VARIANTS[0]!, 2)).toThrow(/dW products/);
 });
 
 test('variant choice: SwiftShader gets the software variant untimed; elsewhere timed once, then read from the cache', async () => {

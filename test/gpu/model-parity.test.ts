@@ -3,7 +3,13 @@
 // causal and bidirectional attention and with extra multi-token heads, under each reduction variant (LayerNorm and
 // cross-entropy one thread per row, or one workgroup per row with subgroup reductions where the device has them).
 import { afterAll, describe, expect, test } from 'vitest';
-import { matmulVariantByName, presetMatmulVariant, type AdapterIdentity } from '../../src/engine/matmul-variants';
+import { splitKSlices } from '../../src/engine/kernels';
+import {
+  matmulVariantByName,
+  presetMatmulVariant,
+  type AdapterIdentity,
+  type MatmulVariant,
+} from '../../src/engine/matmul-variants';
 import { GpuModel } from '../../src/engine/model';
 import { hasSubgroups, REDUCTION_VARIANTS, SUBGROUP_ROWS, THREAD_ROWS } from '../../src/engine/reduction-variants';
 import { planBuffers, uniformSlots } from '../../src/engine/plan';
@@ -46,9 +52,18 @@ afterAll(() => console.log(results.join('\n')));
 // reduction variant; and the scalar kernels (reg4x4: no vec4 kernel, so every bias gradient is a dispatch of its
 // own), so that both ways of recording a Linear's backward are checked whole.
 const UNFUSED = matmulVariantByName('reg4x4');
+// And split-K forced: the split variants' kernels with slices of 4 rows instead of 256, so that these 21-row
+// batches split every dW product (5 slices: 5, 5, 5, 5 and 1 rows), which no CPU adapter would choose. On the vec4
+// tn kernels the bias gradients are split with them (partial sums in the scratch); the lm_head's odd vocabulary
+// splits on the general kernel; on tiled64 every dW product is a split tiled one, its bias gradient apart.
+const SPLIT: MatmulVariant[] = ['vec4-reg8x8+splitK', 'tiled64+splitK'].map((n) => ({
+  ...matmulVariantByName(n),
+  name: `${n} (4-row slices)`,
+  splitK: { minRows: 4 },
+}));
 const CASES = CONFIGS.flatMap(([name, cfg]) => [
   ...REDUCTION_VARIANTS.map((v) => [`${name}, ${v.name}`, cfg, v, null] as const),
-  [`${name}, ${THREAD_ROWS.name}, ${UNFUSED.name}`, cfg, THREAD_ROWS, UNFUSED] as const,
+  ...[UNFUSED, ...SPLIT].map((m) => [`${name}, ${THREAD_ROWS.name}, ${m.name}`, cfg, THREAD_ROWS, m] as const),
 ]);
 
 describe.each(CASES)('GPU model vs float64 reference: %s', (name, cfg, reduction, matmulChoice) => {
@@ -235,6 +250,16 @@ test('destroy() frees every buffer the model created: the plan, the readback rin
   expect(leaked).toEqual([]);
 });
 
+test('the forced split-K cases above do split every dW product', () => {
+  for (const m of SPLIT)
+    for (const [OC, IC] of [
+      [20, 20],
+      [11, 20],
+      [16, 64],
+    ] as const)
+      expect(splitKSlices(OC, IC, 3 * 7, m)).toBe(5);
+});
+
 test('fusions: a step of 2/64/2 is 59 dispatches on the vec4 kernels, 67 on the scalar ones (bias gradients apart)', async () => {
   const { device } = await testGpu();
   const cfg: ModelConfig = {
@@ -246,17 +271,27 @@ test('fusions: a step of 2/64/2 is 59 dispatches on the vec4 kernels, 67 on the 
     attention: 'causal',
     extraHeads: 0,
   };
-  const count = (variant: string, reduction = THREAD_ROWS) => {
-    const model = new GpuModel(device, cfg, 4, 64, matmulVariantByName(variant), reduction);
+  const count = (variant: string, B = 4, reduction = THREAD_ROWS) => {
+    const model = new GpuModel(device, cfg, B, 64, matmulVariantByName(variant), reduction);
     const n = model.dispatchesPerStep;
     model.destroy();
     return n;
   };
-  // The plan counts every dispatch a variant may record; the vec4 kernels fuse the 4 bias gradients of each block,
-  // and attention's forward is one dispatch per block under every reduction variant.
-  expect(uniformSlots(cfg, 4, 64)).toBe(67);
+  // The plan counts every dispatch a variant may record: per Linear backward dinp, dW, dW's split-K reduce and db
+  // (the vec4 kernels fuse the 4 bias gradients of each block; an unsplit dW has no reduce), per head the lm_head's
+  // dW reduce; attention's forward is one dispatch per block under every reduction variant. 67 dispatches of the
+  // unsplit scalar kernels + 9 reduces (4 per block, 1 for the head) = 76.
+  expect(uniformSlots(cfg, 4, 64)).toBe(76);
   expect(count('reg4x4')).toBe(67);
   expect(count('vec4-reg8x8')).toBe(59);
   expect(count('vec4-reg16x16')).toBe(59);
-  if (hasSubgroups(device)) expect(count('vec4-reg8x8', SUBGROUP_ROWS)).toBe(59);
+  if (hasSubgroups(device)) expect(count('vec4-reg8x8', 4, SUBGROUP_ROWS)).toBe(59);
+  // 256 rows: no slice of 256 rows to split off, so the split variants record what their unsplit twins do.
+  expect(count('vec4-reg8x8+splitK')).toBe(59);
+  expect(count('tiled64+splitK')).toBe(67);
+  // 512 rows: every dW product in 2 slices, each with its reduce (9 more); the bias gradients stay fused on vec4.
+  expect(uniformSlots(cfg, 8, 64)).toBe(76);
+  expect(count('vec4-reg8x8', 8)).toBe(59);
+  expect(count('vec4-reg8x8+splitK', 8)).toBe(68);
+  expect(count('tiled64+splitK', 8)).toBe(76);
 });
