@@ -68,24 +68,11 @@ export class Lane {
     this.objectiveRng = new Rng(objectiveSeed(train.seed));
   }
 
-  /**
-   * Submit one training step of each lane, all in one command buffer (GpuModel.stepTogether): each lane draws its
-   * batch from its own streams, so stepping together changes no lane's data. Resolves once submitted, with each
-   * lane's `done`: a promise for its metrics.
-   */
-  static async trainStepTogether(
-    lanes: readonly Lane[],
-  ): Promise<{ done: Promise<{ stats: StepStats; metrics: StepMetrics }> }[]> {
-    const drawn = lanes.map((lane) => lane.drawStep());
-    const submitted = await GpuModel.stepTogether(
-      drawn.map(({ batch, lr }, i) => ({ model: lanes[i]!.model, batch, lr, train: lanes[i]!.train })),
-    );
-    return submitted.map(({ stats }, i) => ({ done: lanes[i]!.account(stats, drawn[i]!.lr) }));
-  }
-
-  /** Submit one training step of this lane alone; resolves once submitted, as trainStepTogether. */
+  /** Submit one training step; resolves once submitted, with `done`: a promise for its metrics. */
   async trainStep(): Promise<{ done: Promise<{ stats: StepStats; metrics: StepMetrics }> }> {
-    return (await Lane.trainStepTogether([this]))[0]!;
+    const { batch, lr } = this.drawStep();
+    const { stats } = await this.model.step(batch, lr, this.train);
+    return { done: this.account(stats, lr) };
   }
 
   /** The next step's batch and learning rate, from the lane's data and objective streams. */

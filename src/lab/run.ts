@@ -168,10 +168,11 @@ export class Run {
         const active = this.lanes.filter((l) => !l.failure);
         if (active.length === 0) break;
         clock.start();
-        // Every active lane's step in one command buffer: one submission per step of the run, not one per lane.
-        const submitted = await Lane.trainStepTogether(active);
-        for (const [i, lane] of active.entries()) {
-          void submitted[i]!.done.then(
+        // Each lane submits its own step: on the CPU adapters measured, stepping the lanes in one command buffer
+        // (GpuModel.stepTogether) was no faster, and at five lanes about 10% slower (bench/README.md, "Lanes").
+        for (const lane of active) {
+          const { done } = await lane.trainStep();
+          void done.then(
             ({ stats, metrics }) => {
               if (stats.finite && Number.isFinite(stats.loss)) return onEvent({ type: 'step', metrics });
               if (lane.failure) return;
