@@ -45,7 +45,7 @@ if [ -n "$DRY" ]; then
   CAP_LAB=${CAP_LAB:-240}
   GPU_TESTS=${GPU_TESTS:-test/gpu/attention.test.ts test/gpu/kernels.test.ts}
   TORCH_TESTS=${TORCH_TESTS-test/gpu/python-step.test.ts}
-  BENCH_ARGS=${BENCH_ARGS:---no-browser --sizes 2/64/2 --runs 1 --memory-steps 0 --square 512}
+  BENCH_ARGS=${BENCH_ARGS:---no-browser --sizes 2/64/2 --runs 1 --memory-steps 0 --square 512 --lanes 1,2}
   TORCH_THREADS=${TORCH_THREADS:-1}
 else
   TOTAL=${TOTAL:-450}
