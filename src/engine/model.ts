@@ -277,8 +277,9 @@ export class GpuModel {
 
   /**
    * One optimizer step of each model (each with its own batch), recorded into one command buffer and submitted
-   * once: the lanes of a run step together, so a step of five lanes costs one submission and one queue round trip
-   * instead of five. The models must share a device. Resolves once submitted, with each model's `stats`, as step().
+   * once: one submission for N models instead of N. The models must share a device. Resolves once submitted, with
+   * each model's `stats`, as step(). A run's lanes do not use it (src/lab/run.ts): on lavapipe it measured slower
+   * than each lane submitting alone; the bench's lanes check (bench/train.ts, benchLanes) compares the two.
    */
   static async stepTogether(
     steps: readonly { model: GpuModel; batch: Batch; lr: number; train: TrainConfig }[],

@@ -5,7 +5,7 @@ import type { ReductionVariant } from '../engine/reduction-variants';
 import { GpuModel, type StepStats } from '../engine/model';
 import { forwardFlops, trainingFlopsPerStep } from '../engine/plan';
 import { evaluate, type Evaluation } from '../eval/evaluate';
-import type { Batch, ForwardFn } from '../model/batch';
+import type { ForwardFn } from '../model/batch';
 import { learningRate, type ModelConfig, type TrainConfig } from '../model/config';
 import { initParams } from '../model/params';
 import { Rng } from '../model/rng';
@@ -70,25 +70,15 @@ export class Lane {
 
   /** Submit one training step; resolves once submitted, with `done`: a promise for its metrics. */
   async trainStep(): Promise<{ done: Promise<{ stats: StepStats; metrics: StepMetrics }> }> {
-    const { batch, lr } = this.drawStep();
-    const { stats } = await this.model.step(batch, lr, this.train);
-    return { done: this.account(stats, lr) };
-  }
-
-  /** The next step's batch and learning rate, from the lane's data and objective streams. */
-  private drawStep(): { batch: Batch; lr: number } {
+    const stepIndex = this.step;
     const examples = this.task.sampleTrain(this.dataRng, this.train.batchSize);
     const batch = this.objective.makeBatch(this.task, examples, this.objectiveRng);
-    return { batch, lr: learningRate(this.train, this.step) };
-  }
-
-  /** Count a submitted step; the promise resolves with its metrics once its loss is back. */
-  private account(stats: Promise<StepStats>, lr: number): Promise<{ stats: StepStats; metrics: StepMetrics }> {
-    const stepIndex = this.step;
+    const lr = learningRate(this.train, stepIndex);
+    const { stats } = await this.model.step(batch, lr, this.train);
     this.step = stepIndex + 1;
     this.flops += this.flopsPerStep;
     const flops = this.flops;
-    return stats.then((s) => {
+    const done = stats.then((s) => {
       // Read the clock when the step's loss is back, i.e. when the GPU has finished it.
       this.stepsThisSession++;
       const sessionSeconds = this.clock.elapsed() * this.share;
@@ -107,6 +97,7 @@ export class Lane {
       this.steps.push(metrics);
       return { stats: s, metrics };
     });
+    return { done };
   }
 
   /** The model as decoders see it; splits requests larger than the planned batch. */

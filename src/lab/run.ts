@@ -169,7 +169,7 @@ export class Run {
         if (active.length === 0) break;
         clock.start();
         // Each lane submits its own step: on the CPU adapters measured, stepping the lanes in one command buffer
-        // (GpuModel.stepTogether) was no faster, and at five lanes about 10% slower (bench/README.md, "Lanes").
+        // (GpuModel.stepTogether) was no faster, and at five lanes about 15% slower (bench/README.md, "Lanes").
         for (const lane of active) {
           const { done } = await lane.trainStep();
           void done.then(
