@@ -1,5 +1,6 @@
 // The benchmark's command line (bench/run.ts): options, defaults and the usage text. A bad option is a UsageError,
 // which the benchmark prints with the usage and exit code 2.
+import { MATMUL_VARIANTS } from '../src/engine/matmul-variants';
 import { DEFAULT_SIZES, parseSizes, type BenchSize } from './common';
 
 export interface Args {
@@ -23,6 +24,8 @@ export interface Args {
   pytorch: boolean;
   /** Lane counts of the lanes check (one step of N models per round, separate or in one command buffer); [] skips. */
   lanes: number[];
+  /** A matmul variant to use instead of timing them (before/after comparisons); null: timed as the lab does. */
+  matmulVariant: string | null;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -42,7 +45,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --time-to-contrast  instead of the above: run the default experiment until an objective other than ntp reaches
                       90% held-out exact match, in the lab (Node, this adapter) and in PyTorch on the CPU
   --seed N            the seed of that experiment (default 1)
-  --no-pytorch        the time to contrast of the lab only`;
+  --no-pytorch        the time to contrast of the lab only
+  --matmul-variant V  use matmul variant V instead of timing them (before/after comparisons; the time to contrast
+                      takes it as the adapter's cached choice, which SwiftShader's known variant overrides)`;
 
 export class UsageError extends Error {}
 
@@ -63,6 +68,7 @@ export function parseArgs(argv: string[]): Args {
     seed: 1,
     pytorch: true,
     lanes: [1, 2, 5],
+    matmulVariant: null,
   };
   const rest = argv.filter((x) => x !== '--');
   for (let i = 0; i < rest.length; i++) {
@@ -120,6 +126,12 @@ export function parseArgs(argv: string[]): Args {
       const v = value();
       if (!/^\d+$/.test(v)) throw new UsageError(`--seed must be a whole number, got ${JSON.stringify(v)}`);
       a.seed = Number(v);
+    } else if (k === '--matmul-variant') {
+      const v = value();
+      const names = MATMUL_VARIANTS.map((x) => x.name);
+      if (!names.includes(v))
+        throw new UsageError(`--matmul-variant must be one of ${names.join(', ')}; got ${JSON.stringify(v)}`);
+      a.matmulVariant = v;
     } else if (k === '--help' || k === '-h') throw new UsageError('');
     else throw new UsageError(`unknown argument ${JSON.stringify(k)}`);
   }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nodeGpu } from '../src/engine/node-gpu';
+import type { VariantCache } from '../src/engine/matmul-variants';
 import { FileVariantCache } from '../src/engine/node-variant-cache';
 import type { ExperimentSpec } from '../src/lab/api';
 import { Lab } from '../src/lab/lab';
@@ -29,8 +30,11 @@ export interface ContrastTime {
 export async function labTimeToContrast(
   spec: ExperimentSpec,
   log: (s: string) => void,
+  matmulVariant: string | null = null,
 ): Promise<{ adapter: string; result: ContrastTime | null }> {
-  const lab = new Lab({ gpu: nodeGpu, variantCache: new FileVariantCache() });
+  // A forced variant reaches the lab as the adapter's cached choice (the lab times nothing then).
+  const fixed: VariantCache = { get: async () => matmulVariant ?? undefined, set: async () => undefined };
+  const lab = new Lab({ gpu: nodeGpu, variantCache: matmulVariant ? fixed : new FileVariantCache() });
   const a = await lab.adapter();
   const adapter = `${a.vendor} ${a.architecture} ${a.description}`.trim();
   log(`lab: ${adapter}${kernelsText(a)}`);

@@ -6,17 +6,9 @@
 // Throughput definitions: matmul GFLOP/s = 2·M·N·K / time. Attention and LayerNorm GB/s = the bytes each op must
 // move at least (every input read once, every output written once; read-modify-write outputs count twice) / time;
 // attention's GFLOP/s counts both T×T products in full (the causal half that the kernels skip is not discounted).
-import { KernelCache, uniformData, type Dispatch, type KernelDef } from '../src/engine/kernel';
-import {
-  attentionKernels,
-  crossentropyKernel,
-  layernormKernels,
-  matmulKernel,
-  matmulSplitK,
-  splitKSlices,
-  type MatmulFlags,
-} from '../src/engine/kernels';
-import type { MatmulVariant } from '../src/engine/matmul-variants';
+import { KernelCache, uniformData, type Dispatch } from '../src/engine/kernel';
+import { attentionKernels, crossentropyKernel, layernormKernels, type MatmulFlags } from '../src/engine/kernels';
+import { productDispatches, type MatmulVariant } from '../src/engine/matmul-variants';
 import type { ReductionVariant } from '../src/engine/reduction-variants';
 import { B, T, VOCAB, spread, type BenchSize, type Spread } from './common';
 import type { GpuTimer } from './gpu-timer';
@@ -83,31 +75,15 @@ export async function benchMatmul(
   const operands = [bufs.storage(M * K_), bufs.storage(K_ * N), bufs.storage(N)];
   const out = bufs.storage(M * N);
   const aux = bufs.storage(M * N);
-  // A split variant's dW product is its two dispatches, as the model records them (model-ops.ts, weightGrad).
-  const S = f.transA ? splitKSlices(M, N, K_, variant) : 1;
-  let list: Dispatch[];
-  let def: KernelDef;
-  if (S === 1) {
-    const k = matmulKernel(f, M, N, K_, variant);
-    def = k.def;
-    list = [kernels.dispatch(def, [bufs.uniform({ u32: [M, N, K_, 0] }), ...operands, out, aux], k.workgroups)];
-  } else {
-    const split = matmulSplitK(f, M, N, K_, variant, S);
-    def = split.partial.def;
-    const scratch = bufs.storage(split.scratch);
-    list = [
-      kernels.dispatch(
-        def,
-        [bufs.uniform({ u32: [M, N, K_, split.kSlice] }), ...operands, scratch, aux],
-        split.partial.workgroups,
-      ),
-      kernels.dispatch(
-        split.reduce.def,
-        [bufs.uniform({ u32: [M * N, M, S] }), scratch, operands[2]!, out, aux],
-        split.reduce.workgroups,
-      ),
-    ];
-  }
+  // The product's dispatches as the model records them (a split dW's two, a tnOnly variant's transposes first).
+  const alloc = { storage: (n: number) => bufs.storage(n), uniform: (...u32: number[]) => bufs.uniform({ u32 }) };
+  const list = productDispatches(kernels, alloc, variant, f, M, N, K_, {
+    a: operands[0]!,
+    b: operands[1]!,
+    bias: operands[2]!,
+    c: out,
+    aux,
+  });
   const { ms, reps } = await timer.measure(list, runs);
   bufs.destroy();
   const flops = 2 * M * N * K_;

@@ -13,7 +13,9 @@ import { KernelCache } from '../src/engine/kernel';
 import {
   chooseMatmulVariant,
   MATMUL_VARIANTS,
+  matmulVariantByName,
   MemoryVariantCache,
+  setMatmulVariant,
   type MatmulVariant,
 } from '../src/engine/matmul-variants';
 import { nodeGpu } from '../src/engine/node-gpu';
@@ -94,14 +96,19 @@ async function main(): Promise<void> {
     const { device } = ctx;
     const timer = new GpuTimer(device);
     const kernels = new KernelCache(device);
-    // A fresh cache: the benchmark times the variants on every adapter that is not known, and reports the times.
-    const choice = await chooseMatmulVariant(device, ctx.adapterInfo, { cache: new MemoryVariantCache() });
+    // A fresh cache: the benchmark times the variants on every adapter that is not known, and reports the times;
+    // --matmul-variant skips that for a before/after comparison.
+    const forced = args.matmulVariant ? matmulVariantByName(args.matmulVariant) : null;
+    if (forced) setMatmulVariant(device, forced);
+    const choice = forced
+      ? { variant: forced, timings: [] }
+      : await chooseMatmulVariant(device, ctx.adapterInfo, { cache: new MemoryVariantCache() });
     const variant = choice.variant;
     log(
       `\n## Node (Dawn): adapter ${ctx.adapterInfo.vendor} / ${ctx.adapterInfo.architecture} (${ctx.adapterInfo.description || 'no description'})`,
     );
     log(
-      `timing: ${timer.method}; matmul variant: ${variant.name}${choice.timings.length ? ` (timed: ${choice.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (known best for SwiftShader)'}`,
+      `timing: ${timer.method}; matmul variant: ${variant.name}${forced ? ' (--matmul-variant)' : choice.timings.length ? ` (timed: ${choice.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (known best for SwiftShader)'}`,
     );
     const rows = await chooseReductionVariant(device, ctx.adapterInfo, { cache: new MemoryVariantCache() });
     log(
@@ -279,7 +286,7 @@ async function timeToContrast(args: Args, report: Record<string, unknown>): Prom
     pytorch = 'skipped' in py ? null : py.result ? { ...py.result, device: py.device } : null;
   }
   log('\n## Lab (Node, Dawn)');
-  const lab = await labTimeToContrast(spec, log);
+  const lab = await labTimeToContrast(spec, log, args.matmulVariant);
   log(`lab: ${show(lab.result)}`);
   const out: Record<string, unknown> = { lab: lab.result ? { ...lab.result, adapter: lab.adapter } : null };
   if (pytorch !== undefined) out.pytorch = pytorch;

@@ -57,6 +57,8 @@ describe('npm run bench options', () => {
     expect(parseArgs([]).lanes).toEqual([1, 2, 5]);
     expect(parseArgs(['--lanes', '1,3']).lanes).toEqual([1, 3]);
     expect(parseArgs(['--lanes', '0']).lanes).toEqual([]);
+    expect(parseArgs([]).matmulVariant).toBeNull();
+    expect(parseArgs(['--matmul-variant', 'vec4-reg8x8+tn']).matmulVariant).toBe('vec4-reg8x8+tn');
   });
 
   test.each([
@@ -72,6 +74,8 @@ describe('npm run bench options', () => {
     [['--square', '0'], '--square must be whole numbers from 1 to 8192'],
     [['--lanes', '1,0'], '--lanes must be lane counts from 1 to 16, comma-separated, or 0 to skip, got "1,0"'],
     [['--lanes', 'all'], '--lanes must be lane counts from 1 to 16'],
+    [['--matmul-variant', 'fast'], '--matmul-variant must be one of vec4-reg16x16, vec4-reg8x8,'],
+    [['--matmul-variant'], '--matmul-variant needs a value'],
   ])('%j is refused: %s', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

@@ -34,6 +34,7 @@ import matmulVec4x16Wgsl from '../../shaders/matmul_vec4_16.wgsl?raw';
 import matmulSplitKReduceWgsl from '../../shaders/matmul_splitk_reduce.wgsl?raw';
 import reduceWgsl from '../../shaders/reduce.wgsl?raw';
 import residualWgsl from '../../shaders/residual.wgsl?raw';
+import transposeWgsl from '../../shaders/transpose.wgsl?raw';
 import { composeWgsl, grid1d, WG, type BindingKind, type KernelDef } from './kernel';
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
@@ -224,7 +225,8 @@ const MATMUL_VEC4X16_WGSL = matmul('vec4f', matmulVec4x16Wgsl);
 /**
  * The kernel that computes C (M,N) = op(A)·op(B) under variant v: one of the vec4 kernels when the variant has
  * them and the operands' contiguous dimensions are multiples of 4 (nt: K and N; nn: K and N; tn: M and N), else
- * the variant's general kernel, which takes any shape.
+ * the variant's general kernel, which takes any shape. Under a tnOnly variant an nt or nn product that tnTransposes
+ * accepts is 'tn': it runs on the tn kernel over operands the caller has transposed.
  */
 export function matmulPath(
   f: MatmulFlags,
@@ -234,10 +236,46 @@ export function matmulPath(
   v: MatmulVariant,
 ): 'nt' | 'nn' | 'tn' | 'general' {
   if (!v.vec4 || N % 4 !== 0) return 'general';
+  if (tnTransposes(f, M, N, K, v)) return 'tn';
   if (!f.transA && f.transB && K % 4 === 0) return 'nt';
   if (!f.transA && !f.transB && K % 4 === 0) return 'nn';
   if (f.transA && !f.transB && M % 4 === 0) return 'tn';
   return 'general';
+}
+
+/**
+ * Under a tnOnly variant, the operands that an nt or nn product needs transposed to run on the vec4 tn kernel: A
+ * (M,K) → Aᵀ (K,M) always, and for nt B (N,K) → Bᵀ (K,N). Null where nothing is transposed: other variants, dW
+ * products (already tn), and shapes the transpose kernel (multiples of 4) or the tn kernel (M % 4) cannot take.
+ * The caller transposes (transposeKernel) into scratch and binds the copies in the operands' places; matmulKernel
+ * then returns the tn kernel, whose epilogues (bias, accumulate, GELU, gelu', residual) are the same.
+ */
+export function tnTransposes(
+  f: MatmulFlags,
+  M: number,
+  N: number,
+  K: number,
+  v: MatmulVariant,
+): { a: true; b: boolean } | null {
+  if (!v.tnOnly || !v.vec4 || f.transA || M % 4 !== 0 || N % 4 !== 0 || K % 4 !== 0) return null;
+  return { a: true, b: !!f.transB };
+}
+
+/** dst (cols, rows) = srcᵀ for src (rows, cols), both multiples of 4 (bindings: uniform (rows, cols), src, dst). */
+export function transposeKernel(rows: number, cols: number): { def: KernelDef; workgroups: [number, number, number] } {
+  const tx = cols / 4;
+  const ty = rows / 4;
+  const [wx, wy] = fitWorkgroup(tx, ty);
+  return {
+    def: {
+      label: 'transpose',
+      code: transposeWgsl,
+      entryPoint: 'main',
+      bindings: bindings(1, 1),
+      constants: { WG_X: wx, WG_Y: wy },
+    },
+    workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), 1],
+  };
 }
 
 /**

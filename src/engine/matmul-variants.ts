@@ -7,8 +7,8 @@
 // slowly, so the register-blocked vec4 kernels win there (bench/README.md has the figures); GPUs reward shared
 // memory. The choice is known for SwiftShader and timed once per adapter elsewhere, the result kept in a
 // VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later sessions on that adapter skip the timing.
-import { KernelCache, timeSubmission, uniformData } from './kernel';
-import { matmulKernel, matmulSplitK, splitKSlices, type MatmulFlags } from './kernels';
+import { KernelCache, timeSubmission, uniformData, type Dispatch } from './kernel';
+import { matmulKernel, matmulSplitK, splitKSlices, tnTransposes, transposeKernel, type MatmulFlags } from './kernels';
 
 export interface MatmulVariant {
   name: string;
@@ -26,6 +26,13 @@ export interface MatmulVariant {
    * cores (fitWorkgroup); the timing below decides per GPU whether splitting pays.
    */
   splitK?: { minRows: number };
+  /**
+   * Every product on the vec4 tn kernel: a forward (nt) or dinp (nn) product first copies its operands transposed
+   * (kernels.ts, tnTransposes and transposeKernel), one or two cheap passes. For lavapipe, whose tn kernel runs
+   * about twice as fast as its nt and nn kernels at equal shapes (bench/README.md, "Every product as tn"); the
+   * timing decides per adapter, as for every variant.
+   */
+  tnOnly?: true;
 }
 
 /**
@@ -43,6 +50,7 @@ export const MATMUL_VARIANTS: MatmulVariant[] = [
   { name: 'vec4-reg8x8+splitK', vec4: 8, general: 'reg4x4', splitK: SPLIT_K },
   { name: 'vec4-reg8x8+tiled64+splitK', vec4: 8, general: 'tiled64', splitK: SPLIT_K },
   { name: 'tiled64+splitK', vec4: false, general: 'tiled64', splitK: SPLIT_K },
+  { name: 'vec4-reg8x8+tn', vec4: 8, general: 'reg4x4', tnOnly: true },
 ];
 
 export function matmulVariantByName(name: string): MatmulVariant {
@@ -105,7 +113,7 @@ const processCache = new MemoryVariantCache();
  * that could change which variant wins, and every adapter is timed again.
  */
 export const variantCacheKey = (a: AdapterIdentity | null): string =>
-  `matmul-v4|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
+  `matmul-v5|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
 
 /** The adapter a device was opened on, where the implementation tells (GPUDevice.adapterInfo). */
 export function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
@@ -244,27 +252,67 @@ export async function timeVariants(
   ];
   const result: VariantTiming[] = [];
   for (const v of variants) {
-    const list = products.flatMap(([f, m, n, k, a, b, c]) => {
-      const S = f.transA ? splitKSlices(m, n, k, v) : 1;
-      if (S === 1) {
-        const { def, workgroups } = matmulKernel(f, m, n, k, v);
-        return [kernels.dispatch(def, [uniform(m, n, k, 0), a, b, bias, c, aux], workgroups)];
-      }
-      // A split variant's dW product: the slices into a scratch, then their sum into the gradient (as recorded
-      // by the model: model-ops.ts, weightGrad).
-      const split = matmulSplitK(f, m, n, k, v, S);
-      const scratch = storage(split.scratch);
-      return [
-        kernels.dispatch(
-          split.partial.def,
-          [uniform(m, n, k, split.kSlice), a, b, bias, scratch, aux],
-          split.partial.workgroups,
-        ),
-        kernels.dispatch(split.reduce.def, [uniform(m * n, m, S), scratch, bias, c, aux], split.reduce.workgroups),
-      ];
-    });
+    const list = products.flatMap(([f, m, n, k, a, b, c]) =>
+      productDispatches(kernels, { storage, uniform }, v, f, m, n, k, { a, b, bias, c, aux }),
+    );
     result.push({ variant: v.name, ms: await timeSubmission(device, list, repeats) });
   }
   for (const b of made) b.destroy();
   return result;
+}
+
+/**
+ * The dispatches of one product C (M,N) = op(A)·op(B) under variant v as the model records them (model-ops.ts,
+ * matmulOp and weightGrad), for the timing probe and the benchmark: a tnOnly variant's transposes into scratch
+ * first; a split variant's dW product as its slices into a scratch, then their sum into C. `alloc` makes the
+ * scratch and the uniform blocks (u32 fields in order). `slices` forces a dW product's split (tests).
+ */
+export function productDispatches(
+  kernels: KernelCache,
+  alloc: { storage(floats: number): GPUBuffer; uniform(...fields: number[]): GPUBuffer },
+  v: MatmulVariant,
+  f: MatmulFlags,
+  M: number,
+  N: number,
+  K: number,
+  bufs: { a: GPUBuffer; b: GPUBuffer; bias: GPUBuffer; c: GPUBuffer; aux: GPUBuffer },
+  slices = f.transA ? splitKSlices(M, N, K, v) : 1,
+): Dispatch[] {
+  let { a, b } = bufs;
+  const { bias, c, aux } = bufs;
+  const S = slices;
+  if (S > 1) {
+    // With biasGrad, aux is the bias gradient: the slices' column sums go to a scratch of their own that the reduce
+    // adds into it.
+    const split = matmulSplitK(f, M, N, K, v, S);
+    const scratch = alloc.storage(Math.max(4, split.scratch));
+    const biasScratch = alloc.storage(Math.max(4, split.biasScratch));
+    return [
+      kernels.dispatch(
+        split.partial.def,
+        [alloc.uniform(M, N, K, split.kSlice), a, b, bias, scratch, f.biasGrad ? biasScratch : aux],
+        split.partial.workgroups,
+      ),
+      kernels.dispatch(
+        split.reduce.def,
+        [alloc.uniform(M * N, M, S), scratch, biasScratch, c, aux],
+        split.reduce.workgroups,
+      ),
+    ];
+  }
+  const list: Dispatch[] = [];
+  const transpose = (src: GPUBuffer, rows: number, cols: number): GPUBuffer => {
+    const dst = alloc.storage(Math.max(4, rows * cols));
+    const t = transposeKernel(rows, cols);
+    list.push(kernels.dispatch(t.def, [alloc.uniform(rows, cols), src, dst], t.workgroups));
+    return dst;
+  };
+  const t = tnTransposes(f, M, N, K, v);
+  if (t) {
+    a = transpose(a, M, K);
+    if (t.b) b = transpose(b, N, K);
+  }
+  const { def, workgroups } = matmulKernel(f, M, N, K, v);
+  list.push(kernels.dispatch(def, [alloc.uniform(M, N, K, 0), a, b, bias, c, aux], workgroups));
+  return list;
 }

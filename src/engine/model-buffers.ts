@@ -45,6 +45,8 @@ export interface ModelBuffers {
   dfc: GPUBuffer; // (B,T,4C)
   splitKPartials: GPUBuffer; // (S,OC,IC) a split dW product's slices (plan.ts, splitKScratch)
   splitKBiasPartials: GPUBuffer; // (S,OC) and its bias gradient's
+  transposedOperand: GPUBuffer; // (K,M) a tnOnly variant's transposed input or output gradient (plan.ts)
+  transposedWeight: GPUBuffer; // (IC,OC) and its transposed weight
   uniforms: GPUBuffer; // one UNIFORM_SLOT_BYTES slot per dispatch
   evalStaging: GPUBuffer; // (H, B,T,V) forward()'s readback
   statsReadback: GPUBuffer[]; // READBACK_RING copies of stats, read a few steps late
@@ -124,6 +126,8 @@ export function allocateBuffers(
     dfc: get('dfc'),
     splitKPartials: get('splitKPartials'),
     splitKBiasPartials: get('splitKBiasPartials'),
+    transposedOperand: get('transposedOperand'),
+    transposedWeight: get('transposedWeight'),
     uniforms: get('uniforms'),
     evalStaging: get('evalStaging'),
     statsReadback: Array.from({ length: READBACK_RING }, (_, i) => get(`statsReadback${i}`)),

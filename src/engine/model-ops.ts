@@ -12,6 +12,8 @@ import {
   matmulKernel,
   matmulSplitK,
   splitKSlices,
+  tnTransposes,
+  transposeKernel,
   type MatmulFlags,
 } from './kernels';
 import type { MatmulVariant } from './matmul-variants';
@@ -27,6 +29,7 @@ import {
   MATMUL_DIMS,
   packUniform,
   SPLITK_REDUCE_DIMS,
+  TRANSPOSE_DIMS,
   type UniformLayout,
   type UniformValues,
 } from './uniforms';
@@ -142,7 +145,11 @@ export class OpRecorder {
     return slot;
   }
 
-  /** out (M,N) = op(A)·op(B) [+ bias] [+= out], then the epilogue that flags name (GELU or residual), with aux. */
+  /**
+   * out (M,N) = op(A)·op(B) [+ bias] [+= out], then the epilogue that flags name (GELU or residual), with aux. Under
+   * a tnOnly variant an nt or nn product first copies A, and for nt B, transposed into the planned scratch
+   * (tnTransposes); the plan counts those two (nt) or one (nn) dispatches for every variant.
+   */
   protected matmulOp(
     list: Dispatch[],
     M: number,
@@ -155,6 +162,18 @@ export class OpRecorder {
     flags: Omit<MatmulFlags, 'bias'>,
     aux: Binding | null = null,
   ): void {
+    const planned = flags.transA ? 0 : flags.transB ? 2 : 1;
+    const t = tnTransposes(flags, M, N, K_, this.matmul);
+    if (t) {
+      const { transposedOperand, transposedWeight } = this.mem;
+      this.transpose(list, a, transposedOperand, M, K_); // A (M,K) → Aᵀ (K,M)
+      a = transposedOperand;
+      if (t.b) {
+        this.transpose(list, b, transposedWeight, N, K_); // B (N,K) → Bᵀ (K,N)
+        b = transposedWeight;
+      }
+    }
+    this.uniformsFusedAway += planned - (t ? (t.b ? 2 : 1) : 0);
     // The kernel depends on the shape (vec4 kernels where the contiguous dimensions allow, see matmulKernel).
     const { def, workgroups } = matmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul);
     this.dispatch(
@@ -165,6 +184,14 @@ export class OpRecorder {
       [a, b, bias ?? this.mem.stats, out, aux ?? this.mem.matmulAux],
       workgroups,
     );
+  }
+
+  /** dst (cols, rows) = srcᵀ for src (rows, cols), into a planned scratch that holds it (plan.ts, transposeScratch). */
+  private transpose(list: Dispatch[], src: Binding, dst: GPUBuffer, rows: number, cols: number): void {
+    if (rows * cols * 4 > dst.size)
+      throw new Error(`transpose of ${rows}×${cols}: more than the planned scratch (plan.ts, transposeScratch)`);
+    const { def, workgroups } = transposeKernel(rows, cols);
+    this.dispatch(list, def, TRANSPOSE_DIMS, { rows, cols }, [src, dst], workgroups);
   }
 
   /**

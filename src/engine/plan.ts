@@ -86,7 +86,9 @@ export const STATS_BYTES = 64;
  * backwards of 4 (dinp, dW, dW's split-K reduce, db; the vec4 kernels sum db inside dW, and an unsplit dW needs no
  * reduce: the recording counts those as fused away), 2 layernorm backwards of 2, the attention backward's kernels.
  * Per head: ln_f and lm_head forward; backward 2 matmuls, the dW's split-K reduce and a layernorm backward of 2; an
- * extra head also adds its block's input gradient into the trunk's.
+ * extra head also adds its block's input gradient into the trunk's. A tnOnly variant's transposes (kernels.ts,
+ * tnTransposes): two per forward product (input and weight), one per dinp product (the output gradient); the other
+ * variants' recordings count them as fused away.
  */
 export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
   const blocks = cfg.nLayer + cfg.extraHeads;
@@ -96,9 +98,11 @@ export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
   const attention = attentionKernels(B, T, cfg.nEmbd, cfg.nHead, THREAD_ROWS);
   const blockForward = 2 + 4 + attention.forward.length; // layernorms, Linears (c_proj's add the residual)
   const blockBackward = 4 * 4 + 2 * 2 + attention.backward.length;
-  const forward = 1 + blocks * blockForward + H * 2; // encoder, blocks, heads
+  const forwardTransposes = 2 * 4 * blocks + 2 * H; // each Linear's and each lm_head's input and weight
+  const dinpTransposes = 4 * blocks + H; // each Linear's and each lm_head's output gradient
+  const forward = 1 + blocks * blockForward + H * 2 + forwardTransposes; // encoder, blocks, heads
   const loss = 3; // cross-entropy, reduce partial and finalize
-  const backward = H * 5 + cfg.extraHeads + blocks * blockBackward + 2; // heads, blocks, wte and wpe gradients
+  const backward = H * 5 + cfg.extraHeads + blocks * blockBackward + 2 + dinpTransposes; // heads, blocks, wte, wpe
   const optimizer = 3; // gradient norm partial and finalize, AdamW
   return forward + loss + backward + optimizer;
 }
@@ -116,6 +120,17 @@ export function weightGradShapes(cfg: ModelConfig): [number, number][] {
     [C, 4 * C],
     [cfg.vocabSize, C],
   ];
+}
+
+/**
+ * Floats of a tnOnly variant's transposed operands (kernels.ts, tnTransposes): the largest input or output gradient
+ * of a forward or dinp product, B·T rows of width at most max(4C, V) (c_fc's output, mlp.c_proj's input, the
+ * logits), and the largest weight, C·max(4C, V). Planned for every variant, as the split-K scratch is, so that the
+ * plan does not depend on the device; the other variants leave it unused.
+ */
+export function transposeScratch(cfg: ModelConfig, B: number, T: number): { operand: number; weight: number } {
+  const width = Math.max(4 * cfg.nEmbd, cfg.vocabSize);
+  return { operand: B * T * width, weight: cfg.nEmbd * width };
 }
 
 /**
@@ -171,6 +186,7 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[
   }
   const stride = logitsHeadStride(B, T, V);
   const splitK = splitKScratch(cfg, B, T);
+  const transposed = transposeScratch(cfg, B, T);
   out.push(
     storage('logits', H * stride, false),
     storage('losses', H * B * T),
@@ -187,6 +203,9 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[
     // The split-K dW products' partial products and partial bias sums (kernels.ts, matmulSplitK).
     storage('splitKPartials', splitK.partials),
     storage('splitKBiasPartials', splitK.biasPartials),
+    // A tnOnly variant's transposed operands: an input or output gradient, and a weight (transposeScratch).
+    storage('transposedOperand', transposed.operand),
+    storage('transposedWeight', transposed.weight),
     // Every kernel's uniform block, one slot each, bound at its slot's offset.
     {
       name: 'uniforms',

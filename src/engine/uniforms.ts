@@ -62,6 +62,11 @@ export const SPLITK_REDUCE_DIMS = uniformLayout('Dims', [
   ['M', 'u32'],
   ['S', 'u32'],
 ] as const);
+/** shaders/transpose.wgsl: `struct Dims`, the source's shape (rows, cols). */
+export const TRANSPOSE_DIMS = uniformLayout('Dims', [
+  ['rows', 'u32'],
+  ['cols', 'u32'],
+] as const);
 /** shaders/attention_forward*.wgsl, attention_backward*.wgsl: `struct Dims`; causal 1 or 0, scale 1/√hs. */
 export const ATTENTION_DIMS = uniformLayout('Dims', [
   ['B', 'u32'],

@@ -2,7 +2,7 @@
 // and are not multiples of 4 and of the kernels' blocks, through matmulKernel: exactly the kernel and workgroup
 // choice that the GPU model makes for that shape.
 import { afterAll, describe, expect, test } from 'vitest';
-import { encodeDispatches, KernelCache, uniformData, type Dispatch } from '../../src/engine/kernel';
+import { encodeDispatches, KernelCache, uniformData } from '../../src/engine/kernel';
 import {
   fusesBiasGrad,
   matmulKernel,
@@ -10,6 +10,7 @@ import {
   matmulSplitK,
   splitKBound,
   splitKSlices,
+  tnTransposes,
   type MatmulFlags,
 } from '../../src/engine/kernels';
 import {
@@ -21,6 +22,7 @@ import {
   matmulVariantByName,
   MemoryVariantCache,
   presetMatmulVariant,
+  productDispatches,
   SOFTWARE_VARIANT,
   timedVariants,
   variantCacheKey,
@@ -151,32 +153,14 @@ async function runMatmul(
   const out = storage(c0);
   const aux = storage(aux0);
   const operands = [storage(a), storage(b), storage(bias)];
-  let label: string;
-  let list: Dispatch[];
-  if (splits === 1) {
-    const { def, workgroups } = matmulKernel(f, M, N, K, variant);
-    label = def.label;
-    list = [kernels.dispatch(def, [uniform(M, N, K, 0), ...operands, out, aux], workgroups)];
-  } else {
-    const split = matmulSplitK(f, M, N, K, variant, splits);
-    label = split.partial.def.label;
-    // Scratch full of a value no slice computes, so that a partial product or bias sum left unwritten shows.
-    const scratch = storage(new Float32Array(Math.max(4, split.scratch)).fill(1000));
-    const biasScratch = storage(new Float32Array(Math.max(4, split.biasScratch)).fill(1000));
-    list = [
-      kernels.dispatch(
-        split.partial.def,
-        [uniform(M, N, K, split.kSlice), ...operands, scratch, f.biasGrad ? biasScratch : aux],
-        split.partial.workgroups,
-      ),
-      kernels.dispatch(
-        split.reduce.def,
-        [uniform(M * N, M, splits), scratch, biasScratch, out, aux],
-        split.reduce.workgroups,
-      ),
-    ];
-  }
-  used.add(label);
+  // The product's dispatches as the model records them (productDispatches: a tnOnly variant's transposes, a split
+  // dW's slices and reduce). Scratch (transposed operands, partial products and bias sums) starts full of a value no
+  // kernel computes, so that an element left unwritten shows.
+  const scratch = (floats: number) => storage(new Float32Array(floats).fill(1000));
+  const bufs = { a: operands[0]!, b: operands[1]!, bias: operands[2]!, c: out, aux };
+  const list = productDispatches(kernels, { storage: scratch, uniform }, variant, f, M, N, K, bufs, splits);
+  const label = list.find((d) => d.label !== 'transpose')!.label;
+  for (const d of list) used.add(d.label);
   const staging = device.createBuffer({
     size: Math.max(16, 2 * M * N * 4),
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
@@ -278,11 +262,29 @@ test('the shapes above reach every kernel: vec4 8×8 and 16×16 for each use, sc
     'matmul_tiled_splitk',
     'matmul_vec4_8_tn_splitk',
     'matmul_vec4_16_tn_splitk',
+    'transpose',
   ]) {
     expect(used, label).toContain(label);
   }
   // The vocabulary-sized lm_head with an odd V falls back to the general kernel.
   expect(matmulPath({ transB: true }, 2048, 11, 64, MATMUL_VARIANTS[0]!)).toBe('general');
+});
+
+test('tnOnly: forward and dinp products run on the tn kernel over transposed operands, where the shapes allow', () => {
+  const tn = matmulVariantByName('vec4-reg8x8+tn');
+  expect(tnTransposes({ transB: true, bias: true, gelu: true }, 2048, 512, 128, tn)).toEqual({ a: true, b: true });
+  expect(tnTransposes({ geluGrad: true }, 2048, 128, 512, tn)).toEqual({ a: true, b: false });
+  expect(matmulPath({ transB: true }, 2048, 512, 128, tn)).toBe('tn');
+  expect(matmulPath({}, 2048, 128, 512, tn)).toBe('tn');
+  expect(matmulKernel({ transB: true, residual: true }, 2048, 128, 512, tn).def.label).toBe('matmul_vec4_8_tn');
+  // dW products are tn already; shapes off multiples of 4 keep their kernels; other variants never transpose.
+  expect(tnTransposes({ transA: true, accumulate: true }, 512, 128, 2048, tn)).toBeNull();
+  expect(tnTransposes({ transB: true }, 1982, 512, 128, tn)).toBeNull();
+  expect(matmulPath({ transB: true }, 1982, 512, 128, tn)).toBe('nt');
+  expect(tnTransposes({ transB: true }, 2048, 15, 128, tn)).toBeNull();
+  expect(tnTransposes({}, 2048, 128, 15, tn)).toBeNull();
+  for (const v of MATMUL_VARIANTS.filter((x) => !x.tnOnly))
+    expect(tnTransposes({ transB: true }, 2048, 512, 128, v), v.name).toBeNull();
 });
 
 test('split-K: only the split variants split, only where a product has few workgroups, within the planned bound', () => {

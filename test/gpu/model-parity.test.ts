@@ -61,14 +61,18 @@ const SPLIT: MatmulVariant[] = ['vec4-reg8x8+splitK', 'tiled64+splitK'].map((n) 
   name: `${n} (4-row slices)`,
   splitK: { minRows: 4 },
 }));
+// And every product on the tn kernel (tnOnly): with batches of 4 the 28 rows and the widths 20 and 16 are multiples
+// of 4, so each Linear's forward and dinp run over transposed operands; the lm_head's odd vocabulary keeps its
+// general kernel.
+const TN = matmulVariantByName('vec4-reg8x8+tn');
 const CASES = CONFIGS.flatMap(([name, cfg]) => [
-  ...REDUCTION_VARIANTS.map((v) => [`${name}, ${v.name}`, cfg, v, null] as const),
-  ...[UNFUSED, ...SPLIT].map((m) => [`${name}, ${THREAD_ROWS.name}, ${m.name}`, cfg, THREAD_ROWS, m] as const),
+  ...REDUCTION_VARIANTS.map((v) => [`${name}, ${v.name}`, cfg, v, null, 3] as const),
+  ...[UNFUSED, ...SPLIT].map((m) => [`${name}, ${THREAD_ROWS.name}, ${m.name}`, cfg, THREAD_ROWS, m, 3] as const),
+  [`${name}, ${THREAD_ROWS.name}, ${TN.name}, batch 4`, cfg, THREAD_ROWS, TN, 4] as const,
 ]);
 
-describe.each(CASES)('GPU model vs float64 reference: %s', (name, cfg, reduction, matmulChoice) => {
+describe.each(CASES)('GPU model vs float64 reference: %s', (name, cfg, reduction, matmulChoice, B) => {
   const matmul = (adapter: AdapterIdentity) => matmulChoice ?? presetMatmulVariant(adapter);
-  const B = 3;
   const T = 7;
   const skipWithoutSubgroups = async (skip: (condition: boolean, note?: string) => void) => {
     const { device } = await testGpu();
@@ -280,8 +284,9 @@ test('fusions: a step of 2/64/2 is 59 dispatches on the vec4 kernels, 67 on the 
   // The plan counts every dispatch a variant may record: per Linear backward dinp, dW, dW's split-K reduce and db
   // (the vec4 kernels fuse the 4 bias gradients of each block; an unsplit dW has no reduce), per head the lm_head's
   // dW reduce; attention's forward is one dispatch per block under every reduction variant. 67 dispatches of the
-  // unsplit scalar kernels + 9 reduces (4 per block, 1 for the head) = 76.
-  expect(uniformSlots(cfg, 4, 64)).toBe(76);
+  // unsplit scalar kernels + 9 reduces (4 per block, 1 for the head) = 76, + a tnOnly variant's 12 transposes per
+  // block and 3 per head = 103.
+  expect(uniformSlots(cfg, 4, 64)).toBe(103);
   expect(count('reg4x4')).toBe(67);
   expect(count('vec4-reg8x8')).toBe(59);
   expect(count('vec4-reg16x16')).toBe(59);
@@ -290,8 +295,12 @@ test('fusions: a step of 2/64/2 is 59 dispatches on the vec4 kernels, 67 on the 
   expect(count('vec4-reg8x8+splitK')).toBe(59);
   expect(count('tiled64+splitK')).toBe(67);
   // 512 rows: every dW product in 2 slices, each with its reduce (9 more); the bias gradients stay fused on vec4.
-  expect(uniformSlots(cfg, 8, 64)).toBe(76);
+  expect(uniformSlots(cfg, 8, 64)).toBe(103);
   expect(count('vec4-reg8x8', 8)).toBe(59);
   expect(count('vec4-reg8x8+splitK', 8)).toBe(68);
   expect(count('tiled64+splitK', 8)).toBe(76);
+  // tnOnly: 2 transposes before each Linear's forward and 1 before its dinp (12 per block), and 3 for the lm_head
+  // had its vocabulary been a multiple of 4; V = 54 keeps the lm_head's products on the general kernel.
+  expect(count('vec4-reg8x8+tn')).toBe(59 + 2 * 12);
+  expect(count('vec4-reg8x8+tn', 4)).toBe(count('vec4-reg8x8+tn', 8));
 });
