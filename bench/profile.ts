@@ -1,28 +1,78 @@
-// Time each kernel of one training step (Node, Dawn): `npx vite-node --config vite.node.config.ts bench/profile.ts -- [tiny|small|medium]`.
+// Time each kernel of one training step (Node, Dawn):
+//   npm run profile -- [tiny|small|medium|default] [--matmul-variant V]
+// tiny/small/medium: that model size at vocab 36, seq 64, batch 32; default: the default experiment's model as the
+// lab trains it (its task's vocabulary and sequence length, its batch). The matmul variant is the one the lab runs on
+// this adapter (known, cached on disk or timed now, as `npm run lab` chooses it), or V.
 // Each dispatch is timed alone (GpuModel.profileStep); the whole profile runs `ROUNDS` times and each dispatch keeps
 // its fastest round, which filters out other processes on a shared machine.
 import { acquireGpu } from '../src/engine/gpu';
-import { presetMatmulVariant } from '../src/engine/matmul-variants';
+import { chooseMatmulVariant, matmulVariantByName, setMatmulVariant } from '../src/engine/matmul-variants';
 import { GpuModel } from '../src/engine/model';
 import { nodeGpu } from '../src/engine/node-gpu';
-import { DEFAULT_TRAIN, MODEL_PRESETS, type ModelPresetName } from '../src/model/config';
+import { FileVariantCache } from '../src/engine/node-variant-cache';
+import { chooseReductionVariant } from '../src/engine/reduction-variants';
+import { DEFAULT_EXPERIMENT } from '../src/lab/experiments';
+import { DEFAULT_TRAIN, MODEL_PRESETS, type ModelConfig, type ModelPresetName } from '../src/model/config';
 import { initParams } from '../src/model/params';
+import { laneModelConfig, makeObjective } from '../src/objectives';
+import { makeTask } from '../src/tasks';
 
 const ROUNDS = 3;
-const preset = (process.argv.slice(2).find((a) => a !== '--') ?? 'tiny') as ModelPresetName;
-const size = MODEL_PRESETS[preset];
+const USAGE = 'usage: npm run profile -- [tiny|small|medium|default] [--matmul-variant V]';
+const argv = process.argv.slice(2).filter((a) => a !== '--');
+let preset = 'tiny';
+let forced: string | null = null;
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i]!;
+  if (a === '--matmul-variant') forced = argv[++i] ?? '';
+  else if (a in MODEL_PRESETS || a === 'default') preset = a;
+  else {
+    console.error(`${USAGE}
+unknown argument ${JSON.stringify(a)}`);
+    process.exit(2);
+  }
+}
+let cfg: ModelConfig;
+let B: number;
+if (preset === 'default') {
+  const spec = DEFAULT_EXPERIMENT;
+  cfg = laneModelConfig(makeTask(spec.task, 1), makeObjective(spec.objectives[0]!), spec.model);
+  B = spec.train.batchSize;
+} else {
+  cfg = {
+    ...MODEL_PRESETS[preset as ModelPresetName],
+    vocabSize: 36,
+    blockSize: 64,
+    attention: 'causal',
+    extraHeads: 0,
+  };
+  B = 32;
+}
+const T = cfg.blockSize;
+const V = cfg.vocabSize;
 const ctx = await acquireGpu(await nodeGpu());
-const cfg = { ...size, vocabSize: 36, blockSize: 64, attention: 'causal' as const, extraHeads: 0 };
-const B = 32;
-const T = 64;
-// The untimed variant for this adapter (the lab's timed choice may differ on a GPU: bench/run.ts times them).
-const model = new GpuModel(ctx.device, cfg, B, T, presetMatmulVariant(ctx.adapterInfo));
+let variant;
+try {
+  variant = forced
+    ? matmulVariantByName(forced)
+    : (await chooseMatmulVariant(ctx.device, ctx.adapterInfo, { cache: new FileVariantCache() })).variant;
+} catch (e) {
+  console.error(`${USAGE}
+${e instanceof Error ? e.message : String(e)}`);
+  process.exit(2);
+}
+setMatmulVariant(ctx.device, variant);
+const rows = await chooseReductionVariant(ctx.device, ctx.adapterInfo);
+console.log(
+  `${preset}: ${cfg.nLayer}/${cfg.nEmbd}/${cfg.nHead}, V ${V}, T ${T}, batch ${B}; matmul ${variant.name}, rows ${rows.variant.name}; adapter ${ctx.adapterInfo.vendor} ${ctx.adapterInfo.description}`,
+);
+const model = new GpuModel(ctx.device, cfg, B, T, variant, rows.variant);
 model.setParams(initParams(cfg, 1));
 const batch = {
   n: B,
   T,
-  tokens: new Int32Array(B * T).map((_, i) => i % 36),
-  targets: new Int32Array(B * T).map((_, i) => (i + 1) % 36),
+  tokens: new Int32Array(B * T).map((_, i) => i % V),
+  targets: new Int32Array(B * T).map((_, i) => (i + 1) % V),
   weights: new Float32Array(B * T).fill(1 / (B * T)),
 };
 await (
