@@ -33,6 +33,11 @@ export interface MatmulVariant {
    * timing decides per adapter, as for every variant.
    */
   tnOnly?: true;
+  /**
+   * The 16×16 kernels with each iteration's loads before its arithmetic (shaders/matmul_vec4_16_loads_first.wgsl):
+   * the same sums, which lavapipe's compiler runs up to 1.8× faster and SwiftShader's 10–25% slower.
+   */
+  loadsFirst?: true;
 }
 
 /**
@@ -51,6 +56,7 @@ export const MATMUL_VARIANTS: MatmulVariant[] = [
   { name: 'vec4-reg8x8+tiled64+splitK', vec4: 8, general: 'tiled64', splitK: SPLIT_K },
   { name: 'tiled64+splitK', vec4: false, general: 'tiled64', splitK: SPLIT_K },
   { name: 'vec4-reg8x8+tn', vec4: 8, general: 'reg4x4', tnOnly: true },
+  { name: 'vec4-reg16x16+tn', vec4: 16, general: 'reg4x4', tnOnly: true, loadsFirst: true },
 ];
 
 export function matmulVariantByName(name: string): MatmulVariant {
@@ -113,7 +119,7 @@ const processCache = new MemoryVariantCache();
  * that could change which variant wins, and every adapter is timed again.
  */
 export const variantCacheKey = (a: AdapterIdentity | null): string =>
-  `matmul-v5|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
+  `matmul-v6|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
 
 /** The adapter a device was opened on, where the implementation tells (GPUDevice.adapterInfo). */
 export function deviceAdapter(device: GPUDevice): AdapterIdentity | null {

@@ -84,8 +84,8 @@ const FLAGS: MatmulFlags[] = [];
 for (let i = 0; i < 16; i++)
   FLAGS.push({ transA: !!(i & 1), transB: !!(i & 2), bias: !!(i & 4), accumulate: !!(i & 8) });
 
-// (M, N, K): degenerate, odd, off every block size, multiples of 4 that do not fill a 16×16 block, and one with
-// enough threads for 16×16 blocks but ragged edges.
+// (M, N, K): degenerate, odd, off every block size, multiples of 4 that do not fill a 16×16 block, one with
+// enough threads for 16×16 blocks but ragged edges, and one whose rows no tnOnly variant can transpose.
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
   [5, 7, 3],
@@ -93,6 +93,8 @@ const SHAPES: [number, number, number][] = [
   [64, 36, 64],
   [100, 68, 36],
   [4, 8, 12],
+  // Rows off multiples of 4 with enough threads for 16×16 blocks: a tnOnly variant's nt and nn kernels.
+  [66, 64, 36],
 ];
 
 const SPLIT_SHAPES: [number, number, number, number][] = [
@@ -262,6 +264,10 @@ test('the shapes above reach every kernel: vec4 8×8 and 16×16 for each use, sc
     'matmul_tiled_splitk',
     'matmul_vec4_8_tn_splitk',
     'matmul_vec4_16_tn_splitk',
+    'matmul_vec4_16lf_nt',
+    'matmul_vec4_16lf_nn',
+    'matmul_vec4_16lf_tn',
+    'matmul_vec4_16lf_tn_splitk',
     'transpose',
   ]) {
     expect(used, label).toContain(label);
@@ -277,6 +283,9 @@ test('tnOnly: forward and dinp products run on the tn kernel over transposed ope
   expect(matmulPath({ transB: true }, 2048, 512, 128, tn)).toBe('tn');
   expect(matmulPath({}, 2048, 128, 512, tn)).toBe('tn');
   expect(matmulKernel({ transB: true, residual: true }, 2048, 128, 512, tn).def.label).toBe('matmul_vec4_8_tn');
+  const tn16 = matmulVariantByName('vec4-reg16x16+tn');
+  expect(matmulKernel({ transB: true, gelu: true }, 2048, 512, 128, tn16).def.label).toBe('matmul_vec4_16lf_tn');
+  expect(matmulKernel({ transB: true }, 66, 64, 36, tn16).def.label).toBe('matmul_vec4_16lf_nt');
   // dW products are tn already; shapes off multiples of 4 keep their kernels; other variants never transpose.
   expect(tnTransposes({ transA: true, accumulate: true }, 512, 128, 2048, tn)).toBeNull();
   expect(tnTransposes({ transB: true }, 1982, 512, 128, tn)).toBeNull();

@@ -303,4 +303,5 @@ test('fusions: a step of 2/64/2 is 59 dispatches on the vec4 kernels, 67 on the 
   // had its vocabulary been a multiple of 4; V = 54 keeps the lm_head's products on the general kernel.
   expect(count('vec4-reg8x8+tn')).toBe(59 + 2 * 12);
   expect(count('vec4-reg8x8+tn', 4)).toBe(count('vec4-reg8x8+tn', 8));
+  expect(count('vec4-reg16x16+tn')).toBe(59 + 2 * 12);
 });
