@@ -245,12 +245,16 @@ export function matmulPath(
   return 'general';
 }
 
+/** A matrix's shape as stored, (rows, cols): what transposeKernel takes. */
+export type Shape2 = [rows: number, cols: number];
+
 /**
- * Under a tnOnly variant, the operands that an nt or nn product needs transposed to run on the vec4 tn kernel: A
- * (M,K) → Aᵀ (K,M) always, and for nt B (N,K) → Bᵀ (K,N). Null where nothing is transposed: other variants, dW
- * products (already tn), and shapes the transpose kernel (multiples of 4) or the tn kernel (M % 4) cannot take.
- * The caller transposes (transposeKernel) into scratch and binds the copies in the operands' places; matmulKernel
- * then returns the tn kernel, whose epilogues (bias, accumulate, GELU, gelu', residual) are the same.
+ * Under a tnOnly variant, the operands that an nt or nn product needs transposed to run on the vec4 tn kernel, by
+ * their stored shapes: A (M,K) → Aᵀ (K,M) always, and for nt B (N,K) → Bᵀ (K,N) (null for nn, whose B is (K,N)
+ * already). Null where nothing is transposed: other variants, dW products (already tn), and shapes the transpose
+ * kernel (multiples of 4) or the tn kernel (M % 4) cannot take. The caller transposes (transposeKernel) into
+ * scratch and binds the copies in the operands' places; matmulKernel then returns the tn kernel, whose epilogues
+ * (bias, accumulate, GELU, gelu', residual) are the same.
  */
 export function tnTransposes(
   f: MatmulFlags,
@@ -258,9 +262,9 @@ export function tnTransposes(
   N: number,
   K: number,
   v: MatmulVariant,
-): { a: true; b: boolean } | null {
+): { a: Shape2; b: Shape2 | null } | null {
   if (!v.tnOnly || !v.vec4 || f.transA || M % 4 !== 0 || N % 4 !== 0 || K % 4 !== 0) return null;
-  return { a: true, b: !!f.transB };
+  return { a: [M, K], b: f.transB ? [N, K] : null };
 }
 
 /** dst (cols, rows) = srcᵀ for src (rows, cols), both multiples of 4 (bindings: uniform (rows, cols), src, dst). */

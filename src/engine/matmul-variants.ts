@@ -8,7 +8,15 @@
 // memory. The choice is known for SwiftShader and timed once per adapter elsewhere, the result kept in a
 // VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later sessions on that adapter skip the timing.
 import { KernelCache, timeSubmission, uniformData, type Dispatch } from './kernel';
-import { matmulKernel, matmulSplitK, splitKSlices, tnTransposes, transposeKernel, type MatmulFlags } from './kernels';
+import {
+  matmulKernel,
+  matmulSplitK,
+  splitKSlices,
+  tnTransposes,
+  transposeKernel,
+  type MatmulFlags,
+  type Shape2,
+} from './kernels';
 
 export interface MatmulVariant {
   name: string;
@@ -307,7 +315,7 @@ export function productDispatches(
     ];
   }
   const list: Dispatch[] = [];
-  const transpose = (src: GPUBuffer, rows: number, cols: number): GPUBuffer => {
+  const transpose = (src: GPUBuffer, [rows, cols]: Shape2): GPUBuffer => {
     const dst = alloc.storage(Math.max(4, rows * cols));
     const t = transposeKernel(rows, cols);
     list.push(kernels.dispatch(t.def, [alloc.uniform(rows, cols), src, dst], t.workgroups));
@@ -315,8 +323,8 @@ export function productDispatches(
   };
   const t = tnTransposes(f, M, N, K, v);
   if (t) {
-    a = transpose(a, M, K);
-    if (t.b) b = transpose(b, N, K);
+    a = transpose(a, t.a);
+    if (t.b) b = transpose(b, t.b);
   }
   const { def, workgroups } = matmulKernel(f, M, N, K, v);
   list.push(kernels.dispatch(def, [alloc.uniform(M, N, K, 0), a, b, bias, c, aux], workgroups));

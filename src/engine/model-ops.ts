@@ -15,6 +15,7 @@ import {
   tnTransposes,
   transposeKernel,
   type MatmulFlags,
+  type Shape2,
 } from './kernels';
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
@@ -165,13 +166,8 @@ export class OpRecorder {
     const planned = flags.transA ? 0 : flags.transB ? 2 : 1;
     const t = tnTransposes(flags, M, N, K_, this.matmul);
     if (t) {
-      const { transposedOperand, transposedWeight } = this.mem;
-      this.transpose(list, a, transposedOperand, M, K_); // A (M,K) → Aᵀ (K,M)
-      a = transposedOperand;
-      if (t.b) {
-        this.transpose(list, b, transposedWeight, N, K_); // B (N,K) → Bᵀ (K,N)
-        b = transposedWeight;
-      }
+      a = this.transpose(list, a, this.mem.transposedOperand, t.a); // A (M,K) → Aᵀ (K,M)
+      if (t.b) b = this.transpose(list, b, this.mem.transposedWeight, t.b); // B (N,K) → Bᵀ (K,N)
     }
     this.uniformsFusedAway += planned - (t ? (t.b ? 2 : 1) : 0);
     // The kernel depends on the shape (vec4 kernels where the contiguous dimensions allow, see matmulKernel).
@@ -186,12 +182,16 @@ export class OpRecorder {
     );
   }
 
-  /** dst (cols, rows) = srcᵀ for src (rows, cols), into a planned scratch that holds it (plan.ts, transposeScratch). */
-  private transpose(list: Dispatch[], src: Binding, dst: GPUBuffer, rows: number, cols: number): void {
+  /**
+   * dst (cols, rows) = srcᵀ for src (rows, cols), into a planned scratch that holds it (plan.ts, transposeScratch);
+   * returns dst.
+   */
+  private transpose(list: Dispatch[], src: Binding, dst: GPUBuffer, [rows, cols]: Shape2): GPUBuffer {
     if (rows * cols * 4 > dst.size)
       throw new Error(`transpose of ${rows}×${cols}: more than the planned scratch (plan.ts, transposeScratch)`);
     const { def, workgroups } = transposeKernel(rows, cols);
     this.dispatch(list, def, TRANSPOSE_DIMS, { rows, cols }, [src, dst], workgroups);
+    return dst;
   }
 
   /**

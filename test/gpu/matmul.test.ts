@@ -278,8 +278,11 @@ test('the shapes above reach every kernel: vec4 8×8 and 16×16 for each use, sc
 
 test('tnOnly: forward and dinp products run on the tn kernel over transposed operands, where the shapes allow', () => {
   const tn = matmulVariantByName('vec4-reg8x8+tn');
-  expect(tnTransposes({ transB: true, bias: true, gelu: true }, 2048, 512, 128, tn)).toEqual({ a: true, b: true });
-  expect(tnTransposes({ geluGrad: true }, 2048, 128, 512, tn)).toEqual({ a: true, b: false });
+  expect(tnTransposes({ transB: true, bias: true, gelu: true }, 2048, 512, 128, tn)).toEqual({
+    a: [2048, 128],
+    b: [512, 128],
+  });
+  expect(tnTransposes({ geluGrad: true }, 2048, 128, 512, tn)).toEqual({ a: [2048, 512], b: null });
   expect(matmulPath({ transB: true }, 2048, 512, 128, tn)).toBe('tn');
   expect(matmulPath({}, 2048, 128, 512, tn)).toBe('tn');
   expect(matmulKernel({ transB: true, residual: true }, 2048, 128, 512, tn).def.label).toBe('matmul_vec4_8_tn');
