@@ -10,6 +10,7 @@ import { KernelCache, uniformData, type Dispatch } from '../src/engine/kernel';
 import { attentionKernels, crossentropyKernel, layernormKernels, type MatmulFlags } from '../src/engine/kernels';
 import { productDispatches, type MatmulVariant } from '../src/engine/matmul-variants';
 import type { ReductionVariant } from '../src/engine/reduction-variants';
+import { lmHeadRows } from '../src/model/params';
 import { B, T, VOCAB, spread, type BenchSize, type Spread } from './common';
 import type { GpuTimer } from './gpu-timer';
 
@@ -120,9 +121,11 @@ export function stepMatmuls(s: BenchSize): { op: string; f: MatmulFlags; M: numb
     out.push({ op: `${name} dinp${geluGrad ? "·gelu'" : ''}`, f: { geluGrad }, M: BT, N: IC, K: OC });
     out.push({ op: `${name} dW`, f: { transA: true, accumulate: true }, M: OC, N: IC, K: BT });
   }
-  out.push({ op: 'lm_head forward', f: { transB: true }, M: BT, N: VOCAB, K: C });
-  out.push({ op: 'lm_head dinp', f: {}, M: BT, N: C, K: VOCAB });
-  out.push({ op: 'lm_head dW', f: { transA: true, accumulate: true }, M: VOCAB, N: C, K: BT });
+  // The tied lm_head over the padded vocabulary, as the model records it (model/params.ts, lmHeadRows).
+  const Vp = lmHeadRows(VOCAB);
+  out.push({ op: 'lm_head forward', f: { transB: true }, M: BT, N: Vp, K: C });
+  out.push({ op: 'lm_head dinp', f: {}, M: BT, N: C, K: Vp });
+  out.push({ op: 'lm_head dW', f: { transA: true, accumulate: true }, M: Vp, N: C, K: BT });
   return out;
 }
 
@@ -226,8 +229,9 @@ export async function benchLayernorm(
 }
 
 /**
- * The fused cross-entropy (loss and dlogits over N rows of V logits, one head) under a reduction variant. It writes
- * its gradient over the logits, so later repetitions see other finite values: the work is the same.
+ * The fused cross-entropy (loss and dlogits over N rows of V logits, one head) under a reduction variant, rows of
+ * lmHeadRows(V) as the model lays them out. It writes its gradient over the logits, so later repetitions see other
+ * finite values: the work is the same.
  */
 export async function benchCrossentropy(
   device: GPUDevice,
@@ -239,8 +243,9 @@ export async function benchCrossentropy(
   V = VOCAB,
 ): Promise<KernelResult> {
   const bufs = new Buffers(device);
-  const u = bufs.uniform({ u32: [N, V, 1, N * V] });
-  const logits = bufs.storage(N * V);
+  const Vp = lmHeadRows(V);
+  const u = bufs.uniform({ u32: [N, V, Vp, 1, N * Vp] });
+  const logits = bufs.storage(N * Vp);
   const targets = device.createBuffer({ size: N * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(
     targets,
@@ -253,8 +258,8 @@ export async function benchCrossentropy(
   const [def, wg] = crossentropyKernel(N, reduction);
   const list = [kernels.dispatch(def, [u, logits, targets, weights, losses], wg)];
   const { ms, reps } = await timer.measure(list, runs);
-  // logits read and written, targets and weights read, losses written
-  const bytes = (2 * N * V + 3 * N) * 4;
+  // logits read and written (the pad columns written), targets and weights read, losses written
+  const bytes = (N * V + N * Vp + 3 * N) * 4;
   bufs.destroy();
   targets.destroy();
   weights.destroy();

@@ -5,12 +5,14 @@
 //   loss[r]   = w_r · (logsumexp(logits_r) − logits_r[target_r])
 //   dlogits_r = w_r · (softmax(logits_r) − onehot(target_r)), written over the logits.
 // A zero weight (or a target outside the vocabulary) excludes the row: zero loss, zero gradient. The row is reduced
-// either way, so that every invocation reaches the reductions' barriers.
+// either way, so that every invocation reaches the reductions' barriers. The pad columns V..Vp of a row of Vp get a
+// zero gradient.
 @compute @workgroup_size(ROW_WG)
 fn main(g: RowGroup, l: Lanes) {
   let r = row_index(g);
   if (r >= d.H * d.BT) { return; }
-  let base = (r / d.BT) * d.headStride + (r % d.BT) * d.V;
+  let base = (r / d.BT) * d.headStride + (r % d.BT) * d.Vp;
+  for (var v = d.V + l.index; v < d.Vp; v += ROW_WG) { logits[base + v] = 0.0; }
   let tgt = targets[r];
   var w = weights[r];
   if (tgt < 0 || tgt >= i32(d.V)) { w = 0.0; }

@@ -8,7 +8,8 @@
 //   nn  backward  dinp (BT,IC) = dout (BT,OC) · W (OC,IC)         needs K % 4 == 0, N % 4 == 0
 //   tn  backward  dW   (OC,IC) += dout (BT,OC)ᵀ · inp (BT,IC)     needs M % 4 == 0, N % 4 == 0
 //                 [and db (OC) += Σ_rows dout, into aux: BIAS_GRAD; split over the rows: SPLIT_K]
-// Other shapes (an odd vocabulary in the tied lm_head) take the scalar kernel; see src/engine/matmul-variants.ts.
+// Other shapes (a width off multiples of 4) take the general kernel; see src/engine/matmul-variants.ts. The tied
+// lm_head pads an odd vocabulary to a multiple of 4 (src/model/params.ts, lmHeadRows) to run here.
 // Under a tnOnly variant (lavapipe's choice) tn also computes the forward and dinp products, over operands copied
 // transposed first (shaders/transpose.wgsl): there tn runs about twice as fast as nt and nn.
 // vec4 views: K4 = K/4, N4 = N/4, M4 = M/4. Rows (and column pairs) past the edge are clamped for loading and

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../src/model/batch';
 import { DEFAULT_TRAIN, type AttentionMode, type ModelConfig, type TrainConfig } from '../src/model/config';
-import { initParams, paramTable, type ParamTable } from '../src/model/params';
+import { initParams, lmHeadRows, PARAM_ALIGN, paramTable, type ParamTable } from '../src/model/params';
 import {
   erf,
   gelu,
@@ -154,6 +154,22 @@ describe('gradients match central finite differences', () => {
     for (const s of table.specs) inside.fill(1, s.offset, s.offset + s.size);
     expect(grads.filter((_, i) => !inside[i]).every((g) => g === 0)).toBe(true);
   });
+});
+
+it("wte's slot reserves the lm_head's padded rows, zeros after every init, and aligned offsets", () => {
+  for (const vocabSize of [13, 15, 16, 54]) {
+    const cfg = { ...tinyConfig('causal', 0), vocabSize, nEmbd: 8 };
+    const table = paramTable(cfg);
+    const wte = table.get('transformer.wte.weight');
+    const wpe = table.get('transformer.wpe.weight');
+    expect(lmHeadRows(vocabSize) % 4).toBe(0);
+    expect(lmHeadRows(vocabSize) - vocabSize).toBeLessThan(4);
+    expect(wte.shape).toEqual([vocabSize, 8]);
+    expect(wpe.offset).toBeGreaterThanOrEqual(wte.offset + lmHeadRows(vocabSize) * 8);
+    expect(table.specs.every((s) => s.offset % PARAM_ALIGN === 0)).toBe(true);
+    const p = initParams(cfg, 1, table);
+    expect(p.subarray(wte.offset + wte.size, wte.offset + lmHeadRows(vocabSize) * 8).every((x) => x === 0)).toBe(true);
+  }
 });
 
 describe('known values', () => {

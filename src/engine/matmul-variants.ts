@@ -7,6 +7,7 @@
 // slowly, so the register-blocked vec4 kernels win there (bench/README.md has the figures); GPUs reward shared
 // memory. The choice is known for SwiftShader and timed once per adapter elsewhere, the result kept in a
 // VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later sessions on that adapter skip the timing.
+import { lmHeadRows } from '../model/params';
 import { KernelCache, timeSubmission, uniformData, type Dispatch } from './kernel';
 import {
   matmulKernel,
@@ -127,7 +128,7 @@ const processCache = new MemoryVariantCache();
  * that could change which variant wins, and every adapter is timed again.
  */
 export const variantCacheKey = (a: AdapterIdentity | null): string =>
-  `matmul-v6|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
+  `matmul-v7|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
 
 /** The adapter a device was opened on, where the implementation tells (GPUDevice.adapterInfo). */
 export function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
@@ -205,13 +206,16 @@ export async function chooseMatmulVariant(
   return set(best, 'timed', timings);
 }
 
-/** The odd vocabulary of the timing probe's lm_head (the path-star tasks' vocabularies are of this order). */
-const LM_HEAD_PROBE_VOCAB = 55;
+/**
+ * The timing probe's lm_head rows: an odd vocabulary (the path-star tasks' vocabularies are of this order) padded as
+ * the model pads it (model/params.ts, lmHeadRows), so that the probe times the products the model records.
+ */
+const LM_HEAD_PROBE_ROWS = lmHeadRows(55);
 
 /**
  * Time variants on a Linear of width `width` over `rows` rows — forward (rows,4w)=(rows,w)·(4w,w)ᵀ, dinp and dW —
- * and on an lm_head over an odd vocabulary, which only the variant's general kernel can compute; the sum of the
- * six products decides. Allocates its own buffers and destroys them.
+ * and on a tied lm_head over a padded vocabulary; the sum of the six products decides. Allocates its own buffers
+ * and destroys them.
  */
 export async function timeVariants(
   device: GPUDevice,
@@ -249,9 +253,8 @@ export async function timeVariants(
   const dinp = storage(M * IC);
   const dw = storage(OC * IC);
   const aux = storage(M * OC);
-  // A tied lm_head over an odd vocabulary: shapes the vec4 kernels cannot take, so that the variant's general
-  // kernel is timed too (it computes every product whose contiguous dimensions are not multiples of 4).
-  const V = LM_HEAD_PROBE_VOCAB;
+  // A tied lm_head: a narrow product beside the Linear's wide ones.
+  const V = LM_HEAD_PROBE_ROWS;
   const wte = storage(V * IC);
   const logits = storage(M * V);
   const dwte = storage(V * IC);

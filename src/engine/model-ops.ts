@@ -2,7 +2,7 @@
 // llm.c writes them, each a dispatch of one kernel with its uniform packed into the next slot of the host image of
 // the uniform buffer and its buffers bound once. Shapes in comments (legend: model.ts).
 import type { ModelConfig } from '../model/config';
-import type { ModuleParams, ParamTable } from '../model/params';
+import { lmHeadRows, MODEL_PARAMS, type ModuleParams, type ParamTable } from '../model/params';
 import { grid1d, type Binding, type Dispatch, type KernelCache, type KernelDef } from './kernel';
 import {
   attentionKernels,
@@ -109,9 +109,19 @@ export class OpRecorder {
     const s = this.table.get(name);
     return { buffer: this.mem.grads, offset: s.offset * 4, size: s.size * 4 };
   }
+  /** Head h's logits, (B·T, Vp) with Vp = lmHeadRows(V): the vocabulary padded to a multiple of 4. */
   protected logitsOf(h: number): Binding {
     const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
-    return { buffer: this.mem.logits, offset: h * stride * 4, size: this.B * this.T * this.cfg.vocabSize * 4 };
+    const size = this.B * this.T * lmHeadRows(this.cfg.vocabSize) * 4;
+    return { buffer: this.mem.logits, offset: h * stride * 4, size };
+  }
+  /**
+   * The tied lm_head's weight (or its gradient, in the grads buffer): wte (V,C) with its slot's zero rows up to
+   * Vp = lmHeadRows(V), (Vp,C).
+   */
+  protected lmHead(buffer: GPUBuffer): Binding {
+    const s = this.table.get(MODEL_PARAMS.wte);
+    return { buffer, offset: s.offset * 4, size: lmHeadRows(this.cfg.vocabSize) * this.cfg.nEmbd * 4 };
   }
 
   /**

@@ -3,8 +3,9 @@
 // the model's planned buffers, with each dispatch's uniform packed into its slot of the host image of the uniform
 // buffer. GpuModel (model.ts) replays the four lists every step and patches the few uniforms that change.
 //
-// Legend: B batch, T sequence, C width, NH heads, hs = C/NH, V vocab, L trunk blocks, K extra heads, H = 1 + K.
-import { blockParams, blockPrefix, headPrefix, MODEL_PARAMS, type BlockParams } from '../model/params';
+// Legend: B batch, T sequence, C width, NH heads, hs = C/NH, V vocab, Vp = lmHeadRows(V) (V padded to a multiple of
+// 4, the lm_head's rows), L trunk blocks, K extra heads, H = 1 + K.
+import { blockParams, blockPrefix, headPrefix, lmHeadRows, MODEL_PARAMS, type BlockParams } from '../model/params';
 import { grid1d, type Dispatch } from './kernel';
 import { crossentropyKernel, K, reduceKernel } from './kernels';
 import { STAT_LOSS, STAT_NORM, type BlockActs, type HeadActs } from './model-buffers';
@@ -121,11 +122,14 @@ class Recorder extends OpRecorder {
     for (let l = 0; l < L; l++) this.blockForward(blockParams(blockPrefix(l)), this.blockInput(l), this.block(l));
     for (let k = 1; k < this.H; k++)
       this.blockForward(blockParams(headPrefix(k)), this.trunkOutput(), this.block(L + k - 1));
+    const Vp = lmHeadRows(V);
     for (let h = 0; h < this.H; h++) {
       const { lnf, lnfMean, lnfRstd } = this.head(h);
       this.layernormForward(this.headInput(h), lnF, lnf, lnfMean, lnfRstd, N, C);
-      // lm_head, tied to wte: logits (BT,V) = lnf (BT,C) · wte (V,C)ᵀ
-      this.matmulOp(this.forwardList, N, V, C, lnf, this.param(wte), null, this.logitsOf(h), { transB: true });
+      // lm_head, tied to wte: logits (BT,Vp) = lnf (BT,C) · wte (Vp,C)ᵀ, the pad columns 0
+      this.matmulOp(this.forwardList, N, Vp, C, lnf, this.lmHead(this.mem.params), null, this.logitsOf(h), {
+        transB: true,
+      });
     }
   }
 
@@ -138,7 +142,7 @@ class Recorder extends OpRecorder {
       this.lossList,
       crossentropy,
       CROSSENTROPY_DIMS,
-      { BT: this.B * this.T, V: this.cfg.vocabSize, H: this.H, headStride: stride },
+      { BT: this.B * this.T, V: this.cfg.vocabSize, Vp: lmHeadRows(this.cfg.vocabSize), H: this.H, headStride: stride },
       [logits, targets, weights, losses],
       wg,
     );
@@ -169,11 +173,13 @@ class Recorder extends OpRecorder {
     const { dres, dln } = this.mem;
     const { wte, wpe, lnF } = MODEL_PARAMS;
     // Heads in reverse order of the forward pass: extra heads K..1, then head 0. Each lm_head backward writes
-    // ∂/∂lnf and adds the tied unembedding's gradient into dwte.
+    // ∂/∂lnf and adds the tied unembedding's gradient into dwte. The pad columns of dlogits are 0, so the pad rows'
+    // gradient (Vp,C) is 0 and they add nothing to ∂/∂lnf.
+    const Vp = lmHeadRows(V);
     for (let h = this.H - 1; h >= 0; h--) {
       const head = this.head(h);
-      this.matmulOp(this.backwardList, N, C, V, this.logitsOf(h), this.param(wte), null, dln, {});
-      this.weightGrad(this.backwardList, V, C, N, this.logitsOf(h), head.lnf, this.grad(wte), null);
+      this.matmulOp(this.backwardList, N, C, Vp, this.logitsOf(h), this.lmHead(this.mem.params), null, dln, {});
+      this.weightGrad(this.backwardList, Vp, C, N, this.logitsOf(h), head.lnf, this.lmHead(this.mem.grads), null);
       this.layernormBackward(dln, this.headInput(h), head.lnfMean, head.lnfRstd, lnF, head.dres ?? dres, N, C);
       if (head.dres) {
         const hd = head.dres;

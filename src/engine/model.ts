@@ -6,7 +6,7 @@
 // Legend: B batch, T sequence, C width, NH heads, hs = C/NH, V vocab, L trunk blocks, K extra heads, H = 1 + K.
 import type { Batch } from '../model/batch';
 import type { ModelConfig, TrainConfig } from '../model/config';
-import { paramTable, type ParamTable } from '../model/params';
+import { lmHeadRows, paramTable, type ParamTable } from '../model/params';
 import { encodeDispatches, KernelCache, type Dispatch } from './kernel';
 import type { MatmulVariant } from './matmul-variants';
 import { THREAD_ROWS, type ReductionVariant } from './reduction-variants';
@@ -186,6 +186,12 @@ export class GpuModel {
 
   get steps(): number {
     return this.stepsTaken;
+  }
+
+  /** The kernel of each dispatch of a training step, in order (tests pin which kernels a shape reaches). */
+  get stepKernels(): string[] {
+    const r = this.recording;
+    return [...r.forward, ...r.loss, ...r.backward, ...r.optimizer].map((d) => d.label);
   }
 
   /** Compute dispatches in one training step (forward, loss, backward, optimizer): what fusions reduce. */
@@ -391,8 +397,14 @@ export class GpuModel {
     this.device.queue.submit([enc.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
     const all = new Float32Array(staging.getMappedRange());
+    // Rows of Vp on the GPU (the lm_head's padded vocabulary), of V here.
+    const Vp = lmHeadRows(V);
     const out = new Float32Array(H * n * T * V);
-    for (let h = 0; h < H; h++) out.set(all.subarray(h * stride, h * stride + n * T * V), h * n * T * V);
+    for (let h = 0; h < H; h++)
+      for (let r = 0; r < n * T; r++) {
+        const from = h * stride + r * Vp;
+        out.set(all.subarray(from, from + V), (h * n * T + r) * V);
+      }
     staging.unmap();
     return out;
   }

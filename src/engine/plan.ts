@@ -2,7 +2,7 @@
 // size, and a check against the adapter's limits that names the limit and the largest config that would fit.
 // Pure functions: the page, the command line and the tests can ask "does it fit?" without a GPU.
 import type { ModelConfig } from '../model/config';
-import { PARAM_ALIGN, paramTable } from '../model/params';
+import { lmHeadRows, PARAM_ALIGN, paramTable } from '../model/params';
 import { attentionKernels, splitKBound } from './kernels';
 import { THREAD_ROWS } from './reduction-variants';
 
@@ -19,8 +19,11 @@ export interface BufferPlan {
 
 export const align = (n: number, a = PARAM_ALIGN): number => Math.ceil(n / a) * a;
 
-/** Floats between the heads' logits in the shared logits buffer (aligned so each head binds at its own offset). */
-export const logitsHeadStride = (B: number, T: number, V: number): number => align(B * T * V);
+/**
+ * Floats between the heads' logits in the shared logits buffer: B·T rows of lmHeadRows(V) (the vocabulary padded to
+ * a multiple of 4, model/params.ts), aligned so that each head binds at its own offset.
+ */
+export const logitsHeadStride = (B: number, T: number, V: number): number => align(B * T * lmHeadRows(V));
 
 /** Elements per chunk of the first stage of the deterministic reductions (loss, gradient norm). */
 export const REDUCE_CHUNK = 4096;
@@ -109,7 +112,7 @@ export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
 
 /**
  * The dW products of a training step, (OC, IC) over B·T rows: each block's c_attn, attn c_proj, c_fc and mlp
- * c_proj, and the tied lm_head's (V, C). What the split-K scratch is sized for.
+ * c_proj, and the tied lm_head's (V, C) over its padded rows (lmHeadRows). What the split-K scratch is sized for.
  */
 export function weightGradShapes(cfg: ModelConfig): [number, number][] {
   const C = cfg.nEmbd;
@@ -118,18 +121,18 @@ export function weightGradShapes(cfg: ModelConfig): [number, number][] {
     [C, C],
     [4 * C, C],
     [C, 4 * C],
-    [cfg.vocabSize, C],
+    [lmHeadRows(cfg.vocabSize), C],
   ];
 }
 
 /**
  * Floats of a tnOnly variant's transposed operands (kernels.ts, tnTransposes): the largest input or output gradient
- * of a forward or dinp product, B·T rows of width at most max(4C, V) (c_fc's output, mlp.c_proj's input, the
- * logits), and the largest weight, C·max(4C, V). Planned for every variant, as the split-K scratch is, so that the
+ * of a forward or dinp product, B·T rows of width at most max(4C, Vp) (c_fc's output, mlp.c_proj's input, the
+ * logits over the padded vocabulary Vp = lmHeadRows(V)), and the largest weight, C·max(4C, Vp). Planned for every variant, as the split-K scratch is, so that the
  * plan does not depend on the device; the other variants leave it unused.
  */
 export function transposeScratch(cfg: ModelConfig, B: number, T: number): { operand: number; weight: number } {
-  const width = Math.max(4 * cfg.nEmbd, cfg.vocabSize);
+  const width = Math.max(4 * cfg.nEmbd, lmHeadRows(cfg.vocabSize));
   return { operand: B * T * width, weight: cfg.nEmbd * width };
 }
 

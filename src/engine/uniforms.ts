@@ -95,10 +95,14 @@ export const ENCODER_DIMS = uniformLayout('Dims', [
   ['C', 'u32'],
   ['V', 'u32'],
 ] as const);
-/** shaders/crossentropy.wgsl: `struct Dims`, H heads of BT rows over V, headStride floats apart in the logits. */
+/**
+ * shaders/crossentropy.wgsl: `struct Dims`, H heads of BT rows of Vp logits (the vocabulary V padded to a multiple
+ * of 4), headStride floats apart in the logits.
+ */
 export const CROSSENTROPY_DIMS = uniformLayout('Dims', [
   ['BT', 'u32'],
   ['V', 'u32'],
+  ['Vp', 'u32'],
   ['H', 'u32'],
   ['headStride', 'u32'],
 ] as const);

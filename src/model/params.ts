@@ -63,6 +63,16 @@ export function blockParams(prefix: string): BlockParams {
   };
 }
 
+/**
+ * Rows of the tied lm_head as the GPU computes it: the vocabulary rounded up to a multiple of 4. The vectorised
+ * matmul kernels need the logits' width (and so the weight's rows) in multiples of 4; wte's slot in the flat buffer
+ * reserves these rows, the ones past the vocabulary zero, so that an odd vocabulary (the addition task's 15) takes
+ * those kernels too. The pad logits are exactly 0 (zero weights), the loss ignores them and writes them a zero
+ * gradient (shaders/crossentropy.wgsl), so the pad rows get a zero gradient and AdamW leaves them zero. Checkpoints
+ * and every reader of the table see (V, C).
+ */
+export const lmHeadRows = (vocabSize: number): number => Math.ceil(vocabSize / 4) * 4;
+
 /** The tensors outside the blocks. lm_head.weight is tied to wte and has no entry of its own. */
 export const MODEL_PARAMS = {
   wte: 'transformer.wte.weight', // (V,C)
@@ -123,7 +133,9 @@ export function paramTable(cfg: ModelConfig): ParamTable {
   for (const [name, shape, init] of entries) {
     const size = shape.reduce((a, b) => a * b, 1);
     specs.push({ name, shape, size, offset, init, decay: shape.length >= 2 });
-    offset += Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
+    // wte's slot holds the lm_head's padded rows (lmHeadRows), zeros past the vocabulary.
+    const reserved = name === MODEL_PARAMS.wte ? lmHeadRows(cfg.vocabSize) * C : size;
+    offset += Math.ceil(reserved / PARAM_ALIGN) * PARAM_ALIGN;
   }
   const byName = new Map(specs.map((s) => [s.name, s]));
   return {

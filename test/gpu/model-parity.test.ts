@@ -54,16 +54,17 @@ afterAll(() => console.log(results.join('\n')));
 const UNFUSED = matmulVariantByName('reg4x4');
 // And split-K forced: the split variants' kernels with slices of 4 rows instead of 256, so that these 21-row
 // batches split every dW product (5 slices: 5, 5, 5, 5 and 1 rows), which no CPU adapter would choose. On the vec4
-// tn kernels the bias gradients are split with them (partial sums in the scratch); the lm_head's odd vocabulary
-// splits on the general kernel; on tiled64 every dW product is a split tiled one, its bias gradient apart.
+// tn kernels the bias gradients are split with them (partial sums in the scratch), and the lm_head's odd vocabulary
+// (11, padded to 12 rows) splits on them too; on tiled64 every dW product is a split tiled one, its bias gradient
+// apart.
 const SPLIT: MatmulVariant[] = ['vec4-reg8x8+splitK', 'tiled64+splitK'].map((n) => ({
   ...matmulVariantByName(n),
   name: `${n} (4-row slices)`,
   splitK: { minRows: 4 },
 }));
 // And every product on the tn kernel (tnOnly): with batches of 4 the 28 rows and the widths 20 and 16 are multiples
-// of 4, so each Linear's forward and dinp run over transposed operands; the lm_head's odd vocabulary keeps its
-// general kernel.
+// of 4, so each Linear's forward and dinp run over transposed operands, the lm_head's too over its vocabulary padded
+// to 12 rows (model/params.ts, lmHeadRows).
 const TN = matmulVariantByName('vec4-reg8x8+tn');
 const CASES = CONFIGS.flatMap(([name, cfg]) => [
   ...REDUCTION_VARIANTS.map((v) => [`${name}, ${v.name}`, cfg, v, null, 3] as const),
@@ -281,6 +282,18 @@ test('fusions: a step of 2/64/2 is 59 dispatches on the vec4 kernels, 67 on the 
     model.destroy();
     return n;
   };
+  // The lm_head's vocabulary of 54 is padded to 56 rows (model/params.ts, lmHeadRows), so that the vec4 variants
+  // run every product of the step on vec4 kernels: none on the general one.
+  for (const variant of ['vec4-reg8x8', 'vec4-reg16x16', 'vec4-reg8x8+tn']) {
+    const model = new GpuModel(device, cfg, 4, 64, matmulVariantByName(variant), THREAD_ROWS);
+    const matmuls = model.stepKernels.filter((k) => k.startsWith('matmul'));
+    model.destroy();
+    expect(
+      matmuls.filter((k) => !k.startsWith('matmul_vec4')),
+      variant,
+    ).toEqual([]);
+    expect(matmuls.length, variant).toBe(2 * 12 + 3);
+  }
   // The plan counts every dispatch a variant may record: per Linear backward dinp, dW, dW's split-K reduce and db
   // (the vec4 kernels fuse the 4 bias gradients of each block; an unsplit dW has no reduce), per head the lm_head's
   // dW reduce; attention's forward is one dispatch per block under every reduction variant. 67 dispatches of the
@@ -299,9 +312,9 @@ test('fusions: a step of 2/64/2 is 59 dispatches on the vec4 kernels, 67 on the 
   expect(count('vec4-reg8x8', 8)).toBe(59);
   expect(count('vec4-reg8x8+splitK', 8)).toBe(68);
   expect(count('tiled64+splitK', 8)).toBe(76);
-  // tnOnly: 2 transposes before each Linear's forward and 1 before its dinp (12 per block), and 3 for the lm_head
-  // had its vocabulary been a multiple of 4; V = 54 keeps the lm_head's products on the general kernel.
-  expect(count('vec4-reg8x8+tn')).toBe(59 + 2 * 12);
+  // tnOnly: 2 transposes before each Linear's forward and 1 before its dinp (12 per block), and 3 for the lm_head,
+  // whose vocabulary of 54 is padded to 56 rows (model/params.ts, lmHeadRows).
+  expect(count('vec4-reg8x8+tn')).toBe(59 + 2 * 12 + 3);
   expect(count('vec4-reg8x8+tn', 4)).toBe(count('vec4-reg8x8+tn', 8));
-  expect(count('vec4-reg16x16+tn')).toBe(59 + 2 * 12);
+  expect(count('vec4-reg16x16+tn')).toBe(59 + 2 * 12 + 3);
 });
