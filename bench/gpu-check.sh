@@ -284,6 +284,11 @@ for (const [k, list] of Object.entries(bench?.node ?? {})) {
   };
 }
 s.memory = bench?.node?.memory ? { ok: bench.node.memory.ok, steps: bench.node.memory.steps } : null;
+// What one near-empty dispatch costs (bench/kernels.ts, benchDispatch): against the dispatches per step, the most
+// that fusing kernels or stacking lanes could save here.
+const d = bench?.node?.kernels?.dispatch?.[0];
+s.dispatchMicroseconds = d ? d.ms.median * 1000 : null;
+s.dispatchesPerStep = Object.fromEntries((bench?.node?.training ?? []).map((t) => [t.size, t.dispatchesPerStep ?? null]));
 s.timeToContrast = { lab: lab?.timeToContrast?.lab ?? null, pytorch: null };
 const c = py?.runs?.[0]?.timeToContrast;
 if (c) s.timeToContrast.pytorch = { seconds: c.seconds, steps: c.step, objective: c.objective, device: py.adapter, torch: env.GC_TORCH, threads: Number(env.GC_THREADS) };
@@ -292,6 +297,7 @@ const pct = (f) => `${(100 * f).toPrecision(2)}%`;
 const rate = (g) => (g >= 1000 ? `${(g / 1e3).toFixed(2)} TFLOP/s` : `${g.toFixed(1)} GFLOP/s`);
 console.log(`adapter  ${s.adapter ?? '?'}; matmul variant ${s.matmulVariant ?? '?'}; row reductions ${s.reductionVariant ?? '?'}`);
 console.log(`tok/s    ${Object.entries(s.tokensPerSecond).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(' · ') || '?'}`);
+if (s.dispatchMicroseconds !== null) console.log(`dispatch ${s.dispatchMicroseconds.toFixed(1)} µs each; per step ${Object.entries(s.dispatchesPerStep).map(([k, v]) => `${k} ${v ?? '?'}`).join(' · ')}`);
 for (const [n, q] of Object.entries(s.squares)) {
   console.log(`${n}³     best ${rate(q.best.gflops)} (${q.best.op}) = ${pct(q.best.fractionOfPeak)} of ${env.PEAK_TFLOPS} TFLOP/s f32 peak`);
   if (q.chosen.length) console.log(`         ${s.matmulVariant}: ${q.chosen.map((r) => `${r.op.split(' ')[1]} ${rate(r.gflops)} (${pct(r.fractionOfPeak)})`).join(', ')}`);

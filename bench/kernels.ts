@@ -6,8 +6,8 @@
 // Throughput definitions: matmul GFLOP/s = 2·M·N·K / time. Attention and LayerNorm GB/s = the bytes each op must
 // move at least (every input read once, every output written once; read-modify-write outputs count twice) / time;
 // attention's GFLOP/s counts both T×T products in full (the causal half that the kernels skip is not discounted).
-import { KernelCache, uniformData, type Dispatch } from '../src/engine/kernel';
-import { attentionKernels, crossentropyKernel, layernormKernels, type MatmulFlags } from '../src/engine/kernels';
+import { grid1d, KernelCache, uniformData, type Dispatch, type KernelDef } from '../src/engine/kernel';
+import { attentionKernels, crossentropyKernel, K, layernormKernels, type MatmulFlags } from '../src/engine/kernels';
 import { productDispatches, type MatmulVariant } from '../src/engine/matmul-variants';
 import type { ReductionVariant } from '../src/engine/reduction-variants';
 import { lmHeadRows } from '../src/model/params';
@@ -226,6 +226,82 @@ export async function benchLayernorm(
   }
   bufs.destroy();
   return results;
+}
+
+/**
+ * The cost of one dispatch that does almost nothing (out += a over 64 floats: one workgroup), repeated in one pass:
+ * what a step pays per dispatch beyond its work, barrier included. Against a step's dispatch count (the training
+ * line prints it) it says what fusing kernels or stacking lanes could save on this adapter.
+ */
+export async function benchDispatch(
+  device: GPUDevice,
+  kernels: KernelCache,
+  timer: GpuTimer,
+  runs: number,
+): Promise<KernelResult> {
+  const bufs = new Buffers(device);
+  const N = 64;
+  const u = bufs.uniform({ u32: [N] });
+  const a = bufs.storage(N);
+  const out = bufs.storage(N);
+  const list = [kernels.dispatch(K.residualAccumulate, [u, a, a, out], grid1d(N))];
+  const { ms, reps } = await timer.measure(list, runs);
+  bufs.destroy();
+  return { op: 'one dispatch', kernels: [K.residualAccumulate.label], shape: `N${N}`, ms, reps };
+}
+
+/** One elementwise pass over activations stored as E (f32 or f16): y = 1.5·x + 0.25, computed in f32. */
+const activationPass = (e: 'f32' | 'f16'): KernelDef => ({
+  label: `activation_pass_${e}`,
+  code: `${e === 'f16' ? 'enable f16;\n' : ''}struct Dims { N4: u32 }
+@group(0) @binding(0) var<uniform> d: Dims;
+@group(0) @binding(1) var<storage, read> x: array<vec4<${e}>>;
+@group(0) @binding(2) var<storage, read_write> y: array<vec4<${e}>>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  if (gid.x >= d.N4) { return; }
+  y[gid.x] = vec4<${e}>(vec4f(x[gid.x]) * 1.5 + 0.25);
+}`,
+  entryPoint: 'main',
+  bindings: ['uniform', 'read', 'rw'],
+});
+
+/**
+ * Whether storing activations in f16 (\`shader-f16\`) would pay on this device: one memory-bound pass over the
+ * size's largest activation, c_fc's output (B·T·4C values), stored as f32 and, where the device has the feature,
+ * as f16 (half the bytes). The passes over activations (LayerNorm, residual adds, attention) would gain only where
+ * f16 loads and stores run at least as many values per second as f32's.
+ */
+export async function benchActivationStorage(
+  device: GPUDevice,
+  kernels: KernelCache,
+  timer: GpuTimer,
+  size: BenchSize,
+  runs: number,
+): Promise<KernelResult[]> {
+  const N = B * T * 4 * size.nEmbd;
+  const out: KernelResult[] = [];
+  for (const e of ['f32', 'f16'] as const) {
+    if (e === 'f16' && !device.features.has('shader-f16')) continue;
+    const bytes = e === 'f16' ? 2 : 4;
+    const bufs = new Buffers(device);
+    const u = bufs.uniform({ u32: [N / 4] });
+    // Contents do not matter to a pass of multiply-adds; storage(floats) makes N·bytes/4 floats of room.
+    const x = bufs.storage((N * bytes) / 4);
+    const y = bufs.storage((N * bytes) / 4);
+    const def = activationPass(e);
+    const { ms, reps } = await timer.measure([kernels.dispatch(def, [u, x, y], [Math.ceil(N / 4 / 64), 1, 1])], runs);
+    bufs.destroy();
+    out.push({
+      op: `activation pass, ${e}`,
+      kernels: [def.label],
+      shape: `N${N}`,
+      ms,
+      reps,
+      gbs: scaleSpread(ms, (t) => (2 * N * bytes) / t / 1e6),
+    });
+  }
+  return out;
 }
 
 /**

@@ -26,11 +26,13 @@ import { parseArgs, USAGE, UsageError, type Args } from './args';
 import { labTimeToContrast, pytorchTimeToContrast, type ContrastTime } from './contrast';
 import { DEFAULT_EXPERIMENT } from '../src/lab/experiments';
 import type { ExperimentSpec } from '../src/lab/api';
-import { B, fmt, modelConfig, T, VOCAB, type BenchSize } from './common';
+import { B, fmt, modelConfig, spread, T, VOCAB, type BenchSize } from './common';
 import { GpuTimer } from './gpu-timer';
 import {
   benchAttention,
+  benchActivationStorage,
   benchCrossentropy,
+  benchDispatch,
   benchLayernorm,
   benchMatmul,
   stepMatmuls,
@@ -175,6 +177,11 @@ async function main(): Promise<void> {
           `  ${r.op.padEnd(30)} ${r.shape.padEnd(16)} ${r.ms.median.toFixed(2).padStart(9)} ms  ${rate}  [${[...new Set(r.kernels)].join(', ')}]`,
         );
       };
+      const dispatch = await benchDispatch(device, kernels, timer, args.runs);
+      log(
+        `  ${dispatch.op} costs ${fmt(spread(dispatch.ms.runs.map((x) => x * 1000)), 1)} µs (${dispatch.kernels[0]}, ${dispatch.shape}, ${dispatch.reps} in one pass)`,
+      );
+      kernelResults.dispatch = [dispatch];
       for (const s of args.sizes) {
         log(`${s.name}:`);
         const list: KernelResult[] = [];
@@ -188,6 +195,7 @@ async function main(): Promise<void> {
           list.push(...(await benchLayernorm(device, kernels, timer, s, args.runs, r)).map(tag));
           list.push(tag(await benchCrossentropy(device, kernels, timer, args.runs, r)));
         }
+        list.push(...(await benchActivationStorage(device, kernels, timer, s, args.runs)));
         list.forEach(line);
         kernelResults[s.name] = list;
       }
