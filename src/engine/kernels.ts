@@ -227,8 +227,8 @@ const MATMUL_VEC4X16_LOADS_FIRST_WGSL = matmul('vec4f', matmulVec4x16LoadsFirstW
 /**
  * The kernel that computes C (M,N) = op(A)·op(B) under variant v: one of the vec4 kernels when the variant has
  * them and the operands' contiguous dimensions are multiples of 4 (nt: K and N; nn: K and N; tn: M and N), else
- * the variant's general kernel, which takes any shape. Under a tnOnly variant an nt or nn product that tnTransposes
- * accepts is 'tn': it runs on the tn kernel over operands the caller has transposed.
+ * the variant's general kernel, which takes any shape. A product that operandTransposes accepts runs on the kernel
+ * it names, over operands the caller has transposed (tnOnly: nt and nn products as tn; nnWeightGrads: dW as nn).
  */
 export function matmulPath(
   f: MatmulFlags,
@@ -238,7 +238,8 @@ export function matmulPath(
   v: MatmulVariant,
 ): 'nt' | 'nn' | 'tn' | 'general' {
   if (!v.vec4 || N % 4 !== 0) return 'general';
-  if (tnTransposes(f, M, N, K, v)) return 'tn';
+  const t = operandTransposes(f, M, N, K, v);
+  if (t) return t.path;
   if (!f.transA && f.transB && K % 4 === 0) return 'nt';
   if (!f.transA && !f.transB && K % 4 === 0) return 'nn';
   if (f.transA && !f.transB && M % 4 === 0) return 'tn';
@@ -249,22 +250,27 @@ export function matmulPath(
 export type Shape2 = [rows: number, cols: number];
 
 /**
- * Under a tnOnly variant, the operands that an nt or nn product needs transposed to run on the vec4 tn kernel, by
- * their stored shapes: A (M,K) → Aᵀ (K,M) always, and for nt B (N,K) → Bᵀ (K,N) (null for nn, whose B is (K,N)
- * already). Null where nothing is transposed: other variants, dW products (already tn), and shapes the transpose
- * kernel (multiples of 4) or the tn kernel (M % 4) cannot take. The caller transposes (transposeKernel) into
- * scratch and binds the copies in the operands' places; matmulKernel then returns the tn kernel, whose epilogues
- * (bias, accumulate, GELU, gelu', residual) are the same.
+ * The operands a product copies transposed first, by their stored shapes, and the vec4 kernel that then computes it
+ * over the copies:
+ *   tnOnly         an nt or nn product on the tn kernel: A (M,K) → Aᵀ (K,M), and for nt B (N,K) → Bᵀ (K,N) (nn's B
+ *                  is (K,N) already);
+ *   nnWeightGrads  a dW product (transA) on the nn kernel: A (K,M) → Aᵀ (M,K); B (K,N) is nn's already.
+ * Null where nothing is transposed: other variants and products, and shapes the transpose kernel (multiples of 4)
+ * or the target kernel cannot take. The caller transposes (transposeKernel) into scratch and binds the copies in
+ * the operands' places; the kernels' epilogues (bias, accumulate, GELU, gelu', residual) are the same on every path,
+ * but a dW product on nn has no bias-gradient epilogue (fusesBiasGrad).
  */
-export function tnTransposes(
+export function operandTransposes(
   f: MatmulFlags,
   M: number,
   N: number,
   K: number,
   v: MatmulVariant,
-): { a: Shape2; b: Shape2 | null } | null {
-  if (!v.tnOnly || !v.vec4 || f.transA || M % 4 !== 0 || N % 4 !== 0 || K % 4 !== 0) return null;
-  return { a: [M, K], b: f.transB ? [N, K] : null };
+): { a: Shape2; b: Shape2 | null; path: 'tn' | 'nn' } | null {
+  if (!v.vec4 || M % 4 !== 0 || N % 4 !== 0 || K % 4 !== 0) return null;
+  if (v.tnOnly && !f.transA) return { a: [M, K], b: f.transB ? [N, K] : null, path: 'tn' };
+  if (v.nnWeightGrads && f.transA && !f.transB) return { a: [K, M], b: null, path: 'nn' };
+  return null;
 }
 
 /** dst (cols, rows) = srcᵀ for src (rows, cols), both multiples of 4 (bindings: uniform (rows, cols), src, dst). */
@@ -444,6 +450,9 @@ export function matmulSplitK(
 } {
   if (!f.transA || f.transB || f.bias || f.gelu || f.geluGrad || f.residual)
     throw new Error(`matmul ${M}×${N}×${K}: split-K is for dW products (transA, accumulate, biasGrad) only`);
+  // The split kernels are the tn kernels' (their SPLIT_K loop bounds); no variant both splits and transposes.
+  if (operandTransposes(f, M, N, K, v))
+    throw new Error(`matmul ${M}×${N}×${K} under ${v.name}: a product over transposed operands cannot be split`);
   // The kernel without the epilogues that move to the reduce: accumulate (the partial products are written).
   const { def, workgroups } = matmulKernel({ transA: true, biasGrad: f.biasGrad }, M, N, K, v);
   const reduce = splitKReduceKernel(!!f.accumulate, !!f.biasGrad);

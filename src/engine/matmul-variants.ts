@@ -13,7 +13,7 @@ import {
   matmulKernel,
   matmulSplitK,
   splitKSlices,
-  tnTransposes,
+  operandTransposes,
   transposeKernel,
   type MatmulFlags,
   type Shape2,
@@ -37,7 +37,7 @@ export interface MatmulVariant {
   splitK?: { minRows: number };
   /**
    * Every product on the vec4 tn kernel: a forward (nt) or dinp (nn) product first copies its operands transposed
-   * (kernels.ts, tnTransposes and transposeKernel), one or two cheap passes. For lavapipe, whose tn kernel runs
+   * (kernels.ts, operandTransposes and transposeKernel), one or two cheap passes. For lavapipe, whose tn kernel runs
    * about twice as fast as its nt and nn kernels at equal shapes (bench/README.md, "Every product as tn"); the
    * timing decides per adapter, as for every variant.
    */
@@ -47,6 +47,13 @@ export interface MatmulVariant {
    * the same sums, which lavapipe's compiler runs up to 1.8× faster and SwiftShader's 10–25% slower.
    */
   loadsFirst?: true;
+  /**
+   * The dW products on the vec4 nn kernel: dW (OC,IC) += dout (M,OC)ᵀ · inp (M,IC) first copies dout transposed to
+   * (OC,M) (kernels.ts, operandTransposes), one cheap pass. For SwiftShader, whose tn kernel runs at about 60% of its
+   * nn kernel's rate at the dW shapes (bench/README.md, "dW products as nn"). The bias gradient then is a dispatch
+   * of its own (fusesBiasGrad).
+   */
+  nnWeightGrads?: true;
 }
 
 /**
@@ -66,6 +73,7 @@ export const MATMUL_VARIANTS: MatmulVariant[] = [
   { name: 'tiled64+splitK', vec4: false, general: 'tiled64', splitK: SPLIT_K },
   { name: 'vec4-reg8x8+tn', vec4: 8, general: 'reg4x4', tnOnly: true },
   { name: 'vec4-reg16x16+tn', vec4: 16, general: 'reg4x4', tnOnly: true, loadsFirst: true },
+  { name: 'vec4-reg16x16+nndW', vec4: 16, general: 'reg4x4', nnWeightGrads: true },
 ];
 
 export function matmulVariantByName(name: string): MatmulVariant {
@@ -137,8 +145,11 @@ export function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
   return info ? { vendor: info.vendor, architecture: info.architecture, description: info.description } : null;
 }
 
-/** The variant SwiftShader runs best (measured: bench/README.md). */
-export const SOFTWARE_VARIANT = matmulVariantByName('vec4-reg16x16');
+/**
+ * The variant SwiftShader runs best (measured: bench/README.md, "dW products as nn"): the 16×16 kernels, the dW
+ * products on nn over the output gradient transposed, whose tn kernel is its slowest.
+ */
+export const SOFTWARE_VARIANT = matmulVariantByName('vec4-reg16x16+nndW');
 /** Before timing, on a GPU: register blocks that do not spill on GPUs. */
 const GPU_DEFAULT_VARIANT = matmulVariantByName('vec4-reg8x8');
 
@@ -280,7 +291,7 @@ export async function timeVariants(
 
 /**
  * The dispatches of one product C (M,N) = op(A)·op(B) under variant v as the model records them (model-ops.ts,
- * matmulOp and weightGrad), for the timing probe and the benchmark: a tnOnly variant's transposes into scratch
+ * matmulOp and weightGrad), for the timing probe and the benchmark: the transposes into scratch (operandTransposes)
  * first; a split variant's dW product as its slices into a scratch, then their sum into C. `alloc` makes the
  * scratch and the uniform blocks (u32 fields in order). `slices` forces a dW product's split (tests).
  */
@@ -324,7 +335,7 @@ export function productDispatches(
     list.push(kernels.dispatch(t.def, [alloc.uniform(rows, cols), src, dst], t.workgroups));
     return dst;
   };
-  const t = tnTransposes(f, M, N, K, v);
+  const t = operandTransposes(f, M, N, K, v);
   if (t) {
     a = transpose(a, t.a);
     if (t.b) b = transpose(b, t.b);

@@ -45,7 +45,7 @@ export interface ModelBuffers {
   dfc: GPUBuffer; // (B,T,4C)
   splitKPartials: GPUBuffer; // (S,OC,IC) a split dW product's slices (plan.ts, splitKScratch)
   splitKBiasPartials: GPUBuffer; // (S,OC) and its bias gradient's
-  transposedOperand: GPUBuffer; // (K,M) a tnOnly variant's transposed input or output gradient (plan.ts)
+  transposedOperand: GPUBuffer; // a transposed input or output gradient (kernels.ts, operandTransposes; plan.ts)
   transposedWeight: GPUBuffer; // (IC,OC) and its transposed weight
   uniforms: GPUBuffer; // one UNIFORM_SLOT_BYTES slot per dispatch
   evalStaging: GPUBuffer; // (H, B,T,V) forward()'s readback

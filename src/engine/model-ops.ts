@@ -12,7 +12,7 @@ import {
   matmulKernel,
   matmulSplitK,
   splitKSlices,
-  tnTransposes,
+  operandTransposes,
   transposeKernel,
   type MatmulFlags,
   type Shape2,
@@ -157,9 +157,10 @@ export class OpRecorder {
   }
 
   /**
-   * out (M,N) = op(A)·op(B) [+ bias] [+= out], then the epilogue that flags name (GELU or residual), with aux. Under
-   * a tnOnly variant an nt or nn product first copies A, and for nt B, transposed into the planned scratch
-   * (tnTransposes); the plan counts those two (nt) or one (nn) dispatches for every variant.
+   * out (M,N) = op(A)·op(B) [+ bias] [+= out], then the epilogue that flags name (GELU or residual), with aux. Where
+   * the variant runs the product over transposed operands (operandTransposes: a tnOnly variant's nt and nn products,
+   * an nnWeightGrads variant's dW products) it first copies A, and for nt B, transposed into the planned scratch; the
+   * plan counts two (nt) or one (nn, dW) such dispatches for every variant.
    */
   protected matmulOp(
     list: Dispatch[],
@@ -173,10 +174,10 @@ export class OpRecorder {
     flags: Omit<MatmulFlags, 'bias'>,
     aux: Binding | null = null,
   ): void {
-    const planned = flags.transA ? 0 : flags.transB ? 2 : 1;
-    const t = tnTransposes(flags, M, N, K_, this.matmul);
+    const planned = flags.transB ? 2 : 1;
+    const t = operandTransposes(flags, M, N, K_, this.matmul);
     if (t) {
-      a = this.transpose(list, a, this.mem.transposedOperand, t.a); // A (M,K) → Aᵀ (K,M)
+      a = this.transpose(list, a, this.mem.transposedOperand, t.a); // A as stored → its transpose
       if (t.b) b = this.transpose(list, b, this.mem.transposedWeight, t.b); // B (N,K) → Bᵀ (K,N)
     }
     this.uniformsFusedAway += planned - (t ? (t.b ? 2 : 1) : 0);
@@ -208,7 +209,8 @@ export class OpRecorder {
    * dW (OC,IC) += dout (M,OC)ᵀ · inp (M,IC), and db (OC) += Σ_rows dout where dbias is given (the vec4 tn kernels'
    * epilogue: fusesBiasGrad). Where the variant splits this shape (kernels.ts, splitKSlices) the rows are cut into S
    * slices whose partial products (and partial bias sums) go to the planned scratch, then one reduce adds them into
-   * dW (and db). The plan counts that reduce for every dW product; an unsplit one counts it as fused away.
+   * dW (and db). The plan counts that reduce for every dW product; an unsplit one counts it as fused away. (A split
+   * one counts its planned transpose as fused away: no variant both splits and transposes, see operandTransposes.)
    */
   protected weightGrad(
     list: Dispatch[],
@@ -228,6 +230,9 @@ export class OpRecorder {
       return;
     }
     const split = matmulSplitK(flags, OC, IC, M, this.matmul, S);
+    if (operandTransposes(flags, OC, IC, M, this.matmul))
+      throw new Error(`${this.matmul.name}: a split dW product cannot run over transposed operands`);
+    this.uniformsFusedAway++;
     const { splitKPartials, splitKBiasPartials, matmulAux, stats } = this.mem;
     if (split.scratch * 4 > splitKPartials.size || split.biasScratch * 4 > splitKBiasPartials.size)
       throw new Error(`dW ${OC}×${IC} over ${M} rows in ${S} slices: more than the planned scratch (plan.ts)`);

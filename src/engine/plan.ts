@@ -89,9 +89,10 @@ export const STATS_BYTES = 64;
  * backwards of 4 (dinp, dW, dW's split-K reduce, db; the vec4 kernels sum db inside dW, and an unsplit dW needs no
  * reduce: the recording counts those as fused away), 2 layernorm backwards of 2, the attention backward's kernels.
  * Per head: ln_f and lm_head forward; backward 2 matmuls, the dW's split-K reduce and a layernorm backward of 2; an
- * extra head also adds its block's input gradient into the trunk's. A tnOnly variant's transposes (kernels.ts,
- * tnTransposes): two per forward product (input and weight), one per dinp product (the output gradient); the other
- * variants' recordings count them as fused away.
+ * extra head also adds its block's input gradient into the trunk's. The transposes of the variants that run
+ * products over transposed operands (kernels.ts, operandTransposes): a tnOnly variant's two per forward product
+ * (input and weight) and one per dinp product (the output gradient), an nnWeightGrads variant's one per dW product
+ * (the output gradient); the other variants' recordings count them as fused away.
  */
 export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
   const blocks = cfg.nLayer + cfg.extraHeads;
@@ -103,9 +104,10 @@ export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
   const blockBackward = 4 * 4 + 2 * 2 + attention.backward.length;
   const forwardTransposes = 2 * 4 * blocks + 2 * H; // each Linear's and each lm_head's input and weight
   const dinpTransposes = 4 * blocks + H; // each Linear's and each lm_head's output gradient
+  const dwTransposes = 4 * blocks + H; // the same, for their dW products
   const forward = 1 + blocks * blockForward + H * 2 + forwardTransposes; // encoder, blocks, heads
   const loss = 3; // cross-entropy, reduce partial and finalize
-  const backward = H * 5 + cfg.extraHeads + blocks * blockBackward + 2 + dinpTransposes; // heads, blocks, wte, wpe
+  const backward = H * 5 + cfg.extraHeads + blocks * blockBackward + 2 + dinpTransposes + dwTransposes; // heads, blocks, wte, wpe
   const optimizer = 3; // gradient norm partial and finalize, AdamW
   return forward + loss + backward + optimizer;
 }
@@ -126,10 +128,10 @@ export function weightGradShapes(cfg: ModelConfig): [number, number][] {
 }
 
 /**
- * Floats of a tnOnly variant's transposed operands (kernels.ts, tnTransposes): the largest input or output gradient
- * of a forward or dinp product, B·T rows of width at most max(4C, Vp) (c_fc's output, mlp.c_proj's input, the
- * logits over the padded vocabulary Vp = lmHeadRows(V)), and the largest weight, C·max(4C, Vp). Planned for every variant, as the split-K scratch is, so that the
- * plan does not depend on the device; the other variants leave it unused.
+ * Floats of the transposed operands (kernels.ts, operandTransposes): the largest input or output gradient of a
+ * product, B·T rows of width at most max(4C, Vp) (c_fc's output, mlp.c_proj's input, the logits over the padded
+ * vocabulary Vp = lmHeadRows(V)), and the largest weight, C·max(4C, Vp). Planned for every variant, as the split-K
+ * scratch is, so that the plan does not depend on the device; the variants that transpose nothing leave it unused.
  */
 export function transposeScratch(cfg: ModelConfig, B: number, T: number): { operand: number; weight: number } {
   const width = Math.max(4 * cfg.nEmbd, lmHeadRows(cfg.vocabSize));
@@ -206,7 +208,7 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[
     // The split-K dW products' partial products and partial bias sums (kernels.ts, matmulSplitK).
     storage('splitKPartials', splitK.partials),
     storage('splitKBiasPartials', splitK.biasPartials),
-    // A tnOnly variant's transposed operands: an input or output gradient, and a weight (transposeScratch).
+    // The transposed operands (operandTransposes): an input or output gradient, and a weight (transposeScratch).
     storage('transposedOperand', transposed.operand),
     storage('transposedWeight', transposed.weight),
     // Every kernel's uniform block, one slot each, bound at its slot's offset.

@@ -10,7 +10,7 @@ import {
   matmulSplitK,
   splitKBound,
   splitKSlices,
-  tnTransposes,
+  operandTransposes,
   type MatmulFlags,
 } from '../../src/engine/kernels';
 import {
@@ -236,6 +236,12 @@ describe.each(KERNEL_SETS.map((v) => [v.name, v] as const))('matmul variant %s',
     async (M, N, K, S) => {
       const biasGrad = fusesBiasGrad(M, N, K, variant);
       const seed = 3 * M + 5 * N + K + S;
+      if (operandTransposes({ transA: true }, M, N, K, variant)) {
+        // An nnWeightGrads variant's dW over a transposed output gradient: the split kernels are tn's, so asking
+        // for slices is an error (the model never does: such a variant has no splitK).
+        expect(() => matmulSplitK({ transA: true, accumulate: true }, M, N, K, variant, S)).toThrow(/cannot be split/);
+        return;
+      }
       await runMatmul({ transA: true, accumulate: true, biasGrad }, M, N, K, variant, seed, S);
       await runMatmul({ transA: true, biasGrad }, M, N, K, variant, seed + 1, S);
       if (biasGrad) await runMatmul({ transA: true, accumulate: true }, M, N, K, variant, seed + 2, S);
@@ -278,11 +284,12 @@ test('the shapes above reach every kernel: vec4 8×8 and 16×16 for each use, sc
 
 test('tnOnly: forward and dinp products run on the tn kernel over transposed operands, where the shapes allow', () => {
   const tn = matmulVariantByName('vec4-reg8x8+tn');
-  expect(tnTransposes({ transB: true, bias: true, gelu: true }, 2048, 512, 128, tn)).toEqual({
+  expect(operandTransposes({ transB: true, bias: true, gelu: true }, 2048, 512, 128, tn)).toEqual({
     a: [2048, 128],
     b: [512, 128],
+    path: 'tn',
   });
-  expect(tnTransposes({ geluGrad: true }, 2048, 128, 512, tn)).toEqual({ a: [2048, 512], b: null });
+  expect(operandTransposes({ geluGrad: true }, 2048, 128, 512, tn)).toEqual({ a: [2048, 512], b: null, path: 'tn' });
   expect(matmulPath({ transB: true }, 2048, 512, 128, tn)).toBe('tn');
   expect(matmulPath({}, 2048, 128, 512, tn)).toBe('tn');
   expect(matmulKernel({ transB: true, residual: true }, 2048, 128, 512, tn).def.label).toBe('matmul_vec4_8_tn');
@@ -290,13 +297,31 @@ test('tnOnly: forward and dinp products run on the tn kernel over transposed ope
   expect(matmulKernel({ transB: true, gelu: true }, 2048, 512, 128, tn16).def.label).toBe('matmul_vec4_16lf_tn');
   expect(matmulKernel({ transB: true }, 66, 64, 36, tn16).def.label).toBe('matmul_vec4_16lf_nt');
   // dW products are tn already; shapes off multiples of 4 keep their kernels; other variants never transpose.
-  expect(tnTransposes({ transA: true, accumulate: true }, 512, 128, 2048, tn)).toBeNull();
-  expect(tnTransposes({ transB: true }, 1982, 512, 128, tn)).toBeNull();
+  expect(operandTransposes({ transA: true, accumulate: true }, 512, 128, 2048, tn)).toBeNull();
+  expect(operandTransposes({ transB: true }, 1982, 512, 128, tn)).toBeNull();
   expect(matmulPath({ transB: true }, 1982, 512, 128, tn)).toBe('nt');
-  expect(tnTransposes({ transB: true }, 2048, 15, 128, tn)).toBeNull();
-  expect(tnTransposes({}, 2048, 128, 15, tn)).toBeNull();
+  expect(operandTransposes({ transB: true }, 2048, 15, 128, tn)).toBeNull();
+  expect(operandTransposes({}, 2048, 128, 15, tn)).toBeNull();
   for (const v of MATMUL_VARIANTS.filter((x) => !x.tnOnly))
-    expect(tnTransposes({ transB: true }, 2048, 512, 128, v), v.name).toBeNull();
+    expect(operandTransposes({ transB: true }, 2048, 512, 128, v), v.name).toBeNull();
+});
+
+test('nnWeightGrads: dW products run on the nn kernel over the output gradient transposed, where the shapes allow', () => {
+  const nn = matmulVariantByName('vec4-reg16x16+nndW');
+  // dW (512,128) += dout (2048,512)ᵀ · inp (2048,128): dout is copied to (512,2048), then nn.
+  const dW = { transA: true, accumulate: true } as const;
+  expect(operandTransposes(dW, 512, 128, 2048, nn)).toEqual({ a: [2048, 512], b: null, path: 'nn' });
+  expect(matmulKernel(dW, 512, 128, 2048, nn).def.label).toBe('matmul_vec4_16_nn');
+  // No bias-gradient epilogue on nn: the Linear's db is a dispatch of its own.
+  expect(fusesBiasGrad(512, 128, 2048, nn)).toBe(false);
+  expect(fusesBiasGrad(512, 128, 2048, matmulVariantByName('vec4-reg16x16'))).toBe(true);
+  // Forward and dinp products keep their kernels; rows off multiples of 4 keep tn; other variants never do this.
+  expect(operandTransposes({ transB: true }, 2048, 512, 128, nn)).toBeNull();
+  expect(operandTransposes({}, 2048, 128, 512, nn)).toBeNull();
+  expect(operandTransposes(dW, 512, 128, 1982, nn)).toBeNull();
+  expect(matmulPath(dW, 512, 128, 1982, nn)).toBe('tn');
+  for (const v of MATMUL_VARIANTS.filter((x) => !x.nnWeightGrads))
+    expect(operandTransposes(dW, 512, 128, 2048, v), v.name).toBeNull();
 });
 
 test('split-K: only the split variants split, only where a product has few workgroups, within the planned bound', () => {

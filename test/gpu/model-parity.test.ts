@@ -66,10 +66,14 @@ const SPLIT: MatmulVariant[] = ['vec4-reg8x8+splitK', 'tiled64+splitK'].map((n) 
 // of 4, so each Linear's forward and dinp run over transposed operands, the lm_head's too over its vocabulary padded
 // to 12 rows (model/params.ts, lmHeadRows).
 const TN = matmulVariantByName('vec4-reg8x8+tn');
+// And every dW product on the nn kernel over the output gradient transposed (nnWeightGrads), each bias gradient a
+// dispatch of its own: batches of 4 again, so that the 28 rows are a multiple of 4.
+const NN_DW = matmulVariantByName('vec4-reg16x16+nndW');
 const CASES = CONFIGS.flatMap(([name, cfg]) => [
   ...REDUCTION_VARIANTS.map((v) => [`${name}, ${v.name}`, cfg, v, null, 3] as const),
   ...[UNFUSED, ...SPLIT].map((m) => [`${name}, ${THREAD_ROWS.name}, ${m.name}`, cfg, THREAD_ROWS, m, 3] as const),
   [`${name}, ${THREAD_ROWS.name}, ${TN.name}, batch 4`, cfg, THREAD_ROWS, TN, 4] as const,
+  [`${name}, ${THREAD_ROWS.name}, ${NN_DW.name}, batch 4`, cfg, THREAD_ROWS, NN_DW, 4] as const,
 ]);
 
 describe.each(CASES)('GPU model vs float64 reference: %s', (name, cfg, reduction, matmulChoice, B) => {
@@ -284,7 +288,7 @@ test('fusions: a step of 2/64/2 is 59 dispatches on the vec4 kernels, 67 on the 
   };
   // The lm_head's vocabulary of 54 is padded to 56 rows (model/params.ts, lmHeadRows), so that the vec4 variants
   // run every product of the step on vec4 kernels: none on the general one.
-  for (const variant of ['vec4-reg8x8', 'vec4-reg16x16', 'vec4-reg8x8+tn']) {
+  for (const variant of ['vec4-reg8x8', 'vec4-reg16x16', 'vec4-reg8x8+tn', 'vec4-reg16x16+nndW']) {
     const model = new GpuModel(device, cfg, 4, 64, matmulVariantByName(variant), THREAD_ROWS);
     const matmuls = model.stepKernels.filter((k) => k.startsWith('matmul'));
     model.destroy();
@@ -298,8 +302,8 @@ test('fusions: a step of 2/64/2 is 59 dispatches on the vec4 kernels, 67 on the 
   // (the vec4 kernels fuse the 4 bias gradients of each block; an unsplit dW has no reduce), per head the lm_head's
   // dW reduce; attention's forward is one dispatch per block under every reduction variant. 67 dispatches of the
   // unsplit scalar kernels + 9 reduces (4 per block, 1 for the head) = 76, + a tnOnly variant's 12 transposes per
-  // block and 3 per head = 103.
-  expect(uniformSlots(cfg, 4, 64)).toBe(103);
+  // block and 3 per head = 103, + an nnWeightGrads variant's 4 per block and 1 per head = 112.
+  expect(uniformSlots(cfg, 4, 64)).toBe(112);
   expect(count('reg4x4')).toBe(67);
   expect(count('vec4-reg8x8')).toBe(59);
   expect(count('vec4-reg16x16')).toBe(59);
@@ -308,7 +312,7 @@ test('fusions: a step of 2/64/2 is 59 dispatches on the vec4 kernels, 67 on the 
   expect(count('vec4-reg8x8+splitK')).toBe(59);
   expect(count('tiled64+splitK')).toBe(67);
   // 512 rows: every dW product in 2 slices, each with its reduce (9 more); the bias gradients stay fused on vec4.
-  expect(uniformSlots(cfg, 8, 64)).toBe(103);
+  expect(uniformSlots(cfg, 8, 64)).toBe(112);
   expect(count('vec4-reg8x8', 8)).toBe(59);
   expect(count('vec4-reg8x8+splitK', 8)).toBe(68);
   expect(count('tiled64+splitK', 8)).toBe(76);
@@ -317,4 +321,7 @@ test('fusions: a step of 2/64/2 is 59 dispatches on the vec4 kernels, 67 on the 
   expect(count('vec4-reg8x8+tn')).toBe(59 + 2 * 12 + 3);
   expect(count('vec4-reg8x8+tn', 4)).toBe(count('vec4-reg8x8+tn', 8));
   expect(count('vec4-reg16x16+tn')).toBe(59 + 2 * 12 + 3);
+  // nnWeightGrads: 1 transpose before each dW product (4 per block, 1 for the lm_head), and each Linear's bias
+  // gradient a dispatch of its own (4 per block), as on the scalar kernels.
+  expect(count('vec4-reg16x16+nndW')).toBe(59 + 2 * 4 + 1 + 2 * 4);
 });
