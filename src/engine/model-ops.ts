@@ -229,10 +229,8 @@ export class OpRecorder {
       this.uniformsFusedAway++;
       return;
     }
-    const split = matmulSplitK(flags, OC, IC, M, this.matmul, S);
-    if (operandTransposes(flags, OC, IC, M, this.matmul))
-      throw new Error(`${this.matmul.name}: a split dW product cannot run over transposed operands`);
-    this.uniformsFusedAway++;
+    const split = matmulSplitK(flags, OC, IC, M, this.matmul, S); // throws for a product over transposed operands
+    this.uniformsFusedAway++; // its planned transpose
     const { splitKPartials, splitKBiasPartials, matmulAux, stats } = this.mem;
     if (split.scratch * 4 > splitKPartials.size || split.biasScratch * 4 > splitKBiasPartials.size)
       throw new Error(`dW ${OC}×${IC} over ${M} rows in ${S} slices: more than the planned scratch (plan.ts)`);
