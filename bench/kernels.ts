@@ -57,7 +57,7 @@ class Buffers {
   }
 }
 
-const scaleSpread = (ms: Spread, f: (ms: number) => number): Spread => spread(ms.runs.map(f));
+export const scaleSpread = (ms: Spread, f: (ms: number) => number): Spread => spread(ms.runs.map(f));
 
 /** Time one matmul product C (M,N) = op(A)·op(B) under `variant`. */
 export async function benchMatmul(

@@ -26,7 +26,7 @@ import { parseArgs, USAGE, UsageError, type Args } from './args';
 import { labTimeToContrast, pytorchTimeToContrast, type ContrastTime } from './contrast';
 import { DEFAULT_EXPERIMENT } from '../src/lab/experiments';
 import type { ExperimentSpec } from '../src/lab/api';
-import { B, fmt, modelConfig, spread, T, VOCAB, type BenchSize } from './common';
+import { B, fmt, modelConfig, T, VOCAB, type BenchSize } from './common';
 import { GpuTimer } from './gpu-timer';
 import {
   benchAttention,
@@ -35,6 +35,7 @@ import {
   benchDispatch,
   benchLayernorm,
   benchMatmul,
+  scaleSpread,
   stepMatmuls,
   type KernelResult,
 } from './kernels';
@@ -179,7 +180,10 @@ async function main(): Promise<void> {
       };
       const dispatch = await benchDispatch(device, kernels, timer, args.runs);
       log(
-        `  ${dispatch.op} costs ${fmt(spread(dispatch.ms.runs.map((x) => x * 1000)), 1)} µs (${dispatch.kernels[0]}, ${dispatch.shape}, ${dispatch.reps} in one pass)`,
+        `  ${dispatch.op} costs ${fmt(
+          scaleSpread(dispatch.ms, (ms) => ms * 1000),
+          1,
+        )} µs (${dispatch.kernels[0]}, ${dispatch.shape}, ${dispatch.reps} in one pass)`,
       );
       kernelResults.dispatch = [dispatch];
       for (const s of args.sizes) {
