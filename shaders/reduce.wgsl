@@ -1,5 +1,9 @@
 // Deterministic sums in a fixed order (no atomics), for the loss and the global gradient norm.
-// partial:  partials[g] = Σ over chunk g of x[i]²   (SQUARE) or x[i]
+// partial:  partials[g] = Σ over chunk g of x[i]²   (SQUARE) or x[i]: a workgroup per chunk, its RWG invocations'
+//           sums meeting in a tree in workgroup memory (GPUs);
+// partial_serial: the same partials, one invocation per chunk summing it in order, no barriers: CPU adapters
+//           execute a workgroup barrier very slowly (SwiftShader: 35 ms for a gradient norm of 0.4M values, through
+//           the tree), and their few cores are filled by a few dozen chunks anyway (kernels.ts, reducePartial);
 // finalize: one workgroup sums the partials; writes stats[slot] = total (or sqrt(total) for the norm) and, for the
 //           norm, the clip scale min(1, clip/(norm+1e-6)) (torch.nn.utils.clip_grad_norm_) and whether it is finite.
 struct Dims { N: u32, chunk: u32, slot: u32, clip: f32 }
@@ -30,6 +34,30 @@ fn partial(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid:
     workgroupBarrier();
   }
   if (lid.x == 0u) { partials[wid.x] = shared_sum[0]; }
+}
+
+// Invocations per workgroup of partial_serial (one chunk each): small, so that a few dozen chunks still spread over
+// several workgroups, i.e. several cores of a CPU adapter. kernels.ts sets it (REDUCE_SERIAL_WG).
+override SERIAL_WG: u32 = 4u;
+
+@compute @workgroup_size(SERIAL_WG)
+fn partial_serial(@builtin(global_invocation_id) gid: vec3u) {
+  let g = gid.x;
+  let start = g * d.chunk;
+  if (start >= d.N) { return; }
+  let end = min(start + d.chunk, d.N);
+  // Four running sums, 4 values a step (the chunk is a multiple of 4; the tail of x is not).
+  var acc = vec4f(0.0);
+  var i = start;
+  for (; i + 4u <= end; i += 4u) {
+    let v = vec4f(x[i], x[i + 1u], x[i + 2u], x[i + 3u]);
+    if (SQUARE) { acc += v * v; } else { acc += v; }
+  }
+  for (; i < end; i++) {
+    let v = x[i];
+    if (SQUARE) { acc.x += v * v; } else { acc.x += v; }
+  }
+  partials[g] = dot(acc, vec4f(1.0));
 }
 
 // Here N is the number of partials.

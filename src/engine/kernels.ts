@@ -9,6 +9,7 @@ import attentionForwardWgsl from '../../shaders/attention_forward.wgsl?raw';
 import attentionForwardSubgroupWgsl from '../../shaders/attention_forward_subgroup.wgsl?raw';
 import attentionForwardVec4Wgsl from '../../shaders/attention_forward_vec4.wgsl?raw';
 import biasBackwardWgsl from '../../shaders/bias_backward.wgsl?raw';
+import biasBackwardVec4Wgsl from '../../shaders/bias_backward_vec4.wgsl?raw';
 import attentionBackwardBindingsWgsl from '../../shaders/common/attention_backward_bindings.wgsl?raw';
 import attentionForwardBindingsWgsl from '../../shaders/common/attention_forward_bindings.wgsl?raw';
 import attentionPrologueWgsl from '../../shaders/common/attention_prologue.wgsl?raw';
@@ -22,11 +23,14 @@ import rowReduceWgsl from '../../shaders/common/row_reduce.wgsl?raw';
 import crossentropyWgsl from '../../shaders/crossentropy.wgsl?raw';
 import crossentropySubgroupWgsl from '../../shaders/crossentropy_subgroup.wgsl?raw';
 import encoderBackwardWgsl from '../../shaders/encoder_backward.wgsl?raw';
+import encoderBackwardVec4Wgsl from '../../shaders/encoder_backward_vec4.wgsl?raw';
 import encoderForwardWgsl from '../../shaders/encoder_forward.wgsl?raw';
 import layernormBackwardWgsl from '../../shaders/layernorm_backward.wgsl?raw';
 import layernormBackwardSubgroupWgsl from '../../shaders/layernorm_backward_subgroup.wgsl?raw';
+import layernormBackwardVec4Wgsl from '../../shaders/layernorm_backward_vec4.wgsl?raw';
 import layernormForwardWgsl from '../../shaders/layernorm_forward.wgsl?raw';
 import layernormForwardSubgroupWgsl from '../../shaders/layernorm_forward_subgroup.wgsl?raw';
+import layernormForwardVec4Wgsl from '../../shaders/layernorm_forward_vec4.wgsl?raw';
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
 import matmulTiledWgsl from '../../shaders/matmul_tiled.wgsl?raw';
 import matmulVec4Wgsl from '../../shaders/matmul_vec4.wgsl?raw';
@@ -81,8 +85,35 @@ export function gridRows(rows: number, maxPerDim = 65535): [number, number, numb
   return [maxPerDim, Math.ceil(n / maxPerDim), 1];
 }
 
-const LAYERNORM_FORWARD = composeWgsl(layernormForwardBindingsWgsl, layernormForwardWgsl);
-const LAYERNORM_BACKWARD = composeWgsl(layernormBackwardBindingsWgsl, layernormBackwardWgsl);
+/**
+ * LayerNorm's bindings over R, the element of its (N,C) and (C) arrays: f32, or vec4f for the vec4 kernels (C % 4
+ * == 0), which read a row in C/4 loads.
+ */
+const layernormForwardBindings = (R: 'f32' | 'vec4f') => composeWgsl(`alias R = ${R};`, layernormForwardBindingsWgsl);
+const layernormBackwardBindings = (R: 'f32' | 'vec4f') => composeWgsl(`alias R = ${R};`, layernormBackwardBindingsWgsl);
+const LAYERNORM_FORWARD = composeWgsl(layernormForwardBindings('f32'), layernormForwardWgsl);
+const LAYERNORM_BACKWARD = composeWgsl(layernormBackwardBindings('f32'), layernormBackwardWgsl);
+const LAYERNORM_FORWARD_VEC4 = composeWgsl(layernormForwardBindings('vec4f'), layernormForwardVec4Wgsl);
+const LAYERNORM_BACKWARD_VEC4 = composeWgsl(layernormBackwardBindings('vec4f'), layernormBackwardVec4Wgsl);
+
+/**
+ * Threads per workgroup of the vec4 column sums (LayerNorm's dparams, the bias gradient): they have one thread per
+ * 4 columns, as few as 16 or 32 at the presets' widths, and a CPU adapter runs each workgroup on one core, so their
+ * workgroups are small enough that those threads still spread over several. GPUs use the subgroup LayerNorm or fuse
+ * the bias gradient into the dW product where they can.
+ */
+export const COLUMN_WG = 8;
+
+/** A 1-D kernel with COLUMN_WG threads per workgroup (see there), and its workgroup counts for `threads`. */
+const onColumns = (label: string, code: string, entryPoint: string, bindings: BindingKind[]): KernelDef => ({
+  ...onGrid1d(label, code, entryPoint, bindings),
+  constants: { WG: COLUMN_WG },
+});
+export const gridColumns = (threads: number): [number, number, number] => [
+  Math.max(1, Math.ceil(threads / COLUMN_WG)),
+  1,
+  1,
+];
 const CROSSENTROPY = composeWgsl(crossentropyBindingsWgsl, crossentropyWgsl);
 
 /** An attention kernel's source over H, the element along the head dimension (vec4f where hs % 4 == 0). */
@@ -101,6 +132,14 @@ export const K = {
   layernormDinput: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD, 'dinput', bindings(5, 3)),
   layernormDparams: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD, 'dparams', bindings(5, 3)),
   biasBackward: onGrid1d('bias_backward', biasBackwardWgsl, 'main', bindings(1, 1)),
+  // The same ops for C % 4 == 0 (N % 4 == 0 for the bias), over vec4s: see encoderBackwardKernels,
+  // layernormKernels and biasBackwardKernel, which choose by shape.
+  wteGradVec4: onGrid1d('encoder_backward_vec4', encoderBackwardVec4Wgsl, 'wte_grad', bindings(2, 2)),
+  wpeGradVec4: onGrid1d('encoder_backward_vec4', encoderBackwardVec4Wgsl, 'wpe_grad', bindings(2, 2)),
+  layernormForwardVec4: onGrid1d('layernorm_forward_vec4', LAYERNORM_FORWARD_VEC4, 'main', bindings(3, 3)),
+  layernormDinputVec4: onGrid1d('layernorm_backward_vec4', LAYERNORM_BACKWARD_VEC4, 'dinput', bindings(5, 3)),
+  layernormDparamsVec4: onColumns('layernorm_backward_vec4', LAYERNORM_BACKWARD_VEC4, 'dparams', bindings(5, 3)),
+  biasBackwardVec4: onColumns('bias_backward_vec4', biasBackwardVec4Wgsl, 'main', bindings(1, 1)),
   attentionForward: onGrid1d('attention_forward', ATTENTION_FORWARD, 'main', bindings(1, 2)),
   attentionDscores: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dscores', bindings(3, 2)),
   attentionDqkv: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dqkv_main', bindings(3, 2)),
@@ -122,21 +161,21 @@ export const K = {
 export const K_SUBGROUP = {
   layernormForward: onRows(
     'layernorm_forward_subgroup',
-    layernormForwardBindingsWgsl,
+    layernormForwardBindings('f32'),
     layernormForwardSubgroupWgsl,
     'main',
     bindings(3, 3),
   ),
   layernormDinput: onRows(
     'layernorm_backward_subgroup',
-    layernormBackwardBindingsWgsl,
+    layernormBackwardBindings('f32'),
     layernormBackwardSubgroupWgsl,
     'dinput',
     bindings(5, 3),
   ),
   layernormDparams: onRows(
     'layernorm_backward_subgroup',
-    layernormBackwardBindingsWgsl,
+    layernormBackwardBindings('f32'),
     layernormBackwardSubgroupWgsl,
     'dparams',
     bindings(5, 3),
@@ -173,6 +212,13 @@ export function layernormKernels(
       dparams: [K_SUBGROUP.layernormDparams, gridRows(C)],
     };
   }
+  if (C % 4 === 0) {
+    return {
+      forward: [K.layernormForwardVec4, grid1d(N)],
+      dinput: [K.layernormDinputVec4, grid1d(N)],
+      dparams: [K.layernormDparamsVec4, gridColumns(C / 4)],
+    };
+  }
   return {
     forward: [K.layernormForward, grid1d(N)],
     dinput: [K.layernormDinput, grid1d(N)],
@@ -180,18 +226,63 @@ export function layernormKernels(
   };
 }
 
+/**
+ * The embedding's backward over tokens (B,T) and width C, with workgroup counts: dwte (V,C) and dwpe (T,C), each
+ * thread owning one element, or 4 adjacent ones (vec4) where C % 4 == 0. Same bindings either way.
+ */
+export function encoderBackwardKernels(
+  T: number,
+  C: number,
+  V: number,
+): Record<'wte' | 'wpe', [KernelDef, [number, number, number]]> {
+  if (C % 4 === 0) return { wte: [K.wteGradVec4, grid1d((V * C) / 4)], wpe: [K.wpeGradVec4, grid1d((T * C) / 4)] };
+  return { wte: [K.wteGrad, grid1d(V * C)], wpe: [K.wpeGrad, grid1d(T * C)] };
+}
+
+/** A bias gradient db (N) += Σ_rows dout (M,N) as a dispatch of its own: vec4 columns where N % 4 == 0. */
+export const biasBackwardKernel = (N: number): [KernelDef, [number, number, number]] =>
+  N % 4 === 0 ? [K.biasBackwardVec4, gridColumns(N / 4)] : [K.biasBackward, grid1d(N)];
+
 /** The fused cross-entropy kernel over `rows` rows (H·B·T) under variant v, with its workgroup counts. */
 export function crossentropyKernel(rows: number, v: ReductionVariant): [KernelDef, [number, number, number]] {
   return v.rows === 'subgroup' ? [K_SUBGROUP.crossentropy, gridRows(rows)] : [K.crossentropy, grid1d(rows)];
 }
 
-export const reduceKernel = (entryPoint: 'partial' | 'finalize', square: boolean): KernelDef => ({
+export const reduceKernel = (entryPoint: 'partial' | 'partial_serial' | 'finalize', square: boolean): KernelDef => ({
   label: 'reduce',
   code: reduceWgsl,
   entryPoint,
   bindings: ['uniform', 'read', 'rw', 'rw'],
-  constants: { SQUARE: square ? 1 : 0 },
+  constants:
+    entryPoint === 'partial_serial'
+      ? { SQUARE: square ? 1 : 0, SERIAL_WG: REDUCE_SERIAL_WG }
+      : { SQUARE: square ? 1 : 0 },
 });
+
+/** Invocations per workgroup of the reduction's serial partial sums (shaders/reduce.wgsl, partial_serial). */
+export const REDUCE_SERIAL_WG = 4;
+
+/**
+ * Elements per chunk of the first stage of the deterministic reductions (loss, gradient norm): a multiple of 4
+ * (partial_serial sums 4 at a time) and of the tree's 256 invocations.
+ */
+export const REDUCE_CHUNK = 4096;
+
+/**
+ * The first stage of a sum over `parts` chunks (shaders/reduce.wgsl) under reduction variant v, with its workgroup
+ * counts: one invocation per chunk, without barriers, where the variant reduces rows with one thread each (CPU
+ * adapters, and devices without subgroups); a workgroup per chunk summing in a tree otherwise (GPUs). Both write
+ * the same partials for the same finalize.
+ */
+export function reducePartial(
+  parts: number,
+  square: boolean,
+  v: ReductionVariant,
+): [KernelDef, [number, number, number]] {
+  if (v.rows === 'thread')
+    return [reduceKernel('partial_serial', square), [Math.max(1, Math.ceil(parts / REDUCE_SERIAL_WG)), 1, 1]];
+  return [reduceKernel('partial', square), [parts, 1, 1]];
+}
 
 export interface MatmulFlags {
   transA?: boolean;

@@ -3,11 +3,11 @@
 // the uniform buffer and its buffers bound once. Shapes in comments (legend: model.ts).
 import type { ModelConfig } from '../model/config';
 import { lmHeadRows, MODEL_PARAMS, type ModuleParams, type ParamTable } from '../model/params';
-import { grid1d, type Binding, type Dispatch, type KernelCache, type KernelDef } from './kernel';
+import type { Binding, Dispatch, KernelCache, KernelDef } from './kernel';
 import {
   attentionKernels,
+  biasBackwardKernel,
   fusesBiasGrad,
-  K,
   layernormKernels,
   matmulKernel,
   matmulSplitK,
@@ -293,7 +293,10 @@ export class OpRecorder {
     const fused = fusesBiasGrad(OC, IC, M, this.matmul);
     this.weightGrad(list, OC, IC, M, dout, inp, this.grad(m.weight), fused ? this.grad(m.bias) : null);
     if (fused) this.uniformsFusedAway++;
-    else this.dispatch(list, K.biasBackward, BIAS_BACKWARD_DIMS, { M, N: OC }, [dout, this.grad(m.bias)], grid1d(OC));
+    else {
+      const [def, wg] = biasBackwardKernel(OC);
+      this.dispatch(list, def, BIAS_BACKWARD_DIMS, { M, N: OC }, [dout, this.grad(m.bias)], wg);
+    }
   }
 
   /** LayerNorm forward over N rows of width C: out (N,C), mean (N), rstd (N). */

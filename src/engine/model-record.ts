@@ -7,7 +7,7 @@
 // 4, the lm_head's rows), L trunk blocks, K extra heads, H = 1 + K.
 import { blockParams, blockPrefix, headPrefix, lmHeadRows, MODEL_PARAMS, type BlockParams } from '../model/params';
 import { grid1d, type Dispatch } from './kernel';
-import { crossentropyKernel, K, reduceKernel } from './kernels';
+import { crossentropyKernel, encoderBackwardKernels, K, reduceKernel, reducePartial } from './kernels';
 import { STAT_LOSS, STAT_NORM, type BlockActs, type HeadActs } from './model-buffers';
 import { OpRecorder, type RecordingTarget } from './model-ops';
 import { logitsHeadStride, REDUCE_CHUNK } from './plan';
@@ -148,13 +148,14 @@ class Recorder extends OpRecorder {
     );
     const parts = Math.ceil(rows / REDUCE_CHUNK);
     const bind = [losses, lossPartials, stats];
+    const [partial, partialGrid] = reducePartial(parts, false, this.reduction);
     this.dispatch(
       this.lossList,
-      reduceKernel('partial', false),
+      partial,
       REDUCE_DIMS,
       { N: rows, chunk: REDUCE_CHUNK, slot: STAT_LOSS, clip: 0 },
       bind,
-      [parts, 1, 1],
+      partialGrid,
     );
     this.dispatch(
       this.lossList,
@@ -198,8 +199,9 @@ class Recorder extends OpRecorder {
     for (let l = L - 1; l >= 0; l--)
       this.blockBackward(blockParams(blockPrefix(l)), this.blockInput(l), this.block(l), dres);
     const encBind = [this.mem.tokens, dres, this.grad(wte), this.grad(wpe)];
-    this.dispatch(this.backwardList, K.wteGrad, ENCODER_DIMS, { B, T, C, V }, encBind, grid1d(V * C));
-    this.dispatch(this.backwardList, K.wpeGrad, ENCODER_DIMS, { B, T, C, V }, encBind, grid1d(T * C));
+    const enc = encoderBackwardKernels(T, C, V);
+    this.dispatch(this.backwardList, enc.wte[0], ENCODER_DIMS, { B, T, C, V }, encBind, enc.wte[1]);
+    this.dispatch(this.backwardList, enc.wpe[0], ENCODER_DIMS, { B, T, C, V }, encBind, enc.wpe[1]);
   }
 
   recordOptimizer(): void {
@@ -209,14 +211,15 @@ class Recorder extends OpRecorder {
     const bind = [grads, gradPartials, stats];
     // The clip threshold is per run: setGradClip() patches these two slots.
     const list = this.optimizerList;
+    const [partial, partialGrid] = reducePartial(parts, true, this.reduction);
     this.gradNormSlots = [
       this.dispatch(
         list,
-        reduceKernel('partial', true),
+        partial,
         REDUCE_DIMS,
         { N: P, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip: 1 },
         bind,
-        [parts, 1, 1],
+        partialGrid,
       ),
       this.dispatch(
         list,

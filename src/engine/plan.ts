@@ -3,7 +3,7 @@
 // Pure functions: the page, the command line and the tests can ask "does it fit?" without a GPU.
 import type { ModelConfig } from '../model/config';
 import { lmHeadRows, PARAM_ALIGN, paramTable } from '../model/params';
-import { attentionKernels, splitKBound } from './kernels';
+import { attentionKernels, REDUCE_CHUNK, splitKBound } from './kernels';
 import { THREAD_ROWS } from './reduction-variants';
 
 /** Legend: B batch, T sequence, C width, NH heads, V vocab, L trunk blocks, K extra heads, H = 1 + K, P parameter floats. */
@@ -25,8 +25,8 @@ export const align = (n: number, a = PARAM_ALIGN): number => Math.ceil(n / a) * 
  */
 export const logitsHeadStride = (B: number, T: number, V: number): number => align(B * T * lmHeadRows(V));
 
-/** Elements per chunk of the first stage of the deterministic reductions (loss, gradient norm). */
-export const REDUCE_CHUNK = 4096;
+// Elements per chunk of the first stage of the deterministic reductions (loss, gradient norm): kernels.ts.
+export { REDUCE_CHUNK };
 
 /** The activations one transformer block keeps for its backward pass, in the order of its forward. */
 export const BLOCK_ACTIVATIONS = [

@@ -3,14 +3,22 @@
 // run (src/engine/kernels.ts, layernormKernels, crossentropyKernel and attentionKernels): one invocation per row
 // (or block of rows) looping over it (shaders/layernorm_forward.wgsl, …), which needs nothing of the device, or one
 // workgroup per row reducing with subgroup operations (shaders/*_subgroup.wgsl), which needs the optional
-// 'subgroups' feature.
+// 'subgroups' feature. It also says how the loss and the gradient norm sum their chunks (kernels.ts,
+// reducePartial): one invocation per chunk without barriers under 'thread', a workgroup tree under 'subgroup'.
 //
 // With N = B·T ≈ 2,000 rows, one invocation per row leaves most of a GPU idle; a CPU adapter, whose invocations
 // are SIMD lanes of a few cores, may still prefer it (no barriers). So without subgroups the choice is 'thread';
 // on SwiftShader it is known ('thread'); with them elsewhere both are timed once per adapter and the result kept in the VariantCache that holds the matmul choice,
 // under its own key.
 import { KernelCache, timeSubmission, uniformData } from './kernel';
-import { attentionKernels, crossentropyKernel, layernormKernels } from './kernels';
+import {
+  attentionKernels,
+  crossentropyKernel,
+  layernormKernels,
+  REDUCE_CHUNK,
+  reduceKernel,
+  reducePartial,
+} from './kernels';
 import {
   deviceAdapter,
   isSwiftShader,
@@ -24,7 +32,8 @@ export interface ReductionVariant {
   name: string;
   /**
    * One invocation per row ('thread'; attention's vec4 forward: per 4 query rows), or one workgroup per row with
-   * subgroup reductions ('subgroup').
+   * subgroup reductions ('subgroup'). The first stage of the loss and gradient-norm sums follows: one invocation per
+   * chunk, no barriers ('thread'), or a workgroup per chunk summing in a tree ('subgroup').
    */
   rows: 'thread' | 'subgroup';
 }
@@ -42,10 +51,11 @@ export const reductionVariantsFor = (device: GPUDevice): ReductionVariant[] =>
 
 /**
  * The cache key of an adapter's choice; bump the version when a kernel changes in a way that could change it (v2:
- * attention's forward joined the variants and the timing).
+ * attention's forward joined the variants and the timing; v3: the gradient norm's first stage and the vec4
+ * LayerNorm kernels).
  */
 export const reductionCacheKey = (a: AdapterIdentity | null): string =>
-  `rows-v2|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
+  `rows-v3|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
 
 const processCache = new MemoryVariantCache();
 
@@ -89,9 +99,9 @@ export async function chooseReductionVariant(
 }
 
 /**
- * Time variants on a LayerNorm over rows × width (forward, dinput, dparams), a cross-entropy over rows × vocab and
- * an attention forward over the same rows as sequences of ATTENTION_PROBE_T with heads of 32 (wall time of the five
- * dispatches, the fastest of `repeats` submissions after a warm-up). Allocates its own buffers and destroys them.
+ * Time variants on a LayerNorm over rows × width (forward, dinput, dparams), a cross-entropy over rows × vocab, an
+ * attention forward over the same rows as sequences of ATTENTION_PROBE_T with heads of 32, and a gradient norm over
+ * rows × width values (wall time of the dispatches, the fastest of `repeats` submissions after a warm-up). Allocates its own buffers and destroys them.
  */
 export async function timeReductionVariants(
   device: GPUDevice,
@@ -139,6 +149,12 @@ export async function timeReductionVariants(
     GPUBufferUsage.UNIFORM,
   );
   const [qkv, att, atty] = [aB * aT * 3 * aC, aB * aNH * aT * aT, aB * aT * aC].map(storage);
+  // A gradient norm over as many values as the LayerNorm's rows × width (2048 × 256: a mid-sized model's parameters).
+  const P = N * C;
+  const parts = Math.ceil(P / REDUCE_CHUNK);
+  const sumUniform = buffer(uniformData({ u32: [P, REDUCE_CHUNK, 0], f32: [1] }), GPUBufferUsage.UNIFORM);
+  const finalUniform = buffer(uniformData({ u32: [parts, REDUCE_CHUNK, 0], f32: [1] }), GPUBufferUsage.UNIFORM);
+  const [partials, stats] = [parts, 16].map(storage);
   const result: VariantTiming[] = [];
   for (const v of variants) {
     const ln = layernormKernels(N, C, v);
@@ -152,6 +168,10 @@ export async function timeReductionVariants(
       ...attentionKernels(aB, aT, aC, aNH, v).forward.map(([def, wg]) =>
         kernels.dispatch(def, [attUniform, qkv!, att!, atty!], wg),
       ),
+      ((partial) => kernels.dispatch(partial[0], [sumUniform, dinp!, partials!, stats!], partial[1]))(
+        reducePartial(parts, true, v),
+      ),
+      kernels.dispatch(reduceKernel('finalize', true), [finalUniform, dinp!, partials!, stats!], [1, 1, 1]),
     ];
     result.push({ variant: v.name, ms: await timeSubmission(device, list, repeats) });
   }

@@ -6,7 +6,16 @@
 // pair, and at more shapes and on its vec4 backward in attention.test.ts.)
 import { describe, expect, test } from 'vitest';
 import { KernelCache, grid1d, uniformData, type KernelDef } from '../../src/engine/kernel';
-import { attentionKernels, crossentropyKernel, K, layernormKernels, reduceKernel } from '../../src/engine/kernels';
+import {
+  attentionKernels,
+  biasBackwardKernel,
+  crossentropyKernel,
+  encoderBackwardKernels,
+  K,
+  layernormKernels,
+  reduceKernel,
+  reducePartial,
+} from '../../src/engine/kernels';
 import { isSwiftShader, MemoryVariantCache } from '../../src/engine/matmul-variants';
 import {
   chooseReductionVariant,
@@ -81,10 +90,13 @@ const ATOL = 1e-5;
 const RTOL = 1e-4;
 
 describe('encoder', () => {
+  // C % 4 == 0 takes the vec4 backward (encoderBackwardKernels), C = 6 and 13 the scalar one.
   test.each([
     [2, 3, 8, 5],
     [3, 7, 20, 11],
     [1, 65, 12, 70],
+    [2, 5, 6, 9],
+    [3, 4, 13, 7],
   ])('B=%i T=%i C=%i V=%i forward and backward', async (B, T, C, V) => {
     const rng = new Rng(B * 100 + T);
     const tokens = Int32Array.from({ length: B * T }, () => rng.int(V));
@@ -104,8 +116,10 @@ describe('encoder', () => {
     const dwte0 = rand(rng, V * C); // backward adds into existing gradients
     const dwpe0 = rand(rng, T * C);
     const bufs = [tokens, dout, dwte0, dwpe0];
-    const [, , dwte] = await run(K.wteGrad, { u32: [B, T, C, V] }, bufs, grid1d(V * C));
-    const [, , , dwpe] = await run(K.wpeGrad, { u32: [B, T, C, V] }, bufs, grid1d(T * C));
+    const enc = encoderBackwardKernels(T, C, V);
+    expect(enc.wte[0].label).toBe(C % 4 === 0 ? 'encoder_backward_vec4' : 'encoder_backward');
+    const [, , dwte] = await run(enc.wte[0], { u32: [B, T, C, V] }, bufs, enc.wte[1]);
+    const [, , , dwpe] = await run(enc.wpe[0], { u32: [B, T, C, V] }, bufs, enc.wpe[1]);
     const rwte = f64(dwte0);
     const rwpe = f64(dwpe0);
     ref.encoderBackward(rwte, rwpe, f64(dout), tokens, B, T, C);
@@ -122,7 +136,8 @@ async function skipWithoutSubgroups(v: ReductionVariant, skip: (condition: boole
 
 describe.each(REDUCTION_VARIANTS)('layernorm, $name', (v) => {
   // C = 37 and 20 are not multiples of 4 or of any subgroup size, C = 256 spans four passes of a 64-lane row, and N
-  // is no multiple of anything (dparams reduces over the N rows).
+  // is no multiple of anything (dparams reduces over the N rows). Under thread-rows, C % 4 == 0 takes the vec4
+  // kernels (C = 4: one vec4 per row) and C = 37 the scalar ones.
   test.for([
     [1, 4],
     [7, 20],
@@ -133,6 +148,7 @@ describe.each(REDUCTION_VARIANTS)('layernorm, $name', (v) => {
   ])('N=%i C=%i forward and backward', async ([N, C], { skip }) => {
     await skipWithoutSubgroups(v, skip);
     const kernels = layernormKernels(N, C, v);
+    if (v.rows === 'thread') expect(kernels.forward[0].label).toMatch(C % 4 === 0 ? /_vec4$/ : /_forward$/);
     const rng = new Rng(N * 7 + C);
     const inp = rand(rng, N * C, 2);
     for (let i = 0; i < inp.length; i++) inp[i] = inp[i]! + 3; // a nonzero mean exercises the centring
@@ -183,7 +199,9 @@ describe('residual accumulate, bias backward', () => {
     const M = (N % 13) + 3;
     const dmat = rand(rng, M * N);
     const db0 = rand(rng, N);
-    const [, db] = await run(K.biasBackward, { u32: [M, N] }, [dmat, db0], grid1d(N));
+    // N = 64 and 1000 take the vec4 kernel (biasBackwardKernel), the others the scalar one.
+    const [def, wg] = biasBackwardKernel(N);
+    const [, db] = await run(def, { u32: [M, N] }, [dmat, db0], wg);
     const rdb = f64(db0);
     for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) rdb[n] += dmat[m * N + n]!;
     compare('bias backward', db!, rdb, ATOL, RTOL);
@@ -296,19 +314,18 @@ test('the reduction variant: one thread per row without subgroups and on SwiftSh
   expect((await chooseReductionVariant(device, adapterInfo, { cache, probe })).source).toBe('timed');
 });
 
-describe('reductions and AdamW', () => {
+describe.each(REDUCTION_VARIANTS)('reductions, first stage as under $name', (v) => {
+  // thread-rows: one invocation per chunk, in order (partial_serial); subgroup-rows: a workgroup tree (partial).
+  // Neither needs subgroups. N = 1 and 4097 leave a tail that is no multiple of 4.
   test.each([1, 255, 4097, 20000])('sum and norm of N=%i values', async (N) => {
     const rng = new Rng(N);
     const x = rand(rng, N);
     const parts = Math.ceil(N / REDUCE_CHUNK);
     const partials = new Float32Array(parts);
     const stats = new Float32Array(16);
-    const p1 = await run(
-      reduceKernel('partial', true),
-      { u32: [N, REDUCE_CHUNK, 4], f32: [0.5] },
-      [x, partials, stats],
-      [parts, 1, 1],
-    );
+    const [partialSquare, grid] = reducePartial(parts, true, v);
+    expect(partialSquare.entryPoint).toBe(v.rows === 'thread' ? 'partial_serial' : 'partial');
+    const p1 = await run(partialSquare, { u32: [N, REDUCE_CHUNK, 4], f32: [0.5] }, [x, partials, stats], grid);
     const p2 = await run(
       reduceKernel('finalize', true),
       { u32: [parts, REDUCE_CHUNK, 4], f32: [0.5] },
@@ -320,12 +337,8 @@ describe('reductions and AdamW', () => {
     // torch.nn.utils.clip_grad_norm_: scale = min(1, clip / (norm + 1e-6))
     expect(p2[2]![5]!).toBeCloseTo(Math.min(1, 0.5 / (norm + 1e-6)), 6);
     expect(p2[2]![6]).toBe(1);
-    const s1 = await run(
-      reduceKernel('partial', false),
-      { u32: [N, REDUCE_CHUNK, 0], f32: [0] },
-      [x, partials, stats],
-      [parts, 1, 1],
-    );
+    const [partialSum] = reducePartial(parts, false, v);
+    const s1 = await run(partialSum, { u32: [N, REDUCE_CHUNK, 0], f32: [0] }, [x, partials, stats], grid);
     const s2 = await run(
       reduceKernel('finalize', false),
       { u32: [parts, REDUCE_CHUNK, 0], f32: [0] },
@@ -335,16 +348,14 @@ describe('reductions and AdamW', () => {
     const sum = Array.from(x).reduce((a, v) => a + v, 0);
     expect(Math.abs(s2[2]![0]! - sum)).toBeLessThanOrEqual(1e-5 * Math.sqrt(N));
   });
+});
 
-  test('a non-finite gradient norm is flagged', async () => {
+describe('reductions and AdamW', () => {
+  test.each(REDUCTION_VARIANTS)('a non-finite gradient norm is flagged ($name)', async (v) => {
     const x = Float32Array.from([1, 2, Infinity, 3]);
     const stats = new Float32Array(16);
-    const p1 = await run(
-      reduceKernel('partial', true),
-      { u32: [4, REDUCE_CHUNK, 4], f32: [1] },
-      [x, new Float32Array(1), stats],
-      [1, 1, 1],
-    );
+    const [partial, grid] = reducePartial(1, true, v);
+    const p1 = await run(partial, { u32: [4, REDUCE_CHUNK, 4], f32: [1] }, [x, new Float32Array(1), stats], grid);
     const p2 = await run(
       reduceKernel('finalize', true),
       { u32: [1, REDUCE_CHUNK, 4], f32: [1] },
