@@ -230,14 +230,16 @@ class Recorder extends OpRecorder {
         [1, 1, 1],
       ),
     ];
-    // Each step patches this slot with its learning rate and bias corrections.
+    // Each step patches this slot with its learning rate and bias corrections. One thread per 4 parameters:
+    // the table aligns every slot to PARAM_ALIGN floats, so P is a multiple of 4.
+    if (P % 4 !== 0) throw new Error(`AdamW updates 4 parameters per thread; the table's ${P} floats are not`);
     this.adamwSlot = this.dispatch(
       list,
       K.adamw,
       ADAMW_STEP,
       this.adamwValues,
       [params, grads, adamM, adamV, decayMask, stats],
-      grid1d(P),
+      grid1d(P / 4),
     );
   }
 }

@@ -365,37 +365,41 @@ describe('reductions and AdamW', () => {
     expect(p2[2]![6]).toBe(0);
   });
 
-  test('AdamW step against the formula, with decay mask, clip scale and skip on non-finite', async () => {
-    const N = 70;
-    const rng = new Rng(3);
-    const p = rand(rng, N);
-    const g = rand(rng, N);
-    const m = rand(rng, N, 0.1);
-    const v = Float32Array.from({ length: N }, () => rng.next() * 0.01);
-    const mask = new Uint32Array(Math.ceil(N / 32));
-    for (let i = 0; i < N; i += 3) mask[i >>> 5]! |= 1 << (i & 31);
-    const [lr, b1, b2, eps, wd, t] = [0.01, 0.9, 0.95, 1e-8, 0.1, 3];
-    const stats = new Float32Array(16);
-    stats.set([2.5, 0.4, 1], 4); // norm, clip scale, finite
-    const u = { u32: [N, 4], f32: [lr, b1, b2, eps, wd, 1 - b1 ** t, 1 - b2 ** t] };
-    const [np, , nm, nv] = await run(K.adamw, u, [p, g, m, v, mask, stats], grid1d(N));
-    const want = Float64Array.from(p);
-    const wm = new Float64Array(N);
-    const wv = new Float64Array(N);
-    for (let i = 0; i < N; i++) {
-      const gi = g[i]! * 0.4;
-      if (i % 3 === 0) want[i]! -= lr * wd * want[i]!;
-      wm[i] = b1 * m[i]! + (1 - b1) * gi;
-      wv[i] = b2 * v[i]! + (1 - b2) * gi * gi;
-      want[i]! -= (lr * (wm[i]! / (1 - b1 ** t))) / (Math.sqrt(wv[i]! / (1 - b2 ** t)) + eps);
-    }
-    compare('adamw params', np!, want, 1e-6, 1e-5);
-    compare('adamw m', nm!, wm, 1e-7, 1e-5);
-    compare('adamw v', nv!, wv, 1e-9, 1e-5);
-    stats[6] = 0;
-    const [sp] = await run(K.adamw, u, [p, g, m, v, mask, stats], grid1d(N));
-    expect(Array.from(sp!)).toEqual(Array.from(p));
-  });
+  // 4 parameters per thread (the table's P is a multiple of 4): 18 threads, one partial workgroup and a partial mask
+  // word; 250 threads over 4 workgroups.
+  test.each([72, 1000])(
+    'AdamW step against the formula over N=%i, with decay mask, clip scale and skip on non-finite',
+    async (N) => {
+      const rng = new Rng(3);
+      const p = rand(rng, N);
+      const g = rand(rng, N);
+      const m = rand(rng, N, 0.1);
+      const v = Float32Array.from({ length: N }, () => rng.next() * 0.01);
+      const mask = new Uint32Array(Math.ceil(N / 32));
+      for (let i = 0; i < N; i += 3) mask[i >>> 5]! |= 1 << (i & 31);
+      const [lr, b1, b2, eps, wd, t] = [0.01, 0.9, 0.95, 1e-8, 0.1, 3];
+      const stats = new Float32Array(16);
+      stats.set([2.5, 0.4, 1], 4); // norm, clip scale, finite
+      const u = { u32: [N, 4], f32: [lr, b1, b2, eps, wd, 1 - b1 ** t, 1 - b2 ** t] };
+      const [np, , nm, nv] = await run(K.adamw, u, [p, g, m, v, mask, stats], grid1d(N / 4));
+      const want = Float64Array.from(p);
+      const wm = new Float64Array(N);
+      const wv = new Float64Array(N);
+      for (let i = 0; i < N; i++) {
+        const gi = g[i]! * 0.4;
+        if (i % 3 === 0) want[i]! -= lr * wd * want[i]!;
+        wm[i] = b1 * m[i]! + (1 - b1) * gi;
+        wv[i] = b2 * v[i]! + (1 - b2) * gi * gi;
+        want[i]! -= (lr * (wm[i]! / (1 - b1 ** t))) / (Math.sqrt(wv[i]! / (1 - b2 ** t)) + eps);
+      }
+      compare('adamw params', np!, want, 1e-6, 1e-5);
+      compare('adamw m', nm!, wm, 1e-7, 1e-5);
+      compare('adamw v', nv!, wv, 1e-9, 1e-5);
+      stats[6] = 0;
+      const [sp] = await run(K.adamw, u, [p, g, m, v, mask, stats], grid1d(N / 4));
+      expect(Array.from(sp!)).toEqual(Array.from(p));
+    },
+  );
 });
 
 test('the kernel cache keys pipelines by source: two kernels with one label stay two', async () => {
