@@ -1,20 +1,23 @@
 // Token + position embedding (nanoGPT: tok_emb + pos_emb).
 // out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]            out (B,T,C), wte (V,C), wpe (blockSize,C)
+// R, the element of wte, wpe and out, is declared before (src/engine/kernels.ts): f32, one thread per element; or
+// vec4f where C % 4 == 0, one thread per 4 adjacent elements (a quarter of the loads), indexing over C4 = C/4.
 struct Dims { B: u32, T: u32, C: u32, V: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> tokens: array<i32>;
-@group(0) @binding(2) var<storage, read> wte: array<f32>;
-@group(0) @binding(3) var<storage, read> wpe: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> wte: array<R>;
+@group(0) @binding(3) var<storage, read> wpe: array<R>;
+@group(0) @binding(4) var<storage, read_write> out: array<R>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
-  if (i >= d.B * d.T * d.C) { return; }
-  let c = i % d.C;
-  let bt = i / d.C;
+  let W = d.C / R_LANES; // elements of R per row
+  if (i >= d.B * d.T * W) { return; }
+  let c = i % W;
+  let bt = i / W;
   let t = bt % d.T;
   // Out-of-range ids are clamped rather than read out of bounds; the trainer validates ids before upload.
   let tok = u32(clamp(tokens[bt], 0, i32(d.V) - 1));
-  out[i] = wte[tok * d.C + c] + wpe[t * d.C + c];
+  out[i] = wte[tok * W + c] + wpe[t * W + c];
 }

@@ -116,6 +116,10 @@ export const gridColumns = (threads: number): [number, number, number] => [
 ];
 const CROSSENTROPY = composeWgsl(crossentropyBindingsWgsl, crossentropyWgsl);
 
+/** The embedding's forward over R, the element of its (·,C) arrays (vec4f: one thread per 4 of them). */
+const encoderForward = (R: 'f32' | 'vec4f') =>
+  composeWgsl(`alias R = ${R};`, `const R_LANES = ${R === 'vec4f' ? 4 : 1}u;`, encoderForwardWgsl);
+
 /** An attention kernel's source over H, the element along the head dimension (vec4f where hs % 4 == 0). */
 const attention = (H: 'f32' | 'vec4f', bindings: string, code: string) =>
   composeWgsl(attentionPrologueWgsl, `alias H = ${H};`, bindings, code);
@@ -125,7 +129,7 @@ const ATTENTION_FORWARD_VEC4 = attention('vec4f', attentionForwardBindingsWgsl, 
 const ATTENTION_BACKWARD_VEC4 = attention('vec4f', attentionBackwardBindingsWgsl, attentionBackwardVec4Wgsl);
 
 export const K = {
-  encoderForward: onGrid1d('encoder_forward', encoderForwardWgsl, 'main', bindings(3, 1)),
+  encoderForward: onGrid1d('encoder_forward', encoderForward('f32'), 'main', bindings(3, 1)),
   wteGrad: onGrid1d('encoder_backward', encoderBackwardWgsl, 'wte_grad', bindings(2, 2)),
   wpeGrad: onGrid1d('encoder_backward', encoderBackwardWgsl, 'wpe_grad', bindings(2, 2)),
   layernormForward: onGrid1d('layernorm_forward', LAYERNORM_FORWARD, 'main', bindings(3, 3)),
@@ -134,6 +138,7 @@ export const K = {
   biasBackward: onGrid1d('bias_backward', biasBackwardWgsl, 'main', bindings(1, 1)),
   // The same ops for C % 4 == 0 (N % 4 == 0 for the bias), over vec4s: see encoderBackwardKernels,
   // layernormKernels and biasBackwardKernel, which choose by shape.
+  encoderForwardVec4: onGrid1d('encoder_forward_vec4', encoderForward('vec4f'), 'main', bindings(3, 1)),
   wteGradVec4: onGrid1d('encoder_backward_vec4', encoderBackwardVec4Wgsl, 'wte_grad', bindings(2, 2)),
   wpeGradVec4: onGrid1d('encoder_backward_vec4', encoderBackwardVec4Wgsl, 'wpe_grad', bindings(2, 2)),
   layernormForwardVec4: onGrid1d('layernorm_forward_vec4', LAYERNORM_FORWARD_VEC4, 'main', bindings(3, 3)),
@@ -225,6 +230,10 @@ export function layernormKernels(
     dparams: [K.layernormDparams, grid1d(C)],
   };
 }
+
+/** The embedding's forward over tokens (B,T) and width C, with workgroup counts: vec4 where C % 4 == 0. */
+export const encoderForwardKernel = (B: number, T: number, C: number): [KernelDef, [number, number, number]] =>
+  C % 4 === 0 ? [K.encoderForwardVec4, grid1d((B * T * C) / 4)] : [K.encoderForward, grid1d(B * T * C)];
 
 /**
  * The embedding's backward over tokens (B,T) and width C, with workgroup counts: dwte (V,C) and dwpe (T,C), each

@@ -7,7 +7,14 @@
 // 4, the lm_head's rows), L trunk blocks, K extra heads, H = 1 + K.
 import { blockParams, blockPrefix, headPrefix, lmHeadRows, MODEL_PARAMS, type BlockParams } from '../model/params';
 import { grid1d, type Dispatch } from './kernel';
-import { crossentropyKernel, encoderBackwardKernels, K, reduceKernel, reducePartial } from './kernels';
+import {
+  crossentropyKernel,
+  encoderBackwardKernels,
+  encoderForwardKernel,
+  K,
+  reduceKernel,
+  reducePartial,
+} from './kernels';
 import { STAT_LOSS, STAT_NORM, type BlockActs, type HeadActs } from './model-buffers';
 import { OpRecorder, type RecordingTarget } from './model-ops';
 import { logitsHeadStride, REDUCE_CHUNK } from './plan';
@@ -111,13 +118,14 @@ class Recorder extends OpRecorder {
     const { nEmbd: C, vocabSize: V, nLayer: L } = this.cfg;
     const N = B * T;
     const { wte, wpe, lnF } = MODEL_PARAMS;
+    const [encoder, encoderGrid] = encoderForwardKernel(B, T, C);
     this.dispatch(
       this.forwardList,
-      K.encoderForward,
+      encoder,
       ENCODER_DIMS,
       { B, T, C, V },
       [this.mem.tokens, this.param(wte), this.param(wpe), this.mem.encoded],
-      grid1d(N * C),
+      encoderGrid,
     );
     for (let l = 0; l < L; l++) this.blockForward(blockParams(blockPrefix(l)), this.blockInput(l), this.block(l));
     for (let k = 1; k < this.H; k++)

@@ -11,6 +11,7 @@ import {
   biasBackwardKernel,
   crossentropyKernel,
   encoderBackwardKernels,
+  encoderForwardKernel,
   K,
   layernormKernels,
   reduceKernel,
@@ -90,7 +91,7 @@ const ATOL = 1e-5;
 const RTOL = 1e-4;
 
 describe('encoder', () => {
-  // C % 4 == 0 takes the vec4 backward (encoderBackwardKernels), C = 6 and 13 the scalar one.
+  // C % 4 == 0 takes the vec4 kernels (encoderForwardKernel, encoderBackwardKernels), C = 6 and 13 the scalar ones.
   test.each([
     [2, 3, 8, 5],
     [3, 7, 20, 11],
@@ -102,11 +103,13 @@ describe('encoder', () => {
     const tokens = Int32Array.from({ length: B * T }, () => rng.int(V));
     const wte = rand(rng, V * C);
     const wpe = rand(rng, T * C);
+    const [encoder, encoderGrid] = encoderForwardKernel(B, T, C);
+    expect(encoder.label).toBe(C % 4 === 0 ? 'encoder_forward_vec4' : 'encoder_forward');
     const [, , , out] = await run(
-      K.encoderForward,
+      encoder,
       { u32: [B, T, C, V] },
       [tokens, wte, wpe, new Float32Array(B * T * C)],
-      grid1d(B * T * C),
+      encoderGrid,
     );
     const want = new Float64Array(B * T * C);
     ref.encoderForward(want, tokens, f64(wte), f64(wpe), B, T, C);
