@@ -1,7 +1,7 @@
 // Token + position embedding (nanoGPT: tok_emb + pos_emb).
 // out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]            out (B,T,C), wte (V,C), wpe (blockSize,C)
-// R, the element of wte, wpe and out, is declared before (src/engine/kernels.ts): f32, one thread per element; or
-// vec4f where C % 4 == 0, one thread per 4 adjacent elements (a quarter of the loads), indexing over C4 = C/4.
+// One thread per element, or per 4 adjacent ones where R = vec4f (C % 4 == 0: a quarter of the loads). Composed
+// after the row element (R, R_LANES: src/engine/kernels.ts); W = C / R_LANES elements per row.
 struct Dims { B: u32, T: u32, C: u32, V: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> tokens: array<i32>;

@@ -1,8 +1,8 @@
 // LayerNorm backward's uniform and buffers, shared by shaders/layernorm_backward.wgsl (one thread per row or
-// column), shaders/layernorm_backward_subgroup.wgsl (one workgroup per row or column) and
-// shaders/layernorm_backward_vec4.wgsl (one thread per row or 4 columns, C % 4 == 0).
+// column) and shaders/layernorm_backward_subgroup.wgsl (one workgroup per row or column).
 // dout, inp, dinp (N,C); mean, rstd (N); weight, dweight, dbias (C). R, the element of the (N,C) and (C) arrays, is
-// declared before: f32, or vec4f for the vec4 kernels (which then index them in vec4s).
+// declared before (src/engine/kernels.ts, rowElement): f32, or vec4f for the one-thread kernels where C % 4 == 0,
+// which then index them in vec4s.
 struct Dims { N: u32, C: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> dout: array<R>;

@@ -9,7 +9,6 @@ import attentionForwardWgsl from '../../shaders/attention_forward.wgsl?raw';
 import attentionForwardSubgroupWgsl from '../../shaders/attention_forward_subgroup.wgsl?raw';
 import attentionForwardVec4Wgsl from '../../shaders/attention_forward_vec4.wgsl?raw';
 import biasBackwardWgsl from '../../shaders/bias_backward.wgsl?raw';
-import biasBackwardVec4Wgsl from '../../shaders/bias_backward_vec4.wgsl?raw';
 import attentionBackwardBindingsWgsl from '../../shaders/common/attention_backward_bindings.wgsl?raw';
 import attentionForwardBindingsWgsl from '../../shaders/common/attention_forward_bindings.wgsl?raw';
 import attentionPrologueWgsl from '../../shaders/common/attention_prologue.wgsl?raw';
@@ -23,14 +22,11 @@ import rowReduceWgsl from '../../shaders/common/row_reduce.wgsl?raw';
 import crossentropyWgsl from '../../shaders/crossentropy.wgsl?raw';
 import crossentropySubgroupWgsl from '../../shaders/crossentropy_subgroup.wgsl?raw';
 import encoderBackwardWgsl from '../../shaders/encoder_backward.wgsl?raw';
-import encoderBackwardVec4Wgsl from '../../shaders/encoder_backward_vec4.wgsl?raw';
 import encoderForwardWgsl from '../../shaders/encoder_forward.wgsl?raw';
 import layernormBackwardWgsl from '../../shaders/layernorm_backward.wgsl?raw';
 import layernormBackwardSubgroupWgsl from '../../shaders/layernorm_backward_subgroup.wgsl?raw';
-import layernormBackwardVec4Wgsl from '../../shaders/layernorm_backward_vec4.wgsl?raw';
 import layernormForwardWgsl from '../../shaders/layernorm_forward.wgsl?raw';
 import layernormForwardSubgroupWgsl from '../../shaders/layernorm_forward_subgroup.wgsl?raw';
-import layernormForwardVec4Wgsl from '../../shaders/layernorm_forward_vec4.wgsl?raw';
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
 import matmulTiledWgsl from '../../shaders/matmul_tiled.wgsl?raw';
 import matmulVec4Wgsl from '../../shaders/matmul_vec4.wgsl?raw';
@@ -86,15 +82,26 @@ export function gridRows(rows: number, maxPerDim = 65535): [number, number, numb
 }
 
 /**
- * LayerNorm's bindings over R, the element of its (N,C) and (C) arrays: f32, or vec4f for the vec4 kernels (C % 4
- * == 0), which read a row in C/4 loads.
+ * The element R in which a row-wise 1-D kernel (LayerNorm, the embedding, the bias gradient) reads its (·,C) and (C)
+ * arrays: f32, or vec4f where the width is a multiple of 4, which reads a row in C/4 loads (software adapters pay per
+ * load). R_LANES is its floats, total() the sum of its lanes; the kernels index W = C / R_LANES elements per row.
  */
-const layernormForwardBindings = (R: 'f32' | 'vec4f') => composeWgsl(`alias R = ${R};`, layernormForwardBindingsWgsl);
-const layernormBackwardBindings = (R: 'f32' | 'vec4f') => composeWgsl(`alias R = ${R};`, layernormBackwardBindingsWgsl);
-const LAYERNORM_FORWARD = composeWgsl(layernormForwardBindings('f32'), layernormForwardWgsl);
-const LAYERNORM_BACKWARD = composeWgsl(layernormBackwardBindings('f32'), layernormBackwardWgsl);
-const LAYERNORM_FORWARD_VEC4 = composeWgsl(layernormForwardBindings('vec4f'), layernormForwardVec4Wgsl);
-const LAYERNORM_BACKWARD_VEC4 = composeWgsl(layernormBackwardBindings('vec4f'), layernormBackwardVec4Wgsl);
+const rowElement = (R: 'f32' | 'vec4f') =>
+  R === 'vec4f'
+    ? 'alias R = vec4f;\nconst R_LANES = 4u;\nfn total(x: R) -> f32 { return dot(x, vec4f(1.0)); }'
+    : 'alias R = f32;\nconst R_LANES = 1u;\nfn total(x: R) -> f32 { return x; }';
+const layernormForward = (R: 'f32' | 'vec4f') => composeWgsl(rowElement(R), layernormForwardBindingsWgsl);
+const layernormBackward = (R: 'f32' | 'vec4f') => composeWgsl(rowElement(R), layernormBackwardBindingsWgsl);
+const LAYERNORM_FORWARD = composeWgsl(layernormForward('f32'), layernormForwardWgsl);
+const LAYERNORM_BACKWARD = composeWgsl(layernormBackward('f32'), layernormBackwardWgsl);
+const LAYERNORM_FORWARD_VEC4 = composeWgsl(layernormForward('vec4f'), layernormForwardWgsl);
+const LAYERNORM_BACKWARD_VEC4 = composeWgsl(layernormBackward('vec4f'), layernormBackwardWgsl);
+const ENCODER_FORWARD = composeWgsl(rowElement('f32'), encoderForwardWgsl);
+const ENCODER_FORWARD_VEC4 = composeWgsl(rowElement('vec4f'), encoderForwardWgsl);
+const ENCODER_BACKWARD = composeWgsl(rowElement('f32'), encoderBackwardWgsl);
+const ENCODER_BACKWARD_VEC4 = composeWgsl(rowElement('vec4f'), encoderBackwardWgsl);
+const BIAS_BACKWARD = composeWgsl(rowElement('f32'), biasBackwardWgsl);
+const BIAS_BACKWARD_VEC4 = composeWgsl(rowElement('vec4f'), biasBackwardWgsl);
 
 /**
  * Threads per workgroup of the vec4 column sums (LayerNorm's dparams, the bias gradient): they have one thread per
@@ -116,10 +123,6 @@ export const gridColumns = (threads: number): [number, number, number] => [
 ];
 const CROSSENTROPY = composeWgsl(crossentropyBindingsWgsl, crossentropyWgsl);
 
-/** The embedding's forward over R, the element of its (·,C) arrays (vec4f: one thread per 4 of them). */
-const encoderForward = (R: 'f32' | 'vec4f') =>
-  composeWgsl(`alias R = ${R};`, `const R_LANES = ${R === 'vec4f' ? 4 : 1}u;`, encoderForwardWgsl);
-
 /** An attention kernel's source over H, the element along the head dimension (vec4f where hs % 4 == 0). */
 const attention = (H: 'f32' | 'vec4f', bindings: string, code: string) =>
   composeWgsl(attentionPrologueWgsl, `alias H = ${H};`, bindings, code);
@@ -129,22 +132,22 @@ const ATTENTION_FORWARD_VEC4 = attention('vec4f', attentionForwardBindingsWgsl, 
 const ATTENTION_BACKWARD_VEC4 = attention('vec4f', attentionBackwardBindingsWgsl, attentionBackwardVec4Wgsl);
 
 export const K = {
-  encoderForward: onGrid1d('encoder_forward', encoderForward('f32'), 'main', bindings(3, 1)),
-  wteGrad: onGrid1d('encoder_backward', encoderBackwardWgsl, 'wte_grad', bindings(2, 2)),
-  wpeGrad: onGrid1d('encoder_backward', encoderBackwardWgsl, 'wpe_grad', bindings(2, 2)),
+  encoderForward: onGrid1d('encoder_forward', ENCODER_FORWARD, 'main', bindings(3, 1)),
+  wteGrad: onGrid1d('encoder_backward', ENCODER_BACKWARD, 'wte_grad', bindings(2, 2)),
+  wpeGrad: onGrid1d('encoder_backward', ENCODER_BACKWARD, 'wpe_grad', bindings(2, 2)),
   layernormForward: onGrid1d('layernorm_forward', LAYERNORM_FORWARD, 'main', bindings(3, 3)),
   layernormDinput: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD, 'dinput', bindings(5, 3)),
   layernormDparams: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD, 'dparams', bindings(5, 3)),
-  biasBackward: onGrid1d('bias_backward', biasBackwardWgsl, 'main', bindings(1, 1)),
-  // The same ops for C % 4 == 0 (N % 4 == 0 for the bias), over vec4s: see encoderBackwardKernels,
-  // layernormKernels and biasBackwardKernel, which choose by shape.
-  encoderForwardVec4: onGrid1d('encoder_forward_vec4', encoderForward('vec4f'), 'main', bindings(3, 1)),
-  wteGradVec4: onGrid1d('encoder_backward_vec4', encoderBackwardVec4Wgsl, 'wte_grad', bindings(2, 2)),
-  wpeGradVec4: onGrid1d('encoder_backward_vec4', encoderBackwardVec4Wgsl, 'wpe_grad', bindings(2, 2)),
+  biasBackward: onGrid1d('bias_backward', BIAS_BACKWARD, 'main', bindings(1, 1)),
+  // The same ops for C % 4 == 0 (N % 4 == 0 for the bias), over vec4s: see encoderForwardKernel,
+  // encoderBackwardKernels, layernormKernels and biasBackwardKernel, which choose by shape.
+  encoderForwardVec4: onGrid1d('encoder_forward_vec4', ENCODER_FORWARD_VEC4, 'main', bindings(3, 1)),
+  wteGradVec4: onGrid1d('encoder_backward_vec4', ENCODER_BACKWARD_VEC4, 'wte_grad', bindings(2, 2)),
+  wpeGradVec4: onGrid1d('encoder_backward_vec4', ENCODER_BACKWARD_VEC4, 'wpe_grad', bindings(2, 2)),
   layernormForwardVec4: onGrid1d('layernorm_forward_vec4', LAYERNORM_FORWARD_VEC4, 'main', bindings(3, 3)),
   layernormDinputVec4: onGrid1d('layernorm_backward_vec4', LAYERNORM_BACKWARD_VEC4, 'dinput', bindings(5, 3)),
   layernormDparamsVec4: onColumns('layernorm_backward_vec4', LAYERNORM_BACKWARD_VEC4, 'dparams', bindings(5, 3)),
-  biasBackwardVec4: onColumns('bias_backward_vec4', biasBackwardVec4Wgsl, 'main', bindings(1, 1)),
+  biasBackwardVec4: onColumns('bias_backward_vec4', BIAS_BACKWARD_VEC4, 'main', bindings(1, 1)),
   attentionForward: onGrid1d('attention_forward', ATTENTION_FORWARD, 'main', bindings(1, 2)),
   attentionDscores: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dscores', bindings(3, 2)),
   attentionDqkv: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dqkv_main', bindings(3, 2)),
@@ -166,21 +169,21 @@ export const K = {
 export const K_SUBGROUP = {
   layernormForward: onRows(
     'layernorm_forward_subgroup',
-    layernormForwardBindings('f32'),
+    layernormForward('f32'),
     layernormForwardSubgroupWgsl,
     'main',
     bindings(3, 3),
   ),
   layernormDinput: onRows(
     'layernorm_backward_subgroup',
-    layernormBackwardBindings('f32'),
+    layernormBackward('f32'),
     layernormBackwardSubgroupWgsl,
     'dinput',
     bindings(5, 3),
   ),
   layernormDparams: onRows(
     'layernorm_backward_subgroup',
-    layernormBackwardBindings('f32'),
+    layernormBackward('f32'),
     layernormBackwardSubgroupWgsl,
     'dparams',
     bindings(5, 3),
