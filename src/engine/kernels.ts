@@ -106,8 +106,8 @@ const BIAS_BACKWARD_VEC4 = composeWgsl(rowElement('vec4f'), biasBackwardWgsl);
 /**
  * Threads per workgroup of the vec4 column sums (LayerNorm's dparams, the bias gradient): they have one thread per
  * 4 columns, as few as 16 or 32 at the presets' widths, and a CPU adapter runs each workgroup on one core, so their
- * workgroups are small enough that those threads still spread over several. GPUs use the subgroup LayerNorm or fuse
- * the bias gradient into the dW product where they can.
+ * workgroups are small enough that those threads still spread over several. (On a GPU they are among a step's
+ * smallest kernels either way; the subgroup LayerNorm, where chosen, has its own grid.)
  */
 export const COLUMN_WG = 8;
 
