@@ -2,8 +2,8 @@
 //   g = grad · clipScale;  p -= lr·wd·p (decoupled, 2-D weights only);  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
 //   p -= lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + eps)
 // A step whose gradient norm is not finite is skipped entirely, so the weights stay at the last good values.
-// params, grads, m, v (P), read as P/4 vec4s: each thread updates 4 parameters with the same per-lane arithmetic as
-// one would, in a quarter of the loads (software adapters pay per load). P is a multiple of 4: the parameter table
+// params, grads, m, v (P), read as P/4 vec4s: each thread updates 4 parameters, each lane by the formula above, in
+// a quarter of the loads (software adapters pay per load). P is a multiple of 4: the parameter table
 // aligns every slot to PARAM_ALIGN floats (src/model/params.ts). decayMask: one bit per parameter, so 4 bits per
 // thread; stats: [.., norm, clipScale, finite] at normSlot. N counts parameters.
 struct Step { N: u32, normSlot: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f32, bc1: f32, bc2: f32 }

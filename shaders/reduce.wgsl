@@ -2,8 +2,9 @@
 // partial:  partials[g] = Σ over chunk g of x[i]²   (SQUARE) or x[i]: a workgroup per chunk, its RWG invocations'
 //           sums meeting in a tree in workgroup memory (GPUs);
 // partial_serial: the same partials, one invocation per chunk summing it in order, no barriers: CPU adapters
-//           execute a workgroup barrier very slowly (SwiftShader: 35 ms for a gradient norm of 0.4M values, through
-//           the tree), and their few cores are filled by a few dozen chunks anyway (kernels.ts, reducePartial);
+//           execute a workgroup barrier very slowly (SwiftShader: 26–35 ms for a gradient norm of 0.4M values through
+//           the tree), and the chunks alone fill their few cores (about 100 of them at the default model; kernels.ts,
+//           reducePartial);
 // finalize: one workgroup sums the partials; writes stats[slot] = total (or sqrt(total) for the norm) and, for the
 //           norm, the clip scale min(1, clip/(norm+1e-6)) (torch.nn.utils.clip_grad_norm_) and whether it is finite.
 struct Dims { N: u32, chunk: u32, slot: u32, clip: f32 }
