@@ -90,18 +90,16 @@ const rowElement = (R: 'f32' | 'vec4f') =>
   R === 'vec4f'
     ? 'alias R = vec4f;\nconst R_LANES = 4u;\nfn total(x: R) -> f32 { return dot(x, vec4f(1.0)); }'
     : 'alias R = f32;\nconst R_LANES = 1u;\nfn total(x: R) -> f32 { return x; }';
-const layernormForward = (R: 'f32' | 'vec4f') => composeWgsl(rowElement(R), layernormForwardBindingsWgsl);
-const layernormBackward = (R: 'f32' | 'vec4f') => composeWgsl(rowElement(R), layernormBackwardBindingsWgsl);
-const LAYERNORM_FORWARD = composeWgsl(layernormForward('f32'), layernormForwardWgsl);
-const LAYERNORM_BACKWARD = composeWgsl(layernormBackward('f32'), layernormBackwardWgsl);
-const LAYERNORM_FORWARD_VEC4 = composeWgsl(layernormForward('vec4f'), layernormForwardWgsl);
-const LAYERNORM_BACKWARD_VEC4 = composeWgsl(layernormBackward('vec4f'), layernormBackwardWgsl);
-const ENCODER_FORWARD = composeWgsl(rowElement('f32'), encoderForwardWgsl);
-const ENCODER_FORWARD_VEC4 = composeWgsl(rowElement('vec4f'), encoderForwardWgsl);
-const ENCODER_BACKWARD = composeWgsl(rowElement('f32'), encoderBackwardWgsl);
-const ENCODER_BACKWARD_VEC4 = composeWgsl(rowElement('vec4f'), encoderBackwardWgsl);
-const BIAS_BACKWARD = composeWgsl(rowElement('f32'), biasBackwardWgsl);
-const BIAS_BACKWARD_VEC4 = composeWgsl(rowElement('vec4f'), biasBackwardWgsl);
+/** A row-wise kernel's source in both forms: after the f32 row element, and after the vec4f one. */
+const overRowElement = (...parts: string[]) => ({
+  f32: composeWgsl(rowElement('f32'), ...parts),
+  vec4: composeWgsl(rowElement('vec4f'), ...parts),
+});
+const LAYERNORM_FORWARD = overRowElement(layernormForwardBindingsWgsl, layernormForwardWgsl);
+const LAYERNORM_BACKWARD = overRowElement(layernormBackwardBindingsWgsl, layernormBackwardWgsl);
+const ENCODER_FORWARD = overRowElement(encoderForwardWgsl);
+const ENCODER_BACKWARD = overRowElement(encoderBackwardWgsl);
+const BIAS_BACKWARD = overRowElement(biasBackwardWgsl);
 
 /**
  * Threads per workgroup of the vec4 column sums (LayerNorm's dparams, the bias gradient): they have one thread per
@@ -132,22 +130,22 @@ const ATTENTION_FORWARD_VEC4 = attention('vec4f', attentionForwardBindingsWgsl, 
 const ATTENTION_BACKWARD_VEC4 = attention('vec4f', attentionBackwardBindingsWgsl, attentionBackwardVec4Wgsl);
 
 export const K = {
-  encoderForward: onGrid1d('encoder_forward', ENCODER_FORWARD, 'main', bindings(3, 1)),
-  wteGrad: onGrid1d('encoder_backward', ENCODER_BACKWARD, 'wte_grad', bindings(2, 2)),
-  wpeGrad: onGrid1d('encoder_backward', ENCODER_BACKWARD, 'wpe_grad', bindings(2, 2)),
-  layernormForward: onGrid1d('layernorm_forward', LAYERNORM_FORWARD, 'main', bindings(3, 3)),
-  layernormDinput: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD, 'dinput', bindings(5, 3)),
-  layernormDparams: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD, 'dparams', bindings(5, 3)),
-  biasBackward: onGrid1d('bias_backward', BIAS_BACKWARD, 'main', bindings(1, 1)),
+  encoderForward: onGrid1d('encoder_forward', ENCODER_FORWARD.f32, 'main', bindings(3, 1)),
+  wteGrad: onGrid1d('encoder_backward', ENCODER_BACKWARD.f32, 'wte_grad', bindings(2, 2)),
+  wpeGrad: onGrid1d('encoder_backward', ENCODER_BACKWARD.f32, 'wpe_grad', bindings(2, 2)),
+  layernormForward: onGrid1d('layernorm_forward', LAYERNORM_FORWARD.f32, 'main', bindings(3, 3)),
+  layernormDinput: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD.f32, 'dinput', bindings(5, 3)),
+  layernormDparams: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD.f32, 'dparams', bindings(5, 3)),
+  biasBackward: onGrid1d('bias_backward', BIAS_BACKWARD.f32, 'main', bindings(1, 1)),
   // The same ops for C % 4 == 0 (N % 4 == 0 for the bias), over vec4s: see encoderForwardKernel,
   // encoderBackwardKernels, layernormKernels and biasBackwardKernel, which choose by shape.
-  encoderForwardVec4: onGrid1d('encoder_forward_vec4', ENCODER_FORWARD_VEC4, 'main', bindings(3, 1)),
-  wteGradVec4: onGrid1d('encoder_backward_vec4', ENCODER_BACKWARD_VEC4, 'wte_grad', bindings(2, 2)),
-  wpeGradVec4: onGrid1d('encoder_backward_vec4', ENCODER_BACKWARD_VEC4, 'wpe_grad', bindings(2, 2)),
-  layernormForwardVec4: onGrid1d('layernorm_forward_vec4', LAYERNORM_FORWARD_VEC4, 'main', bindings(3, 3)),
-  layernormDinputVec4: onGrid1d('layernorm_backward_vec4', LAYERNORM_BACKWARD_VEC4, 'dinput', bindings(5, 3)),
-  layernormDparamsVec4: onColumns('layernorm_backward_vec4', LAYERNORM_BACKWARD_VEC4, 'dparams', bindings(5, 3)),
-  biasBackwardVec4: onColumns('bias_backward_vec4', BIAS_BACKWARD_VEC4, 'main', bindings(1, 1)),
+  encoderForwardVec4: onGrid1d('encoder_forward_vec4', ENCODER_FORWARD.vec4, 'main', bindings(3, 1)),
+  wteGradVec4: onGrid1d('encoder_backward_vec4', ENCODER_BACKWARD.vec4, 'wte_grad', bindings(2, 2)),
+  wpeGradVec4: onGrid1d('encoder_backward_vec4', ENCODER_BACKWARD.vec4, 'wpe_grad', bindings(2, 2)),
+  layernormForwardVec4: onGrid1d('layernorm_forward_vec4', LAYERNORM_FORWARD.vec4, 'main', bindings(3, 3)),
+  layernormDinputVec4: onGrid1d('layernorm_backward_vec4', LAYERNORM_BACKWARD.vec4, 'dinput', bindings(5, 3)),
+  layernormDparamsVec4: onColumns('layernorm_backward_vec4', LAYERNORM_BACKWARD.vec4, 'dparams', bindings(5, 3)),
+  biasBackwardVec4: onColumns('bias_backward_vec4', BIAS_BACKWARD.vec4, 'main', bindings(1, 1)),
   attentionForward: onGrid1d('attention_forward', ATTENTION_FORWARD, 'main', bindings(1, 2)),
   attentionDscores: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dscores', bindings(3, 2)),
   attentionDqkv: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dqkv_main', bindings(3, 2)),
@@ -169,21 +167,21 @@ export const K = {
 export const K_SUBGROUP = {
   layernormForward: onRows(
     'layernorm_forward_subgroup',
-    layernormForward('f32'),
+    composeWgsl(rowElement('f32'), layernormForwardBindingsWgsl),
     layernormForwardSubgroupWgsl,
     'main',
     bindings(3, 3),
   ),
   layernormDinput: onRows(
     'layernorm_backward_subgroup',
-    layernormBackward('f32'),
+    composeWgsl(rowElement('f32'), layernormBackwardBindingsWgsl),
     layernormBackwardSubgroupWgsl,
     'dinput',
     bindings(5, 3),
   ),
   layernormDparams: onRows(
     'layernorm_backward_subgroup',
-    layernormBackward('f32'),
+    composeWgsl(rowElement('f32'), layernormBackwardBindingsWgsl),
     layernormBackwardSubgroupWgsl,
     'dparams',
     bindings(5, 3),
