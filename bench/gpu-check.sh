@@ -289,6 +289,12 @@ s.memory = bench?.node?.memory ? { ok: bench.node.memory.ok, steps: bench.node.m
 const d = bench?.node?.kernels?.dispatch?.[0];
 s.dispatchMicroseconds = d ? d.ms.median * 1000 : null;
 s.dispatchesPerStep = Object.fromEntries((bench?.node?.training ?? []).map((t) => [t.size, t.dispatchesPerStep ?? null]));
+// The variant probe's milliseconds for the tiled kernels with and without each LayerNorm fused into the forward
+// product that reads it (bench/README.md, "LayerNorm fused into the tiled matmul"): whether the fusion pays here.
+const probe = Object.fromEntries((bench?.node?.variantTimings ?? []).map((t) => [t.variant, t.ms]));
+s.layerNormFusion = ['tiled64', 'tiled64+splitK']
+  .filter((v) => v in probe && `${v}+ln` in probe)
+  .map((v) => ({ variant: v, ms: probe[v], fusedMs: probe[`${v}+ln`] }));
 s.timeToContrast = { lab: lab?.timeToContrast?.lab ?? null, pytorch: null };
 const c = py?.runs?.[0]?.timeToContrast;
 if (c) s.timeToContrast.pytorch = { seconds: c.seconds, steps: c.step, objective: c.objective, device: py.adapter, torch: env.GC_TORCH, threads: Number(env.GC_THREADS) };
@@ -298,6 +304,7 @@ const rate = (g) => (g >= 1000 ? `${(g / 1e3).toFixed(2)} TFLOP/s` : `${g.toFixe
 console.log(`adapter  ${s.adapter ?? '?'}; matmul variant ${s.matmulVariant ?? '?'}; row reductions ${s.reductionVariant ?? '?'}`);
 console.log(`tok/s    ${Object.entries(s.tokensPerSecond).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(' · ') || '?'}`);
 if (s.dispatchMicroseconds !== null) console.log(`dispatch ${s.dispatchMicroseconds.toFixed(1)} µs each; per step ${Object.entries(s.dispatchesPerStep).map(([k, v]) => `${k} ${v ?? '?'}`).join(' · ')}`);
+if (s.layerNormFusion.length) console.log(`ln fused ${s.layerNormFusion.map((f) => `${f.variant} ${f.ms.toFixed(2)} ms, +ln ${f.fusedMs.toFixed(2)} ms`).join(' · ')} (variant probe)`);
 for (const [n, q] of Object.entries(s.squares)) {
   console.log(`${n}³     best ${rate(q.best.gflops)} (${q.best.op}) = ${pct(q.best.fractionOfPeak)} of ${env.PEAK_TFLOPS} TFLOP/s f32 peak`);
   if (q.chosen.length) console.log(`         ${s.matmulVariant}: ${q.chosen.map((r) => `${r.op.split(' ')[1]} ${rate(r.gflops)} (${pct(r.fractionOfPeak)})`).join(', ')}`);

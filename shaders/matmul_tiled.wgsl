@@ -3,7 +3,9 @@
 // step it stages a 64×16 slice of op(A) and a 16×64 slice of op(B) in workgroup memory, each element loaded from
 // storage once per workgroup instead of once per thread, and each thread accumulates a 4×4 block in registers.
 // Any shape and transpose: tiles are zero-padded past the edges. Software adapters run its barriers very slowly;
-// src/engine/matmul-variants.ts picks a kernel per adapter.
+// src/engine/matmul-variants.ts picks a kernel per adapter. Composed after the two hooks that say what a workgroup
+// stages as op(A): prepareRows and stageA, plain in common/matmul_tiled_plain.wgsl, LayerNorm's in
+// matmul_tiled_layernorm.wgsl (the forward of a Linear that reads a LayerNorm's output, fused).
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 
@@ -35,6 +37,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   // that the loop around the barriers stays uniform.
   slice = wid.z;
   let ks = kRange(wid.z);
+  prepareRows(lid, wid);
   for (var k0 = ks.x; k0 < ks.y; k0 += BK) {
     // 256 threads stage 64×16 floats of each operand: 4 each. Consecutive threads take consecutive m (or n),
     // which is the contiguous direction of the untransposed layouts.
@@ -44,7 +47,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       let kk = e / TILE;
       // Rows past the slice (its last tile) are zeros, like those past K.
       let inSlice = k0 + kk < ks.y;
-      As[kk][mn] = select(0.0, loadA(tileM + mn, k0 + kk), inSlice);
+      As[kk][mn] = select(0.0, stageA(tileM + mn, k0 + kk, wid), inSlice);
       Bs[kk][mn] = select(0.0, loadB(k0 + kk, tileN + mn), inSlice);
     }
     workgroupBarrier();

@@ -7,9 +7,13 @@
 // slowly, so the register-blocked vec4 kernels win there (bench/README.md has the figures); GPUs reward shared
 // memory. The choice is known for SwiftShader and timed once per adapter elsewhere, the result kept in a
 // VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later sessions on that adapter skip the timing.
-import { lmHeadRows } from '../model/params';
+import { lmHeadRows, PARAM_ALIGN } from '../model/params';
 import { KernelCache, timeSubmission, uniformData, type Dispatch } from './kernel';
 import {
+  layernormKernels,
+  layernormMatmulKernel,
+  lnRstdAt,
+  lnStatsFloats,
   matmulKernel,
   matmulSplitK,
   splitKSlices,
@@ -54,6 +58,14 @@ export interface MatmulVariant {
    * of its own (fusesBiasGrad).
    */
   nnWeightGrads?: true;
+  /**
+   * LayerNorm fused into the forward product that reads its output (c_attn after ln_1, c_fc after ln_2, the lm_head
+   * after ln_f), where the tiled kernel computes that product (kernels.ts, layernormMatmulKernel): one dispatch
+   * instead of two, each workgroup computing its rows' statistics. For GPUs, where a tiny model's step is bound by
+   * its dispatches (bench/README.md, "What a dispatch costs"); the timing decides per GPU, and the CPU adapters do not
+   * time it (timedVariants).
+   */
+  fuseLayerNorm?: true;
 }
 
 /**
@@ -71,6 +83,8 @@ export const MATMUL_VARIANTS: MatmulVariant[] = [
   { name: 'vec4-reg8x8+splitK', vec4: 8, general: 'reg4x4', splitK: SPLIT_K },
   { name: 'vec4-reg8x8+tiled64+splitK', vec4: 8, general: 'tiled64', splitK: SPLIT_K },
   { name: 'tiled64+splitK', vec4: false, general: 'tiled64', splitK: SPLIT_K },
+  { name: 'tiled64+ln', vec4: false, general: 'tiled64', fuseLayerNorm: true },
+  { name: 'tiled64+splitK+ln', vec4: false, general: 'tiled64', splitK: SPLIT_K, fuseLayerNorm: true },
   { name: 'vec4-reg8x8+tn', vec4: 8, general: 'reg4x4', tnOnly: true },
   { name: 'vec4-reg16x16+tn', vec4: 16, general: 'reg4x4', tnOnly: true, loadsFirst: true },
   { name: 'vec4-reg16x16+nndW', vec4: 16, general: 'reg4x4', nnWeightGrads: true },
@@ -105,10 +119,12 @@ export const isCpuAdapter = (a: AdapterIdentity): boolean =>
  * The variants timed on an adapter. A CPU adapter has a few cores, which the unsplit kernels already fill
  * (fitWorkgroup), so it times only those: split-K would add a reduce pass for parallelism it cannot use, and on
  * lavapipe the probe put split and unsplit within its run-to-run noise (158 against 175 ms one run, the reverse
- * order another), so timing them there would only let noise pick an extra pass and lengthen the first step.
+ * order another), so timing them there would only let noise pick an extra pass and lengthen the first step. Nor the
+ * +ln variants: they fuse LayerNorm into the tiled kernel, on which lavapipe trains at a quarter of its chosen
+ * variant's rate (bench/README.md, "LayerNorm fused into the tiled matmul").
  */
 export const timedVariants = (a: AdapterIdentity | null): MatmulVariant[] =>
-  a && isCpuAdapter(a) ? MATMUL_VARIANTS.filter((v) => !v.splitK) : MATMUL_VARIANTS;
+  a && isCpuAdapter(a) ? MATMUL_VARIANTS.filter((v) => !v.splitK && !v.fuseLayerNorm) : MATMUL_VARIANTS;
 
 const chosen = new WeakMap<GPUDevice, MatmulVariant>();
 
@@ -136,7 +152,7 @@ const processCache = new MemoryVariantCache();
  * that could change which variant wins, and every adapter is timed again.
  */
 export const variantCacheKey = (a: AdapterIdentity | null): string =>
-  `matmul-v7|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
+  `matmul-v8|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
 
 /** The adapter a device was opened on, where the implementation tells (GPUDevice.adapterInfo). */
 export function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
@@ -179,7 +195,10 @@ export interface VariantChoice {
 
 export interface VariantTiming {
   variant: string;
-  /** Milliseconds for the forward, dinp and dW products of the probe's Linear and of its lm_head. */
+  /**
+   * Milliseconds for the forward, dinp and dW products of the probe's Linear and of its lm_head, each forward after
+   * its LayerNorm (fused into it by the +ln variants).
+   */
   ms: number;
 }
 
@@ -225,8 +244,9 @@ const LM_HEAD_PROBE_ROWS = lmHeadRows(55);
 
 /**
  * Time variants on a Linear of width `width` over `rows` rows — forward (rows,4w)=(rows,w)·(4w,w)ᵀ, dinp and dW —
- * and on a tied lm_head over a padded vocabulary; the sum of the six products decides. Allocates its own buffers
- * and destroys them.
+ * and on a tied lm_head over a padded vocabulary, each forward product after the LayerNorm whose output it reads
+ * (fused into it where the variant fuses LayerNorm); the sum of the six products and two LayerNorms decides.
+ * Allocates its own buffers and destroys them.
  */
 export async function timeVariants(
   device: GPUDevice,
@@ -269,20 +289,50 @@ export async function timeVariants(
   const wte = storage(V * IC);
   const logits = storage(M * V);
   const dwte = storage(V * IC);
-  // c_fc's forward (with its GELU epilogue), dinp and dW; then the lm_head's.
-  const products: [MatmulFlags, number, number, number, GPUBuffer, GPUBuffer, GPUBuffer][] = [
-    [{ transB: true, bias: true, gelu: true }, M, OC, IC, inp, w, out],
-    [{}, M, IC, OC, out, w, dinp],
-    [{ transA: true, accumulate: true }, OC, IC, M, out, inp, dw],
-    [{ transB: true }, M, V, IC, inp, wte, logits],
-    [{}, M, IC, V, logits, wte, dinp],
-    [{ transA: true, accumulate: true }, V, IC, M, logits, inp, dwte],
+  // The LayerNorm before each forward product: inp = ln(x), its weight and bias in one buffer (the bias at the next
+  // PARAM_ALIGN floats, as the parameter table lays out a module's two), its mean and rstd in another (lnRstdAt).
+  const x = storage(M * IC);
+  const ln = { lnBiasAt: Math.ceil(IC / PARAM_ALIGN) * PARAM_ALIGN, lnRstdAt: lnRstdAt(M) };
+  const lnParams = storage(ln.lnBiasAt + IC);
+  const lnStats = storage(lnStatsFloats(M));
+  // c_fc's forward (with its GELU epilogue) after its LayerNorm, dinp and dW; then the lm_head's.
+  const products: [MatmulFlags, number, number, number, GPUBuffer, GPUBuffer, GPUBuffer, boolean][] = [
+    [{ transB: true, bias: true, gelu: true }, M, OC, IC, inp, w, out, true],
+    [{}, M, IC, OC, out, w, dinp, false],
+    [{ transA: true, accumulate: true }, OC, IC, M, out, inp, dw, false],
+    [{ transB: true }, M, V, IC, inp, wte, logits, true],
+    [{}, M, IC, V, logits, wte, dinp, false],
+    [{ transA: true, accumulate: true }, V, IC, M, logits, inp, dwte, false],
   ];
   const result: VariantTiming[] = [];
   for (const v of variants) {
-    const list = products.flatMap(([f, m, n, k, a, b, c]) =>
-      productDispatches(kernels, { storage, uniform }, v, f, m, n, k, { a, b, bias, c, aux }),
-    );
+    const list = products.flatMap(([f, m, n, k, a, b, c, afterLayerNorm]) => {
+      const product = { a, b, bias, c, aux };
+      if (!afterLayerNorm) return productDispatches(kernels, { storage, uniform }, v, f, m, n, k, product);
+      // What the model records for a product that reads a LayerNorm's output (model-ops.ts, matmulOp): the fused
+      // kernel where the variant has it, else the LayerNorm (one invocation per row: the reduction variant is chosen
+      // apart, and it is the same for every matmul variant) and then the product.
+      const fused = layernormMatmulKernel(f, m, n, k, v, ln);
+      if (fused) {
+        const binds = [uniform(m, n, k, 0), x, b, bias, c, aux, lnParams, lnStats, a];
+        return [kernels.dispatch(fused.def, binds, fused.workgroups)];
+      }
+      const [def, wg] = layernormKernels(m, k, { name: 'thread-rows', rows: 'thread' }).forward;
+      const range = (buffer: GPUBuffer, at: number, floats: number) => ({ buffer, offset: at * 4, size: floats * 4 });
+      const lnBinds = [
+        uniform(m, k),
+        x,
+        range(lnParams, 0, k),
+        range(lnParams, ln.lnBiasAt, k),
+        a,
+        range(lnStats, 0, m),
+        range(lnStats, ln.lnRstdAt, m),
+      ];
+      return [
+        kernels.dispatch(def, lnBinds, wg),
+        ...productDispatches(kernels, { storage, uniform }, v, f, m, n, k, product),
+      ];
+    });
     result.push({ variant: v.name, ms: await timeSubmission(device, list, repeats) });
   }
   for (const b of made) b.destroy();

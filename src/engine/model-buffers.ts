@@ -13,8 +13,7 @@ export type BlockActs = BlockActivations<GPUBuffer>;
 /** What head h keeps: ln_f's output and statistics, and for an extra head the gradient into its block's output. */
 export interface HeadActs {
   lnf: GPUBuffer; // (B,T,C)
-  lnfMean: GPUBuffer; // (B,T)
-  lnfRstd: GPUBuffer; // (B,T)
+  lnfStats: GPUBuffer; // (B,T) mean, then (B,T) rstd (plan.ts, lnStatsFloats)
   dres: GPUBuffer | null; // (B,T,C), extra heads only; head 0's gradient flows into the trunk's dres
 }
 
@@ -96,8 +95,7 @@ export function allocateBuffers(
   };
   const head = (h: number): HeadActs => ({
     lnf: get(`head${h}.lnf`),
-    lnfMean: get(`head${h}.lnfMean`),
-    lnfRstd: get(`head${h}.lnfRstd`),
+    lnfStats: get(`head${h}.lnfStats`),
     dres: h > 0 ? get(`head${h}.dres`) : null,
   });
   return {

@@ -9,6 +9,7 @@ import {
   biasBackwardKernel,
   fusesBiasGrad,
   layernormKernels,
+  layernormMatmulKernel,
   matmulKernel,
   matmulSplitK,
   splitKSlices,
@@ -20,7 +21,7 @@ import {
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
 import type { ModelBuffers } from './model-buffers';
-import { logitsHeadStride, UNIFORM_SLOT_BYTES } from './plan';
+import { logitsHeadStride, lnRstdAt, UNIFORM_SLOT_BYTES } from './plan';
 import {
   ADAMW_STEP,
   ATTENTION_DIMS,
@@ -55,6 +56,16 @@ export interface RecordingTarget {
   plannedUniforms: number;
   /** AdamW's uniform fields (each step rewrites them and its slot). */
   adamwValues: UniformValues<typeof ADAMW_STEP>;
+}
+
+/**
+ * A LayerNorm whose output is a product's A operand: its input x (N,C), its module's parameters, and its statistics
+ * buffer (mean (N), then rstd at lnRstdAt(N): plan.ts). matmulOp records it with the product (fused where it can).
+ */
+export interface LayerNormInput {
+  x: Binding;
+  m: ModuleParams;
+  stats: GPUBuffer;
 }
 
 /** Records dispatches into four lists (forward, loss, backward, optimizer) through the op launchers below. */
@@ -104,6 +115,30 @@ export class OpRecorder {
   protected param(name: string): Binding {
     const s = this.table.get(name);
     return { buffer: this.mem.params, offset: s.offset * 4, size: s.size * 4 };
+  }
+  /** A LayerNorm's statistics buffer over N rows as its two halves (plan.ts, lnRstdAt). */
+  private lnStats(stats: GPUBuffer, N: number): { mean: Binding; rstd: Binding } {
+    return {
+      mean: { buffer: stats, offset: 0, size: N * 4 },
+      rstd: { buffer: stats, offset: lnRstdAt(N) * 4, size: N * 4 },
+    };
+  }
+  /**
+   * A module's weight and bias as one range of the parameter buffer (the fused LayerNorm binds them together), and
+   * where the bias starts in it: the table lays a module's bias out right after its weight's aligned slot.
+   */
+  private paramRange(m: ModuleParams): Binding {
+    const w = this.table.get(m.weight);
+    const b = this.table.get(m.bias);
+    return { buffer: this.mem.params, offset: w.offset * 4, size: (b.offset - w.offset + b.size) * 4 };
+  }
+  /** Where the fused LayerNorm finds its bias (after the weight) and writes its rstd (after the mean), in floats. */
+  private lnLayout(ln: LayerNormInput, N: number): { lnBiasAt: number; lnRstdAt: number } {
+    const w = this.table.get(ln.m.weight);
+    const b = this.table.get(ln.m.bias);
+    if (b.offset < w.offset + w.size)
+      throw new Error(`${ln.m.bias} does not follow ${ln.m.weight} in the parameter table`);
+    return { lnBiasAt: b.offset - w.offset, lnRstdAt: lnRstdAt(N) };
   }
   protected grad(name: string): Binding {
     const s = this.table.get(name);
@@ -160,7 +195,9 @@ export class OpRecorder {
    * out (M,N) = op(A)·op(B) [+ bias] [+= out], then the epilogue that flags name (GELU or residual), with aux. Where
    * the variant runs the product over transposed operands (operandTransposes: a tnOnly variant's nt and nn products,
    * an nnWeightGrads variant's dW products) it first copies A, and for nt B, transposed into the planned scratch; the
-   * plan counts two (nt) or one (nn, dW) such dispatches for every variant.
+   * plan counts two (nt) or one (nn, dW) such dispatches for every variant. With ln, A is that LayerNorm's output:
+   * the LayerNorm is recorded here too, fused into the product's kernel where the variant can (one dispatch, which
+   * the plan counts as two).
    */
   protected matmulOp(
     list: Dispatch[],
@@ -173,8 +210,22 @@ export class OpRecorder {
     out: Binding,
     flags: Omit<MatmulFlags, 'bias'>,
     aux: Binding | null = null,
+    ln: LayerNormInput | null = null,
   ): void {
     const planned = flags.transB ? 2 : 1;
+    if (ln) {
+      // A = ln(x): one dispatch where the variant fuses the LayerNorm into this product's kernel, which writes A and
+      // the statistics for the backward as the LayerNorm would; else the LayerNorm, then the product.
+      const fused = layernormMatmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul, this.lnLayout(ln, M));
+      if (fused) {
+        this.uniformsFusedAway += 1 + planned; // the LayerNorm's dispatch, and the transposes no tiled kernel needs
+        const lnParams = this.paramRange(ln.m);
+        const bind = [ln.x, b, bias ?? this.mem.stats, out, aux ?? this.mem.matmulAux, lnParams, ln.stats, a];
+        this.dispatch(list, fused.def, MATMUL_DIMS, { M, N, K: K_, kSlice: 0 }, bind, fused.workgroups);
+        return;
+      }
+      this.layernormForward(ln, a, M, K_);
+    }
     const t = operandTransposes(flags, M, N, K_, this.matmul);
     if (t) {
       a = this.transpose(list, a, this.mem.transposedOperand, t.a); // A as stored → its transpose
@@ -253,6 +304,7 @@ export class OpRecorder {
    *   { gelu: post }    c_fc: out keeps the pre-activation, post (M,OC) = gelu(out);
    *   { residual: res } c_proj: out = res (M,OC) + the product, the residual connection after the branch (its
    *                     backward is linearBackward's: the gradient of the sum stays in the residual-gradient buffer).
+   * With ln, inp is that LayerNorm's output, recorded with the product (matmulOp).
    */
   protected linearForward(
     inp: Binding,
@@ -262,6 +314,7 @@ export class OpRecorder {
     IC: number,
     OC: number,
     epilogue: { gelu: Binding } | { residual: Binding } | null = null,
+    ln: LayerNormInput | null = null,
   ): void {
     const flags = {
       transB: true,
@@ -269,7 +322,7 @@ export class OpRecorder {
       residual: !!epilogue && 'residual' in epilogue,
     };
     const aux = epilogue && ('gelu' in epilogue ? epilogue.gelu : epilogue.residual);
-    this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(m.weight), this.param(m.bias), out, flags, aux);
+    this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(m.weight), this.param(m.bias), out, flags, aux, ln);
   }
   /**
    * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout (in dW's kernel where it
@@ -299,31 +352,24 @@ export class OpRecorder {
     }
   }
 
-  /** LayerNorm forward over N rows of width C: out (N,C), mean (N), rstd (N). */
-  protected layernormForward(
-    inp: Binding,
-    m: ModuleParams,
-    out: Binding,
-    mean: Binding,
-    rstd: Binding,
-    N: number,
-    C: number,
-  ): void {
+  /** LayerNorm forward over N rows of width C: out (N,C) = ln(x), and its statistics mean (N), rstd (N). */
+  private layernormForward(ln: LayerNormInput, out: Binding, N: number, C: number): void {
     const [def, wg] = layernormKernels(N, C, this.reduction).forward;
-    const bind = [inp, this.param(m.weight), this.param(m.bias), out, mean, rstd];
+    const { mean, rstd } = this.lnStats(ln.stats, N);
+    const bind = [ln.x, this.param(ln.m.weight), this.param(ln.m.bias), out, mean, rstd];
     this.dispatch(this.forwardList, def, LAYERNORM_DIMS, { N, C }, bind, wg);
   }
   /** LayerNorm backward: dinp += …, dweight/dbias += … (see layernorm_backward.wgsl). */
   protected layernormBackward(
     dout: Binding,
     inp: Binding,
-    mean: Binding,
-    rstd: Binding,
+    stats: GPUBuffer,
     m: ModuleParams,
     dinp: Binding,
     N: number,
     C: number,
   ): void {
+    const { mean, rstd } = this.lnStats(stats, N);
     const bind = [dout, inp, this.param(m.weight), mean, rstd, dinp, this.grad(m.weight), this.grad(m.bias)];
     const { dinput, dparams } = layernormKernels(N, C, this.reduction);
     this.dispatch(this.backwardList, dinput[0], LAYERNORM_DIMS, { N, C }, bind, dinput[1]);

@@ -61,12 +61,21 @@ class Recorder extends OpRecorder {
   private blockForward(p: BlockParams, resIn: GPUBuffer, a: BlockActs): void {
     const N = this.B * this.T;
     const C = this.cfg.nEmbd;
-    this.layernormForward(resIn, p.ln1, a.ln1, a.ln1Mean, a.ln1Rstd, N, C);
-    this.linearForward(a.ln1, p.cAttn, a.qkv, N, C, 3 * C); // (B,T,3C)
+    // qkv (B,T,3C) = c_attn(ln1), ln1 = ln_1(resIn) (B,T,C) recorded with it (fused where the variant can)
+    this.linearForward(a.ln1, p.cAttn, a.qkv, N, C, 3 * C, null, { x: resIn, m: p.ln1, stats: a.ln1Stats });
     this.attentionForward(a.qkv, a.att, a.atty);
     this.linearForward(a.atty, p.attnProj, a.res2, N, C, C, { residual: resIn }); // res2 = resIn + c_proj(atty)
-    this.layernormForward(a.res2, p.ln2, a.ln2, a.ln2Mean, a.ln2Rstd, N, C);
-    this.linearForward(a.ln2, p.cFc, a.fch, N, C, 4 * C, { gelu: a.fchGelu }); // (B,T,4C), fchGelu = gelu(fch)
+    // fch (B,T,4C) = c_fc(ln2), fchGelu = gelu(fch), ln2 = ln_2(res2)
+    this.linearForward(
+      a.ln2,
+      p.cFc,
+      a.fch,
+      N,
+      C,
+      4 * C,
+      { gelu: a.fchGelu },
+      { x: a.res2, m: p.ln2, stats: a.ln2Stats },
+    );
     this.linearForward(a.fchGelu, p.mlpProj, a.res3, N, 4 * C, C, { residual: a.res2 }); // res3 = res2 + c_proj(fchGelu)
   }
 
@@ -82,11 +91,11 @@ class Recorder extends OpRecorder {
     // dfc comes out as ∂loss/∂fch: the GELU's backward is the epilogue of c_proj's dinp product.
     this.linearBackward(dres, a.fchGelu, p.mlpProj, dfc, N, 4 * C, C, a.fch);
     this.linearBackward(dfc, a.ln2, p.cFc, dln, N, C, 4 * C);
-    this.layernormBackward(dln, a.res2, a.ln2Mean, a.ln2Rstd, p.ln2, dres, N, C);
+    this.layernormBackward(dln, a.res2, a.ln2Stats, p.ln2, dres, N, C);
     this.linearBackward(dres, a.atty, p.attnProj, datty, N, C, C);
     this.attentionBackward(a.qkv, a.att, datty, dqkv);
     this.linearBackward(dqkv, a.ln1, p.cAttn, dln, N, C, 3 * C);
-    this.layernormBackward(dln, resIn, a.ln1Mean, a.ln1Rstd, p.ln1, dres, N, C);
+    this.layernormBackward(dln, resIn, a.ln1Stats, p.ln1, dres, N, C);
   }
 
   /** The trunk's output z (B,T,C): the last trunk block's res3. */
@@ -132,12 +141,12 @@ class Recorder extends OpRecorder {
       this.blockForward(blockParams(headPrefix(k)), this.trunkOutput(), this.block(L + k - 1));
     const Vp = lmHeadRows(V);
     for (let h = 0; h < this.H; h++) {
-      const { lnf, lnfMean, lnfRstd } = this.head(h);
-      this.layernormForward(this.headInput(h), lnF, lnf, lnfMean, lnfRstd, N, C);
-      // lm_head, tied to wte: logits (BT,Vp) = lnf (BT,C) · wte (Vp,C)ᵀ, the pad columns 0
-      this.matmulOp(this.forwardList, N, Vp, C, lnf, this.lmHead(this.mem.params), null, this.logitsOf(h), {
-        transB: true,
-      });
+      const { lnf, lnfStats } = this.head(h);
+      // lm_head, tied to wte: logits (BT,Vp) = lnf (BT,C) · wte (Vp,C)ᵀ, the pad columns 0; lnf = ln_f(head input)
+      // recorded with it (fused where the variant can)
+      const ln = { x: this.headInput(h), m: lnF, stats: lnfStats };
+      const wte = this.lmHead(this.mem.params);
+      this.matmulOp(this.forwardList, N, Vp, C, lnf, wte, null, this.logitsOf(h), { transB: true }, null, ln);
     }
   }
 
@@ -189,7 +198,7 @@ class Recorder extends OpRecorder {
       const head = this.head(h);
       this.matmulOp(this.backwardList, N, C, Vp, this.logitsOf(h), this.lmHead(this.mem.params), null, dln, {});
       this.weightGrad(this.backwardList, Vp, C, N, this.logitsOf(h), head.lnf, this.lmHead(this.mem.grads), null);
-      this.layernormBackward(dln, this.headInput(h), head.lnfMean, head.lnfRstd, lnF, head.dres ?? dres, N, C);
+      this.layernormBackward(dln, this.headInput(h), head.lnfStats, lnF, head.dres ?? dres, N, C);
       if (head.dres) {
         const hd = head.dres;
         this.blockBackward(blockParams(headPrefix(h)), this.trunkOutput(), this.block(L + h - 1), hd);

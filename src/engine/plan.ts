@@ -3,7 +3,7 @@
 // Pure functions: the page, the command line and the tests can ask "does it fit?" without a GPU.
 import type { ModelConfig } from '../model/config';
 import { lmHeadRows, PARAM_ALIGN, paramTable } from '../model/params';
-import { attentionKernels, REDUCE_CHUNK, splitKBound } from './kernels';
+import { attentionKernels, lnStatsFloats, REDUCE_CHUNK, splitKBound } from './kernels';
 import { THREAD_ROWS } from './reduction-variants';
 
 /** Legend: B batch, T sequence, C width, NH heads, V vocab, L trunk blocks, K extra heads, H = 1 + K, P parameter floats. */
@@ -25,21 +25,21 @@ export const align = (n: number, a = PARAM_ALIGN): number => Math.ceil(n / a) * 
  */
 export const logitsHeadStride = (B: number, T: number, V: number): number => align(B * T * lmHeadRows(V));
 
-// Elements per chunk of the first stage of the deterministic reductions (loss, gradient norm): kernels.ts.
+// Elements per chunk of the first stage of the deterministic reductions (loss, gradient norm), and the layout of a
+// LayerNorm's statistics: kernels.ts.
 export { REDUCE_CHUNK };
+export { lnRstdAt, lnStatsFloats } from './kernels';
 
 /** The activations one transformer block keeps for its backward pass, in the order of its forward. */
 export const BLOCK_ACTIVATIONS = [
   'ln1',
-  'ln1Mean',
-  'ln1Rstd',
+  'ln1Stats',
   'qkv',
   'att',
   'atty',
   'res2',
   'ln2',
-  'ln2Mean',
-  'ln2Rstd',
+  'ln2Stats',
   'fch',
   'fchGelu',
   'res3',
@@ -53,15 +53,13 @@ export function blockActivations(B: number, T: number, C: number, NH: number): B
   const BTC = B * T * C;
   return {
     ln1: BTC, // (B,T,C) ln_1(resIn)
-    ln1Mean: B * T, // (B,T)
-    ln1Rstd: B * T, // (B,T)
+    ln1Stats: lnStatsFloats(B * T), // (B,T) mean, then (B,T) rstd: see lnStatsFloats
     qkv: 3 * BTC, // (B,T,3C)
     att: B * NH * T * T, // (B,NH,T,T) softmax of the scores
     atty: BTC, // (B,T,C) attention output before c_proj
     res2: BTC, // (B,T,C) resIn + c_proj(atty), summed in c_proj's epilogue
     ln2: BTC, // (B,T,C)
-    ln2Mean: B * T, // (B,T)
-    ln2Rstd: B * T, // (B,T)
+    ln2Stats: lnStatsFloats(B * T),
     fch: 4 * BTC, // (B,T,4C) c_fc's output, GELU's input
     fchGelu: 4 * BTC, // (B,T,4C)
     res3: BTC, // (B,T,C) res2 + c_proj(fchGelu), the block's output
@@ -186,7 +184,7 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[
     for (const a of BLOCK_ACTIVATIONS) out.push(storage(blockActivationName(l, a), acts[a]));
   }
   for (let h = 0; h < H; h++) {
-    out.push(storage(`head${h}.lnf`, BTC), storage(`head${h}.lnfMean`, B * T), storage(`head${h}.lnfRstd`, B * T));
+    out.push(storage(`head${h}.lnf`, BTC), storage(`head${h}.lnfStats`, lnStatsFloats(B * T)));
     if (h > 0) out.push(storage(`head${h}.dres`, BTC));
   }
   const stride = logitsHeadStride(B, T, V);

@@ -14,10 +14,16 @@ import {
   encoderForwardKernel,
   K,
   layernormKernels,
+  layernormMatmulKernel,
   reduceKernel,
   reducePartial,
 } from '../../src/engine/kernels';
-import { isSwiftShader, MemoryVariantCache } from '../../src/engine/matmul-variants';
+import {
+  isSwiftShader,
+  MATMUL_VARIANTS,
+  matmulVariantByName,
+  MemoryVariantCache,
+} from '../../src/engine/matmul-variants';
 import {
   chooseReductionVariant,
   hasSubgroups,
@@ -26,7 +32,7 @@ import {
   THREAD_ROWS,
   type ReductionVariant,
 } from '../../src/engine/reduction-variants';
-import { REDUCE_CHUNK } from '../../src/engine/plan';
+import { align, lnRstdAt, lnStatsFloats, REDUCE_CHUNK } from '../../src/engine/plan';
 import * as ref from '../../src/model/reference';
 import { lmHeadRows } from '../../src/model/params';
 import { Rng } from '../../src/model/rng';
@@ -185,6 +191,97 @@ describe.each(REDUCTION_VARIANTS)('layernorm, $name', (v) => {
     compare('layernorm dinp', r1[5]!, rdinp, ATOL, RTOL);
     compare('layernorm dweight', r2[6]!, rdw, 1e-4, RTOL); // sums over N rows
     compare('layernorm dbias', r2[7]!, rdb, 1e-4, RTOL);
+  });
+});
+
+describe('LayerNorm fused into the tiled forward product (tiled64+ln)', () => {
+  const fusing = matmulVariantByName('tiled64+ln');
+  // (M, N, K): one row and one column; sizes off 4, 16 and the 64-row tile; the default model's c_attn (64 → 192),
+  // c_fc (64 → 256) and padded lm_head (64 → 56) over rows that end mid-tile; and a width of 4 tiles of k.
+  test.each([
+    [1, 1, 1],
+    [5, 7, 3],
+    [65, 36, 20],
+    [130, 68, 37],
+    [100, 192, 64],
+    [131, 256, 64],
+    [70, 56, 64],
+    [66, 20, 256],
+  ])('M=%i N=%i K=%i: the product, ln(x) and its statistics against the float64 reference', async (M, N, K) => {
+    const at = { lnBiasAt: align(K), lnRstdAt: lnRstdAt(M) };
+    const rng = new Rng(M * 31 + N * 7 + K);
+    const x = rand(rng, M * K, 2).map((v) => v + 3); // a nonzero mean exercises the centring
+    const w = rand(rng, N * K, 0.5);
+    const bias = rand(rng, N);
+    const lnW = rand(rng, K);
+    const lnB = rand(rng, K);
+    const lnParams = new Float32Array(at.lnBiasAt + K);
+    lnParams.set(lnW, 0);
+    lnParams.set(lnB, at.lnBiasAt);
+    // What the LayerNorm computes (float64), then the product over it with each epilogue the model records.
+    const ln = new Float64Array(M * K);
+    const mean = new Float64Array(M);
+    const rstd = new Float64Array(M);
+    ref.layernormForward(ln, mean, rstd, f64(x), f64(lnW), f64(lnB), M, K);
+    const cases: [string, { bias?: boolean; gelu?: boolean; residual?: boolean }][] = [
+      ['c_attn: + bias', { bias: true }],
+      ['c_fc: + bias, GELU into aux', { bias: true, gelu: true }],
+      ['lm_head: no bias', {}],
+      ['+ bias + aux (the residual epilogue)', { bias: true, residual: true }],
+    ];
+    for (const [name, e] of cases) {
+      const kernel = layernormMatmulKernel({ transB: true, ...e }, M, N, K, fusing, at)!;
+      expect(kernel.def.label).toBe('matmul_tiled_layernorm');
+      const aux0 = rand(rng, M * N);
+      // Outputs start at a value no kernel writes, so that an element left unwritten shows.
+      const unwritten = (n: number) => new Float32Array(n).fill(1000);
+      const [, , , out, aux, , stats, lnOut] = await run(
+        kernel.def,
+        { u32: [M, N, K, 0] },
+        [
+          x,
+          w,
+          bias,
+          unwritten(M * N),
+          e.residual ? aux0 : unwritten(M * N),
+          lnParams,
+          unwritten(lnStatsFloats(M)),
+          unwritten(M * K),
+        ],
+        kernel.workgroups,
+      );
+      const want = new Float64Array(M * N);
+      ref.matmulForward(want, ln, f64(w), e.bias ? f64(bias) : null, M, K, N);
+      if (e.residual) for (let i = 0; i < want.length; i++) want[i] += aux0[i]!;
+      const label = `${name}, ${M}×${N}×${K}`;
+      // Sums of K products of O(1) values in float32 (the LayerNorm's output is O(1)): within 1e-4 + 1e-4·|ref|.
+      compare(`${label}: product`, out!, want, 1e-4, 1e-4);
+      if (e.gelu) compare(`${label}: gelu into aux`, aux!, want.map(ref.gelu), 1e-4, 1e-4);
+      if (e.residual) continue; // aux was an input
+      // Only where the model reads them: the first column of workgroups writes ln(x) and the statistics once.
+      compare(`${label}: ln(x)`, lnOut!, ln, ATOL, RTOL);
+      compare(`${label}: mean`, stats!.subarray(0, M), mean, ATOL, RTOL);
+      compare(`${label}: rstd`, stats!.subarray(at.lnRstdAt, at.lnRstdAt + M), rstd, ATOL, RTOL);
+    }
+  });
+
+  test('only the fusing variants fuse, only the forward products, only where the tiled kernel computes them', () => {
+    const at = { lnBiasAt: 64, lnRstdAt: 128 };
+    for (const v of MATMUL_VARIANTS) {
+      const fused = layernormMatmulKernel({ transB: true, bias: true }, 128, 192, 64, v, at);
+      expect(fused !== null, v.name).toBe(!!v.fuseLayerNorm);
+    }
+    // A dinp or dW product, or an accumulating one, reads no LayerNorm.
+    expect(layernormMatmulKernel({}, 128, 64, 192, fusing, at)).toBeNull();
+    expect(layernormMatmulKernel({ transA: true, accumulate: true }, 192, 64, 128, fusing, at)).toBeNull();
+    expect(layernormMatmulKernel({ transB: true, accumulate: true }, 128, 192, 64, fusing, at)).toBeNull();
+    // Layouts where the bias or the rstd would overlap the weight or the mean are refused.
+    expect(() =>
+      layernormMatmulKernel({ transB: true }, 128, 192, 64, fusing, { lnBiasAt: 32, lnRstdAt: 128 }),
+    ).toThrow(/overlap/);
+    expect(() =>
+      layernormMatmulKernel({ transB: true }, 128, 192, 64, fusing, { lnBiasAt: 64, lnRstdAt: 100 }),
+    ).toThrow(/overlap/);
   });
 });
 

@@ -192,8 +192,9 @@ async function runMatmul(
 }
 
 // The split variants run the same kernels as their unsplit twins (splitK only decides the slices, which the
-// split tests below force): each set of kernels once.
-const KERNEL_SETS = MATMUL_VARIANTS.filter((v) => !v.splitK);
+// split tests below force), and the +ln variants too for every product that reads no LayerNorm (the fused one has
+// its test in kernels.test.ts): each set of kernels once.
+const KERNEL_SETS = MATMUL_VARIANTS.filter((v) => !v.splitK && !v.fuseLayerNorm);
 
 describe.each(KERNEL_SETS.map((v) => [v.name, v] as const))('matmul variant %s', (_name, variant) => {
   test.each(SHAPES)('%i×%i×%i, every transpose, bias and accumulate', async (M, N, K) => {
@@ -367,11 +368,11 @@ test('split-K: only the split variants split, only where a product has few workg
       }
     }
   }
-  // The CPU adapters never split: SwiftShader's variant is known, lavapipe times only the unsplit ones; a GPU
-  // times them all.
+  // The CPU adapters never split or fuse LayerNorm into the tiled kernel: SwiftShader's variant is known, lavapipe
+  // times only the others; a GPU times them all.
   const lavapipe = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' };
   expect(isCpuAdapter(lavapipe)).toBe(true);
-  expect(timedVariants(lavapipe).some((v) => v.splitK)).toBe(false);
+  expect(timedVariants(lavapipe).some((v) => v.splitK || v.fuseLayerNorm)).toBe(false);
   expect(timedVariants({ vendor: 'nvidia', architecture: 'hopper' })).toEqual(MATMUL_VARIANTS);
   expect(SOFTWARE_VARIANT.splitK).toBeUndefined();
   expect(presetMatmulVariant({ vendor: 'x', architecture: 'y' }).splitK).toBeUndefined();

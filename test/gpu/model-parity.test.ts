@@ -69,9 +69,14 @@ const TN = matmulVariantByName('vec4-reg8x8+tn');
 // And every dW product on the nn kernel over the output gradient transposed (nnWeightGrads), each bias gradient a
 // dispatch of its own: batches of 4 again, so that the 28 rows are a multiple of 4.
 const NN_DW = matmulVariantByName('vec4-reg16x16+nndW');
+// And each LayerNorm fused into the tiled forward product that reads it (c_attn, c_fc, each head's lm_head), which
+// then writes the LayerNorm's output and statistics for the backward.
+const LN_FUSED = matmulVariantByName('tiled64+ln');
 const CASES = CONFIGS.flatMap(([name, cfg]) => [
   ...REDUCTION_VARIANTS.map((v) => [`${name}, ${v.name}`, cfg, v, null, 3] as const),
-  ...[UNFUSED, ...SPLIT].map((m) => [`${name}, ${THREAD_ROWS.name}, ${m.name}`, cfg, THREAD_ROWS, m, 3] as const),
+  ...[UNFUSED, ...SPLIT, LN_FUSED].map(
+    (m) => [`${name}, ${THREAD_ROWS.name}, ${m.name}`, cfg, THREAD_ROWS, m, 3] as const,
+  ),
   [`${name}, ${THREAD_ROWS.name}, ${TN.name}, batch 4`, cfg, THREAD_ROWS, TN, 4] as const,
   [`${name}, ${THREAD_ROWS.name}, ${NN_DW.name}, batch 4`, cfg, THREAD_ROWS, NN_DW, 4] as const,
 ]);
@@ -316,6 +321,9 @@ test('fusions: a step of 2/64/2 is 59 dispatches on the vec4 kernels, 67 on the 
   expect(count('vec4-reg8x8', 8)).toBe(59);
   expect(count('vec4-reg8x8+splitK', 8)).toBe(68);
   expect(count('tiled64+splitK', 8)).toBe(76);
+  // LayerNorm fused into the product that reads it: 5 dispatches fewer (ln_1 and ln_2 of 2 blocks, ln_f).
+  expect(count('tiled64+ln')).toBe(67 - 5);
+  expect(count('tiled64+splitK+ln', 8)).toBe(76 - 5);
   // tnOnly: 2 transposes before each Linear's forward and 1 before its dinp (12 per block), and 3 for the lm_head,
   // whose vocabulary of 54 is padded to 56 rows (model/params.ts, lmHeadRows).
   expect(count('vec4-reg8x8+tn')).toBe(59 + 2 * 12 + 3);
