@@ -10,9 +10,10 @@
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = thread_index(gid, nwg); // (b, h, i)
   if (row >= d.B * d.NH * d.T) { return; }
-  let i = row % d.T;
-  let h = (row / d.T) % d.NH;
-  let b = row / (d.T * d.NH);
+  let q = queryRow(row);
+  let b = q.x;
+  let h = q.y;
+  let i = q.z;
   let hs = d.C / d.NH;
   let C3 = 3u * d.C;
   let qBase = (b * d.T + i) * C3 + h * hs;

@@ -14,9 +14,10 @@ var<workgroup> probs: array<f32, ROW_WG>;
 fn main(g: RowGroup, l: Lanes) {
   let row = row_index(g); // (b, h, i); uniform across the workgroup, so returning keeps the barriers uniform
   if (row >= d.B * d.NH * d.T) { return; }
-  let i = row % d.T;
-  let h = (row / d.T) % d.NH;
-  let b = row / (d.T * d.NH);
+  let q = queryRow(row);
+  let b = q.x;
+  let h = q.y;
+  let i = q.z;
   let hs = d.C / d.NH;
   let C3 = 3u * d.C;
   let qBase = (b * d.T + i) * C3 + h * hs;

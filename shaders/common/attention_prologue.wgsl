@@ -5,3 +5,8 @@
 // scale = 1/sqrt(hs); causal != 0 masks j > i.
 struct Dims { B: u32, T: u32, C: u32, NH: u32, causal: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> d: Dims;
+
+/** Row `row` of att (B,NH,T,T) as (b, h, i): batch, head and query position. */
+fn queryRow(row: u32) -> vec3u {
+  return vec3u(row / (d.T * d.NH), (row / d.T) % d.NH, row % d.T);
+}

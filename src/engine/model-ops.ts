@@ -124,8 +124,8 @@ export class OpRecorder {
     };
   }
   /**
-   * A module's weight and bias as one range of the parameter buffer (the fused LayerNorm binds them together), and
-   * where the bias starts in it: the table lays a module's bias out right after its weight's aligned slot.
+   * A module's weight and bias as one range of the parameter buffer, which the fused LayerNorm binds as one (the
+   * table lays a module's bias out right after its weight's aligned slot: lnLayout checks it).
    */
   private paramRange(m: ModuleParams): Binding {
     const w = this.table.get(m.weight);
@@ -224,7 +224,7 @@ export class OpRecorder {
         this.dispatch(list, fused.def, MATMUL_DIMS, { M, N, K: K_, kSlice: 0 }, bind, fused.workgroups);
         return;
       }
-      this.layernormForward(ln, a, M, K_);
+      this.layernormForward(list, ln, a, M, K_);
     }
     const t = operandTransposes(flags, M, N, K_, this.matmul);
     if (t) {
@@ -353,11 +353,11 @@ export class OpRecorder {
   }
 
   /** LayerNorm forward over N rows of width C: out (N,C) = ln(x), and its statistics mean (N), rstd (N). */
-  private layernormForward(ln: LayerNormInput, out: Binding, N: number, C: number): void {
+  private layernormForward(list: Dispatch[], ln: LayerNormInput, out: Binding, N: number, C: number): void {
     const [def, wg] = layernormKernels(N, C, this.reduction).forward;
     const { mean, rstd } = this.lnStats(ln.stats, N);
     const bind = [ln.x, this.param(ln.m.weight), this.param(ln.m.bias), out, mean, rstd];
-    this.dispatch(this.forwardList, def, LAYERNORM_DIMS, { N, C }, bind, wg);
+    this.dispatch(list, def, LAYERNORM_DIMS, { N, C }, bind, wg);
   }
   /** LayerNorm backward: dinp += …, dweight/dbias += … (see layernorm_backward.wgsl). */
   protected layernormBackward(
