@@ -165,12 +165,18 @@ describe('evaluate', () => {
     expect(r.exactMatchInterval[0]).toBeCloseTo(10 / 13.8416, 6);
     expect(r.heldOutLoss).toBeGreaterThanOrEqual(0);
     expect(r.heldOutLoss).toBeLessThan(0.01);
-    // 3 chunks (4, 4, 2): each 4 greedy passes + 1 teacher-forced pass.
-    expect(calls).toEqual([4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 2, 2, 2, 2, 2]);
+    // 3 chunks (4, 4, 2), each one teacher-forced pass: a model that decodes its whole chunk right needs no greedy
+    // pass of its own (greedyDecode takes every argmax from the teacher-forced pass).
+    expect(calls).toEqual([4, 4, 2]);
   });
 
   it('a model on the wrong arm makes valid wrong paths', async () => {
-    const r = await evaluate(task, makeObjective({ kind: 'mtp', heads: 3 }), task.test, pathStarModel(task, false, 3));
+    const calls: number[] = [];
+    const mtp = makeObjective({ kind: 'mtp', heads: 3 });
+    const r = await evaluate(task, mtp, task.test, pathStarModel(task, false, 3, calls));
+    // One chunk: the teacher-forced pass, then greedy passes from the first position whose argmax differs from
+    // the target (the decision, position 1) on: positions 2 and 3 of 4.
+    expect(calls).toEqual([10, 10, 10]);
     expect(r.exactMatch).toBe(0);
     expect(r.decisionTokenAccuracy).toBe(0);
     expect(r.perPosition.freeRunning).toEqual([1, 0, 0, 0]);

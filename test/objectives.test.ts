@@ -205,6 +205,55 @@ describe('causal objectives: decoding', () => {
     await expect(obj('mtp:3').decode(task, blind, causalOracle(1))).rejects.toThrow(/expected H·n·T·V = 3·2·5·9/);
   });
 
+  it('with the teacher-forced argmaxes, the passes they already answer are skipped; the predictions are the same', async () => {
+    // A causal model right everywhere but at ex2's second position (1 where the target says 0).
+    const slip = (order: (t: number[]) => number[] = (t) => t, calls?: number[]) =>
+      oracle(
+        1,
+        (row, p) => {
+          if (p < 2) return null;
+          const target = order(answerOf(row));
+          const i = p - 2;
+          if (row.slice(0, 3).join(',') === ex2.prompt.join(',') && i === 1) return { token: 1 };
+          const prefixRight = target.slice(0, i).every((t, j) => t === PAD || row[3 + j] === t);
+          return { token: prefixRight ? target[i]! : 0 };
+        },
+        calls,
+      );
+    for (const [name, order] of [
+      ['ntp', (t: number[]) => t],
+      ['reverse', (t: number[]) => [...t].reverse()],
+    ] as const) {
+      const o = obj(name);
+      const plain: number[] = [];
+      const want = await o.decode(task, examples, slip(order, plain));
+      expect(plain, name).toEqual([2, 2, 2]);
+      const tf = await o.teacherForced(task, examples, slip(order));
+      const calls: number[] = [];
+      const got = await o.decode(task, examples, slip(order, calls), tf);
+      expect(got.predictions, name).toEqual(want.predictions);
+      // Positions 0 and 1 from the teacher-forced pass; ex2's slip at 1 makes position 2 need a pass of its own.
+      expect(calls, name).toEqual([2]);
+    }
+    // mtp decodes with head 0, whose argmaxes its teacher-forced pass holds too: a model right everywhere needs none.
+    const mtp = obj('mtp:3');
+    const mtpCalls: number[] = [];
+    const tf3 = await mtp.teacherForced(task, examples, causalOracle(3));
+    expect((await mtp.decode(task, examples, causalOracle(3, undefined, mtpCalls), tf3)).predictions).toEqual([
+      ex.target,
+      ex2.target,
+    ]);
+    expect(mtpCalls).toEqual([]);
+    // ntp's wrong prediction is there in both: position 2 after the slip is the model's 0, not the target's 2.
+    expect((await obj('ntp').decode(task, examples, slip())).predictions[1]).toEqual([5, 1, 0]);
+    // Targets the decoder cannot know (blind) put nothing on track past the first position: only it is skipped.
+    const calls: number[] = [];
+    const tfBlind = await obj('ntp').teacherForced(task, blind, causalOracle(1));
+    const r = await obj('ntp').decode(task, blind, causalOracle(1, undefined, calls), tfBlind);
+    expect(r.predictions).toEqual([ex.target, ex2.target]);
+    expect(calls).toEqual([2, 2]);
+  });
+
   it('teacherless decodes in one pass from dummies', async () => {
     const calls: number[] = [];
     // Its oracle only reads the prompt, and checks it is given dummies, not its own guesses.

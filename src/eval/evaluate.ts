@@ -62,15 +62,17 @@ export async function evaluate(
   let iterative = false;
   for (let start = 0; start < examples.length; start += maxBatch) {
     const chunk = examples.slice(start, start + maxBatch);
-    const decoded = await objective.decode(task, chunk, forward);
+    // Teacher forcing first: a causal decoder skips the passes whose argmaxes this one already computed (the
+    // same predictions, fewer forward passes; Objective.decode).
+    const tf = await objective.teacherForced(task, chunk, forward);
+    teacherForced.push(...tf.predictions);
+    logProbs.push(...tf.logProbs);
+    const decoded = await objective.decode(task, chunk, forward, tf);
     predictions.push(...decoded.predictions);
     if (decoded.commitStep) {
       iterative = true;
       commitSteps.push(...decoded.commitStep);
     }
-    const tf = await objective.teacherForced(task, chunk, forward);
-    teacherForced.push(...tf.predictions);
-    logProbs.push(...tf.logProbs);
   }
   const pad = task.special.pad;
   const em = exactMatch(predictions, examples, pad);

@@ -77,15 +77,31 @@ export function teacherForcedInputs(examples: Example[], ordered: number[][]): n
 }
 
 /**
- * Greedy free-running decoding with head 0: L forward passes, each filling the next target position with the
+ * What the teacher-forced pass saw and predicted, in the objective's order: each example's true target (the
+ * inputs after its prompt) and head 0's argmax at each target position.
+ */
+export interface TeacherForcedArgmax {
+  ordered: number[][];
+  predictions: number[][];
+}
+
+/**
+ * Greedy free-running decoding with head 0: up to L forward passes, each filling the next target position with the
  * argmax and feeding it back. Positions not yet generated hold pad (the attention is causal, so they are never
  * seen). Returns each example's generated target in the objective's order.
+ *
+ * With `known`, a pass is skipped while every example has generated exactly its true target so far: position
+ * P−1+i then sees the same tokens as in the teacher-forced pass (the prompt and the true target[0..i−1]; the causal
+ * mask hides the rest, and each sequence's logits depend on its own tokens only), so its argmax is the
+ * teacher-forced one. The first pass is always skipped (it sees only the prompt); a model that decodes its whole
+ * chunk right needs no pass at all. The result is the same as without `known`.
  */
 export async function greedyDecode(
   task: Task,
   examples: Example[],
   forward: ForwardFn,
   H: number,
+  known?: TeacherForcedArgmax,
 ): Promise<number[][]> {
   const P = task.promptLength;
   const L = task.targetLength;
@@ -94,12 +110,15 @@ export async function greedyDecode(
   const tokens = new Int32Array(n * T).fill(task.special.pad);
   examples.forEach((e, b) => tokens.set(e.prompt, b * T));
   const out = examples.map(() => new Array<number>(L));
+  // Whether every example's generated target[0..i−1] is its true one (known only).
+  let onTrack = !!known;
   for (let i = 0; i < L; i++) {
-    const logits = await Logits.of(forward, tokens, n, T, H, task.vocab.length);
+    const logits = onTrack ? null : await Logits.of(forward, tokens, n, T, H, task.vocab.length);
     for (let b = 0; b < n; b++) {
-      const token = logits.argmax(0, b, P - 1 + i);
+      const token = logits ? logits.argmax(0, b, P - 1 + i) : known!.predictions[b]![i]!;
       out[b]![i] = token;
       if (i < L - 1) tokens[b * T + P + i] = token;
+      if (onTrack && token !== known!.ordered[b]![i]) onTrack = false;
     }
   }
   return out;

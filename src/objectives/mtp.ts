@@ -22,8 +22,9 @@ export function multiTokenObjective(heads: number): Objective {
       const targets = examples.map((e) => e.target);
       return causalBatch(task, examples, targets, teacherForcedInputs(examples, targets), H);
     },
-    async decode(task, examples, forward) {
-      return { predictions: await greedyDecode(task, examples, forward, H) };
+    async decode(task, examples, forward, teacherForced) {
+      const known = teacherForced && { ordered: examples.map((e) => e.target), predictions: teacherForced.predictions };
+      return { predictions: await greedyDecode(task, examples, forward, H, known) };
     },
     teacherForced(task, examples, forward) {
       const targets = examples.map((e) => e.target);

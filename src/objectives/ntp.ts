@@ -15,8 +15,9 @@ export function nextTokenObjective(): Objective {
       const targets = examples.map((e) => e.target);
       return causalBatch(task, examples, targets, teacherForcedInputs(examples, targets), 1);
     },
-    async decode(task, examples, forward) {
-      return { predictions: await greedyDecode(task, examples, forward, 1) };
+    async decode(task, examples, forward, teacherForced) {
+      const known = teacherForced && { ordered: examples.map((e) => e.target), predictions: teacherForced.predictions };
+      return { predictions: await greedyDecode(task, examples, forward, 1, known) };
     },
     teacherForced(task, examples, forward) {
       const targets = examples.map((e) => e.target);

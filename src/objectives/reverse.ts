@@ -36,10 +36,16 @@ export function reverseObjective(): Objective {
       const targets = reversedTargets(task, examples);
       return causalBatch(task, examples, targets, teacherForcedInputs(examples, targets), 1);
     },
-    async decode(task, examples, forward) {
-      const reversed = await greedyDecode(task, examples, forward, 1);
+    async decode(task, examples, forward, teacherForced) {
       const pad = task.special.pad;
-      return { predictions: reversed.map((p, b) => unreverse(p, targetTokens(examples[b]!.target, pad))) };
+      const len = (b: number) => targetTokens(examples[b]!.target, pad);
+      // The teacher-forced argmaxes back in training order (un-reversing is its own inverse).
+      const known = teacherForced && {
+        ordered: reversedTargets(task, examples),
+        predictions: teacherForced.predictions.map((p, b) => unreverse(p, len(b))),
+      };
+      const reversed = await greedyDecode(task, examples, forward, 1, known);
+      return { predictions: reversed.map((p, b) => unreverse(p, len(b))) };
     },
     async teacherForced(task, examples, forward) {
       const targets = reversedTargets(task, examples);

@@ -40,8 +40,13 @@ export interface Objective {
   seqLen(task: Task): number;
   /** Fill a training batch from examples; rng drives any randomness (diffusion's masking). */
   makeBatch(task: Task, examples: Example[], rng: Rng): Batch;
-  /** Decode predictions for the examples' prompts without looking at their targets. */
-  decode(task: Task, examples: Example[], forward: ForwardFn): Promise<DecodeResult>;
+  /**
+   * Decode predictions for the examples' prompts without looking at their targets. `teacherForced`, where given, is
+   * this objective's teacherForced result on the same examples: a causal decoder takes from it the argmaxes that a
+   * decoding pass would recompute (every example's generated prefix equals its true one, so the pass would see what
+   * the teacher-forced pass saw) and skips that pass. The predictions are the same with it or without it.
+   */
+  decode(task: Task, examples: Example[], forward: ForwardFn, teacherForced?: TeacherForced): Promise<DecodeResult>;
   /**
    * Per target position (natural order), the prediction and the true token's log-probability when the model is
    * given the true earlier target tokens in its own order (teacher forcing), one forward pass. For objectives with
