@@ -95,6 +95,35 @@ describeTorch('PyTorch export: the same data as the lab', () => {
   });
 });
 
+describeTorch('PyTorch export: evaluation', () => {
+  test('greedy decoding with the teacher-forced argmaxes: the same predictions as without, in fewer passes', () => {
+    // As the lab's (test/gpu/decode.test.ts): freshly initialised models, the test set as given (only the first
+    // pass, which sees the prompt alone, is sure to be skipped), then with every target set to the model's own
+    // decoding (every argmax from teacher forcing, no pass of its own).
+    const spec: ExperimentSpec = {
+      ...DEFAULT_EXPERIMENT,
+      objectives: [{ kind: 'ntp' }, { kind: 'reverse' }, { kind: 'mtp', heads: 2 }, { kind: 'teacherless' }],
+      train: { ...DEFAULT_EXPERIMENT.train, batchSize: 16 },
+    };
+    type Pass = { plain: number[][]; hinted: number[][]; passes: number };
+    const py = parity<{ objective: string; given: Pass; own: Pass; ownCount: number }[]>('decode', { spec, seed: 2 });
+    const L = makeTask(spec.task, 2).targetLength;
+    expect(py.map((r) => r.objective)).toEqual(['ntp', 'reverse', 'mtp', 'teacherless']);
+    for (const r of py) {
+      expect(r.given.hinted, r.objective).toEqual(r.given.plain);
+      expect(r.own.hinted, r.objective).toEqual(r.own.plain);
+      expect(r.ownCount, r.objective).toBeGreaterThan(8);
+      if (r.objective === 'teacherless') {
+        // One parallel pass either way: nothing to take from teacher forcing.
+        expect([r.given.passes, r.own.passes]).toEqual([1, 1]);
+        continue;
+      }
+      expect(r.given.passes, r.objective).toBeLessThan(L);
+      expect(r.own.passes, r.objective).toBe(0);
+    }
+  });
+});
+
 /** `python -m labtorch ARGS` in `dir`, with the package from this repository. */
 function labtorch(dir: string, args: string[]) {
   return spawnSync(PYTHON, ['-m', 'labtorch', ...args], {

@@ -135,8 +135,12 @@ def make_batch(obj, task, examples, rng):
 
 
 @torch.no_grad()
-def decode(obj, task, examples, forward):
-    """Predicted targets in natural order, and for diffusion the step at which each position was committed."""
+def decode(obj, task, examples, forward, teacher=None):
+    """Predicted targets in natural order, and for diffusion the step at which each position was committed.
+    `teacher`: teacher_forced's argmaxes for the same examples (natural order), from which greedy decoding takes each
+    pass's argmaxes while every example has generated its true target so far (the position then sees what it saw
+    under teacher forcing: causal attention), skipping that pass; the predictions are the same (the lab's
+    greedyDecode, src/objectives/causal.ts)."""
     P, L, n = task.prompt_length, task.target_length, len(examples)
     prompts = torch.tensor([e.prompt for e in examples], dtype=torch.int64)
     if obj.kind == "diffusion":
@@ -144,17 +148,23 @@ def decode(obj, task, examples, forward):
     if obj.kind == "teacherless":
         tokens = torch.cat([prompts, torch.full((n, L - 1), task.dummy, dtype=torch.int64)], 1)
         return forward(tokens)[0, :, P - 1 : P - 1 + L].argmax(-1).tolist(), None
-    # Greedy with head 0: L passes, each feeding its argmax back; positions not yet generated hold pad (unseen).
-    T = P + L - 1
+    # Greedy with head 0: up to L passes, each feeding its argmax back; positions not yet generated hold pad (unseen).
+    lens = [_non_pad(e.target, task.pad) for e in examples]
+    on_track = teacher is not None
+    if on_track:
+        truth = torch.tensor(ordered_targets(obj, task, examples), dtype=torch.int64)
+        known = teacher if obj.kind != "reverse" else [_unreverse(p, m) for p, m in zip(teacher, lens)]
+        known = torch.tensor(known, dtype=torch.int64)
     tokens = torch.cat([prompts, torch.full((n, L - 1), task.pad, dtype=torch.int64)], 1)
     out = torch.zeros((n, L), dtype=torch.int64)
     for i in range(L):
-        out[:, i] = forward(tokens)[0, :, P - 1 + i].argmax(-1)
+        out[:, i] = known[:, i] if on_track else forward(tokens)[0, :, P - 1 + i].argmax(-1)
         if i < L - 1:
             tokens[:, P + i] = out[:, i]
+        on_track = on_track and torch.equal(out[:, i], truth[:, i])
     preds = out.tolist()
     if obj.kind == "reverse":
-        preds = [_unreverse(p, _non_pad(e.target, task.pad)) for p, e in zip(preds, examples)]
+        preds = [_unreverse(p, m) for p, m in zip(preds, lens)]
     return preds, None
 
 

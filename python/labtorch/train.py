@@ -120,12 +120,13 @@ class Lane:
         preds, commits, tf, logp = [], [], [], []
         for s in range(0, len(examples), self.train["batchSize"]):
             chunk = examples[s : s + self.train["batchSize"]]
-            p, c = decode(self.objective, self.task, chunk, forward)
-            preds += p
-            commits += c or []
+            # Teacher forcing first: greedy decoding skips the passes whose argmaxes it already holds (decode).
             q, lp = teacher_forced(self.objective, self.task, chunk, forward)
             tf += q
             logp += lp
+            p, c = decode(self.objective, self.task, chunk, forward, q)
+            preds += p
+            commits += c or []
         return metrics.evaluation(self.task, examples, preds, tf, logp)
 
 

@@ -2,8 +2,10 @@
 
     python3 python/tests/parity.py data REQUEST.json       test set, the first training examples, first batches
     python3 python/tests/parity.py step REQUEST.json       one training step resumed from the lab's lane files
+    python3 python/tests/parity.py decode REQUEST.json     greedy decoding with and without the teacher-forced argmaxes
 
-REQUEST.json: {"spec": …, "seed": S, "train": N} for data; {"files": [lane model files], "dtype": …} for step.
+REQUEST.json: {"spec": …, "seed": S, "train": N} for data; {"files": [lane model files], "dtype": …} for step;
+{"spec": …, "seed": S} for decode.
 """
 import json
 import sys
@@ -11,7 +13,7 @@ import sys
 import torch
 
 sys.path.insert(0, __file__.rsplit("/tests/", 1)[0])
-from labtorch.objectives import make_batch, make_objective  # noqa: E402
+from labtorch.objectives import decode, make_batch, make_objective, teacher_forced  # noqa: E402
 from labtorch.rng import Rng, data_seed, objective_seed  # noqa: E402
 from labtorch.tasks import make_task  # noqa: E402
 from labtorch.train import Lane, _resume  # noqa: E402
@@ -54,7 +56,38 @@ def step(req):
     return out
 
 
+def decode_check(req):
+    """Each objective's freshly initialised model decodes the test set without and with the teacher-forced argmaxes
+    (decode's `teacher`), counting forward passes; then again with every target set to the model's own decoding
+    (where it has no pad), so that every chunk stays on track and decoding takes every argmax from teacher forcing."""
+    spec, seed = req["spec"], req["seed"]
+    task = make_task(spec["task"], seed)
+    B = spec["train"]["batchSize"]
+    out = []
+    for i, o in enumerate(spec["objectives"]):
+        lane = Lane(i, o, task, spec, seed, "cpu")
+        calls = [0]
+        inner = lane.forward_fn(B)
+
+        def forward(tokens, inner=inner):
+            calls[0] += 1
+            return inner(tokens)
+
+        def both(examples):
+            plain, _ = decode(lane.objective, task, examples, forward)
+            teacher, _ = teacher_forced(lane.objective, task, examples, forward)
+            calls[0] = 0
+            hinted, _ = decode(lane.objective, task, examples, forward, teacher)
+            return {"plain": plain, "hinted": hinted, "passes": calls[0]}
+
+        examples = task.test[:B]
+        given = both(examples)
+        own = [type(e)(e.prompt, p) for e, p in zip(examples, given["plain"]) if task.pad not in p]
+        out.append({"objective": lane.name, "given": given, "own": both(own), "ownCount": len(own)})
+    return out
+
+
 if __name__ == "__main__":
     what, path = sys.argv[1], sys.argv[2]
     req = json.load(open(path))
-    json.dump(data(req) if what == "data" else step(req), sys.stdout)
+    json.dump({"data": data, "step": step, "decode": decode_check}[what](req), sys.stdout)
