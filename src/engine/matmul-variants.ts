@@ -311,7 +311,8 @@ export async function timeVariants(
       if (!afterLayerNorm) return productDispatches(kernels, { storage, uniform }, v, f, m, n, k, product);
       // What the model records for a product that reads a LayerNorm's output (model-ops.ts, matmulOp): the fused
       // kernel where the variant has it, else the LayerNorm (one invocation per row: the reduction variant is chosen
-      // apart, and it is the same for every matmul variant) and then the product.
+      // apart, and it is the same for every matmul variant; THREAD_ROWS spelled out, as reduction-variants.ts
+      // imports this module) and then the product.
       const fused = layernormMatmulKernel(f, m, n, k, v, ln);
       if (fused) {
         const binds = [uniform(m, n, k, 0), x, b, bias, c, aux, lnParams, lnStats, a];
