@@ -39,7 +39,7 @@ import reduceWgsl from '../../shaders/reduce.wgsl?raw';
 import residualWgsl from '../../shaders/residual.wgsl?raw';
 import transposeWgsl from '../../shaders/transpose.wgsl?raw';
 import { composeWgsl, grid1d, WG, type BindingKind, type KernelDef } from './kernel';
-import { PARAM_ALIGN } from '../model/params';
+import { align } from '../model/params';
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
 
@@ -498,7 +498,7 @@ export function matmulKernel(
  * storage buffers, the most an adapter must allow), each half at an offset aligned to 256 bytes for the kernels that
  * bind them apart.
  */
-export const lnRstdAt = (N: number): number => Math.ceil(N / PARAM_ALIGN) * PARAM_ALIGN;
+export const lnRstdAt = (N: number): number => align(N);
 /** Floats of a LayerNorm's statistics over N rows: mean (N) at 0, rstd (N) at lnRstdAt(N). */
 export const lnStatsFloats = (N: number): number => lnRstdAt(N) + N;
 

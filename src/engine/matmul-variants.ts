@@ -7,7 +7,7 @@
 // slowly, so the register-blocked vec4 kernels win there (bench/README.md has the figures); GPUs reward shared
 // memory. The choice is known for SwiftShader and timed once per adapter elsewhere, the result kept in a
 // VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later sessions on that adapter skip the timing.
-import { lmHeadRows, PARAM_ALIGN } from '../model/params';
+import { align, lmHeadRows } from '../model/params';
 import { KernelCache, timeSubmission, uniformData, type Dispatch } from './kernel';
 import {
   layernormKernels,
@@ -289,10 +289,10 @@ export async function timeVariants(
   const wte = storage(V * IC);
   const logits = storage(M * V);
   const dwte = storage(V * IC);
-  // The LayerNorm before each forward product: inp = ln(x), its weight and bias in one buffer (the bias at the next
-  // PARAM_ALIGN floats, as the parameter table lays out a module's two), its mean and rstd in another (lnRstdAt).
+  // The LayerNorm before each forward product: inp = ln(x), its weight and bias in one buffer (the bias at the
+  // weight's aligned end, as the parameter table lays out a module's two), its mean and rstd in another (lnRstdAt).
   const x = storage(M * IC);
-  const ln = { lnBiasAt: Math.ceil(IC / PARAM_ALIGN) * PARAM_ALIGN, lnRstdAt: lnRstdAt(M) };
+  const ln = { lnBiasAt: align(IC), lnRstdAt: lnRstdAt(M) };
   const lnParams = storage(ln.lnBiasAt + IC);
   const lnStats = storage(lnStatsFloats(M));
   // c_fc's forward (with its GELU epilogue) after its LayerNorm, dinp and dW; then the lm_head's.

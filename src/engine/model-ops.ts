@@ -60,7 +60,7 @@ export interface RecordingTarget {
 
 /**
  * A LayerNorm whose output is a product's A operand: its input x (N,C), its module's parameters, and its statistics
- * buffer (mean (N), then rstd at lnRstdAt(N): plan.ts). matmulOp records it with the product (fused where it can).
+ * buffer (mean (N), then rstd at lnRstdAt(N): kernels.ts). matmulOp records it with the product (fused where it can).
  */
 export interface LayerNormInput {
   x: Binding;
@@ -116,7 +116,7 @@ export class OpRecorder {
     const s = this.table.get(name);
     return { buffer: this.mem.params, offset: s.offset * 4, size: s.size * 4 };
   }
-  /** A LayerNorm's statistics buffer over N rows as its two halves (plan.ts, lnRstdAt). */
+  /** A LayerNorm's statistics buffer over N rows as its two halves (kernels.ts, lnRstdAt). */
   private lnStats(stats: GPUBuffer, N: number): { mean: Binding; rstd: Binding } {
     return {
       mean: { buffer: stats, offset: 0, size: N * 4 },
@@ -124,21 +124,15 @@ export class OpRecorder {
     };
   }
   /**
-   * A module's weight and bias as one range of the parameter buffer, which the fused LayerNorm binds as one (the
-   * table lays a module's bias out right after its weight's aligned slot: lnLayout checks it).
+   * A LayerNorm's weight and bias as one range of the parameter buffer, which the fused kernel binds as one, and
+   * where the bias starts in it (floats): the table lays a module's bias out right after its weight's aligned slot.
    */
-  private paramRange(m: ModuleParams): Binding {
+  private lnParams(m: ModuleParams): { range: Binding; biasAt: number } {
     const w = this.table.get(m.weight);
     const b = this.table.get(m.bias);
-    return { buffer: this.mem.params, offset: w.offset * 4, size: (b.offset - w.offset + b.size) * 4 };
-  }
-  /** Where the fused LayerNorm finds its bias (after the weight) and writes its rstd (after the mean), in floats. */
-  private lnLayout(ln: LayerNormInput, N: number): { lnBiasAt: number; lnRstdAt: number } {
-    const w = this.table.get(ln.m.weight);
-    const b = this.table.get(ln.m.bias);
-    if (b.offset < w.offset + w.size)
-      throw new Error(`${ln.m.bias} does not follow ${ln.m.weight} in the parameter table`);
-    return { lnBiasAt: b.offset - w.offset, lnRstdAt: lnRstdAt(N) };
+    if (b.offset < w.offset + w.size) throw new Error(`${m.bias} does not follow ${m.weight} in the parameter table`);
+    const range = { buffer: this.mem.params, offset: w.offset * 4, size: (b.offset - w.offset + b.size) * 4 };
+    return { range, biasAt: b.offset - w.offset };
   }
   protected grad(name: string): Binding {
     const s = this.table.get(name);
@@ -216,11 +210,12 @@ export class OpRecorder {
     if (ln) {
       // A = ln(x): one dispatch where the variant fuses the LayerNorm into this product's kernel, which writes A and
       // the statistics for the backward as the LayerNorm would; else the LayerNorm, then the product.
-      const fused = layernormMatmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul, this.lnLayout(ln, M));
+      const params = this.lnParams(ln.m);
+      const at = { lnBiasAt: params.biasAt, lnRstdAt: lnRstdAt(M) };
+      const fused = layernormMatmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul, at);
       if (fused) {
         this.uniformsFusedAway += 1 + planned; // the LayerNorm's dispatch, and the transposes no tiled kernel needs
-        const lnParams = this.paramRange(ln.m);
-        const bind = [ln.x, b, bias ?? this.mem.stats, out, aux ?? this.mem.matmulAux, lnParams, ln.stats, a];
+        const bind = [ln.x, b, bias ?? this.mem.stats, out, aux ?? this.mem.matmulAux, params.range, ln.stats, a];
         this.dispatch(list, fused.def, MATMUL_DIMS, { M, N, K: K_, kSlice: 0 }, bind, fused.workgroups);
         return;
       }

@@ -2,7 +2,7 @@
 // size, and a check against the adapter's limits that names the limit and the largest config that would fit.
 // Pure functions: the page, the command line and the tests can ask "does it fit?" without a GPU.
 import type { ModelConfig } from '../model/config';
-import { lmHeadRows, PARAM_ALIGN, paramTable } from '../model/params';
+import { align, lmHeadRows, paramTable } from '../model/params';
 import { attentionKernels, lnStatsFloats, REDUCE_CHUNK, splitKBound } from './kernels';
 import { THREAD_ROWS } from './reduction-variants';
 
@@ -17,7 +17,7 @@ export interface BufferPlan {
   usage: 'storage' | 'uniform' | 'readback';
 }
 
-export const align = (n: number, a = PARAM_ALIGN): number => Math.ceil(n / a) * a;
+export { align };
 
 /**
  * Floats between the heads' logits in the shared logits buffer: B·T rows of lmHeadRows(V) (the vocabulary padded to

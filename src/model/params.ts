@@ -30,6 +30,8 @@ export interface ParamSpec {
  * range: WebGPU requires binding offsets aligned to minStorageBufferOffsetAlignment, which is at most 256.
  */
 export const PARAM_ALIGN = 64;
+/** n rounded up to a multiple of a (PARAM_ALIGN floats: 256 bytes, a valid binding offset on every device). */
+export const align = (n: number, a = PARAM_ALIGN): number => Math.ceil(n / a) * a;
 
 /** A LayerNorm's or Linear's tensors: `module.weight` and `module.bias`. */
 export interface ModuleParams {
@@ -135,7 +137,7 @@ export function paramTable(cfg: ModelConfig): ParamTable {
     specs.push({ name, shape, size, offset, init, decay: shape.length >= 2 });
     // wte's slot holds the lm_head's padded rows (lmHeadRows), zeros past the vocabulary.
     const reserved = name === MODEL_PARAMS.wte ? lmHeadRows(cfg.vocabSize) * C : size;
-    offset += Math.ceil(reserved / PARAM_ALIGN) * PARAM_ALIGN;
+    offset += align(reserved);
   }
   const byName = new Map(specs.map((s) => [s.name, s]));
   return {
