@@ -204,7 +204,7 @@ export async function benchLayernorm(
   const ln = layernormKernels(N, C, reduction);
   const fw = [kernels.dispatch(ln.forward[0], [u, inp, w, b, out, mean, rstd], ln.forward[1])];
   const bind = [u, dout, inp, w, mean, rstd, dinp, dw, db];
-  const bw = [kernels.dispatch(ln.dinput[0], bind, ln.dinput[1]), kernels.dispatch(ln.dparams[0], bind, ln.dparams[1])];
+  const bw = [kernels.dispatch(ln.backward[0], bind, ln.backward[1])];
   const f4 = 4;
   const shape = `N${N} C${C}`;
   const results: KernelResult[] = [];

@@ -118,11 +118,22 @@ fn storeTile(b: u32, h: u32, t0: u32, e0: u32, part: u32, x: array<vec4f, 4>, y:
   }
 }
 
-// One thread per (b, h, block of 4 query rows, block of 8 channels): dq.
+// dq and dkv in one dispatch: both read dpreatt (written by dscores) and write different thirds of dqkv, so nothing
+// orders them. dq's tasks first, then dkv's from the next whole workgroup, so that no workgroup does both.
 @compute @workgroup_size(WG)
-fn dq(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let task = thread_index(gid, nwg);
-  if (task >= tasks()) { return; }
+fn dqkv_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = thread_index(gid, nwg);
+  let n = tasks();
+  let dkvStart = (n + WG - 1u) / WG * WG;
+  if (t < n) {
+    dq(t);
+  } else if (t >= dkvStart && t - dkvStart < n) {
+    dkv(t - dkvStart);
+  }
+}
+
+// One thread per (b, h, block of 4 query rows, block of 8 channels): dq.
+fn dq(task: u32) {
   let tl = tile(task);
   let b = tl.x;
   let h = tl.y;
@@ -162,10 +173,7 @@ fn dq(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: v
 }
 
 // One thread per (b, h, block of 4 key rows j0..j0+3, block of 8 channels): dk and dv, summing over queries i.
-@compute @workgroup_size(WG)
-fn dkv(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let task = thread_index(gid, nwg);
-  if (task >= tasks()) { return; }
+fn dkv(task: u32) {
   let tl = tile(task);
   let b = tl.x;
   let h = tl.y;

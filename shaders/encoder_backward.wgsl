@@ -4,6 +4,8 @@
 // src/engine/kernels.ts); W = C / R_LANES elements per row.
 // dwte[v,c] += Σ_{b,t: tokens[b,t]=v} dout[b,t,c]        dwte (V,C)
 // dwpe[t,c] += Σ_b dout[b,t,c]                           dwpe (blockSize,C)
+// One dispatch for both: dwte's V·W threads, then dwpe's T·W (dwte's first: each loops over all B·T tokens, so a
+// CPU adapter, running workgroups in order, starts the long loops early).
 struct Dims { B: u32, T: u32, C: u32, V: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> tokens: array<i32>;
@@ -12,10 +14,18 @@ struct Dims { B: u32, T: u32, C: u32, V: u32 }
 @group(0) @binding(4) var<storage, read_write> dwpe: array<R>;
 
 @compute @workgroup_size(WG)
-fn wte_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
+  let wteThreads = d.V * (d.C / R_LANES);
+  if (i < wteThreads) {
+    wte_grad(i);
+  } else {
+    wpe_grad(i - wteThreads);
+  }
+}
+
+fn wte_grad(i: u32) {
   let W = d.C / R_LANES;
-  if (i >= d.V * W) { return; }
   let v = i32(i / W);
   let c = i % W;
   var acc = R(0.0);
@@ -25,9 +35,7 @@ fn wte_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   dwte[i] += acc;
 }
 
-@compute @workgroup_size(WG)
-fn wpe_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = thread_index(gid, nwg);
+fn wpe_grad(i: u32) {
   let W = d.C / R_LANES;
   if (i >= d.T * W) { return; }
   let t = i / W;

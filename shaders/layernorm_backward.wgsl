@@ -2,12 +2,26 @@
 // dinput:  dinp[n,:] += rstd·(dnorm − mean(dnorm) − norm·mean(dnorm·norm)),  dnorm = dout·weight, norm = (x−μ)·rstd
 // dparams: dweight[c] += Σ_n dout[n,c]·norm[n,c];  dbias[c] += Σ_n dout[n,c]
 // dout, inp, dinp (N,C); mean, rstd (N); weight, dweight, dbias (C)
-// One thread per row (dinput) or per element of a row (dparams: one column, or 4 where R = vec4f, on workgroups of
-// kernels.ts COLUMN_WG so that C/4 threads still spread over several cores of a CPU adapter). Composed after the row
-// element (R, R_LANES, total(): src/engine/kernels.ts; W = C / R_LANES) and common/layernorm_backward_bindings.wgsl.
+// One dispatch for both halves, which read the same inputs and write different outputs: the first workgroups sum
+// columns (one thread per column, or per 4 where R = vec4f), the rest take a row each. Columns first, because each
+// of their threads loops over all N rows: a CPU adapter, which runs workgroups in order over its cores, starts those
+// long loops early and fills its other cores with rows beside them. Workgroups of kernels.ts COLUMN_WG where
+// R = vec4f, so that C/4 column threads still spread over several cores. Composed after the row element (R,
+// R_LANES, total(): src/engine/kernels.ts; W = C / R_LANES) and common/layernorm_backward_bindings.wgsl.
 @compute @workgroup_size(WG)
-fn dinput(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = thread_index(gid, nwg);
+fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = thread_index(gid, nwg);
+  let W = d.C / R_LANES;
+  // The column threads fill whole workgroups, so that no workgroup does both (kernels.ts, layernormBackwardGrid).
+  let columnThreads = (W + WG - 1u) / WG * WG;
+  if (t < columnThreads) {
+    dparams(t);
+  } else {
+    dinput(t - columnThreads);
+  }
+}
+
+fn dinput(row: u32) {
   if (row >= d.N) { return; }
   let W = d.C / R_LANES;
   let base = row * W;
@@ -30,9 +44,7 @@ fn dinput(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   }
 }
 
-@compute @workgroup_size(WG)
-fn dparams(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let c = thread_index(gid, nwg);
+fn dparams(c: u32) {
   let W = d.C / R_LANES;
   if (c >= W) { return; }
   var dw = R(0.0);

@@ -1,12 +1,21 @@
-// LayerNorm backward as shaders/layernorm_backward.wgsl computes it, with one workgroup per row (dinput) or column
-// (dparams): invocations stride over the row's C values or the column's N rows, and the sums are row_sum2
-// reductions (common/row_reduce.wgsl). Composed after that and common/layernorm_backward_bindings.wgsl.
+// LayerNorm backward as shaders/layernorm_backward.wgsl computes it, in one dispatch as there, with one workgroup
+// per column (dparams, the first C workgroups) or row (dinput, the N after them): invocations stride over the
+// column's N rows or the row's C values, and the sums are row_sum2 reductions (common/row_reduce.wgsl). Composed
+// after that and common/layernorm_backward_bindings.wgsl.
 // dinput:  dinp[n,:] += rstd·(dnorm − mean(dnorm) − norm·mean(dnorm·norm)),  dnorm = dout·weight, norm = (x−μ)·rstd
 // dparams: dweight[c] += Σ_n dout[n,c]·norm[n,c];  dbias[c] += Σ_n dout[n,c]
 @compute @workgroup_size(ROW_WG)
-fn dinput(g: RowGroup, l: Lanes) {
-  let row = row_index(g);
-  if (row >= d.N) { return; }
+fn backward(g: RowGroup, l: Lanes) {
+  // The branch is uniform across the workgroup (its index), so the reductions' barriers stay in uniform flow.
+  let i = row_index(g);
+  if (i < d.C) {
+    dparams(i, l);
+  } else if (i - d.C < d.N) {
+    dinput(i - d.C, l);
+  }
+}
+
+fn dinput(row: u32, l: Lanes) {
   let base = row * d.C;
   let m = mean[row];
   let s = rstd[row];
@@ -25,10 +34,7 @@ fn dinput(g: RowGroup, l: Lanes) {
   }
 }
 
-@compute @workgroup_size(ROW_WG)
-fn dparams(g: RowGroup, l: Lanes) {
-  let c = row_index(g);
-  if (c >= d.C) { return; }
+fn dparams(c: u32, l: Lanes) {
   // (Σ_n dout·norm, Σ_n dout) down column c
   var acc = vec2f(0.0);
   for (var n = l.index; n < d.N; n += ROW_WG) {

@@ -132,12 +132,12 @@ export async function timeSubmission(device: GPUDevice, list: Dispatch[], repeat
 export const WG = 64;
 
 /**
- * Workgroup counts for `threads` threads of a 1-D kernel. Large counts spill into y because a dimension holds at
- * most maxComputeWorkgroupsPerDimension (65535 by default); the shaders rebuild the index as
- * gid.x + gid.y · num_workgroups.x · WG and return past the end.
+ * Workgroup counts for `threads` threads of a 1-D kernel of `wg` threads per workgroup (its WG override). Large
+ * counts spill into y because a dimension holds at most maxComputeWorkgroupsPerDimension (65535 by default); the
+ * shaders rebuild the index as gid.x + gid.y · num_workgroups.x · WG and return past the end.
  */
-export function grid1d(threads: number, maxPerDim = 65535): [number, number, number] {
-  const groups = Math.max(1, Math.ceil(threads / WG));
+export function grid1d(threads: number, maxPerDim = 65535, wg = WG): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(threads / wg));
   if (groups <= maxPerDim) return [groups, 1, 1];
   return [maxPerDim, Math.ceil(groups / maxPerDim), 1];
 }

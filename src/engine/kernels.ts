@@ -108,7 +108,8 @@ const BIAS_BACKWARD = overRowElement(biasBackwardWgsl);
  * Threads per workgroup of the vec4 column sums (LayerNorm's dparams, the bias gradient): they have one thread per
  * 4 columns, as few as 16 or 32 at the presets' widths, and a CPU adapter runs each workgroup on one core, so their
  * workgroups are small enough that those threads still spread over several. (On a GPU they are among a step's
- * smallest kernels either way; the subgroup LayerNorm, where chosen, has its own grid.)
+ * smallest kernels either way; the subgroup LayerNorm, where chosen, has its own grid.) The vec4 LayerNorm
+ * backward, whose dispatch also takes dinput's rows, runs those on the same small workgroups.
  */
 export const COLUMN_WG = 8;
 
@@ -134,20 +135,16 @@ const ATTENTION_BACKWARD_VEC4 = attention('vec4f', attentionBackwardBindingsWgsl
 
 export const K = {
   encoderForward: onGrid1d('encoder_forward', ENCODER_FORWARD.f32, 'main', bindings(3, 1)),
-  wteGrad: onGrid1d('encoder_backward', ENCODER_BACKWARD.f32, 'wte_grad', bindings(2, 2)),
-  wpeGrad: onGrid1d('encoder_backward', ENCODER_BACKWARD.f32, 'wpe_grad', bindings(2, 2)),
+  encoderBackward: onGrid1d('encoder_backward', ENCODER_BACKWARD.f32, 'backward', bindings(2, 2)),
   layernormForward: onGrid1d('layernorm_forward', LAYERNORM_FORWARD.f32, 'main', bindings(3, 3)),
-  layernormDinput: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD.f32, 'dinput', bindings(5, 3)),
-  layernormDparams: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD.f32, 'dparams', bindings(5, 3)),
+  layernormBackward: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD.f32, 'backward', bindings(5, 3)),
   biasBackward: onGrid1d('bias_backward', BIAS_BACKWARD.f32, 'main', bindings(1, 1)),
   // The same ops for C % 4 == 0 (N % 4 == 0 for the bias), over vec4s: see encoderForwardKernel,
-  // encoderBackwardKernels, layernormKernels and biasBackwardKernel, which choose by shape.
+  // encoderBackwardKernel, layernormKernels and biasBackwardKernel, which choose by shape.
   encoderForwardVec4: onGrid1d('encoder_forward_vec4', ENCODER_FORWARD.vec4, 'main', bindings(3, 1)),
-  wteGradVec4: onGrid1d('encoder_backward_vec4', ENCODER_BACKWARD.vec4, 'wte_grad', bindings(2, 2)),
-  wpeGradVec4: onGrid1d('encoder_backward_vec4', ENCODER_BACKWARD.vec4, 'wpe_grad', bindings(2, 2)),
+  encoderBackwardVec4: onGrid1d('encoder_backward_vec4', ENCODER_BACKWARD.vec4, 'backward', bindings(2, 2)),
   layernormForwardVec4: onGrid1d('layernorm_forward_vec4', LAYERNORM_FORWARD.vec4, 'main', bindings(3, 3)),
-  layernormDinputVec4: onGrid1d('layernorm_backward_vec4', LAYERNORM_BACKWARD.vec4, 'dinput', bindings(5, 3)),
-  layernormDparamsVec4: onColumns('layernorm_backward_vec4', LAYERNORM_BACKWARD.vec4, 'dparams', bindings(5, 3)),
+  layernormBackwardVec4: onColumns('layernorm_backward_vec4', LAYERNORM_BACKWARD.vec4, 'backward', bindings(5, 3)),
   biasBackwardVec4: onColumns('bias_backward_vec4', BIAS_BACKWARD.vec4, 'main', bindings(1, 1)),
   attentionForward: onGrid1d('attention_forward', ATTENTION_FORWARD, 'main', bindings(1, 2)),
   attentionDscores: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dscores', bindings(3, 2)),
@@ -155,8 +152,7 @@ export const K = {
   // The same ops for hs % 4 == 0, read as vec4 with register tiles (same bindings; see attention*_vec4.wgsl).
   attentionForwardVec4: onGrid1d('attention_forward_vec4', ATTENTION_FORWARD_VEC4, 'main', bindings(1, 2)),
   attentionDscoresVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dscores', bindings(3, 2)),
-  attentionDqVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dq', bindings(3, 2)),
-  attentionDkvVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dkv', bindings(3, 2)),
+  attentionDqkvVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dqkv_main', bindings(3, 2)),
   residualAccumulate: onGrid1d('residual', residualWgsl, 'accumulate', bindings(2, 1)),
   crossentropy: onGrid1d('crossentropy', CROSSENTROPY, 'main', ['uniform', 'rw', 'read', 'read', 'rw']),
   adamw: onGrid1d('adamw', adamwWgsl, 'main', ['uniform', 'rw', 'read', 'rw', 'rw', 'read', 'read']),
@@ -175,18 +171,11 @@ export const K_SUBGROUP = {
     'main',
     bindings(3, 3),
   ),
-  layernormDinput: onRows(
+  layernormBackward: onRows(
     'layernorm_backward_subgroup',
     composeWgsl(rowElement('f32'), layernormBackwardBindingsWgsl),
     layernormBackwardSubgroupWgsl,
-    'dinput',
-    bindings(5, 3),
-  ),
-  layernormDparams: onRows(
-    'layernorm_backward_subgroup',
-    composeWgsl(rowElement('f32'), layernormBackwardBindingsWgsl),
-    layernormBackwardSubgroupWgsl,
-    'dparams',
+    'backward',
     bindings(5, 3),
   ),
   crossentropy: onRows('crossentropy_subgroup', crossentropyBindingsWgsl, crossentropySubgroupWgsl, 'main', [
@@ -206,50 +195,55 @@ export const K_SUBGROUP = {
 } satisfies Record<string, KernelDef>;
 
 /**
- * LayerNorm's kernels over N rows of width C under variant v, with their workgroup counts: forward (N,C), then
- * the backward's dinput and dparams (which share bindings).
+ * LayerNorm's kernels over N rows of width C under variant v, with their workgroup counts: forward (N,C), and the
+ * backward's two halves in one dispatch (dparams' column sums in the first workgroups, dinput's rows after them;
+ * shaders/layernorm_backward*.wgsl). They read the same inputs and write different outputs, so one dispatch does
+ * both: a GPU pays for a dispatch and its barrier whatever the work in it, and a step has one LayerNorm backward per
+ * LayerNorm.
  */
 export function layernormKernels(
   N: number,
   C: number,
   v: ReductionVariant,
-): Record<'forward' | 'dinput' | 'dparams', [KernelDef, [number, number, number]]> {
+): Record<'forward' | 'backward', [KernelDef, [number, number, number]]> {
   if (v.rows === 'subgroup') {
     return {
       forward: [K_SUBGROUP.layernormForward, gridRows(N)],
-      dinput: [K_SUBGROUP.layernormDinput, gridRows(N)],
-      dparams: [K_SUBGROUP.layernormDparams, gridRows(C)],
+      backward: [K_SUBGROUP.layernormBackward, gridRows(C + N)],
     };
   }
   if (C % 4 === 0) {
     return {
       forward: [K.layernormForwardVec4, grid1d(N)],
-      dinput: [K.layernormDinputVec4, grid1d(N)],
-      dparams: [K.layernormDparamsVec4, gridColumns(C / 4)],
+      backward: [K.layernormBackwardVec4, layernormBackwardGrid(N, C / 4, COLUMN_WG)],
     };
   }
   return {
     forward: [K.layernormForward, grid1d(N)],
-    dinput: [K.layernormDinput, grid1d(N)],
-    dparams: [K.layernormDparams, grid1d(C)],
+    backward: [K.layernormBackward, layernormBackwardGrid(N, C, WG)],
   };
 }
+
+/**
+ * Workgroup counts of the one-thread-per-row-or-column LayerNorm backward (shaders/layernorm_backward.wgsl) for N
+ * rows and W column threads, on workgroups of wg: the column threads rounded up to whole workgroups, then a thread
+ * per row.
+ */
+const layernormBackwardGrid = (N: number, W: number, wg: number): [number, number, number] =>
+  grid1d(Math.ceil(W / wg) * wg + N, 65535, wg);
 
 /** The embedding's forward over tokens (B,T) and width C, with workgroup counts: vec4 where C % 4 == 0. */
 export const encoderForwardKernel = (B: number, T: number, C: number): [KernelDef, [number, number, number]] =>
   C % 4 === 0 ? [K.encoderForwardVec4, grid1d((B * T * C) / 4)] : [K.encoderForward, grid1d(B * T * C)];
 
 /**
- * The embedding's backward over tokens (B,T) and width C, with workgroup counts: dwte (V,C) and dwpe (T,C), each
- * thread owning one element, or 4 adjacent ones (vec4) where C % 4 == 0. Same bindings either way.
+ * The embedding's backward over tokens (B,T) and width C, with workgroup counts: dwte (V,C) and dwpe (T,C) in one
+ * dispatch (dwte's threads, then dwpe's), each thread owning one element, or 4 adjacent ones (vec4) where C % 4 == 0.
+ * Same bindings either way.
  */
-export function encoderBackwardKernels(
-  T: number,
-  C: number,
-  V: number,
-): Record<'wte' | 'wpe', [KernelDef, [number, number, number]]> {
-  if (C % 4 === 0) return { wte: [K.wteGradVec4, grid1d((V * C) / 4)], wpe: [K.wpeGradVec4, grid1d((T * C) / 4)] };
-  return { wte: [K.wteGrad, grid1d(V * C)], wpe: [K.wpeGrad, grid1d(T * C)] };
+export function encoderBackwardKernel(T: number, C: number, V: number): [KernelDef, [number, number, number]] {
+  if (C % 4 === 0) return [K.encoderBackwardVec4, grid1d(((V + T) * C) / 4)];
+  return [K.encoderBackward, grid1d((V + T) * C)];
 }
 
 /** A bias gradient db (N) += Σ_rows dout (M,N) as a dispatch of its own: vec4 columns where N % 4 == 0. */
@@ -647,16 +641,15 @@ export function attentionKernels(
       ],
     };
   }
-  // Threads own 4 rows (queries or keys) of one (b, h); the backward's value-side kernels also split hs into
-  // blocks of 8.
+  // Threads own 4 rows (queries or keys) of one (b, h); the backward's value-side kernel also splits hs into
+  // blocks of 8, its dq tiles then its dk/dv tiles from the next whole workgroup (attention_backward_vec4.wgsl).
   const rowBlocks = B * NH * Math.ceil(T / 4);
   const tiles = rowBlocks * Math.ceil(hs / 8);
   return {
     forward: [v.rows === 'subgroup' ? subgroupForward : [K.attentionForwardVec4, grid1d(rowBlocks)]],
     backward: [
       [K.attentionDscoresVec4, grid1d(rowBlocks)],
-      [K.attentionDqVec4, grid1d(tiles)],
-      [K.attentionDkvVec4, grid1d(tiles)],
+      [K.attentionDqkvVec4, grid1d(Math.ceil(tiles / WG) * WG + tiles)],
     ],
   };
 }

@@ -354,7 +354,7 @@ export class OpRecorder {
     const bind = [ln.x, this.param(ln.m.weight), this.param(ln.m.bias), out, mean, rstd];
     this.dispatch(list, def, LAYERNORM_DIMS, { N, C }, bind, wg);
   }
-  /** LayerNorm backward: dinp += …, dweight/dbias += … (see layernorm_backward.wgsl). */
+  /** LayerNorm backward: dinp += …, dweight/dbias += …, one dispatch (see layernorm_backward.wgsl). */
   protected layernormBackward(
     dout: Binding,
     inp: Binding,
@@ -366,9 +366,8 @@ export class OpRecorder {
   ): void {
     const { mean, rstd } = this.lnStats(stats, N);
     const bind = [dout, inp, this.param(m.weight), mean, rstd, dinp, this.grad(m.weight), this.grad(m.bias)];
-    const { dinput, dparams } = layernormKernels(N, C, this.reduction);
-    this.dispatch(this.backwardList, dinput[0], LAYERNORM_DIMS, { N, C }, bind, dinput[1]);
-    this.dispatch(this.backwardList, dparams[0], LAYERNORM_DIMS, { N, C }, bind, dparams[1]);
+    const [def, wg] = layernormKernels(N, C, this.reduction).backward;
+    this.dispatch(this.backwardList, def, LAYERNORM_DIMS, { N, C }, bind, wg);
   }
 
   protected attentionUniform(): UniformValues<typeof ATTENTION_DIMS> {

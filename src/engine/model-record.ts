@@ -9,7 +9,7 @@ import { blockParams, blockPrefix, headPrefix, lmHeadRows, MODEL_PARAMS, type Bl
 import { grid1d, type Dispatch } from './kernel';
 import {
   crossentropyKernel,
-  encoderBackwardKernels,
+  encoderBackwardKernel,
   encoderForwardKernel,
   K,
   reduceKernel,
@@ -216,9 +216,8 @@ class Recorder extends OpRecorder {
     for (let l = L - 1; l >= 0; l--)
       this.blockBackward(blockParams(blockPrefix(l)), this.blockInput(l), this.block(l), dres);
     const encBind = [this.mem.tokens, dres, this.grad(wte), this.grad(wpe)];
-    const enc = encoderBackwardKernels(T, C, V);
-    this.dispatch(this.backwardList, enc.wte[0], ENCODER_DIMS, { B, T, C, V }, encBind, enc.wte[1]);
-    this.dispatch(this.backwardList, enc.wpe[0], ENCODER_DIMS, { B, T, C, V }, encBind, enc.wpe[1]);
+    const [encoder, encoderGrid] = encoderBackwardKernel(T, C, V);
+    this.dispatch(this.backwardList, encoder, ENCODER_DIMS, { B, T, C, V }, encBind, encoderGrid);
   }
 
   recordOptimizer(): void {

@@ -99,7 +99,7 @@ export async function chooseReductionVariant(
 }
 
 /**
- * Time variants on a LayerNorm over rows × width (forward, dinput, dparams), a cross-entropy over rows × vocab, an
+ * Time variants on a LayerNorm over rows × width (forward, and backward: dinput and dparams), a cross-entropy over rows × vocab, an
  * attention forward over the same rows as sequences of ATTENTION_PROBE_T with heads of 32, and a gradient norm over
  * rows × width values (wall time of the dispatches, the fastest of `repeats` submissions after a warm-up). Allocates its own buffers and destroys them.
  */
@@ -162,8 +162,7 @@ export async function timeReductionVariants(
     const [ce, ceGrid] = crossentropyKernel(N, v);
     const list = [
       kernels.dispatch(ln.forward[0], [lnUniform, inp!, w!, b!, out!, mean!, rstd!], ln.forward[1]),
-      kernels.dispatch(ln.dinput[0], [lnUniform, ...back], ln.dinput[1]),
-      kernels.dispatch(ln.dparams[0], [lnUniform, ...back], ln.dparams[1]),
+      kernels.dispatch(ln.backward[0], [lnUniform, ...back], ln.backward[1]),
       kernels.dispatch(ce, [ceUniform, logits, targets, weights, losses], ceGrid),
       ...attentionKernels(aB, aT, aC, aNH, v).forward.map(([def, wg]) =>
         kernels.dispatch(def, [attUniform, qkv!, att!, atty!], wg),
