@@ -119,12 +119,12 @@ fn storeTile(b: u32, h: u32, t0: u32, e0: u32, part: u32, x: array<vec4f, 4>, y:
 }
 
 // dq and dkv in one dispatch: both read dpreatt (written by dscores) and write different thirds of dqkv, so nothing
-// orders them. dq's tasks first, then dkv's from the next whole workgroup, so that no workgroup does both.
+// orders them. dq's tasks first, then dkv's from the next whole workgroup.
 @compute @workgroup_size(WG)
 fn dqkv_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = thread_index(gid, nwg);
   let n = tasks();
-  let dkvStart = (n + WG - 1u) / WG * WG;
+  let dkvStart = second_part_start(n);
   if (t < n) {
     dq(t);
   } else if (t >= dkvStart && t - dkvStart < n) {

@@ -4,8 +4,8 @@
 // src/engine/kernels.ts); W = C / R_LANES elements per row.
 // dwte[v,c] += Σ_{b,t: tokens[b,t]=v} dout[b,t,c]        dwte (V,C)
 // dwpe[t,c] += Σ_b dout[b,t,c]                           dwpe (blockSize,C)
-// One dispatch for both: dwte's V·W threads, then dwpe's T·W (dwte's first: each loops over all B·T tokens, so a
-// CPU adapter, running workgroups in order, starts the long loops early).
+// One dispatch for both: dwte's V·W threads, then dwpe's T·W from the next whole workgroup (dwte's first: each loops
+// over all B·T tokens, so a CPU adapter, running workgroups in order, starts the long loops early).
 struct Dims { B: u32, T: u32, C: u32, V: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> tokens: array<i32>;
@@ -17,10 +17,11 @@ struct Dims { B: u32, T: u32, C: u32, V: u32 }
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
   let wteThreads = d.V * (d.C / R_LANES);
+  let wpeStart = second_part_start(wteThreads);
   if (i < wteThreads) {
     wte_grad(i);
-  } else {
-    wpe_grad(i - wteThreads);
+  } else if (i >= wpeStart) {
+    wpe_grad(i - wpeStart);
   }
 }
 

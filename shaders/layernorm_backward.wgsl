@@ -11,13 +11,11 @@
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = thread_index(gid, nwg);
-  let W = d.C / R_LANES;
-  // The column threads fill whole workgroups, so that no workgroup does both (kernels.ts, layernormBackwardGrid).
-  let columnThreads = (W + WG - 1u) / WG * WG;
-  if (t < columnThreads) {
+  let rowsStart = second_part_start(d.C / R_LANES);
+  if (t < rowsStart) {
     dparams(t);
   } else {
-    dinput(t - columnThreads);
+    dinput(t - rowsStart);
   }
 }
 

@@ -5,3 +5,7 @@
 override WG: u32;
 
 fn thread_index(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+
+// A kernel whose threads do two independent jobs in one dispatch (src/engine/kernel.ts, grid1dParts): the first
+// `first` threads do one, and the other's threads start at the next whole workgroup, so that no workgroup does both.
+fn second_part_start(first: u32) -> u32 { return (first + WG - 1u) / WG * WG; }

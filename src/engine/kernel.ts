@@ -143,6 +143,14 @@ export function grid1d(threads: number, maxPerDim = 65535, wg = WG): [number, nu
 }
 
 /**
+ * Workgroup counts for a 1-D kernel whose threads do two independent jobs in one dispatch: `first` threads of one,
+ * rounded up to whole workgroups of `wg`, then `second` threads of the other (shaders/common/grid1d.wgsl,
+ * second_part_start, where the second job's threads begin).
+ */
+export const grid1dParts = (first: number, second: number, wg = WG): [number, number, number] =>
+  grid1d(Math.ceil(first / wg) * wg + second, 65535, wg);
+
+/**
  * Uniform block of u32/f32 fields, laid out by WGSL's rules for a struct of 4-byte scalars: 4-byte fields packed
  * in order, the struct padded to 16 bytes. The assertion keeps a uniform's size honest.
  */

@@ -38,7 +38,7 @@ import matmulSplitKReduceWgsl from '../../shaders/matmul_splitk_reduce.wgsl?raw'
 import reduceWgsl from '../../shaders/reduce.wgsl?raw';
 import residualWgsl from '../../shaders/residual.wgsl?raw';
 import transposeWgsl from '../../shaders/transpose.wgsl?raw';
-import { composeWgsl, grid1d, WG, type BindingKind, type KernelDef } from './kernel';
+import { composeWgsl, grid1d, grid1dParts, WG, type BindingKind, type KernelDef } from './kernel';
 import { align } from '../model/params';
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
@@ -198,8 +198,7 @@ export const K_SUBGROUP = {
  * LayerNorm's kernels over N rows of width C under variant v, with their workgroup counts: forward (N,C), and the
  * backward's two halves in one dispatch (dparams' column sums in the first workgroups, dinput's rows after them;
  * shaders/layernorm_backward*.wgsl). They read the same inputs and write different outputs, so one dispatch does
- * both: a GPU pays for a dispatch and its barrier whatever the work in it, and a step has one LayerNorm backward per
- * LayerNorm.
+ * both: a GPU pays for a dispatch and its barrier whatever the work in it.
  */
 export function layernormKernels(
   N: number,
@@ -215,22 +214,14 @@ export function layernormKernels(
   if (C % 4 === 0) {
     return {
       forward: [K.layernormForwardVec4, grid1d(N)],
-      backward: [K.layernormBackwardVec4, layernormBackwardGrid(N, C / 4, COLUMN_WG)],
+      backward: [K.layernormBackwardVec4, grid1dParts(C / 4, N, COLUMN_WG)],
     };
   }
   return {
     forward: [K.layernormForward, grid1d(N)],
-    backward: [K.layernormBackward, layernormBackwardGrid(N, C, WG)],
+    backward: [K.layernormBackward, grid1dParts(C, N)],
   };
 }
-
-/**
- * Workgroup counts of the one-thread-per-row-or-column LayerNorm backward (shaders/layernorm_backward.wgsl) for N
- * rows and W column threads, on workgroups of wg: the column threads rounded up to whole workgroups, then a thread
- * per row.
- */
-const layernormBackwardGrid = (N: number, W: number, wg: number): [number, number, number] =>
-  grid1d(Math.ceil(W / wg) * wg + N, 65535, wg);
 
 /** The embedding's forward over tokens (B,T) and width C, with workgroup counts: vec4 where C % 4 == 0. */
 export const encoderForwardKernel = (B: number, T: number, C: number): [KernelDef, [number, number, number]] =>
@@ -238,12 +229,12 @@ export const encoderForwardKernel = (B: number, T: number, C: number): [KernelDe
 
 /**
  * The embedding's backward over tokens (B,T) and width C, with workgroup counts: dwte (V,C) and dwpe (T,C) in one
- * dispatch (dwte's threads, then dwpe's), each thread owning one element, or 4 adjacent ones (vec4) where C % 4 == 0.
- * Same bindings either way.
+ * dispatch (dwte's threads, then dwpe's: grid1dParts), each thread owning one element, or 4 adjacent ones (vec4)
+ * where C % 4 == 0. Same bindings either way.
  */
 export function encoderBackwardKernel(T: number, C: number, V: number): [KernelDef, [number, number, number]] {
-  if (C % 4 === 0) return [K.encoderBackwardVec4, grid1d(((V + T) * C) / 4)];
-  return [K.encoderBackward, grid1d((V + T) * C)];
+  if (C % 4 === 0) return [K.encoderBackwardVec4, grid1dParts((V * C) / 4, (T * C) / 4)];
+  return [K.encoderBackward, grid1dParts(V * C, T * C)];
 }
 
 /** A bias gradient db (N) += Σ_rows dout (M,N) as a dispatch of its own: vec4 columns where N % 4 == 0. */
@@ -642,14 +633,14 @@ export function attentionKernels(
     };
   }
   // Threads own 4 rows (queries or keys) of one (b, h); the backward's value-side kernel also splits hs into
-  // blocks of 8, its dq tiles then its dk/dv tiles from the next whole workgroup (attention_backward_vec4.wgsl).
+  // blocks of 8, its dq tiles then its dk/dv tiles (grid1dParts; attention_backward_vec4.wgsl).
   const rowBlocks = B * NH * Math.ceil(T / 4);
   const tiles = rowBlocks * Math.ceil(hs / 8);
   return {
     forward: [v.rows === 'subgroup' ? subgroupForward : [K.attentionForwardVec4, grid1d(rowBlocks)]],
     backward: [
       [K.attentionDscoresVec4, grid1d(rowBlocks)],
-      [K.attentionDqkvVec4, grid1d(Math.ceil(tiles / WG) * WG + tiles)],
+      [K.attentionDqkvVec4, grid1dParts(tiles, tiles)],
     ],
   };
 }

@@ -13,7 +13,7 @@ export type BlockActs = BlockActivations<GPUBuffer>;
 /** What head h keeps: ln_f's output and statistics, and for an extra head the gradient into its block's output. */
 export interface HeadActs {
   lnf: GPUBuffer; // (B,T,C)
-  lnfStats: GPUBuffer; // (B,T) mean, then (B,T) rstd (plan.ts, lnStatsFloats)
+  lnfStats: GPUBuffer; // (B,T) mean, then (B,T) rstd (kernels.ts, lnStatsFloats)
   dres: GPUBuffer | null; // (B,T,C), extra heads only; head 0's gradient flows into the trunk's dres
 }
 

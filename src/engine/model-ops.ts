@@ -10,6 +10,7 @@ import {
   fusesBiasGrad,
   layernormKernels,
   layernormMatmulKernel,
+  lnRstdAt,
   matmulKernel,
   matmulSplitK,
   splitKSlices,
@@ -21,7 +22,7 @@ import {
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
 import type { ModelBuffers } from './model-buffers';
-import { logitsHeadStride, lnRstdAt, UNIFORM_SLOT_BYTES } from './plan';
+import { logitsHeadStride, UNIFORM_SLOT_BYTES } from './plan';
 import {
   ADAMW_STEP,
   ATTENTION_DIMS,

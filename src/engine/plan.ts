@@ -17,18 +17,14 @@ export interface BufferPlan {
   usage: 'storage' | 'uniform' | 'readback';
 }
 
-export { align };
-
 /**
  * Floats between the heads' logits in the shared logits buffer: B·T rows of lmHeadRows(V) (the vocabulary padded to
  * a multiple of 4, model/params.ts), aligned so that each head binds at its own offset.
  */
 export const logitsHeadStride = (B: number, T: number, V: number): number => align(B * T * lmHeadRows(V));
 
-// Elements per chunk of the first stage of the deterministic reductions (loss, gradient norm), and the layout of a
-// LayerNorm's statistics: kernels.ts.
+// Elements per chunk of the first stage of the deterministic reductions (loss, gradient norm): kernels.ts.
 export { REDUCE_CHUNK };
-export { lnRstdAt, lnStatsFloats } from './kernels';
 
 /** The activations one transformer block keeps for its backward pass, in the order of its forward. */
 export const BLOCK_ACTIVATIONS = [
@@ -88,10 +84,10 @@ export const STATS_BYTES = 64;
  * reduce: the recording counts those as fused away), 2 layernorm backwards (one dispatch each), the attention
  * backward's kernels. Per head: ln_f and lm_head forward; backward 2 matmuls, the dW's split-K reduce and a
  * layernorm backward; an extra head also adds its block's input gradient into the trunk's; then the embedding's
- * backward (dwte and dwpe in one dispatch). The transposes of the
- * variants that run products over transposed operands (kernels.ts, operandTransposes): a tnOnly variant's two per
- * forward product (input and weight) and one per dinp product (the output gradient), an nnWeightGrads variant's one
- * per dW product (the output gradient); the other variants' recordings count them as fused away.
+ * backward (dwte and dwpe in one dispatch). The transposes of the variants that run products over transposed
+ * operands (kernels.ts, operandTransposes): a tnOnly variant's two per forward product (input and weight) and one per
+ * dinp product (the output gradient), an nnWeightGrads variant's one per dW product (the output gradient); the other
+ * variants' recordings count them as fused away.
  */
 export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
   const blocks = cfg.nLayer + cfg.extraHeads;

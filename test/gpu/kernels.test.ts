@@ -15,6 +15,8 @@ import {
   K,
   layernormKernels,
   layernormMatmulKernel,
+  lnRstdAt,
+  lnStatsFloats,
   reduceKernel,
   reducePartial,
 } from '../../src/engine/kernels';
@@ -32,9 +34,9 @@ import {
   THREAD_ROWS,
   type ReductionVariant,
 } from '../../src/engine/reduction-variants';
-import { align, lnRstdAt, lnStatsFloats, REDUCE_CHUNK } from '../../src/engine/plan';
+import { REDUCE_CHUNK } from '../../src/engine/plan';
 import * as ref from '../../src/model/reference';
-import { lmHeadRows } from '../../src/model/params';
+import { align, lmHeadRows } from '../../src/model/params';
 import { Rng } from '../../src/model/rng';
 import { compare, testGpu } from './helpers';
 
