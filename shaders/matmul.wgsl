@@ -28,11 +28,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
   var acc3 = vec4f(0.0);
+  // BIAS_GRAD: the column sums of A for rows m0..m0+3 of C (the bias gradient), from the values loaded anyway.
+  var colSums = vec4f(0.0);
   // SPLIT_K: only this workgroup's slice of the rows of a dW product (prologue, kRange).
   slice = gid.z;
   let ks = kRange(gid.z);
   for (var k = ks.x; k < ks.y; k++) {
     let a = vec4f(loadA(mi.x, k), loadA(mi.y, k), loadA(mi.z, k), loadA(mi.w, k));
+    if (BIAS_GRAD) { colSums += a; }
     let b = vec4f(loadB(k, ni.x), loadB(k, ni.y), loadB(k, ni.z), loadB(k, ni.w));
     acc0 += a.x * b;
     acc1 += a.y * b;
@@ -52,5 +55,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       if (ACCUMULATE) { v += C[m * d.N + n]; }
       store(m * d.N + n, v);
     }
+  }
+  // One thread per row block adds its sums: that of the first column block (rows past M skip, addBiasGrad).
+  if (BIAS_GRAD && n0 == 0u) {
+    for (var r = 0u; r < 4u; r++) { addBiasGrad(m0 + r, colSums[r]); }
   }
 }

@@ -33,6 +33,10 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let tileN = wid.x * TILE;
   let flat = lid.y * 16u + lid.x;
   var acc: array<vec4f, 4>;
+  // BIAS_GRAD: the first column of workgroups sums op(A)'s rows (the bias gradient) from the staged tiles, thread
+  // i < 64 row tileM + i; the condition is uniform over the workgroup, so the barriers stay in uniform control flow.
+  let sumsRows = BIAS_GRAD && wid.x == 0u;
+  var rowSum = 0.0;
   // SPLIT_K: only this workgroup's slice of the rows of a dW product (prologue, kRange); from workgroup_id, so
   // that the loop around the barriers stays uniform.
   slice = wid.z;
@@ -59,6 +63,9 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       acc[2] += a.z * b;
       acc[3] += a.w * b;
     }
+    if (sumsRows && flat < TILE) {
+      for (var kk = 0u; kk < BK; kk++) { rowSum += As[kk][flat]; }
+    }
     workgroupBarrier();
   }
   let n0 = tileN + lid.x * 4u;
@@ -74,4 +81,5 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       store(m * d.N + n, v);
     }
   }
+  if (sumsRows && flat < TILE) { addBiasGrad(tileM + flat, rowSum); }
 }

@@ -9,7 +9,7 @@
 // backward product into c_fc's output): C = result · gelu'(aux), aux holding that pre-activation. Epilogue RESIDUAL
 // (the forward of attn's and the MLP's c_proj): C = result + aux, aux holding the residual stream the branch adds
 // to, so the sum needs no pass of its own. These apply after the bias and the accumulated value. Epilogue BIAS_GRAD
-// (a Linear's dW product; the vec4 tn kernels only): aux (M) += the column sums of A, i.e. db += Σ_rows dout, summed
+// (a Linear's dW product; every kernel but vec4 nn): aux (M) += the column sums of A, i.e. db += Σ_rows dout, summed
 // from the values the product loads anyway, so the bias gradient needs no dispatch of its own. aux is bound to some
 // other buffer where no epilogue uses it.
 // SPLIT_K (dW products only, src/engine/kernels.ts matmulSplitK): the contracted dimension is cut into slices of
@@ -46,15 +46,18 @@ fn kRange(z: u32) -> vec2u {
   return vec2u(begin, min(d.K, begin + d.kSlice));
 }
 
-/** BIAS_GRAD: add the column sums s of A for vec4 row group m4 of C (rows 4·m4..+3) to aux, unless past M. */
-fn addBiasGrad(m4: u32, s: E) {
-  let M4 = d.M / 4u;
-  if (m4 >= M4) { return; }
+/**
+ * BIAS_GRAD: add the column sums s of A for element i of aux (row i of C; under E = vec4f the row group 4·i..+3,
+ * where M % 4 == 0), unless past M.
+ */
+fn addBiasGrad(i: u32, s: E) {
+  let rows = d.M / E_LANES;
+  if (i >= rows) { return; }
   // Split: the slice's own sums, written (the scratch is not cleared between uses); the reduce adds them up.
   if (SPLIT_K) {
-    aux[slice * M4 + m4] = s;
+    aux[slice * rows + i] = s;
   } else {
-    aux[m4] += s;
+    aux[i] += s;
   }
 }
 

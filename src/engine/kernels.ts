@@ -295,7 +295,7 @@ export interface MatmulFlags {
   residual?: boolean;
   /**
    * Epilogue of a dW product (transA): aux (M) += the column sums of A — the Linear's bias gradient, db += Σ dout.
-   * Only the vec4 tn kernels have it: see fusesBiasGrad.
+   * Every kernel has it but the vec4 nn one (an nnWeightGrads variant's dW): see fusesBiasGrad.
    */
   biasGrad?: boolean;
 }
@@ -382,11 +382,13 @@ export function transposeKernel(rows: number, cols: number): { def: KernelDef; w
 }
 
 /**
- * Whether variant v sums a Linear's bias gradient inside its dW product (OC,IC) += dout (M,OC)ᵀ · inp (M,IC): where
- * that product runs on a vec4 tn kernel. Elsewhere the bias gradient is a dispatch of its own (K.biasBackward).
+ * Whether variant v sums a Linear's bias gradient inside its dW product (OC,IC) += dout (M,OC)ᵀ · inp (M,IC): on
+ * every kernel that runs it but the vec4 nn one (an nnWeightGrads variant's, over dout transposed), whose threads
+ * read A's rows in vec4s along the contracted dimension. There the bias gradient is a dispatch of its own
+ * (K.biasBackward).
  */
 export const fusesBiasGrad = (OC: number, IC: number, M: number, v: MatmulVariant): boolean =>
-  matmulPath({ transA: true }, OC, IC, M, v) === 'tn';
+  matmulPath({ transA: true }, OC, IC, M, v) !== 'nn';
 
 /**
  * Workgroup shape for a grid of tx × ty threads: 8×8, halved while that leaves fewer than 16 workgroups (down to
@@ -424,8 +426,8 @@ export function matmulKernel(
     BIAS_GRAD: f.biasGrad ? 1 : 0,
   };
   const path = matmulPath(f, M, N, K, v);
-  if (f.biasGrad && path !== 'tn')
-    throw new Error(`matmul ${M}×${N}×${K} under ${v.name}: the bias gradient epilogue needs a vec4 tn kernel`);
+  if (f.biasGrad && (path === 'nn' || path === 'nt'))
+    throw new Error(`matmul ${M}×${N}×${K} under ${v.name}: the vec4 ${path} kernel has no bias gradient epilogue`);
   if (path !== 'general') {
     // Each thread: a 16×16 block (shaders/matmul_vec4_16.wgsl) or an 8×8 one (shaders/matmul_vec4.wgsl); 16×16
     // only where it still leaves 16 threads, so that a small product keeps a CPU adapter's cores busy.

@@ -253,7 +253,7 @@ export class OpRecorder {
   }
 
   /**
-   * dW (OC,IC) += dout (M,OC)ᵀ · inp (M,IC), and db (OC) += Σ_rows dout where dbias is given (the vec4 tn kernels'
+   * dW (OC,IC) += dout (M,OC)ᵀ · inp (M,IC), and db (OC) += Σ_rows dout where dbias is given (the dW kernels'
    * epilogue: fusesBiasGrad). Where the variant splits this shape (kernels.ts, splitKSlices) the rows are cut into S
    * slices whose partial products (and partial bias sums) go to the planned scratch, then one reduce adds them into
    * dW (and db). The plan counts that reduce for every dW product; an unsplit one counts it as fused away. (A split
@@ -337,7 +337,7 @@ export class OpRecorder {
   ): void {
     const list = this.backwardList;
     this.matmulOp(list, M, IC, OC, dout, this.param(m.weight), null, dinp, { geluGrad: !!geluPre }, geluPre);
-    // db in dW's epilogue where the kernel can (the vec4 tn kernels; split, as partial sums that dW's reduce adds
+    // db in dW's epilogue where the kernel can (every kernel but vec4 nn; split, as partial sums that dW's reduce adds
     // up, so that splitting costs no dispatch for the bias), else a dispatch of its own.
     const fused = fusesBiasGrad(OC, IC, M, this.matmul);
     this.weightGrad(list, OC, IC, M, dout, inp, this.grad(m.weight), fused ? this.grad(m.bias) : null);

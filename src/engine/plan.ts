@@ -80,9 +80,9 @@ export const STATS_BYTES = 64;
  * Uniform blocks of a training step, one per dispatch that the GPU model may record (the model checks its count
  * against this): forward, loss, backward, then the gradient norm's two and AdamW's. Per block, forward: 2
  * layernorms, 4 matmuls (the residual sums are c_proj's epilogues), the attention kernels; backward: 4 Linear
- * backwards of 4 (dinp, dW, dW's split-K reduce, db; the vec4 kernels sum db inside dW, and an unsplit dW needs no
- * reduce: the recording counts those as fused away), 2 layernorm backwards (one dispatch each), the attention
- * backward's kernels. Per head: ln_f and lm_head forward; backward 2 matmuls, the dW's split-K reduce and a
+ * backwards of 4 (dinp, dW, dW's split-K reduce, db; every dW kernel but vec4 nn sums db inside dW, and an unsplit
+ * dW needs no reduce: the recording counts those as fused away), 2 layernorm backwards (one dispatch each), the
+ * attention backward's kernels. Per head: ln_f and lm_head forward; backward 2 matmuls, the dW's split-K reduce and a
  * layernorm backward; an extra head also adds its block's input gradient into the trunk's; then the embedding's
  * backward (dwte and dwpe in one dispatch). The transposes of the variants that run products over transposed
  * operands (kernels.ts, operandTransposes): a tnOnly variant's two per forward product (input and weight) and one per
