@@ -6,6 +6,7 @@
 // in a Linear:
 //   nt  forward   out  (BT,OC) = inp (BT,IC) · W (OC,IC)ᵀ + b     needs K % 4 == 0, N % 4 == 0
 //   nn  backward  dinp (BT,IC) = dout (BT,OC) · W (OC,IC)         needs K % 4 == 0, N % 4 == 0
+//                 [or, under nnWeightGrads, dW over doutᵀ with db into aux: BIAS_GRAD, needs M % 4 == 0 too]
 //   tn  backward  dW   (OC,IC) += dout (BT,OC)ᵀ · inp (BT,IC)     needs M % 4 == 0, N % 4 == 0
 //                 [and db (OC) += Σ_rows dout, into aux: BIAS_GRAD; split over the rows: SPLIT_K]
 // Other shapes (a width off multiples of 4) take the general kernel; see src/engine/matmul-variants.ts. The tied
@@ -114,6 +115,8 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
   let ma = min(vec4u(t.m0, t.m0 + 1u, t.m0 + 2u, t.m0 + 3u), vec4u(last)) * K4;
   let mb = min(vec4u(t.m0 + 4u, t.m0 + 5u, t.m0 + 6u, t.m0 + 7u), vec4u(last)) * K4;
   var c: array<vec4f, 16>;
+  // BIAS_GRAD (a dW product over dout transposed, nnWeightGrads): the row sums of A, 4 lanes per row.
+  var s: array<vec4f, 8>;
   for (var k = 0u; k < K4; k++) {
     // Rows 4k..4k+3 of B, columns 4·n4a.. and 4·n4b..
     let r0 = 4u * k * N4;
@@ -126,31 +129,44 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
     let b6 = B[r0 + 2u * N4 + t.n4b];
     let b7 = B[r0 + 3u * N4 + t.n4b];
     var a = A[ma.x + k];
+    if (BIAS_GRAD) { s[0u] += a; }
     c[0] += axpy4(a, b0, b1, b2, b3);
     c[1] += axpy4(a, b4, b5, b6, b7);
     a = A[ma.y + k];
+    if (BIAS_GRAD) { s[1u] += a; }
     c[2] += axpy4(a, b0, b1, b2, b3);
     c[3] += axpy4(a, b4, b5, b6, b7);
     a = A[ma.z + k];
+    if (BIAS_GRAD) { s[2u] += a; }
     c[4] += axpy4(a, b0, b1, b2, b3);
     c[5] += axpy4(a, b4, b5, b6, b7);
     a = A[ma.w + k];
+    if (BIAS_GRAD) { s[3u] += a; }
     c[6] += axpy4(a, b0, b1, b2, b3);
     c[7] += axpy4(a, b4, b5, b6, b7);
     a = A[mb.x + k];
+    if (BIAS_GRAD) { s[4u] += a; }
     c[8] += axpy4(a, b0, b1, b2, b3);
     c[9] += axpy4(a, b4, b5, b6, b7);
     a = A[mb.y + k];
+    if (BIAS_GRAD) { s[5u] += a; }
     c[10] += axpy4(a, b0, b1, b2, b3);
     c[11] += axpy4(a, b4, b5, b6, b7);
     a = A[mb.z + k];
+    if (BIAS_GRAD) { s[6u] += a; }
     c[12] += axpy4(a, b0, b1, b2, b3);
     c[13] += axpy4(a, b4, b5, b6, b7);
     a = A[mb.w + k];
+    if (BIAS_GRAD) { s[7u] += a; }
     c[14] += axpy4(a, b0, b1, b2, b3);
     c[15] += axpy4(a, b4, b5, b6, b7);
   }
   for (var r = 0u; r < 8u; r++) { storeRow(t.m0 + r, t.n4a, t.n4b, c[2u * r], c[2u * r + 1u]); }
+  // One thread per row block adds its sums (those of the first column block), as a vec4 per 4-row group: M % 4 == 0.
+  if (BIAS_GRAD && t.n4a == 0u) {
+    addBiasGrad(t.m0 / 4u, rowSums(s[0], s[1], s[2], s[3]));
+    addBiasGrad(t.m0 / 4u + 1u, rowSums(s[4], s[5], s[6], s[7]));
+  }
 }
 
 @compute @workgroup_size(WG_X, WG_Y)

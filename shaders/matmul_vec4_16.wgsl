@@ -204,7 +204,8 @@ fn nt(@builtin(global_invocation_id) gid: vec3u) {
   storeRow(m0 + 15u, n4, c15_0, c15_1, c15_2, c15_3);
 }
 
-// backward dinp: C = A (M,K) · B (K,N); K % 4 == 0, N % 4 == 0.
+// backward dinp: C = A (M,K) · B (K,N); K % 4 == 0, N % 4 == 0 (and dW over doutᵀ under nnWeightGrads,
+// with BIAS_GRAD: M % 4 == 0 too).
 @compute @workgroup_size(WG_X, WG_Y)
 fn nn(@builtin(global_invocation_id) gid: vec3u) {
   let N4 = d.N / 4u;
@@ -248,6 +249,8 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
   var c13_0 = vec4f(0.0); var c13_1 = vec4f(0.0); var c13_2 = vec4f(0.0); var c13_3 = vec4f(0.0);
   var c14_0 = vec4f(0.0); var c14_1 = vec4f(0.0); var c14_2 = vec4f(0.0); var c14_3 = vec4f(0.0);
   var c15_0 = vec4f(0.0); var c15_1 = vec4f(0.0); var c15_2 = vec4f(0.0); var c15_3 = vec4f(0.0);
+  // BIAS_GRAD: the row sums of A (the bias gradient of a dW product over doutᵀ), 4 lanes per row.
+  var s0 = vec4f(0.0); var s1 = vec4f(0.0); var s2 = vec4f(0.0); var s3 = vec4f(0.0); var s4 = vec4f(0.0); var s5 = vec4f(0.0); var s6 = vec4f(0.0); var s7 = vec4f(0.0); var s8 = vec4f(0.0); var s9 = vec4f(0.0); var s10 = vec4f(0.0); var s11 = vec4f(0.0); var s12 = vec4f(0.0); var s13 = vec4f(0.0); var s14 = vec4f(0.0); var s15 = vec4f(0.0);
   for (var k = 0u; k < K4; k++) {
     // Rows 4k..4k+3 of B (b<j>_<g>: row 4k+j, vec4 column n<g>).
     let r0 = 4u * k * N4;
@@ -256,81 +259,97 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
     let b2_0 = B[r0 + 2u * N4 + n0]; let b2_1 = B[r0 + 2u * N4 + n1]; let b2_2 = B[r0 + 2u * N4 + n2]; let b2_3 = B[r0 + 2u * N4 + n3];
     let b3_0 = B[r0 + 3u * N4 + n0]; let b3_1 = B[r0 + 3u * N4 + n1]; let b3_2 = B[r0 + 3u * N4 + n2]; let b3_3 = B[r0 + 3u * N4 + n3];
     var a = A[a0row + k];
+    if (BIAS_GRAD) { s0 += a; }
     c0_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c0_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c0_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c0_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a1row + k];
+    if (BIAS_GRAD) { s1 += a; }
     c1_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c1_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c1_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c1_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a2row + k];
+    if (BIAS_GRAD) { s2 += a; }
     c2_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c2_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c2_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c2_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a3row + k];
+    if (BIAS_GRAD) { s3 += a; }
     c3_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c3_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c3_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c3_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a4row + k];
+    if (BIAS_GRAD) { s4 += a; }
     c4_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c4_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c4_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c4_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a5row + k];
+    if (BIAS_GRAD) { s5 += a; }
     c5_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c5_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c5_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c5_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a6row + k];
+    if (BIAS_GRAD) { s6 += a; }
     c6_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c6_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c6_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c6_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a7row + k];
+    if (BIAS_GRAD) { s7 += a; }
     c7_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c7_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c7_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c7_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a8row + k];
+    if (BIAS_GRAD) { s8 += a; }
     c8_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c8_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c8_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c8_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a9row + k];
+    if (BIAS_GRAD) { s9 += a; }
     c9_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c9_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c9_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c9_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a10row + k];
+    if (BIAS_GRAD) { s10 += a; }
     c10_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c10_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c10_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c10_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a11row + k];
+    if (BIAS_GRAD) { s11 += a; }
     c11_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c11_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c11_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c11_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a12row + k];
+    if (BIAS_GRAD) { s12 += a; }
     c12_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c12_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c12_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c12_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a13row + k];
+    if (BIAS_GRAD) { s13 += a; }
     c13_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c13_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c13_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c13_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a14row + k];
+    if (BIAS_GRAD) { s14 += a; }
     c14_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c14_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c14_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c14_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
     a = A[a15row + k];
+    if (BIAS_GRAD) { s15 += a; }
     c15_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c15_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c15_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
@@ -352,6 +371,14 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
   storeRow(m0 + 13u, n4, c13_0, c13_1, c13_2, c13_3);
   storeRow(m0 + 14u, n4, c14_0, c14_1, c14_2, c14_3);
   storeRow(m0 + 15u, n4, c15_0, c15_1, c15_2, c15_3);
+  // One thread per row block adds its sums (those of the first column block), a vec4 per 4-row group; groups
+  // past M (clamped rows) skip, addBiasGrad.
+  if (BIAS_GRAD && n4 == 0u) {
+    addBiasGrad(m0 / 4u + 0u, rowSums(s0, s1, s2, s3));
+    addBiasGrad(m0 / 4u + 1u, rowSums(s4, s5, s6, s7));
+    addBiasGrad(m0 / 4u + 2u, rowSums(s8, s9, s10, s11));
+    addBiasGrad(m0 / 4u + 3u, rowSums(s12, s13, s14, s15));
+  }
 }
 
 // backward dW: C = A (K,M)ᵀ · B (K,N); M % 4 == 0, N % 4 == 0.

@@ -206,7 +206,8 @@ fn nt(@builtin(global_invocation_id) gid: vec3u) {
   storeRow(m0 + 15u, n4, c15_0, c15_1, c15_2, c15_3);
 }
 
-// backward dinp: C = A (M,K) · B (K,N); K % 4 == 0, N % 4 == 0.
+// backward dinp: C = A (M,K) · B (K,N); K % 4 == 0, N % 4 == 0 (and dW over doutᵀ under nnWeightGrads,
+// with BIAS_GRAD: M % 4 == 0 too).
 @compute @workgroup_size(WG_X, WG_Y)
 fn nn(@builtin(global_invocation_id) gid: vec3u) {
   let N4 = d.N / 4u;
@@ -250,6 +251,8 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
   var c13_0 = vec4f(0.0); var c13_1 = vec4f(0.0); var c13_2 = vec4f(0.0); var c13_3 = vec4f(0.0);
   var c14_0 = vec4f(0.0); var c14_1 = vec4f(0.0); var c14_2 = vec4f(0.0); var c14_3 = vec4f(0.0);
   var c15_0 = vec4f(0.0); var c15_1 = vec4f(0.0); var c15_2 = vec4f(0.0); var c15_3 = vec4f(0.0);
+  // BIAS_GRAD: the row sums of A (the bias gradient of a dW product over doutᵀ), 4 lanes per row.
+  var s0 = vec4f(0.0); var s1 = vec4f(0.0); var s2 = vec4f(0.0); var s3 = vec4f(0.0); var s4 = vec4f(0.0); var s5 = vec4f(0.0); var s6 = vec4f(0.0); var s7 = vec4f(0.0); var s8 = vec4f(0.0); var s9 = vec4f(0.0); var s10 = vec4f(0.0); var s11 = vec4f(0.0); var s12 = vec4f(0.0); var s13 = vec4f(0.0); var s14 = vec4f(0.0); var s15 = vec4f(0.0);
   for (var k = 0u; k < K4; k++) {
     // Rows 4k..4k+3 of B (b<j>_<g>: row 4k+j, vec4 column n<g>).
     let r0 = 4u * k * N4;
@@ -273,6 +276,24 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
     let a13 = A[a13row + k];
     let a14 = A[a14row + k];
     let a15 = A[a15row + k];
+    if (BIAS_GRAD) {
+      s0 += a0;
+      s1 += a1;
+      s2 += a2;
+      s3 += a3;
+      s4 += a4;
+      s5 += a5;
+      s6 += a6;
+      s7 += a7;
+      s8 += a8;
+      s9 += a9;
+      s10 += a10;
+      s11 += a11;
+      s12 += a12;
+      s13 += a13;
+      s14 += a14;
+      s15 += a15;
+    }
     c0_0 += axpy4(a0, b0_0, b1_0, b2_0, b3_0);
     c0_1 += axpy4(a0, b0_1, b1_1, b2_1, b3_1);
     c0_2 += axpy4(a0, b0_2, b1_2, b2_2, b3_2);
@@ -354,6 +375,14 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
   storeRow(m0 + 13u, n4, c13_0, c13_1, c13_2, c13_3);
   storeRow(m0 + 14u, n4, c14_0, c14_1, c14_2, c14_3);
   storeRow(m0 + 15u, n4, c15_0, c15_1, c15_2, c15_3);
+  // One thread per row block adds its sums (those of the first column block), a vec4 per 4-row group; groups
+  // past M (clamped rows) skip, addBiasGrad.
+  if (BIAS_GRAD && n4 == 0u) {
+    addBiasGrad(m0 / 4u + 0u, rowSums(s0, s1, s2, s3));
+    addBiasGrad(m0 / 4u + 1u, rowSums(s4, s5, s6, s7));
+    addBiasGrad(m0 / 4u + 2u, rowSums(s8, s9, s10, s11));
+    addBiasGrad(m0 / 4u + 3u, rowSums(s12, s13, s14, s15));
+  }
 }
 
 // backward dW: C = A (K,M)ᵀ · B (K,N); M % 4 == 0, N % 4 == 0.

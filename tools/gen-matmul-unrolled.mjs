@@ -77,16 +77,18 @@ const nCols = each(groups, (g) => `let n${g} = min(n4 + ${g}u, N4 - 1u);`);
 const storeRows = (first) => each(rows, (r) => `storeRow(${first} + ${r}u, n4, ${accs(r)});`);
 /**
  * Per row r of A: load it (`var a` the first time), then one statement per column group. Loads first: every row
- * loaded (a<r>) before the first statement.
+ * loaded (a<r>) before the first statement. With rowSums, each loaded row is also added to s<r> under BIAS_GRAD.
  */
-const rowUpdates = (loadsFirst, load, update) =>
+const rowUpdates = (loadsFirst, load, update, rowSums = false) =>
   loadsFirst
     ? [
         ...rows.map((r) => `    let a${r} = ${load(r)};`),
+        ...(rowSums ? ['    if (BIAS_GRAD) {', ...rows.map((r) => `      s${r} += a${r};`), '    }'] : []),
         ...rows.flatMap((r) => groups.map((g) => `    c${r}_${g} += ${update(`a${r}`, g)};`)),
       ]
     : rows.flatMap((r) => [
         `    ${r === 0 ? 'var a' : 'a'} = ${load(r)};`,
+        ...(rowSums ? [`    if (BIAS_GRAD) { s${r} += a; }`] : []),
         ...groups.map((g) => `    c${r}_${g} += ${update('a', g)};`),
       ]);
 
@@ -124,7 +126,11 @@ function kernels(loadsFirst) {
 
   // nn: rows 4k..4k+3 of B, each as G vec4 columns, times 16 rows of A along K.
   const nn = [
-    ...entry('// backward dinp: C = A (M,K) · B (K,N); K % 4 == 0, N % 4 == 0.', 'nn'),
+    ...entry(
+      '// backward dinp: C = A (M,K) · B (K,N); K % 4 == 0, N % 4 == 0 (and dW over doutᵀ under nnWeightGrads,\n' +
+        '// with BIAS_GRAD: M % 4 == 0 too).',
+      'nn',
+    ),
     '  let N4 = d.N / 4u;',
     '  let m0 = gid.y * 16u;',
     '  let n4 = gid.x * 4u;',
@@ -133,6 +139,8 @@ function kernels(loadsFirst) {
     ...aRows,
     ...nCols,
     ...zeroAccumulators,
+    '  // BIAS_GRAD: the row sums of A (the bias gradient of a dW product over doutᵀ), 4 lanes per row.',
+    '  ' + rows.map((r) => `var s${r} = vec4f(0.0);`).join(' '),
     '  for (var k = 0u; k < K4; k++) {',
     '    // Rows 4k..4k+3 of B (b<j>_<g>: row 4k+j, vec4 column n<g>).',
     '    let r0 = 4u * k * N4;',
@@ -144,9 +152,17 @@ function kernels(loadsFirst) {
       loadsFirst,
       (r) => `A[a${r}row + k]`,
       (a, g) => `axpy4(${a}, ${[0, 1, 2, 3].map((j) => `b${j}_${g}`).join(', ')})`,
+      true,
     ),
     '  }',
     ...storeRows('m0'),
+    '  // One thread per row block adds its sums (those of the first column block), a vec4 per 4-row group; groups',
+    '  // past M (clamped rows) skip, addBiasGrad.',
+    '  if (BIAS_GRAD && n4 == 0u) {',
+    ...groups.map(
+      (g) => `    addBiasGrad(m0 / 4u + ${g}u, rowSums(${[0, 1, 2, 3].map((j) => `s${4 * g + j}`).join(', ')}));`,
+    ),
+    '  }',
     '}',
   ];
 

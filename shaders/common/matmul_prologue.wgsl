@@ -61,6 +61,15 @@ fn addBiasGrad(i: u32, s: E) {
   }
 }
 
+/**
+ * BIAS_GRAD on the vec4 nn kernels, which read A's rows in vec4s along the contracted dimension: the horizontal sums
+ * of 4 rows' running vec4 sums, as one 4-row group of the bias gradient.
+ */
+fn rowSums(s0: vec4f, s1: vec4f, s2: vec4f, s3: vec4f) -> vec4f {
+  let one = vec4f(1.0);
+  return vec4f(dot(s0, one), dot(s1, one), dot(s2, one), dot(s3, one));
+}
+
 /** Write C[i] = v through the epilogues (split: slice's partial product, E_LANES floats per element of C). */
 fn store(i: u32, v: E) {
   if (SPLIT_K) {

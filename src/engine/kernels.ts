@@ -8,7 +8,6 @@ import attentionBackwardVec4Wgsl from '../../shaders/attention_backward_vec4.wgs
 import attentionForwardWgsl from '../../shaders/attention_forward.wgsl?raw';
 import attentionForwardSubgroupWgsl from '../../shaders/attention_forward_subgroup.wgsl?raw';
 import attentionForwardVec4Wgsl from '../../shaders/attention_forward_vec4.wgsl?raw';
-import biasBackwardWgsl from '../../shaders/bias_backward.wgsl?raw';
 import attentionBackwardBindingsWgsl from '../../shaders/common/attention_backward_bindings.wgsl?raw';
 import attentionForwardBindingsWgsl from '../../shaders/common/attention_forward_bindings.wgsl?raw';
 import attentionPrologueWgsl from '../../shaders/common/attention_prologue.wgsl?raw';
@@ -102,11 +101,9 @@ const LAYERNORM_FORWARD = overRowElement(layernormForwardBindingsWgsl, layernorm
 const LAYERNORM_BACKWARD = overRowElement(layernormBackwardBindingsWgsl, layernormBackwardWgsl);
 const ENCODER_FORWARD = overRowElement(encoderForwardWgsl);
 const ENCODER_BACKWARD = overRowElement(encoderBackwardWgsl);
-const BIAS_BACKWARD = overRowElement(biasBackwardWgsl);
 
 /**
- * Threads per workgroup of the vec4 column sums (LayerNorm's dparams, the bias gradient): they have one thread per
- * 4 columns, as few as 16 or 32 at the presets' widths, and a CPU adapter runs each workgroup on one core, so their
+ * Threads per workgroup of the vec4 column sums (LayerNorm's dparams): they have one thread per 4 columns, as few as 16 or 32 at the presets' widths, and a CPU adapter runs each workgroup on one core, so their
  * workgroups are small enough that those threads still spread over several. (On a GPU they are among a step's
  * smallest kernels either way; the subgroup LayerNorm, where chosen, has its own grid.) The vec4 LayerNorm
  * backward, whose dispatch also takes dinput's rows, runs those on the same small workgroups.
@@ -138,14 +135,12 @@ export const K = {
   encoderBackward: onGrid1d('encoder_backward', ENCODER_BACKWARD.f32, 'backward', bindings(2, 2)),
   layernormForward: onGrid1d('layernorm_forward', LAYERNORM_FORWARD.f32, 'main', bindings(3, 3)),
   layernormBackward: onGrid1d('layernorm_backward', LAYERNORM_BACKWARD.f32, 'backward', bindings(5, 3)),
-  biasBackward: onGrid1d('bias_backward', BIAS_BACKWARD.f32, 'main', bindings(1, 1)),
-  // The same ops for C % 4 == 0 (N % 4 == 0 for the bias), over vec4s: see encoderForwardKernel,
-  // encoderBackwardKernel, layernormKernels and biasBackwardKernel, which choose by shape.
+  // The same ops for C % 4 == 0, over vec4s: see encoderForwardKernel, encoderBackwardKernel and layernormKernels,
+  // which choose by shape.
   encoderForwardVec4: onGrid1d('encoder_forward_vec4', ENCODER_FORWARD.vec4, 'main', bindings(3, 1)),
   encoderBackwardVec4: onGrid1d('encoder_backward_vec4', ENCODER_BACKWARD.vec4, 'backward', bindings(2, 2)),
   layernormForwardVec4: onGrid1d('layernorm_forward_vec4', LAYERNORM_FORWARD.vec4, 'main', bindings(3, 3)),
   layernormBackwardVec4: onColumns('layernorm_backward_vec4', LAYERNORM_BACKWARD.vec4, 'backward', bindings(5, 3)),
-  biasBackwardVec4: onColumns('bias_backward_vec4', BIAS_BACKWARD.vec4, 'main', bindings(1, 1)),
   attentionForward: onGrid1d('attention_forward', ATTENTION_FORWARD, 'main', bindings(1, 2)),
   attentionDscores: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dscores', bindings(3, 2)),
   attentionDqkv: onGrid1d('attention_backward', ATTENTION_BACKWARD, 'dqkv_main', bindings(3, 2)),
@@ -237,10 +232,6 @@ export function encoderBackwardKernel(T: number, C: number, V: number): [KernelD
   return [K.encoderBackward, grid1dParts(V * C, T * C)];
 }
 
-/** A bias gradient db (N) += Σ_rows dout (M,N) as a dispatch of its own: vec4 columns where N % 4 == 0. */
-export const biasBackwardKernel = (N: number): [KernelDef, [number, number, number]] =>
-  N % 4 === 0 ? [K.biasBackwardVec4, gridColumns(N / 4)] : [K.biasBackward, grid1d(N)];
-
 /** The fused cross-entropy kernel over `rows` rows (H·B·T) under variant v, with its workgroup counts. */
 export function crossentropyKernel(rows: number, v: ReductionVariant): [KernelDef, [number, number, number]] {
   return v.rows === 'subgroup' ? [K_SUBGROUP.crossentropy, gridRows(rows)] : [K.crossentropy, grid1d(rows)];
@@ -294,8 +285,9 @@ export interface MatmulFlags {
   /** Epilogue: C = result + aux — c_proj's forward adding its branch to the residual stream held in aux. */
   residual?: boolean;
   /**
-   * Epilogue of a dW product (transA): aux (M) += the column sums of A — the Linear's bias gradient, db += Σ dout.
-   * Every kernel has it but the vec4 nn one (an nnWeightGrads variant's dW): see fusesBiasGrad.
+   * Epilogue of a dW product (transA): aux (M) += the column sums of A — the Linear's bias gradient, db += Σ dout,
+   * summed from the values the product loads anyway. Every kernel that runs a dW product has it: tn, the general
+   * ones, and nn over dout transposed (an nnWeightGrads variant's; there M % 4 == 0).
    */
   biasGrad?: boolean;
 }
@@ -348,8 +340,8 @@ export type Shape2 = [rows: number, cols: number];
  *   nnWeightGrads  a dW product (transA) on the nn kernel: A (K,M) → Aᵀ (M,K); B (K,N) is nn's already.
  * Null where nothing is transposed: other variants and products, and shapes the transpose kernel (multiples of 4)
  * or the target kernel cannot take. The caller transposes (transposeKernel) into scratch and binds the copies in
- * the operands' places; the kernels' epilogues (bias, accumulate, GELU, gelu', residual) are the same on every path,
- * but a dW product on nn has no bias-gradient epilogue (fusesBiasGrad).
+ * the operands' places; the kernels' epilogues (bias, accumulate, GELU, gelu', residual, the bias gradient) are the
+ * same on every path.
  */
 export function operandTransposes(
   f: MatmulFlags,
@@ -380,15 +372,6 @@ export function transposeKernel(rows: number, cols: number): { def: KernelDef; w
     workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), 1],
   };
 }
-
-/**
- * Whether variant v sums a Linear's bias gradient inside its dW product (OC,IC) += dout (M,OC)ᵀ · inp (M,IC): on
- * every kernel that runs it but the vec4 nn one (an nnWeightGrads variant's, over dout transposed), whose threads
- * read A's rows in vec4s along the contracted dimension. There the bias gradient is a dispatch of its own
- * (K.biasBackward).
- */
-export const fusesBiasGrad = (OC: number, IC: number, M: number, v: MatmulVariant): boolean =>
-  matmulPath({ transA: true }, OC, IC, M, v) !== 'nn';
 
 /**
  * Workgroup shape for a grid of tx × ty threads: 8×8, halved while that leaves fewer than 16 workgroups (down to
@@ -426,8 +409,9 @@ export function matmulKernel(
     BIAS_GRAD: f.biasGrad ? 1 : 0,
   };
   const path = matmulPath(f, M, N, K, v);
-  if (f.biasGrad && (path === 'nn' || path === 'nt'))
-    throw new Error(`matmul ${M}×${N}×${K} under ${v.name}: the vec4 ${path} kernel has no bias gradient epilogue`);
+  // The vec4 nn kernel sums A's rows for the bias gradient as vec4 groups of 4 rows; nt (a forward) has none.
+  if (f.biasGrad && (path === 'nt' || (path === 'nn' && M % 4 !== 0)))
+    throw new Error(`matmul ${M}×${N}×${K} under ${v.name}: the vec4 ${path} kernel cannot sum the bias gradient`);
   if (path !== 'general') {
     // Each thread: a 16×16 block (shaders/matmul_vec4_16.wgsl) or an 8×8 one (shaders/matmul_vec4.wgsl); 16×16
     // only where it still leaves 16 threads, so that a small product keeps a CPU adapter's cores busy.

@@ -54,8 +54,8 @@ export interface MatmulVariant {
   /**
    * The dW products on the vec4 nn kernel: dW (OC,IC) += dout (M,OC)ᵀ · inp (M,IC) first copies dout transposed to
    * (OC,M) (kernels.ts, operandTransposes), one cheap pass. For SwiftShader, whose tn kernel runs at about 60% of its
-   * nn kernel's rate at the dW shapes (bench/README.md, "dW products as nn"). The bias gradient then is a dispatch
-   * of its own (fusesBiasGrad).
+   * nn kernel's rate at the dW shapes (bench/README.md, "dW products as nn"). The nn kernel sums the bias gradient
+   * from the transposed rows (MatmulFlags.biasGrad).
    */
   nnWeightGrads?: true;
   /**

@@ -6,8 +6,6 @@ import { lmHeadRows, MODEL_PARAMS, type ModuleParams, type ParamTable } from '..
 import type { Binding, Dispatch, KernelCache, KernelDef } from './kernel';
 import {
   attentionKernels,
-  biasBackwardKernel,
-  fusesBiasGrad,
   layernormKernels,
   layernormMatmulKernel,
   lnRstdAt,
@@ -26,7 +24,6 @@ import { logitsHeadStride, UNIFORM_SLOT_BYTES } from './plan';
 import {
   ADAMW_STEP,
   ATTENTION_DIMS,
-  BIAS_BACKWARD_DIMS,
   checkUniformLayout,
   LAYERNORM_DIMS,
   MATMUL_DIMS,
@@ -77,8 +74,9 @@ export class OpRecorder {
   readonly optimizerList: Dispatch[] = [];
   uniformsUsed = 0;
   /**
-   * Dispatches the plan counts that this variant's kernels fused away (bias gradients in dW products): the plan is
-   * the same for every variant, so that a spec is checked without a device.
+   * Dispatches the plan counts that this variant's recording does not need (a LayerNorm fused into its product, the
+   * transposes and split-K reduces of other variants): the plan is the same for every variant, so that a spec is
+   * checked without a device.
    */
   uniformsFusedAway = 0;
   gradNormSlots: [number, number] = [0, 0];
@@ -254,7 +252,7 @@ export class OpRecorder {
 
   /**
    * dW (OC,IC) += dout (M,OC)ᵀ · inp (M,IC), and db (OC) += Σ_rows dout where dbias is given (the dW kernels'
-   * epilogue: fusesBiasGrad). Where the variant splits this shape (kernels.ts, splitKSlices) the rows are cut into S
+   * epilogue, MatmulFlags.biasGrad). Where the variant splits this shape (kernels.ts, splitKSlices) the rows are cut into S
    * slices whose partial products (and partial bias sums) go to the planned scratch, then one reduce adds them into
    * dW (and db). The plan counts that reduce for every dW product; an unsplit one counts it as fused away. (A split
    * one counts its planned transpose as fused away: no variant both splits and transposes, see operandTransposes.)
@@ -321,8 +319,7 @@ export class OpRecorder {
     this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(m.weight), this.param(m.bias), out, flags, aux, ln);
   }
   /**
-   * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout (in dW's kernel where it
-   * can). With geluPre (the (M,IC) pre-activation whose GELU was this Linear's input), dinp comes out already times
+   * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout (in dW's kernel). With geluPre (the (M,IC) pre-activation whose GELU was this Linear's input), dinp comes out already times
    * gelu'(geluPre): the gradient with respect to that pre-activation.
    */
   protected linearBackward(
@@ -337,15 +334,9 @@ export class OpRecorder {
   ): void {
     const list = this.backwardList;
     this.matmulOp(list, M, IC, OC, dout, this.param(m.weight), null, dinp, { geluGrad: !!geluPre }, geluPre);
-    // db in dW's epilogue where the kernel can (every kernel but vec4 nn; split, as partial sums that dW's reduce adds
-    // up, so that splitting costs no dispatch for the bias), else a dispatch of its own.
-    const fused = fusesBiasGrad(OC, IC, M, this.matmul);
-    this.weightGrad(list, OC, IC, M, dout, inp, this.grad(m.weight), fused ? this.grad(m.bias) : null);
-    if (fused) this.uniformsFusedAway++;
-    else {
-      const [def, wg] = biasBackwardKernel(OC);
-      this.dispatch(list, def, BIAS_BACKWARD_DIMS, { M, N: OC }, [dout, this.grad(m.bias)], wg);
-    }
+    // db in dW's epilogue (split, as partial sums that dW's reduce adds up, so that splitting costs no dispatch for
+    // the bias).
+    this.weightGrad(list, OC, IC, M, dout, inp, this.grad(m.weight), this.grad(m.bias));
   }
 
   /** LayerNorm forward over N rows of width C: out (N,C) = ln(x), and its statistics mean (N), rstd (N). */

@@ -80,9 +80,8 @@ export const STATS_BYTES = 64;
  * Uniform blocks of a training step, one per dispatch that the GPU model may record (the model checks its count
  * against this): forward, loss, backward, then the gradient norm's two and AdamW's. Per block, forward: 2
  * layernorms, 4 matmuls (the residual sums are c_proj's epilogues), the attention kernels; backward: 4 Linear
- * backwards of 4 (dinp, dW, dW's split-K reduce, db; every dW kernel but vec4 nn sums db inside dW, and an unsplit
- * dW needs no reduce: the recording counts those as fused away), 2 layernorm backwards (one dispatch each), the
- * attention backward's kernels. Per head: ln_f and lm_head forward; backward 2 matmuls, the dW's split-K reduce and a
+ * backwards of 3 (dinp, dW with db summed inside it, dW's split-K reduce; an unsplit dW needs no reduce: the
+ * recording counts it as fused away), 2 layernorm backwards (one dispatch each), the attention backward's kernels. Per head: ln_f and lm_head forward; backward 2 matmuls, the dW's split-K reduce and a
  * layernorm backward; an extra head also adds its block's input gradient into the trunk's; then the embedding's
  * backward (dwte and dwpe in one dispatch). The transposes of the variants that run products over transposed
  * operands (kernels.ts, operandTransposes): a tnOnly variant's two per forward product (input and weight) and one per
@@ -96,7 +95,7 @@ export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
   // so the count needs no device.
   const attention = attentionKernels(B, T, cfg.nEmbd, cfg.nHead, THREAD_ROWS);
   const blockForward = 2 + 4 + attention.forward.length; // layernorms, Linears (c_proj's add the residual)
-  const blockBackward = 4 * 4 + 2 + attention.backward.length;
+  const blockBackward = 4 * 3 + 2 + attention.backward.length;
   const forwardTransposes = 2 * 4 * blocks + 2 * H; // each Linear's and each lm_head's input and weight
   const dinpTransposes = 4 * blocks + H; // each Linear's and each lm_head's output gradient
   const dwTransposes = 4 * blocks + H; // the same, for their dW products

@@ -81,11 +81,6 @@ export const LAYERNORM_DIMS = uniformLayout('Dims', [
   ['N', 'u32'],
   ['C', 'u32'],
 ] as const);
-/** shaders/bias_backward.wgsl: `struct Dims`, db (N) = Σ over M rows of dout (M,N). */
-export const BIAS_BACKWARD_DIMS = uniformLayout('Dims', [
-  ['M', 'u32'],
-  ['N', 'u32'],
-] as const);
 /** shaders/residual.wgsl: `struct Dims`, N elements. */
 export const RESIDUAL_DIMS = uniformLayout('Dims', [['N', 'u32']] as const);
 /** shaders/encoder_forward.wgsl, encoder_backward.wgsl: `struct Dims`. */

@@ -4,7 +4,6 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { encodeDispatches, KernelCache, uniformData } from '../../src/engine/kernel';
 import {
-  fusesBiasGrad,
   matmulKernel,
   matmulPath,
   matmulSplitK,
@@ -220,13 +219,7 @@ describe.each(KERNEL_SETS.map((v) => [v.name, v] as const))('matmul variant %s',
     }
   });
 
-  test.each(SHAPES)('%i×%i×%i, bias gradient in the dW product where the kernel has it', async (M, N, K) => {
-    if (!fusesBiasGrad(M, N, K, variant)) {
-      expect(() => matmulKernel({ transA: true, biasGrad: true }, M, N, K, variant)).toThrow(
-        /vec4 nn kernel has no bias gradient/,
-      );
-      return;
-    }
+  test.each(SHAPES)('%i×%i×%i, bias gradient in the dW product', async (M, N, K) => {
     await runMatmul({ transA: true, accumulate: true, biasGrad: true }, M, N, K, variant, 7 * M + N + K);
     await runMatmul({ transA: true, biasGrad: true }, M, N, K, variant, M + 7 * N + K);
   });
@@ -237,7 +230,6 @@ describe.each(KERNEL_SETS.map((v) => [v.name, v] as const))('matmul variant %s',
   test.each(SPLIT_SHAPES)(
     '%i×%i×%i in %i slices: dW products split-K, with accumulate and bias gradient',
     async (M, N, K, S) => {
-      const biasGrad = fusesBiasGrad(M, N, K, variant);
       const seed = 3 * M + 5 * N + K + S;
       if (operandTransposes({ transA: true }, M, N, K, variant)) {
         // An nnWeightGrads variant's dW over a transposed output gradient: the split kernels are tn's, so asking
@@ -245,18 +237,44 @@ describe.each(KERNEL_SETS.map((v) => [v.name, v] as const))('matmul variant %s',
         expect(() => matmulSplitK({ transA: true, accumulate: true }, M, N, K, variant, S)).toThrow(/cannot be split/);
         return;
       }
-      await runMatmul({ transA: true, accumulate: true, biasGrad }, M, N, K, variant, seed, S);
-      await runMatmul({ transA: true, biasGrad }, M, N, K, variant, seed + 1, S);
-      if (biasGrad) await runMatmul({ transA: true, accumulate: true }, M, N, K, variant, seed + 2, S);
+      await runMatmul({ transA: true, accumulate: true, biasGrad: true }, M, N, K, variant, seed, S);
+      await runMatmul({ transA: true, biasGrad: true }, M, N, K, variant, seed + 1, S);
+      await runMatmul({ transA: true, accumulate: true }, M, N, K, variant, seed + 2, S);
     },
   );
 
   test('512×512×512 (forward, dinp and dW forms)', async () => {
     await runMatmul({ transB: true, bias: true }, 512, 512, 512, variant, 1);
     await runMatmul({}, 512, 512, 512, variant, 2);
-    const biasGrad = fusesBiasGrad(512, 512, 512, variant);
-    await runMatmul({ transA: true, accumulate: true, biasGrad }, 512, 512, 512, variant, 3);
+    await runMatmul({ transA: true, accumulate: true, biasGrad: true }, 512, 512, 512, variant, 3);
   });
+});
+
+// The vec4 nn kernels sum the bias gradient from A's rows (an nnWeightGrads variant's dW over dout transposed) in
+// vec4 groups of 4 rows: here over A as stored, on the 8×8 kernel, the 16×16 one and its loads-first order (which
+// no variant runs nn on today: vec4-reg16x16+tn's loads first, but turns nn products into tn). Rows M % 8 == 4 and
+// M % 16 == 4 leave a clamped group past M, which must add nothing.
+test.each([
+  [64, 36, 64],
+  [100, 68, 36],
+  [12, 8, 20],
+  [36, 64, 64],
+])('bias gradient on the vec4 nn kernels, %i×%i×%i', async (M, N, K) => {
+  const nnKernels = [
+    matmulVariantByName('vec4-reg8x8'),
+    matmulVariantByName('vec4-reg16x16'),
+    { name: 'vec4-reg16x16, loads first', vec4: 16, general: 'reg4x4', loadsFirst: true } as const,
+  ];
+  for (const v of nnKernels) {
+    expect(matmulPath({ biasGrad: true }, M, N, K, v)).toBe('nn');
+    await runMatmul({ biasGrad: true }, M, N, K, v, M + N + K);
+    await runMatmul({ accumulate: true, biasGrad: true }, M, N, K, v, M * N + K);
+  }
+  // Off multiples of 4 rows the nn kernel cannot sum them as vec4 groups; a forward (nt) has no such epilogue.
+  expect(() => matmulKernel({ biasGrad: true }, 66, 64, 36, nnKernels[0]!)).toThrow(/cannot sum the bias gradient/);
+  expect(() => matmulKernel({ transB: true, biasGrad: true }, M, N, K, nnKernels[0]!)).toThrow(
+    /vec4 nt kernel cannot sum/,
+  );
 });
 
 test('the shapes above reach every kernel: vec4 8×8 and 16×16 for each use, scalar and tiled', () => {
@@ -315,9 +333,8 @@ test('nnWeightGrads: dW products run on the nn kernel over the output gradient t
   const dW = { transA: true, accumulate: true } as const;
   expect(operandTransposes(dW, 512, 128, 2048, nn)).toEqual({ a: [2048, 512], b: null, path: 'nn' });
   expect(matmulKernel(dW, 512, 128, 2048, nn).def.label).toBe('matmul_vec4_16_nn');
-  // No bias-gradient epilogue on nn: the Linear's db is a dispatch of its own.
-  expect(fusesBiasGrad(512, 128, 2048, nn)).toBe(false);
-  expect(fusesBiasGrad(512, 128, 2048, matmulVariantByName('vec4-reg16x16'))).toBe(true);
+  // The Linear's db is summed inside it, from dout's transposed rows.
+  expect(matmulKernel({ ...dW, biasGrad: true }, 512, 128, 2048, nn).def.label).toBe('matmul_vec4_16_nn');
   // Forward and dinp products keep their kernels; rows off multiples of 4 keep tn; other variants never do this.
   expect(operandTransposes({ transB: true }, 2048, 512, 128, nn)).toBeNull();
   expect(operandTransposes({}, 2048, 128, 512, nn)).toBeNull();
@@ -363,8 +380,7 @@ test('split-K: only the split variants split, only where a product has few workg
       for (const [OC, IC] of weightGradShapes(cfg)) {
         const S = splitKSlices(OC, IC, B * 64, v);
         if (S === 1) continue;
-        const biasGrad = fusesBiasGrad(OC, IC, B * 64, v);
-        const split = matmulSplitK({ transA: true, accumulate: true, biasGrad }, OC, IC, B * 64, v, S);
+        const split = matmulSplitK({ transA: true, accumulate: true, biasGrad: true }, OC, IC, B * 64, v, S);
         expect(split.scratch).toBeLessThanOrEqual(partials);
         expect(split.biasScratch).toBeLessThanOrEqual(biasPartials);
       }
