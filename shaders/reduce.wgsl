@@ -1,40 +1,64 @@
-// Deterministic sums in a fixed order (no atomics), for the loss and the global gradient norm.
-// partial:  partials[g] = Σ over chunk g of x[i]²   (SQUARE) or x[i]: a workgroup per chunk, its RWG invocations'
-//           sums meeting in a tree in workgroup memory (GPUs);
+// The loss and the global gradient norm as deterministic sums in a fixed order (no atomics), both in one pair of
+// dispatches, since neither waits for the other: sum 0 adds x0 (the per-position losses) into stats[slot0]; sum 1
+// adds the squares of x1 (the gradients) and writes their square root, the norm, to stats[slot1], then the clip
+// scale min(1, clip/(norm+1e-6)) (torch.nn.utils.clip_grad_norm_) and whether the norm is finite. Each sum is cut
+// into chunks of `chunk` values, parts_k = ceil(N_k / chunk) of them:
+// partial:        partials_k[g] = the sum over chunk g: a workgroup per chunk, its RWG invocations' sums meeting in a
+//                 tree in workgroup memory (GPUs); sum 0's parts_0 workgroups first, then sum 1's;
 // partial_serial: the same partials, one invocation per chunk summing it in order, no barriers: CPU adapters
-//           execute a workgroup barrier very slowly (SwiftShader: 26–35 ms for a gradient norm of 0.4M values through
-//           the tree), and the chunks alone fill their few cores (about 100 of them at the default model; kernels.ts,
-//           reducePartial);
-// finalize: one workgroup sums the partials; writes stats[slot] = total (or sqrt(total) for the norm) and, for the
-//           norm, the clip scale min(1, clip/(norm+1e-6)) (torch.nn.utils.clip_grad_norm_) and whether it is finite.
-struct Dims { N: u32, chunk: u32, slot: u32, clip: f32 }
+//                 execute a workgroup barrier very slowly (SwiftShader: 26–35 ms for a gradient norm of 0.4M values
+//                 through the tree), and the chunks alone fill their few cores (about 100 of them at the default
+//                 model; kernels.ts, reducePartials); sum 1's invocations start at the next whole workgroup;
+// finalize:       workgroup k sums partials_k into its result (two workgroups).
+struct Dims { N0: u32, N1: u32, chunk: u32, slot0: u32, slot1: u32, clip: f32 }
 @group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(3) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(1) var<storage, read> x0: array<f32>;
+@group(0) @binding(2) var<storage, read> x1: array<f32>;
+@group(0) @binding(3) var<storage, read_write> partials0: array<f32>;
+@group(0) @binding(4) var<storage, read_write> partials1: array<f32>;
+@group(0) @binding(5) var<storage, read_write> stats: array<f32>;
 
-override SQUARE: bool = false;
-// Threads per workgroup (a power of two: the tree sum halves it). Independent of the dispatch, which counts
-// workgroups: one per chunk for partial, one for finalize.
+// Threads per workgroup of partial and finalize (a power of two: the tree sum halves it).
 const RWG = 256u;
 var<workgroup> shared_sum: array<f32, RWG>;
 
-@compute @workgroup_size(RWG)
-fn partial(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let start = wid.x * d.chunk;
-  let end = min(start + d.chunk, d.N);
-  var acc = 0.0;
-  for (var i = start + lid.x; i < end; i += RWG) {
-    let v = x[i];
-    if (SQUARE) { acc += v * v; } else { acc += v; }
-  }
-  shared_sum[lid.x] = acc;
+fn parts(n: u32) -> u32 { return (n + d.chunk - 1u) / d.chunk; }
+
+/** Value i of sum k as it is added: x0[i], or x1[i]². */
+fn term(k: u32, i: u32) -> f32 {
+  if (k == 0u) { return x0[i]; }
+  let v = x1[i];
+  return v * v;
+}
+
+fn setPartial(k: u32, g: u32, v: f32) {
+  if (k == 0u) { partials0[g] = v; } else { partials1[g] = v; }
+}
+
+/** Workgroup memory's RWG values summed in a tree: every invocation of the workgroup must call it. */
+fn treeSum(lid: u32, acc: f32) -> f32 {
+  shared_sum[lid] = acc;
   workgroupBarrier();
   for (var s = RWG / 2u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { shared_sum[lid.x] += shared_sum[lid.x + s]; }
+    if (lid < s) { shared_sum[lid] += shared_sum[lid + s]; }
     workgroupBarrier();
   }
-  if (lid.x == 0u) { partials[wid.x] = shared_sum[0]; }
+  return shared_sum[0];
+}
+
+@compute @workgroup_size(RWG)
+fn partial(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  // Uniform over the workgroup: which sum, and which of its chunks.
+  let p0 = parts(d.N0);
+  let k = select(1u, 0u, wid.x < p0);
+  let g = select(wid.x - p0, wid.x, k == 0u);
+  let n = select(d.N1, d.N0, k == 0u);
+  let start = g * d.chunk;
+  let end = min(start + d.chunk, n);
+  var acc = 0.0;
+  for (var i = start + lid.x; i < end; i += RWG) { acc += term(k, i); }
+  let total = treeSum(lid.x, acc);
+  if (lid.x == 0u) { setPartial(k, g, total); }
 }
 
 // Invocations per workgroup of partial_serial (one chunk each): small, so that a few dozen chunks still spread over
@@ -43,48 +67,49 @@ override SERIAL_WG: u32 = 4u;
 
 @compute @workgroup_size(SERIAL_WG)
 fn partial_serial(@builtin(global_invocation_id) gid: vec3u) {
-  let g = gid.x;
+  let p0 = parts(d.N0);
+  let second = (p0 + SERIAL_WG - 1u) / SERIAL_WG * SERIAL_WG;
+  var k = 0u;
+  var g = gid.x;
+  if (g >= p0) {
+    if (g < second) { return; }
+    k = 1u;
+    g -= second;
+  }
+  let n = select(d.N1, d.N0, k == 0u);
   let start = g * d.chunk;
-  if (start >= d.N) { return; }
-  let end = min(start + d.chunk, d.N);
+  if (start >= n) { return; }
+  let end = min(start + d.chunk, n);
   // Four running sums, 4 values a step (the chunk is a multiple of 4; the tail of x is not).
   var acc = vec4f(0.0);
   var i = start;
   for (; i + 4u <= end; i += 4u) {
-    let v = vec4f(x[i], x[i + 1u], x[i + 2u], x[i + 3u]);
-    if (SQUARE) { acc += v * v; } else { acc += v; }
+    acc += vec4f(term(k, i), term(k, i + 1u), term(k, i + 2u), term(k, i + 3u));
   }
-  for (; i < end; i++) {
-    let v = x[i];
-    if (SQUARE) { acc.x += v * v; } else { acc.x += v; }
-  }
-  partials[g] = dot(acc, vec4f(1.0));
+  for (; i < end; i++) { acc.x += term(k, i); }
+  setPartial(k, g, dot(acc, vec4f(1.0)));
 }
 
-// Here N is the number of partials.
 @compute @workgroup_size(RWG)
-fn finalize(@builtin(local_invocation_id) lid: vec3u) {
+fn finalize(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let k = wid.x;
+  let n = parts(select(d.N1, d.N0, k == 0u));
   var acc = 0.0;
-  for (var i = lid.x; i < d.N; i += RWG) { acc += partials[i]; }
-  shared_sum[lid.x] = acc;
-  workgroupBarrier();
-  for (var s = RWG / 2u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { shared_sum[lid.x] += shared_sum[lid.x + s]; }
-    workgroupBarrier();
+  for (var i = lid.x; i < n; i += RWG) {
+    if (k == 0u) { acc += partials0[i]; } else { acc += partials1[i]; }
   }
-  if (lid.x == 0u) {
-    let total = shared_sum[0];
-    if (SQUARE) {
-      let norm = sqrt(total);
-      stats[d.slot] = norm;
-      var scale = 1.0;
-      if (d.clip > 0.0) { scale = min(1.0, d.clip / (norm + 1e-6)); }
-      stats[d.slot + 1u] = scale;
-      // Finite test on the bits (exponent all ones = Inf or NaN): WGSL lets compilers assume floats are finite, so
-      // arithmetic tests such as x != x may be folded away. The optimizer skips non-finite steps.
-      stats[d.slot + 2u] = select(0.0, 1.0, (bitcast<u32>(norm) & 0x7f800000u) != 0x7f800000u);
-    } else {
-      stats[d.slot] = total;
-    }
+  let total = treeSum(lid.x, acc);
+  if (lid.x != 0u) { return; }
+  if (k == 0u) {
+    stats[d.slot0] = total;
+    return;
   }
+  let norm = sqrt(total);
+  stats[d.slot1] = norm;
+  var scale = 1.0;
+  if (d.clip > 0.0) { scale = min(1.0, d.clip / (norm + 1e-6)); }
+  stats[d.slot1 + 1u] = scale;
+  // Finite test on the bits (exponent all ones = Inf or NaN): WGSL lets compilers assume floats are finite, so
+  // arithmetic tests such as x != x may be folded away. The optimizer skips non-finite steps.
+  stats[d.slot1 + 2u] = select(0.0, 1.0, (bitcast<u32>(norm) & 0x7f800000u) != 0x7f800000u);
 }

@@ -237,15 +237,16 @@ export function crossentropyKernel(rows: number, v: ReductionVariant): [KernelDe
   return v.rows === 'subgroup' ? [K_SUBGROUP.crossentropy, gridRows(rows)] : [K.crossentropy, grid1d(rows)];
 }
 
-export const reduceKernel = (entryPoint: 'partial' | 'partial_serial' | 'finalize', square: boolean): KernelDef => ({
-  label: 'reduce',
+/**
+ * The loss's and the gradient norm's sums (shaders/reduce.wgsl), both in each dispatch (bindings: uniform, x0, x1,
+ * partials0, partials1, stats).
+ */
+export const reduceKernel = (entryPoint: 'partial' | 'partial_serial' | 'finalize'): KernelDef => ({
+  label: `reduce_${entryPoint}`,
   code: reduceWgsl,
   entryPoint,
-  bindings: ['uniform', 'read', 'rw', 'rw'],
-  constants:
-    entryPoint === 'partial_serial'
-      ? { SQUARE: square ? 1 : 0, SERIAL_WG: REDUCE_SERIAL_WG }
-      : { SQUARE: square ? 1 : 0 },
+  bindings: ['uniform', 'read', 'read', 'rw', 'rw', 'rw'],
+  constants: entryPoint === 'partial_serial' ? { SERIAL_WG: REDUCE_SERIAL_WG } : {},
 });
 
 /** Invocations per workgroup of the reduction's serial partial sums (shaders/reduce.wgsl, partial_serial). */
@@ -258,20 +259,20 @@ export const REDUCE_SERIAL_WG = 4;
 export const REDUCE_CHUNK = 4096;
 
 /**
- * The first stage of a sum over `parts` chunks (shaders/reduce.wgsl) under reduction variant v, with its workgroup
- * counts: one invocation per chunk, without barriers, where the variant reduces rows with one thread each (CPU
- * adapters, and devices without subgroups); a workgroup per chunk summing in a tree otherwise (GPUs). Both write
- * the same partials for the same finalize.
+ * The first stage of the two sums over n0 and n1 values (the loss's and the gradient norm's, shaders/reduce.wgsl)
+ * under reduction variant v, with its workgroup counts: one invocation per chunk, without barriers, where the
+ * variant reduces rows with one thread each (CPU adapters, and devices without subgroups), sum 1's from the next
+ * whole workgroup; a workgroup per chunk summing in a tree otherwise (GPUs), sum 0's chunks first. Both write the
+ * same partials for the same finalize, which runs on REDUCE_FINALIZE_GRID: a workgroup per sum.
  */
-export function reducePartial(
-  parts: number,
-  square: boolean,
-  v: ReductionVariant,
-): [KernelDef, [number, number, number]] {
-  if (v.rows === 'thread')
-    return [reduceKernel('partial_serial', square), [Math.max(1, Math.ceil(parts / REDUCE_SERIAL_WG)), 1, 1]];
-  return [reduceKernel('partial', square), [parts, 1, 1]];
+export function reducePartials(n0: number, n1: number, v: ReductionVariant): [KernelDef, [number, number, number]] {
+  const [p0, p1] = [n0, n1].map((n) => Math.ceil(n / REDUCE_CHUNK)) as [number, number];
+  const workgroups =
+    v.rows === 'thread' ? Math.ceil(p0 / REDUCE_SERIAL_WG) + Math.ceil(p1 / REDUCE_SERIAL_WG) : p0 + p1;
+  if (workgroups > 65535) throw new Error(`reduce: ${n0} and ${n1} values need more than 65,535 workgroups`);
+  return [reduceKernel(v.rows === 'thread' ? 'partial_serial' : 'partial'), [Math.max(1, workgroups), 1, 1]];
 }
+export const REDUCE_FINALIZE_GRID: [number, number, number] = [2, 1, 1];
 
 export interface MatmulFlags {
   transA?: boolean;

@@ -66,11 +66,12 @@ export interface LayerNormInput {
   stats: GPUBuffer;
 }
 
-/** Records dispatches into four lists (forward, loss, backward, optimizer) through the op launchers below. */
+/** Records dispatches into five lists (forward, loss, backward, sums, optimizer) through the op launchers below. */
 export class OpRecorder {
   readonly forwardList: Dispatch[] = [];
   readonly lossList: Dispatch[] = [];
   readonly backwardList: Dispatch[] = [];
+  readonly sumsList: Dispatch[] = [];
   readonly optimizerList: Dispatch[] = [];
   uniformsUsed = 0;
   /**
@@ -79,7 +80,7 @@ export class OpRecorder {
    * checked without a device.
    */
   uniformsFusedAway = 0;
-  gradNormSlots: [number, number] = [0, 0];
+  sumsSlots: [number, number] = [0, 0];
   adamwSlot = 0;
   protected readonly cfg: ModelConfig;
   protected readonly B: number;

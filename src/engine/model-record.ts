@@ -12,22 +12,26 @@ import {
   encoderBackwardKernel,
   encoderForwardKernel,
   K,
+  REDUCE_FINALIZE_GRID,
   reduceKernel,
-  reducePartial,
+  reducePartials,
 } from './kernels';
 import { STAT_LOSS, STAT_NORM, type BlockActs, type HeadActs } from './model-buffers';
 import { OpRecorder, type RecordingTarget } from './model-ops';
 import { logitsHeadStride, REDUCE_CHUNK } from './plan';
 import { ADAMW_STEP, CROSSENTROPY_DIMS, ENCODER_DIMS, REDUCE_DIMS, RESIDUAL_DIMS } from './uniforms';
 
-/** The recorded step: four dispatch lists, and the uniform slots a step or a setting patches later. */
+/** The recorded step: five dispatch lists, and the uniform slots a step or a setting patches later. */
 export interface StepRecording {
   forward: Dispatch[];
+  /** The cross-entropy: per-position losses, and dlogits in place of the logits. */
   loss: Dispatch[];
   backward: Dispatch[];
+  /** The loss's and the gradient norm's sums, together (shaders/reduce.wgsl): first stage, then finalize. */
+  sums: Dispatch[];
   optimizer: Dispatch[];
-  /** The gradient norm's two reductions (their clip threshold: GpuModel.setGradClip). */
-  gradNormSlots: [number, number];
+  /** The sums' two dispatches (the clip threshold they apply: GpuModel.setGradClip). */
+  sumsSlots: [number, number];
   /** AdamW's (learning rate and bias corrections: every step). */
   adamwSlot: number;
 }
@@ -38,6 +42,7 @@ export function recordStep(target: RecordingTarget): StepRecording {
   r.recordForward();
   r.recordLoss();
   r.recordBackward();
+  r.recordSums();
   r.recordOptimizer();
   if (r.uniformsUsed + r.uniformsFusedAway !== target.plannedUniforms) {
     throw new Error(
@@ -49,8 +54,9 @@ export function recordStep(target: RecordingTarget): StepRecording {
     forward: r.forwardList,
     loss: r.lossList,
     backward: r.backwardList,
+    sums: r.sumsList,
     optimizer: r.optimizerList,
-    gradNormSlots: r.gradNormSlots,
+    sumsSlots: r.sumsSlots,
     adamwSlot: r.adamwSlot,
   };
 }
@@ -153,7 +159,7 @@ class Recorder extends OpRecorder {
   recordLoss(): void {
     const rows = this.H * this.B * this.T;
     const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
-    const { logits, targets, weights, losses, lossPartials, stats } = this.mem;
+    const { logits, targets, weights, losses } = this.mem;
     const [crossentropy, wg] = crossentropyKernel(rows, this.reduction);
     this.dispatch(
       this.lossList,
@@ -162,25 +168,6 @@ class Recorder extends OpRecorder {
       { BT: this.B * this.T, V: this.cfg.vocabSize, Vp: lmHeadRows(this.cfg.vocabSize), H: this.H, headStride: stride },
       [logits, targets, weights, losses],
       wg,
-    );
-    const parts = Math.ceil(rows / REDUCE_CHUNK);
-    const bind = [losses, lossPartials, stats];
-    const [partial, partialGrid] = reducePartial(parts, false, this.reduction);
-    this.dispatch(
-      this.lossList,
-      partial,
-      REDUCE_DIMS,
-      { N: rows, chunk: REDUCE_CHUNK, slot: STAT_LOSS, clip: 0 },
-      bind,
-      partialGrid,
-    );
-    this.dispatch(
-      this.lossList,
-      reduceKernel('finalize', false),
-      REDUCE_DIMS,
-      { N: parts, chunk: REDUCE_CHUNK, slot: STAT_LOSS, clip: 0 },
-      bind,
-      [1, 1, 1],
     );
   }
 
@@ -220,32 +207,29 @@ class Recorder extends OpRecorder {
     this.dispatch(this.backwardList, encoder, ENCODER_DIMS, { B, T, C, V }, encBind, encoderGrid);
   }
 
+  /**
+   * The loss Σ weight·CE over the H·B·T positions into stats[STAT_LOSS], and the global gradient norm over the P
+   * parameters with its clip scale and finite flag into stats[STAT_NORM..]: two sums that do not wait for each
+   * other, so both run in each of the reduction's two dispatches.
+   */
+  recordSums(): void {
+    const { losses, grads, lossPartials, gradPartials, stats } = this.mem;
+    const bind = [losses, grads, lossPartials, gradPartials, stats];
+    const N0 = this.H * this.B * this.T;
+    const N1 = this.table.total;
+    // The clip threshold is per run: setGradClip() patches both slots.
+    const dims = { N0, N1, chunk: REDUCE_CHUNK, slot0: STAT_LOSS, slot1: STAT_NORM, clip: 1 };
+    const [partial, partialGrid] = reducePartials(N0, N1, this.reduction);
+    this.sumsSlots = [
+      this.dispatch(this.sumsList, partial, REDUCE_DIMS, dims, bind, partialGrid),
+      this.dispatch(this.sumsList, reduceKernel('finalize'), REDUCE_DIMS, dims, bind, REDUCE_FINALIZE_GRID),
+    ];
+  }
+
   recordOptimizer(): void {
     const P = this.table.total;
-    const parts = Math.ceil(P / REDUCE_CHUNK);
-    const { grads, gradPartials, stats, params, adamM, adamV, decayMask } = this.mem;
-    const bind = [grads, gradPartials, stats];
-    // The clip threshold is per run: setGradClip() patches these two slots.
+    const { grads, stats, params, adamM, adamV, decayMask } = this.mem;
     const list = this.optimizerList;
-    const [partial, partialGrid] = reducePartial(parts, true, this.reduction);
-    this.gradNormSlots = [
-      this.dispatch(
-        list,
-        partial,
-        REDUCE_DIMS,
-        { N: P, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip: 1 },
-        bind,
-        partialGrid,
-      ),
-      this.dispatch(
-        list,
-        reduceKernel('finalize', true),
-        REDUCE_DIMS,
-        { N: parts, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip: 1 },
-        bind,
-        [1, 1, 1],
-      ),
-    ];
     // Each step patches this slot with its learning rate and bias corrections. One thread per 4 parameters:
     // the table aligns every slot to PARAM_ALIGN floats, so P is a multiple of 4.
     if (P % 4 !== 0) throw new Error(`AdamW updates 4 parameters per thread; the table's ${P} floats are not`);

@@ -144,23 +144,18 @@ export class GpuModel {
 
   /** Global-norm clipping threshold (0 disables). */
   setGradClip(clip: number): void {
-    const P = this.table.total;
-    const parts = Math.ceil(P / REDUCE_CHUNK);
-    const [partial, finalize] = this.recording.gradNormSlots;
-    packUniform(
-      REDUCE_DIMS,
-      { N: P, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip },
-      this.uniformHost,
-      partial * UNIFORM_SLOT_BYTES,
-    );
-    packUniform(
-      REDUCE_DIMS,
-      { N: parts, chunk: REDUCE_CHUNK, slot: STAT_NORM, clip },
-      this.uniformHost,
-      finalize * UNIFORM_SLOT_BYTES,
-    );
-    this.writeUniformSlot(partial, REDUCE_DIMS.bytes);
-    this.writeUniformSlot(finalize, REDUCE_DIMS.bytes);
+    const dims = {
+      N0: this.H * this.B * this.T,
+      N1: this.table.total,
+      chunk: REDUCE_CHUNK,
+      slot0: STAT_LOSS,
+      slot1: STAT_NORM,
+      clip,
+    };
+    for (const slot of this.recording.sumsSlots) {
+      packUniform(REDUCE_DIMS, dims, this.uniformHost, slot * UNIFORM_SLOT_BYTES);
+      this.writeUniformSlot(slot, REDUCE_DIMS.bytes);
+    }
   }
 
   // ---- public API ------------------------------------------------------------------------------------------------
@@ -191,13 +186,13 @@ export class GpuModel {
   /** The kernel of each dispatch of a training step, in order (tests pin which kernels a shape reaches). */
   get stepKernels(): string[] {
     const r = this.recording;
-    return [...r.forward, ...r.loss, ...r.backward, ...r.optimizer].map((d) => d.label);
+    return [...r.forward, ...r.loss, ...r.backward, ...r.sums, ...r.optimizer].map((d) => d.label);
   }
 
-  /** Compute dispatches in one training step (forward, loss, backward, optimizer): what fusions reduce. */
+  /** Compute dispatches in one training step (forward, loss, backward, sums, optimizer): what fusions reduce. */
   get dispatchesPerStep(): number {
     const r = this.recording;
-    return r.forward.length + r.loss.length + r.backward.length + r.optimizer.length;
+    return r.forward.length + r.loss.length + r.backward.length + r.sums.length + r.optimizer.length;
   }
 
   async getParams(): Promise<Float32Array> {
@@ -332,6 +327,7 @@ export class GpuModel {
     encodeDispatches(pass, this.recording.forward);
     encodeDispatches(pass, this.recording.loss);
     encodeDispatches(pass, this.recording.backward);
+    encodeDispatches(pass, this.recording.sums);
     encodeDispatches(pass, this.recording.optimizer);
     pass.end();
     enc.copyBufferToBuffer(this.mem.stats, 0, this.mem.statsReadback[slot]!, 0, STATS_BYTES);
@@ -353,7 +349,10 @@ export class GpuModel {
     return pending;
   }
 
-  /** Forward and backward only (no update): loss and the gradients left in the grads buffer, for tests. */
+  /**
+   * Forward and backward only (no update): the loss, and the gradients left in the grads buffer (their norm in the
+   * stats), for tests.
+   */
   async lossAndGrads(batch: Batch): Promise<number> {
     this.writeBatch(batch);
     const enc = this.device.createCommandEncoder();
@@ -362,6 +361,7 @@ export class GpuModel {
     encodeDispatches(pass, this.recording.forward);
     encodeDispatches(pass, this.recording.loss);
     encodeDispatches(pass, this.recording.backward);
+    encodeDispatches(pass, this.recording.sums);
     pass.end();
     this.device.queue.submit([enc.finish()]);
     return (await this.read(this.mem.stats, 1))[0]!;
@@ -419,6 +419,7 @@ export class GpuModel {
       ['forward', this.recording.forward],
       ['loss', this.recording.loss],
       ['backward', this.recording.backward],
+      ['sums', this.recording.sums],
       ['optimizer', this.recording.optimizer],
     ];
     for (const [phase, list] of phases) {

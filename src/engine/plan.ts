@@ -78,7 +78,8 @@ export const STATS_BYTES = 64;
 
 /**
  * Uniform blocks of a training step, one per dispatch that the GPU model may record (the model checks its count
- * against this): forward, loss, backward, then the gradient norm's two and AdamW's. Per block, forward: 2
+ * against this): forward, the cross-entropy, backward, then the two of the loss's and gradient norm's sums, and
+ * AdamW's. Per block, forward: 2
  * layernorms, 4 matmuls (the residual sums are c_proj's epilogues), the attention kernels; backward: 4 Linear
  * backwards of 3 (dinp, dW with db summed inside it, dW's split-K reduce; an unsplit dW needs no reduce: the
  * recording counts it as fused away), 2 layernorm backwards (one dispatch each), the attention backward's kernels. Per head: ln_f and lm_head forward; backward 2 matmuls, the dW's split-K reduce and a
@@ -100,9 +101,9 @@ export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
   const dinpTransposes = 4 * blocks + H; // each Linear's and each lm_head's output gradient
   const dwTransposes = 4 * blocks + H; // the same, for their dW products
   const forward = 1 + blocks * blockForward + H * 2 + forwardTransposes; // encoder, blocks, heads
-  const loss = 3; // cross-entropy, reduce partial and finalize
+  const loss = 1; // cross-entropy
   const backward = H * 4 + cfg.extraHeads + blocks * blockBackward + 1 + dinpTransposes + dwTransposes; // heads, blocks, embedding
-  const optimizer = 3; // gradient norm partial and finalize, AdamW
+  const optimizer = 3; // the loss's and the gradient norm's sums (first stage, finalize), AdamW
   return forward + loss + backward + optimizer;
 }
 

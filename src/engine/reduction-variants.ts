@@ -4,7 +4,7 @@
 // (or block of rows) looping over it (shaders/layernorm_forward.wgsl, …), which needs nothing of the device, or one
 // workgroup per row reducing with subgroup operations (shaders/*_subgroup.wgsl), which needs the optional
 // 'subgroups' feature. It also says how the loss and the gradient norm sum their chunks (kernels.ts,
-// reducePartial): one invocation per chunk without barriers under 'thread', a workgroup tree under 'subgroup'.
+// reducePartials): one invocation per chunk without barriers under 'thread', a workgroup tree under 'subgroup'.
 //
 // With N = B·T ≈ 2,000 rows, one invocation per row leaves most of a GPU idle; a CPU adapter, whose invocations
 // are SIMD lanes of a few cores, may still prefer it (no barriers). So without subgroups the choice is 'thread';
@@ -16,8 +16,9 @@ import {
   crossentropyKernel,
   layernormKernels,
   REDUCE_CHUNK,
+  REDUCE_FINALIZE_GRID,
   reduceKernel,
-  reducePartial,
+  reducePartials,
 } from './kernels';
 import {
   deviceAdapter,
@@ -149,12 +150,12 @@ export async function timeReductionVariants(
     GPUBufferUsage.UNIFORM,
   );
   const [qkv, att, atty] = [aB * aT * 3 * aC, aB * aNH * aT * aT, aB * aT * aC].map(storage);
-  // A gradient norm over as many values as the LayerNorm's rows × width (2048 × 256: a mid-sized model's parameters).
+  // The loss's sum over the N rows' losses, and a gradient norm over as many values as the LayerNorm's rows × width
+  // (2048 × 256: a mid-sized model's parameters).
   const P = N * C;
-  const parts = Math.ceil(P / REDUCE_CHUNK);
-  const sumUniform = buffer(uniformData({ u32: [P, REDUCE_CHUNK, 0], f32: [1] }), GPUBufferUsage.UNIFORM);
-  const finalUniform = buffer(uniformData({ u32: [parts, REDUCE_CHUNK, 0], f32: [1] }), GPUBufferUsage.UNIFORM);
-  const [partials, stats] = [parts, 16].map(storage);
+  const sumUniform = buffer(uniformData({ u32: [N, P, REDUCE_CHUNK, 0, 4], f32: [1] }), GPUBufferUsage.UNIFORM);
+  const [lossPartials, partials, stats] = [Math.ceil(N / REDUCE_CHUNK), Math.ceil(P / REDUCE_CHUNK), 16].map(storage);
+  const sumBinds = [sumUniform, losses, dinp!, lossPartials!, partials!, stats!];
   const result: VariantTiming[] = [];
   for (const v of variants) {
     const ln = layernormKernels(N, C, v);
@@ -167,10 +168,8 @@ export async function timeReductionVariants(
       ...attentionKernels(aB, aT, aC, aNH, v).forward.map(([def, wg]) =>
         kernels.dispatch(def, [attUniform, qkv!, att!, atty!], wg),
       ),
-      ((partial) => kernels.dispatch(partial[0], [sumUniform, dinp!, partials!, stats!], partial[1]))(
-        reducePartial(parts, true, v),
-      ),
-      kernels.dispatch(reduceKernel('finalize', true), [finalUniform, dinp!, partials!, stats!], [1, 1, 1]),
+      ((partial) => kernels.dispatch(partial[0], sumBinds, partial[1]))(reducePartials(N, P, v)),
+      kernels.dispatch(reduceKernel('finalize'), sumBinds, REDUCE_FINALIZE_GRID),
     ];
     result.push({ variant: v.name, ms: await timeSubmission(device, list, repeats) });
   }

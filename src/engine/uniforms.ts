@@ -103,9 +103,11 @@ export const CROSSENTROPY_DIMS = uniformLayout('Dims', [
 ] as const);
 /** shaders/reduce.wgsl: `struct Dims`, N values in chunks, the result in stats[slot]; clip for the gradient norm. */
 export const REDUCE_DIMS = uniformLayout('Dims', [
-  ['N', 'u32'],
+  ['N0', 'u32'],
+  ['N1', 'u32'],
   ['chunk', 'u32'],
-  ['slot', 'u32'],
+  ['slot0', 'u32'],
+  ['slot1', 'u32'],
   ['clip', 'f32'],
 ] as const);
 /** shaders/adamw.wgsl: `struct Step`; bc1, bc2 the bias corrections 1 − β^t. */

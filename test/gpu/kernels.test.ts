@@ -16,8 +16,9 @@ import {
   layernormMatmulKernel,
   lnRstdAt,
   lnStatsFloats,
+  REDUCE_FINALIZE_GRID,
   reduceKernel,
-  reducePartial,
+  reducePartials,
 } from '../../src/engine/kernels';
 import {
   isSwiftShader,
@@ -406,55 +407,53 @@ test('the reduction variant: one thread per row without subgroups and on SwiftSh
   expect((await chooseReductionVariant(device, adapterInfo, { cache, probe })).source).toBe('timed');
 });
 
-describe.each(REDUCTION_VARIANTS)('reductions, first stage as under $name', (v) => {
+describe.each(REDUCTION_VARIANTS)('the loss and gradient-norm sums, first stage as under $name', (v) => {
   // thread-rows: one invocation per chunk, in order (partial_serial); subgroup-rows: a workgroup tree (partial).
-  // Neither needs subgroups. N = 1 and 4097 leave a tail that is no multiple of 4.
-  test.each([1, 255, 4097, 20000])('sum and norm of N=%i values', async (N) => {
-    const rng = new Rng(N);
-    const x = rand(rng, N);
-    const parts = Math.ceil(N / REDUCE_CHUNK);
-    const partials = new Float32Array(parts);
-    const stats = new Float32Array(16);
-    const [partialSquare, grid] = reducePartial(parts, true, v);
-    expect(partialSquare.entryPoint).toBe(v.rows === 'thread' ? 'partial_serial' : 'partial');
-    const p1 = await run(partialSquare, { u32: [N, REDUCE_CHUNK, 4], f32: [0.5] }, [x, partials, stats], grid);
-    const p2 = await run(
-      reduceKernel('finalize', true),
-      { u32: [parts, REDUCE_CHUNK, 4], f32: [0.5] },
-      [x, p1[1]!, stats],
-      [1, 1, 1],
-    );
-    const norm = Math.sqrt(Array.from(x).reduce((a, v) => a + v * v, 0));
-    expect(Math.abs(p2[2]![4]! - norm)).toBeLessThanOrEqual(1e-5 * norm);
+  // Neither needs subgroups. Both sums run in each dispatch: sum 0 (the loss) over n0 values, sum 1 (the gradient
+  // norm) over n1. 1 and 4097 leave a tail that is no multiple of 4; a sum of 0 values is 0; 36,865 values are 10
+  // chunks, so under thread-rows sum 1's invocations start after a partly used workgroup.
+  test.each([
+    [1, 255],
+    [4097, 20000],
+    [20000, 1],
+    [0, 300],
+    [300, 0],
+    [36865, 4097],
+  ])('a sum of %i values and a norm of %i', async (n0, n1) => {
+    const rng = new Rng(7 * n0 + n1);
+    const x0 = rand(rng, n0);
+    const x1 = rand(rng, n1);
+    // Partials start at a value no chunk sums to, so that one left unwritten shows.
+    const partials = (n: number) => new Float32Array(Math.max(1, Math.ceil(n / REDUCE_CHUNK))).fill(1000);
+    const dims = { u32: [n0, n1, REDUCE_CHUNK, 0, 4], f32: [0.5] };
+    const [partial, grid] = reducePartials(n0, n1, v);
+    expect(partial.entryPoint).toBe(v.rows === 'thread' ? 'partial_serial' : 'partial');
+    const p1 = await run(partial, dims, [x0, x1, partials(n0), partials(n1), new Float32Array(16)], grid);
+    const p2 = await run(reduceKernel('finalize'), dims, [x0, x1, p1[2]!, p1[3]!, p1[4]!], REDUCE_FINALIZE_GRID);
+    const stats = p2[4]!;
+    const sum = Array.from(x0).reduce((a, x) => a + x, 0);
+    expect(Math.abs(stats[0]! - sum)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.sqrt(n0)));
+    const norm = Math.sqrt(Array.from(x1).reduce((a, x) => a + x * x, 0));
+    expect(Math.abs(stats[4]! - norm)).toBeLessThanOrEqual(1e-5 * norm);
     // torch.nn.utils.clip_grad_norm_: scale = min(1, clip / (norm + 1e-6))
-    expect(p2[2]![5]!).toBeCloseTo(Math.min(1, 0.5 / (norm + 1e-6)), 6);
-    expect(p2[2]![6]).toBe(1);
-    const [partialSum] = reducePartial(parts, false, v);
-    const s1 = await run(partialSum, { u32: [N, REDUCE_CHUNK, 0], f32: [0] }, [x, partials, stats], grid);
-    const s2 = await run(
-      reduceKernel('finalize', false),
-      { u32: [parts, REDUCE_CHUNK, 0], f32: [0] },
-      [x, s1[1]!, stats],
-      [1, 1, 1],
-    );
-    const sum = Array.from(x).reduce((a, v) => a + v, 0);
-    expect(Math.abs(s2[2]![0]! - sum)).toBeLessThanOrEqual(1e-5 * Math.sqrt(N));
+    expect(stats[5]!).toBeCloseTo(Math.min(1, 0.5 / (norm + 1e-6)), 6);
+    expect(stats[6]).toBe(1);
+    // The slots between the two results are left as they were.
+    expect([stats[1], stats[2], stats[3]]).toEqual([0, 0, 0]);
   });
 });
 
 describe('reductions and AdamW', () => {
   test.each(REDUCTION_VARIANTS)('a non-finite gradient norm is flagged ($name)', async (v) => {
-    const x = Float32Array.from([1, 2, Infinity, 3]);
-    const stats = new Float32Array(16);
-    const [partial, grid] = reducePartial(1, true, v);
-    const p1 = await run(partial, { u32: [4, REDUCE_CHUNK, 4], f32: [1] }, [x, new Float32Array(1), stats], grid);
-    const p2 = await run(
-      reduceKernel('finalize', true),
-      { u32: [1, REDUCE_CHUNK, 4], f32: [1] },
-      [x, p1[1]!, stats],
-      [1, 1, 1],
-    );
-    expect(p2[2]![6]).toBe(0);
+    const x1 = Float32Array.from([1, 2, Infinity, 3]);
+    const x0 = Float32Array.from([1, 2]);
+    const dims = { u32: [2, 4, REDUCE_CHUNK, 0, 4], f32: [1] };
+    const bufs = [x0, x1, new Float32Array(1), new Float32Array(1), new Float32Array(16)];
+    const [partial, grid] = reducePartials(2, 4, v);
+    const p1 = await run(partial, dims, bufs, grid);
+    const p2 = await run(reduceKernel('finalize'), dims, [x0, x1, p1[2]!, p1[3]!, p1[4]!], REDUCE_FINALIZE_GRID);
+    expect(p2[4]![6]).toBe(0);
+    expect(p2[4]![0]).toBe(3);
   });
 
   // 4 parameters per thread (the table's P is a multiple of 4): 18 threads, one partial workgroup and a partial mask
