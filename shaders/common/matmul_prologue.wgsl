@@ -9,9 +9,9 @@
 // backward product into c_fc's output): C = result · gelu'(aux), aux holding that pre-activation. Epilogue RESIDUAL
 // (the forward of attn's and the MLP's c_proj): C = result + aux, aux holding the residual stream the branch adds
 // to, so the sum needs no pass of its own. These apply after the bias and the accumulated value. Epilogue BIAS_GRAD
-// (a Linear's dW product; every kernel but vec4 nn): aux (M) += the column sums of A, i.e. db += Σ_rows dout, summed
-// from the values the product loads anyway, so the bias gradient needs no dispatch of its own. aux is bound to some
-// other buffer where no epilogue uses it.
+// (a Linear's dW product, on every kernel that computes one): aux (M) += the column sums of A, i.e. db += Σ_rows
+// dout, summed from the values the product loads anyway, so the bias gradient needs no dispatch of its own. aux is
+// bound to some other buffer where no epilogue uses it.
 // SPLIT_K (dW products only, src/engine/kernels.ts matmulSplitK): the contracted dimension is cut into slices of
 // kSlice rows, workgroup z summing slice z; C is then a scratch (S,M,N) that receives slice z's partial product at
 // z·M·N (no bias, accumulate or GELU epilogue), and BIAS_GRAD writes slice z's column sums to aux (S,M) at z·M.

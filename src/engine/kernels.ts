@@ -103,10 +103,11 @@ const ENCODER_FORWARD = overRowElement(encoderForwardWgsl);
 const ENCODER_BACKWARD = overRowElement(encoderBackwardWgsl);
 
 /**
- * Threads per workgroup of the vec4 column sums (LayerNorm's dparams): they have one thread per 4 columns, as few as 16 or 32 at the presets' widths, and a CPU adapter runs each workgroup on one core, so their
- * workgroups are small enough that those threads still spread over several. (On a GPU they are among a step's
- * smallest kernels either way; the subgroup LayerNorm, where chosen, has its own grid.) The vec4 LayerNorm
- * backward, whose dispatch also takes dinput's rows, runs those on the same small workgroups.
+ * Threads per workgroup of the vec4 column sums (LayerNorm's dparams): they have one thread per 4 columns, as few
+ * as 16 or 32 at the presets' widths, and a CPU adapter runs each workgroup on one core, so their workgroups are
+ * small enough that those threads still spread over several. (On a GPU they are among a step's smallest kernels
+ * either way; the subgroup LayerNorm, where chosen, has its own grid.) The vec4 LayerNorm backward, whose dispatch
+ * also takes dinput's rows, runs those on the same small workgroups.
  */
 export const COLUMN_WG = 8;
 
