@@ -8,7 +8,8 @@
 // partial_serial: the same partials, one invocation per chunk summing it in order, no barriers: CPU adapters
 //                 execute a workgroup barrier very slowly (SwiftShader: 26–35 ms for a gradient norm of 0.4M values
 //                 through the tree), and the chunks alone fill their few cores (about 100 of them at the default
-//                 model; kernels.ts, reducePartials); sum 1's invocations start at the next whole workgroup;
+//                 model; kernels.ts, reducePartials); sum 1's invocations start at the next whole workgroup
+//                 (common/grid1d.wgsl, composed before this file: thread_index and second_part_start);
 // finalize:       workgroup k sums partials_k into its result (two workgroups).
 struct Dims { N0: u32, N1: u32, chunk: u32, slot0: u32, slot1: u32, clip: f32 }
 @group(0) @binding(0) var<uniform> d: Dims;
@@ -23,6 +24,9 @@ const RWG = 256u;
 var<workgroup> shared_sum: array<f32, RWG>;
 
 fn parts(n: u32) -> u32 { return (n + d.chunk - 1u) / d.chunk; }
+
+/** How many values sum k adds. */
+fn values(k: u32) -> u32 { return select(d.N1, d.N0, k == 0u); }
 
 /** Value i of sum k as it is added: x0[i], or x1[i]². */
 fn term(k: u32, i: u32) -> f32 {
@@ -52,31 +56,29 @@ fn partial(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid:
   let p0 = parts(d.N0);
   let k = select(1u, 0u, wid.x < p0);
   let g = select(wid.x - p0, wid.x, k == 0u);
-  let n = select(d.N1, d.N0, k == 0u);
   let start = g * d.chunk;
-  let end = min(start + d.chunk, n);
+  let end = min(start + d.chunk, values(k));
   var acc = 0.0;
   for (var i = start + lid.x; i < end; i += RWG) { acc += term(k, i); }
   let total = treeSum(lid.x, acc);
   if (lid.x == 0u) { setPartial(k, g, total); }
 }
 
-// Invocations per workgroup of partial_serial (one chunk each): small, so that a few dozen chunks still spread over
-// several workgroups, i.e. several cores of a CPU adapter. kernels.ts sets it (REDUCE_SERIAL_WG).
-override SERIAL_WG: u32 = 4u;
-
-@compute @workgroup_size(SERIAL_WG)
-fn partial_serial(@builtin(global_invocation_id) gid: vec3u) {
+// partial_serial runs on workgroups of WG invocations (grid1d.wgsl's override), one chunk each: small
+// (kernels.ts, REDUCE_SERIAL_WG), so that a few dozen chunks still spread over several workgroups, i.e. several
+// cores of a CPU adapter.
+@compute @workgroup_size(WG)
+fn partial_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let p0 = parts(d.N0);
-  let second = (p0 + SERIAL_WG - 1u) / SERIAL_WG * SERIAL_WG;
+  let second = second_part_start(p0);
   var k = 0u;
-  var g = gid.x;
+  var g = thread_index(gid, nwg);
   if (g >= p0) {
     if (g < second) { return; }
     k = 1u;
     g -= second;
   }
-  let n = select(d.N1, d.N0, k == 0u);
+  let n = values(k);
   let start = g * d.chunk;
   if (start >= n) { return; }
   let end = min(start + d.chunk, n);
@@ -93,7 +95,7 @@ fn partial_serial(@builtin(global_invocation_id) gid: vec3u) {
 @compute @workgroup_size(RWG)
 fn finalize(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let k = wid.x;
-  let n = parts(select(d.N1, d.N0, k == 0u));
+  let n = parts(values(k));
   var acc = 0.0;
   for (var i = lid.x; i < n; i += RWG) {
     if (k == 0u) { acc += partials0[i]; } else { acc += partials1[i]; }

@@ -244,10 +244,11 @@ export function crossentropyKernel(rows: number, v: ReductionVariant): [KernelDe
  */
 export const reduceKernel = (entryPoint: 'partial' | 'partial_serial' | 'finalize'): KernelDef => ({
   label: `reduce_${entryPoint}`,
-  code: reduceWgsl,
+  // After the 1-D thread index, which partial_serial's grid uses (grid1dParts; WG is set for it alone).
+  code: composeWgsl(grid1dWgsl, reduceWgsl),
   entryPoint,
   bindings: ['uniform', 'read', 'read', 'rw', 'rw', 'rw'],
-  constants: entryPoint === 'partial_serial' ? { SERIAL_WG: REDUCE_SERIAL_WG } : {},
+  constants: entryPoint === 'partial_serial' ? { WG: REDUCE_SERIAL_WG } : {},
 });
 
 /** Invocations per workgroup of the reduction's serial partial sums (shaders/reduce.wgsl, partial_serial). */
@@ -268,10 +269,9 @@ export const REDUCE_CHUNK = 4096;
  */
 export function reducePartials(n0: number, n1: number, v: ReductionVariant): [KernelDef, [number, number, number]] {
   const [p0, p1] = [n0, n1].map((n) => Math.ceil(n / REDUCE_CHUNK)) as [number, number];
-  const workgroups =
-    v.rows === 'thread' ? Math.ceil(p0 / REDUCE_SERIAL_WG) + Math.ceil(p1 / REDUCE_SERIAL_WG) : p0 + p1;
-  if (workgroups > 65535) throw new Error(`reduce: ${n0} and ${n1} values need more than 65,535 workgroups`);
-  return [reduceKernel(v.rows === 'thread' ? 'partial_serial' : 'partial'), [Math.max(1, workgroups), 1, 1]];
+  if (v.rows === 'thread') return [reduceKernel('partial_serial'), grid1dParts(p0, p1, REDUCE_SERIAL_WG)];
+  if (p0 + p1 > 65535) throw new Error(`reduce: ${n0} and ${n1} values need more than 65,535 workgroups`);
+  return [reduceKernel('partial'), [Math.max(1, p0 + p1), 1, 1]];
 }
 export const REDUCE_FINALIZE_GRID: [number, number, number] = [2, 1, 1];
 

@@ -28,6 +28,7 @@ import {
   LAYERNORM_DIMS,
   MATMUL_DIMS,
   packUniform,
+  REDUCE_DIMS,
   SPLITK_REDUCE_DIMS,
   TRANSPOSE_DIMS,
   type UniformLayout,
@@ -81,6 +82,7 @@ export class OpRecorder {
    */
   uniformsFusedAway = 0;
   sumsSlots: [number, number] = [0, 0];
+  sumsValues: UniformValues<typeof REDUCE_DIMS> = { N0: 0, N1: 0, chunk: 0, slot0: 0, slot1: 0, clip: 0 };
   adamwSlot = 0;
   protected readonly cfg: ModelConfig;
   protected readonly B: number;
@@ -253,9 +255,9 @@ export class OpRecorder {
 
   /**
    * dW (OC,IC) += dout (M,OC)ᵀ · inp (M,IC), and db (OC) += Σ_rows dout where dbias is given (the dW kernels'
-   * epilogue, MatmulFlags.biasGrad). Where the variant splits this shape (kernels.ts, splitKSlices) the rows are cut into S
-   * slices whose partial products (and partial bias sums) go to the planned scratch, then one reduce adds them into
-   * dW (and db). The plan counts that reduce for every dW product; an unsplit one counts it as fused away. (A split
+   * epilogue, MatmulFlags.biasGrad). Where the variant splits this shape (kernels.ts, splitKSlices) the rows are cut
+   * into S slices whose partial products (and partial bias sums) go to the planned scratch, then one reduce adds them
+   * into dW (and db). The plan counts that reduce for every dW product; an unsplit one counts it as fused away. (A split
    * one counts its planned transpose as fused away: no variant both splits and transposes, see operandTransposes.)
    */
   protected weightGrad(
@@ -320,7 +322,8 @@ export class OpRecorder {
     this.matmulOp(this.forwardList, M, OC, IC, inp, this.param(m.weight), this.param(m.bias), out, flags, aux, ln);
   }
   /**
-   * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout (in dW's kernel). With geluPre (the (M,IC) pre-activation whose GELU was this Linear's input), dinp comes out already times
+   * dinp (M,IC) = dout (M,OC) · W; dW (OC,IC) += doutᵀ · inp; db (OC) += Σ_rows dout (in dW's kernel). With
+   * geluPre (the (M,IC) pre-activation whose GELU was this Linear's input), dinp comes out already times
    * gelu'(geluPre): the gradient with respect to that pre-activation.
    */
   protected linearBackward(

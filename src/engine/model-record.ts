@@ -19,7 +19,14 @@ import {
 import { STAT_LOSS, STAT_NORM, type BlockActs, type HeadActs } from './model-buffers';
 import { OpRecorder, type RecordingTarget } from './model-ops';
 import { logitsHeadStride, REDUCE_CHUNK } from './plan';
-import { ADAMW_STEP, CROSSENTROPY_DIMS, ENCODER_DIMS, REDUCE_DIMS, RESIDUAL_DIMS } from './uniforms';
+import {
+  ADAMW_STEP,
+  CROSSENTROPY_DIMS,
+  ENCODER_DIMS,
+  REDUCE_DIMS,
+  RESIDUAL_DIMS,
+  type UniformValues,
+} from './uniforms';
 
 /** The recorded step: five dispatch lists, and the uniform slots a step or a setting patches later. */
 export interface StepRecording {
@@ -30,8 +37,9 @@ export interface StepRecording {
   /** The loss's and the gradient norm's sums, together (shaders/reduce.wgsl): first stage, then finalize. */
   sums: Dispatch[];
   optimizer: Dispatch[];
-  /** The sums' two dispatches (the clip threshold they apply: GpuModel.setGradClip). */
+  /** The sums' two dispatches, which share their uniform's values (the clip threshold: GpuModel.setGradClip). */
   sumsSlots: [number, number];
+  sumsValues: UniformValues<typeof REDUCE_DIMS>;
   /** AdamW's (learning rate and bias corrections: every step). */
   adamwSlot: number;
 }
@@ -57,6 +65,7 @@ export function recordStep(target: RecordingTarget): StepRecording {
     sums: r.sumsList,
     optimizer: r.optimizerList,
     sumsSlots: r.sumsSlots,
+    sumsValues: r.sumsValues,
     adamwSlot: r.adamwSlot,
   };
 }
@@ -219,6 +228,7 @@ class Recorder extends OpRecorder {
     const N1 = this.table.total;
     // The clip threshold is per run: setGradClip() patches both slots.
     const dims = { N0, N1, chunk: REDUCE_CHUNK, slot0: STAT_LOSS, slot1: STAT_NORM, clip: 1 };
+    this.sumsValues = dims;
     const [partial, partialGrid] = reducePartials(N0, N1, this.reduction);
     this.sumsSlots = [
       this.dispatch(this.sumsList, partial, REDUCE_DIMS, dims, bind, partialGrid),

@@ -17,7 +17,6 @@ import {
   logitsHeadStride,
   planBuffers,
   READBACK_RING,
-  REDUCE_CHUNK,
   STATS_BYTES,
   UNIFORM_SLOT_BYTES,
   uniformSlots,
@@ -144,14 +143,7 @@ export class GpuModel {
 
   /** Global-norm clipping threshold (0 disables). */
   setGradClip(clip: number): void {
-    const dims = {
-      N0: this.H * this.B * this.T,
-      N1: this.table.total,
-      chunk: REDUCE_CHUNK,
-      slot0: STAT_LOSS,
-      slot1: STAT_NORM,
-      clip,
-    };
+    const dims = { ...this.recording.sumsValues, clip };
     for (const slot of this.recording.sumsSlots) {
       packUniform(REDUCE_DIMS, dims, this.uniformHost, slot * UNIFORM_SLOT_BYTES);
       this.writeUniformSlot(slot, REDUCE_DIMS.bytes);
