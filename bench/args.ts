@@ -26,6 +26,8 @@ export interface Args {
   lanes: number[];
   /** A matmul variant to use instead of timing them (before/after comparisons); null: timed as the lab does. */
   matmulVariant: string | null;
+  /** The MLP activations' storage to use instead of timing it (f16 needs shader-f16); null: timed as the lab does. */
+  activations: 'f32' | 'f16' | null;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -47,7 +49,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --seed N            the seed of that experiment (default 1)
   --no-pytorch        the time to contrast of the lab only
   --matmul-variant V  use matmul variant V instead of timing them (before/after comparisons; the time to contrast
-                      takes it as the adapter's cached choice, which SwiftShader's known variant overrides)`;
+                      takes it as the adapter's cached choice, which SwiftShader's known variant overrides)
+  --activations S     store the MLP's hidden activations as S (f32 or f16; f16 needs shader-f16) instead of timing
+                      both, for the training throughput`;
 
 export class UsageError extends Error {}
 
@@ -69,6 +73,7 @@ export function parseArgs(argv: string[]): Args {
     pytorch: true,
     lanes: [1, 2, 5],
     matmulVariant: null,
+    activations: null,
   };
   const rest = argv.filter((x) => x !== '--');
   for (let i = 0; i < rest.length; i++) {
@@ -132,6 +137,11 @@ export function parseArgs(argv: string[]): Args {
       if (!names.includes(v))
         throw new UsageError(`--matmul-variant must be one of ${names.join(', ')}; got ${JSON.stringify(v)}`);
       a.matmulVariant = v;
+    } else if (k === '--activations') {
+      const v = value();
+      if (v !== 'f32' && v !== 'f16')
+        throw new UsageError(`--activations must be f32 or f16; got ${JSON.stringify(v)}`);
+      a.activations = v;
     } else if (k === '--help' || k === '-h') throw new UsageError('');
     else throw new UsageError(`unknown argument ${JSON.stringify(k)}`);
   }

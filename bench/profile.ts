@@ -6,6 +6,7 @@
 // Each dispatch is timed alone (GpuModel.profileStep); the whole profile runs `ROUNDS` times and each dispatch keeps
 // its fastest round, which filters out other processes on a shared machine.
 import { acquireGpu } from '../src/engine/gpu';
+import { chooseActivationStorage } from '../src/engine/activation-storage';
 import { chooseMatmulVariant, matmulVariantByName, setMatmulVariant } from '../src/engine/matmul-variants';
 import { GpuModel } from '../src/engine/model';
 import { nodeGpu } from '../src/engine/node-gpu';
@@ -63,10 +64,12 @@ ${e instanceof Error ? e.message : String(e)}`);
 }
 setMatmulVariant(ctx.device, variant);
 const rows = await chooseReductionVariant(ctx.device, ctx.adapterInfo);
+const cache = new FileVariantCache();
+const acts = await chooseActivationStorage(ctx.device, variant, ctx.adapterInfo, { cache });
 console.log(
-  `${preset}: ${cfg.nLayer}/${cfg.nEmbd}/${cfg.nHead}, V ${V}, T ${T}, batch ${B}; matmul ${variant.name}, rows ${rows.variant.name}; adapter ${ctx.adapterInfo.vendor} ${ctx.adapterInfo.description}`,
+  `${preset}: ${cfg.nLayer}/${cfg.nEmbd}/${cfg.nHead}, V ${V}, T ${T}, batch ${B}; matmul ${variant.name}, rows ${rows.variant.name}, MLP activations ${acts.storage}; adapter ${ctx.adapterInfo.vendor} ${ctx.adapterInfo.description}`,
 );
-const model = new GpuModel(ctx.device, cfg, B, T, variant, rows.variant);
+const model = new GpuModel(ctx.device, cfg, B, T, variant, rows.variant, acts.storage);
 model.setParams(initParams(cfg, 1));
 const batch = {
   n: B,

@@ -18,6 +18,7 @@ import {
   setMatmulVariant,
   type MatmulVariant,
 } from '../src/engine/matmul-variants';
+import { chooseActivationStorage } from '../src/engine/activation-storage';
 import { nodeGpu } from '../src/engine/node-gpu';
 import { chooseReductionVariant, reductionVariantsFor } from '../src/engine/reduction-variants';
 import { trainingFlopsPerStep } from '../src/engine/plan';
@@ -117,6 +118,18 @@ async function main(): Promise<void> {
     log(
       `row reductions (LayerNorm, cross-entropy): ${rows.variant.name}${rows.timings.length ? ` (timed: ${rows.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : rows.source === 'known' ? ' (known best for SwiftShader)' : ' (no subgroups on this device)'}`,
     );
+    if (args.activations === 'f16' && !device.features.has('shader-f16'))
+      throw new UsageError('--activations f16 needs an adapter with shader-f16; this one has none');
+    const acts = args.activations
+      ? { storage: args.activations, source: 'forced', timings: [] }
+      : await chooseActivationStorage(device, variant, ctx.adapterInfo, { cache: new MemoryVariantCache() });
+    const actsHow =
+      acts.source === 'forced'
+        ? ' (--activations)'
+        : acts.source === 'unavailable'
+          ? ' (no shader-f16 on this device)'
+          : ` (timed on the MLP's products: ${acts.timings.map((t) => `${t.storage} ${t.ms.toFixed(2)} ms`).join(', ')})`;
+    log(`MLP activations: ${acts.storage}${actsHow}`);
     report.node = {
       adapter: ctx.adapterInfo,
       timing: timer.method,
@@ -124,13 +137,23 @@ async function main(): Promise<void> {
       variantTimings: choice.timings,
       reductionVariant: rows.variant.name,
       reductionTimings: rows.timings,
+      activations: acts.storage,
+      activationTimings: acts.timings,
     };
 
     log('\n### Training throughput (full step: forward, backward, clip, AdamW)');
     const training: TrainResult[] = [];
     for (const s of args.sizes) {
       const steps = args.steps === null ? defaultSteps(s) : Math.min(args.steps, defaultSteps(s));
-      const r = await benchTraining(device, s, variant, { steps, runs: args.runs, warmup: 1 }, log, rows.variant);
+      const r = await benchTraining(
+        device,
+        s,
+        variant,
+        { steps, runs: args.runs, warmup: 1 },
+        log,
+        rows.variant,
+        acts.storage,
+      );
       training.push(r);
       const gflops = (trainingFlopsPerStep(modelConfig(s), B, T) * (r.tokensPerSecond.median / (B * T))) / 1e9;
       log(

@@ -1,6 +1,7 @@
 // Training throughput of the lab's GpuModel: full steps (forward, loss, backward, clipping, AdamW) on one constant
 // batch, warm-up first, then several timed runs; and the memory plan, with a check that steps allocate nothing.
 // Used by the Node benchmark and, unchanged, by the browser page.
+import type { Storage } from '../src/engine/kernels';
 import type { MatmulVariant } from '../src/engine/matmul-variants';
 import { THREAD_ROWS, type ReductionVariant } from '../src/engine/reduction-variants';
 import { GpuModel } from '../src/engine/model';
@@ -72,9 +73,10 @@ export function labModel(
   s: BenchSize,
   matmul: MatmulVariant,
   reduction: ReductionVariant = THREAD_ROWS,
+  activations: Storage = 'f32',
 ): { model: GpuModel; batch: ReturnType<typeof labBatch> } {
   const cfg = modelConfig(s);
-  const model = new GpuModel(device, cfg, B, T, matmul, reduction);
+  const model = new GpuModel(device, cfg, B, T, matmul, reduction, activations);
   model.setParams(initParams(cfg, SEED));
   model.setGradClip(TRAIN.gradClip);
   return { model, batch: labBatch() };
@@ -107,10 +109,11 @@ export async function benchTraining(
   opts: { steps: number; runs: number; warmup: number },
   log: (line: string) => void,
   reduction: ReductionVariant = THREAD_ROWS,
+  activations: Storage = 'f32',
 ): Promise<TrainResult> {
   const counter = trackBuffers(device);
   try {
-    const { model, batch } = labModel(device, s, matmul, reduction);
+    const { model, batch } = labModel(device, s, matmul, reduction, activations);
     const buffersAtConstruction = counter.count();
     const warm = await timeLabSteps(model, batch, opts.warmup);
     const firstLoss = warm.loss;

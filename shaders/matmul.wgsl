@@ -7,13 +7,13 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 
 fn loadA(m: u32, k: u32) -> f32 {
-  if (TRANS_A) { return A[k * d.M + m]; }
-  return A[m * d.K + k];
+  if (TRANS_A) { return ldA(k * d.M + m); }
+  return ldA(m * d.K + k);
 }
 
 fn loadB(k: u32, n: u32) -> f32 {
-  if (TRANS_B) { return B[n * d.K + k]; }
-  return B[k * d.N + n];
+  if (TRANS_B) { return ldB(n * d.K + k); }
+  return ldB(k * d.N + n);
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
@@ -52,7 +52,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       let n = n0 + c;
       if (n >= d.N) { break; }
       var v = rows[r][c];
-      if (ACCUMULATE) { v += C[m * d.N + n]; }
+      if (ACCUMULATE) { v += ldC(m * d.N + n); }
       store(m * d.N + n, v);
     }
   }

@@ -17,14 +17,14 @@ var<workgroup> Bs: array<array<f32, 64>, 16>;
 
 fn loadA(m: u32, k: u32) -> f32 {
   if (m >= d.M || k >= d.K) { return 0.0; }
-  if (TRANS_A) { return A[k * d.M + m]; }
-  return A[m * d.K + k];
+  if (TRANS_A) { return ldA(k * d.M + m); }
+  return ldA(m * d.K + k);
 }
 
 fn loadB(k: u32, n: u32) -> f32 {
   if (k >= d.K || n >= d.N) { return 0.0; }
-  if (TRANS_B) { return B[n * d.K + k]; }
-  return B[k * d.N + n];
+  if (TRANS_B) { return ldB(n * d.K + k); }
+  return ldB(k * d.N + n);
 }
 
 @compute @workgroup_size(16, 16)
@@ -77,7 +77,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       if (n >= d.N) { break; }
       var v = acc[r][c];
       if (HAS_BIAS) { v += bias[n]; }
-      if (ACCUMULATE) { v += C[m * d.N + n]; }
+      if (ACCUMULATE) { v += ldC(m * d.N + n); }
       store(m * d.N + n, v);
     }
   }

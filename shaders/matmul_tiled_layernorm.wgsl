@@ -35,14 +35,14 @@ fn prepareRows(lid: vec3u, wid: vec3u) {
   let m = wid.y * 64u + r;
   let row = min(m, d.M - 1u) * d.K;
   var s = 0.0;
-  for (var k = q; k < d.K; k += 4u) { s += A[row + k]; }
+  for (var k = q; k < d.K; k += 4u) { s += ldA(row + k); }
   rowPart[flat] = s;
   workgroupBarrier();
   let mean = rowTotal(r) / f32(d.K);
   workgroupBarrier(); // every invocation has read the sums before they are overwritten
   var v = 0.0;
   for (var k = q; k < d.K; k += 4u) {
-    let x = A[row + k] - mean;
+    let x = ldA(row + k) - mean;
     v += x * x;
   }
   rowPart[flat] = v;
@@ -63,7 +63,7 @@ fn prepareRows(lid: vec3u, wid: vec3u) {
 fn stageA(m: u32, k: u32, wid: vec3u) -> f32 {
   if (m >= d.M || k >= d.K) { return 0.0; }
   let r = m - wid.y * 64u;
-  let y = (A[m * d.K + k] - rowMean[r]) * rowRstd[r] * lnParams[k] + lnParams[LN_BIAS_AT + k];
+  let y = (ldA(m * d.K + k) - rowMean[r]) * rowRstd[r] * lnParams[k] + lnParams[LN_BIAS_AT + k];
   if (wid.x == 0u) { lnOut[m * d.K + k] = y; }
   return y;
 }

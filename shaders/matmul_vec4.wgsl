@@ -37,11 +37,11 @@ fn storeRow(m: u32, n4a: u32, n4b: u32, lo: vec4f, hi: vec4f) {
     y += bias[n4b];
   }
   if (ACCUMULATE) {
-    x += C[m * N4 + n4a];
+    x += ldC(m * N4 + n4a);
   }
   store(m * N4 + n4a, x);
   if (n4b != n4a) {
-    if (ACCUMULATE) { y += C[m * N4 + n4b]; }
+    if (ACCUMULATE) { y += ldC(m * N4 + n4b); }
     store(m * N4 + n4b, y);
   }
 }
@@ -69,36 +69,36 @@ fn nt(@builtin(global_invocation_id) gid: vec3u) {
   // c[2r] holds columns 4·n4a..+3 of row m0+r, c[2r+1] columns 4·n4b..+3.
   var c: array<vec4f, 16>;
   for (var k = 0u; k < K4; k++) {
-    let b0 = B[na + k];
-    let b1 = B[na + K4 + k];
-    let b2 = B[na + 2u * K4 + k];
-    let b3 = B[na + 3u * K4 + k];
-    let b4 = B[nb + k];
-    let b5 = B[nb + K4 + k];
-    let b6 = B[nb + 2u * K4 + k];
-    let b7 = B[nb + 3u * K4 + k];
-    var a = A[ma.x + k];
+    let b0 = ldB(na + k);
+    let b1 = ldB(na + K4 + k);
+    let b2 = ldB(na + 2u * K4 + k);
+    let b3 = ldB(na + 3u * K4 + k);
+    let b4 = ldB(nb + k);
+    let b5 = ldB(nb + K4 + k);
+    let b6 = ldB(nb + 2u * K4 + k);
+    let b7 = ldB(nb + 3u * K4 + k);
+    var a = ldA(ma.x + k);
     c[0] += dot4(a, b0, b1, b2, b3);
     c[1] += dot4(a, b4, b5, b6, b7);
-    a = A[ma.y + k];
+    a = ldA(ma.y + k);
     c[2] += dot4(a, b0, b1, b2, b3);
     c[3] += dot4(a, b4, b5, b6, b7);
-    a = A[ma.z + k];
+    a = ldA(ma.z + k);
     c[4] += dot4(a, b0, b1, b2, b3);
     c[5] += dot4(a, b4, b5, b6, b7);
-    a = A[ma.w + k];
+    a = ldA(ma.w + k);
     c[6] += dot4(a, b0, b1, b2, b3);
     c[7] += dot4(a, b4, b5, b6, b7);
-    a = A[mb.x + k];
+    a = ldA(mb.x + k);
     c[8] += dot4(a, b0, b1, b2, b3);
     c[9] += dot4(a, b4, b5, b6, b7);
-    a = A[mb.y + k];
+    a = ldA(mb.y + k);
     c[10] += dot4(a, b0, b1, b2, b3);
     c[11] += dot4(a, b4, b5, b6, b7);
-    a = A[mb.z + k];
+    a = ldA(mb.z + k);
     c[12] += dot4(a, b0, b1, b2, b3);
     c[13] += dot4(a, b4, b5, b6, b7);
-    a = A[mb.w + k];
+    a = ldA(mb.w + k);
     c[14] += dot4(a, b0, b1, b2, b3);
     c[15] += dot4(a, b4, b5, b6, b7);
   }
@@ -120,43 +120,43 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
   for (var k = 0u; k < K4; k++) {
     // Rows 4k..4k+3 of B, columns 4·n4a.. and 4·n4b..
     let r0 = 4u * k * N4;
-    let b0 = B[r0 + t.n4a];
-    let b1 = B[r0 + N4 + t.n4a];
-    let b2 = B[r0 + 2u * N4 + t.n4a];
-    let b3 = B[r0 + 3u * N4 + t.n4a];
-    let b4 = B[r0 + t.n4b];
-    let b5 = B[r0 + N4 + t.n4b];
-    let b6 = B[r0 + 2u * N4 + t.n4b];
-    let b7 = B[r0 + 3u * N4 + t.n4b];
-    var a = A[ma.x + k];
+    let b0 = ldB(r0 + t.n4a);
+    let b1 = ldB(r0 + N4 + t.n4a);
+    let b2 = ldB(r0 + 2u * N4 + t.n4a);
+    let b3 = ldB(r0 + 3u * N4 + t.n4a);
+    let b4 = ldB(r0 + t.n4b);
+    let b5 = ldB(r0 + N4 + t.n4b);
+    let b6 = ldB(r0 + 2u * N4 + t.n4b);
+    let b7 = ldB(r0 + 3u * N4 + t.n4b);
+    var a = ldA(ma.x + k);
     if (BIAS_GRAD) { s[0u] += a; }
     c[0] += axpy4(a, b0, b1, b2, b3);
     c[1] += axpy4(a, b4, b5, b6, b7);
-    a = A[ma.y + k];
+    a = ldA(ma.y + k);
     if (BIAS_GRAD) { s[1u] += a; }
     c[2] += axpy4(a, b0, b1, b2, b3);
     c[3] += axpy4(a, b4, b5, b6, b7);
-    a = A[ma.z + k];
+    a = ldA(ma.z + k);
     if (BIAS_GRAD) { s[2u] += a; }
     c[4] += axpy4(a, b0, b1, b2, b3);
     c[5] += axpy4(a, b4, b5, b6, b7);
-    a = A[ma.w + k];
+    a = ldA(ma.w + k);
     if (BIAS_GRAD) { s[3u] += a; }
     c[6] += axpy4(a, b0, b1, b2, b3);
     c[7] += axpy4(a, b4, b5, b6, b7);
-    a = A[mb.x + k];
+    a = ldA(mb.x + k);
     if (BIAS_GRAD) { s[4u] += a; }
     c[8] += axpy4(a, b0, b1, b2, b3);
     c[9] += axpy4(a, b4, b5, b6, b7);
-    a = A[mb.y + k];
+    a = ldA(mb.y + k);
     if (BIAS_GRAD) { s[5u] += a; }
     c[10] += axpy4(a, b0, b1, b2, b3);
     c[11] += axpy4(a, b4, b5, b6, b7);
-    a = A[mb.z + k];
+    a = ldA(mb.z + k);
     if (BIAS_GRAD) { s[6u] += a; }
     c[12] += axpy4(a, b0, b1, b2, b3);
     c[13] += axpy4(a, b4, b5, b6, b7);
-    a = A[mb.w + k];
+    a = ldA(mb.w + k);
     if (BIAS_GRAD) { s[7u] += a; }
     c[14] += axpy4(a, b0, b1, b2, b3);
     c[15] += axpy4(a, b4, b5, b6, b7);
@@ -185,14 +185,14 @@ fn tn(@builtin(global_invocation_id) gid: vec3u) {
   slice = gid.z;
   let ks = kRange(gid.z);
   for (var k = ks.x; k < ks.y; k++) {
-    let a0 = A[k * M4 + m4a];
-    let a1 = A[k * M4 + m4b];
+    let a0 = ldA(k * M4 + m4a);
+    let a1 = ldA(k * M4 + m4b);
     if (BIAS_GRAD) {
       sa += a0;
       sb += a1;
     }
-    let b0 = B[k * N4 + t.n4a];
-    let b1 = B[k * N4 + t.n4b];
+    let b0 = ldB(k * N4 + t.n4a);
+    let b1 = ldB(k * N4 + t.n4b);
     c[0] += a0.x * b0;
     c[1] += a0.x * b1;
     c[2] += a0.y * b0;

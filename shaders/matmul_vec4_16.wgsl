@@ -26,7 +26,7 @@ fn storeRow(m: u32, n4: u32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f) {
     if (n >= N4) { return; }
     var v = xs[g];
     if (HAS_BIAS) { v += bias[n]; }
-    if (ACCUMULATE) { v += C[m * N4 + n]; }
+    if (ACCUMULATE) { v += ldC(m * N4 + n); }
     store(m * N4 + n, v);
   }
 }
@@ -89,98 +89,98 @@ fn nt(@builtin(global_invocation_id) gid: vec3u) {
   var c14_0 = vec4f(0.0); var c14_1 = vec4f(0.0); var c14_2 = vec4f(0.0); var c14_3 = vec4f(0.0);
   var c15_0 = vec4f(0.0); var c15_1 = vec4f(0.0); var c15_2 = vec4f(0.0); var c15_3 = vec4f(0.0);
   for (var k = 0u; k < K4; k++) {
-    let b0 = B[b0row + k];
-    let b1 = B[b1row + k];
-    let b2 = B[b2row + k];
-    let b3 = B[b3row + k];
-    let b4 = B[b4row + k];
-    let b5 = B[b5row + k];
-    let b6 = B[b6row + k];
-    let b7 = B[b7row + k];
-    let b8 = B[b8row + k];
-    let b9 = B[b9row + k];
-    let b10 = B[b10row + k];
-    let b11 = B[b11row + k];
-    let b12 = B[b12row + k];
-    let b13 = B[b13row + k];
-    let b14 = B[b14row + k];
-    let b15 = B[b15row + k];
-    var a = A[a0row + k];
+    let b0 = ldB(b0row + k);
+    let b1 = ldB(b1row + k);
+    let b2 = ldB(b2row + k);
+    let b3 = ldB(b3row + k);
+    let b4 = ldB(b4row + k);
+    let b5 = ldB(b5row + k);
+    let b6 = ldB(b6row + k);
+    let b7 = ldB(b7row + k);
+    let b8 = ldB(b8row + k);
+    let b9 = ldB(b9row + k);
+    let b10 = ldB(b10row + k);
+    let b11 = ldB(b11row + k);
+    let b12 = ldB(b12row + k);
+    let b13 = ldB(b13row + k);
+    let b14 = ldB(b14row + k);
+    let b15 = ldB(b15row + k);
+    var a = ldA(a0row + k);
     c0_0 += dot4(a, b0, b1, b2, b3);
     c0_1 += dot4(a, b4, b5, b6, b7);
     c0_2 += dot4(a, b8, b9, b10, b11);
     c0_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a1row + k];
+    a = ldA(a1row + k);
     c1_0 += dot4(a, b0, b1, b2, b3);
     c1_1 += dot4(a, b4, b5, b6, b7);
     c1_2 += dot4(a, b8, b9, b10, b11);
     c1_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a2row + k];
+    a = ldA(a2row + k);
     c2_0 += dot4(a, b0, b1, b2, b3);
     c2_1 += dot4(a, b4, b5, b6, b7);
     c2_2 += dot4(a, b8, b9, b10, b11);
     c2_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a3row + k];
+    a = ldA(a3row + k);
     c3_0 += dot4(a, b0, b1, b2, b3);
     c3_1 += dot4(a, b4, b5, b6, b7);
     c3_2 += dot4(a, b8, b9, b10, b11);
     c3_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a4row + k];
+    a = ldA(a4row + k);
     c4_0 += dot4(a, b0, b1, b2, b3);
     c4_1 += dot4(a, b4, b5, b6, b7);
     c4_2 += dot4(a, b8, b9, b10, b11);
     c4_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a5row + k];
+    a = ldA(a5row + k);
     c5_0 += dot4(a, b0, b1, b2, b3);
     c5_1 += dot4(a, b4, b5, b6, b7);
     c5_2 += dot4(a, b8, b9, b10, b11);
     c5_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a6row + k];
+    a = ldA(a6row + k);
     c6_0 += dot4(a, b0, b1, b2, b3);
     c6_1 += dot4(a, b4, b5, b6, b7);
     c6_2 += dot4(a, b8, b9, b10, b11);
     c6_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a7row + k];
+    a = ldA(a7row + k);
     c7_0 += dot4(a, b0, b1, b2, b3);
     c7_1 += dot4(a, b4, b5, b6, b7);
     c7_2 += dot4(a, b8, b9, b10, b11);
     c7_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a8row + k];
+    a = ldA(a8row + k);
     c8_0 += dot4(a, b0, b1, b2, b3);
     c8_1 += dot4(a, b4, b5, b6, b7);
     c8_2 += dot4(a, b8, b9, b10, b11);
     c8_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a9row + k];
+    a = ldA(a9row + k);
     c9_0 += dot4(a, b0, b1, b2, b3);
     c9_1 += dot4(a, b4, b5, b6, b7);
     c9_2 += dot4(a, b8, b9, b10, b11);
     c9_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a10row + k];
+    a = ldA(a10row + k);
     c10_0 += dot4(a, b0, b1, b2, b3);
     c10_1 += dot4(a, b4, b5, b6, b7);
     c10_2 += dot4(a, b8, b9, b10, b11);
     c10_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a11row + k];
+    a = ldA(a11row + k);
     c11_0 += dot4(a, b0, b1, b2, b3);
     c11_1 += dot4(a, b4, b5, b6, b7);
     c11_2 += dot4(a, b8, b9, b10, b11);
     c11_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a12row + k];
+    a = ldA(a12row + k);
     c12_0 += dot4(a, b0, b1, b2, b3);
     c12_1 += dot4(a, b4, b5, b6, b7);
     c12_2 += dot4(a, b8, b9, b10, b11);
     c12_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a13row + k];
+    a = ldA(a13row + k);
     c13_0 += dot4(a, b0, b1, b2, b3);
     c13_1 += dot4(a, b4, b5, b6, b7);
     c13_2 += dot4(a, b8, b9, b10, b11);
     c13_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a14row + k];
+    a = ldA(a14row + k);
     c14_0 += dot4(a, b0, b1, b2, b3);
     c14_1 += dot4(a, b4, b5, b6, b7);
     c14_2 += dot4(a, b8, b9, b10, b11);
     c14_3 += dot4(a, b12, b13, b14, b15);
-    a = A[a15row + k];
+    a = ldA(a15row + k);
     c15_0 += dot4(a, b0, b1, b2, b3);
     c15_1 += dot4(a, b4, b5, b6, b7);
     c15_2 += dot4(a, b8, b9, b10, b11);
@@ -254,101 +254,101 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
   for (var k = 0u; k < K4; k++) {
     // Rows 4k..4k+3 of B (b<j>_<g>: row 4k+j, vec4 column n<g>).
     let r0 = 4u * k * N4;
-    let b0_0 = B[r0 + n0]; let b0_1 = B[r0 + n1]; let b0_2 = B[r0 + n2]; let b0_3 = B[r0 + n3];
-    let b1_0 = B[r0 + 1u * N4 + n0]; let b1_1 = B[r0 + 1u * N4 + n1]; let b1_2 = B[r0 + 1u * N4 + n2]; let b1_3 = B[r0 + 1u * N4 + n3];
-    let b2_0 = B[r0 + 2u * N4 + n0]; let b2_1 = B[r0 + 2u * N4 + n1]; let b2_2 = B[r0 + 2u * N4 + n2]; let b2_3 = B[r0 + 2u * N4 + n3];
-    let b3_0 = B[r0 + 3u * N4 + n0]; let b3_1 = B[r0 + 3u * N4 + n1]; let b3_2 = B[r0 + 3u * N4 + n2]; let b3_3 = B[r0 + 3u * N4 + n3];
-    var a = A[a0row + k];
+    let b0_0 = ldB(r0 + n0); let b0_1 = ldB(r0 + n1); let b0_2 = ldB(r0 + n2); let b0_3 = ldB(r0 + n3);
+    let b1_0 = ldB(r0 + 1u * N4 + n0); let b1_1 = ldB(r0 + 1u * N4 + n1); let b1_2 = ldB(r0 + 1u * N4 + n2); let b1_3 = ldB(r0 + 1u * N4 + n3);
+    let b2_0 = ldB(r0 + 2u * N4 + n0); let b2_1 = ldB(r0 + 2u * N4 + n1); let b2_2 = ldB(r0 + 2u * N4 + n2); let b2_3 = ldB(r0 + 2u * N4 + n3);
+    let b3_0 = ldB(r0 + 3u * N4 + n0); let b3_1 = ldB(r0 + 3u * N4 + n1); let b3_2 = ldB(r0 + 3u * N4 + n2); let b3_3 = ldB(r0 + 3u * N4 + n3);
+    var a = ldA(a0row + k);
     if (BIAS_GRAD) { s0 += a; }
     c0_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c0_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c0_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c0_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a1row + k];
+    a = ldA(a1row + k);
     if (BIAS_GRAD) { s1 += a; }
     c1_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c1_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c1_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c1_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a2row + k];
+    a = ldA(a2row + k);
     if (BIAS_GRAD) { s2 += a; }
     c2_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c2_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c2_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c2_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a3row + k];
+    a = ldA(a3row + k);
     if (BIAS_GRAD) { s3 += a; }
     c3_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c3_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c3_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c3_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a4row + k];
+    a = ldA(a4row + k);
     if (BIAS_GRAD) { s4 += a; }
     c4_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c4_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c4_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c4_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a5row + k];
+    a = ldA(a5row + k);
     if (BIAS_GRAD) { s5 += a; }
     c5_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c5_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c5_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c5_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a6row + k];
+    a = ldA(a6row + k);
     if (BIAS_GRAD) { s6 += a; }
     c6_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c6_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c6_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c6_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a7row + k];
+    a = ldA(a7row + k);
     if (BIAS_GRAD) { s7 += a; }
     c7_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c7_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c7_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c7_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a8row + k];
+    a = ldA(a8row + k);
     if (BIAS_GRAD) { s8 += a; }
     c8_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c8_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c8_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c8_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a9row + k];
+    a = ldA(a9row + k);
     if (BIAS_GRAD) { s9 += a; }
     c9_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c9_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c9_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c9_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a10row + k];
+    a = ldA(a10row + k);
     if (BIAS_GRAD) { s10 += a; }
     c10_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c10_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c10_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c10_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a11row + k];
+    a = ldA(a11row + k);
     if (BIAS_GRAD) { s11 += a; }
     c11_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c11_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c11_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c11_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a12row + k];
+    a = ldA(a12row + k);
     if (BIAS_GRAD) { s12 += a; }
     c12_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c12_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c12_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c12_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a13row + k];
+    a = ldA(a13row + k);
     if (BIAS_GRAD) { s13 += a; }
     c13_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c13_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c13_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c13_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a14row + k];
+    a = ldA(a14row + k);
     if (BIAS_GRAD) { s14 += a; }
     c14_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c14_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
     c14_2 += axpy4(a, b0_2, b1_2, b2_2, b3_2);
     c14_3 += axpy4(a, b0_3, b1_3, b2_3, b3_3);
-    a = A[a15row + k];
+    a = ldA(a15row + k);
     if (BIAS_GRAD) { s15 += a; }
     c15_0 += axpy4(a, b0_0, b1_0, b2_0, b3_0);
     c15_1 += axpy4(a, b0_1, b1_1, b2_1, b3_1);
@@ -419,26 +419,26 @@ fn tn(@builtin(global_invocation_id) gid: vec3u) {
   slice = gid.z;
   let ks = kRange(gid.z);
   for (var k = ks.x; k < ks.y; k++) {
-    let b0 = B[k * N4 + n0]; let b1 = B[k * N4 + n1]; let b2 = B[k * N4 + n2]; let b3 = B[k * N4 + n3];
-    var a = A[k * M4 + m0];
+    let b0 = ldB(k * N4 + n0); let b1 = ldB(k * N4 + n1); let b2 = ldB(k * N4 + n2); let b3 = ldB(k * N4 + n3);
+    var a = ldA(k * M4 + m0);
     if (BIAS_GRAD) { s0 += a; }
     c0_0 += a.x * b0; c0_1 += a.x * b1; c0_2 += a.x * b2; c0_3 += a.x * b3;
     c1_0 += a.y * b0; c1_1 += a.y * b1; c1_2 += a.y * b2; c1_3 += a.y * b3;
     c2_0 += a.z * b0; c2_1 += a.z * b1; c2_2 += a.z * b2; c2_3 += a.z * b3;
     c3_0 += a.w * b0; c3_1 += a.w * b1; c3_2 += a.w * b2; c3_3 += a.w * b3;
-    a = A[k * M4 + m1];
+    a = ldA(k * M4 + m1);
     if (BIAS_GRAD) { s1 += a; }
     c4_0 += a.x * b0; c4_1 += a.x * b1; c4_2 += a.x * b2; c4_3 += a.x * b3;
     c5_0 += a.y * b0; c5_1 += a.y * b1; c5_2 += a.y * b2; c5_3 += a.y * b3;
     c6_0 += a.z * b0; c6_1 += a.z * b1; c6_2 += a.z * b2; c6_3 += a.z * b3;
     c7_0 += a.w * b0; c7_1 += a.w * b1; c7_2 += a.w * b2; c7_3 += a.w * b3;
-    a = A[k * M4 + m2];
+    a = ldA(k * M4 + m2);
     if (BIAS_GRAD) { s2 += a; }
     c8_0 += a.x * b0; c8_1 += a.x * b1; c8_2 += a.x * b2; c8_3 += a.x * b3;
     c9_0 += a.y * b0; c9_1 += a.y * b1; c9_2 += a.y * b2; c9_3 += a.y * b3;
     c10_0 += a.z * b0; c10_1 += a.z * b1; c10_2 += a.z * b2; c10_3 += a.z * b3;
     c11_0 += a.w * b0; c11_1 += a.w * b1; c11_2 += a.w * b2; c11_3 += a.w * b3;
-    a = A[k * M4 + m3];
+    a = ldA(k * M4 + m3);
     if (BIAS_GRAD) { s3 += a; }
     c12_0 += a.x * b0; c12_1 += a.x * b1; c12_2 += a.x * b2; c12_3 += a.x * b3;
     c13_0 += a.y * b0; c13_1 += a.y * b1; c13_2 += a.y * b2; c13_3 += a.y * b3;

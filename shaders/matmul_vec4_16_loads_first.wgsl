@@ -28,7 +28,7 @@ fn storeRow(m: u32, n4: u32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f) {
     if (n >= N4) { return; }
     var v = xs[g];
     if (HAS_BIAS) { v += bias[n]; }
-    if (ACCUMULATE) { v += C[m * N4 + n]; }
+    if (ACCUMULATE) { v += ldC(m * N4 + n); }
     store(m * N4 + n, v);
   }
 }
@@ -91,38 +91,38 @@ fn nt(@builtin(global_invocation_id) gid: vec3u) {
   var c14_0 = vec4f(0.0); var c14_1 = vec4f(0.0); var c14_2 = vec4f(0.0); var c14_3 = vec4f(0.0);
   var c15_0 = vec4f(0.0); var c15_1 = vec4f(0.0); var c15_2 = vec4f(0.0); var c15_3 = vec4f(0.0);
   for (var k = 0u; k < K4; k++) {
-    let b0 = B[b0row + k];
-    let b1 = B[b1row + k];
-    let b2 = B[b2row + k];
-    let b3 = B[b3row + k];
-    let b4 = B[b4row + k];
-    let b5 = B[b5row + k];
-    let b6 = B[b6row + k];
-    let b7 = B[b7row + k];
-    let b8 = B[b8row + k];
-    let b9 = B[b9row + k];
-    let b10 = B[b10row + k];
-    let b11 = B[b11row + k];
-    let b12 = B[b12row + k];
-    let b13 = B[b13row + k];
-    let b14 = B[b14row + k];
-    let b15 = B[b15row + k];
-    let a0 = A[a0row + k];
-    let a1 = A[a1row + k];
-    let a2 = A[a2row + k];
-    let a3 = A[a3row + k];
-    let a4 = A[a4row + k];
-    let a5 = A[a5row + k];
-    let a6 = A[a6row + k];
-    let a7 = A[a7row + k];
-    let a8 = A[a8row + k];
-    let a9 = A[a9row + k];
-    let a10 = A[a10row + k];
-    let a11 = A[a11row + k];
-    let a12 = A[a12row + k];
-    let a13 = A[a13row + k];
-    let a14 = A[a14row + k];
-    let a15 = A[a15row + k];
+    let b0 = ldB(b0row + k);
+    let b1 = ldB(b1row + k);
+    let b2 = ldB(b2row + k);
+    let b3 = ldB(b3row + k);
+    let b4 = ldB(b4row + k);
+    let b5 = ldB(b5row + k);
+    let b6 = ldB(b6row + k);
+    let b7 = ldB(b7row + k);
+    let b8 = ldB(b8row + k);
+    let b9 = ldB(b9row + k);
+    let b10 = ldB(b10row + k);
+    let b11 = ldB(b11row + k);
+    let b12 = ldB(b12row + k);
+    let b13 = ldB(b13row + k);
+    let b14 = ldB(b14row + k);
+    let b15 = ldB(b15row + k);
+    let a0 = ldA(a0row + k);
+    let a1 = ldA(a1row + k);
+    let a2 = ldA(a2row + k);
+    let a3 = ldA(a3row + k);
+    let a4 = ldA(a4row + k);
+    let a5 = ldA(a5row + k);
+    let a6 = ldA(a6row + k);
+    let a7 = ldA(a7row + k);
+    let a8 = ldA(a8row + k);
+    let a9 = ldA(a9row + k);
+    let a10 = ldA(a10row + k);
+    let a11 = ldA(a11row + k);
+    let a12 = ldA(a12row + k);
+    let a13 = ldA(a13row + k);
+    let a14 = ldA(a14row + k);
+    let a15 = ldA(a15row + k);
     c0_0 += dot4(a0, b0, b1, b2, b3);
     c0_1 += dot4(a0, b4, b5, b6, b7);
     c0_2 += dot4(a0, b8, b9, b10, b11);
@@ -256,26 +256,26 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
   for (var k = 0u; k < K4; k++) {
     // Rows 4k..4k+3 of B (b<j>_<g>: row 4k+j, vec4 column n<g>).
     let r0 = 4u * k * N4;
-    let b0_0 = B[r0 + n0]; let b0_1 = B[r0 + n1]; let b0_2 = B[r0 + n2]; let b0_3 = B[r0 + n3];
-    let b1_0 = B[r0 + 1u * N4 + n0]; let b1_1 = B[r0 + 1u * N4 + n1]; let b1_2 = B[r0 + 1u * N4 + n2]; let b1_3 = B[r0 + 1u * N4 + n3];
-    let b2_0 = B[r0 + 2u * N4 + n0]; let b2_1 = B[r0 + 2u * N4 + n1]; let b2_2 = B[r0 + 2u * N4 + n2]; let b2_3 = B[r0 + 2u * N4 + n3];
-    let b3_0 = B[r0 + 3u * N4 + n0]; let b3_1 = B[r0 + 3u * N4 + n1]; let b3_2 = B[r0 + 3u * N4 + n2]; let b3_3 = B[r0 + 3u * N4 + n3];
-    let a0 = A[a0row + k];
-    let a1 = A[a1row + k];
-    let a2 = A[a2row + k];
-    let a3 = A[a3row + k];
-    let a4 = A[a4row + k];
-    let a5 = A[a5row + k];
-    let a6 = A[a6row + k];
-    let a7 = A[a7row + k];
-    let a8 = A[a8row + k];
-    let a9 = A[a9row + k];
-    let a10 = A[a10row + k];
-    let a11 = A[a11row + k];
-    let a12 = A[a12row + k];
-    let a13 = A[a13row + k];
-    let a14 = A[a14row + k];
-    let a15 = A[a15row + k];
+    let b0_0 = ldB(r0 + n0); let b0_1 = ldB(r0 + n1); let b0_2 = ldB(r0 + n2); let b0_3 = ldB(r0 + n3);
+    let b1_0 = ldB(r0 + 1u * N4 + n0); let b1_1 = ldB(r0 + 1u * N4 + n1); let b1_2 = ldB(r0 + 1u * N4 + n2); let b1_3 = ldB(r0 + 1u * N4 + n3);
+    let b2_0 = ldB(r0 + 2u * N4 + n0); let b2_1 = ldB(r0 + 2u * N4 + n1); let b2_2 = ldB(r0 + 2u * N4 + n2); let b2_3 = ldB(r0 + 2u * N4 + n3);
+    let b3_0 = ldB(r0 + 3u * N4 + n0); let b3_1 = ldB(r0 + 3u * N4 + n1); let b3_2 = ldB(r0 + 3u * N4 + n2); let b3_3 = ldB(r0 + 3u * N4 + n3);
+    let a0 = ldA(a0row + k);
+    let a1 = ldA(a1row + k);
+    let a2 = ldA(a2row + k);
+    let a3 = ldA(a3row + k);
+    let a4 = ldA(a4row + k);
+    let a5 = ldA(a5row + k);
+    let a6 = ldA(a6row + k);
+    let a7 = ldA(a7row + k);
+    let a8 = ldA(a8row + k);
+    let a9 = ldA(a9row + k);
+    let a10 = ldA(a10row + k);
+    let a11 = ldA(a11row + k);
+    let a12 = ldA(a12row + k);
+    let a13 = ldA(a13row + k);
+    let a14 = ldA(a14row + k);
+    let a15 = ldA(a15row + k);
     if (BIAS_GRAD) {
       s0 += a0;
       s1 += a1;
@@ -423,8 +423,8 @@ fn tn(@builtin(global_invocation_id) gid: vec3u) {
   slice = gid.z;
   let ks = kRange(gid.z);
   for (var k = ks.x; k < ks.y; k++) {
-    let b0 = B[k * N4 + n0]; let b1 = B[k * N4 + n1]; let b2 = B[k * N4 + n2]; let b3 = B[k * N4 + n3];
-    let a0 = A[k * M4 + m0]; let a1 = A[k * M4 + m1]; let a2 = A[k * M4 + m2]; let a3 = A[k * M4 + m3];
+    let b0 = ldB(k * N4 + n0); let b1 = ldB(k * N4 + n1); let b2 = ldB(k * N4 + n2); let b3 = ldB(k * N4 + n3);
+    let a0 = ldA(k * M4 + m0); let a1 = ldA(k * M4 + m1); let a2 = ldA(k * M4 + m2); let a3 = ldA(k * M4 + m3);
     if (BIAS_GRAD) {
       s0 += a0; s1 += a1; s2 += a2; s3 += a3;
     }

@@ -4,9 +4,11 @@
 // loads per multiply-add (bench/README.md, "Every product as tn"), so two cheap passes over the operands pay.
 // One thread per 4×4 block: four vec4 rows in, four vec4 columns out, nothing shared, no barrier.
 // vec4 views: R4 = rows/4, C4 = cols/4; thread (x, y) moves the block at rows 4y.., columns 4x...
+// S: src's element as stored, vec4f or vec4h (an activation the model keeps in f16, src/engine/kernels.ts
+// transposeKernel); the copy is always f32, which the kernel that reads it takes as an f32 operand.
 struct Dims { rows: u32, cols: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> src: array<vec4f>;
+@group(0) @binding(1) var<storage, read> src: array<S>;
 @group(0) @binding(2) var<storage, read_write> dst: array<vec4f>;
 
 override WG_X: u32 = 8;
@@ -19,10 +21,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let c4 = gid.x;
   let r4 = gid.y;
   if (c4 >= C4 || r4 >= R4) { return; }
-  let a = src[(4u * r4) * C4 + c4];
-  let b = src[(4u * r4 + 1u) * C4 + c4];
-  let c = src[(4u * r4 + 2u) * C4 + c4];
-  let e = src[(4u * r4 + 3u) * C4 + c4];
+  let a = vec4f(src[(4u * r4) * C4 + c4]);
+  let b = vec4f(src[(4u * r4 + 1u) * C4 + c4]);
+  let c = vec4f(src[(4u * r4 + 2u) * C4 + c4]);
+  let e = vec4f(src[(4u * r4 + 3u) * C4 + c4]);
   dst[(4u * c4) * R4 + r4] = vec4f(a.x, b.x, c.x, e.x);
   dst[(4u * c4 + 1u) * R4 + r4] = vec4f(a.y, b.y, c.y, e.y);
   dst[(4u * c4 + 2u) * R4 + r4] = vec4f(a.z, b.z, c.z, e.z);

@@ -59,6 +59,9 @@ describe('npm run bench options', () => {
     expect(parseArgs(['--lanes', '0']).lanes).toEqual([]);
     expect(parseArgs([]).matmulVariant).toBeNull();
     expect(parseArgs(['--matmul-variant', 'vec4-reg8x8+tn']).matmulVariant).toBe('vec4-reg8x8+tn');
+    expect(parseArgs([]).activations).toBeNull();
+    expect(parseArgs(['--activations', 'f16']).activations).toBe('f16');
+    expect(parseArgs(['--activations', 'f32']).activations).toBe('f32');
   });
 
   test.each([
@@ -76,6 +79,8 @@ describe('npm run bench options', () => {
     [['--lanes', 'all'], '--lanes must be lane counts from 1 to 16'],
     [['--matmul-variant', 'fast'], '--matmul-variant must be one of vec4-reg16x16, vec4-reg8x8,'],
     [['--matmul-variant'], '--matmul-variant needs a value'],
+    [['--activations', 'bf16'], '--activations must be f32 or f16; got "bf16"'],
+    [['--activations'], '--activations needs a value'],
   ])('%j is refused: %s', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

@@ -7,6 +7,7 @@ import { DEFAULT_TRAIN, type AttentionMode, type ModelConfig, type TrainConfig }
 import { initParams, lmHeadRows, PARAM_ALIGN, paramTable, type ParamTable } from '../src/model/params';
 import {
   erf,
+  f16Round,
   gelu,
   refAdamState,
   refAdamWStep,
@@ -425,5 +426,29 @@ describe('training', () => {
     console.log(`training losses: ${losses[0]!.toFixed(4)} → ${losses[30]!.toFixed(4)} after 30 steps`);
     expect(losses[30]!).toBeLessThan(0.5 * losses[0]!);
     expect(params0).toEqual(before); // refTrain copies its starting point
+  });
+});
+
+describe('f16Round: the rounding of the reference with half activations', () => {
+  it('rounds to the nearest binary16 value, ties to even, through subnormals and overflow', () => {
+    expect(f16Round(1)).toBe(1);
+    expect(f16Round(1 / 3)).toBe(0.333251953125); // 0x3555
+    expect(f16Round(-1 / 3)).toBe(-0.333251953125);
+    expect(f16Round(65504)).toBe(65504); // the largest finite
+    expect(f16Round(65519)).toBe(65504);
+    expect(f16Round(65520)).toBe(Infinity);
+    expect(f16Round(-1e6)).toBe(-Infinity);
+    expect(f16Round(2 ** -24)).toBe(2 ** -24); // the smallest subnormal
+    expect(f16Round(2 ** -26)).toBe(0); // below half of it
+    expect(f16Round(3 * 2 ** -26)).toBe(2 ** -24);
+    // Ties: 1 + 2^-11 lies halfway between 1 and 1 + 2^-10 and goes to the even 1; 1 + 3·2^-11 to 1 + 2^-9.
+    expect(f16Round(1 + 2 ** -11)).toBe(1);
+    expect(f16Round(1 + 3 * 2 ** -11)).toBe(1 + 2 ** -9);
+    // Just below a power of two, where log2 may round up.
+    expect(f16Round(2 - 2 ** -30)).toBe(2);
+    expect(f16Round(2 - 2 ** -10)).toBe(2 - 2 ** -10);
+    expect(f16Round(2 - 2 ** -11)).toBe(2); // a tie: 2 is even
+    expect(Number.isNaN(f16Round(NaN))).toBe(true);
+    expect(Object.is(f16Round(-0), -0)).toBe(true);
   });
 });

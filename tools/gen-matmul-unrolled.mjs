@@ -59,7 +59,7 @@ fn storeRow(m: u32, n4: u32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f) {
     if (n >= N4) { return; }
     var v = xs[g];
     if (HAS_BIAS) { v += bias[n]; }
-    if (ACCUMULATE) { v += C[m * N4 + n]; }
+    if (ACCUMULATE) { v += ldC(m * N4 + n); }
     store(m * N4 + n, v);
   }
 }
@@ -113,10 +113,10 @@ function kernels(loadsFirst) {
     ...each(rows, (j) => `let b${j}row = min(4u * n4 + ${j}u, d.N - 1u) * K4;`),
     ...zeroAccumulators,
     '  for (var k = 0u; k < K4; k++) {',
-    ...each(rows, (j) => `  let b${j} = B[b${j}row + k];`),
+    ...each(rows, (j) => `  let b${j} = ldB(b${j}row + k);`),
     ...rowUpdates(
       loadsFirst,
-      (r) => `A[a${r}row + k]`,
+      (r) => `ldA(a${r}row + k)`,
       (a, g) => `dot4(${a}, ${[0, 1, 2, 3].map((j) => `b${4 * g + j}`).join(', ')})`,
     ),
     '  }',
@@ -146,11 +146,11 @@ function kernels(loadsFirst) {
     '    let r0 = 4u * k * N4;',
     ...each(
       [0, 1, 2, 3],
-      (j) => '  ' + groups.map((g) => `let b${j}_${g} = B[r0 + ${j === 0 ? '' : `${j}u * N4 + `}n${g}];`).join(' '),
+      (j) => '  ' + groups.map((g) => `let b${j}_${g} = ldB(r0 + ${j === 0 ? '' : `${j}u * N4 + `}n${g});`).join(' '),
     ),
     ...rowUpdates(
       loadsFirst,
-      (r) => `A[a${r}row + k]`,
+      (r) => `ldA(a${r}row + k)`,
       (a, g) => `axpy4(${a}, ${[0, 1, 2, 3].map((j) => `b${j}_${g}`).join(', ')})`,
       true,
     ),
@@ -184,10 +184,10 @@ function kernels(loadsFirst) {
     '  slice = gid.z;',
     '  let ks = kRange(gid.z);',
     '  for (var k = ks.x; k < ks.y; k++) {',
-    '    ' + groups.map((g) => `let b${g} = B[k * N4 + n${g}];`).join(' '),
+    '    ' + groups.map((g) => `let b${g} = ldB(k * N4 + n${g});`).join(' '),
     ...(loadsFirst
       ? [
-          '    ' + groups.map((q) => `let a${q} = A[k * M4 + m${q}];`).join(' '),
+          '    ' + groups.map((q) => `let a${q} = ldA(k * M4 + m${q});`).join(' '),
           '    if (BIAS_GRAD) {',
           '      ' + groups.map((q) => `s${q} += a${q};`).join(' '),
           '    }',
@@ -196,7 +196,7 @@ function kernels(loadsFirst) {
           ),
         ]
       : groups.flatMap((q) => [
-          `    ${q === 0 ? 'var a' : 'a'} = A[k * M4 + m${q}];`,
+          `    ${q === 0 ? 'var a' : 'a'} = ldA(k * M4 + m${q});`,
           `    if (BIAS_GRAD) { s${q} += a; }`,
           ...lanes.map((l, i) => '    ' + groups.map((g) => `c${4 * q + i}_${g} += a.${l} * b${g};`).join(' ')),
         ])),

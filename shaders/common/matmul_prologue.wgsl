@@ -16,13 +16,23 @@
 // kSlice rows, workgroup z summing slice z; C is then a scratch (S,M,N) that receives slice z's partial product at
 // z·M·N (no bias, accumulate or GELU epilogue), and BIAS_GRAD writes slice z's column sums to aux (S,M) at z·M.
 // A second kernel (shaders/matmul_splitk_reduce.wgsl) sums the slices into the gradient. kSlice is unused otherwise.
+// Storage: A, B, C and aux each hold E as stored (SA, SB, SC, SX: E itself, or its f16 form where the model keeps
+// that activation in f16, src/engine/kernels.ts MatmulStorage), read and written only through the accessors below,
+// which convert; every sum is in E, f32. The bias is a parameter, always E.
 struct Dims { M: u32, N: u32, K: u32, kSlice: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> A: array<E>;
-@group(0) @binding(2) var<storage, read> B: array<E>;
+@group(0) @binding(1) var<storage, read> A: array<SA>;
+@group(0) @binding(2) var<storage, read> B: array<SB>;
 @group(0) @binding(3) var<storage, read> bias: array<E>;
-@group(0) @binding(4) var<storage, read_write> C: array<E>;
-@group(0) @binding(5) var<storage, read_write> aux: array<E>;
+@group(0) @binding(4) var<storage, read_write> C: array<SC>;
+@group(0) @binding(5) var<storage, read_write> aux: array<SX>;
+
+fn ldA(i: u32) -> E { return E(A[i]); }
+fn ldB(i: u32) -> E { return E(B[i]); }
+fn ldC(i: u32) -> E { return E(C[i]); }
+fn ldX(i: u32) -> E { return E(aux[i]); }
+fn stC(i: u32, v: E) { C[i] = SC(v); }
+fn stX(i: u32, v: E) { aux[i] = SX(v); }
 
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
@@ -55,9 +65,9 @@ fn addBiasGrad(i: u32, s: E) {
   if (i >= rows) { return; }
   // Split: the slice's own sums, written (the scratch is not cleared between uses); the reduce adds them up.
   if (SPLIT_K) {
-    aux[slice * rows + i] = s;
+    stX(slice * rows + i, s);
   } else {
-    aux[i] += s;
+    stX(i, ldX(i) + s);
   }
 }
 
@@ -73,13 +83,13 @@ fn rowSums(s0: vec4f, s1: vec4f, s2: vec4f, s3: vec4f) -> vec4f {
 /** Write C[i] = v through the epilogues (split: slice's partial product, E_LANES floats per element of C). */
 fn store(i: u32, v: E) {
   if (SPLIT_K) {
-    C[slice * (d.M * d.N / E_LANES) + i] = v;
+    stC(slice * (d.M * d.N / E_LANES) + i, v);
   } else if (GELU_GRAD) {
-    C[i] = v * gelu_grad(aux[i]);
+    stC(i, v * gelu_grad(ldX(i)));
   } else if (RESIDUAL) {
-    C[i] = v + aux[i];
+    stC(i, v + ldX(i));
   } else {
-    C[i] = v;
+    stC(i, v);
   }
-  if (GELU) { aux[i] = gelu(v); }
+  if (GELU) { stX(i, gelu(v)); }
 }

@@ -3,15 +3,17 @@ import type { AdapterReport, LaneResult } from '../lab/api';
 import type { SeedSummary, Spread } from '../lab/seeds';
 
 /**
- * ` — matmul kernels NAME (known|cached|timed now), row reductions NAME (…)`: which kernels run, and whether timing
- * them cost this run.
+ * ` — matmul kernels NAME (known|cached|timed now), row reductions NAME (…), MLP activations f32|f16 (…)`: which
+ * kernels run, and whether timing them cost this run.
  */
 export function kernelsText(a: AdapterReport): string {
   const how = (source: string) => (source === 'timed' ? 'timed now, cached for next time' : source);
   const v = a.matmulVariant;
   const r = a.reductionVariant;
   const rows = r ? `, row reductions ${r.name} (${r.source === 'unavailable' ? 'no subgroups' : how(r.source)})` : '';
-  return v ? ` — matmul kernels ${v.name} (${how(v.source)})${rows}` : '';
+  const s = a.activationStorage;
+  const acts = s ? `, MLP activations ${s.name} (${s.source === 'unavailable' ? 'no shader-f16' : how(s.source)})` : '';
+  return v ? ` — matmul kernels ${v.name} (${how(v.source)})${rows}${acts}` : '';
 }
 
 export const fmtPct = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(1)}%`);

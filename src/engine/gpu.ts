@@ -79,8 +79,7 @@ export async function acquireGpu(
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
   // Subgroup reductions for LayerNorm and cross-entropy, where the adapter has them (src/engine/reduction-variants.ts).
   if (adapter.features.has('subgroups')) requiredFeatures.push('subgroups' as GPUFeatureName);
-  // No kernel of the lab stores in f16 yet; the benchmark measures whether it would pay (bench/kernels.ts,
-  // benchActivationStorage), so the device has the feature wherever the adapter offers it.
+  // f16 storage for the MLP's activations, where it times faster (src/engine/activation-storage.ts).
   if (adapter.features.has('shader-f16')) requiredFeatures.push('shader-f16');
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'webgpu-lab' });
   const errors: string[] = [];

@@ -294,12 +294,49 @@ export interface MatmulFlags {
   biasGrad?: boolean;
 }
 
+/** How an activation is stored: f32, or f16 (`shader-f16`) where the model keeps it in half (plan.ts, HALF_ACTIVATIONS). */
+export type Storage = 'f32' | 'f16';
+
 /**
- * A matmul kernel's source over E, the element its buffers hold (vec4f for the vec4 kernels; E_LANES floats each):
- * the shared bindings and GELU epilogue (shaders/common/matmul_prologue.wgsl, gelu.wgsl) before the kernel's loops.
+ * How a matmul's A, B, C and aux hold their values (the bias is a parameter, f32): f16 only for the activations the
+ * model stores in half, which the kernels read and write through the prologue's accessors (matmul_prologue.wgsl),
+ * summing in f32. A dW product's C and a bias gradient's aux are gradients, always f32.
  */
-const matmul = (E: 'f32' | 'vec4f', code: string) =>
-  composeWgsl(`alias E = ${E};`, `const E_LANES = ${E === 'vec4f' ? 4 : 1}u;`, geluWgsl, matmulPrologueWgsl, code);
+export interface MatmulStorage {
+  a: Storage;
+  b: Storage;
+  c: Storage;
+  aux: Storage;
+}
+export const F32_STORAGE: MatmulStorage = { a: 'f32', b: 'f32', c: 'f32', aux: 'f32' };
+
+const usesF16 = (s: MatmulStorage): boolean => Object.values(s).includes('f16');
+/** The element E as stored under s: itself, or its f16 form. */
+const stored = (E: 'f32' | 'vec4f', s: Storage): string => (s === 'f32' ? E : E === 'vec4f' ? 'vec4h' : 'f16');
+/** A suffix that names a kernel's f16 operands in its label (profiles tell the pipelines apart by it). */
+const storageLabel = (s: MatmulStorage): string =>
+  usesF16(s) ? '_h' + (['a', 'b', 'c', 'aux'] as const).filter((k) => s[k] === 'f16').join('') : '';
+
+/**
+ * A matmul kernel's source over E, the element its sums are in (vec4f for the vec4 kernels; E_LANES floats each),
+ * with each operand stored as `storage` says: the shared bindings, accessors and GELU epilogue
+ * (shaders/common/matmul_prologue.wgsl, gelu.wgsl) before the kernel's loops.
+ */
+const matmul =
+  (E: 'f32' | 'vec4f', code: string) =>
+  (storage: MatmulStorage): string =>
+    composeWgsl(
+      ...(usesF16(storage) ? ['enable f16;'] : []),
+      `alias E = ${E};`,
+      `const E_LANES = ${E === 'vec4f' ? 4 : 1}u;`,
+      `alias SA = ${stored(E, storage.a)};`,
+      `alias SB = ${stored(E, storage.b)};`,
+      `alias SC = ${stored(E, storage.c)};`,
+      `alias SX = ${stored(E, storage.aux)};`,
+      geluWgsl,
+      matmulPrologueWgsl,
+      code,
+    );
 const MATMUL_WGSL = matmul('f32', matmulWgsl);
 // The tiled kernel after its hooks: op(A) as stored, or a LayerNorm of it (the fused forward, layernormMatmulKernel).
 const MATMUL_TILED_WGSL = matmul('f32', composeWgsl(matmulTiledPlainWgsl, matmulTiledWgsl));
@@ -358,15 +395,25 @@ export function operandTransposes(
   return null;
 }
 
-/** dst (cols, rows) = srcᵀ for src (rows, cols), both multiples of 4 (bindings: uniform (rows, cols), src, dst). */
-export function transposeKernel(rows: number, cols: number): { def: KernelDef; workgroups: [number, number, number] } {
+const TRANSPOSE_WGSL = composeWgsl('alias S = vec4f;', transposeWgsl);
+const TRANSPOSE_F16_WGSL = composeWgsl('enable f16;', 'alias S = vec4h;', transposeWgsl);
+
+/**
+ * dst (cols, rows) = srcᵀ for src (rows, cols), both multiples of 4 (bindings: uniform (rows, cols), src, dst); src
+ * stored as `src` says, dst always f32.
+ */
+export function transposeKernel(
+  rows: number,
+  cols: number,
+  src: Storage = 'f32',
+): { def: KernelDef; workgroups: [number, number, number] } {
   const tx = cols / 4;
   const ty = rows / 4;
   const [wx, wy] = fitWorkgroup(tx, ty);
   return {
     def: {
-      label: 'transpose',
-      code: transposeWgsl,
+      label: src === 'f16' ? 'transpose_h' : 'transpose',
+      code: src === 'f16' ? TRANSPOSE_F16_WGSL : TRANSPOSE_WGSL,
       entryPoint: 'main',
       bindings: bindings(1, 1),
       constants: { WG_X: wx, WG_Y: wy },
@@ -392,7 +439,8 @@ export function fitWorkgroup(tx: number, ty: number): [number, number] {
 
 /**
  * C (M,N) = op(A)·op(B) [+ bias] [+= C], then the GELU epilogues: the kernel for this shape and its workgroup counts.
- * Bindings: uniform (M,N,K), A, B, bias, C, aux (bind any unused buffer, distinct from C, where no epilogue uses it).
+ * Bindings: uniform (M,N,K), A, B, bias, C, aux (bind any unused buffer, distinct from C, where no epilogue uses it),
+ * each operand stored as `storage` says.
  */
 export function matmulKernel(
   f: MatmulFlags,
@@ -400,6 +448,7 @@ export function matmulKernel(
   N: number,
   K: number,
   v: MatmulVariant,
+  storage: MatmulStorage = F32_STORAGE,
 ): { def: KernelDef; workgroups: [number, number, number] } {
   const bindings: KernelDef['bindings'] = ['uniform', 'read', 'read', 'read', 'rw', 'rw'];
   const epilogue = {
@@ -426,8 +475,8 @@ export function matmulKernel(
     const code = !t16 ? MATMUL_VEC4_WGSL : loadsFirst ? MATMUL_VEC4X16_LOADS_FIRST_WGSL : MATMUL_VEC4X16_WGSL;
     return {
       def: {
-        label: `matmul_vec4_${tile}${loadsFirst ? 'lf' : ''}_${path}`,
-        code,
+        label: `matmul_vec4_${tile}${loadsFirst ? 'lf' : ''}_${path}${storageLabel(storage)}`,
+        code: code(storage),
         entryPoint: path,
         bindings,
         constants: { ...epilogue, WG_X: wx, WG_Y: wy },
@@ -440,8 +489,8 @@ export function matmulKernel(
     // Each workgroup: a 64×64 tile of C (shaders/matmul_tiled.wgsl).
     return {
       def: {
-        label: 'matmul_tiled',
-        code: MATMUL_TILED_WGSL,
+        label: `matmul_tiled${storageLabel(storage)}`,
+        code: MATMUL_TILED_WGSL(storage),
         entryPoint: 'main',
         bindings,
         constants: { ...trans, ...epilogue },
@@ -455,8 +504,8 @@ export function matmulKernel(
   const [wx, wy] = fitWorkgroup(tx, ty);
   return {
     def: {
-      label: 'matmul',
-      code: MATMUL_WGSL,
+      label: `matmul${storageLabel(storage)}`,
+      code: MATMUL_WGSL(storage),
       entryPoint: 'main',
       bindings,
       constants: { ...trans, ...epilogue, WG_X: wx, WG_Y: wy },
@@ -491,16 +540,17 @@ export function layernormMatmulKernel(
   K: number,
   v: MatmulVariant,
   at: { lnBiasAt: number; lnRstdAt: number },
+  storage: MatmulStorage = F32_STORAGE,
 ): { def: KernelDef; workgroups: [number, number, number] } | null {
   if (!v.fuseLayerNorm || v.general !== 'tiled64' || matmulPath(f, M, N, K, v) !== 'general') return null;
   if (f.transA || !f.transB || f.accumulate || f.biasGrad) return null;
-  const plain = matmulKernel(f, M, N, K, v);
+  const plain = matmulKernel(f, M, N, K, v, storage);
   if (at.lnBiasAt < K || at.lnRstdAt < M)
     throw new Error(`LayerNorm fused into ${M}×${N}×${K}: its bias or rstd would overlap the weight or mean`);
   return {
     def: {
-      label: 'matmul_tiled_layernorm',
-      code: MATMUL_TILED_LAYERNORM_WGSL,
+      label: `matmul_tiled_layernorm${storageLabel(storage)}`,
+      code: MATMUL_TILED_LAYERNORM_WGSL(storage),
       entryPoint: 'main',
       bindings: [...plain.def.bindings, 'read', 'rw', 'rw'],
       constants: { ...plain.def.constants, LN_BIAS_AT: at.lnBiasAt, LN_RSTD_AT: at.lnRstdAt },
@@ -565,6 +615,7 @@ export function matmulSplitK(
   K: number,
   v: MatmulVariant,
   S: number,
+  storage: MatmulStorage = F32_STORAGE,
 ): {
   partial: { def: KernelDef; workgroups: [number, number, number] };
   reduce: { def: KernelDef; workgroups: [number, number, number] };
@@ -578,7 +629,9 @@ export function matmulSplitK(
   if (operandTransposes(f, M, N, K, v))
     throw new Error(`matmul ${M}×${N}×${K} under ${v.name}: a product over transposed operands cannot be split`);
   // The kernel without the epilogues that move to the reduce: accumulate (the partial products are written).
-  const { def, workgroups } = matmulKernel({ transA: true, biasGrad: f.biasGrad }, M, N, K, v);
+  if (storage.c !== 'f32' || storage.aux !== 'f32')
+    throw new Error(`matmul ${M}×${N}×${K}: a split dW product writes f32 partial sums, not f16`);
+  const { def, workgroups } = matmulKernel({ transA: true, biasGrad: f.biasGrad }, M, N, K, v, storage);
   const reduce = splitKReduceKernel(!!f.accumulate, !!f.biasGrad);
   return {
     partial: {

@@ -19,8 +19,11 @@ import {
   splitKSlices,
   operandTransposes,
   transposeKernel,
+  F32_STORAGE,
   type MatmulFlags,
+  type MatmulStorage,
   type Shape2,
+  type Storage,
 } from './kernels';
 
 export interface MatmulVariant {
@@ -344,7 +347,8 @@ export async function timeVariants(
  * The dispatches of one product C (M,N) = op(A)·op(B) under variant v as the model records them (model-ops.ts,
  * matmulOp and weightGrad), for the timing probe and the benchmark: the transposes into scratch (operandTransposes)
  * first; a split variant's dW product as its slices into a scratch, then their sum into C. `alloc` makes the
- * scratch and the uniform blocks (u32 fields in order). `slices` forces a dW product's split (tests).
+ * scratch and the uniform blocks (u32 fields in order). `slices` forces a dW product's split (tests). `storage`: how
+ * A, B, C and aux hold their values (an activation kept in f16: activation-storage.ts); a transposed copy is f32.
  */
 export function productDispatches(
   kernels: KernelCache,
@@ -356,6 +360,7 @@ export function productDispatches(
   K: number,
   bufs: { a: GPUBuffer; b: GPUBuffer; bias: GPUBuffer; c: GPUBuffer; aux: GPUBuffer },
   slices = f.transA ? splitKSlices(M, N, K, v) : 1,
+  storage: MatmulStorage = F32_STORAGE,
 ): Dispatch[] {
   let { a, b } = bufs;
   const { bias, c, aux } = bufs;
@@ -363,7 +368,7 @@ export function productDispatches(
   if (S > 1) {
     // With biasGrad, aux is the bias gradient: the slices' column sums go to a scratch of their own that the reduce
     // adds into it.
-    const split = matmulSplitK(f, M, N, K, v, S);
+    const split = matmulSplitK(f, M, N, K, v, S, storage);
     const scratch = alloc.storage(Math.max(4, split.scratch));
     const biasScratch = alloc.storage(Math.max(4, split.biasScratch));
     return [
@@ -380,18 +385,23 @@ export function productDispatches(
     ];
   }
   const list: Dispatch[] = [];
-  const transpose = (src: GPUBuffer, [rows, cols]: Shape2): GPUBuffer => {
+  const transpose = (src: GPUBuffer, [rows, cols]: Shape2, stored: Storage): GPUBuffer => {
     const dst = alloc.storage(Math.max(4, rows * cols));
-    const t = transposeKernel(rows, cols);
+    const t = transposeKernel(rows, cols, stored);
     list.push(kernels.dispatch(t.def, [alloc.uniform(rows, cols), src, dst], t.workgroups));
     return dst;
   };
   const t = operandTransposes(f, M, N, K, v);
+  let st = storage;
   if (t) {
-    a = transpose(a, t.a);
-    if (t.b) b = transpose(b, t.b);
+    a = transpose(a, t.a, st.a);
+    st = { ...st, a: 'f32' };
+    if (t.b) {
+      b = transpose(b, t.b, st.b);
+      st = { ...st, b: 'f32' };
+    }
   }
-  const { def, workgroups } = matmulKernel(f, M, N, K, v);
+  const { def, workgroups } = matmulKernel(f, M, N, K, v, st);
   list.push(kernels.dispatch(def, [alloc.uniform(M, N, K, 0), a, b, bias, c, aux], workgroups));
   return list;
 }

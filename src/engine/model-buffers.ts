@@ -49,6 +49,7 @@ export interface ModelBuffers {
   uniforms: GPUBuffer; // one UNIFORM_SLOT_BYTES slot per dispatch
   evalStaging: GPUBuffer; // (H, B,T,V) forward()'s readback
   statsReadback: GPUBuffer[]; // READBACK_RING copies of stats, read a few steps late
+  half: ReadonlySet<GPUBuffer>; // the buffers that hold f16 values (plan.ts, HALF_ACTIVATIONS)
 }
 
 /** Usage flags of a planned buffer (a function: in Node the GPUBufferUsage global exists once the GPU is acquired). */
@@ -74,6 +75,7 @@ export function allocateBuffers(
   allocated: GPUBuffer[],
 ): ModelBuffers {
   const made = new Map<string, GPUBuffer>();
+  const half = new Set<GPUBuffer>();
   for (const b of plan) {
     const buffer = device.createBuffer({
       label: b.name,
@@ -81,6 +83,7 @@ export function allocateBuffers(
       usage: bufferUsage(b.usage),
     });
     made.set(b.name, buffer);
+    if (b.half) half.add(buffer);
     allocated.push(buffer);
   }
   const get = (name: string): GPUBuffer => {
@@ -129,5 +132,6 @@ export function allocateBuffers(
     uniforms: get('uniforms'),
     evalStaging: get('evalStaging'),
     statsReadback: Array.from({ length: READBACK_RING }, (_, i) => get(`statsReadback${i}`)),
+    half,
   };
 }

@@ -14,6 +14,8 @@ import {
   splitKSlices,
   operandTransposes,
   transposeKernel,
+  type MatmulStorage,
+  type Storage,
   type MatmulFlags,
   type Shape2,
 } from './kernels';
@@ -173,6 +175,10 @@ export class OpRecorder {
     packUniform(layout, values, this.uniformHost, slot * UNIFORM_SLOT_BYTES);
     return { slot, binding: { buffer: this.mem.uniforms, offset: slot * UNIFORM_SLOT_BYTES, size: layout.bytes } };
   }
+  /** How a bound buffer holds its values: f16 for the model's half activations (plan.ts, HALF_ACTIVATIONS). */
+  protected storageOf(b: Binding): Storage {
+    return this.mem.half.has('buffer' in b ? b.buffer : b) ? 'f16' : 'f32';
+  }
   // ---- op launchers: each forward has its backward beside it --------------------------------------------------
   protected dispatch<F extends string>(
     list: Dispatch[],
@@ -209,12 +215,18 @@ export class OpRecorder {
     ln: LayerNormInput | null = null,
   ): void {
     const planned = flags.transB ? 2 : 1;
+    const storage: MatmulStorage = {
+      a: this.storageOf(ln ? ln.x : a),
+      b: this.storageOf(b),
+      c: this.storageOf(out),
+      aux: aux ? this.storageOf(aux) : 'f32',
+    };
     if (ln) {
       // A = ln(x): one dispatch where the variant fuses the LayerNorm into this product's kernel, which writes A and
       // the statistics for the backward as the LayerNorm would; else the LayerNorm, then the product.
       const params = this.lnParams(ln.m);
       const at = { lnBiasAt: params.biasAt, lnRstdAt: lnRstdAt(M) };
-      const fused = layernormMatmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul, at);
+      const fused = layernormMatmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul, at, storage);
       if (fused) {
         this.uniformsFusedAway += 1 + planned; // the LayerNorm's dispatch, and the transposes no tiled kernel needs
         const bind = [ln.x, b, bias ?? this.mem.stats, out, aux ?? this.mem.matmulAux, params.range, ln.stats, a];
@@ -222,15 +234,21 @@ export class OpRecorder {
         return;
       }
       this.layernormForward(list, ln, a, M, K_);
+      storage.a = this.storageOf(a);
     }
     const t = operandTransposes(flags, M, N, K_, this.matmul);
     if (t) {
+      // The copies are f32 whatever the operand's storage (an f16 activation converts on the way).
       a = this.transpose(list, a, this.mem.transposedOperand, t.a); // A as stored → its transpose
-      if (t.b) b = this.transpose(list, b, this.mem.transposedWeight, t.b); // B (N,K) → Bᵀ (K,N)
+      storage.a = 'f32';
+      if (t.b) {
+        b = this.transpose(list, b, this.mem.transposedWeight, t.b); // B (N,K) → Bᵀ (K,N)
+        storage.b = 'f32';
+      }
     }
     this.uniformsFusedAway += planned - (t ? (t.b ? 2 : 1) : 0);
     // The kernel depends on the shape (vec4 kernels where the contiguous dimensions allow, see matmulKernel).
-    const { def, workgroups } = matmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul);
+    const { def, workgroups } = matmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul, storage);
     this.dispatch(
       list,
       def,
@@ -248,7 +266,7 @@ export class OpRecorder {
   private transpose(list: Dispatch[], src: Binding, dst: GPUBuffer, [rows, cols]: Shape2): GPUBuffer {
     if (rows * cols * 4 > dst.size)
       throw new Error(`transpose of ${rows}×${cols}: more than the planned scratch (plan.ts, transposeScratch)`);
-    const { def, workgroups } = transposeKernel(rows, cols);
+    const { def, workgroups } = transposeKernel(rows, cols, this.storageOf(src));
     this.dispatch(list, def, TRANSPOSE_DIMS, { rows, cols }, [src, dst], workgroups);
     return dst;
   }
@@ -277,7 +295,8 @@ export class OpRecorder {
       this.uniformsFusedAway++;
       return;
     }
-    const split = matmulSplitK(flags, OC, IC, M, this.matmul, S); // throws for a product over transposed operands
+    const storage = { a: this.storageOf(dout), b: this.storageOf(inp), c: 'f32', aux: 'f32' } as const;
+    const split = matmulSplitK(flags, OC, IC, M, this.matmul, S, storage); // throws for transposed operands
     this.uniformsFusedAway++; // its planned transpose
     const { splitKPartials, splitKBiasPartials, matmulAux, stats } = this.mem;
     if (split.scratch * 4 > splitKPartials.size || split.biasScratch * 4 > splitKBiasPartials.size)

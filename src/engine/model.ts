@@ -8,6 +8,7 @@ import type { Batch } from '../model/batch';
 import type { ModelConfig, TrainConfig } from '../model/config';
 import { lmHeadRows, paramTable, type ParamTable } from '../model/params';
 import { encodeDispatches, KernelCache, type Dispatch } from './kernel';
+import type { Storage } from './kernels';
 import type { MatmulVariant } from './matmul-variants';
 import { THREAD_ROWS, type ReductionVariant } from './reduction-variants';
 import { allocateBuffers, STAT_LOSS, STAT_NORM, type ModelBuffers } from './model-buffers';
@@ -62,7 +63,8 @@ export class GpuModel {
    * Plans and allocates everything for batches of at most B sequences of exactly T tokens, with the matmul kernels
    * of `matmul` (chooseMatmulVariant's choice for this device, or presetMatmulVariant where nothing was timed) and
    * the row reductions of `reduction` (chooseReductionVariant's choice; one invocation per row, which every device
-   * runs, by default).
+   * runs, by default), and the half activations (plan.ts, HALF_ACTIVATIONS) stored as `activations` says
+   * (chooseActivationStorage's choice; f16 needs the device's `shader-f16`).
    * Throws PlanError before allocating anything if the plan exceeds the device's limits.
    */
   constructor(
@@ -72,12 +74,15 @@ export class GpuModel {
     readonly T: number,
     readonly matmul: MatmulVariant,
     readonly reduction: ReductionVariant = THREAD_ROWS,
+    readonly activations: Storage = 'f32',
   ) {
     if (T > cfg.blockSize) throw new Error(`sequence length ${T} exceeds blockSize ${cfg.blockSize}`);
-    this.plan = checkPlan(cfg, B, T, device.limits);
+    if (activations === 'f16' && !device.features.has('shader-f16'))
+      throw new Error('f16 activation storage needs the shader-f16 feature, which this device lacks');
+    this.plan = checkPlan(cfg, B, T, device.limits, activations);
     this.table = paramTable(cfg);
     this.H = 1 + cfg.extraHeads;
-    this.mem = allocateBuffers(device, cfg, planBuffers(cfg, B, T), this.allocated);
+    this.mem = allocateBuffers(device, cfg, planBuffers(cfg, B, T, activations), this.allocated);
     this.plannedUniforms = uniformSlots(cfg, B, T);
     this.uniformHost = new DataView(new ArrayBuffer(this.plannedUniforms * UNIFORM_SLOT_BYTES));
     this.adamwValues = {

@@ -3,14 +3,16 @@
 // Pure functions: the page, the command line and the tests can ask "does it fit?" without a GPU.
 import type { ModelConfig } from '../model/config';
 import { align, lmHeadRows, paramTable } from '../model/params';
-import { attentionKernels, lnStatsFloats, REDUCE_CHUNK, splitKBound } from './kernels';
+import { attentionKernels, lnStatsFloats, REDUCE_CHUNK, splitKBound, type Storage } from './kernels';
 import { THREAD_ROWS } from './reduction-variants';
 
 /** Legend: B batch, T sequence, C width, NH heads, V vocab, L trunk blocks, K extra heads, H = 1 + K, P parameter floats. */
 export interface BufferPlan {
   name: string;
-  /** 4-byte elements (f32, i32 or u32). */
+  /** 4-byte elements (f32, i32 or u32; a half buffer's f16 values two to an element). */
   elements: number;
+  /** Holds f16 values (HALF_ACTIVATIONS under f16 activation storage), read and written by kernels that convert. */
+  half?: true;
   /** Bound whole as one storage binding (so it must fit maxStorageBufferBindingSize). */
   boundWhole: boolean;
   /** Storage for the kernels, the kernels' uniform blocks, or a buffer mapped to read results back. */
@@ -61,6 +63,14 @@ export function blockActivations(B: number, T: number, C: number, NH: number): B
     res3: BTC, // (B,T,C) res2 + c_proj(fchGelu), the block's output
   };
 }
+
+/**
+ * The activations a model with f16 activation storage keeps in half (`shader-f16`; chosen per adapter,
+ * src/engine/activation-storage.ts): c_fc's output and its GELU, (B,T,4C) each, the two largest per token. Only
+ * the matmuls read and write them (and a tnOnly variant's transposes), converting to f32 for every sum; the
+ * residual stream, LayerNorm's and attention's activations and every gradient stay f32.
+ */
+export const HALF_ACTIVATIONS: readonly BlockActivation[] = ['fch', 'fchGelu'];
 
 /** The name of block l's activation in the plan (blocks 0..L−1 are the trunk, L+k−1 the head block of head k). */
 export const blockActivationName = (l: number, a: BlockActivation): string => `block${l}.${a}`;
@@ -150,7 +160,8 @@ export function splitKScratch(cfg: ModelConfig, B: number, T: number): { partial
   return { partials, biasPartials };
 }
 
-export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[] {
+/** Every buffer of a model at batch B and sequence T, with HALF_ACTIVATIONS stored as `activations` says. */
+export function planBuffers(cfg: ModelConfig, B: number, T: number, activations: Storage = 'f32'): BufferPlan[] {
   const P = paramTable(cfg).total;
   const C = cfg.nEmbd;
   const NH = cfg.nHead;
@@ -178,7 +189,12 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number): BufferPlan[
   const blocks = cfg.nLayer + cfg.extraHeads;
   const acts = blockActivations(B, T, C, NH);
   for (let l = 0; l < blocks; l++) {
-    for (const a of BLOCK_ACTIVATIONS) out.push(storage(blockActivationName(l, a), acts[a]));
+    for (const a of BLOCK_ACTIVATIONS) {
+      const name = blockActivationName(l, a);
+      if (activations === 'f16' && HALF_ACTIVATIONS.includes(a))
+        out.push({ ...storage(name, Math.ceil(acts[a] / 2)), half: true });
+      else out.push(storage(name, acts[a]));
+    }
   }
   for (let h = 0; h < H; h++) {
     out.push(storage(`head${h}.lnf`, BTC), storage(`head${h}.lnfStats`, lnStatsFloats(B * T)));
@@ -262,8 +278,14 @@ export class PlanError extends Error {
   }
 }
 
-function violation(cfg: ModelConfig, B: number, T: number, limits: DeviceLimitsLike): string | null {
-  const s = summarizePlan(planBuffers(cfg, B, T));
+function violation(
+  cfg: ModelConfig,
+  B: number,
+  T: number,
+  limits: DeviceLimitsLike,
+  activations: Storage,
+): string | null {
+  const s = summarizePlan(planBuffers(cfg, B, T, activations));
   if (s.largestBinding.bytes > limits.maxStorageBufferBindingSize) return 'maxStorageBufferBindingSize';
   if (s.largestBuffer.bytes > limits.maxBufferSize) return 'maxBufferSize';
   return null;
@@ -273,8 +295,14 @@ function violation(cfg: ModelConfig, B: number, T: number, limits: DeviceLimitsL
  * Throws PlanError when the plan does not fit the adapter, naming the limit, the offending buffer and the largest
  * batch size (or, failing that, width) that would fit; returns the plan's summary otherwise.
  */
-export function checkPlan(cfg: ModelConfig, B: number, T: number, limits: DeviceLimitsLike): PlanSummary {
-  const summary = summarizePlan(planBuffers(cfg, B, T));
+export function checkPlan(
+  cfg: ModelConfig,
+  B: number,
+  T: number,
+  limits: DeviceLimitsLike,
+  activations: Storage = 'f32',
+): PlanSummary {
+  const summary = summarizePlan(planBuffers(cfg, B, T, activations));
   if (limits.maxStorageBuffersPerShaderStage < STORAGE_BUFFERS_NEEDED) {
     throw new PlanError(
       `This adapter allows ${limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage; the lab's ` +
@@ -282,13 +310,13 @@ export function checkPlan(cfg: ModelConfig, B: number, T: number, limits: Device
       'maxStorageBuffersPerShaderStage',
     );
   }
-  const limit = violation(cfg, B, T, limits);
+  const limit = violation(cfg, B, T, limits, activations);
   if (!limit) return summary;
   const buf = limit === 'maxBufferSize' ? summary.largestBuffer : summary.largestBinding;
   const mib = (x: number) => `${(x / 2 ** 20).toFixed(1)} MiB`;
   let batchSize = 0;
   for (let b = B - 1; b >= 1; b--) {
-    if (!violation(cfg, b, T, limits)) {
+    if (!violation(cfg, b, T, limits, activations)) {
       batchSize = b;
       break;
     }
@@ -302,7 +330,7 @@ export function checkPlan(cfg: ModelConfig, B: number, T: number, limits: Device
   }
   const step = cfg.nHead * 4;
   for (let c = cfg.nEmbd - step; c >= step; c -= step) {
-    if (!violation({ ...cfg, nEmbd: c }, 1, T, limits)) {
+    if (!violation({ ...cfg, nEmbd: c }, 1, T, limits, activations)) {
       msg += ` Even batch size 1 does not fit; the widest model that fits at batch size 1 has nEmbd ${c}.`;
       throw new PlanError(msg, limit, { batchSize: 1, nEmbd: c });
     }

@@ -3,6 +3,7 @@
 // and the current run (src/lab/run.ts), and answers the page's and the command line's questions about them. Whether
 // a spec can run is src/spec/check.ts's to say.
 import { acquireGpu, adapterLimits, type GpuContext } from '../engine/gpu';
+import { chooseActivationStorage, type StorageChoice } from '../engine/activation-storage';
 import { chooseMatmulVariant, type VariantCache, type VariantChoice } from '../engine/matmul-variants';
 import { chooseReductionVariant, type ReductionChoice } from '../engine/reduction-variants';
 import type { ModelConfig } from '../model/config';
@@ -44,6 +45,13 @@ export interface LabOptions {
   variantCache?: VariantCache;
 }
 
+/** The kernels chosen for a device, once per Lab: matmul variant, row reductions, the half activations' storage. */
+interface KernelChoice {
+  matmul: VariantChoice;
+  reduction: ReductionChoice;
+  activations: StorageChoice;
+}
+
 export class Lab implements LabApi {
   private ctx: Promise<GpuContext> | null = null;
   /** The current run, or the last one (its lanes stay for examples and export until the next run starts). */
@@ -52,7 +60,7 @@ export class Lab implements LabApi {
   private runStore: RunStore | null = null;
 
   /** How the current device's matmul and reduction variants were chosen (for the adapter report); null until they are. */
-  private variantChoice: Promise<{ matmul: VariantChoice; reduction: ReductionChoice }> | null = null;
+  private variantChoice: Promise<KernelChoice> | null = null;
 
   constructor(private readonly options: LabOptions = {}) {}
 
@@ -87,15 +95,20 @@ export class Lab implements LabApi {
    * The matmul kernels and row reductions for this device, chosen before the first model is built on it (timed once
    * per adapter, then cached): the first run or adapter report pays for it, never a check.
    */
-  private kernels(ctx: GpuContext): Promise<{ matmul: VariantChoice; reduction: ReductionChoice }> {
+  private kernels(ctx: GpuContext): Promise<KernelChoice> {
     if (this.variantChoice) return this.variantChoice;
     const cache = this.options.variantCache ?? (typeof indexedDB !== 'undefined' ? new IdbVariantCache() : undefined);
     const options = cache ? { cache } : {};
-    // One after the other: timing both at once would time each against the other's work.
-    const p = (async () => ({
-      matmul: await chooseMatmulVariant(ctx.device, ctx.adapterInfo, options),
-      reduction: await chooseReductionVariant(ctx.device, ctx.adapterInfo, options),
-    }))();
+    // One after the other: timing two at once would time each against the other's work. The activations' storage
+    // is timed on the chosen matmul kernels, which do its loads and stores.
+    const p = (async () => {
+      const matmul = await chooseMatmulVariant(ctx.device, ctx.adapterInfo, options);
+      return {
+        matmul,
+        reduction: await chooseReductionVariant(ctx.device, ctx.adapterInfo, options),
+        activations: await chooseActivationStorage(ctx.device, matmul.variant, ctx.adapterInfo, options),
+      };
+    })();
     this.variantChoice = p;
     p.catch(() => {
       if (this.variantChoice === p) this.variantChoice = null;
@@ -140,6 +153,7 @@ export class Lab implements LabApi {
       ...ctx.adapterInfo,
       matmulVariant: { name: choice.matmul.variant.name, source: choice.matmul.source },
       reductionVariant: { name: choice.reduction.variant.name, source: choice.reduction.source },
+      activationStorage: { name: choice.activations.storage, source: choice.activations.source },
       limits: {
         maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
         maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
@@ -181,9 +195,10 @@ export class Lab implements LabApi {
       this.current?.destroy();
       this.current = null;
       const task = makeTask(spec.task, spec.train.seed);
-      const { matmul, reduction } = await this.kernels(ctx);
+      const { matmul, reduction, activations } = await this.kernels(ctx);
       try {
-        this.current = new Run(ctx, spec, task, runId, matmul.variant, reduction.variant, {
+        const kernels = { matmul: matmul.variant, reduction: reduction.variant, activations: activations.storage };
+        this.current = new Run(ctx, spec, task, runId, kernels, {
           ...(resume ? { resume } : {}),
           ...(history ? { history } : {}),
           ...(options.initialParams ? { initialParams: options.initialParams } : {}),

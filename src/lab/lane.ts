@@ -1,5 +1,6 @@
 // One lane: one objective's model trained on the lab's shared data stream. The Lab interleaves lanes step by step,
 // so every objective sees the same examples in the same order with the same seed and the same step budget.
+import type { Storage } from '../engine/kernels';
 import type { MatmulVariant } from '../engine/matmul-variants';
 import type { ReductionVariant } from '../engine/reduction-variants';
 import { GpuModel, type StepStats } from '../engine/model';
@@ -13,6 +14,16 @@ import type { Objective } from '../objectives/types';
 import type { Example, Task } from '../tasks/types';
 import type { EvalMetrics, LaneState, ModelSize, ObjectiveSpec, StepMetrics } from './api';
 import { laneModelConfig } from '../objectives';
+
+/**
+ * The kernels a lane's model runs, chosen once per device by the Lab: the matmul variant (chooseMatmulVariant), the
+ * row reductions (chooseReductionVariant) and the half activations' storage (chooseActivationStorage).
+ */
+export interface LaneKernels {
+  matmul: MatmulVariant;
+  reduction: ReductionVariant;
+  activations: Storage;
+}
 
 /** Seeds of the separate random streams, derived from the run's seed (data is shared across lanes). */
 export const dataSeed = (seed: number): number => (seed ^ 0x5eed_da7a) >>> 0;
@@ -45,11 +56,10 @@ export class Lane {
   /** Set when the lane stopped on a non-finite loss or gradient. */
   failure: string | null = null;
 
-  /** `matmul`, `reduction`: the kernels the Lab chose for this device (chooseMatmulVariant, chooseReductionVariant). */
+  /** `kernels`: those the Lab chose for this device. */
   constructor(
     device: GPUDevice,
-    matmul: MatmulVariant,
-    reduction: ReductionVariant,
+    kernels: LaneKernels,
     readonly index: number,
     readonly task: Task,
     readonly objective: Objective,
@@ -60,7 +70,8 @@ export class Lane {
   ) {
     this.cfg = laneModelConfig(task, objective, size);
     this.T = this.cfg.blockSize;
-    this.model = new GpuModel(device, this.cfg, train.batchSize, this.T, matmul, reduction);
+    const { matmul, reduction, activations } = kernels;
+    this.model = new GpuModel(device, this.cfg, train.batchSize, this.T, matmul, reduction, activations);
     this.model.setParams(initial ?? initParams(this.cfg, train.seed));
     this.model.setGradClip(train.gradClip);
     this.flopsPerStep = trainingFlopsPerStep(this.cfg, train.batchSize, this.T);

@@ -2,13 +2,11 @@
 // held-out examples. The loop owns what happens between steps — pause and stop, evaluations, autosaves, a lane that
 // diverged (NaN), a device that was lost — so that Lab (src/lab/lab.ts) stays a thin facade over runs.
 import type { GpuContext } from '../engine/gpu';
-import type { MatmulVariant } from '../engine/matmul-variants';
-import type { ReductionVariant } from '../engine/reduction-variants';
 import { makeObjective } from '../objectives';
 import type { Task } from '../tasks/types';
 import type { ExperimentSpec } from '../spec/types';
 import type { EvalMetrics, LabEvent, LaneResult, LaneState, RunOptions, TimeTo90 } from './api';
-import { Lane } from './lane';
+import { Lane, type LaneKernels } from './lane';
 import type { RunStore, SavedRun } from './store';
 
 export class DeviceLostError extends Error {
@@ -60,24 +58,12 @@ export class Run {
     readonly spec: ExperimentSpec,
     readonly task: Task,
     readonly id: string,
-    /** The matmul kernels and the row reductions chosen for this device (Lab.kernels). */
-    matmul: MatmulVariant,
-    reduction: ReductionVariant,
+    /** The kernels chosen for this device (Lab.kernels). */
+    kernels: LaneKernels,
     start: RunStart,
   ) {
     this.lanes = spec.objectives.map(
-      (o, i) =>
-        new Lane(
-          ctx.device,
-          matmul,
-          reduction,
-          i,
-          task,
-          makeObjective(o, `objectives[${i}]`),
-          o,
-          spec.model,
-          spec.train,
-        ),
+      (o, i) => new Lane(ctx.device, kernels, i, task, makeObjective(o, `objectives[${i}]`), o, spec.model, spec.train),
     );
     try {
       this.place(start);

@@ -382,7 +382,42 @@ interface Dims {
   NH: number;
   V: number;
   causal: boolean;
+  /** The MLP's hidden activations rounded to f16 where they are stored (RefOptions.halfActivations). */
+  half: boolean;
 }
+
+/**
+ * How the reference rounds what the GPU model stores. halfActivations: c_fc's output and its GELU, (B,T,4C) each,
+ * rounded to f16 as a GpuModel with f16 activation storage keeps them (src/engine/plan.ts, HALF_ACTIVATIONS): the
+ * GELU taken of the unrounded output, c_proj and both backward uses reading the rounded values; every other value
+ * float64.
+ */
+export interface RefOptions {
+  halfActivations?: boolean;
+}
+
+/**
+ * x rounded to the nearest IEEE binary16 value, ties to even (what WGSL's f16(x) gives on the adapters here):
+ * 11 significant bits, normals from 2^−14, subnormals in steps of 2^−24, ±Infinity from 65520.
+ */
+export function f16Round(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const a = Math.abs(x);
+  if (a >= 65520) return Math.sign(x) * Infinity;
+  let e = Math.floor(Math.log2(a));
+  // log2 of a value just below a power of two may round up to it: settle e so that 2^e <= a < 2^(e+1).
+  if (2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++;
+  const ulp = 2 ** (Math.max(e, -14) - 10);
+  const q = a / ulp; // exact: ulp is a power of two
+  const lo = Math.floor(q);
+  const r = q - lo > 0.5 || (q - lo === 0.5 && lo % 2 === 1) ? lo + 1 : lo;
+  return Math.sign(x) * r * ulp;
+}
+
+const roundHalf = (xs: Float64Array): void => {
+  for (let i = 0; i < xs.length; i++) xs[i] = f16Round(xs[i]!);
+};
 
 /** One block's tensors (or their gradients), as views into the flat buffer. */
 interface BlockWeights {
@@ -473,6 +508,10 @@ function blockForward(d: Dims, w: BlockWeights, inp: Float64Array): BlockActs {
   layernormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.residual2, w.ln2w, w.ln2b, N, C);
   matmulForward(a.fch, a.ln2, w.fcw, w.fcb, N, C, 4 * C);
   geluForward(a.fchGelu, a.fch, N * 4 * C);
+  if (d.half) {
+    roundHalf(a.fch);
+    roundHalf(a.fchGelu);
+  }
   matmulForward(a.fcproj, a.fchGelu, w.fcprojw, w.fcprojb, N, 4 * C, C);
   residualForward(a.out, a.residual2, a.fcproj, N * C);
   return a;
@@ -574,13 +613,15 @@ function checkBatch(cfg: ModelConfig, batch: Batch): void {
   }
 }
 
-function dims(cfg: ModelConfig, batch: Batch): Dims {
-  return { B: batch.n, T: batch.T, C: cfg.nEmbd, NH: cfg.nHead, V: cfg.vocabSize, causal: cfg.attention === 'causal' };
+function dims(cfg: ModelConfig, batch: Batch, opts: RefOptions): Dims {
+  const causal = cfg.attention === 'causal';
+  const half = !!opts.halfActivations;
+  return { B: batch.n, T: batch.T, C: cfg.nEmbd, NH: cfg.nHead, V: cfg.vocabSize, causal, half };
 }
 
-function modelForward(cfg: ModelConfig, w: ModelWeights, batch: Batch): ModelActs {
+function modelForward(cfg: ModelConfig, w: ModelWeights, batch: Batch, opts: RefOptions = {}): ModelActs {
   checkBatch(cfg, batch);
-  const d = dims(cfg, batch);
+  const d = dims(cfg, batch, opts);
   const { B, T, C, V } = d;
   const N = B * T;
   const H = 1 + cfg.extraHeads;
@@ -619,7 +660,7 @@ function modelForward(cfg: ModelConfig, w: ModelWeights, batch: Batch): ModelAct
 }
 
 function modelBackward(cfg: ModelConfig, w: ModelWeights, dw: ModelWeights, acts: ModelActs, batch: Batch): void {
-  const d = dims(cfg, batch);
+  const d = dims(cfg, batch, {});
   const { B, T, C, V } = d;
   const N = B * T;
   const H = 1 + cfg.extraHeads;
@@ -672,11 +713,16 @@ export function refForward(
 }
 
 /** Loss, logits and the gradient of the loss with respect to every parameter (wte gets embedding + lm_head). */
-export function refLossAndGrads(cfg: ModelConfig, params: Float64Array, batch: Batch): RefResult {
+export function refLossAndGrads(
+  cfg: ModelConfig,
+  params: Float64Array,
+  batch: Batch,
+  opts: RefOptions = {},
+): RefResult {
   const table = paramTable(cfg);
   const w = modelWeights(cfg, table, params);
   const grads = new Float64Array(table.total);
-  const acts = modelForward(cfg, w, batch);
+  const acts = modelForward(cfg, w, batch, opts);
   modelBackward(cfg, w, modelWeights(cfg, table, grads), acts, batch);
   return { loss: acts.loss, logits: acts.logits, grads };
 }
@@ -765,13 +811,19 @@ export function refAdamWStep(
  * Train from params0 (left unchanged) for one optimizer step per batch, with lr = learningRate(train, step) for the
  * 0-based step. Returns each step's loss, measured before that step's update.
  */
-export function refTrain(cfg: ModelConfig, train: TrainConfig, params0: Float64Array, batches: Batch[]): number[] {
+export function refTrain(
+  cfg: ModelConfig,
+  train: TrainConfig,
+  params0: Float64Array,
+  batches: Batch[],
+  opts: RefOptions = {},
+): number[] {
   const table = paramTable(cfg);
   const params = Float64Array.from(params0);
   const state = refAdamState(table);
   const losses: number[] = [];
   batches.forEach((batch, step) => {
-    const { loss, grads } = refLossAndGrads(cfg, params, batch);
+    const { loss, grads } = refLossAndGrads(cfg, params, batch, opts);
     losses.push(loss);
     refAdamWStep(table, params, grads, state, learningRate(train, step), train);
   });

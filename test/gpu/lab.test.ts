@@ -54,6 +54,16 @@ describe('Lab over Dawn', () => {
     else expect(['timed', 'cached']).toContain(source);
   });
 
+  test('the adapter report names how the MLP activations are stored: f32 without shader-f16, else timed', async () => {
+    const report = await lab.adapter();
+    const { name, source } = report.activationStorage!;
+    if (!report.features.includes('shader-f16')) expect([name, source]).toEqual(['f32', 'unavailable']);
+    else {
+      expect(['f32', 'f16']).toContain(name);
+      expect(['timed', 'cached']).toContain(source);
+    }
+  });
+
   test('every objective trains and is evaluated on the same data', async () => {
     const s = spec({
       objectives: [...DEFAULT_OBJECTIVES].map((o) =>

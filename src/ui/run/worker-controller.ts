@@ -47,8 +47,9 @@ export class WorkerController implements ReactiveController {
   get gpuLine(): string {
     const gpu = this.gpu;
     if (gpu.state !== 'ready') return gpu.state === 'checking' ? 'Looking for a GPU…' : '';
-    const { vendor, architecture, description, matmulVariant, reductionVariant } = gpu.adapter;
-    const rows = reductionVariant ? `, row reductions ${reductionVariant.name}` : '';
+    const { vendor, architecture, description, matmulVariant, reductionVariant, activationStorage } = gpu.adapter;
+    const acts = activationStorage ? `, MLP activations ${activationStorage.name}` : '';
+    const rows = (reductionVariant ? `, row reductions ${reductionVariant.name}` : '') + acts;
     const kernels = matmulVariant
       ? ` — matmul kernels ${matmulVariant.name} (${matmulVariant.source === 'timed' ? 'timed now' : matmulVariant.source})${rows}`
       : '';
