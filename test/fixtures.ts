@@ -1,6 +1,7 @@
 // Test fixtures shared across files: random weights at the scales the checks need. Each distribution has one
 // definition here; the tests that compare numbers (GPU against the float64 reference, exports against PyTorch and
 // onnxruntime) depend on weights large enough that every nonlinearity bends.
+import type { Batch } from '../src/model/batch';
 import type { ModelConfig } from '../src/model/config';
 import { initParams, paramTable, type ParamTable } from '../src/model/params';
 import { Rng } from '../src/model/rng';
@@ -37,4 +38,17 @@ export function randomParams64(table: ParamTable, rng: Rng, scale = 0.3): Float6
     for (let i = 0; i < s.size; i++) p[s.offset + i] = (s.init === 'ones' ? 1 : 0) + scale * rng.normal();
   }
   return p;
+}
+
+/**
+ * A random batch of n sequences of T tokens for every head, as the GPU tests feed the model: some positions
+ * excluded (weight 0), the rest weighted unevenly, as the objectives do.
+ */
+export function randomBatch(cfg: ModelConfig, n: number, T: number, seed: number): Batch {
+  const rng = new Rng(seed);
+  const H = 1 + cfg.extraHeads;
+  const tokens = new Int32Array(n * T).map(() => rng.int(cfg.vocabSize));
+  const targets = new Int32Array(H * n * T).map(() => rng.int(cfg.vocabSize));
+  const weights = new Float32Array(H * n * T).map(() => (rng.next() < 0.3 ? 0 : (0.5 + rng.next()) / (n * T)));
+  return { n, T, tokens, targets, weights };
 }

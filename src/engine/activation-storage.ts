@@ -4,11 +4,12 @@
 // an f16 pass is 10–15% slower: bench/README.md, "What a dispatch costs, and whether f16 storage would pay"). Where
 // the device lacks `shader-f16`, f32 without timing (SwiftShader has none); elsewhere the cached choice for this
 // adapter and matmul variant, or, the first time, those four products timed both ways and the faster kept.
-import { KernelCache, timeSubmission, uniformData } from './kernel';
+import { KernelCache, timeSubmission } from './kernel';
 import type { MatmulFlags, MatmulStorage, Storage } from './kernels';
 import {
   deviceAdapter,
   MemoryVariantCache,
+  probeAllocator,
   productDispatches,
   type AdapterIdentity,
   type MatmulVariant,
@@ -86,34 +87,16 @@ async function timeMlpProducts(
 ): Promise<number> {
   const kernels = new KernelCache(device);
   const made: GPUBuffer[] = [];
-  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
-  const storageBuffer = (floats: number) => {
-    const b = device.createBuffer({ size: floats * 4, usage });
-    device.queue.writeBuffer(
-      b,
-      0,
-      new Float32Array(floats).map((_, i) => ((i * 7919) % 13) / 13 - 0.5),
-    );
-    made.push(b);
-    return b;
-  };
+  const alloc = probeAllocator(device, made);
+  const storageBuffer = alloc.storage;
   // An activation in half: values of magnitude in [0.25, 0.5), both signs (no subnormals, infinities or NaNs,
   // which some adapters handle on slow paths).
   const activation = (values: number) => {
     if (storage === 'f32') return storageBuffer(values);
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     const b = device.createBuffer({ size: Math.ceil(values / 2) * 4, usage });
-    device.queue.writeBuffer(
-      b,
-      0,
-      new Uint16Array(values).map((_, i) => ((i & 1) << 15) | (0x3400 + ((i * 7919) % 1024))),
-    );
-    made.push(b);
-    return b;
-  };
-  const uniform = (...fields: number[]) => {
-    const data = uniformData({ u32: fields });
-    const b = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(b, 0, data);
+    const bits = new Uint16Array(values).map((_, i) => ((i & 1) << 15) | (0x3400 + ((i * 7919) % 1024)));
+    device.queue.writeBuffer(b, 0, bits);
     made.push(b);
     return b;
   };
@@ -167,7 +150,6 @@ async function timeMlpProducts(
       { a: dres, b: fchGelu, bias, c: dW, aux: db },
     ],
   ];
-  const alloc = { storage: storageBuffer, uniform };
   const list = products.flatMap(([f, m, n, k, st, bufs]) =>
     productDispatches(kernels, alloc, v, f, m, n, k, bufs, undefined, st),
   );

@@ -240,6 +240,37 @@ export async function chooseMatmulVariant(
 }
 
 /**
+ * The buffers of a timing probe, each pushed to `made` for the caller to destroy: storage of `floats` f32 values in
+ * [−0.5, 0.5) (no zeros runs, subnormals or NaNs for an adapter to take a fast or slow path on), and uniform blocks
+ * of u32 fields in order.
+ */
+export function probeAllocator(
+  device: GPUDevice,
+  made: GPUBuffer[],
+): { storage(floats: number): GPUBuffer; uniform(...fields: number[]): GPUBuffer } {
+  return {
+    storage(floats) {
+      const b = device.createBuffer({ size: floats * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(
+        b,
+        0,
+        new Float32Array(floats).map((_, i) => ((i * 7919) % 13) / 13 - 0.5),
+      );
+      made.push(b);
+      return b;
+    },
+    uniform(...fields) {
+      const data = uniformData({ u32: fields });
+      const usage = GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
+      const b = device.createBuffer({ size: data.byteLength, usage });
+      device.queue.writeBuffer(b, 0, data);
+      made.push(b);
+      return b;
+    },
+  };
+}
+
+/**
  * The timing probe's lm_head rows: an odd vocabulary (the path-star tasks' vocabularies are of this order) padded as
  * the model pads it (model/params.ts, lmHeadRows), so that the probe times the products the model records.
  */
@@ -263,23 +294,7 @@ export async function timeVariants(
   const IC = width;
   const OC = 4 * width;
   const made: GPUBuffer[] = [];
-  const storage = (floats: number) => {
-    const b = device.createBuffer({ size: floats * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(
-      b,
-      0,
-      new Float32Array(floats).map((_, i) => ((i * 7919) % 13) / 13 - 0.5),
-    );
-    made.push(b);
-    return b;
-  };
-  const uniform = (...fields: number[]) => {
-    const data = uniformData({ u32: fields });
-    const b = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(b, 0, data);
-    made.push(b);
-    return b;
-  };
+  const { storage, uniform } = probeAllocator(device, made);
   const inp = storage(M * IC);
   const w = storage(OC * IC);
   const bias = storage(OC);

@@ -17,27 +17,16 @@ import {
 import { GpuModel } from '../../src/engine/model';
 import { HALF_ACTIVATIONS, planBuffers, summarizePlan } from '../../src/engine/plan';
 import { THREAD_ROWS } from '../../src/engine/reduction-variants';
-import type { Batch } from '../../src/model/batch';
 import { DEFAULT_TRAIN, learningRate, type ModelConfig, type TrainConfig } from '../../src/model/config';
 import { initParams, paramTable } from '../../src/model/params';
 import { refLossAndGrads, refTrain } from '../../src/model/reference';
-import { Rng } from '../../src/model/rng';
-import { scaledInitParams } from '../fixtures';
+import { randomBatch, scaledInitParams } from '../fixtures';
 import { compare, testGpu } from './helpers';
 
 const results: string[] = [];
 afterAll(() => console.log(results.join('\n')));
 
 const hasF16 = async () => (await testGpu()).device.features.has('shader-f16');
-
-function randomBatch(cfg: ModelConfig, n: number, T: number, seed: number): Batch {
-  const rng = new Rng(seed);
-  const H = 1 + cfg.extraHeads;
-  const tokens = new Int32Array(n * T).map(() => rng.int(cfg.vocabSize));
-  const targets = new Int32Array(H * n * T).map(() => rng.int(cfg.vocabSize));
-  const weights = new Float32Array(H * n * T).map(() => (rng.next() < 0.3 ? 0 : (0.5 + rng.next()) / (n * T)));
-  return { n, T, tokens, targets, weights };
-}
 
 test('lavapipe offers shader-f16, so the f16 tests below run on it', async () => {
   const { adapterInfo, device } = await testGpu();

@@ -13,23 +13,11 @@ import {
 import { GpuModel } from '../../src/engine/model';
 import { hasSubgroups, REDUCTION_VARIANTS, SUBGROUP_ROWS, THREAD_ROWS } from '../../src/engine/reduction-variants';
 import { planBuffers, uniformSlots } from '../../src/engine/plan';
-import type { Batch } from '../../src/model/batch';
 import { DEFAULT_TRAIN, learningRate, type ModelConfig, type TrainConfig } from '../../src/model/config';
 import { initParams, paramTable } from '../../src/model/params';
 import { refForward, refLossAndGrads, refTrain } from '../../src/model/reference';
-import { Rng } from '../../src/model/rng';
-import { scaledInitParams } from '../fixtures';
+import { randomBatch, scaledInitParams } from '../fixtures';
 import { compare, testGpu } from './helpers';
-
-function randomBatch(cfg: ModelConfig, n: number, T: number, seed: number): Batch {
-  const rng = new Rng(seed);
-  const H = 1 + cfg.extraHeads;
-  const tokens = new Int32Array(n * T).map(() => rng.int(cfg.vocabSize));
-  const targets = new Int32Array(H * n * T).map(() => rng.int(cfg.vocabSize));
-  // Some positions excluded (weight 0), the rest weighted unevenly, as the objectives do.
-  const weights = new Float32Array(H * n * T).map(() => (rng.next() < 0.3 ? 0 : (0.5 + rng.next()) / (n * T)));
-  return { n, T, tokens, targets, weights };
-}
 
 // Configs deliberately off the kernels' tiles: T=7 and C=20 are not multiples of the 4×4 register block or of
 // the 64-thread workgroups; V=11 is odd.
