@@ -52,11 +52,13 @@ if (preset === 'default') {
 const T = cfg.blockSize;
 const V = cfg.vocabSize;
 const ctx = await acquireGpu(await nodeGpu());
+// The kernel choices on disk, as the command line keeps them.
+const cache = new FileVariantCache();
 let variant;
 try {
   variant = forced
     ? matmulVariantByName(forced)
-    : (await chooseMatmulVariant(ctx.device, ctx.adapterInfo, { cache: new FileVariantCache() })).variant;
+    : (await chooseMatmulVariant(ctx.device, ctx.adapterInfo, { cache })).variant;
 } catch (e) {
   console.error(`${USAGE}
 ${e instanceof Error ? e.message : String(e)}`);
@@ -64,7 +66,6 @@ ${e instanceof Error ? e.message : String(e)}`);
 }
 setMatmulVariant(ctx.device, variant);
 const rows = await chooseReductionVariant(ctx.device, ctx.adapterInfo);
-const cache = new FileVariantCache();
 const acts = await chooseActivationStorage(ctx.device, variant, ctx.adapterInfo, { cache });
 console.log(
   `${preset}: ${cfg.nLayer}/${cfg.nEmbd}/${cfg.nHead}, V ${V}, T ${T}, batch ${B}; matmul ${variant.name}, rows ${rows.variant.name}, MLP activations ${acts.storage}; adapter ${ctx.adapterInfo.vendor} ${ctx.adapterInfo.description}`,

@@ -18,7 +18,7 @@ import {
 
 export interface StorageTiming {
   storage: Storage;
-  /** Milliseconds for the MLP's forward, dinp and dW products (matmulStorageProbe) with that storage. */
+  /** Milliseconds for the MLP's four products that touch its hidden activations (timeMlpProducts), so stored. */
   ms: number;
 }
 

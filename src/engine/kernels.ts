@@ -320,23 +320,32 @@ const storageLabel = (s: MatmulStorage): string =>
 /**
  * A matmul kernel's source over E, the element its sums are in (vec4f for the vec4 kernels; E_LANES floats each),
  * with each operand stored as `storage` says: the shared bindings, accessors and GELU epilogue
- * (shaders/common/matmul_prologue.wgsl, gelu.wgsl) before the kernel's loops.
+ * (shaders/common/matmul_prologue.wgsl, gelu.wgsl) before the kernel's loops. Composed once per storage, so that
+ * every product of a recording gets the same string (KernelCache keys its modules by source).
  */
-const matmul =
-  (E: 'f32' | 'vec4f', code: string) =>
-  (storage: MatmulStorage): string =>
-    composeWgsl(
-      ...(usesF16(storage) ? ['enable f16;'] : []),
-      `alias E = ${E};`,
-      `const E_LANES = ${E === 'vec4f' ? 4 : 1}u;`,
-      `alias SA = ${stored(E, storage.a)};`,
-      `alias SB = ${stored(E, storage.b)};`,
-      `alias SC = ${stored(E, storage.c)};`,
-      `alias SX = ${stored(E, storage.aux)};`,
-      geluWgsl,
-      matmulPrologueWgsl,
-      code,
-    );
+const matmul = (E: 'f32' | 'vec4f', code: string) => {
+  const sources = new Map<string, string>();
+  return (storage: MatmulStorage): string => {
+    const key = `${storage.a}${storage.b}${storage.c}${storage.aux}`;
+    let source = sources.get(key);
+    if (source === undefined) {
+      source = composeWgsl(
+        ...(usesF16(storage) ? ['enable f16;'] : []),
+        `alias E = ${E};`,
+        `const E_LANES = ${E === 'vec4f' ? 4 : 1}u;`,
+        `alias SA = ${stored(E, storage.a)};`,
+        `alias SB = ${stored(E, storage.b)};`,
+        `alias SC = ${stored(E, storage.c)};`,
+        `alias SX = ${stored(E, storage.aux)};`,
+        geluWgsl,
+        matmulPrologueWgsl,
+        code,
+      );
+      sources.set(key, source);
+    }
+    return source;
+  };
+};
 const MATMUL_WGSL = matmul('f32', matmulWgsl);
 // The tiled kernel after its hooks: op(A) as stored, or a LayerNorm of it (the fused forward, layernormMatmulKernel).
 const MATMUL_TILED_WGSL = matmul('f32', composeWgsl(matmulTiledPlainWgsl, matmulTiledWgsl));

@@ -44,6 +44,10 @@ export interface StepRecording {
   adamwSlot: number;
 }
 
+/** A training step's dispatch lists in the order they run: what the step, its tests and its profile walk. */
+export const STEP_PHASES = ['forward', 'loss', 'backward', 'sums', 'optimizer'] as const;
+export type StepPhase = (typeof STEP_PHASES)[number];
+
 /** Record every dispatch of a training step; throws if the uniforms used differ from the plan's count. */
 export function recordStep(target: RecordingTarget): StepRecording {
   const r = new Recorder(target);

@@ -7,12 +7,12 @@
 import type { Batch } from '../model/batch';
 import type { ModelConfig, TrainConfig } from '../model/config';
 import { lmHeadRows, paramTable, type ParamTable } from '../model/params';
-import { encodeDispatches, KernelCache, type Dispatch } from './kernel';
+import { encodeDispatches, KernelCache } from './kernel';
 import type { Storage } from './kernels';
 import type { MatmulVariant } from './matmul-variants';
 import { THREAD_ROWS, type ReductionVariant } from './reduction-variants';
 import { allocateBuffers, STAT_LOSS, STAT_NORM, type ModelBuffers } from './model-buffers';
-import { recordStep, type StepRecording } from './model-record';
+import { recordStep, STEP_PHASES, type StepRecording } from './model-record';
 import {
   checkPlan,
   logitsHeadStride,
@@ -183,13 +183,13 @@ export class GpuModel {
   /** The kernel of each dispatch of a training step, in order (tests pin which kernels a shape reaches). */
   get stepKernels(): string[] {
     const r = this.recording;
-    return [...r.forward, ...r.loss, ...r.backward, ...r.sums, ...r.optimizer].map((d) => d.label);
+    return STEP_PHASES.flatMap((p) => r[p]).map((d) => d.label);
   }
 
   /** Compute dispatches in one training step (forward, loss, backward, sums, optimizer): what fusions reduce. */
   get dispatchesPerStep(): number {
     const r = this.recording;
-    return r.forward.length + r.loss.length + r.backward.length + r.sums.length + r.optimizer.length;
+    return STEP_PHASES.reduce((n, p) => n + r[p].length, 0);
   }
 
   async getParams(): Promise<Float32Array> {
@@ -321,11 +321,7 @@ export class GpuModel {
   private encodeStep(enc: GPUCommandEncoder, slot: number): void {
     this.clearGradients(enc);
     const pass = enc.beginComputePass({ label: `train step ${this.stepsTaken + 1}` });
-    encodeDispatches(pass, this.recording.forward);
-    encodeDispatches(pass, this.recording.loss);
-    encodeDispatches(pass, this.recording.backward);
-    encodeDispatches(pass, this.recording.sums);
-    encodeDispatches(pass, this.recording.optimizer);
+    for (const p of STEP_PHASES) encodeDispatches(pass, this.recording[p]);
     pass.end();
     enc.copyBufferToBuffer(this.mem.stats, 0, this.mem.statsReadback[slot]!, 0, STATS_BYTES);
   }
@@ -355,10 +351,7 @@ export class GpuModel {
     const enc = this.device.createCommandEncoder();
     this.clearGradients(enc);
     const pass = enc.beginComputePass();
-    encodeDispatches(pass, this.recording.forward);
-    encodeDispatches(pass, this.recording.loss);
-    encodeDispatches(pass, this.recording.backward);
-    encodeDispatches(pass, this.recording.sums);
+    for (const p of STEP_PHASES) if (p !== 'optimizer') encodeDispatches(pass, this.recording[p]);
     pass.end();
     this.device.queue.submit([enc.finish()]);
     return (await this.read(this.mem.stats, 1))[0]!;
@@ -412,15 +405,8 @@ export class GpuModel {
    */
   async profileStep(repeats = 3): Promise<{ label: string; phase: string; ms: number }[]> {
     const out: { label: string; phase: string; ms: number }[] = [];
-    const phases: [string, Dispatch[]][] = [
-      ['forward', this.recording.forward],
-      ['loss', this.recording.loss],
-      ['backward', this.recording.backward],
-      ['sums', this.recording.sums],
-      ['optimizer', this.recording.optimizer],
-    ];
-    for (const [phase, list] of phases) {
-      for (const d of list) {
+    for (const phase of STEP_PHASES) {
+      for (const d of this.recording[phase]) {
         const run = async (n: number) => {
           const enc = this.device.createCommandEncoder();
           const pass = enc.beginComputePass();

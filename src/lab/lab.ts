@@ -59,7 +59,7 @@ export class Lab implements LabApi {
   private running = false;
   private runStore: RunStore | null = null;
 
-  /** How the current device's matmul and reduction variants were chosen (for the adapter report); null until they are. */
+  /** How the current device's kernels were chosen (for the adapter report); null until they are. */
   private variantChoice: Promise<KernelChoice> | null = null;
 
   constructor(private readonly options: LabOptions = {}) {}
@@ -92,8 +92,8 @@ export class Lab implements LabApi {
   }
 
   /**
-   * The matmul kernels and row reductions for this device, chosen before the first model is built on it (timed once
-   * per adapter, then cached): the first run or adapter report pays for it, never a check.
+   * The matmul kernels, row reductions and MLP activations' storage for this device, chosen before the first model is
+   * built on it (timed once per adapter, then cached): the first run or adapter report pays for it, never a check.
    */
   private kernels(ctx: GpuContext): Promise<KernelChoice> {
     if (this.variantChoice) return this.variantChoice;

@@ -17,11 +17,11 @@ import {
 import { GpuModel } from '../../src/engine/model';
 import { HALF_ACTIVATIONS, planBuffers, summarizePlan } from '../../src/engine/plan';
 import { THREAD_ROWS } from '../../src/engine/reduction-variants';
-import { DEFAULT_TRAIN, learningRate, type ModelConfig, type TrainConfig } from '../../src/model/config';
+import type { ModelConfig } from '../../src/model/config';
 import { initParams, paramTable } from '../../src/model/params';
 import { refLossAndGrads, refTrain } from '../../src/model/reference';
 import { randomBatch, scaledInitParams } from '../fixtures';
-import { compare, testGpu } from './helpers';
+import { compare, stepLosses, TEN_STEPS, testGpu } from './helpers';
 
 const results: string[] = [];
 afterAll(() => console.log(results.join('\n')));
@@ -34,16 +34,18 @@ test('lavapipe offers shader-f16, so the f16 tests below run on it', async () =>
     expect(device.features.has('shader-f16')).toBe(true);
 });
 
+const CAUSAL: ModelConfig = {
+  vocabSize: 11,
+  blockSize: 8,
+  nLayer: 2,
+  nHead: 2,
+  nEmbd: 20,
+  attention: 'causal',
+  extraHeads: 0,
+};
+
 test('the plan keeps the half activations in half the bytes, and only those', () => {
-  const cfg: ModelConfig = {
-    vocabSize: 11,
-    blockSize: 8,
-    nLayer: 2,
-    nHead: 2,
-    nEmbd: 20,
-    attention: 'causal',
-    extraHeads: 1,
-  };
+  const cfg: ModelConfig = { ...CAUSAL, extraHeads: 1 };
   const f32 = planBuffers(cfg, 3, 7);
   const f16 = planBuffers(cfg, 3, 7, 'f16');
   expect(f16.map((b) => b.name)).toEqual(f32.map((b) => b.name));
@@ -75,15 +77,6 @@ test('a model with f16 activations on a device without shader-f16 is refused wit
   );
 });
 
-const CAUSAL: ModelConfig = {
-  vocabSize: 11,
-  blockSize: 8,
-  nLayer: 2,
-  nHead: 2,
-  nEmbd: 20,
-  attention: 'causal',
-  extraHeads: 0,
-};
 const HEADS: ModelConfig = { ...CAUSAL, nHead: 4, nEmbd: 16, extraHeads: 2 };
 // Split-K forced with 4-row slices (as model-parity.test.ts does), so that the 28-row batches split every dW product.
 const split = (name: string): MatmulVariant => ({
@@ -150,22 +143,11 @@ describe.each(CASES)('f16 activations vs the float64 reference rounding them ali
   test('ten AdamW steps follow the reference', async ({ skip }) => {
     skip(!(await hasF16()), "this device lacks 'shader-f16'");
     const { device, errors } = await testGpu();
-    const train: TrainConfig = {
-      ...DEFAULT_TRAIN,
-      steps: 10,
-      warmupSteps: 2,
-      lr: 3e-3,
-      gradClip: 1.0,
-      weightDecay: 0.1,
-    };
+    const train = TEN_STEPS;
     const params = initParams(cfg, 3);
     const batches = Array.from({ length: 10 }, (_, i) => randomBatch(cfg, B, T, 100 + (i % 3)));
     const model = new GpuModel(device, cfg, B, T, variant, THREAD_ROWS, 'f16');
-    model.setParams(params);
-    model.setGradClip(train.gradClip);
-    const pending = [];
-    for (let s = 0; s < 10; s++) pending.push((await model.step(batches[s]!, learningRate(train, s), train)).stats);
-    const got = (await Promise.all(pending)).map((x) => x.loss);
+    const got = await stepLosses(model, params, batches, train);
     const want = refTrain(cfg, train, Float64Array.from(params), batches, { halfActivations: true });
     compare(`${name} losses over 10 steps`, got, want, 1e-4, 1e-3);
     expect(got[9]!).toBeLessThan(got[0]!);

@@ -1,6 +1,9 @@
 // Shared setup for GPU tests: one Dawn device for the whole test file (Node, `webgpu` package).
 import { acquireGpu, type GpuContext } from '../../src/engine/gpu';
+import type { GpuModel } from '../../src/engine/model';
 import { nodeGpu } from '../../src/engine/node-gpu';
+import type { Batch } from '../../src/model/batch';
+import { DEFAULT_TRAIN, learningRate, type TrainConfig } from '../../src/model/config';
 
 let ctx: Promise<GpuContext> | undefined;
 
@@ -41,4 +44,29 @@ export function compare(
     );
   }
   return { maxAbs, maxRel };
+}
+
+/** The schedule of the ten-step training comparisons: warm-up, clipping and weight decay all at work. */
+export const TEN_STEPS: TrainConfig = {
+  ...DEFAULT_TRAIN,
+  steps: 10,
+  warmupSteps: 2,
+  lr: 3e-3,
+  gradClip: 1.0,
+  weightDecay: 0.1,
+};
+
+/** Train `model` from `params`, one step per batch under `train`; each step's loss, as the GPU reported it. */
+export async function stepLosses(
+  model: GpuModel,
+  params: Float32Array,
+  batches: Batch[],
+  train: TrainConfig,
+): Promise<number[]> {
+  model.setParams(params);
+  model.setGradClip(train.gradClip);
+  const pending = [];
+  for (let s = 0; s < batches.length; s++)
+    pending.push((await model.step(batches[s]!, learningRate(train, s), train)).stats);
+  return (await Promise.all(pending)).map((x) => x.loss);
 }

@@ -17,7 +17,7 @@ import { DEFAULT_TRAIN, learningRate, type ModelConfig, type TrainConfig } from 
 import { initParams, paramTable } from '../../src/model/params';
 import { refForward, refLossAndGrads, refTrain } from '../../src/model/reference';
 import { randomBatch, scaledInitParams } from '../fixtures';
-import { compare, testGpu } from './helpers';
+import { compare, stepLosses, TEN_STEPS, testGpu } from './helpers';
 
 // Configs deliberately off the kernels' tiles: T=7 and C=20 are not multiples of the 4×4 register block or of
 // the 64-thread workgroups; V=11 is odd.
@@ -115,22 +115,11 @@ describe.each(CASES)('GPU model vs float64 reference: %s', (name, cfg, reduction
   test('ten AdamW steps follow the reference', async ({ skip }) => {
     await skipWithoutSubgroups(skip);
     const { device, adapterInfo, errors } = await testGpu();
-    const train: TrainConfig = {
-      ...DEFAULT_TRAIN,
-      steps: 10,
-      warmupSteps: 2,
-      lr: 3e-3,
-      gradClip: 1.0,
-      weightDecay: 0.1,
-    };
+    const train = TEN_STEPS;
     const params = initParams(cfg, 3);
     const batches = Array.from({ length: 10 }, (_, i) => randomBatch(cfg, B, T, 100 + (i % 3)));
     const model = new GpuModel(device, cfg, B, T, matmul(adapterInfo), reduction);
-    model.setParams(params);
-    model.setGradClip(train.gradClip);
-    const pending = [];
-    for (let s = 0; s < 10; s++) pending.push((await model.step(batches[s]!, learningRate(train, s), train)).stats);
-    const got = (await Promise.all(pending)).map((x) => x.loss);
+    const got = await stepLosses(model, params, batches, train);
     const want = refTrain(cfg, train, Float64Array.from(params), batches);
     // Ten steps compound float32 rounding through Adam's normalised updates: 1e-4 relative per loss.
     compare(`${name} losses over 10 steps`, got, want, 1e-5, 1e-4);
