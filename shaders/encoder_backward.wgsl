@@ -1,7 +1,9 @@
 // Backward of the embedding. Each thread owns one output element, or 4 adjacent ones where R = vec4f (C % 4 == 0:
 // each token id is read once per 4 channels, dout in vec4s), and sums over (b,t) in a fixed order: WGSL has no float
 // atomics, and a fixed order keeps gradients deterministic. Composed after the row element (R, R_LANES:
-// src/engine/kernels.ts); W = C / R_LANES elements per row.
+// src/engine/kernels.ts) and common/lanes.wgsl; W = C / R_LANES elements per row. Stacked lanes: B counts every
+// lane's sequences; each lane's dwte threads, then each lane's dwpe threads, sum their lane's positions into their
+// lane's gradients.
 // dwte[v,c] += Σ_{b,t: tokens[b,t]=v} dout[b,t,c]        dwte (V,C)
 // dwpe[t,c] += Σ_b dout[b,t,c]                           dwpe (blockSize,C)
 // One dispatch for both: dwte's V·W threads, then dwpe's T·W from the next whole workgroup (dwte's first: each loops
@@ -16,7 +18,7 @@ struct Dims { B: u32, T: u32, C: u32, V: u32 }
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
-  let wteThreads = d.V * (d.C / R_LANES);
+  let wteThreads = lane_count(d.B * d.T) * d.V * (d.C / R_LANES);
   let wpeStart = second_part_start(wteThreads);
   if (i < wteThreads) {
     wte_grad(i);
@@ -25,23 +27,29 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   }
 }
 
-fn wte_grad(i: u32) {
+fn wte_grad(t: u32) {
   let W = d.C / R_LANES;
+  let lane = t / (d.V * W);
+  let i = t % (d.V * W);
   let v = i32(i / W);
   let c = i % W;
+  let rows = lane_rows(d.B * d.T);
   var acc = R(0.0);
-  for (var bt = 0u; bt < d.B * d.T; bt++) {
+  for (var bt = lane * rows; bt < (lane + 1u) * rows; bt++) {
     if (clamp(tokens[bt], 0, i32(d.V) - 1) == v) { acc += dout[bt * W + c]; }
   }
-  dwte[i] += acc;
+  dwte[lane_params(lane, R_LANES) + i] += acc;
 }
 
-fn wpe_grad(i: u32) {
+fn wpe_grad(j: u32) {
   let W = d.C / R_LANES;
-  if (i >= d.T * W) { return; }
+  if (j >= lane_count(d.B * d.T) * d.T * W) { return; }
+  let lane = j / (d.T * W);
+  let i = j % (d.T * W);
   let t = i / W;
   let c = i % W;
+  let seqs = lane_rows(d.B * d.T) / d.T;
   var acc = R(0.0);
-  for (var b = 0u; b < d.B; b++) { acc += dout[(b * d.T + t) * W + c]; }
-  dwpe[i] += acc;
+  for (var b = lane * seqs; b < (lane + 1u) * seqs; b++) { acc += dout[(b * d.T + t) * W + c]; }
+  dwpe[lane_params(lane, R_LANES) + i] += acc;
 }

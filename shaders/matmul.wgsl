@@ -18,6 +18,7 @@ fn loadB(k: u32, n: u32) -> f32 {
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
+  enter(gid.z);
   let m0 = gid.y * 4u;
   let n0 = gid.x * 4u;
   if (m0 >= d.M || n0 >= d.N) { return; }
@@ -31,8 +32,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   // BIAS_GRAD: the column sums of A for rows m0..m0+3 of C (the bias gradient), from the values loaded anyway.
   var colSums = vec4f(0.0);
   // SPLIT_K: only this workgroup's slice of the rows of a dW product (prologue, kRange).
-  slice = gid.z;
-  let ks = kRange(gid.z);
+  let ks = kRange(slice);
   for (var k = ks.x; k < ks.y; k++) {
     let a = vec4f(loadA(mi.x, k), loadA(mi.y, k), loadA(mi.z, k), loadA(mi.w, k));
     if (BIAS_GRAD) { colSums += a; }
@@ -43,7 +43,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     acc3 += a.w * b;
   }
   var bv = vec4f(0.0);
-  if (HAS_BIAS) { bv = vec4f(bias[ni.x], bias[ni.y], bias[ni.z], bias[ni.w]); }
+  if (HAS_BIAS) { bv = vec4f(ldBias(ni.x), ldBias(ni.y), ldBias(ni.z), ldBias(ni.w)); }
   let rows = array<vec4f, 4>(acc0 + bv, acc1 + bv, acc2 + bv, acc3 + bv);
   for (var r = 0u; r < 4u; r++) {
     let m = m0 + r;

@@ -3,7 +3,9 @@
 //   C  (M,N) [+]= Σ_s partials (S,M,N)              ACCUMULATE: dW += …, the gradients' semantics
 //   aux (M)   += Σ_s biasPartials (S,M)             BIAS_GRAD: the Linear's bias gradient, db += Σ_rows dout
 // One thread per element of C, summing the slices in order: deterministic, no atomics.
-struct Dims { MN: u32, M: u32, S: u32 }
+// Stacked lanes (kernels.ts matmulSplitK): the partials are (lanes, S, M, N) and the bias partials (lanes, S, M);
+// lane l's C and aux start l·laneC and l·laneX floats into theirs. One lane: l = 0.
+struct Dims { MN: u32, M: u32, S: u32, lanes: u32, laneC: u32, laneX: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read> biasPartials: array<f32>;
@@ -15,16 +17,19 @@ override BIAS_GRAD: bool = false;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = thread_index(gid, nwg);
-  if (i >= d.MN) { return; }
+  let t = thread_index(gid, nwg);
+  if (t >= d.lanes * d.MN) { return; }
+  let l = t / d.MN;
+  let i = t % d.MN;
+  let c = l * d.laneC + i;
   var acc = 0.0;
-  for (var s = 0u; s < d.S; s++) { acc += partials[s * d.MN + i]; }
-  if (ACCUMULATE) { acc += C[i]; }
-  C[i] = acc;
-  // M <= MN: the first M threads also sum the bias.
+  for (var s = 0u; s < d.S; s++) { acc += partials[(l * d.S + s) * d.MN + i]; }
+  if (ACCUMULATE) { acc += C[c]; }
+  C[c] = acc;
+  // M <= MN: the first M threads of each lane also sum its bias.
   if (BIAS_GRAD && i < d.M) {
     var b = 0.0;
-    for (var s = 0u; s < d.S; s++) { b += biasPartials[s * d.M + i]; }
-    aux[i] += b;
+    for (var s = 0u; s < d.S; s++) { b += biasPartials[(l * d.S + s) * d.M + i]; }
+    aux[l * d.laneX + i] += b;
   }
 }

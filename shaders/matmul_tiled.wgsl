@@ -29,6 +29,7 @@ fn loadB(k: u32, n: u32) -> f32 {
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  enter(wid.z);
   let tileM = wid.y * TILE;
   let tileN = wid.x * TILE;
   let flat = lid.y * 16u + lid.x;
@@ -38,9 +39,8 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let sumsRows = BIAS_GRAD && wid.x == 0u;
   var rowSum = 0.0;
   // SPLIT_K: only this workgroup's slice of the rows of a dW product (prologue, kRange); from workgroup_id, so
-  // that the loop around the barriers stays uniform.
-  slice = wid.z;
-  let ks = kRange(wid.z);
+  // that the loop around the barriers stays uniform (the private slice is not, to the uniformity analysis).
+  let ks = kRange(sliceOf(wid.z));
   prepareRows(lid, wid);
   for (var k0 = ks.x; k0 < ks.y; k0 += BK) {
     // 256 threads stage 64×16 floats of each operand: 4 each. Consecutive threads take consecutive m (or n),
@@ -76,7 +76,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       let n = n0 + c;
       if (n >= d.N) { break; }
       var v = acc[r][c];
-      if (HAS_BIAS) { v += bias[n]; }
+      if (HAS_BIAS) { v += ldBias(n); }
       if (ACCUMULATE) { v += ldC(m * d.N + n); }
       store(m * d.N + n, v);
     }

@@ -33,8 +33,8 @@ fn storeRow(m: u32, n4a: u32, n4b: u32, lo: vec4f, hi: vec4f) {
   var x = lo;
   var y = hi;
   if (HAS_BIAS) {
-    x += bias[n4a];
-    y += bias[n4b];
+    x += ldBias(n4a);
+    y += ldBias(n4b);
   }
   if (ACCUMULATE) {
     x += ldC(m * N4 + n4a);
@@ -58,6 +58,7 @@ fn block(gid: vec3u) -> Block {
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn nt(@builtin(global_invocation_id) gid: vec3u) {
+  enter(gid.z);
   let t = block(gid);
   if (!t.live) { return; }
   let K4 = d.K / 4u;
@@ -107,6 +108,7 @@ fn nt(@builtin(global_invocation_id) gid: vec3u) {
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn nn(@builtin(global_invocation_id) gid: vec3u) {
+  enter(gid.z);
   let t = block(gid);
   if (!t.live) { return; }
   let K4 = d.K / 4u;
@@ -171,6 +173,7 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn tn(@builtin(global_invocation_id) gid: vec3u) {
+  enter(gid.z);
   let t = block(gid);
   if (!t.live) { return; }
   let M4 = d.M / 4u;
@@ -182,8 +185,7 @@ fn tn(@builtin(global_invocation_id) gid: vec3u) {
   var sa = vec4f(0.0);
   var sb = vec4f(0.0);
   // SPLIT_K: only this workgroup's slice of the rows (prologue, kRange).
-  slice = gid.z;
-  let ks = kRange(gid.z);
+  let ks = kRange(slice);
   for (var k = ks.x; k < ks.y; k++) {
     let a0 = ldA(k * M4 + m4a);
     let a1 = ldA(k * M4 + m4b);

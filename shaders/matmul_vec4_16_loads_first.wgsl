@@ -27,7 +27,7 @@ fn storeRow(m: u32, n4: u32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f) {
     let n = n4 + g;
     if (n >= N4) { return; }
     var v = xs[g];
-    if (HAS_BIAS) { v += bias[n]; }
+    if (HAS_BIAS) { v += ldBias(n); }
     if (ACCUMULATE) { v += ldC(m * N4 + n); }
     store(m * N4 + n, v);
   }
@@ -36,6 +36,7 @@ fn storeRow(m: u32, n4: u32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f) {
 // forward: C = A (M,K) · B (N,K)ᵀ; K % 4 == 0, N % 4 == 0.
 @compute @workgroup_size(WG_X, WG_Y)
 fn nt(@builtin(global_invocation_id) gid: vec3u) {
+  enter(gid.z);
   let N4 = d.N / 4u;
   let m0 = gid.y * 16u;
   let n4 = gid.x * 4u;
@@ -210,6 +211,7 @@ fn nt(@builtin(global_invocation_id) gid: vec3u) {
 // with BIAS_GRAD: M % 4 == 0 too).
 @compute @workgroup_size(WG_X, WG_Y)
 fn nn(@builtin(global_invocation_id) gid: vec3u) {
+  enter(gid.z);
   let N4 = d.N / 4u;
   let m0 = gid.y * 16u;
   let n4 = gid.x * 4u;
@@ -388,6 +390,7 @@ fn nn(@builtin(global_invocation_id) gid: vec3u) {
 // backward dW: C = A (K,M)ᵀ · B (K,N); M % 4 == 0, N % 4 == 0.
 @compute @workgroup_size(WG_X, WG_Y)
 fn tn(@builtin(global_invocation_id) gid: vec3u) {
+  enter(gid.z);
   let M4 = d.M / 4u;
   let N4 = d.N / 4u;
   let m4 = gid.y * 4u;
@@ -420,8 +423,7 @@ fn tn(@builtin(global_invocation_id) gid: vec3u) {
   // BIAS_GRAD: column sums of A, the bias gradient, from the values loaded anyway (one per 4-row group).
   var s0 = vec4f(0.0); var s1 = vec4f(0.0); var s2 = vec4f(0.0); var s3 = vec4f(0.0);
   // SPLIT_K: only this workgroup's slice of the rows (prologue, kRange).
-  slice = gid.z;
-  let ks = kRange(gid.z);
+  let ks = kRange(slice);
   for (var k = ks.x; k < ks.y; k++) {
     let b0 = ldB(k * N4 + n0); let b1 = ldB(k * N4 + n1); let b2 = ldB(k * N4 + n2); let b3 = ldB(k * N4 + n3);
     let a0 = ldA(k * M4 + m0); let a1 = ldA(k * M4 + m1); let a2 = ldA(k * M4 + m2); let a3 = ldA(k * M4 + m3);

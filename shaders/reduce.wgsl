@@ -11,6 +11,8 @@
 //                 model; kernels.ts, reducePartials); sum 1's invocations start at the next whole workgroup
 //                 (common/grid1d.wgsl, composed before this file: thread_index and second_part_start);
 // finalize:       workgroup k sums partials_k into its result (two workgroups).
+// Stacked lanes: workgroup z is the lane; lane z's x0 and x1 start z·N0 and z·N1 into theirs, its partials z·parts_k
+// into partials_k, and its results LANE_STATS floats after the last lane's.
 struct Dims { N0: u32, N1: u32, chunk: u32, slot0: u32, slot1: u32, clip: f32 }
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> x0: array<f32>;
@@ -23,20 +25,22 @@ struct Dims { N0: u32, N1: u32, chunk: u32, slot0: u32, slot1: u32, clip: f32 }
 const RWG = 256u;
 var<workgroup> shared_sum: array<f32, RWG>;
 
+override LANE_STATS: u32 = 0u;
+
 fn parts(n: u32) -> u32 { return (n + d.chunk - 1u) / d.chunk; }
 
 /** How many values sum k adds. */
 fn values(k: u32) -> u32 { return select(d.N1, d.N0, k == 0u); }
 
-/** Value i of sum k as it is added: x0[i], or x1[i]². */
-fn term(k: u32, i: u32) -> f32 {
-  if (k == 0u) { return x0[i]; }
-  let v = x1[i];
+/** Value i of lane z's sum k as it is added: x0[i], or x1[i]². */
+fn term(z: u32, k: u32, i: u32) -> f32 {
+  if (k == 0u) { return x0[z * d.N0 + i]; }
+  let v = x1[z * d.N1 + i];
   return v * v;
 }
 
-fn setPartial(k: u32, g: u32, v: f32) {
-  if (k == 0u) { partials0[g] = v; } else { partials1[g] = v; }
+fn setPartial(z: u32, k: u32, g: u32, v: f32) {
+  if (k == 0u) { partials0[z * parts(d.N0) + g] = v; } else { partials1[z * parts(d.N1) + g] = v; }
 }
 
 /** Workgroup memory's RWG values summed in a tree: every invocation of the workgroup must call it. */
@@ -59,9 +63,9 @@ fn partial(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid:
   let start = g * d.chunk;
   let end = min(start + d.chunk, values(k));
   var acc = 0.0;
-  for (var i = start + lid.x; i < end; i += RWG) { acc += term(k, i); }
+  for (var i = start + lid.x; i < end; i += RWG) { acc += term(wid.z, k, i); }
   let total = treeSum(lid.x, acc);
-  if (lid.x == 0u) { setPartial(k, g, total); }
+  if (lid.x == 0u) { setPartial(wid.z, k, g, total); }
 }
 
 // partial_serial runs on workgroups of WG invocations (grid1d.wgsl's override), one chunk each: small
@@ -85,33 +89,36 @@ fn partial_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   // Four running sums, 4 values a step (the chunk is a multiple of 4; the tail of x is not).
   var acc = vec4f(0.0);
   var i = start;
+  let z = gid.z; // workgroups are one deep
   for (; i + 4u <= end; i += 4u) {
-    acc += vec4f(term(k, i), term(k, i + 1u), term(k, i + 2u), term(k, i + 3u));
+    acc += vec4f(term(z, k, i), term(z, k, i + 1u), term(z, k, i + 2u), term(z, k, i + 3u));
   }
-  for (; i < end; i++) { acc.x += term(k, i); }
-  setPartial(k, g, dot(acc, vec4f(1.0)));
+  for (; i < end; i++) { acc.x += term(z, k, i); }
+  setPartial(z, k, g, dot(acc, vec4f(1.0)));
 }
 
 @compute @workgroup_size(RWG)
 fn finalize(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let k = wid.x;
+  let z = wid.z;
   let n = parts(values(k));
   var acc = 0.0;
   for (var i = lid.x; i < n; i += RWG) {
-    if (k == 0u) { acc += partials0[i]; } else { acc += partials1[i]; }
+    if (k == 0u) { acc += partials0[z * n + i]; } else { acc += partials1[z * n + i]; }
   }
   let total = treeSum(lid.x, acc);
   if (lid.x != 0u) { return; }
+  let at = z * LANE_STATS;
   if (k == 0u) {
-    stats[d.slot0] = total;
+    stats[at + d.slot0] = total;
     return;
   }
   let norm = sqrt(total);
-  stats[d.slot1] = norm;
+  stats[at + d.slot1] = norm;
   var scale = 1.0;
   if (d.clip > 0.0) { scale = min(1.0, d.clip / (norm + 1e-6)); }
-  stats[d.slot1 + 1u] = scale;
+  stats[at + d.slot1 + 1u] = scale;
   // Finite test on the bits (exponent all ones = Inf or NaN): WGSL lets compilers assume floats are finite, so
   // arithmetic tests such as x != x may be folded away. The optimizer skips non-finite steps.
-  stats[d.slot1 + 2u] = select(0.0, 1.0, (bitcast<u32>(norm) & 0x7f800000u) != 0x7f800000u);
+  stats[at + d.slot1 + 2u] = select(0.0, 1.0, (bitcast<u32>(norm) & 0x7f800000u) != 0x7f800000u);
 }

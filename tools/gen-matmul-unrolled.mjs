@@ -58,7 +58,7 @@ fn storeRow(m: u32, n4: u32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f) {
     let n = n4 + g;
     if (n >= N4) { return; }
     var v = xs[g];
-    if (HAS_BIAS) { v += bias[n]; }
+    if (HAS_BIAS) { v += ldBias(n); }
     if (ACCUMULATE) { v += ldC(m * N4 + n); }
     store(m * N4 + n, v);
   }
@@ -96,6 +96,7 @@ const entry = (comment, name) => [
   comment,
   '@compute @workgroup_size(WG_X, WG_Y)',
   `fn ${name}(@builtin(global_invocation_id) gid: vec3u) {`,
+  '  enter(gid.z);',
 ];
 
 /** The three entry points, each as lines. */
@@ -181,8 +182,7 @@ function kernels(loadsFirst) {
     '  // BIAS_GRAD: column sums of A, the bias gradient, from the values loaded anyway (one per 4-row group).',
     '  ' + groups.map((g) => `var s${g} = vec4f(0.0);`).join(' '),
     "  // SPLIT_K: only this workgroup's slice of the rows (prologue, kRange).",
-    '  slice = gid.z;',
-    '  let ks = kRange(gid.z);',
+    '  let ks = kRange(slice);',
     '  for (var k = ks.x; k < ks.y; k++) {',
     '    ' + groups.map((g) => `let b${g} = ldB(k * N4 + n${g});`).join(' '),
     ...(loadsFirst

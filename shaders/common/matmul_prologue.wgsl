@@ -16,10 +16,18 @@
 // kSlice rows, workgroup z summing slice z; C is then a scratch (S,M,N) that receives slice z's partial product at
 // z·M·N (no bias, accumulate or GELU epilogue), and BIAS_GRAD writes slice z's column sums to aux (S,M) at z·M.
 // A second kernel (shaders/matmul_splitk_reduce.wgsl) sums the slices into the gradient. kSlice is unused otherwise.
+// STACKED (lanes: several models of one shape, trained side by side in the same dispatches): workgroup z also
+// names a lane (z = lane·slices + slice under SPLIT_K, else z = lane), and every operand of lane l starts l·lane*
+// floats into its binding: lane l computes C_l = op(A_l)·op(B_l) [+ bias_l] with its own epilogue operands. The
+// strides are in floats (multiples of E_LANES where E is vec4f); a split product's scratch is (lanes, S, M, N). Off
+// (an override, so that the single-lane kernels compile to what they were), every operand starts at 0.
 // Storage: A, B, C and aux each hold E as stored (SA, SB, SC, SX: E itself, or its f16 form where the model keeps
 // that activation in f16, src/engine/kernels.ts MatmulStorage), read and written only through the accessors below,
 // which convert; every sum is in E, f32. The bias is a parameter, always E.
-struct Dims { M: u32, N: u32, K: u32, kSlice: u32 }
+struct Dims {
+  M: u32, N: u32, K: u32, kSlice: u32, slices: u32,
+  laneA: u32, laneB: u32, laneBias: u32, laneC: u32, laneX: u32,
+}
 @group(0) @binding(0) var<uniform> d: Dims;
 @group(0) @binding(1) var<storage, read> A: array<SA>;
 @group(0) @binding(2) var<storage, read> B: array<SB>;
@@ -27,12 +35,20 @@ struct Dims { M: u32, N: u32, K: u32, kSlice: u32 }
 @group(0) @binding(4) var<storage, read_write> C: array<SC>;
 @group(0) @binding(5) var<storage, read_write> aux: array<SX>;
 
-fn ldA(i: u32) -> E { return E(A[i]); }
-fn ldB(i: u32) -> E { return E(B[i]); }
-fn ldC(i: u32) -> E { return E(C[i]); }
-fn ldX(i: u32) -> E { return E(aux[i]); }
-fn stC(i: u32, v: E) { C[i] = SC(v); }
-fn stX(i: u32, v: E) { aux[i] = SX(v); }
+override STACKED: bool = false;
+/** STACKED: this invocation's lane (set by enter); 0 otherwise. */
+var<private> lane: u32 = 0u;
+
+/** Where lane's operand starts in its binding, in elements of E, for an operand `stride` floats per lane. */
+fn laneAt(stride: u32) -> u32 { return lane * (stride / E_LANES); }
+
+fn ldA(i: u32) -> E { if (STACKED) { return E(A[laneAt(d.laneA) + i]); } return E(A[i]); }
+fn ldB(i: u32) -> E { if (STACKED) { return E(B[laneAt(d.laneB) + i]); } return E(B[i]); }
+fn ldC(i: u32) -> E { if (STACKED) { return E(C[laneAt(d.laneC) + i]); } return E(C[i]); }
+fn ldX(i: u32) -> E { if (STACKED) { return E(aux[laneAt(d.laneX) + i]); } return E(aux[i]); }
+fn stC(i: u32, v: E) { if (STACKED) { C[laneAt(d.laneC) + i] = SC(v); } else { C[i] = SC(v); } }
+fn stX(i: u32, v: E) { if (STACKED) { aux[laneAt(d.laneX) + i] = SX(v); } else { aux[i] = SX(v); } }
+fn ldBias(i: u32) -> E { if (STACKED) { return bias[laneAt(d.laneBias) + i]; } return bias[i]; }
 
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
@@ -46,8 +62,24 @@ override SPLIT_K: bool = false;
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
 
-/** SPLIT_K: this invocation's slice (its workgroup_id.z), set by the entry point; 0 unsplit. */
+/** SPLIT_K: this invocation's slice (from its workgroup_id.z), set by enter; 0 unsplit. */
 var<private> slice: u32 = 0u;
+
+/** The slice that workgroup z sums (0 unsplit): for a kernel whose loop bounds must be uniform (barriers in it). */
+fn sliceOf(z: u32) -> u32 {
+  if (SPLIT_K) { return z % d.slices; }
+  return 0u;
+}
+
+/** Every entry point's first call, with its workgroup_id.z (= global z: workgroups are one deep): lane and slice. */
+fn enter(z: u32) {
+  slice = sliceOf(z);
+  if (SPLIT_K) {
+    lane = z / d.slices;
+  } else {
+    lane = z;
+  }
+}
 
 /** The rows [x, y) of the contracted dimension that slice z sums: all of K unless SPLIT_K; empty past K. */
 fn kRange(z: u32) -> vec2u {

@@ -17,6 +17,7 @@ import matmulPrologueWgsl from '../../shaders/common/matmul_prologue.wgsl?raw';
 import crossentropyBindingsWgsl from '../../shaders/common/crossentropy_bindings.wgsl?raw';
 import layernormBackwardBindingsWgsl from '../../shaders/common/layernorm_backward_bindings.wgsl?raw';
 import layernormForwardBindingsWgsl from '../../shaders/common/layernorm_forward_bindings.wgsl?raw';
+import lanesWgsl from '../../shaders/common/lanes.wgsl?raw';
 import rowReduceWgsl from '../../shaders/common/row_reduce.wgsl?raw';
 import crossentropyWgsl from '../../shaders/crossentropy.wgsl?raw';
 import crossentropySubgroupWgsl from '../../shaders/crossentropy_subgroup.wgsl?raw';
@@ -41,6 +42,7 @@ import { composeWgsl, grid1d, grid1dParts, WG, type BindingKind, type KernelDef 
 import { align } from '../model/params';
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
+import type { MATMUL_DIMS, UniformValues } from './uniforms';
 
 /** A uniform, then `reads` read-only and `writes` read-write storage buffers: a kernel's bindings in order. */
 const bindings = (reads: number, writes: number): BindingKind[] => [
@@ -97,10 +99,34 @@ const overRowElement = (...parts: string[]) => ({
   f32: composeWgsl(rowElement('f32'), ...parts),
   vec4: composeWgsl(rowElement('vec4f'), ...parts),
 });
-const LAYERNORM_FORWARD = overRowElement(layernormForwardBindingsWgsl, layernormForwardWgsl);
-const LAYERNORM_BACKWARD = overRowElement(layernormBackwardBindingsWgsl, layernormBackwardWgsl);
-const ENCODER_FORWARD = overRowElement(encoderForwardWgsl);
-const ENCODER_BACKWARD = overRowElement(encoderBackwardWgsl);
+const LAYERNORM_FORWARD = overRowElement(lanesWgsl, layernormForwardBindingsWgsl, layernormForwardWgsl);
+const LAYERNORM_BACKWARD = overRowElement(lanesWgsl, layernormBackwardBindingsWgsl, layernormBackwardWgsl);
+const ENCODER_FORWARD = overRowElement(lanesWgsl, encoderForwardWgsl);
+const ENCODER_BACKWARD = overRowElement(lanesWgsl, encoderBackwardWgsl);
+
+/**
+ * Stacked lanes for the row-wise kernels (LayerNorm, the embedding) and the optimizer's: `lanes` models of one
+ * shape whose rows are stacked along the batch, `rows` (B·T) each, and whose parameters and gradients lie `params`
+ * floats apart (one parameter table each); their step statistics `stats` floats apart (shaders/common/lanes.wgsl,
+ * reduce.wgsl, adamw.wgsl). The matmuls take theirs per product (LaneStrides).
+ */
+export interface RowLanes {
+  lanes: number;
+  rows: number;
+  params: number;
+  stats: number;
+}
+export const ONE_ROW_LANE: RowLanes = { lanes: 1, rows: 0, params: 0, stats: 0 };
+
+/** A kernel with the stacked lanes' pipeline constants (its own, unchanged, for one lane). */
+function withLanes(def: KernelDef, l: RowLanes, names: ('LANE_ROWS' | 'LANE_PARAMS' | 'LANE_STATS')[]): KernelDef {
+  if (l.lanes === 1) return def;
+  const values = { LANE_ROWS: l.rows, LANE_PARAMS: l.params, LANE_STATS: l.stats };
+  if (l.params % 4 !== 0) throw new Error(`stacked lanes: ${l.params} floats per lane is not a multiple of 4`);
+  const constants = Object.fromEntries(names.map((n) => [n, values[n]]));
+  return { ...def, constants: { ...def.constants, ...constants } };
+}
+const ROWS_AND_PARAMS = ['LANE_ROWS', 'LANE_PARAMS'] as ('LANE_ROWS' | 'LANE_PARAMS')[];
 
 /**
  * Threads per workgroup of the vec4 column sums (LayerNorm's dparams): they have one thread per 4 columns, as few
@@ -162,14 +188,14 @@ export const K = {
 export const K_SUBGROUP = {
   layernormForward: onRows(
     'layernorm_forward_subgroup',
-    composeWgsl(rowElement('f32'), layernormForwardBindingsWgsl),
+    composeWgsl(rowElement('f32'), lanesWgsl, layernormForwardBindingsWgsl),
     layernormForwardSubgroupWgsl,
     'main',
     bindings(3, 3),
   ),
   layernormBackward: onRows(
     'layernorm_backward_subgroup',
-    composeWgsl(rowElement('f32'), layernormBackwardBindingsWgsl),
+    composeWgsl(rowElement('f32'), lanesWgsl, layernormBackwardBindingsWgsl),
     layernormBackwardSubgroupWgsl,
     'backward',
     bindings(5, 3),
@@ -200,37 +226,60 @@ export function layernormKernels(
   N: number,
   C: number,
   v: ReductionVariant,
+  l: RowLanes = ONE_ROW_LANE,
 ): Record<'forward' | 'backward', [KernelDef, [number, number, number]]> {
+  // Stacked: N counts every lane's rows; the column sums are per lane (L·C of them).
+  const L = l.lanes;
+  const lanes = (def: KernelDef) => withLanes(def, l, ROWS_AND_PARAMS);
+  if (L > 1 && N !== L * l.rows) throw new Error(`LayerNorm over ${N} rows: not ${L} lanes of ${l.rows}`);
   if (v.rows === 'subgroup') {
     return {
-      forward: [K_SUBGROUP.layernormForward, gridRows(N)],
-      backward: [K_SUBGROUP.layernormBackward, gridRows(C + N)],
+      forward: [lanes(K_SUBGROUP.layernormForward), gridRows(N)],
+      backward: [lanes(K_SUBGROUP.layernormBackward), gridRows(L * C + N)],
     };
   }
   if (C % 4 === 0) {
     return {
-      forward: [K.layernormForwardVec4, grid1d(N)],
-      backward: [K.layernormBackwardVec4, grid1dParts(C / 4, N, COLUMN_WG)],
+      forward: [lanes(K.layernormForwardVec4), grid1d(N)],
+      backward: [lanes(K.layernormBackwardVec4), grid1dParts((L * C) / 4, N, COLUMN_WG)],
     };
   }
   return {
-    forward: [K.layernormForward, grid1d(N)],
-    backward: [K.layernormBackward, grid1dParts(C, N)],
+    forward: [lanes(K.layernormForward), grid1d(N)],
+    backward: [lanes(K.layernormBackward), grid1dParts(L * C, N)],
   };
 }
 
 /** The embedding's forward over tokens (B,T) and width C, with workgroup counts: vec4 where C % 4 == 0. */
-export const encoderForwardKernel = (B: number, T: number, C: number): [KernelDef, [number, number, number]] =>
-  C % 4 === 0 ? [K.encoderForwardVec4, grid1d((B * T * C) / 4)] : [K.encoderForward, grid1d(B * T * C)];
+export function encoderForwardKernel(
+  B: number,
+  T: number,
+  C: number,
+  l: RowLanes = ONE_ROW_LANE,
+): [KernelDef, [number, number, number]] {
+  // Stacked: B counts every lane's sequences.
+  const lanes = (def: KernelDef) => withLanes(def, l, ROWS_AND_PARAMS);
+  return C % 4 === 0
+    ? [lanes(K.encoderForwardVec4), grid1d((B * T * C) / 4)]
+    : [lanes(K.encoderForward), grid1d(B * T * C)];
+}
 
 /**
  * The embedding's backward over tokens (B,T) and width C, with workgroup counts: dwte (V,C) and dwpe (T,C) in one
  * dispatch (dwte's threads, then dwpe's: grid1dParts), each thread owning one element, or 4 adjacent ones (vec4)
  * where C % 4 == 0. Same bindings either way.
  */
-export function encoderBackwardKernel(T: number, C: number, V: number): [KernelDef, [number, number, number]] {
-  if (C % 4 === 0) return [K.encoderBackwardVec4, grid1dParts((V * C) / 4, (T * C) / 4)];
-  return [K.encoderBackward, grid1dParts(V * C, T * C)];
+export function encoderBackwardKernel(
+  T: number,
+  C: number,
+  V: number,
+  l: RowLanes = ONE_ROW_LANE,
+): [KernelDef, [number, number, number]] {
+  // Stacked: each lane's dwte threads, then each lane's dwpe threads.
+  const L = l.lanes;
+  const lanes = (def: KernelDef) => withLanes(def, l, ROWS_AND_PARAMS);
+  if (C % 4 === 0) return [lanes(K.encoderBackwardVec4), grid1dParts((L * V * C) / 4, (L * T * C) / 4)];
+  return [lanes(K.encoderBackward), grid1dParts(L * V * C, L * T * C)];
 }
 
 /** The fused cross-entropy kernel over `rows` rows (H·B·T) under variant v, with its workgroup counts. */
@@ -267,13 +316,35 @@ export const REDUCE_CHUNK = 4096;
  * whole workgroup; a workgroup per chunk summing in a tree otherwise (GPUs), sum 0's chunks first. Both write the
  * same partials for the same finalize, which runs on REDUCE_FINALIZE_GRID: a workgroup per sum.
  */
-export function reducePartials(n0: number, n1: number, v: ReductionVariant): [KernelDef, [number, number, number]] {
+export function reducePartials(
+  n0: number,
+  n1: number,
+  v: ReductionVariant,
+  l: RowLanes = ONE_ROW_LANE,
+): [KernelDef, [number, number, number]] {
+  // Stacked: n0 and n1 per lane, workgroup z the lane.
   const [p0, p1] = [n0, n1].map((n) => Math.ceil(n / REDUCE_CHUNK)) as [number, number];
-  if (v.rows === 'thread') return [reduceKernel('partial_serial'), grid1dParts(p0, p1, REDUCE_SERIAL_WG)];
+  if (v.rows === 'thread') {
+    const [x, y] = grid1dParts(p0, p1, REDUCE_SERIAL_WG);
+    return [withLanes(reduceKernel('partial_serial'), l, ['LANE_STATS']), [x, y, l.lanes]];
+  }
   if (p0 + p1 > 65535) throw new Error(`reduce: ${n0} and ${n1} values need more than 65,535 workgroups`);
-  return [reduceKernel('partial'), [Math.max(1, p0 + p1), 1, 1]];
+  return [withLanes(reduceKernel('partial'), l, ['LANE_STATS']), [Math.max(1, p0 + p1), 1, l.lanes]];
 }
 export const REDUCE_FINALIZE_GRID: [number, number, number] = [2, 1, 1];
+
+/** The reductions' second stage: a workgroup per sum, and per lane (each writing its results LANE_STATS apart). */
+export const reduceFinalize = (l: RowLanes = ONE_ROW_LANE): [KernelDef, [number, number, number]] => [
+  withLanes(reduceKernel('finalize'), l, ['LANE_STATS']),
+  [2, 1, l.lanes],
+];
+
+/** AdamW over every lane's P parameters (P per lane, a multiple of 4), one thread per 4. */
+export function adamwKernel(P: number, l: RowLanes = ONE_ROW_LANE): [KernelDef, [number, number, number]] {
+  if (P % 4 !== 0) throw new Error(`AdamW updates 4 parameters per thread; the table's ${P} floats are not`);
+  if (l.lanes > 1 && l.params !== P) throw new Error(`AdamW over ${P} parameters a lane, stacked ${l.params} apart`);
+  return [withLanes(K.adamw, l, ['LANE_PARAMS', 'LANE_STATS']), grid1d((l.lanes * P) / 4)];
+}
 
 export interface MatmulFlags {
   transA?: boolean;
@@ -408,13 +479,15 @@ const TRANSPOSE_WGSL = composeWgsl('alias S = vec4f;', transposeWgsl);
 const TRANSPOSE_F16_WGSL = composeWgsl('enable f16;', 'alias S = vec4h;', transposeWgsl);
 
 /**
- * dst (cols, rows) = srcᵀ for src (rows, cols), both multiples of 4 (bindings: uniform (rows, cols), src, dst); src
- * stored as `src` says, dst always f32.
+ * dst (cols, rows) = srcᵀ for src (rows, cols), both multiples of 4 (bindings: uniform (rows, cols, srcLane), src, dst); src
+ * stored as `src` says, dst always f32. With `lanes` > 1, that many such pairs (workgroup z the lane): lane z's
+ * source srcLane floats (the uniform's) after the last's, its copy rows·cols floats after the last's (packed).
  */
 export function transposeKernel(
   rows: number,
   cols: number,
   src: Storage = 'f32',
+  lanes = 1,
 ): { def: KernelDef; workgroups: [number, number, number] } {
   const tx = cols / 4;
   const ty = rows / 4;
@@ -427,8 +500,40 @@ export function transposeKernel(
       bindings: bindings(1, 1),
       constants: { WG_X: wx, WG_Y: wy },
     },
-    workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), 1],
+    workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), lanes],
   };
+}
+
+/**
+ * Stacked lanes: `lanes` models of one shape whose products run in the same dispatches, lane l's operands each
+ * starting l·stride floats into their buffers (workgroup z names the lane; shaders/common/matmul_prologue.wgsl,
+ * STACKED). A stride is any multiple of 4 floats (the vec4 kernels index in vec4s); 0 shares the operand.
+ */
+export interface LaneStrides {
+  lanes: number;
+  a: number;
+  b: number;
+  bias: number;
+  c: number;
+  aux: number;
+}
+
+/** One lane: the kernels compiled without STACKED, which read no stride. */
+export const ONE_LANE: LaneStrides = { lanes: 1, a: 0, b: 0, bias: 0, c: 0, aux: 0 };
+
+/** The matmul kernels' uniform (uniforms.ts MATMUL_DIMS): the shape, the split (kSlice rows in `slices`) and lanes. */
+export function matmulDims(
+  M: number,
+  N: number,
+  K: number,
+  lanes: LaneStrides = ONE_LANE,
+  split: { kSlice: number; slices: number } = { kSlice: 0, slices: 1 },
+): UniformValues<typeof MATMUL_DIMS> {
+  const { a, b, bias, c, aux } = lanes;
+  for (const [name, stride] of Object.entries({ a, b, bias, c, aux }))
+    if (!Number.isInteger(stride) || stride < 0 || stride % 4 !== 0)
+      throw new Error(`matmul ${M}×${N}×${K}: lane stride of ${name} (${stride}) is not a multiple of 4 floats`);
+  return { M, N, K, ...split, laneA: a, laneB: b, laneBias: bias, laneC: c, laneX: aux };
 }
 
 /**
@@ -448,8 +553,9 @@ export function fitWorkgroup(tx: number, ty: number): [number, number] {
 
 /**
  * C (M,N) = op(A)·op(B) [+ bias] [+= C], then the GELU epilogues: the kernel for this shape and its workgroup counts.
- * Bindings: uniform (M,N,K), A, B, bias, C, aux (bind any unused buffer, distinct from C, where no epilogue uses it),
- * each operand stored as `storage` says.
+ * Bindings: uniform (matmulDims), A, B, bias, C, aux (bind any unused buffer, distinct from C, where no epilogue uses
+ * it), each operand stored as `storage` says. With `lanes` > 1, that many products in one dispatch (STACKED, the
+ * strides in the uniform).
  */
 export function matmulKernel(
   f: MatmulFlags,
@@ -458,7 +564,10 @@ export function matmulKernel(
   K: number,
   v: MatmulVariant,
   storage: MatmulStorage = F32_STORAGE,
+  lanes = 1,
 ): { def: KernelDef; workgroups: [number, number, number] } {
+  const stacked: Record<string, number> = lanes > 1 ? { STACKED: 1 } : {};
+  const labelled = (label: string) => (lanes > 1 ? `${label}_lanes` : label);
   const bindings: KernelDef['bindings'] = ['uniform', 'read', 'read', 'read', 'rw', 'rw'];
   const epilogue = {
     HAS_BIAS: f.bias ? 1 : 0,
@@ -484,13 +593,13 @@ export function matmulKernel(
     const code = !t16 ? MATMUL_VEC4_WGSL : loadsFirst ? MATMUL_VEC4X16_LOADS_FIRST_WGSL : MATMUL_VEC4X16_WGSL;
     return {
       def: {
-        label: `matmul_vec4_${tile}${loadsFirst ? 'lf' : ''}_${path}${storageLabel(storage)}`,
+        label: labelled(`matmul_vec4_${tile}${loadsFirst ? 'lf' : ''}_${path}${storageLabel(storage)}`),
         code: code(storage),
         entryPoint: path,
         bindings,
-        constants: { ...epilogue, WG_X: wx, WG_Y: wy },
+        constants: { ...epilogue, ...stacked, WG_X: wx, WG_Y: wy },
       },
-      workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), 1],
+      workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), lanes],
     };
   }
   const trans = { TRANS_A: f.transA ? 1 : 0, TRANS_B: f.transB ? 1 : 0 };
@@ -498,13 +607,13 @@ export function matmulKernel(
     // Each workgroup: a 64×64 tile of C (shaders/matmul_tiled.wgsl).
     return {
       def: {
-        label: `matmul_tiled${storageLabel(storage)}`,
+        label: labelled(`matmul_tiled${storageLabel(storage)}`),
         code: MATMUL_TILED_WGSL(storage),
         entryPoint: 'main',
         bindings,
-        constants: { ...trans, ...epilogue },
+        constants: { ...trans, ...epilogue, ...stacked },
       },
-      workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), 1],
+      workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), lanes],
     };
   }
   // Each thread: a 4×4 block (shaders/matmul.wgsl).
@@ -513,13 +622,13 @@ export function matmulKernel(
   const [wx, wy] = fitWorkgroup(tx, ty);
   return {
     def: {
-      label: `matmul${storageLabel(storage)}`,
+      label: labelled(`matmul${storageLabel(storage)}`),
       code: MATMUL_WGSL(storage),
       entryPoint: 'main',
       bindings,
-      constants: { ...trans, ...epilogue, WG_X: wx, WG_Y: wy },
+      constants: { ...trans, ...epilogue, ...stacked, WG_X: wx, WG_Y: wy },
     },
-    workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), 1],
+    workgroups: [Math.ceil(tx / wx), Math.ceil(ty / wy), lanes],
   };
 }
 
@@ -625,6 +734,7 @@ export function matmulSplitK(
   v: MatmulVariant,
   S: number,
   storage: MatmulStorage = F32_STORAGE,
+  lanes = 1,
 ): {
   partial: { def: KernelDef; workgroups: [number, number, number] };
   reduce: { def: KernelDef; workgroups: [number, number, number] };
@@ -640,17 +750,18 @@ export function matmulSplitK(
   // The kernel without the epilogues that move to the reduce: accumulate (the partial products are written).
   if (storage.c !== 'f32' || storage.aux !== 'f32')
     throw new Error(`matmul ${M}×${N}×${K}: a split dW product writes f32 partial sums, not f16`);
-  const { def, workgroups } = matmulKernel({ transA: true, biasGrad: f.biasGrad }, M, N, K, v, storage);
+  const { def, workgroups } = matmulKernel({ transA: true, biasGrad: f.biasGrad }, M, N, K, v, storage, lanes);
   const reduce = splitKReduceKernel(!!f.accumulate, !!f.biasGrad);
   return {
     partial: {
       def: { ...def, label: `${def.label}_splitk`, constants: { ...def.constants, SPLIT_K: 1 } },
-      workgroups: [workgroups[0], workgroups[1], S],
+      // z = lane·S + slice (the prologue's enter).
+      workgroups: [workgroups[0], workgroups[1], S * lanes],
     },
-    reduce: { def: reduce, workgroups: grid1d(M * N) },
+    reduce: { def: reduce, workgroups: grid1d(lanes * M * N) },
     kSlice: Math.ceil(K / S),
-    scratch: S * M * N,
-    biasScratch: f.biasGrad ? S * M : 0,
+    scratch: lanes * S * M * N,
+    biasScratch: f.biasGrad ? lanes * S * M : 0,
   };
 }
 

@@ -14,17 +14,21 @@ import {
   layernormMatmulKernel,
   lnRstdAt,
   lnStatsFloats,
+  matmulDims,
   matmulKernel,
   matmulSplitK,
+  ONE_LANE,
   splitKSlices,
   operandTransposes,
   transposeKernel,
+  type LaneStrides,
   F32_STORAGE,
   type MatmulFlags,
   type MatmulStorage,
   type Shape2,
   type Storage,
 } from './kernels';
+import { fieldValues, MATMUL_DIMS, SPLITK_REDUCE_DIMS } from './uniforms';
 
 export interface MatmulVariant {
   name: string;
@@ -333,7 +337,17 @@ export async function timeVariants(
       // imports this module) and then the product.
       const fused = layernormMatmulKernel(f, m, n, k, v, ln);
       if (fused) {
-        const binds = [uniform(m, n, k, 0), x, b, bias, c, aux, lnParams, lnStats, a];
+        const binds = [
+          uniform(...fieldValues(MATMUL_DIMS, matmulDims(m, n, k))),
+          x,
+          b,
+          bias,
+          c,
+          aux,
+          lnParams,
+          lnStats,
+          a,
+        ];
         return [kernels.dispatch(fused.def, binds, fused.workgroups)];
       }
       const [def, wg] = layernormKernels(m, k, { name: 'thread-rows', rows: 'thread' }).forward;
@@ -376,47 +390,56 @@ export function productDispatches(
   bufs: { a: GPUBuffer; b: GPUBuffer; bias: GPUBuffer; c: GPUBuffer; aux: GPUBuffer },
   slices = f.transA ? splitKSlices(M, N, K, v) : 1,
   storage: MatmulStorage = F32_STORAGE,
+  lanes: LaneStrides = ONE_LANE,
 ): Dispatch[] {
   let { a, b } = bufs;
   const { bias, c, aux } = bufs;
   const S = slices;
+  const L = lanes.lanes;
   if (S > 1) {
     // With biasGrad, aux is the bias gradient: the slices' column sums go to a scratch of their own that the reduce
-    // adds into it.
-    const split = matmulSplitK(f, M, N, K, v, S, storage);
+    // adds into it. Stacked, each lane's partials are S·M·N floats after the last's, and its bias sums S·M.
+    const split = matmulSplitK(f, M, N, K, v, S, storage, L);
     const scratch = alloc.storage(Math.max(4, split.scratch));
     const biasScratch = alloc.storage(Math.max(4, split.biasScratch));
+    const partialLanes = { ...lanes, c: S * M * N, aux: f.biasGrad ? S * M : lanes.aux };
+    const dims = matmulDims(M, N, K, partialLanes, { kSlice: split.kSlice, slices: S });
+    const reduceDims = { MN: M * N, M, S, lanes: L, laneC: lanes.c, laneX: lanes.aux };
     return [
       kernels.dispatch(
         split.partial.def,
-        [alloc.uniform(M, N, K, split.kSlice), a, b, bias, scratch, f.biasGrad ? biasScratch : aux],
+        [alloc.uniform(...fieldValues(MATMUL_DIMS, dims)), a, b, bias, scratch, f.biasGrad ? biasScratch : aux],
         split.partial.workgroups,
       ),
       kernels.dispatch(
         split.reduce.def,
-        [alloc.uniform(M * N, M, S), scratch, biasScratch, c, aux],
+        [alloc.uniform(...fieldValues(SPLITK_REDUCE_DIMS, reduceDims)), scratch, biasScratch, c, aux],
         split.reduce.workgroups,
       ),
     ];
   }
   const list: Dispatch[] = [];
-  const transpose = (src: GPUBuffer, [rows, cols]: Shape2, stored: Storage): GPUBuffer => {
-    const dst = alloc.storage(Math.max(4, rows * cols));
-    const t = transposeKernel(rows, cols, stored);
-    list.push(kernels.dispatch(t.def, [alloc.uniform(rows, cols), src, dst], t.workgroups));
+  // A transposed operand's copy: each lane's rows·cols floats after the last's, whatever its stride in the source.
+  const transpose = (src: GPUBuffer, [rows, cols]: Shape2, stored: Storage, srcLane: number): GPUBuffer => {
+    const dst = alloc.storage(Math.max(4, L * rows * cols));
+    const t = transposeKernel(rows, cols, stored, L);
+    list.push(kernels.dispatch(t.def, [alloc.uniform(rows, cols, srcLane), src, dst], t.workgroups));
     return dst;
   };
   const t = operandTransposes(f, M, N, K, v);
   let st = storage;
   if (t) {
-    a = transpose(a, t.a, st.a);
+    a = transpose(a, t.a, st.a, lanes.a);
     st = { ...st, a: 'f32' };
     if (t.b) {
-      b = transpose(b, t.b, st.b);
+      b = transpose(b, t.b, st.b, lanes.b);
       st = { ...st, b: 'f32' };
     }
   }
-  const { def, workgroups } = matmulKernel(f, M, N, K, v, st);
-  list.push(kernels.dispatch(def, [alloc.uniform(M, N, K, 0), a, b, bias, c, aux], workgroups));
+  const { def, workgroups } = matmulKernel(f, M, N, K, v, st, L);
+  // The copies are packed: lane l's at l·(its size).
+  const copied = { a: t ? t.a[0] * t.a[1] : lanes.a, b: t?.b ? t.b[0] * t.b[1] : lanes.b };
+  const dims = matmulDims(M, N, K, L > 1 ? { ...lanes, ...copied } : lanes);
+  list.push(kernels.dispatch(def, [alloc.uniform(...fieldValues(MATMUL_DIMS, dims)), a, b, bias, c, aux], workgroups));
   return list;
 }

@@ -6,6 +6,8 @@ import { BLOCK_ACTIVATIONS, blockActivationName, READBACK_RING, type BlockActiva
 /** Slots of the small stats buffer that each step copies back. */
 export const STAT_LOSS = 0;
 export const STAT_NORM = 4; // norm, clip scale, finite flag
+/** A lane frozen by the host (GpuModel.freezeLane): AdamW leaves it as it is. */
+export const STAT_FROZEN = 8;
 
 /** What one block's forward keeps for its backward (shapes: plan.ts, blockActivations). */
 export type BlockActs = BlockActivations<GPUBuffer>;
@@ -21,6 +23,7 @@ export interface HeadActs {
 export interface ModelBuffers {
   params: GPUBuffer; // (P) the flat parameter buffer, laid out by the parameter table
   grads: GPUBuffer; // (P)
+  biasGrads: GPUBuffer; // (L·P) stacked lanes: the biases' and wpe's gradients (plan.ts); (4) unused for one lane
   adamM: GPUBuffer; // (P)
   adamV: GPUBuffer; // (P)
   decayMask: GPUBuffer; // (P/32) one bit per parameter float: weight decay applies
@@ -104,6 +107,7 @@ export function allocateBuffers(
   return {
     params: get('params'),
     grads: get('grads'),
+    biasGrads: get('biasGrads'),
     adamM: get('adam.m'),
     adamV: get('adam.v'),
     decayMask: get('decayMask'),

@@ -9,12 +9,16 @@ import {
   layernormKernels,
   layernormMatmulKernel,
   lnRstdAt,
+  matmulDims,
   matmulKernel,
   matmulSplitK,
+  ONE_ROW_LANE,
   splitKSlices,
   operandTransposes,
   transposeKernel,
+  type LaneStrides,
   type MatmulStorage,
+  type RowLanes,
   type Storage,
   type MatmulFlags,
   type Shape2,
@@ -22,7 +26,7 @@ import {
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
 import type { ModelBuffers } from './model-buffers';
-import { logitsHeadStride, UNIFORM_SLOT_BYTES } from './plan';
+import { logitsHeadStride, STATS_LANE, UNIFORM_SLOT_BYTES } from './plan';
 import {
   ADAMW_STEP,
   ATTENTION_DIMS,
@@ -40,7 +44,13 @@ import {
 /** What the model needs to record a step: its shape, its buffers and kernels, and the uniform image to pack into. */
 export interface RecordingTarget {
   cfg: ModelConfig;
+  /** Sequences per lane. */
   B: number;
+  /**
+   * Models of this shape stacked in the same dispatches (1: one model): their rows along the batch, L·B sequences in
+   * all, and their parameters, gradients, moments, logits and statistics lane after lane (plan.ts, planBuffers).
+   */
+  lanes: number;
   T: number;
   H: number;
   table: ParamTable;
@@ -88,6 +98,9 @@ export class OpRecorder {
   adamwSlot = 0;
   protected readonly cfg: ModelConfig;
   protected readonly B: number;
+  protected readonly L: number;
+  /** The stacked lanes as the row-wise, reduction and optimizer kernels take them. */
+  protected readonly rowLanes: RowLanes;
   protected readonly T: number;
   protected readonly H: number;
   protected readonly table: ParamTable;
@@ -103,6 +116,7 @@ export class OpRecorder {
     ({
       cfg: this.cfg,
       B: this.B,
+      lanes: this.L,
       T: this.T,
       H: this.H,
       table: this.table,
@@ -114,11 +128,33 @@ export class OpRecorder {
       plannedUniforms: this.plannedUniforms,
       adamwValues: this.adamwValues,
     } = t);
+    this.rowLanes =
+      this.L === 1
+        ? ONE_ROW_LANE
+        : { lanes: this.L, rows: this.B * this.T, params: this.table.total, stats: STATS_LANE };
   }
 
+  /** Bytes of a binding that starts at a lane's tensor of `floats` and reaches the same tensor of the last lane. */
+  private acrossLanes(floats: number, laneFloats: number): number {
+    return ((this.L - 1) * laneFloats + floats) * 4;
+  }
   protected param(name: string): Binding {
     const s = this.table.get(name);
-    return { buffer: this.mem.params, offset: s.offset * 4, size: s.size * 4 };
+    return { buffer: this.mem.params, offset: s.offset * 4, size: this.acrossLanes(s.size, this.table.total) };
+  }
+  /**
+   * Floats between two lanes' copies of a bound operand (0 for one lane): a table apart in the parameters and
+   * gradients, a lane's heads apart in the logits, `packed` (the operand's size) in the stacked activations, 0 for
+   * a placeholder binding that no kernel reads.
+   */
+  protected laneStride(b: Binding, packed: number): number {
+    if (this.L === 1) return 0;
+    const buffer = 'buffer' in b ? b.buffer : b;
+    if (buffer === this.mem.params || buffer === this.mem.grads || buffer === this.mem.biasGrads)
+      return this.table.total;
+    if (buffer === this.mem.logits) return this.H * logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
+    if (buffer === this.mem.stats || buffer === this.mem.matmulAux) return 0;
+    return packed;
   }
   /** A LayerNorm's statistics buffer over N rows as its two halves (kernels.ts, lnRstdAt). */
   private lnStats(stats: GPUBuffer, N: number): { mean: Binding; rstd: Binding } {
@@ -140,12 +176,23 @@ export class OpRecorder {
   }
   protected grad(name: string): Binding {
     const s = this.table.get(name);
-    return { buffer: this.mem.grads, offset: s.offset * 4, size: s.size * 4 };
+    return { buffer: this.mem.grads, offset: s.offset * 4, size: this.acrossLanes(s.size, this.table.total) };
   }
-  /** Head h's logits, (B·T, Vp) with Vp = lmHeadRows(V): the vocabulary padded to a multiple of 4. */
+  /**
+   * The gradient of a bias (or of wpe): in grads, or for stacked lanes in biasGrads (same layout), so that a kernel
+   * writing it beside a weight's gradient binds two buffers, not two overlapping ranges of one (plan.ts).
+   */
+  protected biasGrad(name: string): Binding {
+    const g = this.grad(name);
+    return this.L === 1 ? g : { ...g, buffer: this.mem.biasGrads };
+  }
+  /**
+   * Head h's logits, (B·T, Vp) with Vp = lmHeadRows(V): the vocabulary padded to a multiple of 4. Stacked, the
+   * logits are lane-major, (L, H, B·T, Vp) with heads logitsHeadStride apart: each lane's heads are its own rows.
+   */
   protected logitsOf(h: number): Binding {
     const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
-    const size = this.B * this.T * lmHeadRows(this.cfg.vocabSize) * 4;
+    const size = this.acrossLanes(this.B * this.T * lmHeadRows(this.cfg.vocabSize), this.H * stride);
     return { buffer: this.mem.logits, offset: h * stride * 4, size };
   }
   /**
@@ -154,7 +201,8 @@ export class OpRecorder {
    */
   protected lmHead(buffer: GPUBuffer): Binding {
     const s = this.table.get(MODEL_PARAMS.wte);
-    return { buffer, offset: s.offset * 4, size: lmHeadRows(this.cfg.vocabSize) * this.cfg.nEmbd * 4 };
+    const floats = lmHeadRows(this.cfg.vocabSize) * this.cfg.nEmbd;
+    return { buffer, offset: s.offset * 4, size: this.acrossLanes(floats, this.table.total) };
   }
 
   /**
@@ -215,6 +263,16 @@ export class OpRecorder {
     ln: LayerNormInput | null = null,
   ): void {
     const planned = flags.transB ? 2 : 1;
+    const L = this.L;
+    // Each operand's lane stride: A (M,K_), B (K_,N), C and aux (M,N) where they are activations.
+    const lanes: LaneStrides = {
+      lanes: L,
+      a: this.laneStride(ln ? ln.x : a, M * K_),
+      b: this.laneStride(b, K_ * N),
+      bias: bias ? this.laneStride(bias, N) : 0,
+      c: this.laneStride(out, M * N),
+      aux: aux ? this.laneStride(aux, M * N) : 0,
+    };
     const storage: MatmulStorage = {
       a: this.storageOf(ln ? ln.x : a),
       b: this.storageOf(b),
@@ -226,11 +284,12 @@ export class OpRecorder {
       // the statistics for the backward as the LayerNorm would; else the LayerNorm, then the product.
       const params = this.lnParams(ln.m);
       const at = { lnBiasAt: params.biasAt, lnRstdAt: lnRstdAt(M) };
-      const fused = layernormMatmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul, at, storage);
+      // (Stacked lanes record the LayerNorm apart: the fused kernel reads one lane's statistics and parameters.)
+      const fused = L === 1 && layernormMatmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul, at, storage);
       if (fused) {
         this.uniformsFusedAway += 1 + planned; // the LayerNorm's dispatch, and the transposes no tiled kernel needs
         const bind = [ln.x, b, bias ?? this.mem.stats, out, aux ?? this.mem.matmulAux, params.range, ln.stats, a];
-        this.dispatch(list, fused.def, MATMUL_DIMS, { M, N, K: K_, kSlice: 0 }, bind, fused.workgroups);
+        this.dispatch(list, fused.def, MATMUL_DIMS, matmulDims(M, N, K_), bind, fused.workgroups);
         return;
       }
       this.layernormForward(list, ln, a, M, K_);
@@ -238,22 +297,24 @@ export class OpRecorder {
     }
     const t = operandTransposes(flags, M, N, K_, this.matmul);
     if (t) {
-      // The copies are f32 whatever the operand's storage (an f16 activation converts on the way).
-      a = this.transpose(list, a, this.mem.transposedOperand, t.a); // A as stored → its transpose
+      // The copies are f32 whatever the operand's storage (an f16 activation converts on the way), and packed.
+      a = this.transpose(list, a, this.mem.transposedOperand, t.a, lanes.a); // A as stored → its transpose
       storage.a = 'f32';
+      lanes.a = L === 1 ? 0 : M * K_;
       if (t.b) {
-        b = this.transpose(list, b, this.mem.transposedWeight, t.b); // B (N,K) → Bᵀ (K,N)
+        b = this.transpose(list, b, this.mem.transposedWeight, t.b, lanes.b); // B (N,K) → Bᵀ (K,N)
         storage.b = 'f32';
+        lanes.b = L === 1 ? 0 : K_ * N;
       }
     }
     this.uniformsFusedAway += planned - (t ? (t.b ? 2 : 1) : 0);
     // The kernel depends on the shape (vec4 kernels where the contiguous dimensions allow, see matmulKernel).
-    const { def, workgroups } = matmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul, storage);
+    const { def, workgroups } = matmulKernel({ ...flags, bias: !!bias }, M, N, K_, this.matmul, storage, L);
     this.dispatch(
       list,
       def,
       MATMUL_DIMS,
-      { M, N, K: K_, kSlice: 0 },
+      matmulDims(M, N, K_, lanes),
       [a, b, bias ?? this.mem.stats, out, aux ?? this.mem.matmulAux],
       workgroups,
     );
@@ -261,13 +322,13 @@ export class OpRecorder {
 
   /**
    * dst (cols, rows) = srcᵀ for src (rows, cols), into a planned scratch that holds it (plan.ts, transposeScratch);
-   * returns dst.
+   * returns dst. Stacked, each lane's (srcLane floats apart in src) into its own packed copy.
    */
-  private transpose(list: Dispatch[], src: Binding, dst: GPUBuffer, [rows, cols]: Shape2): GPUBuffer {
-    if (rows * cols * 4 > dst.size)
+  private transpose(list: Dispatch[], src: Binding, dst: GPUBuffer, [rows, cols]: Shape2, srcLane: number): GPUBuffer {
+    if (this.L * rows * cols * 4 > dst.size)
       throw new Error(`transpose of ${rows}×${cols}: more than the planned scratch (plan.ts, transposeScratch)`);
-    const { def, workgroups } = transposeKernel(rows, cols, this.storageOf(src));
-    this.dispatch(list, def, TRANSPOSE_DIMS, { rows, cols }, [src, dst], workgroups);
+    const { def, workgroups } = transposeKernel(rows, cols, this.storageOf(src), this.L);
+    this.dispatch(list, def, TRANSPOSE_DIMS, { rows, cols, srcLane }, [src, dst], workgroups);
     return dst;
   }
 
@@ -295,21 +356,32 @@ export class OpRecorder {
       this.uniformsFusedAway++;
       return;
     }
+    const L = this.L;
     const storage = { a: this.storageOf(dout), b: this.storageOf(inp), c: 'f32', aux: 'f32' } as const;
-    const split = matmulSplitK(flags, OC, IC, M, this.matmul, S, storage); // throws for transposed operands
+    const split = matmulSplitK(flags, OC, IC, M, this.matmul, S, storage, L); // throws for transposed operands
     this.uniformsFusedAway++; // its planned transpose
     const { splitKPartials, splitKBiasPartials, matmulAux, stats } = this.mem;
     if (split.scratch * 4 > splitKPartials.size || split.biasScratch * 4 > splitKBiasPartials.size)
       throw new Error(`dW ${OC}×${IC} over ${M} rows in ${S} slices: more than the planned scratch (plan.ts)`);
     const partial = [dout, inp, stats, splitKPartials, dbias ? splitKBiasPartials : matmulAux];
-    const dims = { M: OC, N: IC, K: M, kSlice: split.kSlice };
+    // Stacked: each lane's partials (S,OC,IC) and bias partials (S,OC) after the last's.
+    const lanes: LaneStrides = {
+      lanes: L,
+      a: this.laneStride(dout, M * OC),
+      b: this.laneStride(inp, M * IC),
+      bias: 0,
+      c: L === 1 ? 0 : S * OC * IC,
+      aux: L === 1 || !dbias ? 0 : S * OC,
+    };
+    const dims = matmulDims(OC, IC, M, lanes, { kSlice: split.kSlice, slices: S });
     this.dispatch(list, split.partial.def, MATMUL_DIMS, dims, partial, split.partial.workgroups);
     const reduce = [splitKPartials, splitKBiasPartials, dW, dbias ?? matmulAux];
+    const laneX = dbias ? this.laneStride(dbias, 0) : 0;
     this.dispatch(
       list,
       split.reduce.def,
       SPLITK_REDUCE_DIMS,
-      { MN: OC * IC, M: OC, S },
+      { MN: OC * IC, M: OC, S, lanes: L, laneC: this.laneStride(dW, 0), laneX },
       reduce,
       split.reduce.workgroups,
     );
@@ -359,12 +431,13 @@ export class OpRecorder {
     this.matmulOp(list, M, IC, OC, dout, this.param(m.weight), null, dinp, { geluGrad: !!geluPre }, geluPre);
     // db in dW's epilogue (split, as partial sums that dW's reduce adds up, so that splitting costs no dispatch for
     // the bias).
-    this.weightGrad(list, OC, IC, M, dout, inp, this.grad(m.weight), this.grad(m.bias));
+    this.weightGrad(list, OC, IC, M, dout, inp, this.grad(m.weight), this.biasGrad(m.bias));
   }
 
   /** LayerNorm forward over N rows of width C: out (N,C) = ln(x), and its statistics mean (N), rstd (N). */
-  private layernormForward(list: Dispatch[], ln: LayerNormInput, out: Binding, N: number, C: number): void {
-    const [def, wg] = layernormKernels(N, C, this.reduction).forward;
+  private layernormForward(list: Dispatch[], ln: LayerNormInput, out: Binding, N1: number, C: number): void {
+    const N = this.L * N1; // every lane's rows
+    const [def, wg] = layernormKernels(N, C, this.reduction, this.rowLanes).forward;
     const { mean, rstd } = this.lnStats(ln.stats, N);
     const bind = [ln.x, this.param(ln.m.weight), this.param(ln.m.bias), out, mean, rstd];
     this.dispatch(list, def, LAYERNORM_DIMS, { N, C }, bind, wg);
@@ -376,29 +449,34 @@ export class OpRecorder {
     stats: GPUBuffer,
     m: ModuleParams,
     dinp: Binding,
-    N: number,
+    N1: number,
     C: number,
   ): void {
+    const N = this.L * N1; // every lane's rows
     const { mean, rstd } = this.lnStats(stats, N);
-    const bind = [dout, inp, this.param(m.weight), mean, rstd, dinp, this.grad(m.weight), this.grad(m.bias)];
-    const [def, wg] = layernormKernels(N, C, this.reduction).backward;
+    const bind = [dout, inp, this.param(m.weight), mean, rstd, dinp, this.grad(m.weight), this.biasGrad(m.bias)];
+    const [def, wg] = layernormKernels(N, C, this.reduction, this.rowLanes).backward;
     this.dispatch(this.backwardList, def, LAYERNORM_DIMS, { N, C }, bind, wg);
   }
 
   protected attentionUniform(): UniformValues<typeof ATTENTION_DIMS> {
     const { nEmbd: C, nHead: NH, attention } = this.cfg;
-    return { B: this.B, T: this.T, C, NH, causal: attention === 'causal' ? 1 : 0, scale: 1 / Math.sqrt(C / NH) };
+    // Stacked lanes are more sequences: attention reads no parameters.
+    const B = this.L * this.B;
+    return { B, T: this.T, C, NH, causal: attention === 'causal' ? 1 : 0, scale: 1 / Math.sqrt(C / NH) };
   }
   /** Attention forward: qkv (B,T,3C) → att (B,NH,T,T), out (B,T,C). */
   protected attentionForward(qkv: GPUBuffer, att: GPUBuffer, out: GPUBuffer): void {
-    const { B, T } = this;
+    const { T } = this;
+    const B = this.L * this.B;
     const { nEmbd: C, nHead: NH } = this.cfg;
     for (const [def, wg] of attentionKernels(B, T, C, NH, this.reduction).forward)
       this.dispatch(this.forwardList, def, ATTENTION_DIMS, this.attentionUniform(), [qkv, att, out], wg);
   }
   /** Attention backward: dout (B,T,C) → dqkv (B,T,3C), via dpreatt (B,NH,T,T). */
   protected attentionBackward(qkv: GPUBuffer, att: GPUBuffer, dout: GPUBuffer, dqkv: GPUBuffer): void {
-    const { B, T } = this;
+    const { T } = this;
+    const B = this.L * this.B;
     const { nEmbd: C, nHead: NH } = this.cfg;
     const bind = [qkv, att, dout, this.mem.dpreatt, dqkv];
     for (const [def, wg] of attentionKernels(B, T, C, NH, this.reduction).backward)

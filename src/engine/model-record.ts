@@ -8,12 +8,12 @@
 import { blockParams, blockPrefix, headPrefix, lmHeadRows, MODEL_PARAMS, type BlockParams } from '../model/params';
 import { grid1d, type Dispatch } from './kernel';
 import {
+  adamwKernel,
   crossentropyKernel,
   encoderBackwardKernel,
   encoderForwardKernel,
   K,
-  REDUCE_FINALIZE_GRID,
-  reduceKernel,
+  reduceFinalize,
   reducePartials,
 } from './kernels';
 import { STAT_LOSS, STAT_NORM, type BlockActs, type HeadActs } from './model-buffers';
@@ -146,12 +146,12 @@ class Recorder extends OpRecorder {
     const { nEmbd: C, vocabSize: V, nLayer: L } = this.cfg;
     const N = B * T;
     const { wte, wpe, lnF } = MODEL_PARAMS;
-    const [encoder, encoderGrid] = encoderForwardKernel(B, T, C);
+    const [encoder, encoderGrid] = encoderForwardKernel(this.L * B, T, C, this.rowLanes);
     this.dispatch(
       this.forwardList,
       encoder,
       ENCODER_DIMS,
-      { B, T, C, V },
+      { B: this.L * B, T, C, V },
       [this.mem.tokens, this.param(wte), this.param(wpe), this.mem.encoded],
       encoderGrid,
     );
@@ -170,7 +170,10 @@ class Recorder extends OpRecorder {
   }
 
   recordLoss(): void {
-    const rows = this.H * this.B * this.T;
+    // Stacked lanes' logits are lane-major (model-ops.ts, logitsOf), so their L·H heads are just more heads, and
+    // each lane's targets, weights and losses (H, B·T) follow the last lane's.
+    const heads = this.L * this.H;
+    const rows = heads * this.B * this.T;
     const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
     const { logits, targets, weights, losses } = this.mem;
     const [crossentropy, wg] = crossentropyKernel(rows, this.reduction);
@@ -178,7 +181,7 @@ class Recorder extends OpRecorder {
       this.lossList,
       crossentropy,
       CROSSENTROPY_DIMS,
-      { BT: this.B * this.T, V: this.cfg.vocabSize, Vp: lmHeadRows(this.cfg.vocabSize), H: this.H, headStride: stride },
+      { BT: this.B * this.T, V: this.cfg.vocabSize, Vp: lmHeadRows(this.cfg.vocabSize), H: heads, headStride: stride },
       [logits, targets, weights, losses],
       wg,
     );
@@ -207,17 +210,17 @@ class Recorder extends OpRecorder {
           this.backwardList,
           K.residualAccumulate,
           RESIDUAL_DIMS,
-          { N: N * C },
+          { N: this.L * N * C },
           [hd, hd, dres],
-          grid1d(N * C),
+          grid1d(this.L * N * C),
         );
       }
     }
     for (let l = L - 1; l >= 0; l--)
       this.blockBackward(blockParams(blockPrefix(l)), this.blockInput(l), this.block(l), dres);
-    const encBind = [this.mem.tokens, dres, this.grad(wte), this.grad(wpe)];
-    const [encoder, encoderGrid] = encoderBackwardKernel(T, C, V);
-    this.dispatch(this.backwardList, encoder, ENCODER_DIMS, { B, T, C, V }, encBind, encoderGrid);
+    const encBind = [this.mem.tokens, dres, this.grad(wte), this.biasGrad(wpe)];
+    const [encoder, encoderGrid] = encoderBackwardKernel(T, C, V, this.rowLanes);
+    this.dispatch(this.backwardList, encoder, ENCODER_DIMS, { B: this.L * B, T, C, V }, encBind, encoderGrid);
   }
 
   /**
@@ -226,34 +229,41 @@ class Recorder extends OpRecorder {
    * other, so both run in each of the reduction's two dispatches.
    */
   recordSums(): void {
-    const { losses, grads, lossPartials, gradPartials, stats } = this.mem;
+    const { losses, grads, biasGrads, lossPartials, gradPartials, stats } = this.mem;
     const bind = [losses, grads, lossPartials, gradPartials, stats];
+    if (this.L > 1) {
+      // Stacked lanes: the biases' gradients join the rest (each element is zero in one of the two buffers).
+      const N = this.L * this.table.total;
+      const add = [biasGrads, biasGrads, grads];
+      this.dispatch(this.sumsList, K.residualAccumulate, RESIDUAL_DIMS, { N }, add, grid1d(N));
+    }
+    // Each lane's: its losses and its gradients (stacked lanes: one sum of each per lane, results STATS_LANE apart).
     const N0 = this.H * this.B * this.T;
     const N1 = this.table.total;
     // The clip threshold is per run: setGradClip() patches both slots.
     const dims = { N0, N1, chunk: REDUCE_CHUNK, slot0: STAT_LOSS, slot1: STAT_NORM, clip: 1 };
     this.sumsValues = dims;
-    const [partial, partialGrid] = reducePartials(N0, N1, this.reduction);
+    const [partial, partialGrid] = reducePartials(N0, N1, this.reduction, this.rowLanes);
+    const [finalize, finalizeGrid] = reduceFinalize(this.rowLanes);
     this.sumsSlots = [
       this.dispatch(this.sumsList, partial, REDUCE_DIMS, dims, bind, partialGrid),
-      this.dispatch(this.sumsList, reduceKernel('finalize'), REDUCE_DIMS, dims, bind, REDUCE_FINALIZE_GRID),
+      this.dispatch(this.sumsList, finalize, REDUCE_DIMS, dims, bind, finalizeGrid),
     ];
   }
 
   recordOptimizer(): void {
-    const P = this.table.total;
     const { grads, stats, params, adamM, adamV, decayMask } = this.mem;
     const list = this.optimizerList;
-    // Each step patches this slot with its learning rate and bias corrections. One thread per 4 parameters:
-    // the table aligns every slot to PARAM_ALIGN floats, so P is a multiple of 4.
-    if (P % 4 !== 0) throw new Error(`AdamW updates 4 parameters per thread; the table's ${P} floats are not`);
+    // Each step patches this slot with its learning rate and bias corrections. One thread per 4 parameters (the
+    // table aligns every slot to PARAM_ALIGN floats, so P is a multiple of 4), over every lane's.
+    const [adamw, grid] = adamwKernel(this.table.total, this.rowLanes);
     this.adamwSlot = this.dispatch(
       list,
-      K.adamw,
+      adamw,
       ADAMW_STEP,
       this.adamwValues,
       [params, grads, adamM, adamV, decayMask, stats],
-      grid1d(P / 4),
+      grid,
     );
   }
 }

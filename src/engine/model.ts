@@ -11,7 +11,7 @@ import { encodeDispatches, KernelCache } from './kernel';
 import type { Storage } from './kernels';
 import type { MatmulVariant } from './matmul-variants';
 import { THREAD_ROWS, type ReductionVariant } from './reduction-variants';
-import { allocateBuffers, STAT_LOSS, STAT_NORM, type ModelBuffers } from './model-buffers';
+import { allocateBuffers, STAT_FROZEN, STAT_LOSS, STAT_NORM, type ModelBuffers } from './model-buffers';
 import { recordStep, STEP_PHASES, type StepRecording } from './model-record';
 import {
   checkPlan,
@@ -19,6 +19,7 @@ import {
   planBuffers,
   READBACK_RING,
   STATS_BYTES,
+  STATS_LANE,
   UNIFORM_SLOT_BYTES,
   uniformSlots,
   type PlanSummary,
@@ -44,8 +45,8 @@ export class GpuModel {
   private readonly mem: ModelBuffers;
   /** The step's dispatches, recorded once (model-record.ts). */
   private readonly recording: StepRecording;
-  /** Pending loss readback per ring slot. */
-  private readonly pendingStats: (Promise<StepStats> | null)[] = new Array<Promise<StepStats> | null>(
+  /** Pending loss readback per ring slot: every lane's stats of that step. */
+  private readonly pendingStats: (Promise<StepStats[]> | null)[] = new Array<Promise<StepStats[]> | null>(
     READBACK_RING,
   ).fill(null);
   /** Host image of the uniform buffer: packed as the dispatches are recorded, uploaded once, patched in place. */
@@ -53,7 +54,7 @@ export class GpuModel {
   private readonly plannedUniforms: number;
   /** AdamW's uniform fields, rewritten by each step (no allocation per step). */
   private readonly adamwValues: UniformValues<typeof ADAMW_STEP>;
-  /** Host copies of the (H, B, T) targets and weights: a step fills them instead of allocating. */
+  /** Host copies of the (L, H, B, T) targets and weights: a step fills them instead of allocating. */
   private readonly hostTargets: Int32Array;
   private readonly hostWeights: Float32Array;
   private stepsTaken = 0;
@@ -65,6 +66,10 @@ export class GpuModel {
    * the row reductions of `reduction` (chooseReductionVariant's choice; one invocation per row, which every device
    * runs, by default), and the half activations (plan.ts, HALF_ACTIVATIONS) stored as `activations` says
    * (chooseActivationStorage's choice; f16 needs the device's `shader-f16`).
+   * With `lanes` > 1, that many models of this shape, each with its own parameters, optimizer state, batch and
+   * statistics, trained in the same dispatches (their rows stacked along the batch: every dispatch of a step does
+   * the work of all of them; plan.ts, planBuffers). The per-lane calls take a lane; the one-model calls (step,
+   * lossAndGrads) need lanes = 1.
    * Throws PlanError before allocating anything if the plan exceeds the device's limits.
    */
   constructor(
@@ -75,18 +80,20 @@ export class GpuModel {
     readonly matmul: MatmulVariant,
     readonly reduction: ReductionVariant = THREAD_ROWS,
     readonly activations: Storage = 'f32',
+    readonly lanes = 1,
   ) {
     if (T > cfg.blockSize) throw new Error(`sequence length ${T} exceeds blockSize ${cfg.blockSize}`);
     if (activations === 'f16' && !device.features.has('shader-f16'))
       throw new Error('f16 activation storage needs the shader-f16 feature, which this device lacks');
-    this.plan = checkPlan(cfg, B, T, device.limits, activations);
+    if (!Number.isInteger(lanes) || lanes < 1) throw new Error(`lanes must be a whole number >= 1, got ${lanes}`);
+    this.plan = checkPlan(cfg, B, T, device.limits, activations, lanes);
     this.table = paramTable(cfg);
     this.H = 1 + cfg.extraHeads;
-    this.mem = allocateBuffers(device, cfg, planBuffers(cfg, B, T, activations), this.allocated);
-    this.plannedUniforms = uniformSlots(cfg, B, T);
+    this.mem = allocateBuffers(device, cfg, planBuffers(cfg, B, T, activations, lanes), this.allocated);
+    this.plannedUniforms = uniformSlots(cfg, B, T, lanes);
     this.uniformHost = new DataView(new ArrayBuffer(this.plannedUniforms * UNIFORM_SLOT_BYTES));
     this.adamwValues = {
-      N: this.table.total,
+      N: lanes * this.table.total,
       normSlot: STAT_NORM,
       lr: 0,
       beta1: 0,
@@ -96,13 +103,14 @@ export class GpuModel {
       bc1: 1,
       bc2: 1,
     };
-    this.hostTargets = new Int32Array(this.H * B * T);
-    this.hostWeights = new Float32Array(this.H * B * T);
+    this.hostTargets = new Int32Array(lanes * this.H * B * T);
+    this.hostWeights = new Float32Array(lanes * this.H * B * T);
     try {
       this.writeDecayMask();
       this.recording = recordStep({
         cfg,
         B,
+        lanes,
         T,
         H: this.H,
         table: this.table,
@@ -122,9 +130,15 @@ export class GpuModel {
     this.setGradClip(1.0);
   }
 
-  /** Write typed-array data at the start of a planned buffer (queue-ordered: safe while earlier steps run). */
-  private upload(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array): void {
-    this.device.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+  /** Write typed-array data into a planned buffer at `at` floats (queue-ordered: safe while earlier steps run). */
+  private upload(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array, at = 0): void {
+    this.device.queue.writeBuffer(buffer, at * 4, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+  }
+  /** Where lane's parameter table (and its gradients and moments) starts, in floats; checks the lane. */
+  private laneParams(lane: number): number {
+    if (!Number.isInteger(lane) || lane < 0 || lane >= this.lanes)
+      throw new Error(`lane ${lane} is not one of this model's ${this.lanes}`);
+    return lane * this.table.total;
   }
   private writeDecayMask(): void {
     const mask = new Uint32Array(Math.ceil(this.table.total / 32));
@@ -156,23 +170,39 @@ export class GpuModel {
   }
 
   // ---- public API ------------------------------------------------------------------------------------------------
-  /** Upload parameters laid out by the parameter table; resets the optimizer unless told otherwise. */
-  setParams(params: Float32Array, opts: { keepOptimizer?: boolean } = {}): void {
+  /**
+   * Upload a lane's parameters, laid out by the parameter table; resets its optimizer state unless told otherwise
+   * (and the step count, which the lanes share, when the model has one lane).
+   */
+  setParams(params: Float32Array, opts: { keepOptimizer?: boolean; lane?: number } = {}): void {
     if (params.length !== this.table.total)
       throw new Error(`expected ${this.table.total} parameter floats, got ${params.length}`);
-    this.upload(this.mem.params, params);
+    const at = this.laneParams(opts.lane ?? 0);
+    this.upload(this.mem.params, params, at);
     if (!opts.keepOptimizer) {
       const zeros = new Float32Array(this.table.total);
-      this.upload(this.mem.adamM, zeros);
-      this.upload(this.mem.adamV, zeros);
-      this.stepsTaken = 0;
+      this.upload(this.mem.adamM, zeros, at);
+      this.upload(this.mem.adamV, zeros, at);
+      if (this.lanes === 1) this.stepsTaken = 0;
     }
   }
 
-  /** Restore AdamW's moments and step count (for exact resume). */
-  setOptimizerState(m: Float32Array, v: Float32Array, steps: number): void {
-    this.upload(this.mem.adamM, m);
-    this.upload(this.mem.adamV, v);
+  /**
+   * Stop updating a lane (one that failed while the others go on): AdamW leaves its weights and moments as they
+   * are from the next step on (the frozen flag in its statistics, STAT_FROZEN; queue-ordered after the steps
+   * submitted so far).
+   */
+  freezeLane(lane: number): void {
+    this.laneParams(lane);
+    const at = (lane * STATS_LANE + STAT_FROZEN) * 4;
+    this.device.queue.writeBuffer(this.mem.stats, at, new Float32Array([1]));
+  }
+
+  /** Restore a lane's AdamW moments, and the step count (the lanes share it), for exact resume. */
+  setOptimizerState(m: Float32Array, v: Float32Array, steps: number, lane = 0): void {
+    const at = this.laneParams(lane);
+    this.upload(this.mem.adamM, m, at);
+    this.upload(this.mem.adamV, v, at);
     this.stepsTaken = steps;
   }
 
@@ -192,31 +222,32 @@ export class GpuModel {
     return STEP_PHASES.reduce((n, p) => n + r[p].length, 0);
   }
 
-  async getParams(): Promise<Float32Array> {
-    return this.read(this.mem.params, this.table.total);
+  async getParams(lane = 0): Promise<Float32Array> {
+    return this.read(this.mem.params, this.table.total, this.laneParams(lane));
   }
-  async getGrads(): Promise<Float32Array> {
-    return this.read(this.mem.grads, this.table.total);
+  async getGrads(lane = 0): Promise<Float32Array> {
+    return this.read(this.mem.grads, this.table.total, this.laneParams(lane));
   }
-  async getOptimizerState(): Promise<{ m: Float32Array; v: Float32Array; steps: number }> {
+  async getOptimizerState(lane = 0): Promise<{ m: Float32Array; v: Float32Array; steps: number }> {
+    const at = this.laneParams(lane);
     return {
-      m: await this.read(this.mem.adamM, this.table.total),
-      v: await this.read(this.mem.adamV, this.table.total),
+      m: await this.read(this.mem.adamM, this.table.total, at),
+      v: await this.read(this.mem.adamV, this.table.total, at),
       steps: this.stepsTaken,
     };
   }
 
   /**
-   * Copy the first `elements` floats of a buffer back (tests, checkpoints). Makes its own staging buffer and
+   * Copy `elements` floats of a buffer from float `at` back (tests, checkpoints). Makes its own staging buffer and
    * destroys it, so concurrent reads never share one; not for the training loop.
    */
-  private async read(buffer: GPUBuffer, elements: number): Promise<Float32Array> {
+  private async read(buffer: GPUBuffer, elements: number, at = 0): Promise<Float32Array> {
     const staging = this.device.createBuffer({
       size: elements * 4,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
     const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(buffer, 0, staging, 0, elements * 4);
+    enc.copyBufferToBuffer(buffer, at * 4, staging, 0, elements * 4);
     this.device.queue.submit([enc.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
     const out = new Float32Array(staging.getMappedRange().slice(0));
@@ -225,8 +256,11 @@ export class GpuModel {
     return out;
   }
 
-  /** The input tokens (n, T) of a batch or a forward pass; rows past n keep whatever tokens they had. */
-  private writeTokens(tokens: Int32Array, n: number): void {
+  /**
+   * The input tokens (n, T) of a batch or a forward pass, into lane's rows; rows past n keep whatever tokens they
+   * had.
+   */
+  private writeTokens(tokens: Int32Array, n: number, lane = 0): void {
     const { B, T } = this;
     if (n > B) throw new Error(`batch has ${n} sequences, model was planned for at most ${B}`);
     const V = this.cfg.vocabSize;
@@ -235,24 +269,33 @@ export class GpuModel {
       if (t < 0 || t >= V) throw new Error(`token id ${t} at position ${i} is outside the vocabulary [0, ${V})`);
     }
     if (tokens.length !== n * T) throw new Error(`expected n·T = ${n * T} tokens, got ${tokens.length}`);
-    this.upload(this.mem.tokens, tokens);
+    this.upload(this.mem.tokens, tokens, lane * B * T);
   }
 
-  /** Tokens, and the (H, B, T) targets and weights through the host copies made once (no allocation per step). */
-  private writeBatch(batch: Batch): void {
+  /**
+   * Each lane's tokens, and the (L, H, B, T) targets and weights through the host copies made once (no allocation
+   * per step).
+   */
+  private writeBatches(batches: readonly (Batch | null)[]): void {
     const { B, T, H } = this;
-    if (batch.T !== T) throw new Error(`batch has sequence length ${batch.T}, model was planned for ${T}`);
-    this.writeTokens(batch.tokens, batch.n);
-    if (batch.weights.length !== H * batch.n * T || batch.targets.length !== H * batch.n * T) {
-      throw new Error(`targets/weights must have H·n·T = ${H * batch.n * T} entries`);
-    }
+    if (batches.length !== this.lanes)
+      throw new Error(`a step of this model takes ${this.lanes} batch(es), one a lane; got ${batches.length}`);
     // Rows past n (a short batch) get no target and zero loss weight.
     const targets = this.hostTargets.fill(-1);
     const weights = this.hostWeights.fill(0);
-    for (let h = 0; h < H; h++) {
-      targets.set(batch.targets.subarray(h * batch.n * T, (h + 1) * batch.n * T), h * B * T);
-      weights.set(batch.weights.subarray(h * batch.n * T, (h + 1) * batch.n * T), h * B * T);
-    }
+    batches.forEach((batch, lane) => {
+      if (!batch) return; // a frozen lane: no target, no loss (its rows keep whatever tokens they had)
+      if (batch.T !== T) throw new Error(`batch has sequence length ${batch.T}, model was planned for ${T}`);
+      this.writeTokens(batch.tokens, batch.n, lane);
+      if (batch.weights.length !== H * batch.n * T || batch.targets.length !== H * batch.n * T) {
+        throw new Error(`targets/weights must have H·n·T = ${H * batch.n * T} entries`);
+      }
+      for (let h = 0; h < H; h++) {
+        const at = (lane * H + h) * B * T;
+        targets.set(batch.targets.subarray(h * batch.n * T, (h + 1) * batch.n * T), at);
+        weights.set(batch.weights.subarray(h * batch.n * T, (h + 1) * batch.n * T), at);
+      }
+    });
     this.upload(this.mem.targets, targets);
     this.upload(this.mem.weights, weights);
   }
@@ -260,6 +303,7 @@ export class GpuModel {
   /** Zero what backward accumulates into: the gradients and the residual streams' gradients. */
   private clearGradients(enc: GPUCommandEncoder): void {
     enc.clearBuffer(this.mem.grads);
+    if (this.lanes > 1) enc.clearBuffer(this.mem.biasGrads);
     enc.clearBuffer(this.mem.dres);
     for (const h of this.mem.heads) if (h.dres) enc.clearBuffer(h.dres);
   }
@@ -274,10 +318,27 @@ export class GpuModel {
   }
 
   /**
+   * One optimizer step of every lane, each on its own batch, in the same dispatches (as step(): resolves once
+   * submitted, with `stats`, every lane's). A lane whose gradient norm is not finite skips its update alone; a
+   * frozen lane (freezeLane) takes null for its batch and is not updated.
+   */
+  async stepLanes(
+    batches: readonly (Batch | null)[],
+    lr: number,
+    train: TrainConfig,
+  ): Promise<{ stats: Promise<StepStats[]> }> {
+    const slot = await this.prepareStep(batches, lr, train);
+    const enc = this.device.createCommandEncoder({ label: `step of ${this.lanes} lanes` });
+    this.encodeStep(enc, slot);
+    this.device.queue.submit([enc.finish()]);
+    return { stats: this.readStats(slot) };
+  }
+
+  /**
    * One optimizer step of each model (each with its own batch), recorded into one command buffer and submitted
    * once: one submission for N models instead of N. The models must share a device. Resolves once submitted, with
-   * each model's `stats`, as step(). A run's lanes do not use it (src/lab/run.ts): on lavapipe it measured slower
-   * than each lane submitting alone; the bench's lanes check (bench/train.ts, benchLanes) compares the two.
+   * each model's `stats`, as step(). A run stacks its lanes of one shape into one model instead (stepLanes,
+   * src/lab/run.ts); the bench's lanes check (bench/train.ts, benchLanes) compares the three ways.
    */
   static async stepTogether(
     steps: readonly { model: GpuModel; batch: Batch; lr: number; train: TrainConfig }[],
@@ -287,22 +348,26 @@ export class GpuModel {
     if (steps.some((s) => s.model.device !== device)) throw new Error('stepTogether: the models must share a device');
     if (new Set(steps.map((s) => s.model)).size !== steps.length)
       throw new Error('stepTogether: a model can take one step per submission');
+    if (steps.some((s) => s.model.lanes !== 1)) throw new Error('stepTogether: models of one lane (see stepLanes)');
     // Every model's inputs are written (queue-ordered) before the one submission that reads them.
     const slots: number[] = [];
-    for (const { model, batch, lr, train } of steps) slots.push(await model.prepareStep(batch, lr, train));
+    for (const { model, batch, lr, train } of steps) slots.push(await model.prepareStep([batch], lr, train));
     const enc = device.createCommandEncoder({ label: `step of ${steps.length} model(s)` });
     steps.forEach(({ model }, i) => model.encodeStep(enc, slots[i]!));
     device.queue.submit([enc.finish()]);
-    return steps.map(({ model }, i) => ({ stats: model.readStats(slots[i]!) }));
+    return steps.map(({ model }, i) => ({ stats: model.readStats(slots[i]!).then((s) => s[0]!) }));
   }
 
-  /** Write a step's batch and AdamW's uniform; returns its readback slot (waiting if that slot is still unread). */
-  private async prepareStep(batch: Batch, lr: number, train: TrainConfig): Promise<number> {
+  /**
+   * Write a step's batches (one a lane) and AdamW's uniform; returns its readback slot (waiting if that slot is
+   * still unread).
+   */
+  private async prepareStep(batches: readonly (Batch | null)[], lr: number, train: TrainConfig): Promise<number> {
     if (this.destroyed) throw new Error('model destroyed');
     const slot = this.stepsTaken % READBACK_RING;
     const earlier = this.pendingStats[slot];
     if (earlier) await earlier;
-    this.writeBatch(batch);
+    this.writeBatches(batches);
     const t = this.stepsTaken + 1;
     const u = this.adamwValues;
     u.lr = lr;
@@ -323,17 +388,20 @@ export class GpuModel {
     const pass = enc.beginComputePass({ label: `train step ${this.stepsTaken + 1}` });
     for (const p of STEP_PHASES) encodeDispatches(pass, this.recording[p]);
     pass.end();
-    enc.copyBufferToBuffer(this.mem.stats, 0, this.mem.statsReadback[slot]!, 0, STATS_BYTES);
+    enc.copyBufferToBuffer(this.mem.stats, 0, this.mem.statsReadback[slot]!, 0, this.lanes * STATS_BYTES);
   }
 
-  /** After the submission: count the step and map its readback; the promise resolves with its stats. */
-  private readStats(slot: number): Promise<StepStats> {
+  /** After the submission: count the step and map its readback; the promise resolves with every lane's stats. */
+  private readStats(slot: number): Promise<StepStats[]> {
     const t = ++this.stepsTaken;
     const readback = this.mem.statsReadback[slot]!;
     const pending = readback.mapAsync(GPUMapMode.READ).then(() => {
       // Read before unmap detaches the range; no copy of it.
-      const s = new Float32Array(readback.getMappedRange(), 0, STATS_BYTES / 4);
-      const stats = { step: t, loss: s[STAT_LOSS]!, gradNorm: s[STAT_NORM]!, finite: s[STAT_NORM + 2] === 1 };
+      const all = new Float32Array(readback.getMappedRange(), 0, this.lanes * STATS_LANE);
+      const stats = Array.from({ length: this.lanes }, (_, lane) => {
+        const s = all.subarray(lane * STATS_LANE);
+        return { step: t, loss: s[STAT_LOSS]!, gradNorm: s[STAT_NORM]!, finite: s[STAT_NORM + 2] === 1 };
+      });
       readback.unmap();
       this.pendingStats[slot] = null;
       return stats;
@@ -347,14 +415,20 @@ export class GpuModel {
    * stats), for tests.
    */
   async lossAndGrads(batch: Batch): Promise<number> {
-    this.writeBatch(batch);
+    return (await this.lossAndGradsLanes([batch]))[0]!;
+  }
+
+  /** lossAndGrads of every lane, each on its own batch: every lane's loss. */
+  async lossAndGradsLanes(batches: readonly Batch[]): Promise<number[]> {
+    this.writeBatches(batches);
     const enc = this.device.createCommandEncoder();
     this.clearGradients(enc);
     const pass = enc.beginComputePass();
     for (const p of STEP_PHASES) if (p !== 'optimizer') encodeDispatches(pass, this.recording[p]);
     pass.end();
     this.device.queue.submit([enc.finish()]);
-    return (await this.read(this.mem.stats, 1))[0]!;
+    const stats = await this.read(this.mem.stats, this.lanes * STATS_LANE);
+    return Array.from({ length: this.lanes }, (_, lane) => stats[lane * STATS_LANE + STAT_LOSS]!);
   }
 
   /**
@@ -363,27 +437,30 @@ export class GpuModel {
    * maps the one staging buffer, and a second call in between (the page asking for examples while a lane is being
    * evaluated) would copy into a buffer that is being mapped.
    */
-  forward(tokens: Int32Array, n: number): Promise<Float32Array> {
-    const run = this.forwardQueue.then(() => this.forwardNow(tokens, n));
+  forward(tokens: Int32Array, n: number, lane = 0): Promise<Float32Array> {
+    const run = this.forwardQueue.then(() => this.forwardNow(tokens, n, lane));
     this.forwardQueue = run.catch(() => undefined);
     return run;
   }
 
   private forwardQueue: Promise<unknown> = Promise.resolve();
 
-  private async forwardNow(tokens: Int32Array, n: number): Promise<Float32Array> {
+  private async forwardNow(tokens: Int32Array, n: number, lane: number): Promise<Float32Array> {
     const { B, T, H } = this;
     const V = this.cfg.vocabSize;
     if (n > B) throw new Error(`forward: ${n} sequences, at most ${B}`);
     if (tokens.length !== n * T) throw new Error(`forward: expected ${n * T} tokens, got ${tokens.length}`);
-    this.writeTokens(tokens, n); // the forward pass reads no targets or weights
+    this.laneParams(lane);
+    // The forward pass reads no targets or weights. Stacked, every lane runs (on whatever tokens its rows hold):
+    // only this lane's logits are read.
+    this.writeTokens(tokens, n, lane);
     const stride = logitsHeadStride(B, T, V);
     const staging = this.mem.evalStaging;
     const enc = this.device.createCommandEncoder({ label: 'forward' });
     const pass = enc.beginComputePass();
     encodeDispatches(pass, this.recording.forward);
     pass.end();
-    enc.copyBufferToBuffer(this.mem.logits, 0, staging, 0, H * stride * 4);
+    enc.copyBufferToBuffer(this.mem.logits, lane * H * stride * 4, staging, 0, H * stride * 4);
     this.device.queue.submit([enc.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
     const all = new Float32Array(staging.getMappedRange());

@@ -99,7 +99,7 @@ export const STATS_BYTES = 64;
  * dinp product (the output gradient), an nnWeightGrads variant's one per dW product (the output gradient); the other
  * variants' recordings count them as fused away.
  */
-export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
+export function uniformSlots(cfg: ModelConfig, B: number, T: number, lanes = 1): number {
   const blocks = cfg.nLayer + cfg.extraHeads;
   const H = 1 + cfg.extraHeads;
   // Every reduction variant runs attention in the same number of dispatches (test/gpu/attention.test.ts checks it),
@@ -113,7 +113,9 @@ export function uniformSlots(cfg: ModelConfig, B: number, T: number): number {
   const forward = 1 + blocks * blockForward + H * 2 + forwardTransposes; // encoder, blocks, heads
   const loss = 1; // cross-entropy
   const backward = H * 4 + cfg.extraHeads + blocks * blockBackward + 1 + dinpTransposes + dwTransposes; // heads, blocks, embedding
-  const optimizer = 3; // the loss's and the gradient norm's sums (first stage, finalize), AdamW
+  // The loss's and the gradient norm's sums (first stage, finalize), AdamW; stacked lanes first add their biases'
+  // gradients into the rest (biasGrads).
+  const optimizer = 3 + (lanes > 1 ? 1 : 0);
   return forward + loss + backward + optimizer;
 }
 
@@ -160,9 +162,28 @@ export function splitKScratch(cfg: ModelConfig, B: number, T: number): { partial
   return { partials, biasPartials };
 }
 
-/** Every buffer of a model at batch B and sequence T, with HALF_ACTIVATIONS stored as `activations` says. */
-export function planBuffers(cfg: ModelConfig, B: number, T: number, activations: Storage = 'f32'): BufferPlan[] {
-  const P = paramTable(cfg).total;
+/**
+ * Floats between two stacked lanes' step statistics in the stats buffer (and its readbacks): STATS_BYTES each.
+ */
+export const STATS_LANE = STATS_BYTES / 4;
+
+/**
+ * Every buffer of a model at batch B and sequence T, with HALF_ACTIVATIONS stored as `activations` says. With
+ * `lanes` > 1, of that many models of this shape stacked in the same dispatches (src/engine/model.ts): their
+ * activations are one model's at batch lanes·B (each lane's B sequences after the last's), and each lane has its
+ * own parameters, gradients, moments, logits, statistics and scratch, lane after lane.
+ */
+export function planBuffers(
+  cfg: ModelConfig,
+  B1: number,
+  T: number,
+  activations: Storage = 'f32',
+  lanes = 1,
+): BufferPlan[] {
+  const L = lanes;
+  const B = L * B1; // the stacked batch
+  const P1 = paramTable(cfg).total;
+  const P = L * P1;
   const C = cfg.nEmbd;
   const NH = cfg.nHead;
   const V = cfg.vocabSize;
@@ -177,10 +198,14 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number, activations:
   const out: BufferPlan[] = [
     storage('params', P),
     storage('grads', P),
+    // Stacked lanes: the gradients of the biases and of wpe, apart from the rest (grads), because a kernel that
+    // writes two of a lane's gradients binds each across every lane, and two writable bindings of one buffer must
+    // not overlap (WebGPU). Added into grads before the sums; one lane writes grads alone.
+    storage('biasGrads', L > 1 ? P : 4),
     storage('adam.m', P),
     storage('adam.v', P),
-    storage('decayMask', Math.ceil(P / 32)),
-    storage('gradPartials', Math.ceil(P / REDUCE_CHUNK)),
+    storage('decayMask', Math.ceil(P1 / 32)), // one table's, shared by the lanes
+    storage('gradPartials', L * Math.ceil(P1 / REDUCE_CHUNK)),
     storage('tokens', B * T),
     storage('targets', H * B * T),
     storage('weights', H * B * T),
@@ -200,14 +225,15 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number, activations:
     out.push(storage(`head${h}.lnf`, BTC), storage(`head${h}.lnfStats`, lnStatsFloats(B * T)));
     if (h > 0) out.push(storage(`head${h}.dres`, BTC));
   }
-  const stride = logitsHeadStride(B, T, V);
-  const splitK = splitKScratch(cfg, B, T);
-  const transposed = transposeScratch(cfg, B, T);
+  // Logits lane-major (lane, head, B1·T, Vp): each lane's heads are its own rows of the cross-entropy.
+  const stride = logitsHeadStride(B1, T, V);
+  const splitK = splitKScratch(cfg, B1, T);
+  const transposed = transposeScratch(cfg, B1, T);
   out.push(
-    storage('logits', H * stride, false),
+    storage('logits', L * H * stride, false),
     storage('losses', H * B * T),
-    storage('lossPartials', Math.ceil((H * B * T) / REDUCE_CHUNK)),
-    storage('stats', STATS_BYTES / 4),
+    storage('lossPartials', L * Math.ceil((H * B1 * T) / REDUCE_CHUNK)),
+    storage('stats', L * STATS_LANE),
     // The matmul kernels' aux binding where no GELU epilogue uses it (it must not alias C).
     storage('matmulAux', 4),
     storage('dres', BTC),
@@ -217,22 +243,22 @@ export function planBuffers(cfg: ModelConfig, B: number, T: number, activations:
     storage('dpreatt', B * NH * T * T),
     storage('dfc', 4 * BTC),
     // The split-K dW products' partial products and partial bias sums (kernels.ts, matmulSplitK).
-    storage('splitKPartials', splitK.partials),
-    storage('splitKBiasPartials', splitK.biasPartials),
+    storage('splitKPartials', L * splitK.partials),
+    storage('splitKBiasPartials', L * splitK.biasPartials),
     // The transposed operands (operandTransposes): an input or output gradient, and a weight (transposeScratch).
-    storage('transposedOperand', transposed.operand),
-    storage('transposedWeight', transposed.weight),
+    storage('transposedOperand', L * transposed.operand),
+    storage('transposedWeight', L * transposed.weight),
     // Every kernel's uniform block, one slot each, bound at its slot's offset.
     {
       name: 'uniforms',
-      elements: (uniformSlots(cfg, B, T) * UNIFORM_SLOT_BYTES) / 4,
+      elements: (uniformSlots(cfg, B1, T, L) * UNIFORM_SLOT_BYTES) / 4,
       boundWhole: false,
       usage: 'uniform',
     },
     { name: 'evalStaging', elements: H * stride, boundWhole: false, usage: 'readback' },
   );
   for (let i = 0; i < READBACK_RING; i++)
-    out.push({ name: `statsReadback${i}`, elements: STATS_BYTES / 4, boundWhole: false, usage: 'readback' });
+    out.push({ name: `statsReadback${i}`, elements: L * STATS_LANE, boundWhole: false, usage: 'readback' });
   return out;
 }
 
@@ -284,8 +310,9 @@ function violation(
   T: number,
   limits: DeviceLimitsLike,
   activations: Storage,
+  lanes: number,
 ): string | null {
-  const s = summarizePlan(planBuffers(cfg, B, T, activations));
+  const s = summarizePlan(planBuffers(cfg, B, T, activations, lanes));
   if (s.largestBinding.bytes > limits.maxStorageBufferBindingSize) return 'maxStorageBufferBindingSize';
   if (s.largestBuffer.bytes > limits.maxBufferSize) return 'maxBufferSize';
   return null;
@@ -301,8 +328,9 @@ export function checkPlan(
   T: number,
   limits: DeviceLimitsLike,
   activations: Storage = 'f32',
+  lanes = 1,
 ): PlanSummary {
-  const summary = summarizePlan(planBuffers(cfg, B, T, activations));
+  const summary = summarizePlan(planBuffers(cfg, B, T, activations, lanes));
   if (limits.maxStorageBuffersPerShaderStage < STORAGE_BUFFERS_NEEDED) {
     throw new PlanError(
       `This adapter allows ${limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage; the lab's ` +
@@ -310,13 +338,13 @@ export function checkPlan(
       'maxStorageBuffersPerShaderStage',
     );
   }
-  const limit = violation(cfg, B, T, limits, activations);
+  const limit = violation(cfg, B, T, limits, activations, lanes);
   if (!limit) return summary;
   const buf = limit === 'maxBufferSize' ? summary.largestBuffer : summary.largestBinding;
   const mib = (x: number) => `${(x / 2 ** 20).toFixed(1)} MiB`;
   let batchSize = 0;
   for (let b = B - 1; b >= 1; b--) {
-    if (!violation(cfg, b, T, limits, activations)) {
+    if (!violation(cfg, b, T, limits, activations, lanes)) {
       batchSize = b;
       break;
     }
@@ -330,7 +358,7 @@ export function checkPlan(
   }
   const step = cfg.nHead * 4;
   for (let c = cfg.nEmbd - step; c >= step; c -= step) {
-    if (!violation({ ...cfg, nEmbd: c }, 1, T, limits, activations)) {
+    if (!violation({ ...cfg, nEmbd: c }, 1, T, limits, activations, lanes)) {
       msg += ` Even batch size 1 does not fit; the widest model that fits at batch size 1 has nEmbd ${c}.`;
       throw new PlanError(msg, limit, { batchSize: 1, nEmbd: c });
     }

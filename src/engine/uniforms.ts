@@ -25,6 +25,11 @@ export function uniformLayout<F extends string>(
 /** The values of a layout's fields by name. */
 export type UniformValues<L> = L extends UniformLayout<infer F> ? Record<F, number> : never;
 
+/** The values in the layout's field order (for a caller that writes the block as a list of numbers). */
+export function fieldValues<F extends string>(layout: UniformLayout<F>, values: Record<F, number>): number[] {
+  return layout.fields.map(([name]) => values[name]);
+}
+
 /** Write the block at `byteOffset` of `view` (the rest of its 16-byte rounding is left as it is). */
 export function packUniform<F extends string>(
   layout: UniformLayout<F>,
@@ -48,24 +53,38 @@ export function packUniform<F extends string>(
 
 /**
  * shaders/matmul.wgsl, matmul_tiled.wgsl, matmul_vec4.wgsl, matmul_vec4_16.wgsl: `struct Dims`, C (M,N) = A·B over
- * K; kSlice the rows of K per slice of a split-K dW product (read only with SPLIT_K).
+ * K; kSlice the rows of K per slice of a split-K dW product and slices their number (read only with SPLIT_K); lane*
+ * the floats between two lanes' A, B, bias, C and aux (read only with STACKED; kernels.ts matmulDims).
  */
 export const MATMUL_DIMS = uniformLayout('Dims', [
   ['M', 'u32'],
   ['N', 'u32'],
   ['K', 'u32'],
   ['kSlice', 'u32'],
+  ['slices', 'u32'],
+  ['laneA', 'u32'],
+  ['laneB', 'u32'],
+  ['laneBias', 'u32'],
+  ['laneC', 'u32'],
+  ['laneX', 'u32'],
 ] as const);
-/** shaders/matmul_splitk_reduce.wgsl: `struct Dims`, C (M,N) of MN floats summed over S slices. */
+/**
+ * shaders/matmul_splitk_reduce.wgsl: `struct Dims`, C (M,N) of MN floats summed over S slices, for each of `lanes`
+ * lanes (C and aux laneC and laneX floats apart).
+ */
 export const SPLITK_REDUCE_DIMS = uniformLayout('Dims', [
   ['MN', 'u32'],
   ['M', 'u32'],
   ['S', 'u32'],
+  ['lanes', 'u32'],
+  ['laneC', 'u32'],
+  ['laneX', 'u32'],
 ] as const);
-/** shaders/transpose.wgsl: `struct Dims`, the source's shape (rows, cols). */
+/** shaders/transpose.wgsl: `struct Dims`, the source's shape (rows, cols), and floats between its lanes. */
 export const TRANSPOSE_DIMS = uniformLayout('Dims', [
   ['rows', 'u32'],
   ['cols', 'u32'],
+  ['srcLane', 'u32'],
 ] as const);
 /** shaders/attention_forward*.wgsl, attention_backward*.wgsl: `struct Dims`; causal 1 or 0, scale 1/√hs. */
 export const ATTENTION_DIMS = uniformLayout('Dims', [

@@ -7,6 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { KernelCache, grid1d, uniformData, type KernelDef } from '../../src/engine/kernel';
 import {
+  adamwKernel,
   attentionKernels,
   crossentropyKernel,
   encoderBackwardKernel,
@@ -15,10 +16,13 @@ import {
   layernormKernels,
   layernormMatmulKernel,
   lnRstdAt,
+  matmulDims,
   lnStatsFloats,
   REDUCE_FINALIZE_GRID,
+  reduceFinalize,
   reduceKernel,
   reducePartials,
+  transposeKernel,
 } from '../../src/engine/kernels';
 import {
   isSwiftShader,
@@ -34,7 +38,8 @@ import {
   THREAD_ROWS,
   type ReductionVariant,
 } from '../../src/engine/reduction-variants';
-import { REDUCE_CHUNK } from '../../src/engine/plan';
+import { REDUCE_CHUNK, STATS_LANE } from '../../src/engine/plan';
+import { fieldValues, MATMUL_DIMS } from '../../src/engine/uniforms';
 import * as ref from '../../src/model/reference';
 import { align, lmHeadRows } from '../../src/model/params';
 import { Rng } from '../../src/model/rng';
@@ -240,7 +245,7 @@ describe('LayerNorm fused into the tiled forward product (tiled64+ln)', () => {
       const unwritten = (n: number) => new Float32Array(n).fill(1000);
       const [, , , out, aux, , stats, lnOut] = await run(
         kernel.def,
-        { u32: [M, N, K, 0] },
+        { u32: fieldValues(MATMUL_DIMS, matmulDims(M, N, K)) },
         [
           x,
           w,
@@ -512,4 +517,196 @@ test('the kernel cache keys pipelines by source: two kernels with one label stay
   };
   expect(cache.get(o).pipeline).not.toBe(cache.get({ ...o, constants: { V: 2 } }).pipeline);
   expect(errors).toEqual([]);
+});
+
+// ---- stacked lanes: several models of one shape in the same dispatches (kernels.ts RowLanes) ------------------
+// Each kernel over 3 lanes, each lane with its own rows, parameters and gradients (P floats apart, with a gap after
+// each lane's values that nothing may write), against the one-lane reference run on each lane alone.
+describe('stacked lanes', () => {
+  const L = 3;
+  /** L lanes of `n` floats each, P apart; the gap holds `gap`. */
+  const lanesOf = (parts: Float32Array[], P: number, gap = 1000) => {
+    const out = new Float32Array(L * P).fill(gap);
+    parts.forEach((p, l) => out.set(p, l * P));
+    return out;
+  };
+  const laneSlice = (a: Float32Array, l: number, P: number, n: number) => a.subarray(l * P, l * P + n);
+  /** Every float of `a` outside the lanes' first n values still holds `gap`. */
+  const gapsKept = (a: Float32Array, P: number, n: number, gap = 1000) => a.every((x, i) => i % P < n || x === gap);
+
+  test.each([
+    [2, 3, 8, 5],
+    [3, 5, 6, 9],
+  ])('encoder forward and backward, B=%i T=%i C=%i V=%i a lane', async (B, T, C, V) => {
+    const rng = new Rng(B * 31 + C);
+    const P = V * C + T * C + 8; // one lane's table, with room the kernels must not touch
+    const lane = { lanes: L, rows: B * T, params: P, stats: 0 };
+    const tokens = Array.from({ length: L }, () => Int32Array.from({ length: B * T }, () => rng.int(V)));
+    const wte = Array.from({ length: L }, () => rand(rng, V * C));
+    const wpe = Array.from({ length: L }, () => rand(rng, T * C));
+    const allTokens = new Int32Array(L * B * T);
+    tokens.forEach((t, l) => allTokens.set(t, l * B * T));
+    const [fwd, fwdGrid] = encoderForwardKernel(L * B, T, C, lane);
+    const [, , , out] = await run(
+      fwd,
+      { u32: [L * B, T, C, V] },
+      [allTokens, lanesOf(wte, P), lanesOf(wpe, P), new Float32Array(L * B * T * C)],
+      fwdGrid,
+    );
+    const dout = Array.from({ length: L }, () => rand(rng, B * T * C));
+    const dwte0 = Array.from({ length: L }, () => rand(rng, V * C));
+    const dwpe0 = Array.from({ length: L }, () => rand(rng, T * C));
+    const allDout = new Float32Array(L * B * T * C);
+    dout.forEach((d, l) => allDout.set(d, l * B * T * C));
+    const [bwd, bwdGrid] = encoderBackwardKernel(T, C, V, lane);
+    const [, , dwte, dwpe] = await run(
+      bwd,
+      { u32: [L * B, T, C, V] },
+      [allTokens, allDout, lanesOf(dwte0, P), lanesOf(dwpe0, P)],
+      bwdGrid,
+    );
+    for (let l = 0; l < L; l++) {
+      const want = new Float64Array(B * T * C);
+      ref.encoderForward(want, tokens[l]!, f64(wte[l]!), f64(wpe[l]!), B, T, C);
+      compare(`lane ${l} encoder forward`, out!.subarray(l * B * T * C, (l + 1) * B * T * C), want, ATOL, RTOL);
+      const rwte = f64(dwte0[l]!);
+      const rwpe = f64(dwpe0[l]!);
+      ref.encoderBackward(rwte, rwpe, f64(dout[l]!), tokens[l]!, B, T, C);
+      compare(`lane ${l} dwte`, laneSlice(dwte!, l, P, V * C), rwte, ATOL, RTOL);
+      compare(`lane ${l} dwpe`, laneSlice(dwpe!, l, P, T * C), rwpe, ATOL, RTOL);
+    }
+    expect(gapsKept(dwte!, P, V * C) && gapsKept(dwpe!, P, T * C)).toBe(true);
+  });
+
+  describe.each(REDUCTION_VARIANTS)('layernorm, $name', (v) => {
+    // C = 8 (vec4 under thread-rows), 37 (scalar); rows a lane no multiple of anything.
+    test.for([
+      [5, 8],
+      [7, 37],
+      [130, 64],
+    ])('%i rows a lane, C=%i: forward and backward', async ([rows, C], { skip }) => {
+      await skipWithoutSubgroups(v, skip);
+      const rng = new Rng(rows * 13 + C);
+      const N = L * rows;
+      const P = align(2 * C + 12, 4); // a table of a multiple of 4 floats, as every parameter table is
+      const lane = { lanes: L, rows, params: P, stats: 0 };
+      const kernels = layernormKernels(N, C, v, lane);
+      const inp = rand(rng, N * C, 2).map((x) => x + 3);
+      const w = Array.from({ length: L }, () => rand(rng, C));
+      const b = Array.from({ length: L }, () => rand(rng, C));
+      const [, , , out, mean, rstd] = await run(
+        kernels.forward[0],
+        { u32: [N, C] },
+        [inp, lanesOf(w, P), lanesOf(b, P), new Float32Array(N * C), new Float32Array(N), new Float32Array(N)],
+        kernels.forward[1],
+      );
+      const dout = rand(rng, N * C);
+      const dinp0 = rand(rng, N * C);
+      const dw0 = Array.from({ length: L }, () => rand(rng, C));
+      const db0 = Array.from({ length: L }, () => rand(rng, C));
+      const bufs = [dout, inp, lanesOf(w, P), mean!, rstd!, dinp0, lanesOf(dw0, P), lanesOf(db0, P)];
+      const [, , , , , dinp, dweight, dbias] = await run(
+        kernels.backward[0],
+        { u32: [N, C] },
+        bufs,
+        kernels.backward[1],
+      );
+      for (let l = 0; l < L; l++) {
+        const rowsOf = (a: Float32Array, width: number) => a.subarray(l * rows * width, (l + 1) * rows * width);
+        const ro = new Float64Array(rows * C);
+        const rm = new Float64Array(rows);
+        const rr = new Float64Array(rows);
+        ref.layernormForward(ro, rm, rr, f64(rowsOf(inp, C)), f64(w[l]!), f64(b[l]!), rows, C);
+        compare(`lane ${l} layernorm out`, rowsOf(out!, C), ro, ATOL, RTOL);
+        compare(`lane ${l} layernorm rstd`, rowsOf(rstd!, 1), rr, ATOL, RTOL);
+        const rdinp = f64(rowsOf(dinp0, C));
+        const rdw = f64(dw0[l]!);
+        const rdb = f64(db0[l]!);
+        const [m, r] = [f64(rowsOf(mean!, 1)), f64(rowsOf(rstd!, 1))];
+        ref.layernormBackward(rdinp, rdw, rdb, f64(rowsOf(dout, C)), f64(rowsOf(inp, C)), f64(w[l]!), m, r, rows, C);
+        compare(`lane ${l} layernorm dinp`, rowsOf(dinp!, C), rdinp, ATOL, RTOL);
+        compare(`lane ${l} layernorm dweight`, laneSlice(dweight!, l, P, C), rdw, 1e-4, RTOL);
+        compare(`lane ${l} layernorm dbias`, laneSlice(dbias!, l, P, C), rdb, 1e-4, RTOL);
+      }
+      expect(gapsKept(dweight!, P, C) && gapsKept(dbias!, P, C)).toBe(true);
+    });
+  });
+
+  test.each(REDUCTION_VARIANTS)('the loss and gradient-norm sums per lane ($name), and AdamW per lane', async (v) => {
+    const rng = new Rng(17);
+    const [n0, n1] = [5000, 9000]; // each lane's: two chunks of losses, three of gradients
+    const STATS = STATS_LANE; // per lane: loss at 0, norm, clip scale and finite at 4.., the frozen flag at 8
+    const lane = { lanes: L, rows: 0, params: n1, stats: STATS };
+    const x0 = rand(rng, L * n0);
+    const x1 = rand(rng, L * n1);
+    x1[2 * n1 + 7] = Infinity; // lane 2's norm is not finite: it alone skips its update
+    const partials = (n: number) => new Float32Array(L * Math.ceil(n / REDUCE_CHUNK)).fill(1000);
+    const dims = { u32: [n0, n1, REDUCE_CHUNK, 0, 4], f32: [0.5] };
+    const [partial, grid] = reducePartials(n0, n1, v, lane);
+    const p1 = await run(partial, dims, [x0, x1, partials(n0), partials(n1), new Float32Array(L * STATS)], grid);
+    const [finalize, finalGrid] = reduceFinalize(lane);
+    const stats = (await run(finalize, dims, [x0, x1, p1[2]!, p1[3]!, p1[4]!], finalGrid))[4]!;
+    for (let l = 0; l < L; l++) {
+      const s = stats.subarray(l * STATS, (l + 1) * STATS);
+      const sum = x0.subarray(l * n0, (l + 1) * n0).reduce((a, x) => a + x, 0);
+      expect(Math.abs(s[0]! - sum), `lane ${l} loss`).toBeLessThanOrEqual(1e-5 * Math.sqrt(n0));
+      if (l === 2) {
+        expect(s[6], 'lane 2 not finite').toBe(0);
+        continue;
+      }
+      const norm = Math.sqrt(x1.subarray(l * n1, (l + 1) * n1).reduce((a, x) => a + x * x, 0));
+      expect(Math.abs(s[4]! - norm), `lane ${l} norm`).toBeLessThanOrEqual(1e-5 * norm);
+      expect(s[5]!).toBeCloseTo(Math.min(1, 0.5 / (norm + 1e-6)), 6);
+      expect(s[6]).toBe(1);
+    }
+
+    // AdamW over the lanes' parameters with those statistics: lanes 0 and 1 step with their own clip scales, lane 2
+    // keeps its weights; the decay mask is one table's, shared.
+    const P = n1;
+    const p = rand(rng, L * P);
+    const m = rand(rng, L * P, 0.1);
+    const vv = Float32Array.from({ length: L * P }, () => rng.next() * 0.01);
+    const mask = new Uint32Array(Math.ceil(P / 32));
+    for (let i = 0; i < P; i += 3) mask[i >>> 5]! |= 1 << (i & 31);
+    const [lr, b1, b2, eps, wd, t] = [0.01, 0.9, 0.95, 1e-8, 0.1, 3];
+    const u = { u32: [L * P, 4], f32: [lr, b1, b2, eps, wd, 1 - b1 ** t, 1 - b2 ** t] };
+    const [adamw, adamwGrid] = adamwKernel(P, lane);
+    const [np] = await run(adamw, u, [p, x1, m, vv, mask, stats], adamwGrid);
+    for (let l = 0; l < L; l++) {
+      const got = np!.subarray(l * P, (l + 1) * P);
+      if (l === 2) {
+        expect(Array.from(got)).toEqual(Array.from(p.subarray(l * P, (l + 1) * P)));
+        continue;
+      }
+      const scale = stats[l * STATS + 5]!;
+      const want = new Float64Array(P);
+      for (let i = 0; i < P; i++) {
+        const k = l * P + i;
+        const gi = x1[k]! * scale;
+        let pi = p[k]!;
+        if (i % 3 === 0) pi -= lr * wd * pi;
+        const mi = b1 * m[k]! + (1 - b1) * gi;
+        const vi = b2 * vv[k]! + (1 - b2) * gi * gi;
+        want[i] = pi - (lr * (mi / (1 - b1 ** t))) / (Math.sqrt(vi / (1 - b2 ** t)) + eps);
+      }
+      compare(`lane ${l} adamw params`, got, want, 1e-6, 1e-5);
+    }
+  });
+
+  test('transpose of lanes whose sources lie apart', async () => {
+    const [rows, cols, srcLane] = [8, 12, 8 * 12 + 20];
+    const rng = new Rng(5);
+    const src = rand(rng, L * srcLane);
+    const t = transposeKernel(rows, cols, 'f32', L);
+    const [, dst] = await run(
+      t.def,
+      { u32: [rows, cols, srcLane] },
+      [src, new Float32Array(L * rows * cols)],
+      t.workgroups,
+    );
+    for (let l = 0; l < L; l++)
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++)
+          expect(dst![l * rows * cols + c * rows + r]).toBe(src[l * srcLane + r * cols + c]);
+  });
 });

@@ -10,6 +10,8 @@ import {
   splitKBound,
   splitKSlices,
   operandTransposes,
+  ONE_LANE,
+  type LaneStrides,
   type MatmulFlags,
 } from '../../src/engine/kernels';
 import {
@@ -107,13 +109,35 @@ const SPLIT_SHAPES: [number, number, number, number][] = [
   [384, 128, 1000, 3],
 ];
 
+// Stacked lanes: shapes for the scalar kernel, the vec4 8×8 and 16×16 ones (and a tnOnly variant's transposes),
+// and the model's forms: c_attn/c_fc/c_proj forward, dinp (into c_fc's output, or plain) and dW.
+const STACKED_SHAPES: [number, number, number][] = [
+  [5, 7, 3],
+  [64, 36, 64],
+  [66, 64, 36],
+];
+const STACKED_FORMS: MatmulFlags[] = [
+  { transB: true, bias: true },
+  { transB: true, bias: true, gelu: true },
+  { transB: true, bias: true, residual: true },
+  { transB: true },
+  {},
+  { geluGrad: true },
+  { accumulate: true },
+  { transA: true, accumulate: true, biasGrad: true },
+  { transA: true, accumulate: true },
+];
+
 const used = new Set<string>();
 let kernels: KernelCache | undefined;
 afterAll(() => console.log(`matmul kernels exercised: ${[...used].sort().join(', ')}`));
 
 /**
  * Run one product through the kernels the model records for it and compare with refMatmul: matmulKernel's one
- * dispatch, or with `splits` > 1 a dW product split-K (matmulSplitK: the slices, then their reduce).
+ * dispatch, or with `splits` > 1 a dW product split-K (matmulSplitK: the slices, then their reduce). With `lanes`
+ * > 1, that many products of this shape stacked in the same dispatches (kernels.ts LaneStrides), each lane's
+ * operands at a stride past its own size (a gap between lanes: inputs' gaps hold values no product reads, outputs'
+ * must stay untouched).
  */
 async function runMatmul(
   f: MatmulFlags,
@@ -123,17 +147,30 @@ async function runMatmul(
   variant: (typeof MATMUL_VARIANTS)[number],
   seed: number,
   splits = 1,
+  lanes = 1,
 ): Promise<void> {
   const { device, errors } = await testGpu();
   // One pipeline cache for the file: a pipeline depends on the flags and kernel, not on the shape.
   kernels ??= new KernelCache(device);
   const rng = new Rng(seed);
-  const a = dyadic(M * K, rng);
-  const b = dyadic(K * N, rng);
-  const bias = dyadic(N, rng);
-  const c0 = dyadic(M * N, rng);
-  // A pre-activation for geluGrad, over [−3, 3] where GELU bends.
-  const aux0 = dyadic(M * N, rng).map((x) => 3 * x);
+  // Floats per lane: the size rounded up to 4, plus a gap of 8 where stacked.
+  const stride = (n: number) => (lanes === 1 ? Math.ceil(n / 4) * 4 : Math.ceil(n / 4) * 4 + 8);
+  const at = { a: stride(M * K), b: stride(K * N), bias: stride(N), c: stride(M * N), aux: stride(M * N) };
+  const GAP = 1000; // what an output's gap holds, and what an input's gap holds is 500 + its index
+  const perLane = Array.from({ length: lanes }, () => {
+    const a = dyadic(M * K, rng);
+    const b = dyadic(K * N, rng);
+    const bias = dyadic(N, rng);
+    const c0 = dyadic(M * N, rng);
+    // A pre-activation for geluGrad, over [−3, 3] where GELU bends.
+    const aux0 = dyadic(M * N, rng).map((x) => 3 * x);
+    return { a, b, bias, c0, aux0 };
+  });
+  const stack = (key: keyof (typeof perLane)[number], stride: number, gap: (i: number) => number) => {
+    const out = new Float32Array(Math.max(4, lanes * stride)).map((_, i) => gap(i));
+    perLane.forEach((l, i) => out.set(l[key], i * stride));
+    return out;
+  };
   const made: GPUBuffer[] = [];
   const storage = (data: Float32Array<ArrayBuffer>) => {
     const buf = device.createBuffer({
@@ -151,19 +188,39 @@ async function runMatmul(
     made.push(buf);
     return buf;
   };
-  const out = storage(c0);
-  const aux = storage(aux0);
-  const operands = [storage(a), storage(b), storage(bias)];
+  const input = (i: number) => 500 + i;
+  const cStack = stack('c0', at.c, () => GAP);
+  const auxStack = stack('aux0', at.aux, () => GAP);
+  const out = storage(cStack);
+  const aux = storage(auxStack);
+  const operands = [
+    storage(stack('a', at.a, input)),
+    storage(stack('b', at.b, input)),
+    storage(stack('bias', at.bias, input)),
+  ];
   // The product's dispatches as the model records them (productDispatches: a tnOnly variant's transposes, a split
   // dW's slices and reduce). Scratch (transposed operands, partial products and bias sums) starts full of a value no
   // kernel computes, so that an element left unwritten shows.
   const scratch = (floats: number) => storage(new Float32Array(floats).fill(1000));
   const bufs = { a: operands[0]!, b: operands[1]!, bias: operands[2]!, c: out, aux };
-  const list = productDispatches(kernels, { storage: scratch, uniform }, variant, f, M, N, K, bufs, splits);
-  const label = list.find((d) => d.label !== 'transpose')!.label;
+  const strides: LaneStrides = lanes === 1 ? ONE_LANE : { lanes, ...at };
+  const list = productDispatches(
+    kernels,
+    { storage: scratch, uniform },
+    variant,
+    f,
+    M,
+    N,
+    K,
+    bufs,
+    splits,
+    undefined,
+    strides,
+  );
+  const label = list.find((d) => !d.label.startsWith('transpose'))!.label;
   for (const d of list) used.add(d.label);
   const staging = device.createBuffer({
-    size: Math.max(16, 2 * M * N * 4),
+    size: cStack.byteLength + auxStack.byteLength,
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
   });
   made.push(staging);
@@ -171,22 +228,39 @@ async function runMatmul(
   const pass = enc.beginComputePass();
   encodeDispatches(pass, list);
   pass.end();
-  enc.copyBufferToBuffer(out, 0, staging, 0, M * N * 4);
-  enc.copyBufferToBuffer(aux, 0, staging, M * N * 4, M * N * 4);
+  enc.copyBufferToBuffer(out, 0, staging, 0, cStack.byteLength);
+  enc.copyBufferToBuffer(aux, 0, staging, cStack.byteLength, auxStack.byteLength);
   device.queue.submit([enc.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
   const mapped = staging.getMappedRange();
-  const got = new Float32Array(mapped.slice(0, M * N * 4));
-  const gotAux = new Float32Array(mapped.slice(M * N * 4, 2 * M * N * 4));
+  const got = new Float32Array(mapped.slice(0, cStack.byteLength));
+  const gotAux = new Float32Array(mapped.slice(cStack.byteLength));
   staging.unmap();
   for (const buf of made) buf.destroy();
-  const name = `${variant.name} ${label} ${M}×${N}×${K}${splits > 1 ? ` in ${splits} slices` : ''} ${JSON.stringify(f)}`;
-  // The issue's tolerance: float32 rounding of a K-term sum of O(1) terms would stay within it; with the exact
-  // inputs above a correct kernel has no error at all.
-  const want = refMatmul(f, M, N, K, a, b, bias, c0, aux0);
-  compare(name, got, want.c, 1e-5, 1e-4);
-  // GELU in float32 with an erf good to 1.5e-7 (shaders/common/gelu.wgsl): the same tolerance holds.
-  compare(`${name} aux`, gotAux, want.aux, 1e-5, 1e-4);
+  const name =
+    `${variant.name} ${label} ${M}×${N}×${K}${splits > 1 ? ` in ${splits} slices` : ''}` +
+    `${lanes > 1 ? `, ${lanes} lanes` : ''} ${JSON.stringify(f)}`;
+  perLane.forEach((l, i) => {
+    const lane = lanes > 1 ? `${name}, lane ${i}` : name;
+    // The issue's tolerance: float32 rounding of a K-term sum of O(1) terms would stay within it; with the exact
+    // inputs above a correct kernel has no error at all.
+    const want = refMatmul(f, M, N, K, l.a, l.b, l.bias, l.c0, l.aux0);
+    compare(lane, got.subarray(i * at.c, i * at.c + M * N), want.c, 1e-5, 1e-4);
+    // GELU in float32 with an erf good to 1.5e-7 (shaders/common/gelu.wgsl): the same tolerance holds.
+    compare(`${lane} aux`, gotAux.subarray(i * at.aux, i * at.aux + M * N), want.aux, 1e-5, 1e-4);
+  });
+  // Between and after the lanes, nothing written.
+  const gaps = (buf: Float32Array, s: number) => buf.filter((_, i) => i % s >= M * N || i >= lanes * s);
+  if (lanes > 1) {
+    expect(
+      gaps(got, at.c).every((x) => x === GAP),
+      `${name}: C written outside its lanes`,
+    ).toBe(true);
+    expect(
+      gaps(gotAux, at.aux).every((x) => x === GAP),
+      `${name}: aux written outside its lanes`,
+    ).toBe(true);
+  }
   expect(errors).toEqual([]);
 }
 
@@ -242,6 +316,21 @@ describe.each(KERNEL_SETS.map((v) => [v.name, v] as const))('matmul variant %s',
       await runMatmul({ transA: true, accumulate: true }, M, N, K, variant, seed + 2, S);
     },
   );
+
+  // Stacked lanes (3 models' products in the same dispatches, each with its own operands): the forms the model
+  // records, with every epilogue, at shapes that reach each kernel of the variant, and split-K dW products.
+  test.each(STACKED_SHAPES)(
+    '%i×%i×%i, 3 lanes stacked: forward, dinp and dW forms, every epilogue',
+    async (M, N, K) => {
+      for (const [i, f] of STACKED_FORMS.entries()) await runMatmul(f, M, N, K, variant, 11 * M + N + K + i, 1, 3);
+    },
+  );
+
+  test.each(SPLIT_SHAPES.slice(0, 3))('%i×%i×%i in %i slices, 3 lanes stacked', async (M, N, K, S) => {
+    if (operandTransposes({ transA: true }, M, N, K, variant)) return; // never split (the test above)
+    await runMatmul({ transA: true, accumulate: true, biasGrad: true }, M, N, K, variant, M + N + K + S, S, 3);
+    await runMatmul({ transA: true }, M, N, K, variant, M + N + K + 2 * S, S, 3);
+  });
 
   test('512×512×512 (forward, dinp and dW forms)', async () => {
     await runMatmul({ transB: true, bias: true }, 512, 512, 512, variant, 1);
