@@ -270,8 +270,8 @@ const a = bench?.node?.adapter;
 s.adapter = a ? `${a.vendor} / ${a.architecture} (${a.description})` : env.GC_ADAPTER || null;
 s.matmulVariant = bench?.node?.matmulVariant ?? null;
 s.reductionVariant = bench?.node?.reductionVariant ?? null;
-// Milliseconds per round of N lanes stepped in one command buffer, against one lane's round.
-s.lanes = (bench?.node?.lanes ?? []).map((l) => ({ size: l.size, lanes: l.lanes, separateMs: l.separateMs.median, togetherMs: l.togetherMs.median }));
+// Milliseconds per round of N lanes: each submitted alone, in one command buffer, stacked in the same dispatches.
+s.lanes = (bench?.node?.lanes ?? []).map((l) => ({ size: l.size, lanes: l.lanes, separateMs: l.separateMs.median, togetherMs: l.togetherMs.median, stackedMs: l.stackedMs?.median ?? null }));
 s.tokensPerSecond = Object.fromEntries((bench?.node?.training ?? []).map((t) => [t.size, Math.round(t.tokensPerSecond.median)]));
 s.squares = {};
 for (const [k, list] of Object.entries(bench?.node ?? {})) {
@@ -311,7 +311,7 @@ for (const [n, q] of Object.entries(s.squares)) {
 }
 if (!Object.keys(s.squares).includes('4096')) console.log('4096³    not measured (BENCH_ARGS without --square 4096, or the bench failed)');
 const one = s.lanes.find((l) => l.lanes === 1);
-if (s.lanes.length) console.log(`lanes    ${s.lanes[0].size}: ${s.lanes.map((l) => `${l.lanes} in ${l.togetherMs.toFixed(1)} ms (alone ${l.separateMs.toFixed(1)})${one && l.lanes > 1 ? ` = ${(l.togetherMs / one.togetherMs).toFixed(2)}× one` : ''}`).join(' · ')}`);
+if (s.lanes.length) console.log(`lanes    ${s.lanes[0].size}: ${s.lanes.map((l) => `${l.lanes} alone ${l.separateMs.toFixed(1)} ms, stacked ${l.stackedMs === null ? '?' : l.stackedMs.toFixed(1)} ms${one && l.lanes > 1 && l.stackedMs !== null ? ` = ${(l.stackedMs / one.separateMs).toFixed(2)}× one` : ''}`).join(' · ')}`);
 if (s.memory) console.log(`memory   ${s.memory.steps} steps: ${s.memory.ok ? 'no buffer, no byte added' : 'FAILED'}`);
 const t = (r, extra) => (r ? `${r.objective} ≥90% at step ${r.steps}, ${r.seconds.toFixed(1)} s${extra}` : 'not reached (see its log)');
 console.log(`contrast lab     ${t(s.timeToContrast.lab, lab?.timeToContrast?.lab ? ` (${lab.timeToContrast.lab.adapter})` : '')}`);

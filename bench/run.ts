@@ -27,7 +27,7 @@ import { parseArgs, USAGE, UsageError, type Args } from './args';
 import { labTimeToContrast, pytorchTimeToContrast, type ContrastTime } from './contrast';
 import { DEFAULT_EXPERIMENT } from '../src/lab/experiments';
 import type { ExperimentSpec } from '../src/lab/api';
-import { B, fmt, modelConfig, T, VOCAB, type BenchSize } from './common';
+import { B, fmt, modelConfig, T, VOCAB, type BenchSize, type Spread } from './common';
 import { GpuTimer } from './gpu-timer';
 import {
   benchAttention,
@@ -172,16 +172,17 @@ async function main(): Promise<void> {
       const s = smallest(args.sizes);
       const steps = args.steps === null ? defaultSteps(s) : Math.min(args.steps, defaultSteps(s));
       log(
-        `\n### Lanes at ${s.name}: one step of N models per round, each submitted alone or all in one command buffer`,
+        `\n### Lanes at ${s.name}: one step of N models per round, each submitted alone, all in one command buffer, or stacked in the same dispatches`,
       );
       const lanes: LanesResult[] = [];
       for (const n of args.lanes) {
         const r = await benchLanes(device, s, variant, n, { steps, runs: args.runs }, rows.variant);
         lanes.push(r);
-        const one = lanes[0]!.lanes === 1 ? lanes[0]!.togetherMs.median : null;
+        const one = lanes[0]!.lanes === 1 ? lanes[0]!.separateMs.median : null;
+        const times = (x: Spread) => (one && n > 1 ? ` (${(x.median / one).toFixed(2)}× one lane alone)` : '');
         log(
-          `${String(n).padStart(2)} lane(s): ${fmt(r.separateMs, 1)} ms per round submitted alone, ${fmt(r.togetherMs, 1)} ms in one buffer` +
-            (one && n > 1 ? ` (${(r.togetherMs.median / one).toFixed(2)}× one lane's round)` : ''),
+          `${String(n).padStart(2)} lane(s): ${fmt(r.separateMs, 1)} ms per round submitted alone${times(r.separateMs)}, ` +
+            `${fmt(r.togetherMs, 1)} ms in one buffer${times(r.togetherMs)}, ${fmt(r.stackedMs, 1)} ms stacked${times(r.stackedMs)}`,
         );
       }
       (report.node as Record<string, unknown>).lanes = lanes;

@@ -74,10 +74,11 @@ export function labModel(
   matmul: MatmulVariant,
   reduction: ReductionVariant = THREAD_ROWS,
   activations: Storage = 'f32',
+  lanes = 1,
 ): { model: GpuModel; batch: ReturnType<typeof labBatch> } {
   const cfg = modelConfig(s);
-  const model = new GpuModel(device, cfg, B, T, matmul, reduction, activations);
-  model.setParams(initParams(cfg, SEED));
+  const model = new GpuModel(device, cfg, B, T, matmul, reduction, activations, lanes);
+  for (let lane = 0; lane < lanes; lane++) model.setParams(initParams(cfg, SEED + lane), { lane });
   model.setGradClip(TRAIN.gradClip);
   return { model, batch: labBatch() };
 }
@@ -150,16 +151,21 @@ export async function benchTraining(
 export interface LanesResult {
   size: string;
   lanes: number;
-  /** Milliseconds per round (one step of every lane): each lane submitting its own step, or all in one buffer. */
+  /**
+   * Milliseconds per round (one step of every lane): each lane submitting its own step, all in one buffer, or the
+   * lanes stacked in one model's dispatches (GpuModel with lanes, stepLanes).
+   */
   separateMs: Spread;
   togetherMs: Spread;
+  stackedMs: Spread;
   stepsPerRun: number;
 }
 
 /**
- * What `lanes` lanes cost against one, as a run trains them: `lanes` models of one size stepped round by round,
- * each submitting its own command buffer (the lab before) or all in one (GpuModel.stepTogether, the lab now). The
- * two ways alternate run by run, so that a machine that slows down mid-benchmark slows both.
+ * What `lanes` lanes cost against one: `lanes` models of one size stepped round by round, each submitting its own
+ * command buffer (what a run does), all in one (GpuModel.stepTogether), or stacked into the same dispatches (one
+ * GpuModel of `lanes` lanes, stepLanes). The three ways alternate run by run, so that a machine that slows down
+ * mid-benchmark slows each.
  */
 export async function benchLanes(
   device: GPUDevice,
@@ -170,32 +176,44 @@ export async function benchLanes(
   reduction: ReductionVariant = THREAD_ROWS,
 ): Promise<LanesResult> {
   const built = Array.from({ length: lanes }, () => labModel(device, s, matmul, reduction));
-  const round = async (together: boolean) => {
+  const stacked = labModel(device, s, matmul, reduction, 'f32', lanes);
+  type Way = 'separate' | 'together' | 'stacked';
+  const round = async (way: Way) => {
     const pending: Promise<unknown>[] = [];
-    if (together) {
+    if (way === 'together') {
       const steps = built.map(({ model, batch }) => ({ model, batch, lr: LR, train: TRAIN }));
       for (const r of await GpuModel.stepTogether(steps)) pending.push(r.stats);
+    } else if (way === 'stacked') {
+      const batches = Array.from({ length: lanes }, () => stacked.batch);
+      pending.push((await stacked.model.stepLanes(batches, LR, TRAIN)).stats);
     } else for (const { model, batch } of built) pending.push((await model.step(batch, LR, TRAIN)).stats);
     return pending;
   };
-  const time = async (together: boolean) => {
+  const time = async (way: Way) => {
     const t0 = performance.now();
     const pending: Promise<unknown>[] = [];
-    for (let i = 0; i < opts.steps; i++) pending.push(...(await round(together)));
+    for (let i = 0; i < opts.steps; i++) pending.push(...(await round(way)));
     await Promise.all(pending);
     return (performance.now() - t0) / opts.steps;
   };
   try {
-    await time(true); // warm-up: pipelines compiled, buffers touched
-    const separate: number[] = [];
-    const together: number[] = [];
-    for (let r = 0; r < opts.runs; r++) {
-      separate.push(await time(false));
-      together.push(await time(true));
-    }
-    return { size: s.name, lanes, separateMs: spread(separate), togetherMs: spread(together), stepsPerRun: opts.steps };
+    // Warm-up: pipelines compiled, buffers touched.
+    await time('together');
+    await time('stacked');
+    const ms: Record<Way, number[]> = { separate: [], together: [], stacked: [] };
+    for (let r = 0; r < opts.runs; r++)
+      for (const way of ['separate', 'together', 'stacked'] as const) ms[way].push(await time(way));
+    return {
+      size: s.name,
+      lanes,
+      separateMs: spread(ms.separate),
+      togetherMs: spread(ms.together),
+      stackedMs: spread(ms.stacked),
+      stepsPerRun: opts.steps,
+    };
   } finally {
     for (const { model } of built) model.destroy();
+    stacked.model.destroy();
   }
 }
 

@@ -1,19 +1,20 @@
-// One lane: one objective's model trained on the lab's shared data stream. The Lab interleaves lanes step by step,
-// so every objective sees the same examples in the same order with the same seed and the same step budget.
+// One lane: one objective's model trained on the lab's shared data stream. The run steps lanes side by side, so
+// every objective sees the same examples in the same order with the same seed and the same step budget. A lane's
+// model is one lane of a GpuModel that may hold other lanes of the same shape, trained in the same dispatches
+// (src/lab/run.ts groups them); the lane reads and writes only its own.
 import type { Storage } from '../engine/kernels';
 import type { MatmulVariant } from '../engine/matmul-variants';
 import type { ReductionVariant } from '../engine/reduction-variants';
 import { GpuModel, type StepStats } from '../engine/model';
 import { forwardFlops, trainingFlopsPerStep } from '../engine/plan';
 import { evaluate, type Evaluation } from '../eval/evaluate';
-import type { ForwardFn } from '../model/batch';
-import { learningRate, type ModelConfig, type TrainConfig } from '../model/config';
+import type { Batch, ForwardFn } from '../model/batch';
+import type { ModelConfig, TrainConfig } from '../model/config';
 import { initParams } from '../model/params';
 import { Rng } from '../model/rng';
 import type { Objective } from '../objectives/types';
 import type { Example, Task } from '../tasks/types';
-import type { EvalMetrics, LaneState, ModelSize, ObjectiveSpec, StepMetrics } from './api';
-import { laneModelConfig } from '../objectives';
+import type { EvalMetrics, LaneState, ObjectiveSpec, StepMetrics } from './api';
 
 /**
  * The kernels a lane's model runs, chosen once per device by the Lab: the matmul variant (chooseMatmulVariant), the
@@ -31,7 +32,6 @@ export const objectiveSeed = (seed: number): number => (seed ^ 0x0b1e_c71e) >>> 
 
 export class Lane {
   readonly cfg: ModelConfig;
-  readonly model: GpuModel;
   readonly T: number;
   readonly flopsPerStep: number;
   private readonly dataRng: Rng;
@@ -43,7 +43,7 @@ export class Lane {
   private secondsBefore = 0;
   private stepsThisSession = 0;
   /**
-   * Lanes run interleaved on one GPU, so wall time is shared: each lane is charged the run's training time in
+   * Lanes run side by side on one GPU, so wall time is shared: each lane is charged the run's training time in
    * proportion to its FLOPs per step (set by the Lab), measured by the run's clock.
    */
   share = 1;
@@ -56,36 +56,49 @@ export class Lane {
   /** Set when the lane stopped on a non-finite loss or gradient. */
   failure: string | null = null;
 
-  /** `kernels`: those the Lab chose for this device. */
+  /**
+   * Lane `slot` of `model` (planned for this objective's config at the run's batch size, its gradient clip set);
+   * starts from the run's seeded initialisation.
+   */
   constructor(
-    device: GPUDevice,
-    kernels: LaneKernels,
+    readonly model: GpuModel,
+    readonly slot: number,
     readonly index: number,
     readonly task: Task,
     readonly objective: Objective,
     readonly spec: ObjectiveSpec,
-    size: ModelSize,
     readonly train: TrainConfig,
-    initial?: Float32Array,
   ) {
-    this.cfg = laneModelConfig(task, objective, size);
-    this.T = this.cfg.blockSize;
-    const { matmul, reduction, activations } = kernels;
-    this.model = new GpuModel(device, this.cfg, train.batchSize, this.T, matmul, reduction, activations);
-    this.model.setParams(initial ?? initParams(this.cfg, train.seed));
-    this.model.setGradClip(train.gradClip);
+    this.cfg = model.cfg;
+    this.T = model.T;
+    this.setParams(initParams(this.cfg, train.seed));
     this.flopsPerStep = trainingFlopsPerStep(this.cfg, train.batchSize, this.T);
     this.dataRng = new Rng(dataSeed(train.seed));
     this.objectiveRng = new Rng(objectiveSeed(train.seed));
   }
 
-  /** Submit one training step; resolves once submitted, with `done`: a promise for its metrics. */
-  async trainStep(): Promise<{ done: Promise<{ stats: StepStats; metrics: StepMetrics }> }> {
-    const stepIndex = this.step;
+  /** Set this lane's weights (resetting its optimizer state unless told otherwise). */
+  setParams(params: Float32Array, opts: { keepOptimizer?: boolean } = {}): void {
+    this.model.setParams(params, { ...opts, lane: this.slot });
+  }
+
+  /** The next step's batch, from the lane's data and objective streams (which it advances). */
+  nextBatch(): Batch {
     const examples = this.task.sampleTrain(this.dataRng, this.train.batchSize);
-    const batch = this.objective.makeBatch(this.task, examples, this.objectiveRng);
-    const lr = learningRate(this.train, stepIndex);
-    const { stats } = await this.model.step(batch, lr, this.train);
+    return this.objective.makeBatch(this.task, examples, this.objectiveRng);
+  }
+
+  /** Stop updating this lane's weights while the other lanes of its model go on (a lane that failed). */
+  freeze(): void {
+    this.model.freezeLane(this.slot);
+  }
+
+  /**
+   * Account one submitted training step at learning rate `lr` whose statistics `stats` will bring: `done` resolves
+   * with its metrics once they are back.
+   */
+  stepSubmitted(lr: number, stats: Promise<StepStats>): { done: Promise<{ stats: StepStats; metrics: StepMetrics }> } {
+    const stepIndex = this.step;
     this.step = stepIndex + 1;
     this.flops += this.flopsPerStep;
     const flops = this.flops;
@@ -119,11 +132,11 @@ export class Lane {
     return async (tokens, n, T) => {
       if (T !== this.T) throw new Error(`${this.objective.name}: forward with T=${T}, the model holds T=${this.T}`);
       this.evalFlops += forwardFlops(this.cfg, Math.min(n, B), T) * Math.ceil(n / B);
-      if (n <= B) return this.model.forward(tokens, n);
+      if (n <= B) return this.model.forward(tokens, n, this.slot);
       const out = new Float32Array(H * n * T * V);
       for (let s = 0; s < n; s += B) {
         const m = Math.min(B, n - s);
-        const part = await this.model.forward(tokens.subarray(s * T, (s + m) * T), m);
+        const part = await this.model.forward(tokens.subarray(s * T, (s + m) * T), m, this.slot);
         for (let h = 0; h < H; h++) out.set(part.subarray(h * m * T * V, (h + 1) * m * T * V), (h * n + s) * T * V);
       }
       return out;
@@ -154,14 +167,14 @@ export class Lane {
 
   async snapshot(): Promise<LaneState> {
     await this.model.flush();
-    const { m, v } = await this.model.getOptimizerState();
+    const { m, v } = await this.model.getOptimizerState(this.slot);
     return {
       lane: this.index,
       objective: this.objective.name,
       objectiveSpec: this.spec,
       config: this.cfg,
       step: this.step,
-      params: await this.model.getParams(),
+      params: await this.model.getParams(this.slot),
       adamM: m,
       adamV: v,
       rng: { data: this.dataRng.state, objective: this.objectiveRng.state },
@@ -175,8 +188,8 @@ export class Lane {
     if (JSON.stringify(s.config) !== want) {
       throw new Error(`checkpoint for lane ${s.lane} has model ${JSON.stringify(s.config)}, this run needs ${want}`);
     }
-    this.model.setParams(s.params);
-    this.model.setOptimizerState(s.adamM, s.adamV, s.step);
+    this.setParams(s.params);
+    this.model.setOptimizerState(s.adamM, s.adamV, s.step, this.slot);
     this.dataRng.state = s.rng.data;
     this.objectiveRng.state = s.rng.objective;
     this.step = s.step;
@@ -186,9 +199,5 @@ export class Lane {
       this.evals.push(...history.evals.filter((m) => m.step <= s.step));
     }
     this.seconds = this.secondsBefore = s.seconds ?? this.steps[this.steps.length - 1]?.seconds ?? 0;
-  }
-
-  destroy(): void {
-    this.model.destroy();
   }
 }

@@ -2,7 +2,10 @@
 // held-out examples. The loop owns what happens between steps — pause and stop, evaluations, autosaves, a lane that
 // diverged (NaN), a device that was lost — so that Lab (src/lab/lab.ts) stays a thin facade over runs.
 import type { GpuContext } from '../engine/gpu';
-import { makeObjective } from '../objectives';
+import { GpuModel } from '../engine/model';
+import { checkPlan, PlanError } from '../engine/plan';
+import { learningRate, type ModelConfig } from '../model/config';
+import { laneModelConfig, makeObjective } from '../objectives';
 import type { Task } from '../tasks/types';
 import type { ExperimentSpec } from '../spec/types';
 import type { EvalMetrics, LabEvent, LaneResult, LaneState, RunOptions, TimeTo90 } from './api';
@@ -46,8 +49,19 @@ export interface RunStart {
   initialParams?: RunOptions['initialParams'];
 }
 
+/**
+ * Lanes whose models have one shape (one config), trained as the lanes of one GpuModel: every dispatch of a step does
+ * all of their work, so that N such lanes cost a GPU about what one does (bench/README.md, "Lanes").
+ */
+interface LaneGroup {
+  model: GpuModel;
+  /** In slot order: lanes[s] is the model's lane s. */
+  lanes: Lane[];
+}
+
 export class Run {
   readonly lanes: Lane[];
+  private readonly groups: LaneGroup[] = [];
   private paused: { promise: Promise<void>; resume: () => void } | null = null;
   private stopRequested = false;
   private lastSaved: SavedRun | null = null;
@@ -62,9 +76,48 @@ export class Run {
     kernels: LaneKernels,
     start: RunStart,
   ) {
-    this.lanes = spec.objectives.map(
-      (o, i) => new Lane(ctx.device, kernels, i, task, makeObjective(o, `objectives[${i}]`), o, spec.model, spec.train),
+    const objectives = spec.objectives.map((o, i) => makeObjective(o, `objectives[${i}]`));
+    const configs = objectives.map((o) => laneModelConfig(task, o, spec.model));
+    // Lanes of one config share a model, in the order they first appear; where the stacked model would not fit the
+    // device's limits (its parameters are one binding), each lane has its own.
+    const { matmul, reduction, activations } = kernels;
+    const B = spec.train.batchSize;
+    const byConfig = new Map<string, number[]>();
+    configs.forEach((cfg, i) => {
+      const key = JSON.stringify(cfg);
+      byConfig.set(key, [...(byConfig.get(key) ?? []), i]);
+    });
+    const fits = (cfg: ModelConfig, n: number) => {
+      try {
+        checkPlan(cfg, B, cfg.blockSize, ctx.device.limits, activations, n);
+        return true;
+      } catch (e) {
+        if (e instanceof PlanError) return false;
+        throw e;
+      }
+    };
+    const groups = [...byConfig.values()].flatMap((indices) =>
+      fits(configs[indices[0]!]!, indices.length) ? [indices] : indices.map((i) => [i]),
     );
+    const lanes: Lane[] = [];
+    try {
+      for (const indices of groups) {
+        const cfg = configs[indices[0]!]!;
+        const model = new GpuModel(ctx.device, cfg, B, cfg.blockSize, matmul, reduction, activations, indices.length);
+        const group: LaneGroup = { model, lanes: [] };
+        this.groups.push(group);
+        model.setGradClip(spec.train.gradClip);
+        indices.forEach((i, slot) => {
+          const lane = new Lane(model, slot, i, task, objectives[i]!, spec.objectives[i]!, spec.train);
+          group.lanes.push(lane);
+          lanes[i] = lane;
+        });
+      }
+    } catch (e) {
+      this.destroy();
+      throw e;
+    }
+    this.lanes = lanes;
     try {
       this.place(start);
     } catch (e) {
@@ -90,7 +143,7 @@ export class Run {
               `${lane.model.table.total}; the checkpoint's model config must match the lane's`,
           );
         }
-        lane.model.setParams(p);
+        lane.setParams(p);
       });
     }
   }
@@ -120,14 +173,14 @@ export class Run {
       }
       // Waits for the GPU to finish the steps submitted so far, so that their time is on the clock.
       const settle = async () => {
-        for (const l of this.lanes) await l.model.flush();
+        for (const g of this.groups) await g.model.flush();
         clock.stop();
       };
       const testSet = task.test.slice(0, Math.max(1, spec.evalExamples));
       onEvent({ type: 'state', state: 'running' });
       onEvent({
         type: 'log',
-        message: `${task.name}: ${this.lanes.map((l) => `${l.objective.name} (T=${l.T}, ${(l.model.plan.totalBytes / 2 ** 20).toFixed(1)} MiB)`).join(', ')}`,
+        message: `${task.name}: ${this.groups.map(({ model, lanes }) => `${lanes.map((l) => l.objective.name).join(' + ')} (T=${model.T}, ${(model.plan.totalBytes / 2 ** 20).toFixed(1)} MiB${lanes.length > 1 ? `, ${lanes.length} lanes in the same dispatches` : ''})`).join(', ')}`,
       });
       // The step of the last evaluation: a run that stops right after one does not evaluate the same weights twice.
       let evaluatedAt = -1;
@@ -154,24 +207,35 @@ export class Run {
         const active = this.lanes.filter((l) => !l.failure);
         if (active.length === 0) break;
         clock.start();
-        // Each lane submits its own step: on the CPU adapters measured, stepping the lanes in one command buffer
-        // (GpuModel.stepTogether) was no faster, and at five lanes about 15% slower (bench/README.md, "Lanes").
-        for (const lane of active) {
-          const { done } = await lane.trainStep();
-          void done.then(
-            ({ stats, metrics }) => {
-              if (stats.finite && Number.isFinite(stats.loss)) return onEvent({ type: 'step', metrics });
-              if (lane.failure) return;
-              lane.failure =
-                `${lane.objective.name}: the ${!Number.isFinite(stats.loss) ? 'loss' : 'gradient norm'} became ` +
-                `${Number.isNaN(stats.loss) || Number.isNaN(stats.gradNorm) ? 'NaN' : 'infinite'} at step ${metrics.step}. ` +
-                `The learning rate (${spec.train.lr}) is the likely cause; the weights were kept from the last finite step.`;
-              onEvent({ type: 'log', message: lane.failure });
-            },
-            () => {
-              /* a readback that fails because the device was lost; the loop reports the loss */
-            },
-          );
+        // One step of each model: all of its lanes' work in the same dispatches, each lane on its own batch. A
+        // failed lane takes no batch and is frozen (its weights stay at its last finite step).
+        const lr = learningRate(spec.train, step);
+        for (const { model, lanes } of this.groups) {
+          if (lanes.every((l) => l.failure)) continue;
+          const batches = lanes.map((l) => (l.failure ? null : l.nextBatch()));
+          const { stats } = await model.stepLanes(batches, lr, spec.train);
+          lanes.forEach((lane, slot) => {
+            if (!batches[slot]) return;
+            const { done } = lane.stepSubmitted(
+              lr,
+              stats.then((s) => s[slot]!),
+            );
+            void done.then(
+              ({ stats, metrics }) => {
+                if (stats.finite && Number.isFinite(stats.loss)) return onEvent({ type: 'step', metrics });
+                if (lane.failure) return;
+                lane.freeze();
+                lane.failure =
+                  `${lane.objective.name}: the ${!Number.isFinite(stats.loss) ? 'loss' : 'gradient norm'} became ` +
+                  `${Number.isNaN(stats.loss) || Number.isNaN(stats.gradNorm) ? 'NaN' : 'infinite'} at step ${metrics.step}. ` +
+                  `The learning rate (${spec.train.lr}) is the likely cause; the weights were kept from the last finite step.`;
+                onEvent({ type: 'log', message: lane.failure });
+              },
+              () => {
+                /* a readback that fails because the device was lost; the loop reports the loss */
+              },
+            );
+          });
         }
         const s = step + 1;
         const evalDue = s % spec.evalEvery === 0 && s < lastStep;
@@ -278,6 +342,6 @@ export class Run {
   }
 
   destroy(): void {
-    for (const l of this.lanes) l.destroy();
+    for (const g of this.groups) g.model.destroy();
   }
 }

@@ -145,6 +145,9 @@ describe('Lab over Dawn', () => {
     expect((last as { message: string }).message).toMatch(
       /ntp: the loss became NaN at step 3\. The learning rate \(0\.003\) is the likely cause/,
     );
+    // The two lanes have one shape: they train as two lanes of one model, in the same dispatches (run.ts).
+    const sameDispatches = /ntp \+ reverse \(T=\d+, [\d.]+ MiB, 2 lanes in the same dispatches\)/;
+    expect(events.some((e) => e.type === 'log' && sameDispatches.test(e.message))).toBe(true);
     expect(results[1]!.steps).toBe(6); // the healthy lane finished
     expect(results[0]!.failure).toMatch(/ntp: the loss became NaN at step 3/);
     expect(results[1]!.failure).toBeUndefined();
