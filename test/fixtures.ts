@@ -41,6 +41,20 @@ export function randomParams64(table: ParamTable, rng: Rng, scale = 0.3): Float6
 }
 
 /**
+ * A tiny causal model whose shapes are off the kernels' tiles (C = 20 is no multiple of the 4×4 register block or of
+ * 64-thread workgroups; V = 11 is odd): the GPU tests' parity config.
+ */
+export const TINY_CAUSAL: ModelConfig = {
+  vocabSize: 11,
+  blockSize: 8,
+  nLayer: 2,
+  nHead: 2,
+  nEmbd: 20,
+  attention: 'causal',
+  extraHeads: 0,
+};
+
+/**
  * A random batch of n sequences of T tokens for every head, as the GPU tests feed the model: some positions
  * excluded (weight 0), the rest weighted unevenly, as the objectives do.
  */

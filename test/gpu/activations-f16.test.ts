@@ -20,7 +20,7 @@ import { THREAD_ROWS } from '../../src/engine/reduction-variants';
 import type { ModelConfig } from '../../src/model/config';
 import { initParams, paramTable } from '../../src/model/params';
 import { refLossAndGrads, refTrain } from '../../src/model/reference';
-import { randomBatch, scaledInitParams } from '../fixtures';
+import { randomBatch, scaledInitParams, TINY_CAUSAL } from '../fixtures';
 import { compare, stepLosses, TEN_STEPS, testGpu } from './helpers';
 
 const results: string[] = [];
@@ -34,15 +34,7 @@ test('lavapipe offers shader-f16, so the f16 tests below run on it', async () =>
     expect(device.features.has('shader-f16')).toBe(true);
 });
 
-const CAUSAL: ModelConfig = {
-  vocabSize: 11,
-  blockSize: 8,
-  nLayer: 2,
-  nHead: 2,
-  nEmbd: 20,
-  attention: 'causal',
-  extraHeads: 0,
-};
+const CAUSAL = TINY_CAUSAL;
 
 test('the plan keeps the half activations in half the bytes, and only those', () => {
   const cfg: ModelConfig = { ...CAUSAL, extraHeads: 1 };

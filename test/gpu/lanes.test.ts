@@ -17,20 +17,12 @@ import { hasSubgroups, SUBGROUP_ROWS, THREAD_ROWS, type ReductionVariant } from 
 import { learningRate, type ModelConfig } from '../../src/model/config';
 import type { Batch } from '../../src/model/batch';
 import { paramTable } from '../../src/model/params';
-import { randomBatch, scaledInitParams } from '../fixtures';
+import { randomBatch, scaledInitParams, TINY_CAUSAL } from '../fixtures';
 import { TEN_STEPS, testGpu } from './helpers';
 
 const L = 3;
 const T = 7;
-const CAUSAL: ModelConfig = {
-  vocabSize: 11,
-  blockSize: 8,
-  nLayer: 2,
-  nHead: 2,
-  nEmbd: 20,
-  attention: 'causal',
-  extraHeads: 0,
-};
+const CAUSAL = TINY_CAUSAL;
 const HEADS: ModelConfig = { ...CAUSAL, nHead: 4, nEmbd: 16, extraHeads: 2 };
 const BIDIRECTIONAL: ModelConfig = { ...CAUSAL, attention: 'bidirectional' };
 
