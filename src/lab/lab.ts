@@ -4,7 +4,7 @@
 // a spec can run is src/spec/check.ts's to say.
 import { acquireGpu, adapterLimits, type GpuContext } from '../engine/gpu';
 import { chooseActivationStorage, type StorageChoice } from '../engine/activation-storage';
-import { chooseMatmulVariant, type VariantCache, type VariantChoice } from '../engine/matmul-variants';
+import { chooseMatmulVariant, isCpuAdapter, type VariantCache, type VariantChoice } from '../engine/matmul-variants';
 import { chooseReductionVariant, type ReductionChoice } from '../engine/reduction-variants';
 import type { ModelConfig } from '../model/config';
 import { checkSpec, DEFAULT_LIMITS } from '../spec/check';
@@ -43,6 +43,11 @@ export interface LabOptions {
    * it exists (the default), else memory.
    */
   variantCache?: VariantCache;
+  /**
+   * Train lanes of one shape in the same dispatches (LaneKernels.stackLanes). Default: on GPUs, not on CPU adapters
+   * (SwiftShader, lavapipe), where it saves nothing measurable and makes evaluations run every lane.
+   */
+  stackLanes?: boolean;
 }
 
 /** The kernels chosen for a device, once per Lab: matmul variant, row reductions, the half activations' storage. */
@@ -197,7 +202,12 @@ export class Lab implements LabApi {
       const task = makeTask(spec.task, spec.train.seed);
       const { matmul, reduction, activations } = await this.kernels(ctx);
       try {
-        const kernels = { matmul: matmul.variant, reduction: reduction.variant, activations: activations.storage };
+        const kernels = {
+          matmul: matmul.variant,
+          reduction: reduction.variant,
+          activations: activations.storage,
+          stackLanes: this.options.stackLanes ?? !isCpuAdapter(ctx.adapterInfo),
+        };
         this.current = new Run(ctx, spec, task, runId, kernels, {
           ...(resume ? { resume } : {}),
           ...(history ? { history } : {}),

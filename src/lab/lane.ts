@@ -24,6 +24,12 @@ export interface LaneKernels {
   matmul: MatmulVariant;
   reduction: ReductionVariant;
   activations: Storage;
+  /**
+   * Whether lanes of one shape train as the lanes of one model, in the same dispatches (src/lab/run.ts): on GPUs,
+   * whose tiny steps are bound by dispatches; not on CPU adapters, where stacking saves nothing measurable and a
+   * lane's evaluation would run every lane's forward pass (bench/README.md, "Lanes").
+   */
+  stackLanes: boolean;
 }
 
 /** Seeds of the separate random streams, derived from the run's seed (data is shared across lanes). */

@@ -78,8 +78,9 @@ export class Run {
   ) {
     const objectives = spec.objectives.map((o, i) => makeObjective(o, `objectives[${i}]`));
     const configs = objectives.map((o) => laneModelConfig(task, o, spec.model));
-    // Lanes of one config share a model, in the order they first appear; where the stacked model would not fit the
-    // device's limits (its parameters are one binding), each lane has its own.
+    // Lanes of one config share a model, in the order they first appear, where the Lab stacks lanes on this device
+    // (LaneKernels.stackLanes) and the stacked model fits its limits (its parameters are one binding); else each lane
+    // has its own.
     const { matmul, reduction, activations } = kernels;
     const B = spec.train.batchSize;
     const byConfig = new Map<string, number[]>();
@@ -97,7 +98,7 @@ export class Run {
       }
     };
     const groups = [...byConfig.values()].flatMap((indices) =>
-      fits(configs[indices[0]!]!, indices.length) ? [indices] : indices.map((i) => [i]),
+      kernels.stackLanes && fits(configs[indices[0]!]!, indices.length) ? [indices] : indices.map((i) => [i]),
     );
     const lanes: Lane[] = [];
     try {

@@ -9,7 +9,9 @@ import { Lab } from '../../src/lab/lab';
 import { DEFAULT_TRAIN } from '../../src/model/config';
 import { DEFAULT_OBJECTIVES } from '../../src/objectives';
 
-const lab = new Lab({ gpu: nodeGpu });
+// Lanes of one shape stacked in the same dispatches, as on a GPU (a CPU adapter's default is a model per lane): the
+// runs below exercise both, this Lab and the fresh one in the device-loss test.
+const lab = new Lab({ gpu: nodeGpu, stackLanes: true });
 
 function spec(over: Partial<ExperimentSpec> = {}): ExperimentSpec {
   return {
