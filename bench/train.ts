@@ -163,9 +163,9 @@ export interface LanesResult {
 
 /**
  * What `lanes` lanes cost against one: `lanes` models of one size stepped round by round, each submitting its own
- * command buffer (what a run does), all in one (GpuModel.stepTogether), or stacked into the same dispatches (one
- * GpuModel of `lanes` lanes, stepLanes). The three ways alternate run by run, so that a machine that slows down
- * mid-benchmark slows each.
+ * command buffer (what a run does on a CPU adapter), all in one (GpuModel.stepTogether), or stacked into the same
+ * dispatches (one GpuModel of `lanes` lanes, stepLanes: what a run does on a GPU). The three ways alternate run by
+ * run, so that a machine that slows down mid-benchmark slows each.
  */
 export async function benchLanes(
   device: GPUDevice,

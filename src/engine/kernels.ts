@@ -42,7 +42,7 @@ import { composeWgsl, grid1d, grid1dParts, WG, type BindingKind, type KernelDef 
 import { align } from '../model/params';
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
-import type { MATMUL_DIMS, UniformValues } from './uniforms';
+import type { MATMUL_DIMS, SPLITK_REDUCE_DIMS, UniformValues } from './uniforms';
 
 /** A uniform, then `reads` read-only and `writes` read-write storage buffers: a kernel's bindings in order. */
 const bindings = (reads: number, writes: number): BindingKind[] => [
@@ -126,7 +126,8 @@ function withLanes(def: KernelDef, l: RowLanes, names: ('LANE_ROWS' | 'LANE_PARA
   const constants = Object.fromEntries(names.map((n) => [n, values[n]]));
   return { ...def, constants: { ...def.constants, ...constants } };
 }
-const ROWS_AND_PARAMS = ['LANE_ROWS', 'LANE_PARAMS'] as ('LANE_ROWS' | 'LANE_PARAMS')[];
+/** A row-wise kernel (shaders/common/lanes.wgsl) with the stacked lanes' rows and parameters. */
+const withRowLanes = (def: KernelDef, l: RowLanes): KernelDef => withLanes(def, l, ['LANE_ROWS', 'LANE_PARAMS']);
 
 /**
  * Threads per workgroup of the vec4 column sums (LayerNorm's dparams): they have one thread per 4 columns, as few
@@ -230,23 +231,22 @@ export function layernormKernels(
 ): Record<'forward' | 'backward', [KernelDef, [number, number, number]]> {
   // Stacked: N counts every lane's rows; the column sums are per lane (L·C of them).
   const L = l.lanes;
-  const lanes = (def: KernelDef) => withLanes(def, l, ROWS_AND_PARAMS);
   if (L > 1 && N !== L * l.rows) throw new Error(`LayerNorm over ${N} rows: not ${L} lanes of ${l.rows}`);
   if (v.rows === 'subgroup') {
     return {
-      forward: [lanes(K_SUBGROUP.layernormForward), gridRows(N)],
-      backward: [lanes(K_SUBGROUP.layernormBackward), gridRows(L * C + N)],
+      forward: [withRowLanes(K_SUBGROUP.layernormForward, l), gridRows(N)],
+      backward: [withRowLanes(K_SUBGROUP.layernormBackward, l), gridRows(L * C + N)],
     };
   }
   if (C % 4 === 0) {
     return {
-      forward: [lanes(K.layernormForwardVec4), grid1d(N)],
-      backward: [lanes(K.layernormBackwardVec4), grid1dParts((L * C) / 4, N, COLUMN_WG)],
+      forward: [withRowLanes(K.layernormForwardVec4, l), grid1d(N)],
+      backward: [withRowLanes(K.layernormBackwardVec4, l), grid1dParts((L * C) / 4, N, COLUMN_WG)],
     };
   }
   return {
-    forward: [lanes(K.layernormForward), grid1d(N)],
-    backward: [lanes(K.layernormBackward), grid1dParts(L * C, N)],
+    forward: [withRowLanes(K.layernormForward, l), grid1d(N)],
+    backward: [withRowLanes(K.layernormBackward, l), grid1dParts(L * C, N)],
   };
 }
 
@@ -258,10 +258,9 @@ export function encoderForwardKernel(
   l: RowLanes = ONE_ROW_LANE,
 ): [KernelDef, [number, number, number]] {
   // Stacked: B counts every lane's sequences.
-  const lanes = (def: KernelDef) => withLanes(def, l, ROWS_AND_PARAMS);
   return C % 4 === 0
-    ? [lanes(K.encoderForwardVec4), grid1d((B * T * C) / 4)]
-    : [lanes(K.encoderForward), grid1d(B * T * C)];
+    ? [withRowLanes(K.encoderForwardVec4, l), grid1d((B * T * C) / 4)]
+    : [withRowLanes(K.encoderForward, l), grid1d(B * T * C)];
 }
 
 /**
@@ -277,9 +276,8 @@ export function encoderBackwardKernel(
 ): [KernelDef, [number, number, number]] {
   // Stacked: each lane's dwte threads, then each lane's dwpe threads.
   const L = l.lanes;
-  const lanes = (def: KernelDef) => withLanes(def, l, ROWS_AND_PARAMS);
-  if (C % 4 === 0) return [lanes(K.encoderBackwardVec4), grid1dParts((L * V * C) / 4, (L * T * C) / 4)];
-  return [lanes(K.encoderBackward), grid1dParts(L * V * C, L * T * C)];
+  if (C % 4 === 0) return [withRowLanes(K.encoderBackwardVec4, l), grid1dParts((L * V * C) / 4, (L * T * C) / 4)];
+  return [withRowLanes(K.encoderBackward, l), grid1dParts(L * V * C, L * T * C)];
 }
 
 /** The fused cross-entropy kernel over `rows` rows (H·B·T) under variant v, with its workgroup counts. */
@@ -462,6 +460,15 @@ export type Shape2 = [rows: number, cols: number];
  * the operands' places; the kernels' epilogues (bias, accumulate, GELU, gelu', residual, the bias gradient) are the
  * same on every path.
  */
+/**
+ * The lane strides of a product's operands once operandTransposes' copies replace them: each copy is packed, lane
+ * after lane (transposeKernel).
+ */
+export function transposedLanes(lanes: LaneStrides, t: { a: Shape2; b: Shape2 | null }): LaneStrides {
+  if (lanes.lanes === 1) return lanes;
+  return { ...lanes, a: t.a[0] * t.a[1], b: t.b ? t.b[0] * t.b[1] : lanes.b };
+}
+
 export function operandTransposes(
   f: MatmulFlags,
   M: number,
@@ -734,11 +741,10 @@ export function matmulSplitK(
   v: MatmulVariant,
   S: number,
   storage: MatmulStorage = F32_STORAGE,
-  lanes = 1,
+  lanes: LaneStrides = ONE_LANE,
 ): {
-  partial: { def: KernelDef; workgroups: [number, number, number] };
-  reduce: { def: KernelDef; workgroups: [number, number, number] };
-  kSlice: number;
+  partial: { def: KernelDef; workgroups: [number, number, number]; dims: UniformValues<typeof MATMUL_DIMS> };
+  reduce: { def: KernelDef; workgroups: [number, number, number]; dims: UniformValues<typeof SPLITK_REDUCE_DIMS> };
   scratch: number;
   biasScratch: number;
 } {
@@ -750,18 +756,26 @@ export function matmulSplitK(
   // The kernel without the epilogues that move to the reduce: accumulate (the partial products are written).
   if (storage.c !== 'f32' || storage.aux !== 'f32')
     throw new Error(`matmul ${M}×${N}×${K}: a split dW product writes f32 partial sums, not f16`);
-  const { def, workgroups } = matmulKernel({ transA: true, biasGrad: f.biasGrad }, M, N, K, v, storage, lanes);
+  const L = lanes.lanes;
+  const { def, workgroups } = matmulKernel({ transA: true, biasGrad: f.biasGrad }, M, N, K, v, storage, L);
   const reduce = splitKReduceKernel(!!f.accumulate, !!f.biasGrad);
+  // Stacked: each lane's partials (S,M,N) and bias partials (S,M) after the last's in the scratch; the reduce adds
+  // them into each lane's C and aux, lanes.c and lanes.aux apart.
+  const scratchLanes = L === 1 ? ONE_LANE : { ...lanes, c: S * M * N, aux: f.biasGrad ? S * M : 0 };
   return {
     partial: {
       def: { ...def, label: `${def.label}_splitk`, constants: { ...def.constants, SPLIT_K: 1 } },
       // z = lane·S + slice (the prologue's enter).
-      workgroups: [workgroups[0], workgroups[1], S * lanes],
+      workgroups: [workgroups[0], workgroups[1], S * L],
+      dims: matmulDims(M, N, K, scratchLanes, { kSlice: Math.ceil(K / S), slices: S }),
     },
-    reduce: { def: reduce, workgroups: grid1d(lanes * M * N) },
-    kSlice: Math.ceil(K / S),
-    scratch: lanes * S * M * N,
-    biasScratch: f.biasGrad ? lanes * S * M : 0,
+    reduce: {
+      def: reduce,
+      workgroups: grid1d(L * M * N),
+      dims: { MN: M * N, M, S, lanes: L, laneC: lanes.c, laneX: lanes.aux },
+    },
+    scratch: L * S * M * N,
+    biasScratch: f.biasGrad ? L * S * M : 0,
   };
 }
 

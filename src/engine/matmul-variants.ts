@@ -20,6 +20,7 @@ import {
   ONE_LANE,
   splitKSlices,
   operandTransposes,
+  transposedLanes,
   transposeKernel,
   type LaneStrides,
   F32_STORAGE,
@@ -399,21 +400,25 @@ export function productDispatches(
   if (S > 1) {
     // With biasGrad, aux is the bias gradient: the slices' column sums go to a scratch of their own that the reduce
     // adds into it. Stacked, each lane's partials are S·M·N floats after the last's, and its bias sums S·M.
-    const split = matmulSplitK(f, M, N, K, v, S, storage, L);
+    const split = matmulSplitK(f, M, N, K, v, S, storage, lanes);
     const scratch = alloc.storage(Math.max(4, split.scratch));
     const biasScratch = alloc.storage(Math.max(4, split.biasScratch));
-    const partialLanes = { ...lanes, c: S * M * N, aux: f.biasGrad ? S * M : lanes.aux };
-    const dims = matmulDims(M, N, K, partialLanes, { kSlice: split.kSlice, slices: S });
-    const reduceDims = { MN: M * N, M, S, lanes: L, laneC: lanes.c, laneX: lanes.aux };
     return [
       kernels.dispatch(
         split.partial.def,
-        [alloc.uniform(...fieldValues(MATMUL_DIMS, dims)), a, b, bias, scratch, f.biasGrad ? biasScratch : aux],
+        [
+          alloc.uniform(...fieldValues(MATMUL_DIMS, split.partial.dims)),
+          a,
+          b,
+          bias,
+          scratch,
+          f.biasGrad ? biasScratch : aux,
+        ],
         split.partial.workgroups,
       ),
       kernels.dispatch(
         split.reduce.def,
-        [alloc.uniform(...fieldValues(SPLITK_REDUCE_DIMS, reduceDims)), scratch, biasScratch, c, aux],
+        [alloc.uniform(...fieldValues(SPLITK_REDUCE_DIMS, split.reduce.dims)), scratch, biasScratch, c, aux],
         split.reduce.workgroups,
       ),
     ];
@@ -437,9 +442,7 @@ export function productDispatches(
     }
   }
   const { def, workgroups } = matmulKernel(f, M, N, K, v, st, L);
-  // The copies are packed: lane l's at l·(its size).
-  const copied = { a: t ? t.a[0] * t.a[1] : lanes.a, b: t?.b ? t.b[0] * t.b[1] : lanes.b };
-  const dims = matmulDims(M, N, K, L > 1 ? { ...lanes, ...copied } : lanes);
+  const dims = matmulDims(M, N, K, t ? transposedLanes(lanes, t) : lanes);
   list.push(kernels.dispatch(def, [alloc.uniform(...fieldValues(MATMUL_DIMS, dims)), a, b, bias, c, aux], workgroups));
   return list;
 }

@@ -15,6 +15,7 @@ import {
   ONE_ROW_LANE,
   splitKSlices,
   operandTransposes,
+  transposedLanes,
   transposeKernel,
   type LaneStrides,
   type MatmulStorage,
@@ -265,7 +266,7 @@ export class OpRecorder {
     const planned = flags.transB ? 2 : 1;
     const L = this.L;
     // Each operand's lane stride: A (M,K_), B (K_,N), C and aux (M,N) where they are activations.
-    const lanes: LaneStrides = {
+    let lanes: LaneStrides = {
       lanes: L,
       a: this.laneStride(ln ? ln.x : a, M * K_),
       b: this.laneStride(b, K_ * N),
@@ -300,12 +301,11 @@ export class OpRecorder {
       // The copies are f32 whatever the operand's storage (an f16 activation converts on the way), and packed.
       a = this.transpose(list, a, this.mem.transposedOperand, t.a, lanes.a); // A as stored → its transpose
       storage.a = 'f32';
-      lanes.a = L === 1 ? 0 : M * K_;
       if (t.b) {
         b = this.transpose(list, b, this.mem.transposedWeight, t.b, lanes.b); // B (N,K) → Bᵀ (K,N)
         storage.b = 'f32';
-        lanes.b = L === 1 ? 0 : K_ * N;
       }
+      lanes = transposedLanes(lanes, t);
     }
     this.uniformsFusedAway += planned - (t ? (t.b ? 2 : 1) : 0);
     // The kernel depends on the shape (vec4 kernels where the contiguous dimensions allow, see matmulKernel).
@@ -356,35 +356,25 @@ export class OpRecorder {
       this.uniformsFusedAway++;
       return;
     }
-    const L = this.L;
     const storage = { a: this.storageOf(dout), b: this.storageOf(inp), c: 'f32', aux: 'f32' } as const;
-    const split = matmulSplitK(flags, OC, IC, M, this.matmul, S, storage, L); // throws for transposed operands
+    // The lanes' operands, and their dW and db (matmulSplitK derives the scratch's lanes from them).
+    const lanes: LaneStrides = {
+      lanes: this.L,
+      a: this.laneStride(dout, M * OC),
+      b: this.laneStride(inp, M * IC),
+      bias: 0,
+      c: this.laneStride(dW, OC * IC),
+      aux: dbias ? this.laneStride(dbias, OC) : 0,
+    };
+    const split = matmulSplitK(flags, OC, IC, M, this.matmul, S, storage, lanes); // throws for transposed operands
     this.uniformsFusedAway++; // its planned transpose
     const { splitKPartials, splitKBiasPartials, matmulAux, stats } = this.mem;
     if (split.scratch * 4 > splitKPartials.size || split.biasScratch * 4 > splitKBiasPartials.size)
       throw new Error(`dW ${OC}×${IC} over ${M} rows in ${S} slices: more than the planned scratch (plan.ts)`);
     const partial = [dout, inp, stats, splitKPartials, dbias ? splitKBiasPartials : matmulAux];
-    // Stacked: each lane's partials (S,OC,IC) and bias partials (S,OC) after the last's.
-    const lanes: LaneStrides = {
-      lanes: L,
-      a: this.laneStride(dout, M * OC),
-      b: this.laneStride(inp, M * IC),
-      bias: 0,
-      c: L === 1 ? 0 : S * OC * IC,
-      aux: L === 1 || !dbias ? 0 : S * OC,
-    };
-    const dims = matmulDims(OC, IC, M, lanes, { kSlice: split.kSlice, slices: S });
-    this.dispatch(list, split.partial.def, MATMUL_DIMS, dims, partial, split.partial.workgroups);
+    this.dispatch(list, split.partial.def, MATMUL_DIMS, split.partial.dims, partial, split.partial.workgroups);
     const reduce = [splitKPartials, splitKBiasPartials, dW, dbias ?? matmulAux];
-    const laneX = dbias ? this.laneStride(dbias, 0) : 0;
-    this.dispatch(
-      list,
-      split.reduce.def,
-      SPLITK_REDUCE_DIMS,
-      { MN: OC * IC, M: OC, S, lanes: L, laneC: this.laneStride(dW, 0), laneX },
-      reduce,
-      split.reduce.workgroups,
-    );
+    this.dispatch(list, split.reduce.def, SPLITK_REDUCE_DIMS, split.reduce.dims, reduce, split.reduce.workgroups);
   }
 
   /**

@@ -314,7 +314,8 @@ export class GpuModel {
    * arrives. It only waits itself when READBACK_RING earlier steps are still unread.
    */
   async step(batch: Batch, lr: number, train: TrainConfig): Promise<{ stats: Promise<StepStats> }> {
-    return (await GpuModel.stepTogether([{ model: this, batch, lr, train }]))[0]!;
+    const { stats } = await this.stepLanes([batch], lr, train);
+    return { stats: stats.then((s) => s[0]!) };
   }
 
   /**
@@ -327,11 +328,7 @@ export class GpuModel {
     lr: number,
     train: TrainConfig,
   ): Promise<{ stats: Promise<StepStats[]> }> {
-    const slot = await this.prepareStep(batches, lr, train);
-    const enc = this.device.createCommandEncoder({ label: `step of ${this.lanes} lanes` });
-    this.encodeStep(enc, slot);
-    this.device.queue.submit([enc.finish()]);
-    return { stats: this.readStats(slot) };
+    return { stats: (await GpuModel.submitSteps([{ model: this, batches, lr, train }]))[0]! };
   }
 
   /**
@@ -348,14 +345,24 @@ export class GpuModel {
     if (steps.some((s) => s.model.device !== device)) throw new Error('stepTogether: the models must share a device');
     if (new Set(steps.map((s) => s.model)).size !== steps.length)
       throw new Error('stepTogether: a model can take one step per submission');
-    if (steps.some((s) => s.model.lanes !== 1)) throw new Error('stepTogether: models of one lane (see stepLanes)');
-    // Every model's inputs are written (queue-ordered) before the one submission that reads them.
+    const submitted = await GpuModel.submitSteps(steps.map(({ batch, ...s }) => ({ ...s, batches: [batch] })));
+    return submitted.map((stats) => ({ stats: stats.then((s) => s[0]!) }));
+  }
+
+  /**
+   * One step of each model, every lane on its batch, recorded into one command buffer and submitted once: each
+   * model's inputs are written (queue-ordered) before the submission that reads them. Each model's promise resolves
+   * with its lanes' stats.
+   */
+  private static async submitSteps(
+    steps: readonly { model: GpuModel; batches: readonly (Batch | null)[]; lr: number; train: TrainConfig }[],
+  ): Promise<Promise<StepStats[]>[]> {
     const slots: number[] = [];
-    for (const { model, batch, lr, train } of steps) slots.push(await model.prepareStep([batch], lr, train));
-    const enc = device.createCommandEncoder({ label: `step of ${steps.length} model(s)` });
+    for (const { model, batches, lr, train } of steps) slots.push(await model.prepareStep(batches, lr, train));
+    const enc = steps[0]!.model.device.createCommandEncoder({ label: `step of ${steps.length} model(s)` });
     steps.forEach(({ model }, i) => model.encodeStep(enc, slots[i]!));
-    device.queue.submit([enc.finish()]);
-    return steps.map(({ model }, i) => ({ stats: model.readStats(slots[i]!).then((s) => s[0]!) }));
+    steps[0]!.model.device.queue.submit([enc.finish()]);
+    return steps.map(({ model }, i) => model.readStats(slots[i]!));
   }
 
   /**
@@ -397,11 +404,7 @@ export class GpuModel {
     const readback = this.mem.statsReadback[slot]!;
     const pending = readback.mapAsync(GPUMapMode.READ).then(() => {
       // Read before unmap detaches the range; no copy of it.
-      const all = new Float32Array(readback.getMappedRange(), 0, this.lanes * STATS_LANE);
-      const stats = Array.from({ length: this.lanes }, (_, lane) => {
-        const s = all.subarray(lane * STATS_LANE);
-        return { step: t, loss: s[STAT_LOSS]!, gradNorm: s[STAT_NORM]!, finite: s[STAT_NORM + 2] === 1 };
-      });
+      const stats = this.laneStats(new Float32Array(readback.getMappedRange(), 0, this.lanes * STATS_LANE), t);
       readback.unmap();
       this.pendingStats[slot] = null;
       return stats;
@@ -428,7 +431,15 @@ export class GpuModel {
     pass.end();
     this.device.queue.submit([enc.finish()]);
     const stats = await this.read(this.mem.stats, this.lanes * STATS_LANE);
-    return Array.from({ length: this.lanes }, (_, lane) => stats[lane * STATS_LANE + STAT_LOSS]!);
+    return this.laneStats(stats, this.stepsTaken).map((s) => s.loss);
+  }
+
+  /** Every lane's statistics in a copy of the stats buffer (STATS_LANE floats a lane), as of step `step`. */
+  private laneStats(all: Float32Array, step: number): StepStats[] {
+    return Array.from({ length: this.lanes }, (_, lane) => {
+      const s = all.subarray(lane * STATS_LANE);
+      return { step, loss: s[STAT_LOSS]!, gradNorm: s[STAT_NORM]!, finite: s[STAT_NORM + 2] === 1 };
+    });
   }
 
   /**
