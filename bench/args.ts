@@ -28,6 +28,8 @@ export interface Args {
   matmulVariant: string | null;
   /** The MLP activations' storage to use instead of timing it (f16 needs shader-f16); null: timed as the lab does. */
   activations: 'f32' | 'f16' | null;
+  /** Whether the time to contrast stacks lanes of one shape (the Lab's stackLanes); null: the Lab's choice. */
+  stackLanes: boolean | null;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -51,7 +53,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --matmul-variant V  use matmul variant V instead of timing them (before/after comparisons; the time to contrast
                       takes it as the adapter's cached choice, which SwiftShader's known variant overrides)
   --activations S     store the MLP's hidden activations as S (f32 or f16; f16 needs shader-f16) instead of timing
-                      both, for the training throughput`;
+                      both, for the training throughput
+  --stack-lanes S     on or off: the time to contrast trains lanes of one shape in the same dispatches, or as a
+                      model each, instead of the lab's choice for the adapter (on for GPUs, off for CPU adapters)`;
 
 export class UsageError extends Error {}
 
@@ -74,6 +78,7 @@ export function parseArgs(argv: string[]): Args {
     lanes: [1, 2, 5],
     matmulVariant: null,
     activations: null,
+    stackLanes: null,
   };
   const rest = argv.filter((x) => x !== '--');
   for (let i = 0; i < rest.length; i++) {
@@ -142,6 +147,10 @@ export function parseArgs(argv: string[]): Args {
       if (v !== 'f32' && v !== 'f16')
         throw new UsageError(`--activations must be f32 or f16; got ${JSON.stringify(v)}`);
       a.activations = v;
+    } else if (k === '--stack-lanes') {
+      const v = value();
+      if (v !== 'on' && v !== 'off') throw new UsageError(`--stack-lanes must be on or off; got ${JSON.stringify(v)}`);
+      a.stackLanes = v === 'on';
     } else if (k === '--help' || k === '-h') throw new UsageError('');
     else throw new UsageError(`unknown argument ${JSON.stringify(k)}`);
   }

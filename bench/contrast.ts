@@ -31,13 +31,20 @@ export async function labTimeToContrast(
   spec: ExperimentSpec,
   log: (s: string) => void,
   matmulVariant: string | null = null,
+  stackLanes: boolean | null = null,
 ): Promise<{ adapter: string; result: ContrastTime | null }> {
   // A forced variant reaches the lab as the adapter's cached choice (the lab times nothing then).
   const fixed: VariantCache = { get: async () => matmulVariant ?? undefined, set: async () => undefined };
-  const lab = new Lab({ gpu: nodeGpu, variantCache: matmulVariant ? fixed : new FileVariantCache() });
+  const lab = new Lab({
+    gpu: nodeGpu,
+    variantCache: matmulVariant ? fixed : new FileVariantCache(),
+    ...(stackLanes !== null ? { stackLanes } : {}),
+  });
   const a = await lab.adapter();
   const adapter = `${a.vendor} ${a.architecture} ${a.description}`.trim();
-  log(`lab: ${adapter}${kernelsText(a)}`);
+  log(
+    `lab: ${adapter}${kernelsText(a)}${stackLanes !== null ? `, lanes stacked: ${stackLanes ? 'on' : 'off'} (forced)` : ''}`,
+  );
   const flops = new Map<number, number>();
   let result: ContrastTime | null = null;
   const t0 = performance.now();

@@ -323,7 +323,7 @@ async function timeToContrast(args: Args, report: Record<string, unknown>): Prom
     pytorch = 'skipped' in py ? null : py.result ? { ...py.result, device: py.device } : null;
   }
   log('\n## Lab (Node, Dawn)');
-  const lab = await labTimeToContrast(spec, log, args.matmulVariant);
+  const lab = await labTimeToContrast(spec, log, args.matmulVariant, args.stackLanes);
   log(`lab: ${show(lab.result)}`);
   const out: Record<string, unknown> = { lab: lab.result ? { ...lab.result, adapter: lab.adapter } : null };
   if (pytorch !== undefined) out.pytorch = pytorch;

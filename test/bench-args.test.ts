@@ -62,6 +62,8 @@ describe('npm run bench options', () => {
     expect(parseArgs([]).activations).toBeNull();
     expect(parseArgs(['--activations', 'f16']).activations).toBe('f16');
     expect(parseArgs(['--activations', 'f32']).activations).toBe('f32');
+    expect([parseArgs([]).stackLanes, parseArgs(['--stack-lanes', 'on']).stackLanes]).toEqual([null, true]);
+    expect(parseArgs(['--stack-lanes', 'off']).stackLanes).toBe(false);
   });
 
   test.each([
@@ -81,6 +83,7 @@ describe('npm run bench options', () => {
     [['--matmul-variant'], '--matmul-variant needs a value'],
     [['--activations', 'bf16'], '--activations must be f32 or f16; got "bf16"'],
     [['--activations'], '--activations needs a value'],
+    [['--stack-lanes', 'yes'], '--stack-lanes must be on or off; got "yes"'],
   ])('%j is refused: %s', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

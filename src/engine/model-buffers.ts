@@ -50,7 +50,7 @@ export interface ModelBuffers {
   transposedOperand: GPUBuffer; // a transposed input or output gradient (kernels.ts, operandTransposes; plan.ts)
   transposedWeight: GPUBuffer; // (IC,OC) and its transposed weight
   uniforms: GPUBuffer; // one UNIFORM_SLOT_BYTES slot per dispatch
-  evalStaging: GPUBuffer; // (H, B,T,V) forward()'s readback
+  evalStaging: GPUBuffer; // (L, H, B,T,Vp) forwardLanes' readback, a lane's logits per lane asked
   statsReadback: GPUBuffer[]; // READBACK_RING copies of stats, read a few steps late
   half: ReadonlySet<GPUBuffer>; // the buffers that hold f16 values (plan.ts, HALF_ACTIVATIONS)
 }

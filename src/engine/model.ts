@@ -26,6 +26,13 @@ import {
 } from './plan';
 import { ADAMW_STEP, packUniform, REDUCE_DIMS, type UniformValues } from './uniforms';
 
+/** One lane's sequences for forwardLanes: n sequences of T tokens, (n, T). */
+export interface ForwardRequest {
+  lane: number;
+  tokens: Int32Array;
+  n: number;
+}
+
 export interface StepStats {
   step: number;
   /** Σ weight·CE over the batch, before this step's update. */
@@ -448,43 +455,64 @@ export class GpuModel {
    * maps the one staging buffer, and a second call in between (the page asking for examples while a lane is being
    * evaluated) would copy into a buffer that is being mapped.
    */
-  forward(tokens: Int32Array, n: number, lane = 0): Promise<Float32Array> {
-    const run = this.forwardQueue.then(() => this.forwardNow(tokens, n, lane));
+  async forward(tokens: Int32Array, n: number, lane = 0): Promise<Float32Array> {
+    return (await this.forwardLanes([{ lane, tokens, n }]))[0]!;
+  }
+
+  /**
+   * forward for several lanes of a stacked model in one pass, each on its own sequences: the logits of each request,
+   * in order. One pass runs every lane's rows whatever it is asked (a lane not asked runs on the tokens its rows
+   * hold), so evaluating a model's lanes together costs one pass where one at a time costs one a lane.
+   */
+  forwardLanes(requests: readonly ForwardRequest[]): Promise<Float32Array[]> {
+    const run = this.forwardQueue.then(() => this.forwardNow(requests));
     this.forwardQueue = run.catch(() => undefined);
     return run;
   }
 
   private forwardQueue: Promise<unknown> = Promise.resolve();
 
-  private async forwardNow(tokens: Int32Array, n: number, lane: number): Promise<Float32Array> {
+  private async forwardNow(requests: readonly ForwardRequest[]): Promise<Float32Array[]> {
     const { B, T, H } = this;
     const V = this.cfg.vocabSize;
-    if (n > B) throw new Error(`forward: ${n} sequences, at most ${B}`);
-    if (tokens.length !== n * T) throw new Error(`forward: expected ${n * T} tokens, got ${tokens.length}`);
-    this.laneParams(lane);
-    // The forward pass reads no targets or weights. Stacked, every lane runs (on whatever tokens its rows hold):
-    // only this lane's logits are read.
-    this.writeTokens(tokens, n, lane);
+    if (requests.length === 0) return [];
+    const seen = new Set<number>();
+    for (const { lane, tokens, n } of requests) {
+      this.laneParams(lane);
+      if (seen.has(lane)) throw new Error(`forward: lane ${lane} asked twice in one pass`);
+      seen.add(lane);
+      if (n > B) throw new Error(`forward: ${n} sequences, at most ${B}`);
+      if (tokens.length !== n * T) throw new Error(`forward: expected ${n * T} tokens, got ${tokens.length}`);
+    }
+    // The forward pass reads no targets or weights.
+    for (const { lane, tokens, n } of requests) this.writeTokens(tokens, n, lane);
     const stride = logitsHeadStride(B, T, V);
+    const laneBytes = H * stride * 4;
+    // The staging buffer holds one lane's logits per request (plan.ts: a lane's worth per lane).
     const staging = this.mem.evalStaging;
     const enc = this.device.createCommandEncoder({ label: 'forward' });
     const pass = enc.beginComputePass();
     encodeDispatches(pass, this.recording.forward);
     pass.end();
-    enc.copyBufferToBuffer(this.mem.logits, lane * H * stride * 4, staging, 0, H * stride * 4);
+    requests.forEach(({ lane }, i) =>
+      enc.copyBufferToBuffer(this.mem.logits, lane * laneBytes, staging, i * laneBytes, laneBytes),
+    );
     this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const all = new Float32Array(staging.getMappedRange());
+    await staging.mapAsync(GPUMapMode.READ, 0, requests.length * laneBytes);
+    const all = new Float32Array(staging.getMappedRange(0, requests.length * laneBytes));
     // Rows of Vp on the GPU (the lm_head's padded vocabulary), of V here.
     const Vp = lmHeadRows(V);
-    const out = new Float32Array(H * n * T * V);
-    for (let h = 0; h < H; h++)
-      for (let r = 0; r < n * T; r++) {
-        const from = h * stride + r * Vp;
-        out.set(all.subarray(from, from + V), (h * n * T + r) * V);
-      }
+    const outs = requests.map(({ n }, i) => {
+      const out = new Float32Array(H * n * T * V);
+      for (let h = 0; h < H; h++)
+        for (let r = 0; r < n * T; r++) {
+          const from = (i * H + h) * stride + r * Vp;
+          out.set(all.subarray(from, from + V), (h * n * T + r) * V);
+        }
+      return out;
+    });
     staging.unmap();
-    return out;
+    return outs;
   }
 
   /**

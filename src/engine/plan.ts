@@ -255,7 +255,8 @@ export function planBuffers(
       boundWhole: false,
       usage: 'uniform',
     },
-    { name: 'evalStaging', elements: H * stride, boundWhole: false, usage: 'readback' },
+    // forwardLanes' readback: a lane's logits per lane asked.
+    { name: 'evalStaging', elements: L * H * stride, boundWhole: false, usage: 'readback' },
   );
   for (let i = 0; i < READBACK_RING; i++)
     out.push({ name: `statsReadback${i}`, elements: L * STATS_LANE, boundWhole: false, usage: 'readback' });

@@ -130,28 +130,38 @@ export class Lane {
     return { done };
   }
 
-  /** The model as decoders see it; splits requests larger than the planned batch. */
-  forwardFn(): ForwardFn {
+  /**
+   * The model as decoders see it; splits requests larger than the planned batch. `pass` runs up to B sequences on
+   * this lane (evaluateLanes passes one that shares each pass with the model's other lanes).
+   */
+  forwardFn(
+    pass: (tokens: Int32Array, n: number) => Promise<Float32Array> = (tokens, n) =>
+      this.model.forward(tokens, n, this.slot),
+  ): ForwardFn {
     const B = this.train.batchSize;
     const H = 1 + this.cfg.extraHeads;
     const V = this.cfg.vocabSize;
     return async (tokens, n, T) => {
       if (T !== this.T) throw new Error(`${this.objective.name}: forward with T=${T}, the model holds T=${this.T}`);
       this.evalFlops += forwardFlops(this.cfg, Math.min(n, B), T) * Math.ceil(n / B);
-      if (n <= B) return this.model.forward(tokens, n, this.slot);
+      if (n <= B) return pass(tokens, n);
       const out = new Float32Array(H * n * T * V);
       for (let s = 0; s < n; s += B) {
         const m = Math.min(B, n - s);
-        const part = await this.model.forward(tokens.subarray(s * T, (s + m) * T), m, this.slot);
+        const part = await pass(tokens.subarray(s * T, (s + m) * T), m);
         for (let h = 0; h < H; h++) out.set(part.subarray(h * m * T * V, (h + 1) * m * T * V), (h * n + s) * T * V);
       }
       return out;
     };
   }
 
-  async evaluate(examples: Example[]): Promise<EvalMetrics> {
+  /** Held-out metrics on `examples`, recorded in the lane's history; `pass` as in forwardFn. */
+  async evaluate(
+    examples: Example[],
+    pass?: (tokens: Int32Array, n: number) => Promise<Float32Array>,
+  ): Promise<EvalMetrics> {
     await this.model.flush();
-    const ev = await evaluate(this.task, this.objective, examples, this.forwardFn(), this.train.batchSize);
+    const ev = await evaluate(this.task, this.objective, examples, this.forwardFn(pass), this.train.batchSize);
     this.lastEval = ev;
     const m: EvalMetrics = {
       lane: this.index,
@@ -206,4 +216,51 @@ export class Lane {
     }
     this.seconds = this.secondsBefore = s.seconds ?? this.steps[this.steps.length - 1]?.seconds ?? 0;
   }
+}
+
+/**
+ * Evaluate lanes of one model (src/lab/run.ts, LaneGroup) together, each as Lane.evaluate would alone. A pass of a
+ * stacked model runs every lane's rows whatever it is asked, so the lanes' decoders run side by side: each asks for
+ * its logits as if alone, and once every lane still evaluating has asked, one pass (GpuModel.forwardLanes) answers
+ * them all. N lanes' evaluations then take the passes of the one that needs the most, not the sum of their passes.
+ * The metrics, in the order of `lanes`.
+ */
+export async function evaluateLanes(lanes: readonly Lane[], examples: Example[]): Promise<EvalMetrics[]> {
+  if (lanes.length <= 1) return Promise.all(lanes.map((l) => l.evaluate(examples)));
+  const model = lanes[0]!.model;
+  if (lanes.some((l) => l.model !== model)) throw new Error('evaluateLanes: the lanes must be lanes of one model');
+  type Ask = { tokens: Int32Array; n: number; resolve: (x: Float32Array) => void; reject: (e: unknown) => void };
+  const asking = new Map<number, Ask>();
+  const evaluating = new Set(lanes.map((l) => l.slot));
+  const passIfAllAsked = () => {
+    if (asking.size === 0 || asking.size < evaluating.size) return;
+    const asked = [...asking];
+    asking.clear();
+    model.forwardLanes(asked.map(([lane, { tokens, n }]) => ({ lane, tokens, n }))).then(
+      (outs) => asked.forEach(([, a], i) => a.resolve(outs[i]!)),
+      (e: unknown) => asked.forEach(([, a]) => a.reject(e)),
+    );
+  };
+  const settled = await Promise.allSettled(
+    lanes.map(async (lane) => {
+      try {
+        return await lane.evaluate(
+          examples,
+          (tokens, n) =>
+            new Promise<Float32Array>((resolve, reject) => {
+              // A decoder awaits each pass before it asks for the next, so a lane has at most one ask waiting.
+              asking.set(lane.slot, { tokens, n, resolve, reject });
+              passIfAllAsked();
+            }),
+        );
+      } finally {
+        // A lane done (or failed) no longer holds the others' pass back.
+        evaluating.delete(lane.slot);
+        passIfAllAsked();
+      }
+    }),
+  );
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<EvalMetrics>).value);
 }

@@ -9,7 +9,7 @@ import { laneModelConfig, makeObjective } from '../objectives';
 import type { Task } from '../tasks/types';
 import type { ExperimentSpec } from '../spec/types';
 import type { EvalMetrics, LabEvent, LaneResult, LaneState, RunOptions, TimeTo90 } from './api';
-import { Lane, type LaneKernels } from './lane';
+import { evaluateLanes, Lane, type LaneKernels } from './lane';
 import type { RunStore, SavedRun } from './store';
 
 export class DeviceLostError extends Error {
@@ -188,9 +188,16 @@ export class Run {
       const evalAll = async (step: number) => {
         if (step === evaluatedAt) return;
         evaluatedAt = step;
-        for (const lane of this.lanes) {
-          if (lane.failure) continue;
-          onEvent({ type: 'eval', metrics: await lane.evaluate(testSet) });
+        // A model's lanes together: one forward pass serves all of them (evaluateLanes). The events go out in lane
+        // order, each as soon as the lanes before it have gone.
+        const live = this.lanes.filter((l) => !l.failure);
+        const done = new Map<Lane, EvalMetrics>();
+        let next = 0;
+        for (const { lanes } of this.groups) {
+          const evaluated = lanes.filter((l) => !l.failure);
+          (await evaluateLanes(evaluated, testSet)).forEach((m, i) => done.set(evaluated[i]!, m));
+          for (; next < live.length && done.has(live[next]!); next++)
+            onEvent({ type: 'eval', metrics: done.get(live[next]!)! });
         }
       };
       const lastStep = Math.min(spec.train.steps, options.stopAtStep ?? Infinity);

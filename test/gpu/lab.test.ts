@@ -1,7 +1,8 @@
 // The Lab end to end in Node over Dawn: every objective trains through the real engine, runs are deterministic,
 // a stopped run resumes exactly, and a non-finite loss stops its lane with a message and keeps the weights.
-import { describe, expect, test } from 'vitest';
-import { isSwiftShader, MATMUL_VARIANTS, SOFTWARE_VARIANT } from '../../src/engine/matmul-variants';
+import { describe, expect, test, vi } from 'vitest';
+import { isSwiftShader, MATMUL_VARIANTS, MemoryVariantCache, SOFTWARE_VARIANT } from '../../src/engine/matmul-variants';
+import { GpuModel } from '../../src/engine/model';
 import { nodeGpu } from '../../src/engine/node-gpu';
 import { REDUCTION_VARIANTS, THREAD_ROWS } from '../../src/engine/reduction-variants';
 import type { ExperimentSpec, LabEvent, LaneState, StepMetrics } from '../../src/lab/api';
@@ -11,7 +12,9 @@ import { DEFAULT_OBJECTIVES } from '../../src/objectives';
 
 // Lanes of one shape stacked in the same dispatches, as on a GPU (a CPU adapter's default is a model per lane): the
 // runs below exercise both, this Lab and the fresh one in the device-loss test.
-const lab = new Lab({ gpu: nodeGpu, stackLanes: true });
+// The kernels timed once and kept here, so that a second Lab on this adapter (a model per lane) runs the same ones.
+const variantCache = new MemoryVariantCache();
+const lab = new Lab({ gpu: nodeGpu, stackLanes: true, variantCache });
 
 function spec(over: Partial<ExperimentSpec> = {}): ExperimentSpec {
   return {
@@ -103,6 +106,36 @@ describe('Lab over Dawn', () => {
     const [again, shifted] = await Promise.all([lab.examples(2), lab.examples(2, 1)]);
     expect(again).toEqual(views);
     expect(shifted).toEqual(await lab.examples(2, 1));
+  });
+
+  test('lanes of one model are evaluated together, one forward pass for all, as a model per lane evaluates them', async () => {
+    // ntp, reverse and teacherless have one shape (one stacked model); mtp's extra head makes a model of its own.
+    const s = spec({
+      objectives: [{ kind: 'ntp' }, { kind: 'mtp', heads: 2 }, { kind: 'reverse' }, { kind: 'teacherless' }],
+    });
+    const passes = vi.spyOn(GpuModel.prototype, 'forwardLanes');
+    const evals = (events: LabEvent[]) =>
+      events.flatMap((e) => (e.type === 'eval' ? [{ ...e.metrics, seconds: 0 }] : []));
+    try {
+      const stacked = await collect(s);
+      const stackedPasses = passes.mock.calls.map(([asked]) => asked.map((a) => a.lane));
+      passes.mockClear();
+      const apart = new Lab({ gpu: nodeGpu, stackLanes: false, variantCache });
+      const events: LabEvent[] = [];
+      await apart.run(s, (e) => events.push(e));
+      const apartPasses = passes.mock.calls.map(([asked]) => asked.map((a) => a.lane));
+      // The same metrics (training is bit for bit the same; only the clock differs), in lane order.
+      expect(evals(stacked.events)).toEqual(evals(events));
+      expect(evals(events).map((m) => [m.step, m.lane])).toEqual(
+        [3, 6].flatMap((st) => [0, 1, 2, 3].map((l) => [st, l])),
+      );
+      // Apart, one lane a pass; stacked, the three lanes of one model share passes (slots 0, 1, 2 of it).
+      expect(apartPasses.every((lanes) => lanes.length === 1)).toBe(true);
+      expect(stackedPasses.some((lanes) => lanes.length === 3)).toBe(true);
+      expect(stackedPasses.length).toBeLessThan(apartPasses.length);
+    } finally {
+      passes.mockRestore();
+    }
   });
 
   test('the same config and seed give the same losses and weights', async () => {

@@ -121,6 +121,17 @@ describe.each(CASES)('stacked lanes train as models alone: %s', (_name, cfg, cho
           `lane ${l} logits`,
         );
       }
+      // Several lanes' logits from one pass, each on its own sequences and count (lane 1 is not asked; its rows run
+      // on whatever they hold): each as the model alone gives them.
+      const asked = [
+        { lane: 2, tokens: randomBatch(cfg, B, T, 78).tokens, n: B },
+        { lane: 0, tokens: randomBatch(cfg, 1, T, 79).tokens, n: 1 },
+      ];
+      const together = await stacked.forwardLanes(asked);
+      for (const [i, { lane, tokens, n }] of asked.entries()) {
+        single.setParams(await stacked.getParams(lane));
+        expectSameBits(together[i]!, await single.forward(tokens, n), `lane ${lane} logits in a pass of two lanes`);
+      }
       // The same dispatches as one model alone, each doing every lane's work, and one more: the biases' gradients
       // added into the rest (plan.ts, biasGrads).
       expect(stacked.dispatchesPerStep).toBe(single.dispatchesPerStep + 1);
@@ -171,6 +182,14 @@ test('a lane whose gradient is not finite skips its update alone; bad lanes and 
     );
     await expect(model.lossAndGrads(batches[0]!)).rejects.toThrow(/takes 3 batch/);
     await expect(model.getParams(-1)).rejects.toThrow(/lane -1/);
+    const probe = randomBatch(cfg, 1, T, 3).tokens;
+    await expect(
+      model.forwardLanes([
+        { lane: 1, tokens: probe, n: 1 },
+        { lane: 1, tokens: probe, n: 1 },
+      ]),
+    ).rejects.toThrow(/lane 1 asked twice in one pass/);
+    await expect(model.forwardLanes([{ lane: 3, tokens: probe, n: 1 }])).rejects.toThrow(/lane 3 is not one of/);
   } finally {
     model.destroy();
   }
