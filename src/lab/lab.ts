@@ -45,7 +45,7 @@ export interface LabOptions {
   variantCache?: VariantCache;
   /**
    * Train lanes of one shape in the same dispatches (LaneKernels.stackLanes). Default: on GPUs, not on CPU adapters
-   * (SwiftShader, lavapipe), where it saves nothing measurable and makes evaluations run every lane.
+   * (SwiftShader, lavapipe), where it saves nothing measurable (bench/README.md, "Lanes").
    */
   stackLanes?: boolean;
 }

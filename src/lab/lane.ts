@@ -26,8 +26,8 @@ export interface LaneKernels {
   activations: Storage;
   /**
    * Whether lanes of one shape train as the lanes of one model, in the same dispatches (src/lab/run.ts): on GPUs,
-   * whose tiny steps are bound by dispatches; not on CPU adapters, where stacking saves nothing measurable and a
-   * lane's evaluation would run every lane's forward pass (bench/README.md, "Lanes").
+   * whose tiny steps are bound by dispatches; not on CPU adapters, which are bound by arithmetic, where stacking
+   * gained nothing beyond the noise and would compile a second set of pipelines (bench/README.md, "Lanes").
    */
   stackLanes: boolean;
 }
