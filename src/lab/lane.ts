@@ -248,7 +248,10 @@ export async function evaluateLanes(lanes: readonly Lane[], examples: Example[])
           examples,
           (tokens, n) =>
             new Promise<Float32Array>((resolve, reject) => {
-              // A decoder awaits each pass before it asks for the next, so a lane has at most one ask waiting.
+              // A decoder awaits each pass before it asks for the next, so a lane has at most one ask waiting; one
+              // that asked twice at once would wait for itself.
+              if (asking.has(lane.slot))
+                return reject(new Error(`${lane.objective.name}: two forward passes asked at once while evaluating`));
               asking.set(lane.slot, { tokens, n, resolve, reject });
               passIfAllAsked();
             }),
