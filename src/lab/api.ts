@@ -169,7 +169,8 @@ export interface LabApi {
   check(spec: ExperimentSpec): Promise<SpecIssue[]>;
   /**
    * Train every objective of the spec side by side (one lane each, same data and seed, the same steps; lanes of
-   * one shape in the same dispatches) and evaluate them; events stream through onEvent. Resolves when all lanes finish or the run is stopped.
+   * one shape in the same dispatches) and evaluate them; events stream through onEvent. Resolves when all lanes
+   * finish or the run is stopped.
    */
   run(spec: ExperimentSpec, onEvent: (e: LabEvent) => void, options?: RunOptions): Promise<LaneResult[]>;
   /** The spec, task and results of the current (or last) run; null before the first. */

@@ -190,6 +190,12 @@ test('a lane whose gradient is not finite skips its update alone; bad lanes and 
       ]),
     ).rejects.toThrow(/lane 1 asked twice in one pass/);
     await expect(model.forwardLanes([{ lane: 3, tokens: probe, n: 1 }])).rejects.toThrow(/lane 3 is not one of/);
+    await expect(model.forwardLanes([{ lane: 0, tokens: probe, n: B + 1 }])).rejects.toThrow(
+      /4 sequences, model was planned for at most 3/,
+    );
+    await expect(model.forwardLanes([{ lane: 0, tokens: probe, n: 2 }])).rejects.toThrow(
+      /expected n·T = 14 tokens, got 7/,
+    );
   } finally {
     model.destroy();
   }
