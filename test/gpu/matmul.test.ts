@@ -22,6 +22,7 @@ import {
   matmulVariant,
   matmulVariantByName,
   MemoryVariantCache,
+  type MatmulVariant,
   presetMatmulVariant,
   productDispatches,
   SOFTWARE_VARIANT,
@@ -269,12 +270,25 @@ async function runMatmul(
 // its test in kernels.test.ts): each set of kernels once.
 const KERNEL_SETS = MATMUL_VARIANTS.filter((v) => !v.splitK && !v.fuseLayerNorm);
 
+/**
+ * Whether a variant with 16×16 kernels computes products of this shape on them (matmulKernel's rule: 16 threads of
+ * 16×16 blocks). Those kernels are unrolled (shaders/matmul_vec4_16.wgsl), and lavapipe's LLVM takes 10–20 s to
+ * compile each of their pipelines, against well under a second for the other kernels; a pipeline is one per epilogue,
+ * entry point, stacking and workgroup shape, and the workgroup shape follows the product's shape (fitWorkgroup). So
+ * the combinatorial tests below keep, for the 16×16 variants, to the shapes that run on their 8×8 and general
+ * kernels, and the 16×16 kernels have the describe of their own after them: each entry point with each epilogue,
+ * stacked and split, at shapes whose pipelines the 512×512×512 test shares.
+ */
+const reaches16 = (v: MatmulVariant, [M, N]: readonly number[]): boolean =>
+  v.vec4 === 16 && Math.ceil(N! / 16) * Math.ceil(M! / 16) >= 16;
+
 describe.each(KERNEL_SETS.map((v) => [v.name, v] as const))('matmul variant %s', (_name, variant) => {
-  test.each(SHAPES)('%i×%i×%i, every transpose, bias and accumulate', async (M, N, K) => {
+  const shapes = SHAPES.filter((s) => !reaches16(variant, s));
+  test.each(shapes)('%i×%i×%i, every transpose, bias and accumulate', async (M, N, K) => {
     for (const f of FLAGS) await runMatmul(f, M, N, K, variant, M * 131 + N * 17 + K);
   });
 
-  test.each(SHAPES)('%i×%i×%i, GELU epilogues (c_fc forward, and the gradient into it)', async (M, N, K) => {
+  test.each(shapes)('%i×%i×%i, GELU epilogues (c_fc forward, and the gradient into it)', async (M, N, K) => {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         await runMatmul({ transA, transB, bias: true, gelu: true }, M, N, K, variant, M + N + K);
@@ -284,7 +298,7 @@ describe.each(KERNEL_SETS.map((v) => [v.name, v] as const))('matmul variant %s',
     }
   });
 
-  test.each(SHAPES)('%i×%i×%i, residual epilogue (c_proj forward into the residual stream)', async (M, N, K) => {
+  test.each(shapes)('%i×%i×%i, residual epilogue (c_proj forward into the residual stream)', async (M, N, K) => {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         await runMatmul({ transA, transB, bias: true, residual: true }, M, N, K, variant, M + 3 * N + K);
@@ -293,15 +307,16 @@ describe.each(KERNEL_SETS.map((v) => [v.name, v] as const))('matmul variant %s',
     }
   });
 
-  test.each(SHAPES)('%i×%i×%i, bias gradient in the dW product', async (M, N, K) => {
+  test.each(shapes)('%i×%i×%i, bias gradient in the dW product', async (M, N, K) => {
     await runMatmul({ transA: true, accumulate: true, biasGrad: true }, M, N, K, variant, 7 * M + N + K);
     await runMatmul({ transA: true, biasGrad: true }, M, N, K, variant, M + 7 * N + K);
   });
 
   // Split-K dW products (M = OC, N = IC, K = rows, S slices of ⌈K/S⌉ rows): odd K, K not a multiple of the slice,
   // more slices than rows (empty slices), the vec4 tn kernel's M % 8 == 4 edge, a product on the 16×16 kernel, and
-  // one of the model's (c_attn's at 1000 rows).
-  test.each(SPLIT_SHAPES)(
+  // one of the model's (c_attn's at 1000 rows). No variant splits on the 16×16 kernels (the split variants are
+  // vec4-reg8x8's and the tiled ones), so theirs are split once, in the 16×16 describe below.
+  test.each(SPLIT_SHAPES.filter((s) => !reaches16(variant, s)))(
     '%i×%i×%i in %i slices: dW products split-K, with accumulate and bias gradient',
     async (M, N, K, S) => {
       const seed = 3 * M + 5 * N + K + S;
@@ -319,7 +334,7 @@ describe.each(KERNEL_SETS.map((v) => [v.name, v] as const))('matmul variant %s',
 
   // Stacked lanes (3 models' products in the same dispatches, each with its own operands): the forms the model
   // records, with every epilogue, at shapes that reach each kernel of the variant, and split-K dW products.
-  test.each(STACKED_SHAPES)(
+  test.each(STACKED_SHAPES.filter((s) => !reaches16(variant, s)))(
     '%i×%i×%i, 3 lanes stacked: forward, dinp and dW forms, every epilogue',
     async (M, N, K) => {
       for (const [i, f] of STACKED_FORMS.entries()) await runMatmul(f, M, N, K, variant, 11 * M + N + K + i, 1, 3);
@@ -332,20 +347,61 @@ describe.each(KERNEL_SETS.map((v) => [v.name, v] as const))('matmul variant %s',
     await runMatmul({ transA: true }, M, N, K, variant, M + N + K + 2 * S, S, 3);
   });
 
+  // The forms of FORMS_16 below, whose pipelines (8×8 workgroups) the 16×16 kernels' tests compile already.
   test('512×512×512 (forward, dinp and dW forms)', async () => {
-    await runMatmul({ transB: true, bias: true }, 512, 512, 512, variant, 1);
-    await runMatmul({}, 512, 512, 512, variant, 2);
-    await runMatmul({ transA: true, accumulate: true, biasGrad: true }, 512, 512, 512, variant, 3);
+    for (const [i, f] of FORMS_16.entries()) await runMatmul(f, 512, 512, 512, variant, i + 1);
   });
 });
+
+/**
+ * Each entry point of the 16×16 kernels with each epilogue: c_fc's forward (nt: bias, GELU), c_proj's forward into
+ * the residual stream (nt: bias, residual), the gradient into c_fc's output (nn: accumulate, gelu'), and a dW product
+ * with its bias gradient (tn: accumulate, bias gradient). A tnOnly variant runs them all on its tn kernel over
+ * transposed operands, an nnWeightGrads variant the dW on nn.
+ */
+const FORMS_16: MatmulFlags[] = [
+  { transB: true, bias: true, gelu: true },
+  { transB: true, bias: true, residual: true },
+  { accumulate: true, geluGrad: true },
+  { transA: true, accumulate: true, biasGrad: true },
+];
+
+// 516×520×36: 33×33 blocks of 16×16, so the last block of each row and column is partial (516 = 32·16 + 4 rows, a
+// vec4 group's clamp past M), in 5×5 workgroups of 8×8 of which the last are partial: the same workgroup shape as the
+// model's products and the 512×512×512 test. 518 rows (not a multiple of 4) keep a tnOnly variant's forward and dinp
+// products on its nt and nn kernels, which cannot be copied transposed.
+describe.each(KERNEL_SETS.filter((v) => v.vec4 === 16).map((v) => [v.name, v] as const))(
+  'the 16×16 kernels of %s',
+  (_name, variant) => {
+    test.each([
+      [516, 520, 36],
+      [518, 520, 36],
+    ])('%i×%i×%i, each entry point with each epilogue', async (M, N, K) => {
+      expect(reaches16(variant, [M, N])).toBe(true);
+      for (const [i, f] of FORMS_16.entries()) await runMatmul(f, M, N, K, variant, M + N + K + i);
+    });
+
+    test('516×520×36, 3 lanes stacked: each entry point', async () => {
+      for (const [i, f] of FORMS_16.entries()) if (!f.residual) await runMatmul(f, 516, 520, 36, variant, 31 + i, 1, 3);
+    });
+
+    test('516×520×36 in 3 slices: the dW product split-K, alone and stacked', async () => {
+      const dW = FORMS_16[3]!;
+      if (operandTransposes(dW, 516, 520, 36, variant)) return; // an nnWeightGrads variant never splits (above)
+      await runMatmul(dW, 516, 520, 36, variant, 41, 3);
+      await runMatmul(dW, 516, 520, 36, variant, 42, 3, 3);
+    });
+  },
+);
 
 // The vec4 nn kernels sum the bias gradient from A's rows (an nnWeightGrads variant's dW over dout transposed) in
 // vec4 groups of 4 rows: here over A as stored, on the 8×8 kernel, the 16×16 one and its loads-first order (which
 // no variant runs nn on today: vec4-reg16x16+tn's loads first, but turns nn products into tn). Rows M % 8 == 4 and
 // M % 16 == 4 leave a clamped group past M, which must add nothing.
+// 516×520×36 reaches the 16×16 kernels with 516 = 32·16 + 4 rows, at the workgroup shape the tests above compile.
 test.each([
   [64, 36, 64],
-  [100, 68, 36],
+  [516, 520, 36],
   [12, 8, 20],
   [36, 64, 64],
 ])('bias gradient on the vec4 nn kernels, %i×%i×%i', async (M, N, K) => {
@@ -517,7 +573,5 @@ test('variant choice: SwiftShader gets the software variant untimed; elsewhere t
   };
   expect((await chooseMatmulVariant(device, other, { cache: broken, probe })).source).toBe('timed');
 
-  // Leave the device with the variant its own adapter gets, for the tests that follow.
-  await chooseMatmulVariant(device, adapterInfo);
   expect(errors).toEqual([]);
 });
