@@ -3,12 +3,13 @@
 import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { experimentSpec, main, parseSeeds } from '../src/cli/commands';
 import { summarise } from '../src/lab/seeds';
 import { helpText, OPTIONS, parseCommandLine } from '../src/cli/options';
 import { DEFAULT_EXPERIMENT, EXPERIMENT_PRESETS } from '../src/lab/experiments';
 import type { LaneResult } from '../src/lab/api';
+import { presetCommandLineChoices } from './gpu/helpers';
 
 function capture() {
   const out: string[] = [];
@@ -19,6 +20,8 @@ function capture() {
 }
 
 afterEach(() => vi.restoreAllMocks());
+// The commands' kernel choices read from a cache of presets instead of timed (gpu/helpers.ts).
+beforeAll(presetCommandLineChoices);
 
 describe('command line: usage and bad input', () => {
   test('--help documents every option and command', async () => {

@@ -11,7 +11,7 @@ import { nodeGpu } from '../../src/engine/node-gpu';
 import type { ExperimentSpec } from '../../src/lab/api';
 import { Lab } from '../../src/lab/lab';
 import { DEFAULT_TRAIN } from '../../src/model/config';
-import { compare } from './helpers';
+import { compare, presetVariantCache } from './helpers';
 
 const spec: ExperimentSpec = {
   task: { kind: 'path-star', degree: 2, pathLength: 3, nodes: 12, trainSize: 0, testSize: 16 },
@@ -29,7 +29,7 @@ const torchAvailable = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { e
 
 describe('export of GPU-trained models', () => {
   test('ONNX (onnxruntime-node) and PyTorch logits match the lab forward pass within 1e-4', async () => {
-    const lab = new Lab({ gpu: nodeGpu });
+    const lab = new Lab({ gpu: nodeGpu, variantCache: await presetVariantCache() });
     await lab.run(spec, () => {});
     const dir = mkdtempSync(join(tmpdir(), 'lab-export-'));
     const run = (await lab.runInfo())!;

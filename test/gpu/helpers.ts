@@ -1,5 +1,17 @@
 // Shared setup for GPU tests: one Dawn device for the whole test file (Node, `webgpu` package).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { storageCacheKey } from '../../src/engine/activation-storage';
 import { acquireGpu, type GpuContext } from '../../src/engine/gpu';
+import {
+  MemoryVariantCache,
+  presetMatmulVariant,
+  variantCacheKey,
+  type VariantCache,
+} from '../../src/engine/matmul-variants';
+import { FileVariantCache } from '../../src/engine/node-variant-cache';
+import { reductionCacheKey, THREAD_ROWS } from '../../src/engine/reduction-variants';
 import type { GpuModel } from '../../src/engine/model';
 import { nodeGpu } from '../../src/engine/node-gpu';
 import type { Batch } from '../../src/model/batch';
@@ -10,6 +22,36 @@ let ctx: Promise<GpuContext> | undefined;
 export function testGpu(): Promise<GpuContext> {
   ctx ??= nodeGpu().then((gpu) => acquireGpu(gpu));
   return ctx;
+}
+
+/**
+ * `cache` holding, for this machine's adapter, the kernel choices the lab otherwise times on first use (the matmul
+ * variant, the row reductions, the MLP activations' storage) as their untimed presets. For the tests of runs, the
+ * command line and exports, which test what a run does and not which kernels win: timing every variant at the
+ * probe's full size compiles dozens of pipelines, minutes on a cold lavapipe, once per test file. The timing itself is
+ * tested at a small probe (matmul.test.ts, kernels.test.ts, activations-f16.test.ts), and the Lab's use of a cached
+ * choice here.
+ */
+export async function presetKernelChoices<C extends VariantCache>(cache: C): Promise<C> {
+  const { adapterInfo } = await testGpu();
+  const matmul = presetMatmulVariant(adapterInfo);
+  await cache.set(variantCacheKey(adapterInfo), matmul.name);
+  await cache.set(reductionCacheKey(adapterInfo), THREAD_ROWS.name);
+  await cache.set(storageCacheKey(adapterInfo, matmul), 'f32');
+  return cache;
+}
+
+/** A memory cache of the preset kernel choices (presetKernelChoices), for a Lab. */
+export const presetVariantCache = (): Promise<MemoryVariantCache> => presetKernelChoices(new MemoryVariantCache());
+
+/**
+ * Point the command line's kernel-choice cache (LAB_CACHE_DIR) at a new folder holding the preset choices
+ * (presetKernelChoices), for the tests that run its commands in this process.
+ */
+export async function presetCommandLineChoices(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-cache-'));
+  await presetKernelChoices(new FileVariantCache(join(dir, 'matmul-variants.json')));
+  process.env['LAB_CACHE_DIR'] = dir;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The Lab end to end in Node over Dawn: every objective trains through the real engine, runs are deterministic,
 // a stopped run resumes exactly, and a non-finite loss stops its lane with a message and keeps the weights.
-import { describe, expect, test, vi } from 'vitest';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { isSwiftShader, MATMUL_VARIANTS, MemoryVariantCache, SOFTWARE_VARIANT } from '../../src/engine/matmul-variants';
 import { GpuModel } from '../../src/engine/model';
 import { nodeGpu } from '../../src/engine/node-gpu';
@@ -9,12 +9,15 @@ import type { ExperimentSpec, LabEvent, LaneState, StepMetrics } from '../../src
 import { Lab } from '../../src/lab/lab';
 import { DEFAULT_TRAIN } from '../../src/model/config';
 import { DEFAULT_OBJECTIVES } from '../../src/objectives';
+import { presetKernelChoices } from './helpers';
 
 // Lanes of one shape stacked in the same dispatches, as on a GPU (a CPU adapter's default is a model per lane): the
 // runs below exercise both, this Lab and the fresh one in the device-loss test.
-// The kernels timed once and kept here, so that a second Lab on this adapter (a model per lane) runs the same ones.
+// The kernels chosen once and kept here, so that a second Lab on this adapter (a model per lane) runs the same ones:
+// the untimed presets (helpers.ts, presetKernelChoices), as these tests are about runs, not about which kernels win.
 const variantCache = new MemoryVariantCache();
 const lab = new Lab({ gpu: nodeGpu, stackLanes: true, variantCache });
+beforeAll(() => presetKernelChoices(variantCache));
 
 function spec(over: Partial<ExperimentSpec> = {}): ExperimentSpec {
   return {
@@ -265,7 +268,7 @@ describe('Lab over Dawn', () => {
     expect(events[events.length - 1]).toMatchObject({ type: 'state', state: 'stopped' });
   });
 
-  test('checking a spec opens no device and times no kernel; the first run does', async () => {
+  test('checking a spec opens no device; the first run does', async () => {
     const real = await nodeGpu();
     let devices = 0;
     const counting = {
@@ -281,7 +284,7 @@ describe('Lab over Dawn', () => {
         });
       },
     } as unknown as GPU;
-    const fresh = new Lab({ gpu: () => counting });
+    const fresh = new Lab({ gpu: () => counting, variantCache });
     expect(await fresh.check(spec())).toEqual([]);
     // Too big for any adapter's binding limit: the adapter's limits were read without a device.
     const big = await fresh.check(

@@ -11,8 +11,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import { laneFileStem, laneToFiles } from '../../src/checkpoint/lane-files';
+import { MemoryVariantCache } from '../../src/engine/matmul-variants';
 import { nodeGpu } from '../../src/engine/node-gpu';
 import type { ExperimentSpec, LaneState, StepMetrics } from '../../src/lab/api';
 import { DEFAULT_EXPERIMENT } from '../../src/lab/experiments';
@@ -25,8 +26,11 @@ import { Rng } from '../../src/model/rng';
 import { makeObjective } from '../../src/objectives';
 import { makeTask } from '../../src/tasks';
 import { describeTorch, parity } from '../python-helpers';
+import { presetKernelChoices } from './helpers';
 
-const lab = new Lab({ gpu: nodeGpu });
+const variantCache = new MemoryVariantCache();
+const lab = new Lab({ gpu: nodeGpu, variantCache });
+beforeAll(() => presetKernelChoices(variantCache));
 
 const spec: ExperimentSpec = {
   task: { kind: 'path-star', degree: 2, pathLength: 5, nodes: 10, trainSize: 0, testSize: 50 },

@@ -9,11 +9,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, vi } from 'vitest';
+import { beforeAll, expect, test, vi } from 'vitest';
 import { main } from '../../src/cli/commands';
 import { readSafetensors } from '../../src/checkpoint/safetensors';
 import type { LaneResult } from '../../src/lab/api';
 import { describeTorch, PYTHON } from '../python-helpers';
+import { presetCommandLineChoices } from './helpers';
+
+beforeAll(presetCommandLineChoices);
 
 const STEPS = 60;
 const TINY = ['--layers', '1', '--width', '32', '--heads', '2'];

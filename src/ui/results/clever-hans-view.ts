@@ -1,6 +1,7 @@
 import { css, html, LitElement, nothing, svg } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { EvalMetrics, TaskSpec } from '../../lab/api';
+import { cleverHansText, laneReading, pathStarRoles } from './clever-hans-text';
 import { percent } from '../app/format';
 import { objectiveColor } from '../app/objective-style';
 import type { LaneHistory, RunData } from '../run/run-data';
@@ -13,49 +14,6 @@ const TOP = 8;
 const BOTTOM = 16;
 /** Room for the y-axis labels. */
 const LEFT = 34;
-
-/** What each target position of a path-star path is: s source, d decision, c Clever Hans copy, g goal. */
-export type PositionRole = 's' | 'd' | 'c' | 'g';
-
-/** The role of each path-star target position: [s, d, c, …, c, g]; a path of 2 is [s, g]. */
-export function pathStarRoles(pathLength: number): PositionRole[] {
-  if (pathLength <= 2) return (['s', 'g'] as PositionRole[]).slice(0, pathLength);
-  return Array.from({ length: pathLength }, (_, i): PositionRole =>
-    i === 0 ? 's' : i === 1 ? 'd' : i === pathLength - 1 ? 'g' : 'c',
-  );
-}
-
-/** "2", "2 and 3", "2–4": target positions written for a sentence. */
-function positions(from: number, to: number): string {
-  return from === to ? `${from}` : to === from + 1 ? `${from} and ${to}` : `${from}–${to}`;
-}
-
-/**
- * What the chart should show for this path-star task, in words: which position is the decision and its chance, which
- * positions are copies after it (and so can show the Clever Hans signature), or why this graph cannot show it.
- */
-export function cleverHansText(degree: number, pathLength: number): string {
-  const chance = percent(1 / degree, 0);
-  const given = 'Position 0 (s) is the source and the last (g) the goal, both copied from the prompt.';
-  if (pathLength <= 2)
-    return `${given} With a path of ${pathLength} there is nothing to decide, so nothing to see here.`;
-  const decision = `Position 1 (d) is the decision: which of the ${degree} arms leads to the goal; chance is 1/${degree} = ${chance}.`;
-  if (pathLength === 3) {
-    return (
-      `${given} ${decision} After it comes only the goal, so teacher forcing offers no shortcut on this graph: ` +
-      'teacher-forced and free-running accuracy are the same at every position, and no Clever Hans contrast can ' +
-      'appear. Choose a path length of 4 or more to see it.'
-    );
-  }
-  const last = pathLength - 2;
-  return (
-    `${given} ${decision} Position${last > 2 ? 's' : ''} ${positions(2, last)} (c) ${last > 2 ? 'each name' : 'names'} ` +
-    'the only child of the node before, which a model given the true previous node can read off the edge list. ' +
-    `Teacher forcing near 100% at c while d stays near ${chance} is the Clever Hans cheat (Bachmann & Nagarajan ` +
-    '2024): the loss falls without learning which arm leads to the goal. Free running, c is right only when d was, ' +
-    'so it falls to the decision’s accuracy; an objective that plans gets d right too.'
-  );
-}
 
 /**
  * Per target position, accuracy under teacher forcing (the true earlier target tokens given) beside free-running
@@ -94,6 +52,11 @@ export class CleverHansView extends LitElement {
     figcaption {
       font-size: 0.85rem;
       font-weight: 600;
+    }
+    .reading {
+      margin: 0.15rem 0 0.25rem;
+      font-size: 0.8rem;
+      max-width: 48ch;
     }
     svg text {
       fill: var(--muted);
@@ -157,8 +120,11 @@ export class CleverHansView extends LitElement {
         ? nothing
         : svg`<rect x=${x} y=${y(acc)} width=${BAR} height=${TOP + H - y(acc)} fill=${color}
             fill-opacity=${solid ? 1 : 0.3} stroke=${color} stroke-width="1"><title>${solid ? 'teacher forcing' : 'free running'}: ${percent(acc)}</title></rect>`;
+    const reading =
+      task?.kind === 'path-star' ? laneReading(lane.objective.kind, task.degree, task.pathLength, ev) : null;
     return html`<figure>
       <figcaption>${lane.label} · step ${ev.step} · exact match ${percent(ev.exactMatch)}</figcaption>
+      ${reading ? html`<p class="reading">${reading}</p>` : nothing}
       <svg width=${width} height=${TOP + H + BOTTOM} role="img" aria-label=${this.describe(lane.label, ev)}>
         <text x=${LEFT - 4} y=${TOP + 4} text-anchor="end">100%</text>
         <text x=${LEFT - 4} y=${TOP + H / 2 + 4} text-anchor="end">50%</text>
