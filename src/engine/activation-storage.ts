@@ -85,7 +85,7 @@ async function timeMlpProducts(
   width: number,
   repeats: number,
 ): Promise<number> {
-  const kernels = new KernelCache(device);
+  const kernels = KernelCache.of(device);
   const made: GPUBuffer[] = [];
   const alloc = probeAllocator(device, made);
   const storageBuffer = alloc.storage;

@@ -29,7 +29,21 @@ const BIND_TYPE: Record<BindingKind, GPUBufferBindingType> = {
   rw: 'storage',
 };
 
+/** Each device's shared cache (KernelCache.of). */
+const perDevice = new WeakMap<GPUDevice, KernelCache>();
+
 export class KernelCache {
+  /**
+   * The device's one cache, which its models and timing probes share: a pipeline is compiled once per device, not
+   * once per model. A CPU adapter without a shader cache on disk (SwiftShader) compiles every pipeline it is given,
+   * so a run of several lanes, each a model of its own there, would otherwise compile the same kernels once a lane.
+   */
+  static of(device: GPUDevice): KernelCache {
+    let cache = perDevice.get(device);
+    if (!cache) perDevice.set(device, (cache = new KernelCache(device)));
+    return cache;
+  }
+
   private pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
   /** Shader modules by their source, each with a number that names it in the pipelines' keys. */
   private modules = new Map<string, { module: GPUShaderModule; id: number }>();

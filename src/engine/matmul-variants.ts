@@ -294,7 +294,7 @@ export async function timeVariants(
   width: number,
   repeats: number,
 ): Promise<VariantTiming[]> {
-  const kernels = new KernelCache(device);
+  const kernels = KernelCache.of(device);
   const M = rows;
   const IC = width;
   const OC = 4 * width;

@@ -122,7 +122,7 @@ export class GpuModel {
         H: this.H,
         table: this.table,
         mem: this.mem,
-        kernels: new KernelCache(device),
+        kernels: KernelCache.of(device),
         matmul,
         reduction,
         uniformHost: this.uniformHost,

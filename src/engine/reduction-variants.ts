@@ -112,7 +112,7 @@ export async function timeReductionVariants(
   vocab: number,
   repeats: number,
 ): Promise<VariantTiming[]> {
-  const kernels = new KernelCache(device);
+  const kernels = KernelCache.of(device);
   const made: GPUBuffer[] = [];
   const buffer = (data: Float32Array | Int32Array | ArrayBuffer, usage: number) => {
     const bytes = data instanceof ArrayBuffer ? data : (data.buffer as ArrayBuffer);
