@@ -6,7 +6,9 @@ import { unzipSync } from 'fflate';
 import { readFile } from 'node:fs/promises';
 import { expectDone, setNumber, shot, smallRun, startAndPauseAfterAutosave, waitForGpu, watchConsole } from './helpers';
 
-const STEPS = 30;
+// Long enough that a run is still going when the test pauses it right after its first autosave (at step 5), as in
+// faults.spec.ts.
+const STEPS = 120;
 
 test('export a bundle, check ONNX in the page, reload and resume the autosaved run', async ({ page }) => {
   const errors = watchConsole(page);

@@ -4,7 +4,9 @@
 import { expect, test } from '@playwright/test';
 import { expectDone, shot, smallRun, startAndPauseAfterAutosave, waitForGpu } from './helpers';
 
-const STEPS = 30;
+// Long enough that the run is still going when the test pauses it right after its first autosave (at step 5): with
+// its pipelines compiled once per device, 30 steps of this tiny model could end before the Pause click landed.
+const STEPS = 120;
 
 test('a lost GPU device is reported, and the run resumes on a new device from its autosave', async ({ page }) => {
   await page.goto('/?test-hooks=1');
