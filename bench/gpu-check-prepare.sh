@@ -1,7 +1,7 @@
 #!/bin/bash
-# Builds what bench/gpu-check.sh needs on a GPU machine that has no Node, no browser and no registry (the `device`
-# tool's NVIDIA H200; ../shared/DEVICE.md), into two git-ignored folders, each step checked, then prints the sizes
-# and the exact `run` call. Run it here, in the checkout that the device tool sends, before borrowing the machine:
+# Builds what bench/gpu-check.sh needs on a GPU machine that has no Node, no browser and no registry, into two
+# git-ignored folders, each step checked, then prints their sizes and the command to run there. Run it in the
+# checkout that is copied to the GPU machine:
 #
 #   bash bench/gpu-check-prepare.sh            # REBUILD=1 rebuilds node.xz and nm.tar.xz even if up to date
 #                                              # WITH_ORT=1 also carries onnxruntime-node's linux-x64 binary
