@@ -158,6 +158,7 @@ describe('evaluate', () => {
     expect(r.decisionTokenAccuracy).toBe(1);
     expect(r.perPosition).toEqual({ teacherForced: [1, 1, 1, 1], freeRunning: [1, 1, 1, 1] });
     expect(r.validWrongFraction).toBeNull();
+    expect(r.probes).toEqual({ goalSide: null, singleMask: null, heads: null });
     expect(r.predictions).toEqual(task.test.map((e) => e.target));
     expect(r.commitStep).toBeUndefined();
     expect(r.examples).toBe(10);
@@ -181,6 +182,14 @@ describe('evaluate', () => {
     expect(r.decisionTokenAccuracy).toBe(0);
     expect(r.perPosition.freeRunning).toEqual([1, 0, 0, 0]);
     expect(r.validWrongFraction).toBe(1);
+    // The heads' probe comes from the same teacher-forced pass; a head has no position for target[i] with i < k.
+    expect(r.probes.heads).toHaveLength(3);
+    expect(r.probes.heads![0]).toEqual(r.perPosition.teacherForced);
+    expect(r.probes.heads!.map((h) => h.slice(0, 2).map((a) => a === null))).toEqual([
+      [false, false],
+      [true, false],
+      [true, true],
+    ]);
   });
 
   it('diffusion reports its commit steps', async () => {
@@ -199,6 +208,7 @@ describe('evaluate', () => {
     const r = await evaluate(task, o, task.test, fwd, 3);
     expect(r.exactMatch).toBe(1);
     expect(r.perPosition.teacherForced).toEqual([1, 1, 1, 1]);
+    expect(r.probes).toEqual({ goalSide: [1, 1, 1, 1], singleMask: [1, 1, 1, 1], heads: null });
     expect(r.commitStep).toEqual(task.test.map(() => [1, 1, 0, 0]));
   });
 

@@ -520,6 +520,137 @@ describe('diffusion', () => {
       [0, 1, 2, 3, 4, MASK],
     ]);
   });
+
+  it('probes: goal-side reveals the right and single-mask all but i, one pass per position each', async () => {
+    const seen: number[][] = [];
+    const fwd: ForwardFn = (tokens, n, T) => {
+      seen.push(Array.from(tokens.slice(0, T)));
+      return diffusionOracle()(tokens, n, T);
+    };
+    const o = obj('diffusion');
+    const tf = await o.teacherForced(task, [ex, ex2], fwd);
+    seen.length = 0;
+    const p = await o.probes!(task, [ex, ex2], withMaskLogit(fwd), tf);
+    expect(p.goalSide).toEqual([ex.target, ex2.target]);
+    expect(p.singleMask).toEqual([ex.target, ex2.target]);
+    expect(p.heads).toBeUndefined();
+    expect(seen).toEqual([
+      [0, 1, 2, MASK, 4, 5],
+      [0, 1, 2, MASK, MASK, 5],
+      [0, 1, 2, MASK, MASK, MASK],
+      [0, 1, 2, MASK, 4, 5],
+      [0, 1, 2, 3, MASK, 5],
+      [0, 1, 2, 3, 4, MASK],
+    ]);
+  });
+
+  it('probes tell a model that looks up from the goal side from one that cannot', async () => {
+    // Knows target[i] only when target[i+1] is revealed (the parent of a given node), or at the ends.
+    const fromGoal = oracle(1, (row, p) => {
+      if (p < 3 || row[p] !== MASK) return null;
+      const i = p - 3;
+      const right = i === 2 || row[p + 1] !== MASK;
+      return { token: right ? answerOf(row)[i]! : 0, margin: right ? 5 : 1 };
+    });
+    const o = obj('diffusion');
+    const tf = await o.teacherForced(task, [ex], fromGoal);
+    const p = await o.probes!(task, [ex], fromGoal, tf);
+    expect(tf.predictions).toEqual([[0, 0, 5]]); // left-revealed: only the last
+    expect(p.goalSide).toEqual([ex.target]);
+    expect(p.singleMask).toEqual([ex.target]);
+    // Confidence decoding finds the order: the goal side first, then each parent.
+    const d = await makeObjective({ kind: 'diffusion', decodeSteps: 3, variant: 'mlmu' }).decode(task, [ex], fromGoal);
+    expect(d.predictions).toEqual([ex.target]);
+    expect(d.commitStep).toEqual([[2, 1, 0]]);
+  });
+
+  it('mlmu masks the whole sequence, prompt included, at one rate per example, and weights each masked token 1/M', () => {
+    const n = 8;
+    const L = 30;
+    const big = handTask(20, L);
+    const examples = Array.from({ length: n }, (_, b) => ({
+      prompt: Array.from({ length: 20 }, (_, j) => (j + b) % 6),
+      target: Array.from({ length: L }, (_, i) => (i * 5 + b) % 6),
+    }));
+    const T = 20 + L;
+    const rates: number[] = [];
+    let promptMasked = 0;
+    for (let seed = 0; seed < 50; seed++) {
+      const batch = obj('diffusion:mlmu').makeBatch(big, examples, new Rng(seed));
+      const M = Array.from(batch.tokens).filter((t) => t === MASK).length;
+      examples.forEach((e, b) => {
+        const row = [...e.prompt, ...e.target];
+        let masked = 0;
+        row.forEach((t, j) => {
+          const o = b * T + j;
+          if (batch.tokens[o] === MASK) {
+            masked++;
+            if (j < 20) promptMasked++;
+            expect(batch.targets[o]).toBe(t);
+            expect(batch.weights[o]).toBe(Math.fround(1 / M));
+          } else {
+            expect(batch.tokens[o]).toBe(t);
+            expect(batch.weights[o]).toBe(0);
+          }
+        });
+        rates.push(masked / T);
+      });
+      const total = Array.from(batch.weights).reduce((a, w) => a + w, 0);
+      expect(total).toBeCloseTo(1, 5); // a plain mean over the batch's masked tokens
+    }
+    expect(promptMasked).toBeGreaterThan(0);
+    // Rates stratified over [0,1): their mean is about 1/2, and both ends are reached.
+    const mean = rates.reduce((a, r) => a + r, 0) / rates.length;
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.05);
+    expect(Math.min(...rates)).toBeLessThan(0.1);
+    expect(Math.max(...rates)).toBeGreaterThan(0.9);
+  });
+
+  it('mlmu keeps pad masked with no weight', () => {
+    for (let seed = 0; seed < 20; seed++) {
+      const b = obj('diffusion:mlmu').makeBatch(task, [padded], new Rng(seed));
+      expect(b.tokens[5]).toBe(MASK);
+      expect(b.weights[5]).toBe(0);
+      expect(b.weights[0]).toBe(0); // the prompt's own pad
+    }
+  });
+});
+
+describe('probes of causal objectives', () => {
+  it('reverse: its teacher forcing is the goal-side probe; ntp and teacherless have none', async () => {
+    const rev = obj('reverse');
+    const fwd = causalOracle(1, (t) => [...t].reverse());
+    const tf = await rev.teacherForced(task, [ex, ex2], fwd);
+    const p = await rev.probes!(task, [ex, ex2], fwd, tf);
+    expect(p.goalSide).toEqual(tf.predictions);
+    expect(p.goalSide).toEqual([ex.target, ex2.target]);
+    expect(obj('ntp').probes).toBeUndefined();
+    expect(obj('teacherless').probes).toBeUndefined();
+  });
+
+  it("mtp: each head's argmax at its own offset, -1 where no position of it predicts target[i]", async () => {
+    // Head k at position p says the true token p+1+k (every head right), so each head's probe is the target.
+    const fwd = oracle(3, (row, p, head) => {
+      const P = 3;
+      const i = p - (P - 1) + head;
+      if (p < P - 1 || i >= 3) return null;
+      return { token: answerOf(row)[i]! };
+    });
+    const o = obj('mtp:3');
+    const tf = await o.teacherForced(task, [ex, ex2], fwd);
+    const p = await o.probes!(task, [ex, ex2], fwd, tf);
+    expect(p.heads).toEqual([
+      [ex.target, ex2.target],
+      [
+        [-1, 4, 5],
+        [-1, 0, 2],
+      ],
+      [
+        [-1, -1, 5],
+        [-1, -1, 2],
+      ],
+    ]);
+  });
 });
 
 describe('objective specs', () => {

@@ -3,6 +3,7 @@
     python -m labtorch experiment.json --out runs/ [--seeds 1..8] [--steps N] [--sweep sweep.json]
     torchrun --nproc_per_node=N -m labtorch experiment.json --out runs/ ...
     python -m labtorch experiment.json --out runs/ --resume lane0-ntp.safetensors lane1-reverse.safetensors
+    python -m labtorch experiment.json --out runs/ --seeds 1..16 --stack [--sweep sweep.json]
 
 experiment.json is what the lab's "Run at scale" (or `npm run lab -- export-experiment`) writes: {"spec": …,
 "seeds": […]}, or a bare spec. Results go to OUT/results.json in the schema of `npm run lab -- compare --json`
@@ -11,6 +12,10 @@ experiment.json is what the lab's "Run at scale" (or `npm run lab -- export-expe
 With one seed under torchrun, the ranks train it together (DDP, each rank a slice of every batch); with several
 seeds (or a sweep), each rank trains its share of the seeds alone. A sweep file is a list of {"name": …, and any
 of "task", "model", "train", "objectives", "evalEvery", "evalExamples"} merged into the spec, one run each.
+
+With --stack, the seeds of each run (each sweep entry) train at once, each objective's models stacked into one
+(labtorch/stack.py): on a GPU, sixteen seeds of these tiny models cost about what one does. Under torchrun the
+seeds are shared out over the ranks and each rank stacks its own.
 
 A seed whose OUT/seed-S.json already holds this spec's finished run is not trained again (an interrupted run of
 many seeds continues with the seeds it had not done, and results.json is written over all of them); --redo trains
@@ -68,6 +73,30 @@ def finished(path, spec):
         r["steps"] >= spec["train"]["steps"] or r.get("failure") for r in run["results"])
 
 
+def stacked(jobs, a, spec, device, log):
+    """Train the jobs' seeds entry by entry, stacked (--stack), and write each seed's run; returns no jobs left."""
+    from .stack import run_seeds_stacked
+
+    for entry in [e for i, (e, _) in enumerate(jobs) if all(e is not f for f, _ in jobs[:i])]:
+        run_spec = merge(spec, entry)
+        folder = os.path.join(a.out, entry["name"]) if entry["name"] else a.out
+        seeds = [s for e, s in jobs if e is entry]
+        todo = [s for s in seeds if a.redo or not finished(os.path.join(folder, f"seed-{s}.json"), run_spec)]
+        for s in sorted(set(seeds) - set(todo)):
+            print(f"seed {s}: already trained ({os.path.join(folder, f'seed-{s}.json')}); not run again (--redo to train it anew)")
+        if not todo:
+            continue
+        try:
+            runs = run_seeds_stacked(run_spec, todo, [os.path.join(folder, f"seed-{s}") for s in todo], device, log)
+        except SpecError as e:
+            raise SystemExit(f"experiment: {e}")
+        os.makedirs(folder, exist_ok=True)
+        for seed, (results, wall, contrast) in zip(todo, runs):
+            json.dump({"seed": seed, "spec": run_spec, "wallSeconds": wall, "timeToContrast": contrast,
+                       "results": results, "stacked": todo}, open(os.path.join(folder, f"seed-{seed}.json"), "w"))
+    return []
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m labtorch", description=__doc__.split("\n")[0])
     ap.add_argument("experiment", help="experiment.json from the lab")
@@ -80,6 +109,8 @@ def main(argv=None):
     ap.add_argument("--device", help="cuda, cpu, … (default: cuda when there is one)")
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     ap.add_argument("--redo", action="store_true", help="train seeds again even where OUT/seed-S.json holds their run")
+    ap.add_argument("--stack", action="store_true",
+                    help="train each run's seeds at once, each objective's models stacked (fast on a GPU)")
     ap.add_argument("--until-contrast", action="store_true",
                     help="stop a run once an objective other than ntp reaches 90%% held-out exact match")
     a = ap.parse_args(argv)
@@ -111,12 +142,16 @@ def main(argv=None):
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", world))))
     if world > 1:
         torch.distributed.init_process_group("nccl" if cuda else "gloo")
+    if a.stack and (a.resume or a.until_contrast or a.save_every):
+        raise SystemExit("--stack trains whole runs from the start: it does not take --resume, --until-contrast or --save-every")
     jobs = [(e, s) for e in entries for s in seeds]
-    together = len(jobs) == 1 and world > 1  # one run: DDP over every rank
+    together = len(jobs) == 1 and world > 1 and not a.stack  # one run: DDP over every rank
     mine = jobs if together else jobs[rank::world]
     log = print if rank == 0 or not together else (lambda *_: None)
     adapter = f"PyTorch {torch.__version__} on {torch.cuda.get_device_name(local) if cuda else 'CPU'}" + (f", {world} ranks" if world > 1 else "")
 
+    if a.stack:
+        mine = stacked(mine, a, spec, device, log)
     for entry, seed in mine:
         run_spec = merge(spec, entry)
         folder = os.path.join(a.out, entry["name"]) if entry["name"] else a.out

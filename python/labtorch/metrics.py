@@ -24,7 +24,19 @@ def _per_position(preds, examples, pad):
     return [r / c if c else float("nan") for r, c in zip(right, counted)]
 
 
-def evaluation(task, examples, preds, tf_preds, log_probs):
+def probe_accuracy(task, examples, probes):
+    """The lab's Probes (src/eval/evaluate.ts): accuracy per position, None where the objective has no such probe."""
+    pad = task.pad
+    heads = probes.get("heads")
+    return {
+        "goalSide": _per_position(probes["goalSide"], examples, pad) if "goalSide" in probes else None,
+        "singleMask": _per_position(probes["singleMask"], examples, pad) if "singleMask" in probes else None,
+        "heads": None if not heads else [[None if i < k else a for i, a in enumerate(_per_position(h, examples, pad))]
+                                         for k, h in enumerate(heads)],
+    }
+
+
+def evaluation(task, examples, preds, tf_preds, log_probs, probes=None):
     pad = task.pad
     exact = [all(t == pad or p[i] == t for i, t in enumerate(e.target)) for e, p in zip(examples, preds)]
     n = len(examples)
@@ -45,6 +57,7 @@ def evaluation(task, examples, preds, tf_preds, log_probs):
         "perPosition": {"teacherForced": _per_position(tf_preds, examples, pad), "freeRunning": free},
         "validWrongFraction": valid_wrong,
         "heldOutLoss": -sum(tokens) / len(tokens) if tokens else float("nan"),
+        "probes": probe_accuracy(task, examples, probes or {}),
     }
 
 

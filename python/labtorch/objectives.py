@@ -9,7 +9,9 @@ the weights carry each objective's normalisation.
                supervised only at positions that have seen the whole prompt (p ≥ P−1)
   diffusion    masked diffusion, bidirectional: 'mdlm' masks k ~ U{1..L} target tokens (stratified across the
                batch), each weighted 1/(n·k) — the any-order form of MDLM's ELBO; 'hkunlp' masks each target token
-               with probability r = (s+1)/20, weight 1/(n·r·L)
+               with probability r = (s+1)/20, weight 1/(n·r·L); 'mlmu' (Kitouni et al. 2024) masks every token of
+               the whole sequence, prompt included, with one probability r per example, and weights each masked
+               token 1/M (M masked in the batch): the plain mean cross-entropy
 
 Layout: causal objectives see T = P+L−1 tokens (prompt, then all but the last target token); head k's target for
 target[i] sits at position P−1+i−k. Diffusion sees T = P+L tokens and predicts target[i] at position P+i.
@@ -92,7 +94,32 @@ def _stratified(n, rng):
     return [(u + b / n) % 1 for b in range(n)]
 
 
+def _mlmu_batch(task, examples, rng):
+    P, L, n = task.prompt_length, task.target_length, len(examples)
+    T = P + L
+    tokens = torch.zeros((n, T), dtype=torch.int64)
+    targets = torch.full((1, n, T), -1, dtype=torch.int64)
+    weights = torch.zeros((1, n, T), dtype=torch.float64)
+    draws = _stratified(n, rng)
+    masked = []
+    for b, e in enumerate(examples):
+        row = list(e.prompt) + list(e.target)
+        for j, tok in enumerate(row):
+            if tok == task.pad:
+                row[j] = task.mask
+            elif rng.next() < draws[b]:
+                masked.append((b, j, tok))
+        tokens[b] = torch.tensor(row)
+    for b, j, tok in masked:
+        tokens[b, j] = task.mask
+        targets[0, b, j] = tok
+        weights[0, b, j] = 1 / len(masked)
+    return tokens, targets, weights.float()
+
+
 def _diffusion_batch(task, examples, rng, variant):
+    if variant == "mlmu":
+        return _mlmu_batch(task, examples, rng)
     P, L, n = task.prompt_length, task.target_length, len(examples)
     T = P + L
     tokens = torch.zeros((n, T), dtype=torch.int64)
@@ -195,6 +222,39 @@ def _unmask_decode(task, prompts, forward, K):
                 tokens[b, P + i] = token[b, i]
                 commit[b, i] = k
     return tokens[:, P:].tolist(), commit.tolist()
+
+
+def _revealed_passes(task, examples, forward, revealed):
+    """Diffusion: one pass per target position i with the true target tokens at the positions j where
+    revealed(i, j) given and the rest masked; the argmax at i (never [MASK])."""
+    P, L, n = task.prompt_length, task.target_length, len(examples)
+    preds = torch.zeros((n, L), dtype=torch.int64)
+    for i in range(L):
+        rows = [list(e.prompt) + [t if t != task.pad and revealed(i, j) else task.mask for j, t in enumerate(e.target)]
+                for e in examples]
+        lg = forward(torch.tensor(rows))[0, :, P + i].double()
+        lg[:, task.mask] = -math.inf
+        preds[:, i] = lg.argmax(-1)
+    return preds.tolist()
+
+
+@torch.no_grad()
+def probes(obj, task, examples, forward, teacher):
+    """The lab's probes (src/objectives/types.ts ProbePredictions): argmaxes per example and target position, natural
+    order. goalSide: the true tokens after i given (diffusion: revealed; reverse: its own teacher forcing, `teacher`);
+    singleMask: diffusion, only i masked; heads: mtp, heads[k][b][i] head k's argmax for target[i] (-1 for i < k)."""
+    if obj.kind == "reverse":
+        return {"goalSide": teacher}
+    if obj.kind == "diffusion":
+        return {"goalSide": _revealed_passes(task, examples, forward, lambda i, j: j > i),
+                "singleMask": _revealed_passes(task, examples, forward, lambda i, j: j != i)}
+    if obj.kind == "mtp":
+        P, L = task.prompt_length, task.target_length
+        rows = [list(e.prompt) + list(e.target[:-1]) for e in examples]
+        lg = forward(torch.tensor(rows))  # (H, n, T, V)
+        return {"heads": [[[-1 if i < k else lg[k, b, P - 1 + i - k].argmax().item() for i in range(L)]
+                           for b in range(len(examples))] for k in range(obj.heads)]}
+    return {}
 
 
 @torch.no_grad()

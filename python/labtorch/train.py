@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from . import metrics
 from .checkpoint import load_model_into, load_optimizer_into, save_model, save_optimizer
 from .model import GPT, GPTConfig, init_lab, optimizer_groups
-from .objectives import decode, make_batch, make_objective, teacher_forced
+from .objectives import decode, make_batch, make_objective, probes, teacher_forced
 from .rng import Rng, data_seed, objective_seed
 from .tasks import make_task
 
@@ -118,16 +118,24 @@ class Lane:
     def evaluate(self, examples):
         forward = self.forward_fn(self.train["batchSize"])
         preds, commits, tf, logp = [], [], [], []
+        probed = {}
         for s in range(0, len(examples), self.train["batchSize"]):
             chunk = examples[s : s + self.train["batchSize"]]
             # Teacher forcing first: greedy decoding skips the passes whose argmaxes it already holds (decode).
             q, lp = teacher_forced(self.objective, self.task, chunk, forward)
             tf += q
             logp += lp
+            for key, rows in probes(self.objective, self.task, chunk, forward, q).items():
+                if key == "heads":
+                    probed.setdefault(key, [[] for _ in rows])
+                    for k, r in enumerate(rows):
+                        probed[key][k] += r
+                else:
+                    probed.setdefault(key, []).extend(rows)
             p, c = decode(self.objective, self.task, chunk, forward, q)
             preds += p
             commits += c or []
-        return metrics.evaluation(self.task, examples, preds, tf, logp)
+        return metrics.evaluation(self.task, examples, preds, tf, logp, probed)
 
 
 def run_seed(spec, seed, out_dir=None, device="cpu", log=print, resume=None, rank=0, world=1, save_every=0, until_contrast=False):
@@ -159,16 +167,7 @@ def run_seed(spec, seed, out_dir=None, device="cpu", log=print, resume=None, ran
         if rank != 0:
             return
         for lane in lanes:
-            if lane.failure:
-                continue
-            ev = lane.evaluate(test)
-            ev.update(lane=lane.index, objective=lane.name, step=lane.step, flops=lane.step * lane.flops_per_step,
-                      seconds=lane.seconds)
-            lane.evals.append(ev)
-            log(f"{lane.name:11} eval step {lane.step}: exact {100 * ev['exactMatch']:.1f}% "
-                f"({100 * ev['exactMatchInterval'][0]:.0f}–{100 * ev['exactMatchInterval'][1]:.0f}%) "
-                f"teacher-forced {fmt(ev['perPosition']['teacherForced'])} free-running {fmt(ev['perPosition']['freeRunning'])} "
-                f"held-out CE {ev['heldOutLoss']:.3f}")
+            evaluate_lane(lane, test, log)
 
     wall0 = time.time()
     contrast = None
@@ -191,11 +190,7 @@ def run_seed(spec, seed, out_dir=None, device="cpu", log=print, resume=None, ran
             if str(device).startswith("cuda"):
                 torch.cuda.synchronize()
             lane.seconds += time.time() - t0
-            s = lane.step
-            if s % log_every == 0 or s == train["steps"]:
-                lane.steps.append({"lane": lane.index, "objective": lane.name, "step": s, "loss": loss,
-                                   "lr": learning_rate(train, s - 1), "flops": s * lane.flops_per_step, "seconds": lane.seconds,
-                                   "tokensPerSecond": train["batchSize"] * lane.cfg.block_size * (s - first) / max(lane.seconds, 1e-9)})
+            record_step(lane, loss, first, log_every)
         s = step + 1
         if s % 100 == 0 and rank == 0:
             log(" ".join(f"{l.name} step {l.step} loss {l.steps[-1]['loss']:.4f}" for l in lanes if l.steps))
@@ -215,8 +210,36 @@ def run_seed(spec, seed, out_dir=None, device="cpu", log=print, resume=None, ran
     return [lane_result(l) for l in lanes], time.time() - wall0, contrast
 
 
+def evaluate_lane(lane, test, log):
+    """Evaluate a lane on the held-out examples, record it in its history and print one line."""
+    if lane.failure:
+        return
+    ev = lane.evaluate(test)
+    ev.update(lane=lane.index, objective=lane.name, step=lane.step, flops=lane.step * lane.flops_per_step,
+              seconds=lane.seconds)
+    lane.evals.append(ev)
+    log(f"{lane.name:11} eval step {lane.step}: exact {100 * ev['exactMatch']:.1f}% "
+        f"({100 * ev['exactMatchInterval'][0]:.0f}–{100 * ev['exactMatchInterval'][1]:.0f}%) "
+        f"teacher-forced {fmt(ev['perPosition']['teacherForced'])} free-running {fmt(ev['perPosition']['freeRunning'])} "
+        f"held-out CE {ev['heldOutLoss']:.3f}{fmt_probes(ev['probes'])}")
+
+
+def record_step(lane, loss, first, log_every):
+    """The lane's step line (the lab's StepMetrics), every log_every steps and at the last."""
+    s, train = lane.step, lane.train
+    if s % log_every == 0 or s == train["steps"]:
+        lane.steps.append({"lane": lane.index, "objective": lane.name, "step": s, "loss": loss,
+                           "lr": learning_rate(train, s - 1), "flops": s * lane.flops_per_step, "seconds": lane.seconds,
+                           "tokensPerSecond": train["batchSize"] * lane.cfg.block_size * (s - first) / max(lane.seconds, 1e-9)})
+
+
 def fmt(xs):
-    return "[" + " ".join(f"{x:.2f}" for x in xs) + "]"
+    return "[" + " ".join(" -  " if x is None else f"{x:.2f}" for x in xs) + "]"
+
+
+def fmt_probes(p):
+    out = (f" goal-side {fmt(p['goalSide'])}" if p["goalSide"] else "") + (f" single-mask {fmt(p['singleMask'])}" if p["singleMask"] else "")
+    return out + "".join(f" head{k + 1} {fmt(h)}" for k, h in enumerate(p["heads"] or []))
 
 
 def lane_result(lane):
@@ -229,6 +252,7 @@ def lane_result(lane):
         "exactMatch": ev.get("exactMatch", 0), "exactMatchInterval": ev.get("exactMatchInterval", [0, 1]),
         "examples": ev.get("examples", 0), "decisionTokenAccuracy": ev.get("decisionTokenAccuracy"),
         "perPosition": ev.get("perPosition", {"teacherForced": [], "freeRunning": []}),
+        **({"probes": ev["probes"]} if "probes" in ev else {}),
         "validWrongFraction": ev.get("validWrongFraction"), "heldOutLoss": ev.get("heldOutLoss", float("nan")),
         "timeTo90": {"step": hit["step"], "flops": hit["flops"], "seconds": hit["seconds"]} if hit else None,
         **({"failure": lane.failure} if lane.failure else {}),

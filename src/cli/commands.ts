@@ -14,7 +14,7 @@ import { checkSpec, NO_LIMITS } from '../spec/check';
 import { scaleProject } from '../lab/scale';
 import { copyPositionOf, summarise } from '../lab/seeds';
 import { helpText, parseCommandLine, UsageError, type Parsed } from './options';
-import { fmtInterval, fmtPct, fmtPositions, kernelsText, printSummary, printTable } from './print';
+import { fmtInterval, fmtPct, fmtPositions, kernelsText, printProbes, printSummary, printTable } from './print';
 import { experimentSpec, num, opt, parseSeeds, str } from './spec-options';
 
 export { experimentSpec, parseSeeds } from './spec-options';
@@ -102,6 +102,7 @@ async function runExperiment(parsed: Parsed): Promise<void> {
       `\n${run.taskName}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${seed}, ${wall.toFixed(1)} s wall`,
     );
     printTable(results);
+    printProbes(results);
     console.log('');
     if (results.some((r) => r.failure)) failed = true;
     if (v.out) {
@@ -112,6 +113,7 @@ async function runExperiment(parsed: Parsed): Promise<void> {
   if (seeds.length > 1) {
     console.log(`over seeds ${seeds.join(', ')}:`);
     printSummary(summary);
+    printProbes(summary.map((s) => ({ objective: `${s.objective} (mean)`, probes: s.probes })));
   }
   if (v.json) {
     const json = {
@@ -246,6 +248,7 @@ async function evaluateCommand(v: Values): Promise<void> {
   }));
   console.log(`\n${(await lab.runInfo())?.taskName}, seed ${spec.train.seed}, ${spec.evalExamples} test examples`);
   printTable(shown, true);
+  printProbes(shown);
   if (v.json) {
     writeFileSync(str(v, 'json'), JSON.stringify({ spec, files, results: shown }, null, 2));
     console.log(`wrote ${v.json}`);

@@ -1,5 +1,5 @@
 // What the command line prints: the adapter's kernels, a run's results table and the summary over seeds.
-import type { AdapterReport, LaneResult } from '../lab/api';
+import type { AdapterReport, LaneResult, Probes } from '../lab/api';
 import type { SeedSummary, Spread } from '../lab/seeds';
 
 /**
@@ -66,6 +66,26 @@ export function printTable(results: LaneResult[], evaluationOnly = false): void 
       r.seconds.toFixed(1),
     ]),
   );
+}
+
+const fmtMaybe = (xs: (number | null)[]): string =>
+  `[${xs.map((x) => (x === null ? ' -  ' : x.toFixed(2))).join(' ')}]`;
+
+/**
+ * The probes, one line per lane and probe, where any lane has one: accuracy per target position with the tokens
+ * after i given (goal-side), with only i masked (single-mask), and each multi-token head at its own offset.
+ */
+export function printProbes(rows: { objective: string; probes?: Probes }[]): void {
+  const lines: string[][] = [];
+  for (const { objective, probes } of rows) {
+    if (!probes) continue;
+    if (probes.goalSide) lines.push([objective, 'goal-side teacher forcing', fmtPositions(probes.goalSide)]);
+    if (probes.singleMask) lines.push([objective, 'only this position masked', fmtPositions(probes.singleMask)]);
+    probes.heads?.forEach((h, k) => lines.push([objective, `head ${k + 1} (token t+${k + 1})`, fmtMaybe(h)]));
+  }
+  if (lines.length === 0) return;
+  console.log('');
+  printRows(['objective', 'probe', 'accuracy per target position'], lines);
 }
 
 export function printSummary(summary: SeedSummary[]): void {

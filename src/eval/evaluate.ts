@@ -3,7 +3,7 @@
 // lab's point: under next-token training on path-star the teacher-forced accuracy is ~1 everywhere except the
 // decision token, which stays near 1/degree (B&N 2024).
 import type { ForwardFn } from '../model/batch';
-import type { Objective } from '../objectives/types';
+import type { Objective, ProbePredictions } from '../objectives/types';
 import type { Example, Task } from '../tasks/types';
 import {
   decisionTokenAccuracy,
@@ -36,6 +36,32 @@ export interface Evaluation {
   predictions: number[][];
   /** Iterative decoders only: the step at which each target position was committed. */
   commitStep?: number[][];
+  /** Accuracy per target position under the objective's probes (Probes). */
+  probes: Probes;
+}
+
+/**
+ * Accuracy per target position (natural order) under the probes that tell "cannot look up" from "cannot decode";
+ * null where the objective cannot run the probe (Objective.probes).
+ * - goalSide: the true target tokens after i given (diffusion: revealed; reverse: its own teacher forcing).
+ * - singleMask: diffusion, only i masked.
+ * - heads: multi-token heads, heads[k][i] head k's accuracy at target[i] from k tokens further back (null for i < k).
+ */
+export interface Probes {
+  goalSide: number[] | null;
+  singleMask: number[] | null;
+  heads: (number | null)[][] | null;
+}
+
+/** A probe's accuracy per position, or null where the objective did not run it (no predictions). */
+function probeAccuracy(preds: number[][], examples: Example[], pad: number): number[] | null {
+  if (preds.length === 0) return null;
+  return perPositionAccuracy(preds, examples, pad);
+}
+
+/** Head k's accuracy per position; null at i < k, where no position of head k predicts target[i]. */
+function headAccuracy(preds: number[][], examples: Example[], k: number, pad: number): (number | null)[] {
+  return perPositionAccuracy(preds, examples, pad).map((a, i) => (i < k ? null : a));
 }
 
 /** Sequences per forward call when the caller does not say (the engine passes the batch size it planned for). */
@@ -59,6 +85,7 @@ export async function evaluate(
   const teacherForced: number[][] = [];
   const logProbs: number[][] = [];
   const commitSteps: number[][] = [];
+  const probed: Required<ProbePredictions> = { goalSide: [], singleMask: [], heads: [] };
   let iterative = false;
   for (let start = 0; start < examples.length; start += maxBatch) {
     const chunk = examples.slice(start, start + maxBatch);
@@ -67,6 +94,10 @@ export async function evaluate(
     const tf = await objective.teacherForced(task, chunk, forward);
     teacherForced.push(...tf.predictions);
     logProbs.push(...tf.logProbs);
+    const p = objective.probes ? await objective.probes(task, chunk, forward, tf) : {};
+    if (p.goalSide) probed.goalSide.push(...p.goalSide);
+    if (p.singleMask) probed.singleMask.push(...p.singleMask);
+    p.heads?.forEach((rows, k) => (probed.heads[k] ??= []).push(...rows));
     const decoded = await objective.decode(task, chunk, forward, tf);
     predictions.push(...decoded.predictions);
     if (decoded.commitStep) {
@@ -88,6 +119,11 @@ export async function evaluate(
     },
     validWrongFraction: validWrongFraction(predictions, examples, task.isValid?.bind(task), pad),
     predictions,
+    probes: {
+      goalSide: probeAccuracy(probed.goalSide, examples, pad),
+      singleMask: probeAccuracy(probed.singleMask, examples, pad),
+      heads: probed.heads.length === 0 ? null : probed.heads.map((rows, k) => headAccuracy(rows, examples, k, pad)),
+    },
   };
   if (iterative) result.commitStep = commitSteps;
   return result;

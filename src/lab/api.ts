@@ -6,10 +6,12 @@ import type { ExperimentSpec, ObjectiveSpec, SpecIssue } from '../spec/types';
 import type { ObjectiveName } from '../objectives/types';
 import type { LaneState } from '../checkpoint/lane-state';
 import type { SavedRun, SavedRunInfo } from './store';
+import type { Probes } from '../eval/evaluate';
 
 export type { SavedRun, SavedRunInfo } from './store';
 export type { LaneState } from '../checkpoint/lane-state';
 export type { ExperimentSpec, ModelSize, ObjectiveSpec, SpecIssue, TaskSpec } from '../spec/types';
+export type { Probes } from '../eval/evaluate';
 
 export interface AdapterReport {
   vendor: string;
@@ -65,6 +67,11 @@ export interface EvalMetrics {
   /** Accuracy of the decision token alone (free-running), where the task has one. */
   decisionTokenAccuracy: number | null;
   perPosition: { teacherForced: number[]; freeRunning: number[] };
+  /**
+   * Accuracy per position under the probes that tell "cannot look up" from "cannot decode" (src/eval/evaluate.ts);
+   * absent in results saved before the probes existed.
+   */
+  probes?: Probes;
   /** Path-star: fraction of wrong predictions that are still valid paths in the graph. */
   validWrongFraction: number | null;
   /**
@@ -95,6 +102,8 @@ export interface LaneResult {
   examples: number;
   decisionTokenAccuracy: number | null;
   perPosition: { teacherForced: number[]; freeRunning: number[] };
+  /** The last evaluation's probes (EvalMetrics.probes). */
+  probes?: Probes;
   validWrongFraction: number | null;
   heldOutLoss: number;
   /** The first evaluation at which exact match was at least 90%; null if none was. */

@@ -85,9 +85,9 @@ export const EXPERIMENT_PRESETS: readonly ExperimentPreset[] = [
   },
   {
     id: 'top-g3-5-30',
-    title: 'TOP paper’s G(3,5,30)',
+    title: 'G(3,5,30), the TOP paper’s star graph',
     shows:
-      'Multi-token heads against next-token prediction: 4 heads reached 100% where ntp stayed at 1/3 (TOP, Table 5).',
+      'Next-token prediction against multi-token heads on the graph and budget of the TOP paper’s star-graph table (arXiv 2508.19228). Its v2 reports that NTP, MTP and DS-MTP fail there and token order prediction succeeds, so expect the heads to fail too.',
     budget: '8 layers × 384, 300k graphs, 100 epochs (~10¹⁷ FLOPs): a day on a good GPU.',
     spec: literature({
       task: { kind: 'path-star', degree: 3, pathLength: 5, nodes: 30, trainSize: 300_000, testSize: 1000 },

@@ -174,6 +174,7 @@ export class Lane {
       examples: ev.examples,
       decisionTokenAccuracy: ev.decisionTokenAccuracy,
       perPosition: ev.perPosition,
+      probes: ev.probes,
       validWrongFraction: ev.validWrongFraction,
       heldOutLoss: ev.heldOutLoss,
     };

@@ -323,6 +323,7 @@ export class Run {
         examples: ev?.examples ?? 0,
         decisionTokenAccuracy: ev?.decisionTokenAccuracy ?? null,
         perPosition: ev?.perPosition ?? { teacherForced: [], freeRunning: [] },
+        ...(ev?.probes ? { probes: ev.probes } : {}),
         validWrongFraction: ev?.validWrongFraction ?? null,
         heldOutLoss: ev?.heldOutLoss ?? NaN,
         timeTo90: timeTo90(l.evals),

@@ -1,6 +1,6 @@
 // Results over several seeds: per lane (objective), the mean and spread of each headline number, and how many seeds
 // reached 90% exact match and when. The command line's `compare --seeds` and the page's repeated runs share it.
-import type { LaneResult, TaskSpec } from './api';
+import type { LaneResult, Probes, TaskSpec } from './api';
 
 export interface Spread {
   mean: number;
@@ -27,6 +27,8 @@ export interface SeedSummary {
   /** Teacher-forced accuracy at the first Clever Hans position, right after the decision (see copyPositionOf). */
   afterDecisionTeacherForced: Spread | null;
   heldOutLoss: Spread;
+  /** The probes' accuracy per position, mean over the seeds (null where the objective has no such probe). */
+  probes: Probes;
   /** Seeds whose exact match reached 90%, and the steps at which they did. */
   reached90: { count: number; steps: (number | null)[] };
 }
@@ -51,9 +53,33 @@ export function summarise(
       afterDecisionTeacherForced:
         copyPosition === undefined ? null : of((r) => r.perPosition.teacherForced[copyPosition]),
       heldOutLoss: spread(rs.map((r) => r.heldOutLoss)),
+      probes: meanProbes(rs.map((r) => r.probes)),
       reached90: { count: rs.filter((r) => r.timeTo90).length, steps: rs.map((r) => r.timeTo90?.step ?? null) },
     };
   });
+}
+
+/** Mean per position of rows of equal length (null entries stay null); null if any row is missing. */
+function meanRows<T extends number | null>(rows: (T[] | null | undefined)[]): T[] | null {
+  if (rows.length === 0 || rows.some((r) => !r)) return null;
+  const first = rows[0]!;
+  return first.map((x, i) =>
+    x === null ? null : rows.reduce((a, r) => a + ((r![i] as number | null) ?? NaN), 0) / rows.length,
+  ) as T[];
+}
+
+/** The probes' mean per position over seeds; a probe missing from any seed's result is null. */
+export function meanProbes(probes: (Probes | undefined)[]): Probes {
+  const heads = probes.map((p) => p?.heads);
+  const H = heads[0]?.length ?? 0;
+  return {
+    goalSide: meanRows(probes.map((p) => p?.goalSide)),
+    singleMask: meanRows(probes.map((p) => p?.singleMask)),
+    heads:
+      H === 0 || heads.some((h) => h?.length !== H)
+        ? null
+        : Array.from({ length: H }, (_, k) => meanRows(heads.map((h) => h![k]))!),
+  };
 }
 
 /**

@@ -126,7 +126,8 @@ export async function greedyDecode(
 
 /**
  * Head 0 at every target position given the inputs (the true prefix in the objective's order, or `$`s): one
- * forward pass. Returns, in the objective's order, the argmax and the log-probability of `ordered[b][i]` (0 at pad).
+ * forward pass. Returns, in the objective's order, the argmax and the log-probability of `ordered[b][i]` (0 at pad),
+ * and with several heads every head's argmax (TeacherForced.heads).
  */
 export async function teacherForcedScores(
   task: Task,
@@ -144,8 +145,12 @@ export async function teacherForcedScores(
   const tokens = new Int32Array(n * T);
   fillTokens(tokens, T, inputs);
   const logits = await Logits.of(forward, tokens, n, T, H, task.vocab.length);
+  // Head k's argmax for target[i] sits k positions before head 0's (−1 where i < k: before the prompt's end).
+  const argmaxes = (k: number) =>
+    examples.map((_, b) => Array.from({ length: L }, (_, i) => (i < k ? -1 : logits.argmax(k, b, P - 1 + i - k))));
   return {
-    predictions: examples.map((_, b) => Array.from({ length: L }, (_, i) => logits.argmax(0, b, P - 1 + i))),
+    predictions: argmaxes(0),
     logProbs: ordered.map((target, b) => target.map((t, i) => (t === pad ? 0 : logits.logProb(0, b, P - 1 + i, t)))),
+    ...(H > 1 ? { heads: Array.from({ length: H }, (_, k) => argmaxes(k)) } : {}),
   };
 }

@@ -19,16 +19,25 @@
 //   time, which the engine computes but does not let a batch depend on; it is approximated by the constant 1
 //   (α only rescales the loss, which AdamW all but ignores).
 //
+// 'mlmu' (Kitouni et al. 2024, "The Factorization Curse"; facebookresearch/maze_navigation_MLMU, `recipe/models/
+//   past.py`, mode "absorbing"): one rate r per example (stratified across the batch as above), and every token of
+//   the whole sequence, prompt included, masked with probability r; the loss is the plain mean cross-entropy over
+//   the batch's masked tokens (weight 1/M for M masked tokens), no 1/r. Masked prompt tokens are predicted at their
+//   own positions, so the model is trained to recover an edge from its other end and the query from the graph, in
+//   every direction; decoding reveals the whole prompt, as for the other variants. (Their code keeps the first
+//   token always visible, a guard against an empty context that this model does not need.)
+//
 // L above counts an example's non-pad target tokens (custom tasks pad short targets). Pad positions are always
 // masked, as they are when decoding starts, and carry weight 0.
 import type { Batch, ForwardFn } from '../model/batch';
 import { emptyBatch } from '../model/batch';
 import type { Rng } from '../model/rng';
+import type { DiffusionVariant } from '../spec/types';
 import type { Example, Task } from '../tasks/types';
 import { Logits } from './logits';
-import type { DecodeResult, Objective, TeacherForced } from './types';
+import type { DecodeResult, Objective, ProbePredictions, TeacherForced } from './types';
 
-export type DiffusionVariant = 'mdlm' | 'hkunlp';
+export type { DiffusionVariant } from '../spec/types';
 
 /** HKUNLP's number of discrete diffusion steps. */
 export const HKUNLP_STEPS = 20;
@@ -44,7 +53,7 @@ function stratified(n: number, rng: Rng): number[] {
  * batch mean). `draw` is the example's stratified uniform; `content` its non-pad positions.
  */
 function maskExample(
-  variant: DiffusionVariant,
+  variant: 'mdlm' | 'hkunlp',
   draw: number,
   content: number[],
   rng: Rng,
@@ -60,8 +69,40 @@ function maskExample(
   return { masked: content.filter(() => rng.next() < r), weight: 1 / (r * L) };
 }
 
-/** A training batch of masked targets; exported for the tests of the estimator's expectation. */
+/**
+ * MLM-U's batch: example b's tokens (prompt, then its non-pad target tokens) each masked with probability draws[b],
+ * in order, one uniform each; every masked token weighted 1/M, M the batch's masked tokens.
+ */
+function mlmuBatch(task: Task, examples: Example[], rng: Rng): Batch {
+  const P = task.promptLength;
+  const T = P + task.targetLength;
+  const { pad, mask } = task.special;
+  const batch = emptyBatch(examples.length, T, 1);
+  const draws = stratified(examples.length, rng);
+  const masked: { o: number; token: number }[] = [];
+  examples.forEach((e, b) => {
+    const row = [...e.prompt, ...e.target];
+    row.forEach((tok, j) => {
+      const o = b * T + j;
+      if (tok === pad) {
+        batch.tokens[o] = mask;
+        return;
+      }
+      batch.tokens[o] = tok;
+      if (rng.next() < draws[b]!) masked.push({ o, token: tok });
+    });
+  });
+  for (const { o, token } of masked) {
+    batch.tokens[o] = mask;
+    batch.targets[o] = token;
+    batch.weights[o] = 1 / masked.length;
+  }
+  return batch;
+}
+
+/** A training batch of masked tokens; exported for the tests of the estimator's expectation. */
 export function diffusionBatch(task: Task, examples: Example[], rng: Rng, variant: DiffusionVariant): Batch {
+  if (variant === 'mlmu') return mlmuBatch(task, examples, rng);
   const P = task.promptLength;
   const L = task.targetLength;
   const n = examples.length;
@@ -120,16 +161,21 @@ async function unmaskDecode(task: Task, examples: Example[], forward: ForwardFn,
 }
 
 /**
- * Teacher-forced analog: for target position i, the true tokens left of i are revealed and i and everything right
- * of it masked; the prediction at i (never [MASK]) and the true token's log-probability are read. One forward pass
- * (of n sequences) per target position.
+ * One forward pass (of n sequences) per target position i: the true target tokens at the positions j where
+ * `revealed(i, j)` is true are given, the rest masked; the prediction at i (never [MASK]) and the true token's
+ * log-probability are read. Pad positions stay masked, as in training.
  */
-async function leftRevealed(task: Task, examples: Example[], forward: ForwardFn): Promise<TeacherForced> {
+async function revealedPasses(
+  task: Task,
+  examples: Example[],
+  forward: ForwardFn,
+  revealed: (i: number, j: number) => boolean,
+): Promise<TeacherForced> {
   const P = task.promptLength;
   const L = task.targetLength;
   const n = examples.length;
   const T = P + L;
-  const { mask } = task.special;
+  const { mask, pad } = task.special;
   const out = examples.map(() => new Array<number>(L));
   const logProbs = examples.map(() => new Array<number>(L).fill(0));
   const tokens = new Int32Array(n * T);
@@ -137,23 +183,41 @@ async function leftRevealed(task: Task, examples: Example[], forward: ForwardFn)
     tokens.fill(mask);
     examples.forEach((e, b) => {
       tokens.set(e.prompt, b * T);
-      tokens.set(e.target.slice(0, i), b * T + P);
+      e.target.forEach((tok, j) => {
+        if (tok !== pad && revealed(i, j)) tokens[b * T + P + j] = tok;
+      });
     });
     const logits = await Logits.of(forward, tokens, n, T, 1, task.vocab.length);
     for (let b = 0; b < n; b++) {
       out[b]![i] = logits.argmax(0, b, P + i, mask);
       const truth = examples[b]!.target[i]!;
-      if (truth !== task.special.pad) logProbs[b]![i] = logits.logProb(0, b, P + i, truth, mask);
+      if (truth !== pad) logProbs[b]![i] = logits.logProb(0, b, P + i, truth, mask);
     }
   }
   return { predictions: out, logProbs };
 }
 
+/** Teacher-forced analog: the true tokens left of i revealed, i and everything right of it masked. */
+const leftRevealed = (task: Task, examples: Example[], forward: ForwardFn) =>
+  revealedPasses(task, examples, forward, (i, j) => j < i);
+
+/**
+ * The probes: goal-side (the tokens right of i revealed: the look-up from the goal's side, which a model that
+ * decodes backward needs) and single-mask (every target token but i revealed: can it find i from both
+ * neighbours?).
+ */
+async function diffusionProbes(task: Task, examples: Example[], forward: ForwardFn): Promise<ProbePredictions> {
+  const goalSide = await revealedPasses(task, examples, forward, (i, j) => j > i);
+  const singleMask = await revealedPasses(task, examples, forward, (i, j) => j !== i);
+  return { goalSide: goalSide.predictions, singleMask: singleMask.predictions };
+}
+
 export function diffusionObjective(decodeSteps: number, variant: DiffusionVariant): Objective {
-  const about =
-    variant === 'mdlm'
-      ? 'masked diffusion (MDLM, any-order form): k of L target tokens masked, k uniform, each weighted 1/k'
-      : 'masked diffusion (HKUNLP): masking rate (s+1)/20, adaptive reweighting approximated by 1/rate';
+  const about = {
+    mdlm: 'masked diffusion (MDLM, any-order form): k of L target tokens masked, k uniform, each weighted 1/k',
+    hkunlp: 'masked diffusion (HKUNLP): masking rate (s+1)/20, adaptive reweighting approximated by 1/rate',
+    mlmu: 'masked diffusion (MLM-U): the whole sequence, prompt included, masked at one uniform rate; mean cross-entropy',
+  }[variant];
   return {
     name: 'diffusion',
     description: `${about}; decodes by unmasking the most confident tokens over ${decodeSteps} steps`,
@@ -163,5 +227,6 @@ export function diffusionObjective(decodeSteps: number, variant: DiffusionVarian
     makeBatch: (task, examples, rng) => diffusionBatch(task, examples, rng, variant),
     decode: (task, examples, forward) => unmaskDecode(task, examples, forward, decodeSteps),
     teacherForced: leftRevealed,
+    probes: (task, examples, forward) => diffusionProbes(task, examples, forward),
   };
 }

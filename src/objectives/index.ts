@@ -2,11 +2,12 @@
 import {
   DEFAULT_DECODE_STEPS,
   DEFAULT_MTP_HEADS,
+  DIFFUSION_VARIANTS,
   MAX_MTP_HEADS,
   numberProblem,
   OBJECTIVE_FIELDS,
 } from '../spec/fields';
-import type { ModelSize, ObjectiveSpec } from '../spec/types';
+import type { DiffusionVariant, ModelSize, ObjectiveSpec } from '../spec/types';
 import type { Task } from '../tasks/types';
 import { ConfigError, validateModelConfig, type ModelConfig } from '../model/config';
 import { diffusionObjective } from './diffusion';
@@ -62,10 +63,10 @@ export function makeObjective(spec: ObjectiveSpec, prefix = 'objective'): Object
     case 'mtp':
       return multiTokenObjective(checkKnob(`${prefix}.heads`, 'mtp', spec.heads));
     case 'diffusion':
-      if (spec.variant !== 'mdlm' && spec.variant !== 'hkunlp') {
+      if (!DIFFUSION_VARIANTS.includes(spec.variant)) {
         throw new ObjectiveSpecError(
           `${prefix}.variant`,
-          `must be "mdlm" or "hkunlp", got ${JSON.stringify(spec.variant)}`,
+          `must be one of ${DIFFUSION_VARIANTS.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(spec.variant)}`,
         );
       }
       return diffusionObjective(checkKnob(`${prefix}.decodeSteps`, 'diffusion', spec.decodeSteps), spec.variant);
@@ -79,7 +80,7 @@ export function makeObjective(spec: ObjectiveSpec, prefix = 'objective'): Object
 
 /**
  * Parse a comma-separated list such as `ntp,reverse,teacherless,mtp,diffusion`. Options follow a colon:
- * `mtp:2` (heads in all, the next-token head included), `diffusion:hkunlp`, `diffusion:8` (decode steps), `diffusion:hkunlp:8`. Throws
+ * `mtp:2` (heads in all, the next-token head included), `diffusion:hkunlp`, `diffusion:mlmu`, `diffusion:8` (decode steps), `diffusion:mlmu:8`. Throws
  * ObjectiveSpecError (field `objectives`) naming the bad entry.
  */
 export function parseObjectives(list: string): ObjectiveSpec[] {
@@ -111,14 +112,14 @@ export function parseObjectives(list: string): ObjectiveSpec[] {
         return { kind: 'mtp', heads };
       }
       case 'diffusion': {
-        let variant: 'mdlm' | 'hkunlp' = 'mdlm';
+        let variant: DiffusionVariant = 'mdlm';
         let decodeSteps = DEFAULT_DECODE_STEPS;
         for (const o of options) {
-          if (o === 'mdlm' || o === 'hkunlp') variant = o;
+          if ((DIFFUSION_VARIANTS as readonly string[]).includes(o)) variant = o as DiffusionVariant;
           else if (numberProblem(OBJECTIVE_FIELDS.diffusion, int(o)) === null) decodeSteps = int(o);
           else
             throw bad(
-              `unknown option ${JSON.stringify(o)}; use mdlm, hkunlp or a step count from ${OBJECTIVE_FIELDS.diffusion.min} to ${OBJECTIVE_FIELDS.diffusion.max}`,
+              `unknown option ${JSON.stringify(o)}; use ${DIFFUSION_VARIANTS.join(', ')} or a step count from ${OBJECTIVE_FIELDS.diffusion.min} to ${OBJECTIVE_FIELDS.diffusion.max}`,
             );
         }
         return { kind: 'diffusion', decodeSteps, variant };

@@ -30,5 +30,7 @@ export function multiTokenObjective(heads: number): Objective {
       const targets = examples.map((e) => e.target);
       return teacherForcedScores(task, examples, targets, teacherForcedInputs(examples, targets), forward, H);
     },
+    // Each head at its own offset, from the teacher-forced pass: does head k know target[i] from k tokens back?
+    probes: async (_task, _examples, _forward, teacherForced) => ({ heads: teacherForced.heads }),
   };
 }

@@ -54,5 +54,7 @@ export function reverseObjective(): Objective {
         rows.map((p, b) => unreverse(p, targetTokens(examples[b]!.target, task.special.pad)));
       return { predictions: natural(r.predictions), logProbs: natural(r.logProbs) };
     },
+    // Goal first: at natural position i the true tokens after i are its inputs, so its teacher forcing is goal-side.
+    probes: async (_task, _examples, _forward, teacherForced) => ({ goalSide: teacherForced.predictions }),
   };
 }

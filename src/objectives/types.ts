@@ -27,6 +27,25 @@ export interface TeacherForced {
    * 0 at pad targets). Its negative mean is the held-out cross-entropy that every lane reports on one scale.
    */
   logProbs: number[][];
+  /**
+   * Multi-token heads only: heads[k][b][i] is head k's argmax for target[i] (natural order) from the same pass,
+   * made at the position k tokens before head 0's, with the true tokens up to there as input; −1 where i < k (no
+   * position of that head has seen the whole prompt and predicts target[i]).
+   */
+  heads?: number[][][];
+}
+
+/**
+ * Argmaxes per example and target position (natural order) under the probes that tell "cannot look up" from
+ * "cannot decode" (see Objective.probes); a probe an objective cannot run is absent.
+ */
+export interface ProbePredictions {
+  /** Goal-side teacher forcing: at i, the true target tokens after i given (diffusion: revealed, i and left masked). */
+  goalSide?: number[][];
+  /** Diffusion: only position i masked, every other target token revealed. */
+  singleMask?: number[][];
+  /** Multi-token heads: TeacherForced.heads. */
+  heads?: number[][][];
 }
 
 export interface Objective {
@@ -54,4 +73,11 @@ export interface Objective {
    * position are revealed and the rest masked (one pass per position).
    */
   teacherForced(task: Task, examples: Example[], forward: ForwardFn): Promise<TeacherForced>;
+  /**
+   * The probes this objective can run, given its teacherForced result on the same examples. A causal model cannot
+   * be given the tokens after i, so next-token prediction, teacherless and the heads have no goal-side probe; the
+   * reversed target's own teacher forcing is goal-side (its order puts every later token of the natural order
+   * first). Absent: no probes.
+   */
+  probes?(task: Task, examples: Example[], forward: ForwardFn, teacherForced: TeacherForced): Promise<ProbePredictions>;
 }

@@ -2,7 +2,7 @@
 // parameter in a shared link, its label, its range and, for objective knobs, its default. The page's form and URL
 // codec, the task and objective validators and src/spec/check.ts all read it, so a range is written once.
 import type { ObjectiveName } from '../objectives/types';
-import type { ExperimentSpec, ObjectiveSpec, TaskSpec } from './types';
+import type { DiffusionVariant, ExperimentSpec, ObjectiveSpec, TaskSpec } from './types';
 
 /**
  * Heads of mtp when not given, the next-token head included (as Gloeckle et al. and the TOP paper count them): four
@@ -100,7 +100,7 @@ export const OBJECTIVE_FIELDS = {
 } as const;
 
 export const OBJECTIVE_KINDS: ObjectiveName[] = ['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion'];
-export const DIFFUSION_VARIANTS = ['mdlm', 'hkunlp'] as const;
+export const DIFFUSION_VARIANTS: readonly DiffusionVariant[] = ['mdlm', 'hkunlp', 'mlmu'];
 
 /** A default objective spec of each kind (the knobs' defaults are the objectives' own). */
 export function defaultObjective(kind: ObjectiveName): ObjectiveSpec {

@@ -38,6 +38,9 @@ export interface CustomSpec {
 
 export type TaskSpec = PathStarSpec | AdditionSpec | CustomSpec;
 
+/** The diffusion objective's masking and weighting (src/objectives/diffusion.ts). */
+export type DiffusionVariant = 'mdlm' | 'hkunlp' | 'mlmu';
+
 export type ObjectiveSpec =
   | { kind: 'ntp' }
   | { kind: 'reverse' }
@@ -50,8 +53,11 @@ export type ObjectiveSpec =
       kind: 'diffusion';
       /** Unmasking steps when decoding. */
       decodeSteps: number;
-      /** MDLM (Sahoo et al. 2024) or HKUNLP's adaptive token reweighting (Ye et al. 2025). */
-      variant: 'mdlm' | 'hkunlp';
+      /**
+       * What is masked and how it is weighted: MDLM (Sahoo et al. 2024), HKUNLP's (Ye et al. 2025), or MLM-U
+       * (Kitouni et al. 2024: the whole sequence, prompt included, at one uniform rate; plain mean cross-entropy).
+       */
+      variant: DiffusionVariant;
     };
 
 export interface ModelSize {

@@ -1,6 +1,6 @@
 // The Clever Hans view's words, apart from its drawing (and from the DOM, so that they are unit-tested): the role of
 // each path-star target position, what the chart can show for a task, and what one lane's evaluation shows.
-import type { EvalMetrics } from '../../lab/api';
+import type { EvalMetrics, Probes } from '../../lab/api';
 import type { ObjectiveSpec } from '../../spec/types';
 import { percent } from '../app/format';
 
@@ -77,4 +77,57 @@ export function laneReading(
   if (Math.abs(decision - 1 / degree) <= 0.15)
     return `The Clever Hans signature: the copies are learned and the decision sits near chance ${shown}.`;
   return `${name} copies, and its decision is above chance without solving the task ${shown}.`;
+}
+
+/** One row of the probes under a lane's chart: its name, what it gives the model, and accuracy per position. */
+export interface ProbeRow {
+  name: string;
+  about: string;
+  accuracy: (number | null)[];
+}
+
+/** The probes of one evaluation as rows for the view (none for results saved before the probes existed). */
+export function probeRows(probes: Probes | undefined): ProbeRow[] {
+  if (!probes) return [];
+  const rows: ProbeRow[] = [];
+  if (probes.goalSide)
+    rows.push({ name: 'goal side', about: 'the true tokens after each position given', accuracy: probes.goalSide });
+  if (probes.singleMask)
+    rows.push({ name: 'one masked', about: 'every other target token given', accuracy: probes.singleMask });
+  probes.heads?.forEach((h, k) =>
+    rows.push({ name: `head ${k + 1}`, about: `predicting from ${k + 1} token${k ? 's' : ''} back`, accuracy: h }),
+  );
+  return rows;
+}
+
+/**
+ * What the probes say about a lane on a path-star path of 4 or more, in words: whether the model has learned the
+ * one-step look-ups when the later tokens are given (then a failure is the decoder's or the order's, not the
+ * look-up's), and for multi-token heads whether the next-token head sits below chance at the decision. Null when
+ * the lane has no probes or nothing to say.
+ */
+export function probeReading(
+  degree: number,
+  pathLength: number,
+  ev: Pick<EvalMetrics, 'exactMatch' | 'probes'>,
+): string | null {
+  const p = ev.probes;
+  if (!p || pathLength < 4) return null;
+  const chance = 1 / degree;
+  if (p.goalSide) {
+    const inner = p.goalSide.slice(1, pathLength - 1);
+    const worst = Math.min(...inner);
+    if (worst >= COPY_LEARNED) {
+      return ev.exactMatch >= 0.9
+        ? `Given the tokens after it, every position is found (${inner.map((a) => percent(a, 0)).join(', ')}): it plans from the goal back.`
+        : `Given the tokens after it, every position is found (${inner.map((a) => percent(a, 0)).join(', ')}), yet decoding fails: the look-ups are learned, the order of decoding is not.`;
+    }
+    if (worst <= chance + 0.15)
+      return `Even with the tokens after it given, a position is found only ${percent(worst, 0)} of the time: the look-up from the goal's side is not learned yet.`;
+    return null;
+  }
+  const next = p.heads?.[0];
+  if (next && next[1] !== null && next[1] !== undefined && next[1] < chance - 0.15)
+    return `The next-token head is below chance at the decision (${percent(next[1], 0)} against ${percent(chance, 0)}): the other heads' losses pull the shared trunk.`;
+  return null;
 }

@@ -1,7 +1,7 @@
 import { css, html, LitElement, nothing, svg } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { EvalMetrics, TaskSpec } from '../../lab/api';
-import { cleverHansText, laneReading, pathStarRoles } from './clever-hans-text';
+import { cleverHansText, laneReading, pathStarRoles, probeReading, probeRows } from './clever-hans-text';
 import { percent } from '../app/format';
 import { objectiveColor } from '../app/objective-style';
 import type { LaneHistory, RunData } from '../run/run-data';
@@ -70,6 +70,22 @@ export class CleverHansView extends LitElement {
     .axis {
       stroke: var(--border-strong);
     }
+    table.probes {
+      font-size: 0.75rem;
+      font-family: var(--mono);
+      border-collapse: collapse;
+      margin-top: 0.15rem;
+    }
+    table.probes th {
+      font-weight: 400;
+      text-align: left;
+      color: var(--muted);
+      padding-right: 0.5rem;
+    }
+    table.probes td {
+      text-align: right;
+      padding: 0 0.3rem;
+    }
     .empty {
       color: var(--muted);
       font-size: 0.9rem;
@@ -120,8 +136,10 @@ export class CleverHansView extends LitElement {
         ? nothing
         : svg`<rect x=${x} y=${y(acc)} width=${BAR} height=${TOP + H - y(acc)} fill=${color}
             fill-opacity=${solid ? 1 : 0.3} stroke=${color} stroke-width="1"><title>${solid ? 'teacher forcing' : 'free running'}: ${percent(acc)}</title></rect>`;
-    const reading =
-      task?.kind === 'path-star' ? laneReading(lane.objective.kind, task.degree, task.pathLength, ev) : null;
+    const star = task?.kind === 'path-star' ? task : null;
+    const reading = star ? laneReading(lane.objective.kind, star.degree, star.pathLength, ev) : null;
+    const probed = star ? probeReading(star.degree, star.pathLength, ev) : null;
+    const probes = probeRows(ev.probes);
     return html`<figure>
       <figcaption>${lane.label} · step ${ev.step} · exact match ${percent(ev.exactMatch)}</figcaption>
       ${reading ? html`<p class="reading">${reading}</p>` : nothing}
@@ -144,6 +162,24 @@ export class CleverHansView extends LitElement {
             <text x=${x + BAR} y=${TOP + H + 12} text-anchor="middle" class=${p === decision ? 'decision' : ''}>${roles[p] ?? p}</text>`;
         })}
       </svg>
+      ${
+        probes.length === 0
+          ? nothing
+          : html`<table class="probes" aria-label="Probes: accuracy per target position">
+              <tr>
+                <th>probe</th>
+                ${Array.from({ length: n }, (_, p) => html`<th>${roles[p] ?? p}</th>`)}
+              </tr>
+              ${probes.map(
+                (r) =>
+                  html`<tr title=${r.about}>
+                    <th>${r.name}</th>
+                    ${r.accuracy.map((a) => html`<td>${a === null ? '–' : percent(a, 0)}</td>`)}
+                  </tr>`,
+              )}
+            </table>`
+      }
+      ${probed ? html`<p class="reading">${probed}</p>` : nothing}
     </figure>`;
   }
 

@@ -1,6 +1,7 @@
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { ExperimentSpec, ObjectiveSpec } from '../../lab/api';
+import type { DiffusionVariant } from '../../spec/types';
 import type { ObjectiveName } from '../../objectives/types';
 import { fieldStyles, numberInput, readNumber, type IssueMap } from '../app/field';
 import { objectiveColor, OBJECTIVE_DESCRIPTIONS, OBJECTIVE_TITLES } from '../app/objective-style';
@@ -134,7 +135,7 @@ export class ObjectiveFields extends LitElement {
 
   private onVariant(e: Event) {
     const o = this.objective('diffusion');
-    const variant = (e.target as HTMLSelectElement).value as 'mdlm' | 'hkunlp';
+    const variant = (e.target as HTMLSelectElement).value as DiffusionVariant;
     if (o.kind === 'diffusion') this.setObjective({ ...o, variant });
   }
 }

@@ -10,6 +10,7 @@
 // either: its mtpHeads counted extra heads beyond the next-token head, and its runs decayed the learning rate
 // (cosine), so both are read that way and the link keeps meaning the experiment it was made for.
 import type { ExperimentSpec, ObjectiveSpec, TaskSpec } from '../../lab/api';
+import type { DiffusionVariant } from '../../spec/types';
 import { LR_SCHEDULES, MODEL_PRESETS, type LrSchedule } from '../../model/config';
 import {
   defaultObjective,
@@ -122,9 +123,9 @@ export function specFromQuery(search: string): { spec: ExperimentSpec; problems:
   if (variantRaw !== null) {
     if ((DIFFUSION_VARIANTS as readonly string[]).includes(variantRaw)) {
       objectives = objectives.map((o): ObjectiveSpec =>
-        o.kind === 'diffusion' ? { ...o, variant: variantRaw as 'mdlm' | 'hkunlp' } : o,
+        o.kind === 'diffusion' ? { ...o, variant: variantRaw as DiffusionVariant } : o,
       );
-    } else complain('diffusionVariant', variantRaw, `is not ${DIFFUSION_VARIANTS.join(' or ')}`, 'mdlm');
+    } else complain('diffusionVariant', variantRaw, `is not one of ${DIFFUSION_VARIANTS.join(', ')}`, 'mdlm');
   }
 
   let spec: ExperimentSpec = { ...structuredClone(DEFAULT_SPEC), task, objectives };
