@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Summarise scout sweeps (tools/scout.py --json, or the compact files in tools/scout-results/) as a frontier table.
+"""Summarise the scout sweeps that chose the default (tools/scout-results/, written by tools/scout.py of commit eeddc91) as a frontier table.
 
     python3 tools/scout_summary.py tools/scout-results/h200-round1.json tools/scout-results/h200-round2.json
 
@@ -18,7 +18,7 @@ import sys
 def load(path):
     runs = json.load(open(path))
     for r in runs:
-        if "history" in r:  # tools/scout.py's own --json
+        if "history" in r:  # the scout script's own --json
             r["evals"] = [[h["step"], h["em"], h["tf"], h["fr"]] for h in r["history"]]
     return runs
 

@@ -104,16 +104,15 @@ def _mlmu_batch(task, examples, rng):
     masked = []
     for b, e in enumerate(examples):
         row = list(e.prompt) + list(e.target)
-        for j, tok in enumerate(row):
-            if tok == task.pad:
-                row[j] = task.mask
-            elif rng.next() < draws[b]:
-                masked.append((b, j, tok))
-        tokens[b] = torch.tensor(row)
-    for b, j, tok in masked:
-        tokens[b, j] = task.mask
-        targets[0, b, j] = tok
-        weights[0, b, j] = 1 / len(masked)
+        content = [j for j, tok in enumerate(row) if tok != task.pad]
+        # One uniform per non-pad token, in order (Rng.next_many: the same numbers as one next() each).
+        masked += [(b, j, row[j]) for j, u in zip(content, rng.next_many(len(content))) if u < draws[b]]
+        tokens[b] = torch.tensor([task.mask if tok == task.pad else tok for tok in row])
+    if masked:
+        bs, js, toks = (torch.tensor(c) for c in zip(*masked))
+        tokens[bs, js] = task.mask
+        targets[0, bs, js] = toks
+        weights[0, bs, js] = 1 / len(masked)
     return tokens, targets, weights.float()
 
 

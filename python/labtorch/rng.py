@@ -6,6 +6,8 @@ arithmetic in 32-bit integers; Python's integers are unbounded, so every step is
 """
 import math
 
+import numpy
+
 MASK32 = 0xFFFFFFFF
 
 
@@ -27,6 +29,20 @@ class Rng:
     def next(self):
         """Uniform float in [0, 1)."""
         return self.next_u32() / 4294967296
+
+    def next_many(self, k):
+        """k uniform floats in [0, 1), the same as k calls of next(), computed at once: mulberry32's state only
+        advances by a constant, so the i-th output is a function of state + i·0x6D2B79F5 alone."""
+        if k <= 0:
+            return []
+        steps = numpy.arange(1, k + 1, dtype=numpy.uint64)
+        t = (numpy.uint64(self.state) + steps * numpy.uint64(0x6D2B79F5)) & numpy.uint64(MASK32)
+        self.state = int(t[-1])
+        m32 = numpy.uint64(MASK32)
+        t = ((t ^ (t >> numpy.uint64(15))) * (t | numpy.uint64(1))) & m32
+        m = ((t ^ (t >> numpy.uint64(7))) * (t | numpy.uint64(61))) & m32
+        t ^= (t + m) & m32
+        return (((t ^ (t >> numpy.uint64(14))) & m32) / 4294967296.0).tolist()
 
     def int(self, n):
         """Uniform integer in [0, n)."""

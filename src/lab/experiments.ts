@@ -2,8 +2,8 @@
 // literature's settings, each saying what it shows and at what budget its contrast is expected. The page's preset
 // menu, its default form, and the command line's defaults all read this table.
 //
-// The default was chosen by measurement (README, "The Clever Hans contrast, measured"; tools/scout.py for the PyTorch
-// sweeps that scouted it): degree 2 so that chance is 1/2; path length 5 so that two Clever Hans positions follow
+// The default was chosen by measurement (README, "The Clever Hans contrast, measured"; tools/scout-results/ for the
+// PyTorch sweeps that scouted it): degree 2 so that chance is 1/2; path length 5 so that two Clever Hans positions follow
 // the decision (next-token prediction then learns the child look-up and shows the signature: teacher-forced ≈ 1
 // after the decision, the decision itself ≈ 1/2); 10 node labels, with which both look-ups are learned earliest; a
 // 2-layer model of width 128 with 4 heads, which learned the reversed target's parent look-up on every seed tried,
