@@ -99,6 +99,8 @@ describe('the probes under a lane', () => {
       }),
     ).toMatch(/below chance at the decision \(2% against 50%\)/);
     expect(probeReading(2, 5, { exactMatch: 0, probes: probes({ heads: [[1, 0.5, 1, 1, 1]] }) })).toBeNull();
+    // An untrained head is below chance everywhere: nothing to read into its decision.
+    expect(probeReading(2, 5, { exactMatch: 0, probes: probes({ heads: [[0, 0, 0, 0, 0]] }) })).toBeNull();
     expect(probeReading(2, 5, { exactMatch: 0 })).toBeNull();
   });
 });

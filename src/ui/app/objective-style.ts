@@ -16,7 +16,8 @@ export const OBJECTIVE_DESCRIPTIONS: Record<ObjectiveName, string> = {
   reverse: 'Next-token prediction on the target written backwards (goal first).',
   teacherless: 'Every target input is replaced by a dummy token, so the whole answer is predicted at once (B&N 2024).',
   mtp: 'Extra heads also predict tokens further ahead; only the first head generates (Gloeckle et al. 2024).',
-  diffusion: 'Target tokens are masked at random and unmasked in any order when decoding (MDLM / HKUNLP).',
+  diffusion:
+    'Target tokens are masked at random and unmasked in any order when decoding (MDLM, HKUNLP or MLM-U, which masks the prompt too).',
 };
 
 const LIGHT: Record<ObjectiveName, string> = {

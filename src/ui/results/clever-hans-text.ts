@@ -103,7 +103,8 @@ export function probeRows(probes: Probes | undefined): ProbeRow[] {
 /**
  * What the probes say about a lane on a path-star path of 4 or more, in words: whether the model has learned the
  * one-step look-ups when the later tokens are given (then a failure is the decoder's or the order's, not the
- * look-up's), and for multi-token heads whether the next-token head sits below chance at the decision. Null when
+ * look-up's), and for multi-token heads whether the next-token head, having learned the copies, sits below chance at
+ * the decision. Null when
  * the lane has no probes or nothing to say.
  */
 export function probeReading(
@@ -126,8 +127,16 @@ export function probeReading(
       return `Even with the tokens after it given, a position is found only ${percent(worst, 0)} of the time: the look-up from the goal's side is not learned yet.`;
     return null;
   }
+  // Below chance only counts once the head has learned the copies: an untrained head is below chance everywhere.
   const next = p.heads?.[0];
-  if (next && next[1] !== null && next[1] !== undefined && next[1] < chance - 0.15)
-    return `The next-token head is below chance at the decision (${percent(next[1], 0)} against ${percent(chance, 0)}): the other heads' losses pull the shared trunk.`;
+  const decision = next?.[1];
+  const copies = (next?.slice(2, pathLength - 1) ?? []).filter((a): a is number => a !== null);
+  if (
+    typeof decision === 'number' &&
+    copies.length > 0 &&
+    Math.min(...copies) >= COPY_LEARNED &&
+    decision < chance - 0.15
+  )
+    return `The next-token head has learned the copies but is below chance at the decision (${percent(decision, 0)} against ${percent(chance, 0)}), which no objective should be: the other heads' losses may be pulling the shared trunk toward later tokens there.`;
   return null;
 }

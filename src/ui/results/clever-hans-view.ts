@@ -109,6 +109,9 @@ export class CleverHansView extends LitElement {
             ? cleverHansText(star.degree, star.pathLength)
             : "A position that is right only under teacher forcing is leaning on the answer's own prefix."
         }
+        Under a lane, its probes where its objective has them: <em>goal side</em>, the true tokens after each position
+        given; <em>one masked</em>, every other target token given; <em>head k</em>, head k's own prediction from k
+        tokens back. A position found there but not in decoding is a look-up learned and an order not.
       </p>
       <div class="key" aria-hidden="true">
         <span>■ teacher forcing</span
