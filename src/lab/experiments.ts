@@ -84,6 +84,28 @@ export const EXPERIMENT_PRESETS: readonly ExperimentPreset[] = [
     }),
   },
   {
+    id: 'mlmu-g2-5-50',
+    title: 'Kitouni et al.’s G(2,5,50): MLM-U',
+    shows:
+      'Next-token prediction and the reversed target against MLM-U, masked diffusion over the whole sequence, on the graph where Kitouni et al. (2024, Fig. 5a) report next-token 50%, reversed 49%, MLM-U 100%.',
+    budget:
+      'Their setting: 4 layers × 256 (their model is PAST, an encoder–decoder; the lab’s is a plain bidirectional GPT of that size), 200k training graphs, batch 256, lr 1e-3, weight decay 1e-4, 5% warmup; 80,000 steps here (about 100 epochs), 1.2·10¹⁶ FLOPs a lane: a GPU’s budget, through Run at scale (PyTorch).',
+    spec: literature({
+      task: { kind: 'path-star', degree: 2, pathLength: 5, nodes: 50, trainSize: 200_000, testSize: 1000 },
+      objectives: [{ kind: 'ntp' }, { kind: 'reverse' }, { kind: 'diffusion', decodeSteps: 16, variant: 'mlmu' }],
+      model: { nLayer: 4, nEmbd: 256, nHead: 4 },
+      train: {
+        ...DEFAULT_TRAIN,
+        batchSize: 256,
+        steps: 80_000,
+        lr: 1e-3,
+        schedule: 'constant',
+        warmupSteps: 4000,
+        weightDecay: 1e-4,
+      },
+    }),
+  },
+  {
     id: 'top-g3-5-30',
     title: 'G(3,5,30), the TOP paper’s star graph',
     shows:

@@ -1,0 +1,20 @@
+#!/bin/bash
+# The alternatives' frontier on the default graph G(2,5,10) (README, "The alternatives, measured"): 13 settings
+# (python/sweeps/alternatives-sweep.json: MLM-U, MDLM and HKUNLP diffusion at 2-4 layers, width 128 and 256, fresh
+# graphs and a fixed set of 50k; multi-token heads mtp:2 and mtp:4 at 2 and 4 layers; teacherless; next-token and
+# reversed as the baseline) × 8 seeds, 20,000 steps of batch 64, each setting's seeds stacked (--stack). Needs
+# Python 3 and PyTorch, nothing else; run it where there is a GPU.
+#
+#   bash python/sweeps/alternatives.sh OUT             # the sweep into OUT/<setting>/, then the frontier table
+#   DRY=1 bash python/sweeps/alternatives.sh OUT       # 2 steps and 2 seeds per setting: checks that all of it runs
+#
+# An interrupted sweep continues where it stopped when run again (finished seeds are kept). The table alone:
+#   python3 -m labtorch.frontier OUT --markdown        (from python/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:?usage: bash python/sweeps/alternatives.sh OUT}
+case $out in /*) ;; *) out=$OLDPWD/$out ;; esac
+dry=()
+[ -n "${DRY:-}" ] && dry=(--steps 2 --seeds 1..2)
+python3 -m labtorch sweeps/alternatives.json --sweep sweeps/alternatives-sweep.json --stack --out "$out" "${dry[@]}"
+python3 -m labtorch.frontier "$out" --markdown | tee "$out/frontier.md"
