@@ -380,41 +380,53 @@ describe('diffusion', () => {
     expect(se).toBeLessThan(0.02 * elbo); // the check has the resolution to see a bias of a few percent
   });
 
-  it('weights are bounded: at most 1/n (mdlm), 20/(n·L) (hkunlp); and each token has expected weight 1/(n·L)', () => {
+  it("mdlm's weights are bounded by 1/n, and each token has expected weight 1/(n·L)", () => {
     const L = 5;
     const t5 = handTask(3, L);
     const e: Example = { prompt: [0, 1, 2], target: [3, 4, 5, 0, 1] };
-    for (const variant of ['mdlm', 'hkunlp'] as const) {
-      const rng = new Rng(variant === 'mdlm' ? 1 : 2);
-      const n = 4;
-      const perToken = new Array<number>(L).fill(0);
-      const draws = 20_000;
-      let maxW = 0;
-      for (let d = 0; d < draws; d++) {
-        const batch = diffusionBatch(t5, [e, e, e, e], rng, variant);
-        for (let b = 0; b < n; b++) {
-          const { masked, weights } = masking(batch, 3, e, b);
-          masked.forEach((i, j) => {
-            perToken[i]! += weights[j]!;
-            maxW = Math.max(maxW, weights[j]!);
-          });
-        }
+    const rng = new Rng(1);
+    const n = 4;
+    const perToken = new Array<number>(L).fill(0);
+    const draws = 20_000;
+    let maxW = 0;
+    for (let d = 0; d < draws; d++) {
+      const batch = diffusionBatch(t5, [e, e, e, e], rng, 'mdlm');
+      for (let b = 0; b < n; b++) {
+        const { masked, weights } = masking(batch, 3, e, b);
+        masked.forEach((i, j) => {
+          perToken[i]! += weights[j]!;
+          maxW = Math.max(maxW, weights[j]!);
+        });
       }
-      expect(maxW).toBeLessThanOrEqual(Math.fround(variant === 'mdlm' ? 1 / n : 20 / (n * L)));
-      for (const w of perToken) expect(Math.abs(w / draws - 1 / L) / (1 / L)).toBeLessThan(0.03);
     }
+    expect(maxW).toBeLessThanOrEqual(Math.fround(1 / n));
+    for (const w of perToken) expect(Math.abs(w / draws - 1 / L) / (1 / L)).toBeLessThan(0.03);
   });
 
-  it('hkunlp masks at rate (s+1)/20 and weights masked tokens by 1/(n·rate·L)', () => {
+  it("hkunlp masks at rate (s+1)/20 and weights each masked token (20−s)/M, M the batch's masked tokens", () => {
+    const L = 40;
+    const big = handTask(3, L);
+    const examples = Array.from({ length: 8 }, (_, b) => ({
+      prompt: [b % 6, 1, 2],
+      target: Array.from({ length: L }, (_, i) => (i + b) % 6),
+    }));
     const o = makeObjective({ kind: 'diffusion', decodeSteps: 3, variant: 'hkunlp' });
     for (let seed = 0; seed < 20; seed++) {
-      const batch = o.makeBatch(task, [ex, ex2], new Rng(seed));
-      for (let b = 0; b < 2; b++) {
-        const w = Array.from(batch.weights.slice(b * 6 + 3, b * 6 + 6)).filter((x) => x > 0);
-        if (w.length === 0) continue; // nothing masked at a low rate: this example contributes 0, as in the ELBO
-        const rate = 1 / (w[0]! * 2 * 3);
-        expect(rate * 20).toBeCloseTo(Math.round(rate * 20), 3);
-      }
+      const batch = o.makeBatch(big, examples, new Rng(seed));
+      const M = Array.from(batch.tokens).filter((t) => t === MASK).length;
+      expect(M).toBeGreaterThan(0);
+      examples.forEach((e, b) => {
+        const { masked, weights } = masking(batch, 3, e, b);
+        if (masked.length === 0) return; // nothing masked at a low rate: this example contributes 0
+        // One weight per example, (20−s)/M: recover s, and check the masked fraction against rate (s+1)/20.
+        for (const w of weights) expect(w).toBe(weights[0]);
+        const s = 20 - Math.round(weights[0]! * M);
+        expect(weights[0]).toBe(Math.fround((20 - s) / M));
+        expect(s).toBeGreaterThanOrEqual(0);
+        expect(s).toBeLessThan(20);
+        const rate = (s + 1) / 20;
+        expect(Math.abs(masked.length / L - rate)).toBeLessThan(4 * Math.sqrt((rate * (1 - rate)) / L) + 1e-9);
+      });
     }
   });
 

@@ -9,7 +9,7 @@ the weights carry each objective's normalisation.
                supervised only at positions that have seen the whole prompt (p ≥ P−1)
   diffusion    masked diffusion, bidirectional: 'mdlm' masks k ~ U{1..L} target tokens (stratified across the
                batch), each weighted 1/(n·k) — the any-order form of MDLM's ELBO; 'hkunlp' masks each target token
-               with probability r = (s+1)/20, weight 1/(n·r·L); 'mlmu' (Kitouni et al. 2024) masks every token of
+               with probability r = (s+1)/20, weight (20−s)/M (M masked in the batch: HKUNLP's linear time weight); 'mlmu' (Kitouni et al. 2024) masks every token of
                the whole sequence, prompt included, with one probability r per example, and weights each masked
                token 1/M (M masked in the batch): the plain mean cross-entropy
 
@@ -125,6 +125,7 @@ def _diffusion_batch(task, examples, rng, variant):
     targets = torch.full((1, n, T), -1, dtype=torch.int64)
     weights = torch.zeros((1, n, T), dtype=torch.float64)
     draws = _stratified(n, rng)
+    drawn = []  # per example: the masked target positions and their weight before the batch's normaliser
     for b, e in enumerate(examples):
         content = [i for i, t in enumerate(e.target) if t != task.pad]
         Lc = len(content)
@@ -133,13 +134,17 @@ def _diffusion_batch(task, examples, rng, variant):
             k = 1 + min(Lc - 1, math.floor(draws[b] * Lc))
             masked, weight = rng.shuffle(list(content))[:k], 1 / k
         elif Lc > 0:
-            r = (1 + min(HKUNLP_STEPS - 1, math.floor(draws[b] * HKUNLP_STEPS))) / HKUNLP_STEPS
-            masked, weight = [i for i in content if rng.next() < r], 1 / (r * Lc)
+            step = min(HKUNLP_STEPS - 1, math.floor(draws[b] * HKUNLP_STEPS))
+            r = (step + 1) / HKUNLP_STEPS
+            masked, weight = [i for i in content if rng.next() < r], HKUNLP_STEPS - step
+        drawn.append((masked, weight))
+    norm = n if variant == "mdlm" else sum(len(m) for m, _ in drawn)
+    for b, (e, (masked, weight)) in enumerate(zip(examples, drawn)):
         row = list(e.prompt) + [task.mask if t == task.pad else t for t in e.target]
         for i in masked:
             row[P + i] = task.mask
             targets[0, b, P + i] = e.target[i]
-            weights[0, b, P + i] = weight / n
+            weights[0, b, P + i] = weight / norm
         tokens[b] = torch.tensor(row)
     return tokens, targets, weights.float()
 

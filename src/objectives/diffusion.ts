@@ -12,12 +12,13 @@
 //   stratified across the batch like MDLM's antithetic t), k distinct target tokens masked, each weighted 1/(n·k).
 //   The estimate is unbiased, every example contributes (k ≥ 1), and no weight exceeds 1/n — unlike sampling t and
 //   forcing one mask when none fell, which biases the estimate and lets a nearly clean example weigh up to 1/t_min.
-// 'hkunlp' (Ye et al. 2025, "Beyond Autoregression: Discrete Diffusion for Complex Reasoning and Planning"): T=20
-//   discrete steps, s ∈ {0..19} (stratified across the batch as above), each target token masked with probability
-//   r = (s+1)/20, weight 1/(n·r·L) on masked tokens (so E[weight] per token is 1/(n·L); an example with nothing
-//   masked contributes 0). Their adaptive token reweighting α(1−e^{−ℓ})^γ needs each token's loss at training
-//   time, which the engine computes but does not let a batch depend on; it is approximated by the constant 1
-//   (α only rescales the loss, which AdamW all but ignores).
+// 'hkunlp' (Ye et al. 2025, "Beyond Autoregression: Discrete Diffusion for Complex Reasoning and Planning";
+//   HKUNLP/diffusion-vs-ar, `src/llmtuner/tuner/mdm/trainer.py` with `scripts/path/train-mdm.sh`'s options): T=20
+//   discrete steps, s ∈ {0..19} per example (stratified across the batch as above), each target token masked with
+//   probability r = (s+1)/20, the "linear" time weight T−s on each masked token, and the sum divided by the
+//   batch's masked tokens M (weight (T−s)/M; an example with nothing masked contributes 0). Their adaptive token
+//   reweighting α(1−e^{−ℓ})^γ·ℓ (α 0.25, γ 1, differentiated through) needs each token's loss inside the loss
+//   kernel, which the engine's cross-entropy does not offer per lane yet; it is left out (the plain ℓ).
 //
 // 'mlmu' (Kitouni et al. 2024, "The Factorization Curse"; facebookresearch/maze_navigation_MLMU, `recipe/models/
 //   past.py`, mode "absorbing"): one rate r per example (stratified across the batch as above), and every token of
@@ -49,8 +50,9 @@ function stratified(n: number, rng: Rng): number[] {
 }
 
 /**
- * Which target positions of one example to mask, and the weight of each masked token (before the 1/n of the
- * batch mean). `draw` is the example's stratified uniform; `content` its non-pad positions.
+ * Which target positions of one example to mask, and the weight of each masked token before the batch's
+ * normaliser (mdlm: 1/n; hkunlp: 1/M, the batch's masked tokens). `draw` is the example's stratified uniform;
+ * `content` its non-pad positions.
  */
 function maskExample(
   variant: 'mdlm' | 'hkunlp',
@@ -65,8 +67,9 @@ function maskExample(
     const order = rng.shuffle([...content]);
     return { masked: order.slice(0, k), weight: 1 / k };
   }
-  const r = (1 + Math.min(HKUNLP_STEPS - 1, Math.floor(draw * HKUNLP_STEPS))) / HKUNLP_STEPS;
-  return { masked: content.filter(() => rng.next() < r), weight: 1 / (r * L) };
+  const step = Math.min(HKUNLP_STEPS - 1, Math.floor(draw * HKUNLP_STEPS));
+  const r = (step + 1) / HKUNLP_STEPS;
+  return { masked: content.filter(() => rng.next() < r), weight: HKUNLP_STEPS - step };
 }
 
 /**
@@ -110,16 +113,20 @@ export function diffusionBatch(task: Task, examples: Example[], rng: Rng, varian
   const { pad, mask } = task.special;
   const batch = emptyBatch(n, T, 1);
   const draws = stratified(n, rng);
-  examples.forEach((e, b) => {
+  const drawn = examples.map((e, b) => {
     const content = e.target.flatMap((tok, i) => (tok === pad ? [] : [i]));
-    const { masked, weight } = maskExample(variant, draws[b]!, content, rng);
+    return maskExample(variant, draws[b]!, content, rng);
+  });
+  const norm = variant === 'mdlm' ? n : drawn.reduce((a, d) => a + d.masked.length, 0);
+  examples.forEach((e, b) => {
+    const { masked, weight } = drawn[b]!;
     batch.tokens.set(e.prompt, b * T);
     e.target.forEach((tok, i) => (batch.tokens[b * T + P + i] = tok === pad ? mask : tok));
     for (const i of masked) {
       const o = b * T + P + i;
       batch.tokens[o] = mask;
       batch.targets[o] = e.target[i]!;
-      batch.weights[o] = weight / n;
+      batch.weights[o] = weight / norm;
     }
   });
   return batch;
@@ -215,7 +222,7 @@ async function diffusionProbes(task: Task, examples: Example[], forward: Forward
 export function diffusionObjective(decodeSteps: number, variant: DiffusionVariant): Objective {
   const about = {
     mdlm: 'masked diffusion (MDLM, any-order form): k of L target tokens masked, k uniform, each weighted 1/k',
-    hkunlp: 'masked diffusion (HKUNLP): masking rate (s+1)/20, adaptive reweighting approximated by 1/rate',
+    hkunlp: 'masked diffusion (HKUNLP): masking rate (s+1)/20, time weight 20−s, mean over the masked tokens',
     mlmu: 'masked diffusion (MLM-U): the whole sequence, prompt included, masked at one uniform rate; mean cross-entropy',
   }[variant];
   return {
