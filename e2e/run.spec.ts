@@ -125,5 +125,26 @@ test('a small path-star run: two lanes, charts, pause/resume, examples, results 
   expect(bytes.subarray(1, 4).toString('ascii')).toBe('PNG');
   expect(bytes.length).toBeGreaterThan(5000);
 
+  // The same chart as SVG: it opens in Chromium and holds the chart's series, point for point.
+  const [svgFile] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: "Download Training loss (each objective's own) chart as SVG" }).click(),
+  ]);
+  const svgText = await readFile((await svgFile.path())!, 'utf8');
+  const parsed = await page.evaluate((text) => {
+    const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+    return {
+      error: doc.querySelector('parsererror')?.textContent ?? null,
+      series: [...doc.querySelectorAll('g[data-series]')].map((g) => [
+        g.getAttribute('data-series'),
+        Number(g.getAttribute('data-points')),
+      ]),
+    };
+  }, svgText);
+  expect(parsed.error).toBeNull();
+  const chartPoints = await page.locator('metric-chart[metric="loss"]').getAttribute('data-points');
+  expect(parsed.series.map(([, n]) => n).join(',')).toBe(chartPoints);
+  expect(parsed.series.map(([label]) => label)).toHaveLength(2);
+
   expect(errors).toEqual([]);
 });

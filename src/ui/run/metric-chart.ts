@@ -3,7 +3,8 @@ import { customElement, property, query } from 'lit/decorators.js';
 import uPlot from 'uplot';
 import uPlotCss from 'uplot/dist/uPlot.min.css?inline';
 import { alignedSeries, chartPng, fromEvals, METRIC_LABELS, X_LABELS, type Metric, type XAxis } from './chart-data';
-import { saveUrl, stamp } from '../app/download';
+import { chartSvg } from './chart-svg';
+import { saveText, saveUrl, stamp } from '../app/download';
 import { duration, percent, si } from '../app/format';
 import { objectiveColor, OBJECTIVE_DASH, prefersDark } from '../app/objective-style';
 import type { RunData } from './run-data';
@@ -15,8 +16,8 @@ const lossRange: uPlot.Range.Function = (_u, min, max) =>
   min === null || max === null ? [0, 1] : [Math.min(0, min), max + 0.05 * (max - Math.min(0, min) || 1)];
 
 /**
- * One live uPlot chart of a metric against steps, FLOPs or wall time, one line per lane, with a legend and a PNG
- * download. Redraws when the run changes (each snapshot is a new object); rebuilds when the lanes, the x axis or the colour scheme change.
+ * One live uPlot chart of a metric against steps, FLOPs or wall time, one line per lane, with a legend and PNG and
+ * SVG downloads. Redraws when the run changes (each snapshot is a new object); rebuilds when the lanes, the x axis or the colour scheme change.
  */
 @customElement('metric-chart')
 export class MetricChart extends LitElement {
@@ -88,7 +89,10 @@ export class MetricChart extends LitElement {
   override render() {
     return html`<header>
         <h3>${this.heading}</h3>
-        <button @click=${this.downloadPng} aria-label=${`Download ${this.heading} chart as PNG`}>PNG</button>
+        <span>
+          <button @click=${this.downloadPng} aria-label=${`Download ${this.heading} chart as PNG`}>PNG</button>
+          <button @click=${this.downloadSvg} aria-label=${`Download ${this.heading} chart as SVG`}>SVG</button>
+        </span>
       </header>
       <div
         class="plot"
@@ -111,6 +115,10 @@ export class MetricChart extends LitElement {
       .join(',');
   }
 
+  private xFormat = (v: number) =>
+    this.xAxis === 'flops' ? si(v) : this.xAxis === 'seconds' ? duration(v) : String(v);
+  private yFormat = (v: number) => (this.metric === 'exactMatch' ? percent(v, 0) : v.toPrecision(3));
+
   private width(): number {
     return Math.max(200, this.container?.clientWidth ?? 400);
   }
@@ -124,8 +132,8 @@ export class MetricChart extends LitElement {
     const grid = style.getPropertyValue('--grid').trim() || '#ddd';
     const dark = prefersDark();
     const axis: uPlot.Axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
-    const xFmt = (v: number) => (this.xAxis === 'flops' ? si(v) : this.xAxis === 'seconds' ? duration(v) : String(v));
-    const yFmt = (v: number) => (this.metric === 'exactMatch' ? percent(v, 0) : v.toPrecision(3));
+    const xFmt = this.xFormat;
+    const yFmt = this.yFormat;
     const lanes = this.run?.lanes ?? [];
     const opts: uPlot.Options = {
       width: this.width(),
@@ -169,6 +177,27 @@ export class MetricChart extends LitElement {
       fg: style.getPropertyValue('--fg').trim() || '#222',
     });
     saveUrl(png, `${this.metric}-vs-${this.xAxis}-${stamp()}.png`);
+  }
+
+  /** The same series as the plot, as a standalone SVG file (chart-svg.ts). */
+  private downloadSvg(): void {
+    const lanes = this.run?.lanes ?? [];
+    const svg = chartSvg({
+      title: `${this.heading} vs ${X_LABELS[this.xAxis]}`,
+      xLabel: X_LABELS[this.xAxis],
+      yLabel: METRIC_LABELS[this.metric],
+      data: this.run ? alignedSeries(this.run, this.metric, this.xAxis) : [[]],
+      series: lanes.map((l) => ({
+        label: l.label,
+        color: objectiveColor(l.objective.kind, false),
+        dash: OBJECTIVE_DASH[l.objective.kind],
+      })),
+      points: fromEvals(this.metric),
+      yRange: this.metric === 'exactMatch' ? [0, 1] : null,
+      xFormat: this.xFormat,
+      yFormat: this.yFormat,
+    });
+    saveText(svg, `${this.metric}-vs-${this.xAxis}-${stamp()}.svg`, 'image/svg+xml');
   }
 }
 
