@@ -14,8 +14,10 @@ seeds (or a sweep), each rank trains its share of the seeds alone. A sweep file 
 of "task", "model", "train", "objectives", "evalEvery", "evalExamples"} merged into the spec, one run each.
 
 With --stack, the seeds of each run (each sweep entry) train at once, each objective's models stacked into one
-(labtorch/stack.py): on a GPU, sixteen seeds of these tiny models cost about what one does. Under torchrun the
-seeds are shared out over the ranks and each rank stacks its own.
+(labtorch/stack.py): on a GPU, sixteen seeds of these tiny models cost about what one does. Under torchrun a sweep's
+settings are shared out over the ranks (or, with fewer settings than ranks, its seeds), and ranks may outnumber the
+GPUs: a sweep of tiny models is bound by each rank's Python, so `torchrun --nproc_per_node=12` on one GPU runs twelve
+settings at once.
 
 A seed whose OUT/seed-S.json already holds this spec's finished run is not trained again (an interrupted run of
 many seeds continues with the seeds it had not done, and results.json is written over all of them); --redo trains
@@ -133,20 +135,28 @@ def main(argv=None):
 
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
     local = int(os.environ.get("LOCAL_RANK", 0))
+    if a.stack and (a.resume or a.until_contrast or a.save_every):
+        raise SystemExit("--stack trains whole runs from the start: it does not take --resume, --until-contrast or --save-every")
+    jobs = [(e, s) for e in entries for s in seeds]
+    together = len(jobs) == 1 and world > 1 and not a.stack  # one run: DDP over every rank
+    if together:
+        mine = jobs
+    elif a.stack and len(entries) >= world:
+        mine = [(e, s) for e in entries[rank::world] for s in seeds]  # whole settings per rank: all seeds stacked
+    else:
+        mine = jobs[rank::world]
     cuda = torch.cuda.is_available() and a.device in (None, "cuda")
     device = a.device or ("cuda" if cuda else "cpu")
     if cuda:
+        # Ranks that train runs of their own may outnumber the GPUs (a sweep of tiny models on one GPU is bound by
+        # the ranks' Python, not the GPU): they share the GPUs round robin, and meet only at a gloo barrier.
+        local = local % torch.cuda.device_count() if not together else local
         device = f"cuda:{local}"
         torch.cuda.set_device(local)
     elif world > 1:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", world))))
     if world > 1:
-        torch.distributed.init_process_group("nccl" if cuda else "gloo")
-    if a.stack and (a.resume or a.until_contrast or a.save_every):
-        raise SystemExit("--stack trains whole runs from the start: it does not take --resume, --until-contrast or --save-every")
-    jobs = [(e, s) for e in entries for s in seeds]
-    together = len(jobs) == 1 and world > 1 and not a.stack  # one run: DDP over every rank
-    mine = jobs if together else jobs[rank::world]
+        torch.distributed.init_process_group("nccl" if cuda and together else "gloo")
     log = print if rank == 0 or not together else (lambda *_: None)
     adapter = f"PyTorch {torch.__version__} on {torch.cuda.get_device_name(local) if cuda else 'CPU'}" + (f", {world} ranks" if world > 1 else "")
 
