@@ -242,6 +242,19 @@ describe('link versions', () => {
     expect(specToQuery(spec)).toMatch(/^v=2&/);
   });
 
+  test("the objectives' variants travel in the link: MLM-U diffusion and Gloeckle's heads; a bad one is reported", () => {
+    const q = '?v=2&task=path-star&objectives=mtp,diffusion&mtpHeads=3&mtpLayout=gloeckle&diffusionVariant=mlmu';
+    const { spec, problems } = specFromQuery(q);
+    expect(problems).toEqual([]);
+    expect(spec.objectives).toContainEqual({ kind: 'mtp', heads: 3, layout: 'gloeckle' });
+    expect(spec.objectives).toContainEqual(expect.objectContaining({ kind: 'diffusion', variant: 'mlmu' }));
+    expect(specFromQuery(specToQuery(spec)).spec).toEqual(spec);
+    const bad = specFromQuery('?v=2&task=path-star&objectives=mtp&mtpLayout=stacked&diffusionVariant=bert');
+    expect(bad.problems.map((p) => p.param)).toEqual(['mtpLayout', 'diffusionVariant']);
+    expect(bad.problems[0]!.message).toMatch(/mtpLayout="stacked" is not gloeckle/);
+    expect(bad.spec.objectives).toEqual([{ kind: 'mtp', heads: 4 }]);
+  });
+
   test('a bad schedule or version is reported and replaced, the rest kept', () => {
     const { spec, problems } = specFromQuery('?v=7&task=path-star&nodes=12&schedule=linear');
     expect(problems.map((p) => p.param)).toEqual(['v', 'schedule']);

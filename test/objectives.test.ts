@@ -199,6 +199,29 @@ describe('causal objectives: decoding', () => {
     expect(wrong.predictions).not.toEqual([ex.target, ex2.target]);
   });
 
+  it("mtp:n:gloeckle gives every head a block: n extra heads, the trunk's own head unsupervised, and decodes with head 1", async () => {
+    const o = obj('mtp:3:gloeckle');
+    expect(o.extraHeads).toBe(3);
+    const b = o.makeBatch(task, [ex], new Rng(1));
+    // Model head 0 (the trunk's) weighs nothing; model head 1+k is head k of the plain layout, row for row.
+    const plain = obj('mtp:3').makeBatch(task, [ex], new Rng(1));
+    expect(rows(b.targets, 5)).toEqual([[-1, -1, -1, -1, -1], ...rows(plain.targets, 5)]);
+    expect(rows(b.weights, 5)).toEqual([[0, 0, 0, 0, 0], ...rows(plain.weights, 5)]);
+    // Decoding and teacher forcing read model head 1: an oracle that answers only there is decoded right.
+    const viaHead1 = oracle(4, (row, p, head) => {
+      if (head !== 1 || p < 2) return head === 0 ? { token: 1, margin: 50 } : null;
+      const target = answerOf(row);
+      const i = p - 2;
+      const prefixRight = target.slice(0, i).every((t, j) => row[3 + j] === t);
+      return { token: prefixRight ? target[i]! : 0 };
+    });
+    expect((await o.decode(task, blind, viaHead1)).predictions).toEqual([ex.target, ex2.target]);
+    const tf = await o.teacherForced(task, [ex, ex2], viaHead1);
+    expect(tf.predictions).toEqual([ex.target, ex2.target]);
+    expect(tf.heads).toHaveLength(3); // heads 1..3 of the model: the next-token head and two more
+    expect(formatObjective({ kind: 'mtp', heads: 3, layout: 'gloeckle' })).toBe('mtp:3:gloeckle');
+  });
+
   it('mtp decodes with head 0 only', async () => {
     const r = await obj('mtp:3').decode(task, blind, causalOracle(3));
     expect(r.predictions).toEqual([ex.target, ex2.target]);
@@ -668,8 +691,9 @@ describe('probes of causal objectives', () => {
 describe('objective specs', () => {
   it('parses names and options', () => {
     expect(parseObjectives('ntp,reverse,teacherless,mtp,diffusion')).toEqual(DEFAULT_OBJECTIVES);
-    expect(parseObjectives(' mtp:2 , diffusion:hkunlp:8, diffusion:4')).toEqual([
+    expect(parseObjectives(' mtp:2 , mtp:gloeckle, diffusion:hkunlp:8, diffusion:4')).toEqual([
       { kind: 'mtp', heads: 2 },
+      { kind: 'mtp', heads: 4, layout: 'gloeckle' },
       { kind: 'diffusion', decodeSteps: 8, variant: 'hkunlp' },
       { kind: 'diffusion', decodeSteps: 4, variant: 'mdlm' },
     ]);
@@ -693,6 +717,10 @@ describe('objective specs', () => {
     expect(bad(() => parseObjectives('ntp:3'))).toMatch(/no options/);
     expect(bad(() => parseObjectives('diffusion:fast'))).toMatch(/unknown option "fast"/);
     expect(bad(() => makeObjective({ kind: 'mtp', heads: 1.5 }))).toMatch(/whole number/);
+    expect(bad(() => parseObjectives('mtp:4:gloeckle:gloeckle'))).toMatch(/mtp:4:gloeckle/);
+    expect(bad(() => parseObjectives('mtp:4:5'))).toMatch(/number of heads in all and gloeckle/);
+    expect(bad(() => makeObjective({ kind: 'mtp', heads: 17, layout: 'gloeckle' }))).toMatch(/at most 16/);
+    expect(bad(() => makeObjective({ kind: 'mtp', heads: 4, layout: 'x' as 'gloeckle' }))).toMatch(/"gloeckle"/);
     expect(bad(() => makeObjective({ kind: 'diffusion', decodeSteps: 4, variant: 'x' as 'mdlm' }))).toMatch(/mdlm/);
   });
 

@@ -70,6 +70,7 @@ describeTorch('PyTorch export: the same data as the lab', () => {
       { kind: 'mtp' as const, heads: 2 },
       { kind: 'diffusion' as const, decodeSteps: 5, variant: 'hkunlp' as const },
       { kind: 'diffusion' as const, decodeSteps: 5, variant: 'mlmu' as const },
+      { kind: 'mtp' as const, heads: 3, layout: 'gloeckle' as const },
     ];
     const spec: ExperimentSpec = {
       ...DEFAULT_EXPERIMENT,

@@ -6,7 +6,8 @@ the weights carry each objective's normalisation.
   reverse      the same with the target reversed (padding kept at the end)
   teacherless  every target input replaced by `$` (B&N); one parallel pass decodes
   mtp:n        n heads in all, the next-token head included; head k at position p predicts token p+1+k, and is
-               supervised only at positions that have seen the whole prompt (p ≥ P−1)
+               supervised only at positions that have seen the whole prompt (p ≥ P−1); layout "gloeckle" gives
+               every head a block of its own: model head 0 (the trunk's) unsupervised, model head k+1 is head k
   diffusion    masked diffusion, bidirectional: 'mdlm' masks k ~ U{1..L} target tokens (stratified across the
                batch), each weighted 1/(n·k) — the any-order form of MDLM's ELBO; 'hkunlp' masks each target token
                with probability r = (s+1)/20, weight (20−s)/M (M masked in the batch: HKUNLP's linear time weight); 'mlmu' (Kitouni et al. 2024) masks every token of
@@ -28,6 +29,7 @@ HKUNLP_STEPS = 20
 class Objective:
     kind: str
     heads: int = 1  # heads in all (mtp)
+    layout: str = ""  # mtp: "gloeckle" gives the next-token head a block of its own (src/objectives/mtp.ts)
     decode_steps: int = 16  # diffusion
     variant: str = "mdlm"  # diffusion
 
@@ -36,8 +38,13 @@ class Objective:
         return "bidirectional" if self.kind == "diffusion" else "causal"
 
     @property
+    def first(self):
+        """The model head that predicts the next token: 1 in Gloeckle's layout, whose trunk head is unused."""
+        return 1 if self.layout == "gloeckle" else 0
+
+    @property
     def extra_heads(self):
-        return self.heads - 1 if self.kind == "mtp" else 0
+        return self.heads - 1 + self.first if self.kind == "mtp" else 0
 
     def seq_len(self, task):
         return task.prompt_length + task.target_length - (0 if self.kind == "diffusion" else 1)
@@ -46,7 +53,7 @@ class Objective:
 def make_objective(spec):
     kind = spec["kind"]
     if kind == "mtp":
-        return Objective("mtp", heads=int(spec["heads"]))
+        return Objective("mtp", heads=int(spec["heads"]), layout=spec.get("layout", ""))
     if kind == "diffusion":
         return Objective("diffusion", decode_steps=int(spec["decodeSteps"]), variant=spec["variant"])
     if kind in ("ntp", "reverse", "teacherless"):
@@ -70,22 +77,23 @@ def ordered_targets(obj, task, examples):
     return [list(e.target) for e in examples]
 
 
-def _causal_batch(task, examples, ordered, inputs, H):
+def _causal_batch(task, examples, ordered, inputs, H, first=0):
     P, L, n = task.prompt_length, task.target_length, len(examples)
     T = P + L - 1
     tokens = torch.tensor(inputs, dtype=torch.int64)
     targets = torch.full((H, n, T), -1, dtype=torch.int64)
     weights = torch.zeros((H, n, T), dtype=torch.float64)
     for b, target in enumerate(ordered):
-        for k in range(H):
+        for h in range(first, H):
+            k = h - first  # the head's offset: it predicts token p+1+k
             supervised = sum(1 for t in target[k:] if t != task.pad)
             if supervised == 0:
                 continue
             for i in range(k, L):
                 if target[i] == task.pad:
                     continue
-                targets[k, b, P - 1 + i - k] = target[i]
-                weights[k, b, P - 1 + i - k] = 1 / (n * supervised)
+                targets[h, b, P - 1 + i - k] = target[i]
+                weights[h, b, P - 1 + i - k] = 1 / (n * supervised)
     return tokens, targets, weights.float()
 
 
@@ -158,7 +166,8 @@ def make_batch(obj, task, examples, rng):
         inputs = [list(e.prompt) + [task.dummy] * (task.target_length - 1) for e in examples]
     else:
         inputs = [list(e.prompt) + t[:-1] for e, t in zip(examples, ordered)]
-    return _causal_batch(task, examples, ordered, inputs, obj.heads if obj.kind == "mtp" else 1)
+    H = obj.heads + obj.first if obj.kind == "mtp" else 1
+    return _causal_batch(task, examples, ordered, inputs, H, obj.first)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -189,7 +198,7 @@ def decode(obj, task, examples, forward, teacher=None):
     tokens = torch.cat([prompts, torch.full((n, L - 1), task.pad, dtype=torch.int64)], 1)
     out = torch.zeros((n, L), dtype=torch.int64)
     for i in range(L):
-        out[:, i] = known[:, i] if on_track else forward(tokens)[0, :, P - 1 + i].argmax(-1)
+        out[:, i] = known[:, i] if on_track else forward(tokens)[obj.first, :, P - 1 + i].argmax(-1)
         if i < L - 1:
             tokens[:, P + i] = out[:, i]
         on_track = on_track and torch.equal(out[:, i], truth[:, i])
@@ -256,7 +265,8 @@ def probes(obj, task, examples, forward, teacher):
         P, L = task.prompt_length, task.target_length
         rows = [list(e.prompt) + list(e.target[:-1]) for e in examples]
         lg = forward(torch.tensor(rows))  # (H, n, T, V)
-        return {"heads": [[[-1 if i < k else lg[k, b, P - 1 + i - k].argmax().item() for i in range(L)]
+        f = obj.first
+        return {"heads": [[[-1 if i < k else lg[f + k, b, P - 1 + i - k].argmax().item() for i in range(L)]
                            for b in range(len(examples))] for k in range(obj.heads)]}
     return {}
 
@@ -283,7 +293,7 @@ def teacher_forced(obj, task, examples, forward):
         rows = [list(e.prompt) + [task.dummy] * (L - 1) for e in examples]
     else:
         rows = [list(e.prompt) + t[:-1] for e, t in zip(examples, ordered)]
-    lg = forward(torch.tensor(rows))[0, :, P - 1 : P - 1 + L].double()  # (n, L, V)
+    lg = forward(torch.tensor(rows))[obj.first, :, P - 1 : P - 1 + L].double()  # (n, L, V), the next-token head
     preds = lg.argmax(-1).tolist()
     logp = lg.log_softmax(-1)
     lps = [[0.0 if t == task.pad else logp[b, i, t].item() for i, t in enumerate(o)] for b, o in enumerate(ordered)]

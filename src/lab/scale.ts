@@ -3,6 +3,7 @@
 // the README's commands depend on the spec. The command line writes the project into a folder
 // (`npm run lab -- export-experiment --out DIR`), the page into a zip.
 import type { ExperimentSpec } from './api';
+import { formatObjective } from '../objectives';
 
 const SOURCES = import.meta.glob('../../python/labtorch/*.py', {
   query: '?raw',
@@ -22,9 +23,7 @@ export function experimentJson(spec: ExperimentSpec, seeds: number[]): string {
 }
 
 function objectiveList(spec: ExperimentSpec): string {
-  return spec.objectives
-    .map((o) => (o.kind === 'mtp' ? `mtp:${o.heads}` : o.kind === 'diffusion' ? `diffusion:${o.variant}` : o.kind))
-    .join(', ');
+  return spec.objectives.map(formatObjective).join(', ');
 }
 
 /** The project's README: what it runs, the one torchrun command, and how the results come back to the lab. */

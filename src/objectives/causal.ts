@@ -39,7 +39,8 @@ function teacherForcedRow(prompt: readonly number[], ordered: readonly number[])
  * A causal training batch. `ordered[b]` is example b's target in the objective's order; head k gets target[i] at
  * position P−1+i−k with weight 1/(n·L_eff) (L_eff = non-pad target tokens), so each head's loss is the mean
  * cross-entropy over examples of each example's mean over its target tokens. Pad targets and positions that
- * would fall before the sequence start get weight 0.
+ * would fall before the sequence start get weight 0. With `first` > 0 the heads before it are not supervised and
+ * head `first`+k plays head k's part (multi-token heads in Gloeckle et al.'s layout: the trunk's own head unused).
  */
 export function causalBatch(
   task: Task,
@@ -47,6 +48,7 @@ export function causalBatch(
   ordered: number[][],
   inputs: number[][],
   H: number,
+  first = 0,
 ): Batch {
   const P = task.promptLength;
   const L = task.targetLength;
@@ -56,13 +58,14 @@ export function causalBatch(
   fillTokens(batch.tokens, T, inputs);
   const pad = task.special.pad;
   ordered.forEach((target, b) => {
-    for (let k = 0; k < H; k++) {
+    for (let h = first; h < H; h++) {
+      const k = h - first; // the head's offset: it predicts token p+1+k
       const supervised = target.slice(k).filter((t) => t !== pad).length;
       if (supervised === 0) continue;
       const w = 1 / (n * supervised);
       for (let i = k; i < L; i++) {
         if (target[i] === pad) continue;
-        const o = (k * n + b) * T + (P - 1 + i - k);
+        const o = (h * n + b) * T + (P - 1 + i - k);
         batch.targets[o] = target[i]!;
         batch.weights[o] = w;
       }
@@ -86,7 +89,8 @@ export interface TeacherForcedArgmax {
 }
 
 /**
- * Greedy free-running decoding with head 0: up to L forward passes, each filling the next target position with the
+ * Greedy free-running decoding with the next-token head (`head`, 0 unless the trunk's own head is unused): up to L
+ * forward passes, each filling the next target position with the
  * argmax and feeding it back. Positions not yet generated hold pad (the attention is causal, so they are never
  * seen). Returns each example's generated target in the objective's order.
  *
@@ -102,6 +106,7 @@ export async function greedyDecode(
   forward: ForwardFn,
   H: number,
   known?: TeacherForcedArgmax,
+  head = 0,
 ): Promise<number[][]> {
   const P = task.promptLength;
   const L = task.targetLength;
@@ -115,7 +120,7 @@ export async function greedyDecode(
   for (let i = 0; i < L; i++) {
     const logits = onTrack ? null : await Logits.of(forward, tokens, n, T, H, task.vocab.length);
     for (let b = 0; b < n; b++) {
-      const token = logits ? logits.argmax(0, b, P - 1 + i) : known!.predictions[b]![i]!;
+      const token = logits ? logits.argmax(head, b, P - 1 + i) : known!.predictions[b]![i]!;
       out[b]![i] = token;
       if (i < L - 1) tokens[b * T + P + i] = token;
       if (onTrack && token !== known!.ordered[b]![i]) onTrack = false;
@@ -125,8 +130,8 @@ export async function greedyDecode(
 }
 
 /**
- * Head 0 at every target position given the inputs (the true prefix in the objective's order, or `$`s): one
- * forward pass. Returns, in the objective's order, the argmax and the log-probability of `ordered[b][i]` (0 at pad),
+ * The next-token head (head `first`) at every target position given the inputs (the true prefix in the objective's
+ * order, or `$`s): one forward pass. Returns, in the objective's order, the argmax and the log-probability of `ordered[b][i]` (0 at pad),
  * and with several heads every head's argmax (TeacherForced.heads).
  */
 export async function teacherForcedScores(
@@ -136,6 +141,7 @@ export async function teacherForcedScores(
   inputs: number[][],
   forward: ForwardFn,
   H: number,
+  first = 0,
 ): Promise<TeacherForced> {
   const P = task.promptLength;
   const L = task.targetLength;
@@ -147,10 +153,14 @@ export async function teacherForcedScores(
   const logits = await Logits.of(forward, tokens, n, T, H, task.vocab.length);
   // Head k's argmax for target[i] sits k positions before head 0's (−1 where i < k: before the prompt's end).
   const argmaxes = (k: number) =>
-    examples.map((_, b) => Array.from({ length: L }, (_, i) => (i < k ? -1 : logits.argmax(k, b, P - 1 + i - k))));
+    examples.map((_, b) =>
+      Array.from({ length: L }, (_, i) => (i < k ? -1 : logits.argmax(first + k, b, P - 1 + i - k))),
+    );
   return {
     predictions: argmaxes(0),
-    logProbs: ordered.map((target, b) => target.map((t, i) => (t === pad ? 0 : logits.logProb(0, b, P - 1 + i, t)))),
-    ...(H > 1 ? { heads: Array.from({ length: H }, (_, k) => argmaxes(k)) } : {}),
+    logProbs: ordered.map((target, b) =>
+      target.map((t, i) => (t === pad ? 0 : logits.logProb(first, b, P - 1 + i, t))),
+    ),
+    ...(H - first > 1 ? { heads: Array.from({ length: H - first }, (_, k) => argmaxes(k)) } : {}),
   };
 }

@@ -60,8 +60,19 @@ export function makeObjective(spec: ObjectiveSpec, prefix = 'objective'): Object
       return reverseObjective();
     case 'teacherless':
       return teacherlessObjective();
-    case 'mtp':
-      return multiTokenObjective(checkKnob(`${prefix}.heads`, 'mtp', spec.heads));
+    case 'mtp': {
+      if (spec.layout !== undefined && spec.layout !== 'gloeckle') {
+        throw new ObjectiveSpecError(
+          `${prefix}.layout`,
+          `must be "gloeckle" or absent, got ${JSON.stringify(spec.layout)}`,
+        );
+      }
+      const heads = checkKnob(`${prefix}.heads`, 'mtp', spec.heads);
+      // Every head a block of its own: one block more than the trunk-headed layout, within the model's 16.
+      if (spec.layout === 'gloeckle' && heads > MAX_MTP_HEADS - 1)
+        throw new ObjectiveSpecError(`${prefix}.heads`, `must be at most ${MAX_MTP_HEADS - 1} with layout "gloeckle"`);
+      return multiTokenObjective(heads, spec.layout);
+    }
     case 'diffusion':
       if (!DIFFUSION_VARIANTS.includes(spec.variant)) {
         throw new ObjectiveSpecError(
@@ -80,7 +91,7 @@ export function makeObjective(spec: ObjectiveSpec, prefix = 'objective'): Object
 
 /**
  * Parse a comma-separated list such as `ntp,reverse,teacherless,mtp,diffusion`. Options follow a colon:
- * `mtp:2` (heads in all, the next-token head included), `diffusion:hkunlp`, `diffusion:mlmu`, `diffusion:8` (decode steps), `diffusion:mlmu:8`. Throws
+ * `mtp:2` (heads in all, the next-token head included), `mtp:4:gloeckle` (every head its own block), `diffusion:hkunlp`, `diffusion:mlmu`, `diffusion:8` (decode steps), `diffusion:mlmu:8`. Throws
  * ObjectiveSpecError (field `objectives`) naming the bad entry.
  */
 export function parseObjectives(list: string): ObjectiveSpec[] {
@@ -102,14 +113,17 @@ export function parseObjectives(list: string): ObjectiveSpec[] {
         if (options.length > 0) throw bad(`${name} takes no options`);
         return { kind: name };
       case 'mtp': {
-        if (options.length > 1) throw bad('mtp takes one option, the number of heads in all (e.g. mtp:4)');
-        const heads = options.length === 0 ? DEFAULT_MTP_HEADS : int(options[0]!);
+        const gloeckle = options.includes('gloeckle');
+        const rest = options.filter((o) => o !== 'gloeckle');
+        if (rest.length > 1 || (gloeckle && options.filter((o) => o === 'gloeckle').length > 1))
+          throw bad('mtp takes the number of heads in all and gloeckle (e.g. mtp:4, mtp:4:gloeckle)');
+        const heads = rest.length === 0 ? DEFAULT_MTP_HEADS : int(rest[0]!);
         if (numberProblem(OBJECTIVE_FIELDS.mtp, heads) !== null) {
           throw bad(
             `heads (the next-token head included) must be a whole number from ${OBJECTIVE_FIELDS.mtp.min} to ${MAX_MTP_HEADS}`,
           );
         }
-        return { kind: 'mtp', heads };
+        return gloeckle ? { kind: 'mtp', heads, layout: 'gloeckle' } : { kind: 'mtp', heads };
       }
       case 'diffusion': {
         let variant: DiffusionVariant = 'mdlm';
@@ -134,7 +148,7 @@ export function parseObjectives(list: string): ObjectiveSpec[] {
 export function formatObjective(spec: ObjectiveSpec): string {
   switch (spec.kind) {
     case 'mtp':
-      return `mtp:${spec.heads}`;
+      return `mtp:${spec.heads}${spec.layout ? `:${spec.layout}` : ''}`;
     case 'diffusion':
       return `diffusion:${spec.variant}:${spec.decodeSteps}`;
     default:

@@ -9,26 +9,38 @@
 import { causalBatch, greedyDecode, teacherForcedInputs, teacherForcedScores } from './causal';
 import type { Objective } from './types';
 
-/** `heads` is the number of heads in all (ObjectiveSpec's mtp.heads), at least 2: the next-token head and more. */
-export function multiTokenObjective(heads: number): Objective {
-  const H = heads;
+/**
+ * `heads` is the number of heads in all (ObjectiveSpec's mtp.heads), at least 2: the next-token head and more.
+ * `layout` 'gloeckle' gives every head, the next-token head included, a block of its own on the trunk (Gloeckle et
+ * al.'s architecture), so that no head's loss reaches the trunk but through its own block. The engine's model has
+ * a head on the trunk and extra heads of one block each; this layout uses `heads` extra heads and leaves the
+ * trunk's own head unsupervised (its logits are computed and weigh nothing): extra head 1 is the next-token head,
+ * extra head k predicts token t+k.
+ */
+export function multiTokenObjective(heads: number, layout?: 'gloeckle'): Objective {
+  const first = layout === 'gloeckle' ? 1 : 0; // the model head that predicts the next token
+  const H = heads + first; // the model's heads: its trunk head, then one per extra block
+  const where =
+    layout === 'gloeckle'
+      ? 'each head its own block on the shared trunk (Gloeckle et al.)'
+      : 'the next-token head on the trunk, the others one block each';
   return {
     name: 'mtp',
-    description: `multi-token prediction: ${heads} heads in all, predicting tokens t+1…t+${heads}; the next-token head decodes`,
+    description: `multi-token prediction: ${heads} heads in all, predicting tokens t+1…t+${heads}, ${where}; the next-token head decodes`,
     attention: 'causal',
-    extraHeads: heads - 1,
+    extraHeads: H - 1,
     seqLen: (task) => task.promptLength + task.targetLength - 1,
     makeBatch(task, examples) {
       const targets = examples.map((e) => e.target);
-      return causalBatch(task, examples, targets, teacherForcedInputs(examples, targets), H);
+      return causalBatch(task, examples, targets, teacherForcedInputs(examples, targets), H, first);
     },
     async decode(task, examples, forward, teacherForced) {
       const known = teacherForced && { ordered: examples.map((e) => e.target), predictions: teacherForced.predictions };
-      return { predictions: await greedyDecode(task, examples, forward, H, known) };
+      return { predictions: await greedyDecode(task, examples, forward, H, known, first) };
     },
     teacherForced(task, examples, forward) {
       const targets = examples.map((e) => e.target);
-      return teacherForcedScores(task, examples, targets, teacherForcedInputs(examples, targets), forward, H);
+      return teacherForcedScores(task, examples, targets, teacherForcedInputs(examples, targets), forward, H, first);
     },
     // Each head at its own offset, from the teacher-forced pass: does head k know target[i] from k tokens back?
     probes: async (_task, _examples, _forward, teacherForced) => ({ heads: teacherForced.heads }),

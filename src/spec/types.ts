@@ -48,6 +48,12 @@ export type ObjectiveSpec =
   | {
       kind: 'mtp';
       /** Heads in all, the next-token head included, as the papers count them (default 4). */ heads: number;
+      /**
+       * Where the next-token head sits: on the trunk, with the other heads one block each on top of it (absent, the
+       * lab's first layout), or one block of its own like every other head ('gloeckle': Gloeckle et al. 2024's n
+       * heads, each its own transformer layer over a shared trunk).
+       */
+      layout?: 'gloeckle';
     }
   | {
       kind: 'diffusion';

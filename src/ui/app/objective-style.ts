@@ -53,7 +53,7 @@ export function objectiveColor(kind: ObjectiveName, dark = prefersDark()): strin
 
 /** A lane's label, with the knobs that distinguish it. */
 export function objectiveLabel(o: ObjectiveSpec): string {
-  if (o.kind === 'mtp') return `${OBJECTIVE_TITLES.mtp} (+${o.heads} heads)`;
+  if (o.kind === 'mtp') return `${OBJECTIVE_TITLES.mtp} (+${o.heads} heads${o.layout ? ', each its own block' : ''})`;
   if (o.kind === 'diffusion') return `${OBJECTIVE_TITLES.diffusion} (${o.variant}, ${o.decodeSteps} steps)`;
   return OBJECTIVE_TITLES[o.kind];
 }

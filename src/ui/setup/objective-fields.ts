@@ -88,6 +88,7 @@ export class ObjectiveFields extends LitElement {
                 this.disabled || !selected,
               )}
               ${o.kind === 'diffusion' ? this.renderVariant(o.variant, selected) : nothing}
+              ${o.kind === 'mtp' ? this.renderLayout(o.layout, selected) : nothing}
             </div>`
           : nothing
       }
@@ -101,6 +102,24 @@ export class ObjectiveFields extends LitElement {
         ${DIFFUSION_VARIANTS.map((v) => html`<option value=${v} ?selected=${v === variant}>${v.toUpperCase()}</option>`)}
       </select>
     </div>`;
+  }
+
+  /** Where the next-token head sits (ObjectiveSpec's mtp.layout). */
+  private renderLayout(layout: 'gloeckle' | undefined, selected: boolean) {
+    return html`<div class="field">
+      <label for="mtp-layout">Next-token head</label>
+      <select id="mtp-layout" ?disabled=${this.disabled || !selected} @change=${this.onLayout}>
+        <option value="" ?selected=${layout === undefined}>on the trunk</option>
+        <option value="gloeckle" ?selected=${layout === 'gloeckle'}>own block (Gloeckle)</option>
+      </select>
+    </div>`;
+  }
+
+  private onLayout(e: Event) {
+    const o = this.objective('mtp');
+    if (o.kind !== 'mtp') return;
+    const gloeckle = (e.target as HTMLSelectElement).value === 'gloeckle';
+    this.setObjective(gloeckle ? { kind: 'mtp', heads: o.heads, layout: 'gloeckle' } : { kind: 'mtp', heads: o.heads });
   }
 
   private objective(kind: ObjectiveName): ObjectiveSpec {

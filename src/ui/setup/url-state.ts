@@ -48,6 +48,7 @@ export function specToQuery(spec: ExperimentSpec): string {
   q.set('objectives', spec.objectives.map((o) => o.kind).join(','));
   for (const o of spec.objectives) {
     if (o.kind === 'mtp') q.set(OBJECTIVE_FIELDS.mtp.param, String(o.heads));
+    if (o.kind === 'mtp' && o.layout) q.set('mtpLayout', o.layout);
     if (o.kind === 'diffusion') {
       q.set(OBJECTIVE_FIELDS.diffusion.param, String(o.decodeSteps));
       q.set('diffusionVariant', o.variant);
@@ -118,6 +119,12 @@ export function specFromQuery(search: string): { spec: ExperimentSpec; problems:
     }
     if (known.length > 0) objectives = known.map(defaultObjective);
     else complain('objectives', listRaw, 'names no objective', DEFAULT_SPEC.objectives.map((o) => o.kind).join(','));
+  }
+  const layoutRaw = take('mtpLayout');
+  if (layoutRaw !== null) {
+    if (layoutRaw === 'gloeckle') {
+      objectives = objectives.map((o): ObjectiveSpec => (o.kind === 'mtp' ? { ...o, layout: 'gloeckle' } : o));
+    } else complain('mtpLayout', layoutRaw, 'is not gloeckle', 'the next-token head on the trunk');
   }
   const variantRaw = take('diffusionVariant');
   if (variantRaw !== null) {
