@@ -102,13 +102,16 @@ def _stratified(n, rng):
     return [(u + b / n) % 1 for b in range(n)]
 
 
+def _empty_diffusion_batch(task, n):
+    """tokens (n, T), targets (1, n, T) all -1, weights (1, n, T) float64 zeros, T = P + L."""
+    T = task.prompt_length + task.target_length
+    return (torch.zeros((n, T), dtype=torch.int64), torch.full((1, n, T), -1, dtype=torch.int64),
+            torch.zeros((1, n, T), dtype=torch.float64))
+
+
 def _mlmu_batch(task, examples, rng):
-    P, L, n = task.prompt_length, task.target_length, len(examples)
-    T = P + L
-    tokens = torch.zeros((n, T), dtype=torch.int64)
-    targets = torch.full((1, n, T), -1, dtype=torch.int64)
-    weights = torch.zeros((1, n, T), dtype=torch.float64)
-    draws = _stratified(n, rng)
+    tokens, targets, weights = _empty_diffusion_batch(task, len(examples))
+    draws = _stratified(len(examples), rng)
     masked = []
     for b, e in enumerate(examples):
         row = list(e.prompt) + list(e.target)
@@ -127,11 +130,8 @@ def _mlmu_batch(task, examples, rng):
 def _diffusion_batch(task, examples, rng, variant):
     if variant == "mlmu":
         return _mlmu_batch(task, examples, rng)
-    P, L, n = task.prompt_length, task.target_length, len(examples)
-    T = P + L
-    tokens = torch.zeros((n, T), dtype=torch.int64)
-    targets = torch.full((1, n, T), -1, dtype=torch.int64)
-    weights = torch.zeros((1, n, T), dtype=torch.float64)
+    P, n = task.prompt_length, len(examples)
+    tokens, targets, weights = _empty_diffusion_batch(task, n)
     draws = _stratified(n, rng)
     drawn = []  # per example: the masked target positions and their weight before the batch's normaliser
     for b, e in enumerate(examples):
