@@ -238,6 +238,23 @@ print(worst)`,
     expect(compare.status, compare.stderr).toBe(0);
     // Six AdamW steps from the same start: a batched matmul sums in another order, nothing more (measured 1e-7).
     expect(Number(compare.stdout)).toBeLessThan(1e-5);
+    // The frontier table reads the runs back: one row per objective, over both seeds, with the probes' columns.
+    const table = spawnSync(PYTHON, ['-m', 'labtorch.frontier', 'stacked', '--markdown'], {
+      cwd: dir,
+      env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
+      encoding: 'utf8',
+    });
+    expect(table.status, table.stderr).toBe(0);
+    const rows = table.stdout.trim().split('\n').slice(2);
+    expect(rows.map((r) => r.split(' | ')[5])).toEqual(['ntp', 'mtp:2', 'diffusion:mlmu']);
+    for (const r of rows) expect(r).toMatch(/\| \d\/2/); // reached 90%: of 2 seeds
+    const missing = spawnSync(PYTHON, ['-m', 'labtorch.frontier', 'nothing-here'], {
+      cwd: dir,
+      env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
+      encoding: 'utf8',
+    });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/no seed-S.json below it/);
     const refused = labtorch(dir, ['experiment.json', '--out', 'x', '--stack', '--until-contrast']);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/--stack trains whole runs from the start/);

@@ -5,7 +5,8 @@
 
 Columns: the setting (folder), task, model, steps, data (fresh graphs or a fixed set), the objective; how many seeds
 reached 90% held-out exact match and at which step; the final exact match (mean and range over seeds); the decision
-token; next-token prediction's copy after the decision under teacher forcing (seeds at ≥ 0.95); and the probes at
+token; next-token prediction's copies after the decision under teacher forcing (seeds at ≥ 0.95, and the step
+each first was); and the probes at
 the decision, mean over seeds (goal side; one masked; the next-token head).
 """
 import argparse
@@ -54,8 +55,10 @@ def rows(folder):
         name = {"mtp": f"mtp:{spec_o.get('heads')}", "diffusion": f"diffusion:{spec_o.get('variant')}"}.get(first["objective"], first["objective"])
         copy = "-"
         if first["objective"] in ("ntp", "mtp") and t["kind"] == "path-star" and t["pathLength"] >= 4:
-            learned = sum(1 for r in rs if min(r["perPosition"]["teacherForced"][2 : t["pathLength"] - 1]) >= 0.95)
-            copy = f"{learned}/{seeds}"
+            # The first evaluation at which every copy position was at least 0.95 under teacher forcing.
+            steps = [next((e["step"] for e in r["history"]["evals"]
+                           if min(e["perPosition"]["teacherForced"][2 : t["pathLength"] - 1]) >= 0.95), None) for r in rs]
+            copy = f"{sum(s is not None for s in steps)}/{seeds} ({', '.join('-' if s is None else str(s) for s in steps)})"
         probes = [r.get("probes") or {} for r in rs]
         at = lambda key: mean([(p.get(key) or [None, None])[1] for p in probes])
         head = mean([(p.get("heads") or [[None, None]])[0][1] for p in probes])
