@@ -71,6 +71,25 @@ export const EXPERIMENT_PRESETS: readonly ExperimentPreset[] = [
     spec: { ...DEFAULT_EXPERIMENT, objectives: ALL_OBJECTIVES.map((o) => ({ ...o })) },
   },
   {
+    id: 'alternatives',
+    title: 'The alternatives on the contrast task (a GPU’s budget)',
+    shows:
+      'The default graph with the literature’s alternatives in the forms that solved star graphs elsewhere: MLM-U diffusion (whole sequence masked) and Gloeckle et al.’s four heads, beside ntp and reverse. Not yet seen to win here: the probes under each lane say how far each got.',
+    budget:
+      '16,000 steps of batch 64, 4.7·10¹⁴ FLOPs in all (MLM-U 8.1·10¹³, the heads 2.4·10¹⁴): most of a day in Node on a 2-core CPU, minutes a seed on a GPU through Run at scale; python/sweeps/alternatives.sh sweeps it over 8 seeds.',
+    spec: {
+      ...DEFAULT_EXPERIMENT,
+      objectives: [
+        { kind: 'ntp' },
+        { kind: 'reverse' },
+        { kind: 'diffusion', decodeSteps: DEFAULT_DECODE_STEPS, variant: 'mlmu' },
+        { kind: 'mtp', heads: 4, layout: 'gloeckle' },
+      ],
+      train: { ...DEFAULT_EXPERIMENT.train, steps: 16_000 },
+      evalEvery: 1000,
+    },
+  },
+  {
     id: 'bn-g2-5-50',
     title: 'B&N’s G(2,5,50)',
     shows: 'Bachmann & Nagarajan’s graph: ntp at 1/2, reverse and teacherless escape in their runs.',
