@@ -74,8 +74,8 @@ export const OPTIONS = {
   },
   objectives: {
     kind: 'string',
-    help: "compare: comma-separated objectives (default: the experiment's)",
-    commands: ['compare'],
+    help: "compare, export-experiment: comma-separated objectives (default: the experiment's)",
+    commands: ['compare', 'export-experiment'],
   },
   // training
   steps: { kind: 'int', min: 1, max: 10_000_000, help: 'optimizer steps' },
