@@ -255,6 +255,16 @@ print(worst)`,
     });
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toMatch(/no seed-S.json below it/);
+    // --resume goes on with the seed its checkpoints were trained with, whatever seeds the experiment file lists.
+    const lanes = ['lane0-ntp', 'lane1-mtp', 'lane2-diffusion'].map((l) => `alone/seed-2/${l}.safetensors`);
+    const resumed = labtorch(dir, ['experiment.json', '--out', 'resumed', '--steps', '8', '--resume', ...lanes]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const run = JSON.parse(readFileSync(join(dir, 'resumed', 'seed-2.json'), 'utf8'));
+    expect(run.results[0].steps).toBe(8);
+    expect(existsSync(join(dir, 'resumed', 'seed-1.json'))).toBe(false);
+    const wrongSeed = labtorch(dir, ['experiment.json', '--out', 'r2', '--seeds', '1', '--resume', ...lanes]);
+    expect(wrongSeed.status).not.toBe(0);
+    expect(wrongSeed.stderr).toMatch(/trained with seed 2, not --seeds 1/);
     const refused = labtorch(dir, ['experiment.json', '--out', 'x', '--stack', '--until-contrast']);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/--stack trains whole runs from the start/);

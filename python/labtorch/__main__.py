@@ -131,6 +131,11 @@ def main(argv=None):
     if a.steps:
         spec["train"]["steps"] = a.steps
     seeds = parse_seeds(a.seeds) if a.seeds else doc.get("seeds") or [spec["train"]["seed"]]
+    if a.resume:
+        # The run goes on with the seed its checkpoints were trained with: its test set and data stream.
+        if a.seeds and seeds != [spec["train"]["seed"]]:
+            raise SystemExit(f"--resume: the checkpoints were trained with seed {spec['train']['seed']}, not --seeds {a.seeds}")
+        seeds = [spec["train"]["seed"]]
     entries = json.load(open(a.sweep)) if a.sweep else [{"name": ""}]
 
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
