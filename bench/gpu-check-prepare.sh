@@ -108,16 +108,16 @@ echo "sizes:"
 for f in .device/node.xz .device/nm.tar.xz .device/bundle .device/contrast .gl; do printf '  %-20s %s\n' "$f" "$(mib "$(bytes $f)")"; done
 printf '  %-20s %s\n' "working tree" "$(mib "$tree")" "total" "$(mib "$total") of $LIMIT_MIB MiB"
 if [ "$total" -ge $((LIMIT_MIB * 1048576)) ]; then
-  echo "FAIL: over the device tool's $LIMIT_MIB MiB"
+  echo "FAIL: over $LIMIT_MIB MiB, the most this package is meant to weigh with the tree"
   exit 1
 fi
 cat <<'EOF'
 
 Ready. Dry run here first (a few minutes on a software adapter):
   DRY=1 ICD=/usr/share/vulkan/icd.d/lvp_icd.json OUT=/tmp/gpucheck-out bash bench/gpu-check.sh
-Then, in a session whose task has a device (`status`: can_start_another true), one call of the device tool:
-  run(command="bash bench/gpu-check.sh", carry=[".device", ".gl"], timeout_s=540)
+Then, on the GPU machine, with this tree and the folders .device/ and .gl/ copied there:
+  bash bench/gpu-check.sh
 It prints each step's ok/FAIL and a summary (adapter, tok/s, 4096³ against PEAK_TFLOPS, time to contrast);
-its files come back under files_at: run.log, vitest.log, bench.log, bench.json, contrast-lab.log, contrast-lab.json,
-contrast-pytorch.log, summary.json.
+its files go to $OUT (default /tmp/gpu-check-out): run.log, vitest.log, bench.log, bench.json, contrast-lab.log,
+contrast-lab.json, contrast-pytorch.log, summary.json.
 EOF

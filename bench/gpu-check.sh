@@ -1,9 +1,10 @@
 #!/bin/bash
 # The real-GPU check: the GPU tests, the benchmark in Node and the time to contrast, on a machine with a GPU and no
-# Node, no registry (the `device` tool's NVIDIA H200), in under 8 minutes. Runs unchanged there:
+# Node, no registry (an NVIDIA H100 or H200 with Python and PyTorch), in under 8 minutes. Runs unchanged there:
 #
-#   bash bench/gpu-check-prepare.sh          # here, first: builds .device/ and .gl/ (git-ignored) and prints the call
-#   run(command="bash bench/gpu-check.sh", carry=[".device", ".gl"], timeout_s=540)
+#   bash bench/gpu-check-prepare.sh          # first, on a machine with the npm packages: builds .device/ and .gl/
+#                                            # (git-ignored), about 41 MiB with the tree, to copy along
+#   bash bench/gpu-check.sh                  # then on the GPU machine, in the copied tree
 #
 # and here as a dry run, against the carried files rather than this machine's node_modules where it can:
 #

@@ -6,7 +6,7 @@
 // Software adapters (SwiftShader) gather every loaded float lane by lane and execute workgroup barriers very
 // slowly, so the register-blocked vec4 kernels win there (bench/README.md has the figures); GPUs reward shared
 // memory. The choice is known for SwiftShader and timed once per adapter elsewhere, the result kept in a
-// VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later sessions on that adapter skip the timing.
+// VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later runs on that adapter skip the timing.
 import { align, lmHeadRows } from '../model/params';
 import { KernelCache, timeSubmission, uniformData, type Dispatch } from './kernel';
 import {
