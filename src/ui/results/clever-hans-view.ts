@@ -82,7 +82,8 @@ export class CleverHansView extends LitElement {
       color: var(--muted);
       padding-right: 0.5rem;
     }
-    table.probes td {
+    table.probes td,
+    table.probes tr:first-child th:not(:first-child) {
       text-align: right;
       padding: 0 0.3rem;
     }
