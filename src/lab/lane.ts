@@ -47,7 +47,8 @@ export class Lane {
   /** Wall seconds of training attributed to this lane (evaluation excluded), across resumes. */
   seconds = 0;
   private secondsBefore = 0;
-  private stepsThisSession = 0;
+  /** Steps trained since this lane was built or resumed: the tokens/s of this run, not of the checkpoint it resumed. */
+  private stepsSinceResume = 0;
   /**
    * Lanes run side by side on one GPU, so wall time is shared: each lane is charged the run's training time in
    * proportion to its FLOPs per step (set by the Lab), measured by the run's clock.
@@ -110,9 +111,9 @@ export class Lane {
     const flops = this.flops;
     const done = stats.then((s) => {
       // Read the clock when the step's loss is back, i.e. when the GPU has finished it.
-      this.stepsThisSession++;
-      const sessionSeconds = this.clock.elapsed() * this.share;
-      this.seconds = this.secondsBefore + sessionSeconds;
+      this.stepsSinceResume++;
+      const secondsSinceResume = this.clock.elapsed() * this.share;
+      this.seconds = this.secondsBefore + secondsSinceResume;
       this.lastLoss = s.loss;
       const metrics: StepMetrics = {
         lane: this.index,
@@ -120,7 +121,7 @@ export class Lane {
         step: stepIndex + 1,
         loss: s.loss,
         lr,
-        tokensPerSecond: (this.train.batchSize * this.T * this.stepsThisSession) / Math.max(sessionSeconds, 1e-9),
+        tokensPerSecond: (this.train.batchSize * this.T * this.stepsSinceResume) / Math.max(secondsSinceResume, 1e-9),
         flops,
         seconds: this.seconds,
       };

@@ -64,7 +64,7 @@ export class MemoryRunStore implements RunStore {
   }
 }
 
-/** The matmul variant timed per adapter (src/engine/matmul-variants.ts), kept across sessions in its own database. */
+/** The matmul variant timed per adapter (src/engine/matmul-variants.ts), kept across page loads in its own database. */
 export class IdbVariantCache implements VariantCache {
   private store: UseStore;
   constructor(dbName = 'webgpu-lab-tuning', storeName = 'matmul-variants') {
