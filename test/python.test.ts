@@ -126,14 +126,17 @@ describeTorch('PyTorch export: evaluation', () => {
   });
 });
 
-/** `python -m labtorch ARGS` in `dir`, with the package from this repository. */
-function labtorch(dir: string, args: string[]) {
-  return spawnSync(PYTHON, ['-m', 'labtorch', ...args], {
+/** `python ARGS` in `dir`, with the package from this repository on the path. */
+function python(dir: string, args: string[]) {
+  return spawnSync(PYTHON, args, {
     cwd: dir,
     env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
     encoding: 'utf8',
   });
 }
+
+/** `python -m labtorch ARGS` in `dir`. */
+const labtorch = (dir: string, args: string[]) => python(dir, ['-m', 'labtorch', ...args]);
 
 describeTorch('PyTorch export: seeds and sweeps', () => {
   test('--seeds and a sweep file: one run per entry and seed, results per entry with the summary over seeds', () => {
@@ -218,11 +221,9 @@ describeTorch('PyTorch export: seeds and sweeps', () => {
       }
     }
     // Every tensor of every lane's model and optimizer file, stacked against alone.
-    const compare = spawnSync(
-      PYTHON,
-      [
-        '-c',
-        `import glob, os, sys
+    const compare = python(dir, [
+      '-c',
+      `import glob, os, sys
 from labtorch.checkpoint import read_safetensors
 worst = 0.0
 files = sorted(glob.glob("alone/seed-*/*.safetensors"))
@@ -232,27 +233,17 @@ for f in files:
     b, _ = read_safetensors(f.replace("alone", "stacked", 1))
     worst = max([worst] + [(a[k] - b[k]).abs().max().item() for k in a])
 print(worst)`,
-      ],
-      { cwd: dir, env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') }, encoding: 'utf8' },
-    );
+    ]);
     expect(compare.status, compare.stderr).toBe(0);
     // Six AdamW steps from the same start: a batched matmul sums in another order, nothing more (measured 1e-7).
     expect(Number(compare.stdout)).toBeLessThan(1e-5);
     // The frontier table reads the runs back: one row per objective, over both seeds, with the probes' columns.
-    const table = spawnSync(PYTHON, ['-m', 'labtorch.frontier', 'stacked', '--markdown'], {
-      cwd: dir,
-      env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
-      encoding: 'utf8',
-    });
+    const table = python(dir, ['-m', 'labtorch.frontier', 'stacked', '--markdown']);
     expect(table.status, table.stderr).toBe(0);
     const rows = table.stdout.trim().split('\n').slice(2);
     expect(rows.map((r) => r.split(' | ')[5])).toEqual(['ntp', 'mtp:2', 'diffusion:mlmu']);
     for (const r of rows) expect(r).toMatch(/\| \d\/2/); // reached 90%: of 2 seeds
-    const missing = spawnSync(PYTHON, ['-m', 'labtorch.frontier', 'nothing-here'], {
-      cwd: dir,
-      env: { ...process.env, PYTHONPATH: join(process.cwd(), 'python') },
-      encoding: 'utf8',
-    });
+    const missing = python(dir, ['-m', 'labtorch.frontier', 'nothing-here']);
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toMatch(/no seed-S.json below it/);
     // --resume goes on with the seed its checkpoints were trained with, whatever seeds the experiment file lists.

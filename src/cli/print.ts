@@ -17,7 +17,9 @@ export function kernelsText(a: AdapterReport): string {
 }
 
 export const fmtPct = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(1)}%`);
-export const fmtPositions = (xs: number[]): string => `[${xs.map((x) => x.toFixed(2)).join(' ')}]`;
+/** Accuracies per position; a position with none (a head's before its offset) is ` -  `. */
+export const fmtPositions = (xs: readonly (number | null)[]): string =>
+  `[${xs.map((x) => (x === null ? ' -  ' : x.toFixed(2))).join(' ')}]`;
 export const fmtInterval = ([lo, hi]: [number, number]): string => `${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%`;
 /** When the lane first reached 90%; '-' for an evaluation alone, which cannot say. */
 const fmtTime90 = (r: LaneResult, evaluationOnly: boolean): string =>
@@ -68,9 +70,6 @@ export function printTable(results: LaneResult[], evaluationOnly = false): void 
   );
 }
 
-const fmtMaybe = (xs: (number | null)[]): string =>
-  `[${xs.map((x) => (x === null ? ' -  ' : x.toFixed(2))).join(' ')}]`;
-
 /**
  * The probes, one line per lane and probe, where any lane has one: accuracy per target position with the tokens
  * after i given (goal-side), with only i masked (single-mask), and each multi-token head at its own offset.
@@ -81,7 +80,7 @@ export function printProbes(rows: { objective: string; probes?: Probes }[]): voi
     if (!probes) continue;
     if (probes.goalSide) lines.push([objective, 'goal-side teacher forcing', fmtPositions(probes.goalSide)]);
     if (probes.singleMask) lines.push([objective, 'only this position masked', fmtPositions(probes.singleMask)]);
-    probes.heads?.forEach((h, k) => lines.push([objective, `head ${k + 1} (token t+${k + 1})`, fmtMaybe(h)]));
+    probes.heads?.forEach((h, k) => lines.push([objective, `head ${k + 1} (token t+${k + 1})`, fmtPositions(h)]));
   }
   if (lines.length === 0) return;
   console.log('');
