@@ -156,11 +156,13 @@ export async function teacherForcedScores(
     examples.map((_, b) =>
       Array.from({ length: L }, (_, i) => (i < k ? -1 : logits.argmax(first + k, b, P - 1 + i - k))),
     );
+  // Every supervised head's argmaxes; the next-token head's are the predictions (computed once).
+  const heads = Array.from({ length: H - first }, (_, k) => argmaxes(k));
   return {
-    predictions: argmaxes(0),
+    predictions: heads[0]!,
     logProbs: ordered.map((target, b) =>
       target.map((t, i) => (t === pad ? 0 : logits.logProb(first, b, P - 1 + i, t))),
     ),
-    ...(H - first > 1 ? { heads: Array.from({ length: H - first }, (_, k) => argmaxes(k)) } : {}),
+    ...(heads.length > 1 ? { heads } : {}),
   };
 }
