@@ -426,7 +426,7 @@ describe('diffusion', () => {
     for (const w of perToken) expect(Math.abs(w / draws - 1 / L) / (1 / L)).toBeLessThan(0.03);
   });
 
-  it("hkunlp masks at rate (s+1)/20 and weights each masked token (20−s)/M, M the batch's masked tokens", () => {
+  it("hkunlp masks at rate (s+1)/20, weights each masked token α(20−s)/M, M the batch's masked tokens, and asks for its focal γ", () => {
     const L = 40;
     const big = handTask(3, L);
     const examples = Array.from({ length: 8 }, (_, b) => ({
@@ -436,20 +436,32 @@ describe('diffusion', () => {
     const o = makeObjective({ kind: 'diffusion', decodeSteps: 3, variant: 'hkunlp' });
     for (let seed = 0; seed < 20; seed++) {
       const batch = o.makeBatch(big, examples, new Rng(seed));
+      expect(batch.loss).toEqual({ exclude: -1, focalGamma: 1 });
       const M = Array.from(batch.tokens).filter((t) => t === MASK).length;
       expect(M).toBeGreaterThan(0);
       examples.forEach((e, b) => {
         const { masked, weights } = masking(batch, 3, e, b);
         if (masked.length === 0) return; // nothing masked at a low rate: this example contributes 0
-        // One weight per example, (20−s)/M: recover s, and check the masked fraction against rate (s+1)/20.
+        // One weight per example, α(20−s)/M with α = 0.25: recover s, and check the masked fraction against rate
+        // (s+1)/20.
         for (const w of weights) expect(w).toBe(weights[0]);
-        const s = 20 - Math.round(weights[0]! * M);
-        expect(weights[0]).toBe(Math.fround((20 - s) / M));
+        const s = 20 - Math.round((weights[0]! * M) / 0.25);
+        expect(weights[0]).toBe(Math.fround((0.25 * (20 - s)) / M));
         expect(s).toBeGreaterThanOrEqual(0);
         expect(s).toBeLessThan(20);
         const rate = (s + 1) / 20;
         expect(Math.abs(masked.length / L - rate)).toBeLessThan(4 * Math.sqrt((rate * (1 - rate)) / L) + 1e-9);
       });
+    }
+  });
+
+  it('mdlm leaves [MASK] out of the training softmax (SUBS); mlmu and the causal objectives take the whole vocabulary', () => {
+    const e = { prompt: [0, 1, 2], target: [3, 4, 5] };
+    expect(obj('diffusion').makeBatch(task, [e], new Rng(1)).loss).toEqual({ exclude: MASK, focalGamma: 0 });
+    const mlmu = makeObjective({ kind: 'diffusion', decodeSteps: 3, variant: 'mlmu' });
+    expect(mlmu.makeBatch(task, [e], new Rng(1)).loss).toBeUndefined();
+    for (const kind of ['ntp', 'reverse', 'teacherless'] as const) {
+      expect(obj(kind).makeBatch(task, [e], new Rng(1)).loss).toBeUndefined();
     }
   });
 

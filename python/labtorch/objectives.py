@@ -10,7 +10,9 @@ the weights carry each objective's normalisation.
                every head a block of its own: model head 0 (the trunk's) unsupervised, model head k+1 is head k
   diffusion    masked diffusion, bidirectional: 'mdlm' masks k ~ U{1..L} target tokens (stratified across the
                batch), each weighted 1/(n·k) — the any-order form of MDLM's ELBO; 'hkunlp' masks each target token
-               with probability r = (s+1)/20, weight (20−s)/M (M masked in the batch: HKUNLP's linear time weight); 'mlmu' (Kitouni et al. 2024) masks every token of
+               with probability r = (s+1)/20, weight α(20−s)/M (M masked in the batch: HKUNLP's linear time weight)
+               and each token's ℓ reweighted to (1−e^−ℓ)^γ·ℓ (their focal reweighting, α 0.25, γ 1); 'mdlm' alone
+               leaves [MASK] out of the softmax (MDLM's SUBS); 'mlmu' (Kitouni et al. 2024) masks every token of
                the whole sequence, prompt included, with one probability r per example, and weights each masked
                token 1/M (M masked in the batch): the plain mean cross-entropy
 
@@ -21,8 +23,10 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 HKUNLP_STEPS = 20
+HKUNLP_ALPHA, HKUNLP_GAMMA = 0.25, 1.0  # scripts/path/train-mdm.sh: --alpha 0.25 --gamma 1
 
 
 @dataclass
@@ -144,7 +148,7 @@ def _diffusion_batch(task, examples, rng, variant):
         elif Lc > 0:
             step = min(HKUNLP_STEPS - 1, math.floor(draws[b] * HKUNLP_STEPS))
             r = (step + 1) / HKUNLP_STEPS
-            masked, weight = [i for i in content if rng.next() < r], HKUNLP_STEPS - step
+            masked, weight = [i for i in content if rng.next() < r], HKUNLP_ALPHA * (HKUNLP_STEPS - step)
         drawn.append((masked, weight))
     norm = n if variant == "mdlm" else sum(len(m) for m, _ in drawn)
     for b, (e, (masked, weight)) in enumerate(zip(examples, drawn)):
@@ -155,6 +159,33 @@ def _diffusion_batch(task, examples, rng, variant):
             weights[0, b, P + i] = weight / norm
         tokens[b] = torch.tensor(row)
     return tokens, targets, weights.float()
+
+
+def loss_shape(obj, task):
+    """(exclude, gamma): the token the training softmax leaves out (-1: none) and the focal γ (0: the plain
+    cross-entropy), as the lab's Objective.loss (src/model/batch.ts, LossShape)."""
+    if obj.kind == "diffusion" and obj.variant == "mdlm":
+        return task.mask, 0.0
+    if obj.kind == "diffusion" and obj.variant == "hkunlp":
+        return -1, HKUNLP_GAMMA
+    return -1, 0.0
+
+
+def row_losses(logits, targets, shape):
+    """Each row's loss f(ℓ) for logits (..., V) and targets (...) (-1 where unused: 0 there), ℓ the cross-entropy
+    over the vocabulary without shape's excluded token, f the identity or the focal (1−e^−ℓ)^γ·ℓ, differentiated
+    through as HKUNLP's trainer does. Flattened to (rows,)."""
+    exclude, gamma = shape
+    V = logits.shape[-1]
+    flat = logits.reshape(-1, V)
+    if exclude >= 0:
+        flat = flat.masked_fill(torch.arange(V, device=flat.device) == exclude, float("-inf"))
+    t = targets.reshape(-1)
+    ce = F.cross_entropy(flat, t.clamp(min=0), reduction="none")
+    ce = torch.where(t >= 0, ce, torch.zeros_like(ce))  # an unused row (weight 0) whose clamped target is excluded
+    if gamma:
+        ce = (-torch.expm1(-ce)) ** gamma * ce
+    return ce
 
 
 def make_batch(obj, task, examples, rng):

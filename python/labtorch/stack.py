@@ -19,10 +19,9 @@ import math
 import time
 
 import torch
-import torch.nn.functional as F
 
 from .model import GPT
-from .objectives import make_batch
+from .objectives import loss_shape, make_batch, row_losses
 from .rng import Rng, data_seed
 from .tasks import make_task
 from .train import Lane, evaluate_lane, lane_result, learning_rate, record_step, save_lanes
@@ -71,8 +70,8 @@ class StackedLanes:
         for g in self.optimizer.param_groups:
             g["lr"] = lr
         logits = self.forward(self.params, tokens)  # (M, H, n, T, V)
-        V = logits.shape[-1]
-        ce = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1).clamp(min=0), reduction="none")
+        first = self.lanes[0]
+        ce = row_losses(logits, targets, loss_shape(first.objective, first.task))  # the lanes share an objective
         losses = (ce.view(self.M, -1) * weights.reshape(self.M, -1).to(ce.dtype)).sum(1)  # (M,)
         self.optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # the models are independent: each slice gets its own model's gradient

@@ -12,12 +12,11 @@ import os
 import time
 
 import torch
-import torch.nn.functional as F
 
 from . import metrics
 from .checkpoint import load_model_into, load_optimizer_into, save_model, save_optimizer
 from .model import GPT, GPTConfig, init_lab, optimizer_groups
-from .objectives import decode, make_batch, make_objective, probes, teacher_forced
+from .objectives import decode, loss_shape, make_batch, make_objective, probes, row_losses, teacher_forced
 from .rng import Rng, data_seed, objective_seed
 from .tasks import make_task
 
@@ -86,7 +85,7 @@ class Lane:
         for g in self.optimizer.param_groups:
             g["lr"] = lr
         logits = (self.ddp or self.model)(tokens)  # (H, n, T, V)
-        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1).clamp(min=0), reduction="none")
+        ce = row_losses(logits, targets, loss_shape(self.objective, self.task))
         loss = (ce * weights.reshape(-1).to(ce.dtype)).sum()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

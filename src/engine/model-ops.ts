@@ -32,6 +32,7 @@ import {
   ADAMW_STEP,
   ATTENTION_DIMS,
   checkUniformLayout,
+  CROSSENTROPY_DIMS,
   LAYERNORM_DIMS,
   MATMUL_DIMS,
   packUniform,
@@ -97,6 +98,16 @@ export class OpRecorder {
   sumsSlots: [number, number] = [0, 0];
   sumsValues: UniformValues<typeof REDUCE_DIMS> = { N0: 0, N1: 0, chunk: 0, slot0: 0, slot1: 0, clip: 0 };
   adamwSlot = 0;
+  lossSlot = 0;
+  lossValues: UniformValues<typeof CROSSENTROPY_DIMS> = {
+    BT: 0,
+    V: 0,
+    Vp: 0,
+    H: 0,
+    headStride: 0,
+    exclude: 0,
+    focalGamma: 0,
+  };
   protected readonly cfg: ModelConfig;
   protected readonly B: number;
   protected readonly L: number;

@@ -22,6 +22,7 @@ import { logitsHeadStride, REDUCE_CHUNK } from './plan';
 import {
   ADAMW_STEP,
   CROSSENTROPY_DIMS,
+  NO_COLUMN,
   ENCODER_DIMS,
   REDUCE_DIMS,
   RESIDUAL_DIMS,
@@ -42,6 +43,9 @@ export interface StepRecording {
   sumsValues: UniformValues<typeof REDUCE_DIMS>;
   /** AdamW's (learning rate and bias corrections: every step). */
   adamwSlot: number;
+  /** The cross-entropy's, and its values, which a batch's loss shape patches (GpuModel, writeBatches). */
+  lossSlot: number;
+  lossValues: UniformValues<typeof CROSSENTROPY_DIMS>;
 }
 
 /** A training step's dispatch lists in the order they run: what the step, its tests and its profile walk. */
@@ -71,6 +75,8 @@ export function recordStep(target: RecordingTarget): StepRecording {
     sumsSlots: r.sumsSlots,
     sumsValues: r.sumsValues,
     adamwSlot: r.adamwSlot,
+    lossSlot: r.lossSlot,
+    lossValues: r.lossValues,
   };
 }
 
@@ -177,11 +183,21 @@ class Recorder extends OpRecorder {
     const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
     const { logits, targets, weights, losses } = this.mem;
     const [crossentropy, wg] = crossentropyKernel(rows, this.reduction);
-    this.dispatch(
+    // The plain loss until a batch asks for another shape (GpuModel, writeBatches, patches this slot).
+    this.lossValues = {
+      BT: this.B * this.T,
+      V: this.cfg.vocabSize,
+      Vp: lmHeadRows(this.cfg.vocabSize),
+      H: heads,
+      headStride: stride,
+      exclude: NO_COLUMN,
+      focalGamma: 0,
+    };
+    this.lossSlot = this.dispatch(
       this.lossList,
       crossentropy,
       CROSSENTROPY_DIMS,
-      { BT: this.B * this.T, V: this.cfg.vocabSize, Vp: lmHeadRows(this.cfg.vocabSize), H: heads, headStride: stride },
+      this.lossValues,
       [logits, targets, weights, losses],
       wg,
     );

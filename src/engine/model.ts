@@ -4,7 +4,7 @@
 // readback ring that is read asynchronously, a few steps late.
 //
 // Legend: B batch, T sequence, C width, NH heads, hs = C/NH, V vocab, L trunk blocks, K extra heads, H = 1 + K.
-import type { Batch } from '../model/batch';
+import { PLAIN_LOSS, sameLoss, type Batch } from '../model/batch';
 import type { ModelConfig, TrainConfig } from '../model/config';
 import { lmHeadRows, paramTable, type ParamTable } from '../model/params';
 import { encodeDispatches, KernelCache } from './kernel';
@@ -24,7 +24,7 @@ import {
   uniformSlots,
   type PlanSummary,
 } from './plan';
-import { ADAMW_STEP, packUniform, REDUCE_DIMS, type UniformValues } from './uniforms';
+import { ADAMW_STEP, CROSSENTROPY_DIMS, NO_COLUMN, packUniform, REDUCE_DIMS, type UniformValues } from './uniforms';
 
 /** One lane's sequences for forwardLanes: n sequences of T tokens, (n, T). */
 export interface ForwardRequest {
@@ -290,6 +290,7 @@ export class GpuModel {
     // Rows past n (a short batch) get no target and zero loss weight.
     const targets = this.hostTargets.fill(-1);
     const weights = this.hostWeights.fill(0);
+    this.writeLossShape(batches);
     batches.forEach((batch, lane) => {
       if (!batch) return; // a frozen lane: no target, no loss (its rows keep whatever tokens they had)
       if (batch.T !== T) throw new Error(`batch has sequence length ${batch.T}, model was planned for ${T}`);
@@ -305,6 +306,31 @@ export class GpuModel {
     });
     this.upload(this.mem.targets, targets);
     this.upload(this.mem.weights, weights);
+  }
+
+  /**
+   * The lanes' loss shape into the cross-entropy's uniform, where it changed: one for all lanes, as they share the
+   * dispatch (a frozen lane's null batch has none).
+   */
+  private writeLossShape(batches: readonly (Batch | null)[]): void {
+    const shapes = batches.flatMap((b) => (b ? [b.loss ?? PLAIN_LOSS] : []));
+    const shape = shapes[0] ?? PLAIN_LOSS;
+    if (!shapes.every((s) => sameLoss(s, shape))) {
+      throw new Error('the lanes of one model must share a loss shape (excluded token, focal γ): they share its loss');
+    }
+    const V = this.cfg.vocabSize;
+    if (!(Number.isInteger(shape.exclude) && shape.exclude >= -1 && shape.exclude < V)) {
+      throw new Error(`the loss's excluded token must be −1 or in [0, ${V}), got ${shape.exclude}`);
+    }
+    if (!(Number.isFinite(shape.focalGamma) && (shape.focalGamma === 0 || shape.focalGamma >= 1))) {
+      throw new Error(`the loss's focal γ must be 0 (none) or at least 1, got ${shape.focalGamma}`);
+    }
+    const r = this.recording;
+    const exclude = shape.exclude < 0 ? NO_COLUMN : shape.exclude;
+    if (r.lossValues.exclude === exclude && r.lossValues.focalGamma === shape.focalGamma) return;
+    r.lossValues = { ...r.lossValues, exclude, focalGamma: shape.focalGamma };
+    packUniform(CROSSENTROPY_DIMS, r.lossValues, this.uniformHost, r.lossSlot * UNIFORM_SLOT_BYTES);
+    this.writeUniformSlot(r.lossSlot, CROSSENTROPY_DIMS.bytes);
   }
 
   /** Zero what backward accumulates into: the gradients and the residual streams' gradients. */

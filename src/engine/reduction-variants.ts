@@ -11,6 +11,7 @@
 // on SwiftShader it is known ('thread'); with them elsewhere both are timed once per adapter and the result kept in the VariantCache that holds the matmul choice,
 // under its own key.
 import { KernelCache, timeSubmission, uniformData } from './kernel';
+import { NO_COLUMN } from './uniforms';
 import {
   attentionKernels,
   crossentropyKernel,
@@ -130,7 +131,7 @@ export async function timeReductionVariants(
   const C = width;
   const V = vocab;
   const lnUniform = buffer(uniformData({ u32: [N, C] }), GPUBufferUsage.UNIFORM);
-  const ceUniform = buffer(uniformData({ u32: [N, V, V, 1, N * V] }), GPUBufferUsage.UNIFORM); // rows of V: no pad
+  const ceUniform = buffer(uniformData({ u32: [N, V, V, 1, N * V, NO_COLUMN], f32: [0] }), GPUBufferUsage.UNIFORM); // rows of V: no pad
   const [inp, w, b, out, mean, rstd, dout, dinp, dw, db] = [N * C, C, C, N * C, N, N, N * C, N * C, C, C].map(storage);
   // The cross-entropy writes its gradient over the logits, so later repeats see other (finite) values: no matter.
   const logits = storage(N * V);

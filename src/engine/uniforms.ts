@@ -111,7 +111,8 @@ export const ENCODER_DIMS = uniformLayout('Dims', [
 ] as const);
 /**
  * shaders/crossentropy.wgsl: `struct Dims`, H heads of BT rows of Vp logits (the vocabulary V padded to a multiple
- * of 4), headStride floats apart in the logits.
+ * of 4), headStride floats apart in the logits; the loss's shape (src/model/batch.ts, LossShape): a column the
+ * softmax leaves out (NO_COLUMN: none) and the focal γ.
  */
 export const CROSSENTROPY_DIMS = uniformLayout('Dims', [
   ['BT', 'u32'],
@@ -119,7 +120,11 @@ export const CROSSENTROPY_DIMS = uniformLayout('Dims', [
   ['Vp', 'u32'],
   ['H', 'u32'],
   ['headStride', 'u32'],
+  ['exclude', 'u32'],
+  ['focalGamma', 'f32'],
 ] as const);
+/** CROSSENTROPY_DIMS.exclude when no column is left out. */
+export const NO_COLUMN = 0xffffffff;
 /** shaders/reduce.wgsl: `struct Dims`, N values in chunks, the result in stats[slot]; clip for the gradient norm. */
 export const REDUCE_DIMS = uniformLayout('Dims', [
   ['N0', 'u32'],

@@ -5,6 +5,7 @@ import type { GpuContext } from '../engine/gpu';
 import { GpuModel } from '../engine/model';
 import { checkPlan, PlanError } from '../engine/plan';
 import { learningRate, type ModelConfig } from '../model/config';
+import { PLAIN_LOSS } from '../model/batch';
 import { laneModelConfig, makeObjective } from '../objectives';
 import type { Task } from '../tasks/types';
 import type { ExperimentSpec } from '../spec/types';
@@ -79,14 +80,15 @@ export class Run {
   ) {
     const objectives = spec.objectives.map((o, i) => makeObjective(o, `objectives[${i}]`));
     const configs = objectives.map((o) => laneModelConfig(task, o, spec.model));
-    // Lanes of one config share a model, in the order they first appear, where the Lab stacks lanes on this device
-    // (LaneKernels.stackLanes) and the stacked model fits its limits (its parameters are one binding); else each lane
-    // has its own.
+    // Lanes of one config and one loss shape (they share the loss dispatch) share a model, in the order they first
+    // appear, where the Lab stacks lanes on this device (LaneKernels.stackLanes) and the stacked model fits its
+    // limits (its parameters are one binding); else each lane has its own.
     const { matmul, reduction, activations } = kernels;
     const B = spec.train.batchSize;
     const byConfig = new Map<string, number[]>();
     configs.forEach((cfg, i) => {
-      const key = JSON.stringify(cfg);
+      const loss = objectives[i]!.loss?.(task) ?? PLAIN_LOSS;
+      const key = JSON.stringify([cfg, loss.exclude, loss.focalGamma]);
       byConfig.set(key, [...(byConfig.get(key) ?? []), i]);
     });
     const fits = (cfg: ModelConfig, n: number) => {

@@ -18,6 +18,39 @@ export interface Batch {
    * masked diffusion puts 1/t on masked positions.
    */
   weights: Float32Array;
+  /** How each row's cross-entropy is taken beyond its weight; absent: PLAIN_LOSS. */
+  loss?: LossShape;
+}
+
+/**
+ * The shape of a batch's loss, the same for every row: a GpuModel's lanes share one loss dispatch, so its lanes'
+ * batches must agree on it (src/lab/run.ts stacks only lanes that do).
+ *   exclude: a token the softmax leaves out: it gets no probability and no gradient (MDLM's SUBS
+ *            parameterisation: [MASK] is never predicted, in training as in decoding); −1 for none.
+ *   focalGamma: HKUNLP's token reweighting, each row's ℓ → (1−e^{−ℓ})^γ·ℓ, differentiated through; 0 for ℓ itself.
+ */
+export interface LossShape {
+  exclude: number;
+  focalGamma: number;
+}
+
+export const PLAIN_LOSS: LossShape = { exclude: -1, focalGamma: 0 };
+
+/** Whether two loss shapes are the same. */
+export const sameLoss = (a: LossShape, b: LossShape): boolean =>
+  a.exclude === b.exclude && a.focalGamma === b.focalGamma;
+
+/**
+ * A row's loss and the factor its softmax gradient (p − onehot) is scaled by, for its cross-entropy ℓ under γ
+ * (shaders/common/crossentropy_bindings.wgsl, focal_loss, computes the same in f32).
+ */
+export function focalLoss(l: number, gamma: number): { loss: number; slope: number } {
+  if (gamma === 0) return { loss: l, slope: 1 };
+  if (!(l > 0)) return { loss: 0, slope: 0 };
+  const e = Math.exp(-l);
+  const q = -Math.expm1(-l);
+  const qg = q ** gamma;
+  return { loss: qg * l, slope: qg + (gamma * l * e * qg) / q };
 }
 
 /** Allocate a zeroed batch (targets -1) for H heads. */

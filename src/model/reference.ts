@@ -8,7 +8,7 @@
 // Legend: B = sequences in the batch (Batch.n), T = sequence length, C = nEmbd, NH = nHead, hs = C/NH,
 // V = vocabSize, H = 1 + extraHeads output heads, N = B·T rows. Arrays are row-major in the order their shape names.
 import { learningRate, type ModelConfig, type TrainConfig } from './config';
-import type { Batch, ForwardFn } from './batch';
+import { focalLoss, PLAIN_LOSS, type Batch, type ForwardFn, type LossShape } from './batch';
 import { blockParams, blockPrefix, headPrefix, MODEL_PARAMS, paramTable, type ParamTable } from './params';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -324,34 +324,43 @@ export function residualBackward(dinp1: Float64Array, dinp2: Float64Array, dout:
 }
 
 /**
- * Softmax cross-entropy, weighted: returns Σ_n weight_n · −log softmax(logits_n)[target_n] and saves the
- * probabilities. Rows with weight 0 add nothing, and their target is not read (it may be −1).
+ * Softmax cross-entropy, weighted and shaped (batch.ts, LossShape): returns Σ_n weight_n · f(ℓ_n), ℓ_n = −log
+ * softmax(logits_n)[target_n] over the vocabulary without `shape.exclude`, f the identity or HKUNLP's focal
+ * reweighting; saves the probabilities (0 at the excluded token) and each row's f'(ℓ) in `slopes`. Rows with weight 0
+ * add nothing, and their target is not read (it may be −1).
  */
 export function crossentropyForward(
   probs: Float64Array, // (N,V)
+  slopes: Float64Array, // (N)
   logits: Float64Array, // (N,V)
   targets: Int32Array, // (N)
   weights: Float32Array, // (N)
   N: number,
   V: number,
+  shape: LossShape = PLAIN_LOSS,
 ): number {
+  const { exclude, focalGamma } = shape;
   let loss = 0;
   for (let n = 0; n < N; n++) {
     const r = n * V;
     let max = -Infinity;
-    for (let v = 0; v < V; v++) max = Math.max(max, logits[r + v]!);
+    for (let v = 0; v < V; v++) if (v !== exclude) max = Math.max(max, logits[r + v]!);
     let sum = 0;
     for (let v = 0; v < V; v++) {
-      probs[r + v] = Math.exp(logits[r + v]! - max);
+      probs[r + v] = v === exclude ? 0 : Math.exp(logits[r + v]! - max);
       sum += probs[r + v]!;
     }
     for (let v = 0; v < V; v++) probs[r + v] = probs[r + v]! / sum;
     const w = weights[n]!;
+    slopes[n] = 0;
     if (w === 0) continue;
     const target = targets[n]!;
     if (!(target >= 0 && target < V)) throw new Error(`target ${target} at row ${n} is outside [0, ${V})`);
+    if (target === exclude) throw new Error(`target ${target} at row ${n} is the token the loss excludes`);
     // log-sum-exp form, so a tiny probability does not round to log(0).
-    loss += w * (max + Math.log(sum) - logits[r + target]!);
+    const f = focalLoss(max + Math.log(sum) - logits[r + target]!, focalGamma);
+    loss += w * f.loss;
+    slopes[n] = f.slope;
   }
   return loss;
 }
@@ -359,16 +368,17 @@ export function crossentropyForward(
 export function crossentropyBackward(
   dlogits: Float64Array, // (N,V)
   probs: Float64Array, // (N,V)
+  slopes: Float64Array, // (N)
   targets: Int32Array, // (N)
   weights: Float32Array, // (N)
   N: number,
   V: number,
 ): void {
   for (let n = 0; n < N; n++) {
-    const w = weights[n]!;
-    if (w === 0) continue;
+    const g = weights[n]! * slopes[n]!;
+    if (g === 0) continue;
     const target = targets[n]!;
-    for (let v = 0; v < V; v++) dlogits[n * V + v] += w * (probs[n * V + v]! - (v === target ? 1 : 0));
+    for (let v = 0; v < V; v++) dlogits[n * V + v] += g * (probs[n * V + v]! - (v === target ? 1 : 0));
   }
 }
 
@@ -583,6 +593,7 @@ interface HeadActs {
   lnfRstd: Float64Array; // (B,T)
   logits: Float64Array; // (B,T,V) a view into the (H,B,T,V) logits
   probs: Float64Array; // (B,T,V)
+  slopes: Float64Array; // (B,T) f'(ℓ) per row (crossentropyForward)
 }
 
 interface ModelActs {
@@ -648,12 +659,13 @@ function modelForward(cfg: ModelConfig, w: ModelWeights, batch: Batch, opts: Ref
       lnfRstd: new Float64Array(N),
       logits: logits.subarray(h * N * V, (h + 1) * N * V),
       probs: new Float64Array(N * V),
+      slopes: new Float64Array(N),
     };
     layernormForward(ha.lnf, ha.lnfMean, ha.lnfRstd, ha.lnfIn, w.lnfw, w.lnfb, N, C);
     matmulForward(ha.logits, ha.lnf, w.wte, null, N, C, V); // lm_head tied to wte, no bias
     const targets = batch.targets.subarray(h * N, (h + 1) * N);
     const weights = batch.weights.subarray(h * N, (h + 1) * N);
-    loss += crossentropyForward(ha.probs, ha.logits, targets, weights, N, V);
+    loss += crossentropyForward(ha.probs, ha.slopes, ha.logits, targets, weights, N, V, batch.loss);
     heads.push(ha);
   }
   return { encoded, blocks, heads, logits, loss };
@@ -671,7 +683,7 @@ function modelBackward(cfg: ModelConfig, w: ModelWeights, dw: ModelWeights, acts
     const weights = batch.weights.subarray(h * N, (h + 1) * N);
     const dlogits = new Float64Array(N * V);
     const dlnf = new Float64Array(N * C);
-    crossentropyBackward(dlogits, ha.probs, targets, weights, N, V);
+    crossentropyBackward(dlogits, ha.probs, ha.slopes, targets, weights, N, V);
     matmulBackward(dlnf, dw.wte, null, dlogits, ha.lnf, w.wte, N, C, V); // the tied lm_head's share of dwte
     if (ha.block) {
       const dblockOut = new Float64Array(N * C);

@@ -16,9 +16,9 @@
 //   HKUNLP/diffusion-vs-ar, `src/llmtuner/tuner/mdm/trainer.py` with `scripts/path/train-mdm.sh`'s options): T=20
 //   discrete steps, s ∈ {0..19} per example (stratified across the batch as above), each target token masked with
 //   probability r = (s+1)/20, the "linear" time weight T−s on each masked token, and the sum divided by the
-//   batch's masked tokens M (weight (T−s)/M; an example with nothing masked contributes 0). Their adaptive token
-//   reweighting α(1−e^{−ℓ})^γ·ℓ (α 0.25, γ 1, differentiated through) needs each token's loss inside the loss
-//   kernel, which the engine's cross-entropy does not offer per lane yet; it is left out (the plain ℓ).
+//   batch's masked tokens M, and their adaptive token reweighting α(1−e^{−ℓ})^γ·ℓ with the path task's α 0.25, γ 1,
+//   differentiated through: weight α(T−s)/M (an example with nothing masked contributes 0), and the batch's loss
+//   shape focalGamma γ (src/model/batch.ts, LossShape), which the cross-entropy kernel applies to each ℓ.
 //
 // 'mlmu' (Kitouni et al. 2024, "The Factorization Curse"; facebookresearch/maze_navigation_MLMU, `recipe/models/
 //   past.py`, mode "absorbing"): one rate r per example (stratified across the batch as above), and every token of
@@ -28,9 +28,13 @@
 //   every direction; decoding reveals the whole prompt, as for the other variants. (Their code keeps the first
 //   token always visible, a guard against an empty context that this model does not need.)
 //
+// 'mdlm' alone trains with MDLM's SUBS parameterisation: the softmax leaves [MASK] out (loss shape `exclude`), so
+// the model is never trained to put probability on it, as no decoder ever predicts it; HKUNLP's and Kitouni's code
+// take the softmax over the whole vocabulary, and so do those variants here.
+//
 // L above counts an example's non-pad target tokens (custom tasks pad short targets). Pad positions are always
 // masked, as they are when decoding starts, and carry weight 0.
-import type { Batch, ForwardFn } from '../model/batch';
+import type { Batch, ForwardFn, LossShape } from '../model/batch';
 import { emptyBatch } from '../model/batch';
 import type { Rng } from '../model/rng';
 import type { DiffusionVariant } from '../spec/types';
@@ -42,6 +46,8 @@ export type { DiffusionVariant } from '../spec/types';
 
 /** HKUNLP's number of discrete diffusion steps. */
 export const HKUNLP_STEPS = 20;
+/** HKUNLP's token reweighting on the path task (`scripts/path/train-mdm.sh`: --alpha 0.25 --gamma 1). */
+export const HKUNLP_FOCAL = { alpha: 0.25, gamma: 1 } as const;
 
 /** One uniform u shifted by b/n for each of n examples: stratified draws that cover [0,1) evenly. */
 function stratified(n: number, rng: Rng): number[] {
@@ -69,7 +75,7 @@ function maskExample(
   }
   const step = Math.min(HKUNLP_STEPS - 1, Math.floor(draw * HKUNLP_STEPS));
   const r = (step + 1) / HKUNLP_STEPS;
-  return { masked: content.filter(() => rng.next() < r), weight: HKUNLP_STEPS - step };
+  return { masked: content.filter(() => rng.next() < r), weight: HKUNLP_FOCAL.alpha * (HKUNLP_STEPS - step) };
 }
 
 /**
@@ -103,6 +109,13 @@ function mlmuBatch(task: Task, examples: Example[], rng: Rng): Batch {
   return batch;
 }
 
+/** The shape of a variant's training loss (see the top of this file); undefined: the plain cross-entropy. */
+function diffusionLoss(task: Task, variant: DiffusionVariant): LossShape | undefined {
+  if (variant === 'mdlm') return { exclude: task.special.mask, focalGamma: 0 };
+  if (variant === 'hkunlp') return { exclude: -1, focalGamma: HKUNLP_FOCAL.gamma };
+  return undefined;
+}
+
 /** A training batch of masked tokens; exported for the tests of the estimator's expectation. */
 export function diffusionBatch(task: Task, examples: Example[], rng: Rng, variant: DiffusionVariant): Batch {
   if (variant === 'mlmu') return mlmuBatch(task, examples, rng);
@@ -118,6 +131,7 @@ export function diffusionBatch(task: Task, examples: Example[], rng: Rng, varian
     return maskExample(variant, draws[b]!, content, rng);
   });
   const norm = variant === 'mdlm' ? n : drawn.reduce((a, d) => a + d.masked.length, 0);
+  batch.loss = diffusionLoss(task, variant);
   examples.forEach((e, b) => {
     const { masked, weight } = drawn[b]!;
     batch.tokens.set(e.prompt, b * T);
@@ -221,8 +235,9 @@ async function diffusionProbes(task: Task, examples: Example[], forward: Forward
 
 export function diffusionObjective(decodeSteps: number, variant: DiffusionVariant): Objective {
   const about = {
-    mdlm: 'masked diffusion (MDLM, any-order form): k of L target tokens masked, k uniform, each weighted 1/k',
-    hkunlp: 'masked diffusion (HKUNLP): masking rate (s+1)/20, time weight 20−s, mean over the masked tokens',
+    mdlm: 'masked diffusion (MDLM, any-order form): k of L target tokens masked, k uniform, each weighted 1/k; [MASK] never predicted',
+    hkunlp:
+      'masked diffusion (HKUNLP): masking rate (s+1)/20, time weight 20−s, focal reweighting, mean over the masked tokens',
     mlmu: 'masked diffusion (MLM-U): the whole sequence, prompt included, masked at one uniform rate; mean cross-entropy',
   }[variant];
   return {
@@ -232,6 +247,7 @@ export function diffusionObjective(decodeSteps: number, variant: DiffusionVarian
     extraHeads: 0,
     seqLen: (task) => task.promptLength + task.targetLength,
     makeBatch: (task, examples, rng) => diffusionBatch(task, examples, rng, variant),
+    loss: (task) => diffusionLoss(task, variant),
     decode: (task, examples, forward) => unmaskDecode(task, examples, forward, decodeSteps),
     teacherForced: leftRevealed,
     probes: (task, examples, forward) => diffusionProbes(task, examples, forward),

@@ -1,7 +1,7 @@
 // A training objective turns examples into batches (inputs, per-head targets, per-position loss weights) and
 // decodes a trained model's predictions. One model architecture serves all objectives: only the attention mode
 // and the number of extra heads differ.
-import type { Batch, ForwardFn } from '../model/batch';
+import type { Batch, ForwardFn, LossShape } from '../model/batch';
 import type { AttentionMode } from '../model/config';
 import type { Rng } from '../model/rng';
 import type { Example, Task } from '../tasks/types';
@@ -59,6 +59,11 @@ export interface Objective {
   seqLen(task: Task): number;
   /** Fill a training batch from examples; rng drives any randomness (diffusion's masking). */
   makeBatch(task: Task, examples: Example[], rng: Rng): Batch;
+  /**
+   * The shape of every batch's loss (Batch.loss: a token left out of the softmax, the focal γ); absent, or
+   * undefined: the plain cross-entropy. Lanes stack on one model only where this agrees (src/lab/run.ts).
+   */
+  loss?(task: Task): LossShape | undefined;
   /**
    * Decode predictions for the examples' prompts without looking at their targets. `teacherForced`, where given, is
    * this objective's teacherForced result on the same examples: a causal decoder takes from it the argmaxes that a

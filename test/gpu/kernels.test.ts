@@ -39,7 +39,7 @@ import {
   type ReductionVariant,
 } from '../../src/engine/reduction-variants';
 import { REDUCE_CHUNK, STATS_LANE } from '../../src/engine/plan';
-import { fieldValues, MATMUL_DIMS } from '../../src/engine/uniforms';
+import { fieldValues, MATMUL_DIMS, NO_COLUMN } from '../../src/engine/uniforms';
 import * as ref from '../../src/model/reference';
 import { align, lmHeadRows } from '../../src/model/params';
 import { Rng } from '../../src/model/rng';
@@ -346,47 +346,69 @@ describe.each(REDUCTION_VARIANTS)('attention, $name', (v) => {
 describe.each(REDUCTION_VARIANTS)('cross-entropy, $name', (v) => {
   // V = 37 and 11 are odd, 64 one pass of a 64-lane row, 130 three passes with a ragged end. Rows are Vp =
   // lmHeadRows(V) wide, as the model's padded lm_head writes them; the pad columns start random and must come back 0.
+  // The last two columns: a token the softmax leaves out (−1: none; MDLM's SUBS) and the focal γ (0: plain; HKUNLP's
+  // reweighting), against the reference's f64 crossentropyForward/Backward.
   test.for([
-    [1, 1, 3, 2],
-    [2, 7, 11, 1],
-    [3, 40, 37, 2],
-    [2, 33, 64, 3],
-    [1, 67, 130, 0],
-  ])('H=%i BT=%i V=%i stride pad %i: loss and dlogits', async ([H, BT, V, pad], { skip }) => {
-    await skipWithoutSubgroups(v, skip);
-    const rng = new Rng(BT * V);
-    const Vp = lmHeadRows(V);
-    const stride = BT * Vp + pad;
-    const logits = rand(rng, H * stride, 3);
-    const targets = Int32Array.from({ length: H * BT }, (_, i) => (i % 5 === 4 ? -1 : rng.int(V)));
-    const weights = Float32Array.from({ length: H * BT }, (_, i) => (i % 3 === 2 ? 0 : 0.1 + rng.next()));
-    const [def, wg] = crossentropyKernel(H * BT, v);
-    const [dlogits, , , losses] = await run(
-      def,
-      { u32: [BT, V, Vp, H, stride] },
-      [logits, targets, weights, new Float32Array(H * BT)],
-      wg,
-    );
-    const rl = new Float64Array(H * BT);
-    // What the kernel must leave: the rows' dlogits (pad columns 0), and the stride's tail as it was.
-    const rd = Float64Array.from(logits);
-    for (let r = 0; r < H * BT; r++) {
-      const base = Math.floor(r / BT) * stride + (r % BT) * Vp;
-      rd.fill(0, base, base + Vp);
-      const t = targets[r]!;
-      const w = t < 0 ? 0 : weights[r]!;
-      if (w === 0) continue;
-      const row = Array.from(logits.subarray(base, base + V), Number);
-      const mx = Math.max(...row);
-      const lse = mx + Math.log(row.reduce((a, x) => a + Math.exp(x - mx), 0));
-      rl[r] = w * (lse - row[t]!);
-      for (let v = 0; v < V; v++) rd[base + v] = w * (Math.exp(row[v]! - lse) - (v === t ? 1 : 0));
-    }
-    compare('cross-entropy losses', losses!, rl, ATOL, RTOL);
-    compare('cross-entropy dlogits', dlogits!, rd, 1e-6, RTOL);
-    const padColumns = dlogits!.filter((_, i) => i % stride < BT * Vp && (i % stride) % Vp >= V);
-    expect(padColumns.every((x) => x === 0)).toBe(true);
-  });
+    [1, 1, 3, 2, -1, 0],
+    [2, 7, 11, 1, -1, 0],
+    [3, 40, 37, 2, -1, 0],
+    [2, 33, 64, 3, -1, 0],
+    [1, 67, 130, 0, -1, 0],
+    [2, 7, 11, 1, 4, 0],
+    [3, 40, 37, 2, -1, 1],
+    [2, 33, 64, 3, 63, 2],
+    [1, 67, 130, 0, 0, 1],
+  ])(
+    'H=%i BT=%i V=%i stride pad %i exclude %i γ %i: loss and dlogits',
+    async ([H, BT, V, pad, exclude, gamma], { skip }) => {
+      await skipWithoutSubgroups(v, skip);
+      const rng = new Rng(BT * V);
+      const Vp = lmHeadRows(V);
+      const stride = BT * Vp + pad;
+      const logits = rand(rng, H * stride, 3);
+      // Targets never the excluded token; a row or two of near-certain predictions, where the focal slope is ~2ℓ.
+      const targets = Int32Array.from({ length: H * BT }, (_, i) =>
+        i % 5 === 4 ? -1 : (exclude + 1 + rng.int(V - 1)) % V,
+      );
+      for (let r = 1; r < H * BT; r += 9) {
+        const base = Math.floor(r / BT) * stride + (r % BT) * Vp;
+        if (targets[r]! >= 0) logits[base + targets[r]!] = 30;
+      }
+      const weights = Float32Array.from({ length: H * BT }, (_, i) => (i % 3 === 2 ? 0 : 0.1 + rng.next()));
+      const [def, wg] = crossentropyKernel(H * BT, v);
+      const [dlogits, , , losses] = await run(
+        def,
+        { u32: [BT, V, Vp, H, stride, exclude < 0 ? NO_COLUMN : exclude], f32: [gamma] },
+        [logits, targets, weights, new Float32Array(H * BT)],
+        wg,
+      );
+      const rl = new Float64Array(H * BT);
+      // What the kernel must leave: the rows' dlogits (pad columns 0), and the stride's tail as it was.
+      const rd = Float64Array.from(logits);
+      const shape = { exclude, focalGamma: gamma };
+      for (let r = 0; r < H * BT; r++) {
+        const base = Math.floor(r / BT) * stride + (r % BT) * Vp;
+        rd.fill(0, base, base + Vp);
+        const t = targets[r]!;
+        const w = Float32Array.of(t < 0 ? 0 : weights[r]!);
+        const row = Float64Array.from(logits.subarray(base, base + V));
+        const probs = new Float64Array(V);
+        const slope = new Float64Array(1);
+        rl[r] = ref.crossentropyForward(probs, slope, row, Int32Array.of(t), w, 1, V, shape);
+        const d = new Float64Array(V);
+        ref.crossentropyBackward(d, probs, slope, Int32Array.of(t), w, 1, V);
+        rd.set(d, base);
+      }
+      compare('cross-entropy losses', losses!, rl, ATOL, RTOL);
+      compare('cross-entropy dlogits', dlogits!, rd, 1e-6, RTOL);
+      const padColumns = dlogits!.filter((_, i) => i % stride < BT * Vp && (i % stride) % Vp >= V);
+      expect(padColumns.every((x) => x === 0)).toBe(true);
+      if (exclude >= 0) {
+        const excluded = dlogits!.filter((_, i) => i % stride < BT * Vp && (i % stride) % Vp === exclude);
+        expect(excluded.every((x) => x === 0)).toBe(true);
+      }
+    },
+  );
 });
 
 test('the reduction variant: one thread per row without subgroups and on SwiftShader, else timed once and then cached', async () => {

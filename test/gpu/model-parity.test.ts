@@ -15,6 +15,7 @@ import { hasSubgroups, REDUCTION_VARIANTS, SUBGROUP_ROWS, THREAD_ROWS } from '..
 import { planBuffers, uniformSlots } from '../../src/engine/plan';
 import { DEFAULT_TRAIN, learningRate, type ModelConfig, type TrainConfig } from '../../src/model/config';
 import { initParams, paramTable } from '../../src/model/params';
+import { PLAIN_LOSS, type LossShape } from '../../src/model/batch';
 import { refForward, refLossAndGrads, refTrain } from '../../src/model/reference';
 import { randomBatch, scaledInitParams } from '../fixtures';
 import { compare, stepLosses, TEN_STEPS, testGpu } from './helpers';
@@ -145,6 +146,47 @@ test('reference forward agrees with refLossAndGrads (sanity of the harness)', ()
   const p = Float64Array.from(scaledInitParams(cfg, 1));
   const b = randomBatch(cfg, 2, 5, 2);
   expect(refForward(cfg, p, b).loss).toBeCloseTo(refLossAndGrads(cfg, p, b).loss, 12);
+});
+
+test("a batch's loss shape (a token left out of the softmax, the focal γ) reaches the kernel, and a plain batch undoes it", async () => {
+  const { device, adapterInfo, errors } = await testGpu();
+  const cfg = CONFIGS[0]![1];
+  const B = 3;
+  const T = 7;
+  const params = scaledInitParams(cfg, 9);
+  const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo));
+  model.setParams(params);
+  const plain = randomBatch(cfg, B, T, 21);
+  const exclude = cfg.vocabSize - 1;
+  const targets = plain.targets.map((t) => (t === exclude ? 0 : t));
+  const shapes: LossShape[] = [
+    { exclude, focalGamma: 0 },
+    { exclude: -1, focalGamma: 1 },
+    { exclude, focalGamma: 2 },
+    PLAIN_LOSS,
+  ];
+  const losses: number[] = [];
+  for (const loss of shapes) {
+    const batch = { ...plain, targets, loss };
+    const got = await model.lossAndGrads(batch);
+    const ref = refLossAndGrads(cfg, Float64Array.from(params), batch);
+    expect(Math.abs(got - ref.loss)).toBeLessThanOrEqual(1e-4 * Math.abs(ref.loss));
+    const grads = await model.getGrads();
+    const scale = ref.grads.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+    compare(`grads, loss ${JSON.stringify(loss)}`, grads, ref.grads, 3e-4 * scale, 3e-4);
+    losses.push(got);
+  }
+  expect(new Set(losses.map((l) => l.toFixed(5))).size).toBe(shapes.length); // each shape changes the loss
+  const stacked = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo), THREAD_ROWS, 'f32', 2);
+  await expect(
+    stacked.lossAndGradsLanes([
+      { ...plain, targets, loss: shapes[0] },
+      { ...plain, targets, loss: shapes[1] },
+    ]),
+  ).rejects.toThrow(/share a loss shape/);
+  expect(errors).toEqual([]);
+  model.destroy();
+  stacked.destroy();
 });
 
 test('forward calls made at once (an evaluation and the page asking for examples) each get their own logits', async () => {
