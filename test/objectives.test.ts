@@ -538,6 +538,43 @@ describe('diffusion', () => {
     expect(calls.length).toBe(3);
   });
 
+  it("hkunlp decodes as HKUNLP's top-k decoder: every pass predicts every position and masks the least confident again", async () => {
+    // At a masked position the true token with margin 1+i, except that position 0, with the whole target masked,
+    // is confidently wrong (token 0, margin 9). A visible position holding its true token keeps it (margin 10); one
+    // holding a wrong token predicts the true one, unsure (margin 0.1), so it scores lowest and is masked again.
+    const fwd = (calls: number[]) =>
+      oracle(
+        1,
+        (row, p) => {
+          if (p < 3) return null;
+          const i = p - 3;
+          const truth = answerOf(row)[i]!;
+          if (row[p] === MASK) {
+            const allMasked = row.slice(3).every((t) => t === MASK);
+            return i === 0 && allMasked ? { token: 0, margin: 9 } : { token: truth, margin: 1 + i };
+          }
+          return row[p] === truth ? { token: truth, margin: 10 } : { token: truth, margin: 0.1 };
+        },
+        calls,
+      );
+    const calls: number[] = [];
+    // K = 4, L = 3: passes t = 3, 2, 1, 0 mask again ⌊3t/4⌋ = 2, 1, 0, 0 positions. Pass 0 keeps the wrong token at
+    // 0; pass 1 masks it again (it scores lowest) and keeps 1 and 2; pass 2 predicts 0 given them, truly.
+    const hk = makeObjective({ kind: 'diffusion', decodeSteps: 4, variant: 'hkunlp' });
+    const r = await hk.decode(task, [ex, ex2], withMaskLogit(fwd(calls)));
+    expect(r.predictions).toEqual([ex.target, ex2.target]);
+    expect(r.commitStep).toEqual([
+      [2, 1, 1],
+      [2, 1, 1],
+    ]);
+    expect(calls).toEqual([2, 2, 2, 2]);
+    // The committing decoder keeps the confidently wrong first token.
+    const mdlm = makeObjective({ kind: 'diffusion', decodeSteps: 4, variant: 'mdlm' });
+    const kept = await mdlm.decode(task, [ex], fwd([]));
+    expect(kept.predictions[0]![0]).toBe(0);
+    expect(hk.description).toMatch(/masking the least confident again/);
+  });
+
   it('an adversarial model is decoded as it says, in its order', async () => {
     // Most confident on the leftmost position, always the token `b` (1).
     const fwd = oracle(1, (row, p) => (p >= 3 && row[p] === MASK ? { token: 1, margin: 10 - p } : null));

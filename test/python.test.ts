@@ -10,6 +10,7 @@ import type { ExperimentSpec, TaskSpec } from '../src/lab/api';
 import { ALL_OBJECTIVES, DEFAULT_EXPERIMENT } from '../src/lab/experiments';
 import { dataSeed, objectiveSeed } from '../src/lab/lane';
 import { Rng } from '../src/model/rng';
+import type { ForwardFn } from '../src/model/batch';
 import { makeObjective } from '../src/objectives';
 import { makeTask } from '../src/tasks';
 import type { Example } from '../src/tasks/types';
@@ -98,6 +99,54 @@ describeTorch('PyTorch export: the same data as the lab', () => {
 });
 
 describeTorch('PyTorch export: evaluation', () => {
+  test("HKUNLP's re-masking decoder: the lab's choices, pass for pass, on a scripted model", async () => {
+    // The scripted model of test/objectives.test.ts ("hkunlp decodes as HKUNLP's top-k decoder"), written again in
+    // parity.py: a confidently wrong first token that only re-masking corrects.
+    const examples = [
+      { prompt: [0, 1, 2], target: [3, 4, 5] },
+      { prompt: [1, 1, 0], target: [5, 0, 2] },
+    ];
+    const task = { ...makeTask(DEFAULT_EXPERIMENT.task, 1), promptLength: 3, targetLength: 3 };
+    const { mask } = task.special;
+    const V = task.vocab.length;
+    const fwd: ForwardFn = (tokens, n, T) => {
+      const logits = new Float32Array(n * T * V);
+      for (let b = 0; b < n; b++) {
+        const row = Array.from(tokens.subarray(b * T, (b + 1) * T));
+        const truth = examples.find((e) => e.prompt.join() === row.slice(0, 3).join())!.target;
+        for (let i = 0; i < 3; i++) {
+          const tok = row[3 + i]!;
+          const allMasked = row.slice(3).every((t) => t === mask);
+          const [token, margin] =
+            tok === mask
+              ? i === 0 && allMasked
+                ? [0, 9]
+                : [truth[i]!, 1 + i]
+              : tok === truth[i]
+                ? [truth[i]!, 10]
+                : [truth[i]!, 0.1];
+          logits[(b * T + 3 + i) * V + token] = margin;
+        }
+        for (let p = 0; p < T; p++) logits[(b * T + p) * V + mask] = 100;
+      }
+      return Promise.resolve(logits);
+    };
+    for (const K of [2, 4, 7]) {
+      const lab = await makeObjective({ kind: 'diffusion', decodeSteps: K, variant: 'hkunlp' }).decode(
+        task,
+        examples,
+        fwd,
+      );
+      const py = parity<{ predictions: number[][]; commitStep: number[][] }>('remask', {
+        vocab: V,
+        mask,
+        decodeSteps: K,
+        examples: examples.map((e) => [e.prompt, e.target]),
+      });
+      expect(py, `K=${K}`).toEqual({ predictions: lab.predictions, commitStep: lab.commitStep });
+    }
+  });
+
   test('greedy decoding with the teacher-forced argmaxes: the same predictions as without, in fewer passes', () => {
     // As the lab's (test/gpu/decode.test.ts): freshly initialised models, the test set as given (only the first
     // pass, which sees the prompt alone, is sure to be skipped), then with every target set to the model's own

@@ -215,7 +215,8 @@ def decode(obj, task, examples, forward, teacher=None):
     P, L, n = task.prompt_length, task.target_length, len(examples)
     prompts = torch.tensor([e.prompt for e in examples], dtype=torch.int64)
     if obj.kind == "diffusion":
-        return _unmask_decode(task, prompts, forward, obj.decode_steps)
+        decoder = _remask_decode if obj.variant == "hkunlp" else _unmask_decode
+        return decoder(task, prompts, forward, obj.decode_steps)
     if obj.kind == "teacherless":
         tokens = torch.cat([prompts, torch.full((n, L - 1), task.dummy, dtype=torch.int64)], 1)
         return forward(tokens)[0, :, P - 1 : P - 1 + L].argmax(-1).tolist(), None
@@ -265,6 +266,28 @@ def _unmask_decode(task, prompts, forward, K):
             for i in open_[: math.ceil(len(open_) / (K - k))]:
                 tokens[b, P + i] = token[b, i]
                 commit[b, i] = k
+    return tokens[:, P:].tolist(), commit.tolist()
+
+
+def _remask_decode(task, prompts, forward, K):
+    """HKUNLP's decoder with re-masking (their topk_decoding, "deterministic-linear"): passes t = K-1 … 0 each predict
+    every target position (argmax never [MASK], visible positions included) scored by its probability, and while
+    t > 0 mask again the positions scoring below the floor(L·t/K)-th lowest; commit: the pass after which each
+    position stayed visible."""
+    n, P = prompts.shape
+    L = task.target_length
+    tokens = torch.cat([prompts, torch.full((n, L), task.mask, dtype=torch.int64)], 1)
+    commit = torch.full((n, L), -1, dtype=torch.int64)
+    for p in range(K):
+        t = K - 1 - p
+        logits = forward(tokens)[0, :, P:].double()  # (n, L, V)
+        logits[..., task.mask] = -math.inf
+        prob, token = logits.softmax(-1).max(-1)
+        cutoff = prob.sort(-1).values[:, (L * t) // K : (L * t) // K + 1]  # (n, 1)
+        masked = (prob < cutoff) & (t > 0)
+        was_masked = tokens[:, P:] == task.mask
+        commit = torch.where(masked, -1, torch.where(was_masked & ~masked, p, commit))
+        tokens[:, P:] = torch.where(masked, task.mask, token)
     return tokens[:, P:].tolist(), commit.tolist()
 
 

@@ -3,9 +3,10 @@
     python3 python/tests/parity.py data REQUEST.json       test set, the first training examples, first batches
     python3 python/tests/parity.py step REQUEST.json       one training step resumed from the lab's lane files
     python3 python/tests/parity.py decode REQUEST.json     greedy decoding with and without the teacher-forced argmaxes
+    python3 python/tests/parity.py remask REQUEST.json     HKUNLP's re-masking decoder on a scripted model
 
 REQUEST.json: {"spec": …, "seed": S, "train": N} for data; {"files": [lane model files], "dtype": …} for step;
-{"spec": …, "seed": S} for decode.
+{"spec": …, "seed": S} for decode; {"vocab": V, "mask": M, "decodeSteps": K, "examples": [[prompt, target]]} for remask.
 """
 import json
 import sys
@@ -87,7 +88,42 @@ def decode_check(req):
     return out
 
 
+def remask_check(req):
+    """The re-masking decoder on the scripted model of test/objectives.test.ts ("hkunlp decodes as HKUNLP's top-k
+    decoder"): at a masked position the true token with margin 1+i, except position 0 with the whole target masked
+    (token 0, margin 9); at a visible position its token if true (margin 10), else the true token (margin 0.1)."""
+    from types import SimpleNamespace
+
+    from labtorch.objectives import _remask_decode
+
+    V, mask, K = req["vocab"], req["mask"], req["decodeSteps"]
+    examples = req["examples"]
+    P, L = len(examples[0][0]), len(examples[0][1])
+    answers = {tuple(p): t for p, t in examples}
+
+    def forward(tokens):
+        n, T = tokens.shape
+        logits = torch.zeros((1, n, T, V), dtype=torch.float32)
+        for b in range(n):
+            row = tokens[b].tolist()
+            truth = answers[tuple(row[:P])]
+            for i in range(L):
+                tok = row[P + i]
+                if tok == mask:
+                    token, margin = (0, 9.0) if i == 0 and all(t == mask for t in row[P:]) else (truth[i], 1.0 + i)
+                else:
+                    token, margin = (truth[i], 10.0) if tok == truth[i] else (truth[i], 0.1)
+                logits[0, b, P + i, token] = margin
+            logits[0, b, :, mask] = 100.0
+        return logits
+
+    task = SimpleNamespace(target_length=L, mask=mask)
+    prompts = torch.tensor([p for p, _ in examples], dtype=torch.int64)
+    predictions, commit = _remask_decode(task, prompts, forward, K)
+    return {"predictions": predictions, "commitStep": commit}
+
+
 if __name__ == "__main__":
     what, path = sys.argv[1], sys.argv[2]
     req = json.load(open(path))
-    json.dump({"data": data, "step": step, "decode": decode_check}[what](req), sys.stdout)
+    json.dump({"data": data, "step": step, "decode": decode_check, "remask": remask_check}[what](req), sys.stdout)

@@ -182,6 +182,43 @@ async function unmaskDecode(task: Task, examples: Example[], forward: ForwardFn,
 }
 
 /**
+ * HKUNLP's decoder (`topk_decoding` in their trainer, with the linear schedule), which re-masks: passes t = K−1 … 0,
+ * each predicting every target position (argmax, never [MASK]; a visible position's prediction replaces its token
+ * too, as theirs does) with its probability as its score, and, while t > 0, masking again the positions that score
+ * below the ⌊L·t/K⌋-th lowest (their topk_masking: ties at the cutoff stay visible), committed tokens included. Their
+ * default adds Gumbel noise of scale 0.5·t/K to the scores ("stochastic0.5-linear"); this is their "deterministic"
+ * mode, so that an evaluation is reproducible. commitStep: the pass after which each position stayed visible.
+ */
+async function remaskDecode(task: Task, examples: Example[], forward: ForwardFn, K: number): Promise<DecodeResult> {
+  const P = task.promptLength;
+  const L = task.targetLength;
+  const n = examples.length;
+  const T = P + L;
+  const { mask } = task.special;
+  const tokens = new Int32Array(n * T).fill(mask);
+  examples.forEach((e, b) => tokens.set(e.prompt, b * T));
+  const commitStep = examples.map(() => new Array<number>(L).fill(-1));
+  for (let pass = 0; pass < K; pass++) {
+    const t = K - 1 - pass;
+    const logits = await Logits.of(forward, tokens, n, T, 1, task.vocab.length);
+    for (let b = 0; b < n; b++) {
+      const best = Array.from({ length: L }, (_, i) => logits.confident(0, b, P + i, mask));
+      const cutoffLen = Math.floor((L * t) / K);
+      const cutoff = best.map((c) => c.prob).sort((x, y) => x - y)[cutoffLen]!;
+      best.forEach((c, i) => {
+        const o = b * T + P + i;
+        const masked = t > 0 && c.prob < cutoff;
+        if (!masked && tokens[o] === mask) commitStep[b]![i] = pass;
+        if (masked) commitStep[b]![i] = -1;
+        tokens[o] = masked ? mask : c.token;
+      });
+    }
+  }
+  const predictions = examples.map((_, b) => Array.from(tokens.subarray(b * T + P, b * T + T)));
+  return { predictions, commitStep };
+}
+
+/**
  * One forward pass (of n sequences) per target position i: the true target tokens at the positions j where
  * `revealed(i, j)` is true are given, the rest masked; the prediction at i (never [MASK]) and the true token's
  * log-probability are read. Pad positions stay masked, as in training.
@@ -240,15 +277,20 @@ export function diffusionObjective(decodeSteps: number, variant: DiffusionVarian
       'masked diffusion (HKUNLP): masking rate (s+1)/20, time weight 20−s, focal reweighting, mean over the masked tokens',
     mlmu: 'masked diffusion (MLM-U): the whole sequence, prompt included, masked at one uniform rate; mean cross-entropy',
   }[variant];
+  const decoding =
+    variant === 'hkunlp'
+      ? `decodes over ${decodeSteps} steps, each predicting every target token and masking the least confident again`
+      : `decodes by unmasking the most confident tokens over ${decodeSteps} steps`;
   return {
     name: 'diffusion',
-    description: `${about}; decodes by unmasking the most confident tokens over ${decodeSteps} steps`,
+    description: `${about}; ${decoding}`,
     attention: 'bidirectional',
     extraHeads: 0,
     seqLen: (task) => task.promptLength + task.targetLength,
     makeBatch: (task, examples, rng) => diffusionBatch(task, examples, rng, variant),
     loss: (task) => diffusionLoss(task, variant),
-    decode: (task, examples, forward) => unmaskDecode(task, examples, forward, decodeSteps),
+    decode: (task, examples, forward) =>
+      (variant === 'hkunlp' ? remaskDecode : unmaskDecode)(task, examples, forward, decodeSteps),
     teacherForced: leftRevealed,
     probes: (task, examples, forward) => diffusionProbes(task, examples, forward),
   };
