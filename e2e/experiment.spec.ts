@@ -1,6 +1,8 @@
 // The named experiments and the repetition over seeds, as a user meets them: the default explains what it shows and
 // at what budget, the Clever Hans view says which positions are the decision and the copies for the task on screen,
-// and a run over two seeds ends with the mean and spread of each objective.
+// and a run over four seeds draws each objective's mean with its band (or every seed's line) and ends with the mean
+// and spread of each objective.
+import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
 import { expectDone, shot, smallRun, waitForGpu, watchConsole } from './helpers';
 
@@ -38,7 +40,10 @@ test('the default experiment says what it shows; a preset without a copy positio
   expect(errors).toEqual([]);
 });
 
-test('a run over two seeds ends with the mean and spread per objective', async ({ page }) => {
+test('a run over four seeds draws means with bands, or every seed, and ends with the mean and spread per objective', async ({
+  page,
+}) => {
+  test.setTimeout(360_000); // four runs on a software GPU
   const errors = watchConsole(page);
   await page.goto('/');
   await waitForGpu(page);
@@ -47,20 +52,59 @@ test('a run over two seeds ends with the mean and spread per objective', async (
   await seeds.fill('1-x');
   await expect(page.locator('.seeds .problem')).toContainText("'1-x' is not a seed");
   await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
-  await seeds.fill('3,4');
-  await expect(page).toHaveURL(/[?&]seeds=3%2C4(&|$)/);
-  await expect(page.locator('.seeds .note')).toContainText('2 runs, one per seed');
+  await seeds.fill('3-6');
+  await expect(page).toHaveURL(/[?&]seeds=3-6(&|$)/);
+  await expect(page.locator('.seeds .note')).toContainText('4 runs, one per seed');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   const summary = page.locator('results-table table.seeds');
-  await expect(summary).toBeVisible({ timeout: 120_000 });
+  await expect(summary).toBeVisible({ timeout: 240_000 });
   await expectDone(page);
-  await expect(summary.locator('caption')).toContainText('Over seeds 3, 4');
+  await expect(summary.locator('caption')).toContainText('Over seeds 3, 4, 5, 6');
   await expect(summary.locator('tbody tr')).toHaveCount(2);
-  await expect(summary.locator('tbody tr').first()).toContainText('of 2');
-  // Both runs used their own seed: the second run's spec says seed 4.
+  await expect(summary.locator('tbody tr').first()).toContainText('of 4');
+  // Every run used its own seed: the last run's spec says seed 6.
   await expect(page.locator('results-table tbody tr').first().locator('td.steps')).toHaveText('6');
+
+  // The charts: each objective's mean over the four seeds with its band (six evaluations each), or every seed.
+  const panel = page.locator('chart-panel');
+  await expect(panel.getByRole('group', { name: '4 seeds' })).toBeVisible();
+  await expect(panel.getByLabel('Mean and spread')).toBeChecked();
+  const exact = panel.locator('metric-chart[metric="exactMatch"]');
+  await expect(exact).toHaveAttribute(
+    'data-lines',
+    'Next-token: mean of 4 seeds|Next-token: lowest|Next-token: highest|Reverse: mean of 4 seeds|Reverse: lowest|Reverse: highest',
+  );
+  await expect(exact).toHaveAttribute('data-points', '6,6');
+  await exact.scrollIntoViewIfNeeded();
+  await shot(page, 'experiment-4-seeds-bands');
+  // Its SVG has both bands under the lines.
+  const [svgFile] = await Promise.all([
+    page.waitForEvent('download'),
+    exact.getByRole('button', { name: /as SVG/ }).click(),
+  ]);
+  const svg = await readFile((await svgFile.path())!, 'utf8');
+  expect(svg.match(/data-band=/g)).toHaveLength(2);
+  // A legend entry hides a mean and its band; a second click brings them back.
+  const legendMean = exact.locator('.u-legend .u-series').filter({ hasText: 'Next-token: mean of 4 seeds' });
+  await legendMean.locator('.u-label').click();
+  await expect(legendMean).toHaveClass(/u-off/);
+  await expect(exact.locator('.u-legend .u-series').filter({ hasText: 'Next-token: lowest' })).toHaveClass(/u-off/);
+  await legendMean.locator('.u-label').click();
+  await expect(exact.locator('.u-legend .u-series').filter({ hasText: 'Next-token: lowest' })).not.toHaveClass(/u-off/);
+  await panel.getByLabel('Every seed').check();
+  await expect(exact).toHaveAttribute('data-points', '6,6,6,6,6,6,6,6');
+  await expect(exact).toHaveAttribute('data-lines', /Next-token · seed 3\|Next-token · seed 4\|.*Reverse · seed 6$/);
+  await shot(page, 'experiment-4-seeds-lines');
+  // The Clever Hans view: whiskers from the lowest seed to the highest, and the mean and range per position.
+  const hans = page.locator('clever-hans-view');
+  await expect(hans.locator('table.spread')).toHaveCount(2);
+  await expect(hans.locator('table.spread').first()).toContainText('over 4 seeds');
+  await expect(hans.locator('table.spread').first().locator('tr').nth(1).locator('td')).toHaveCount(3);
+  await expect(hans.locator('.whisker')).toHaveCount(2 * 2 * 3);
+  await hans.scrollIntoViewIfNeeded();
+  await shot(page, 'experiment-4-seeds-hans');
   await page.locator('results-table').scrollIntoViewIfNeeded();
-  await shot(page, 'experiment-2-seeds');
+  await shot(page, 'experiment-4-seeds');
 
   // Its results opened again without checkpoints: curves and tables, but no models. The worker still holds the
   // run's last lanes; examples and downloads must not pass them off as the opened run's.

@@ -42,6 +42,34 @@ describe('chartSvg', () => {
     expect(Number(first[2])).toBeCloseTo(360 - 44, 1);
   });
 
+  test('a band is shaded between its edges; the edges are drawn faint, without dots or legend rows', () => {
+    const svg = chartSvg({
+      ...base,
+      data: [
+        [100, 200, 300],
+        [0.2, 0.5, 0.8],
+        [0.1, 0.4, 0.6],
+        [0.3, 0.6, 1.0],
+      ],
+      series: [
+        { label: 'Next-token: mean of 3 seeds', color: '#0072b2', dash: [] },
+        { label: 'Next-token: lowest', color: '#0072b266', dash: [], width: 0.5, legend: false },
+        { label: 'Next-token: highest', color: '#0072b266', dash: [], width: 0.5, legend: false },
+      ],
+      bands: [{ high: 2, low: 1, fill: '#0072b226' }],
+    });
+    const groups = [...svg.matchAll(/<g data-series="([^"]*)" data-points="(\d+)">/g)].map((m) => m[1]);
+    expect(groups).toEqual(['Next-token: mean of 3 seeds', 'Next-token: lowest', 'Next-token: highest']);
+    expect(svg.match(/<circle /g)).toHaveLength(3); // the mean's points only
+    expect(svg.match(/<text x="48"/g)).toHaveLength(1); // one legend row
+    const band = /<path data-band="Next-token: highest" d="([^"]*)" fill="#0072b226"/.exec(svg);
+    expect(band).not.toBeNull();
+    // Three points along the high edge, three back along the low one, closed.
+    expect(band![1]!.match(/[ML]/g)).toHaveLength(6);
+    expect(band![1]!.trim().endsWith('Z')).toBe(true);
+    expect(svg.indexOf('data-band')).toBeLessThan(svg.indexOf('data-series')); // under the lines
+  });
+
   test('no data yet: an empty chart, not an error', () => {
     const svg = chartSvg({ ...base, points: false, yRange: null, data: [[]], series: [] });
     expect(svg).toContain('</svg>');

@@ -215,7 +215,7 @@ def evaluate_lane(lane, test, log):
         return
     ev = lane.evaluate(test)
     ev.update(lane=lane.index, objective=lane.name, step=lane.step, flops=lane.step * lane.flops_per_step,
-              seconds=lane.seconds)
+              tokens=lane.step * lane.train["batchSize"] * lane.cfg.block_size, seconds=lane.seconds)
     lane.evals.append(ev)
     log(f"{lane.name:11} eval step {lane.step}: exact {100 * ev['exactMatch']:.1f}% "
         f"({100 * ev['exactMatchInterval'][0]:.0f}–{100 * ev['exactMatchInterval'][1]:.0f}%) "
@@ -229,6 +229,7 @@ def record_step(lane, loss, first, log_every):
     if s % log_every == 0 or s == train["steps"]:
         lane.steps.append({"lane": lane.index, "objective": lane.name, "step": s, "loss": loss,
                            "lr": learning_rate(train, s - 1), "flops": s * lane.flops_per_step, "seconds": lane.seconds,
+                           "tokens": s * train["batchSize"] * lane.cfg.block_size,
                            "tokensPerSecond": train["batchSize"] * lane.cfg.block_size * (s - first) / max(lane.seconds, 1e-9)})
 
 

@@ -48,6 +48,8 @@ export interface StepMetrics {
   tokensPerSecond: number;
   /** Training FLOPs spent by this lane so far. */
   flops: number;
+  /** Training tokens this lane has read so far: steps × batch × its sequence length (absent in older files). */
+  tokens?: number;
   /** Wall seconds spent by this lane so far. */
   seconds: number;
 }
@@ -57,6 +59,8 @@ export interface EvalMetrics {
   objective: ObjectiveName;
   step: number;
   flops: number;
+  /** As StepMetrics.tokens. */
+  tokens?: number;
   seconds: number;
   /** Fraction of test examples whose decoded target is exactly right. */
   exactMatch: number;

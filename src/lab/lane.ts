@@ -123,6 +123,7 @@ export class Lane {
         lr,
         tokensPerSecond: (this.train.batchSize * this.T * this.stepsSinceResume) / Math.max(secondsSinceResume, 1e-9),
         flops,
+        tokens: (stepIndex + 1) * this.train.batchSize * this.T,
         seconds: this.seconds,
       };
       this.steps.push(metrics);
@@ -169,6 +170,7 @@ export class Lane {
       objective: this.objective.name,
       step: this.step,
       flops: this.flops,
+      tokens: this.step * this.train.batchSize * this.T,
       seconds: this.seconds,
       exactMatch: ev.exactMatch,
       exactMatchInterval: ev.exactMatchInterval,

@@ -18,6 +18,27 @@ export function spread(values: number[]): Spread {
   return { mean, sd, min: Math.min(...values), max: Math.max(...values), values };
 }
 
+/**
+ * Per target position, the spread across runs (one per seed) of each run's final accuracy under teacher forcing
+ * and free running, for lane `lane`; null at a position some run has no value for.
+ */
+export function positionSpread(
+  runs: readonly { results: readonly LaneResult[] }[],
+  lane: number,
+): { teacherForced: (Spread | null)[]; freeRunning: (Spread | null)[] } {
+  const results = runs.map((r) => r.results[lane]).filter((r): r is LaneResult => r !== undefined);
+  const of = (pick: (r: LaneResult) => number[]) => {
+    const n = Math.max(0, ...results.map((r) => pick(r).length));
+    return Array.from({ length: n }, (_, p) => {
+      const vs = results.map((r) => pick(r)[p]);
+      return vs.every((v): v is number => typeof v === 'number' && Number.isFinite(v)) && vs.length > 0
+        ? spread(vs)
+        : null;
+    });
+  };
+  return { teacherForced: of((r) => r.perPosition.teacherForced), freeRunning: of((r) => r.perPosition.freeRunning) };
+}
+
 export interface SeedSummary {
   lane: number;
   objective: string;

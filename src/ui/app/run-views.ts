@@ -36,11 +36,11 @@ export class RunViews extends LitElement {
     const run = this.run;
     return html`<section aria-labelledby="curves-h">
         <h2 id="curves-h">Learning curves</h2>
-        <chart-panel .run=${run}></chart-panel>
+        <chart-panel .run=${run} .seedRuns=${this.seedRuns}></chart-panel>
       </section>
       <section aria-labelledby="hans-h">
         <h2 id="hans-h">Teacher forcing vs free running, per target position</h2>
-        <clever-hans-view .run=${run} .task=${this.task}></clever-hans-view>
+        <clever-hans-view .run=${run} .task=${this.task} .seedRuns=${this.seedRuns}></clever-hans-view>
       </section>
       <section aria-labelledby="examples-h">
         <h2 id="examples-h">Examples</h2>

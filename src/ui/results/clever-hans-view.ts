@@ -5,6 +5,8 @@ import { cleverHansText, laneReading, pathStarRoles, probeReading, probeRows } f
 import { percent } from '../app/format';
 import { objectiveColor } from '../app/objective-style';
 import type { LaneHistory, RunData } from '../run/run-data';
+import { positionSpread, type Spread } from '../../lab/seeds';
+import type { SeedRun } from './results-table';
 
 const BAR = 14;
 const GAP = 3;
@@ -19,7 +21,8 @@ const LEFT = 34;
  * Per target position, accuracy under teacher forcing (the true earlier target tokens given) beside free-running
  * accuracy (the model's own earlier tokens), per objective, from each lane's latest evaluation. On path-star the
  * Clever Hans signature (Bachmann & Nagarajan 2024) is teacher-forced accuracy near 100% on every position but the
- * decision token, which stays near 1/degree.
+ * decision token, which stays near 1/degree. Over seeds (two or more finished runs of a repetition), each bar gets
+ * a whisker from the lowest seed's final accuracy to the highest, and a table gives the mean and that range.
  */
 @customElement('clever-hans-view')
 export class CleverHansView extends LitElement {
@@ -82,6 +85,12 @@ export class CleverHansView extends LitElement {
       color: var(--muted);
       padding-right: 0.5rem;
     }
+    table.probes small {
+      color: var(--muted);
+    }
+    .whisker {
+      color: var(--fg);
+    }
     table.probes td,
     table.probes tr:first-child th:not(:first-child) {
       text-align: right;
@@ -94,6 +103,8 @@ export class CleverHansView extends LitElement {
   `;
 
   @property({ attribute: false }) run: RunData | null = null;
+  /** The finished runs of the current repetition over seeds. */
+  @property({ attribute: false }) seedRuns: readonly SeedRun[] = [];
   /** The task being set up, explained while no run has happened yet. */
   @property({ attribute: false }) task: TaskSpec | null = null;
 
@@ -116,7 +127,9 @@ export class CleverHansView extends LitElement {
       </p>
       <div class="key" aria-hidden="true">
         <span>■ teacher forcing</span
-        ><span>□ free running</span>${degree !== null ? html`<span>┈ chance (1/degree)</span>` : nothing}
+        ><span>□ free running</span>${degree !== null ? html`<span>┈ chance (1/degree)</span>` : nothing}${
+          this.seedRuns.length >= 2 ? html`<span>⊥ lowest to highest of ${this.seedRuns.length} seeds</span>` : nothing
+        }
       </div>
       ${
         lanes.length === 0
@@ -144,8 +157,18 @@ export class CleverHansView extends LitElement {
     const reading = star ? laneReading(lane.objective.kind, star.degree, star.pathLength, ev) : null;
     const probed = star ? probeReading(star.degree, star.pathLength, ev) : null;
     const probes = probeRows(ev.probes);
+    const seeds = this.seedRuns.length >= 2 ? positionSpread(this.seedRuns, lane.lane) : null;
+    const whisker = (x: number, sp: Spread | null | undefined) =>
+      sp
+        ? svg`<g class="whisker" stroke="currentColor" stroke-width="1"><line x1=${x + BAR / 2} x2=${x + BAR / 2}
+            y1=${y(sp.max)} y2=${y(sp.min)}></line><line x1=${x + 3} x2=${x + BAR - 3} y1=${y(sp.max)} y2=${y(sp.max)}
+            ></line><line x1=${x + 3} x2=${x + BAR - 3} y1=${y(sp.min)} y2=${y(sp.min)}></line><title>over ${
+              sp.values.length
+            } seeds: mean ${percent(sp.mean)}, ${percent(sp.min)}–${percent(sp.max)}</title></g>`
+        : nothing;
+    const seedLabel = seeds ? ` · seed ${this.run?.spec.train.seed}` : '';
     return html`<figure>
-      <figcaption>${lane.label} · step ${ev.step} · exact match ${percent(ev.exactMatch)}</figcaption>
+      <figcaption>${lane.label}${seedLabel} · step ${ev.step} · exact match ${percent(ev.exactMatch)}</figcaption>
       ${reading ? html`<p class="reading">${reading}</p>` : nothing}
       <svg width=${width} height=${TOP + H + BOTTOM} role="img" aria-label=${this.describe(lane.label, ev)}>
         <text x=${LEFT - 4} y=${TOP + 4} text-anchor="end">100%</text>
@@ -157,6 +180,7 @@ export class CleverHansView extends LitElement {
         ${Array.from({ length: n }, (_, p) => {
           const x = LEFT + 6 + p * GROUP;
           return svg`${bar(x, tf[p], true)}${bar(x + BAR + GAP, fr[p], false)}
+            ${whisker(x, seeds?.teacherForced[p])}${whisker(x + BAR + GAP, seeds?.freeRunning[p])}
             ${
               p === decision && degree !== null
                 ? svg`<line x1=${x - 3} x2=${x + 2 * BAR + GAP + 3} y1=${y(1 / degree)} y2=${y(1 / degree)}
@@ -184,7 +208,35 @@ export class CleverHansView extends LitElement {
             </table>`
       }
       ${probed ? html`<p class="reading">${probed}</p>` : nothing}
+      ${seeds ? this.renderSpread(seeds, n, roles) : nothing}
     </figure>`;
+  }
+
+  /** The final accuracies over seeds, per position: mean, and lowest–highest. */
+  private renderSpread(
+    seeds: { teacherForced: (Spread | null)[]; freeRunning: (Spread | null)[] },
+    n: number,
+    roles: string[],
+  ) {
+    const count = this.seedRuns.length;
+    const cell = (sp: Spread | null | undefined) =>
+      sp
+        ? html`<td>${percent(sp.mean, 0)} <small>${percent(sp.min, 0)}–${percent(sp.max, 0)}</small></td>`
+        : html`<td>–</td>`;
+    return html`<table class="probes spread" aria-label=${`Over ${count} seeds: final accuracy per target position`}>
+      <tr>
+        <th>over ${count} seeds</th>
+        ${Array.from({ length: n }, (_, p) => html`<th>${roles[p] ?? p}</th>`)}
+      </tr>
+      <tr title="teacher forcing: the mean of the seeds' final accuracies, then the lowest and the highest">
+        <th>teacher forcing</th>
+        ${Array.from({ length: n }, (_, p) => cell(seeds.teacherForced[p]))}
+      </tr>
+      <tr title="free running: the mean of the seeds' final accuracies, then the lowest and the highest">
+        <th>free running</th>
+        ${Array.from({ length: n }, (_, p) => cell(seeds.freeRunning[p]))}
+      </tr>
+    </table>`;
   }
 
   private describe(label: string, ev: EvalMetrics): string {

@@ -1,6 +1,7 @@
-// A chart as a standalone SVG file, for papers and slides: the same aligned columns the live uPlot chart draws
-// (chart-data.ts alignedSeries), one path per lane in its objective's colour and dash, evaluation points as dots,
-// linear axes with their ticks and labels, the title above and the legend below. No DOM: a string, so it is
+// A chart as a standalone SVG file, for papers and slides: the same columns the live uPlot chart draws
+// (seed-curves.ts chartModel), one path per line in its objective's colour and dash, evaluation points as dots,
+// bands (the spread over seeds) shaded between their edges, linear axes with their ticks and labels, the title above
+// and the legend below. No DOM: a string, so it is
 // unit-tested and written the same way in a Worker or a page.
 import type uPlot from 'uplot';
 
@@ -9,6 +10,10 @@ export interface SvgSeries {
   color: string;
   /** uPlot's dash pattern: [] solid. */
   dash: number[];
+  /** Stroke width (2 when absent). */
+  width?: number;
+  /** Whether the legend has a row for it (a band's edges have none: the shading shows them); true when absent. */
+  legend?: boolean;
 }
 
 export interface SvgChart {
@@ -17,6 +22,8 @@ export interface SvgChart {
   yLabel: string;
   data: uPlot.AlignedData;
   series: SvgSeries[];
+  /** Shaded areas between two series (indexes into `series`), drawn under the lines. */
+  bands?: { high: number; low: number; fill: string }[];
   /** Dots at each point (evaluations), or a line alone (training steps). */
   points: boolean;
   /** The y range, or null to fit the data (from 0 when nothing is below it). */
@@ -63,7 +70,8 @@ export function chartSvg(c: SvgChart): string {
   const px = (x: number) => M.left + (x1 > x0 ? ((x - x0) / (x1 - x0)) * plotW : plotW / 2);
   const py = (y: number) => M.top + (1 - (y - y0) / (y1 - y0)) * plotH;
   const f = (v: number) => v.toFixed(2);
-  const height = H + ROW * c.series.length + 8;
+  const legendRows = c.series.filter((s) => s.legend !== false);
+  const height = H + ROW * legendRows.length + 8;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<title>${esc(c.title)}</title>`,
@@ -87,24 +95,44 @@ export function chartSvg(c: SvgChart): string {
     `<text x="${M.left + plotW / 2}" y="${H - 8}" text-anchor="middle">${esc(c.xLabel)}</text>`,
     `<text transform="translate(16 ${M.top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(c.yLabel)}</text>`,
   );
+  const finiteAt = (col: readonly (number | null | undefined)[], j: number): number | null => {
+    const y = col[j];
+    return typeof y === 'number' && Number.isFinite(y) && Number.isFinite(xs[j]) ? y : null;
+  };
+  // Each band: the high edge left to right, then the low edge back, over the x where both have a value.
+  for (const b of c.bands ?? []) {
+    const hi = ys[b.high] ?? [];
+    const lo = ys[b.low] ?? [];
+    const js = xs.map((_, j) => j).filter((j) => finiteAt(hi, j) !== null && finiteAt(lo, j) !== null);
+    if (js.length < 2) continue;
+    const ring = [...js.map((j) => [px(xs[j]!), py(hi[j]!)]), ...js.reverse().map((j) => [px(xs[j]!), py(lo[j]!)])];
+    const d = ring.map(([x, y], k) => `${k ? 'L' : 'M'}${f(x!)} ${f(y!)}`).join(' ');
+    parts.push(
+      `<path data-band="${esc(c.series[b.high]?.label ?? '')}" d="${d} Z" fill="${esc(b.fill)}" stroke="none"/>`,
+    );
+  }
+  let row = 0;
   c.series.forEach((s, i) => {
     const col = ys[i] ?? [];
     const pts: [number, number][] = [];
     xs.forEach((x, j) => {
-      const y = col[j];
-      if (typeof y === 'number' && Number.isFinite(y) && Number.isFinite(x)) pts.push([px(x), py(y)]);
+      const y = finiteAt(col, j);
+      if (y !== null) pts.push([px(x), py(y)]);
     });
     const dash = s.dash.length ? ` stroke-dasharray="${s.dash.join(' ')}"` : '';
+    const width = s.width ?? 2;
+    const dots = c.points && s.legend !== false;
     const d = pts.map(([x, y], k) => `${k ? 'L' : 'M'}${f(x)} ${f(y)}`).join(' ');
     parts.push(
       `<g data-series="${esc(s.label)}" data-points="${pts.length}">`,
-      `<path d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="2"${dash}/>`,
-      ...(c.points ? pts.map(([x, y]) => `<circle cx="${f(x)}" cy="${f(y)}" r="2.5" fill="${esc(s.color)}"/>`) : []),
+      `<path d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="${width}"${dash}/>`,
+      ...(dots ? pts.map(([x, y]) => `<circle cx="${f(x)}" cy="${f(y)}" r="2.5" fill="${esc(s.color)}"/>`) : []),
       `</g>`,
     );
-    const ly = H + ROW * (i + 0.7);
+    if (s.legend === false) return;
+    const ly = H + ROW * (row++ + 0.7);
     parts.push(
-      `<line x1="12" x2="40" y1="${ly - 4}" y2="${ly - 4}" stroke="${esc(s.color)}" stroke-width="2"${dash}/>`,
+      `<line x1="12" x2="40" y1="${ly - 4}" y2="${ly - 4}" stroke="${esc(s.color)}" stroke-width="${width}"${dash}/>`,
       `<text x="48" y="${ly}">${esc(s.label)}</text>`,
     );
   });

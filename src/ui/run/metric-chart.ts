@@ -2,12 +2,20 @@ import { css, html, LitElement, unsafeCSS, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import uPlot from 'uplot';
 import uPlotCss from 'uplot/dist/uPlot.min.css?inline';
-import { alignedSeries, chartPng, fromEvals, METRIC_LABELS, X_LABELS, type Metric, type XAxis } from './chart-data';
+import { bandFill, chartPng, inPrintLegend, lineStyle, METRIC_LABELS, X_LABELS } from './chart-data';
 import { chartSvg } from './chart-svg';
 import { saveText, saveUrl, stamp } from '../app/download';
 import { duration, percent, si } from '../app/format';
-import { objectiveColor, OBJECTIVE_DASH, prefersDark } from '../app/objective-style';
-import type { RunData } from './run-data';
+import { prefersDark } from '../app/objective-style';
+import {
+  chartModel,
+  fromEvals,
+  type ChartModel,
+  type Metric,
+  type SeedCurves,
+  type SeedView,
+  type XAxis,
+} from './seed-curves';
 
 const HEIGHT = 240;
 
@@ -16,8 +24,10 @@ const lossRange: uPlot.Range.Function = (_u, min, max) =>
   min === null || max === null ? [0, 1] : [Math.min(0, min), max + 0.05 * (max - Math.min(0, min) || 1)];
 
 /**
- * One live uPlot chart of a metric against steps, FLOPs or wall time, one line per lane, with a legend and PNG and
- * SVG downloads. Redraws when the run changes (each snapshot is a new object); rebuilds when the lanes, the x axis or the colour scheme change.
+ * One live uPlot chart of a metric against steps, FLOPs, tokens or wall time: one line per lane, or over seeds each
+ * objective's mean with its band or every seed's line (seed-curves.ts); a legend whose entries toggle lines (a
+ * mean's band goes with it); PNG and SVG downloads. Redraws when the runs change (each snapshot is a new object);
+ * rebuilds when the lines, the x axis or the colour scheme change.
  */
 @customElement('metric-chart')
 export class MetricChart extends LitElement {
@@ -58,10 +68,15 @@ export class MetricChart extends LitElement {
         font-size: 0.8rem;
         color: var(--fg);
       }
+      .u-legend .band-edge {
+        display: none;
+      }
     `,
   ];
 
-  @property({ attribute: false }) run: RunData | null = null;
+  /** One run per seed (one: a single run), lanes in the same order in each. */
+  @property({ attribute: false }) runs: readonly SeedCurves[] = [];
+  @property() view: SeedView = 'band';
   @property() metric: Metric = 'loss';
   @property() xAxis: XAxis = 'step';
   @property() heading = '';
@@ -97,7 +112,7 @@ export class MetricChart extends LitElement {
       <div
         class="plot"
         role="img"
-        aria-label=${`${this.heading} against ${X_LABELS[this.xAxis]}, one line per objective`}
+        aria-label=${`${this.heading} against ${X_LABELS[this.xAxis]}, ${this.describeLines()}`}
       ></div>`;
   }
 
@@ -105,14 +120,28 @@ export class MetricChart extends LitElement {
     this.resize.observe(this.container);
   }
 
+  private describeLines(): string {
+    if (this.runs.length <= 1) return 'one line per objective';
+    return this.view === 'band'
+      ? `each objective's mean over ${this.runs.length} seeds, shaded from the lowest seed to the highest`
+      : `one line per objective and seed (${this.runs.length} seeds)`;
+  }
+
+  private model(): ChartModel {
+    return chartModel(this.runs, this.metric, this.xAxis, this.view);
+  }
+
   protected override updated(_changed: PropertyValues): void {
-    const key = `${this.xAxis}|${this.run?.lanes.map((l) => l.label).join(',') ?? ''}`;
-    if (key !== this.builtFor || !this.plot) this.rebuild();
-    else if (this.run) this.plot.setData(alignedSeries(this.run, this.metric, this.xAxis));
-    // Points per lane, for tests and curious users: "12,12" means both lanes have drawn 12 points.
-    this.dataset['points'] = (this.run?.lanes ?? [])
-      .map((l) => (fromEvals(this.metric) ? l.evals : l.steps).length)
+    const model = this.model();
+    const key = `${this.xAxis}|${model.lines.map((l) => l.label).join(',')}`;
+    if (key !== this.builtFor || !this.plot) this.rebuild(model);
+    else this.plot.setData(model.data as uPlot.AlignedData);
+    // Points per drawn line (a band's edges aside), for tests and curious users: "12,12" means two lines of 12.
+    this.dataset['points'] = model.lines
+      .map((l, i) => (inPrintLegend(l) ? model.data[i + 1]!.filter((v) => v !== null).length : null))
+      .filter((n) => n !== null)
       .join(',');
+    this.dataset['lines'] = model.lines.map((l) => l.label).join('|');
   }
 
   private xFormat = (v: number) =>
@@ -123,10 +152,10 @@ export class MetricChart extends LitElement {
     return Math.max(200, this.container?.clientWidth ?? 400);
   }
 
-  private rebuild(): void {
+  private rebuild(model = this.model()): void {
     this.plot?.destroy();
     this.plot = null;
-    this.builtFor = `${this.xAxis}|${this.run?.lanes.map((l) => l.label).join(',') ?? ''}`;
+    this.builtFor = `${this.xAxis}|${model.lines.map((l) => l.label).join(',')}`;
     const style = getComputedStyle(this);
     const fg = style.getPropertyValue('--fg').trim() || '#222';
     const grid = style.getPropertyValue('--grid').trim() || '#ddd';
@@ -134,7 +163,7 @@ export class MetricChart extends LitElement {
     const axis: uPlot.Axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     const xFmt = this.xFormat;
     const yFmt = this.yFormat;
-    const lanes = this.run?.lanes ?? [];
+    const { lines } = model;
     const opts: uPlot.Options = {
       width: this.width(),
       height: HEIGHT,
@@ -152,27 +181,46 @@ export class MetricChart extends LitElement {
       ],
       series: [
         { label: X_LABELS[this.xAxis], value: (_u, v) => (v === null ? '—' : xFmt(v)) },
-        ...lanes.map((lane): uPlot.Series => ({
-          label: lane.label,
-          stroke: objectiveColor(lane.objective.kind, dark),
-          dash: OBJECTIVE_DASH[lane.objective.kind],
-          width: 2,
-          spanGaps: true,
-          points: { show: fromEvals(this.metric) },
-          value: (_u, v) => (v === null ? '—' : yFmt(v)),
-        })),
+        ...lines.map((line): uPlot.Series => {
+          const style = lineStyle(line, dark);
+          return {
+            label: line.label,
+            stroke: style.color,
+            dash: style.dash,
+            width: style.width,
+            spanGaps: true,
+            points: { show: fromEvals(this.metric) && inPrintLegend(line) },
+            // A band's edges have no legend row: the mean's row shows and hides them with it.
+            class: inPrintLegend(line) ? undefined : 'band-edge',
+            value: (_u, v) => (v === null ? '—' : yFmt(v)),
+          };
+        }),
       ],
+      bands: model.bands.map((b) => ({ series: [b.high + 1, b.low + 1], fill: bandFill(lines[b.high]!, dark) })),
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
+      hooks: {
+        // A click on a mean's legend entry shows or hides its band with it.
+        setSeries: [
+          (u, idx, o) => {
+            const line = idx === null ? undefined : lines[idx - 1];
+            if (!line || line.role !== 'mean' || o.show === undefined) return;
+            for (const b of model.bands) {
+              if (lines[b.high]!.lane !== line.lane) continue;
+              u.setSeries(b.high + 1, { show: o.show }, false);
+              u.setSeries(b.low + 1, { show: o.show }, false);
+            }
+          },
+        ],
+      },
     };
-    const data = this.run ? alignedSeries(this.run, this.metric, this.xAxis) : [[]];
-    this.plot = new uPlot(opts, data as uPlot.AlignedData, this.container);
+    this.plot = new uPlot(opts, model.data as uPlot.AlignedData, this.container);
   }
 
   private downloadPng(): void {
     if (!this.plot) return;
     const style = getComputedStyle(this);
-    const png = chartPng(this.plot.ctx.canvas, `${this.heading} vs ${X_LABELS[this.xAxis]}`, this.run?.lanes ?? [], {
+    const png = chartPng(this.plot.ctx.canvas, `${this.heading} vs ${X_LABELS[this.xAxis]}`, this.model().lines, {
       bg: style.getPropertyValue('--bg').trim() || '#fff',
       fg: style.getPropertyValue('--fg').trim() || '#222',
     });
@@ -181,17 +229,14 @@ export class MetricChart extends LitElement {
 
   /** The same series as the plot, as a standalone SVG file (chart-svg.ts). */
   private downloadSvg(): void {
-    const lanes = this.run?.lanes ?? [];
+    const model = this.model();
     const svg = chartSvg({
       title: `${this.heading} vs ${X_LABELS[this.xAxis]}`,
       xLabel: X_LABELS[this.xAxis],
       yLabel: METRIC_LABELS[this.metric],
-      data: this.run ? alignedSeries(this.run, this.metric, this.xAxis) : [[]],
-      series: lanes.map((l) => ({
-        label: l.label,
-        color: objectiveColor(l.objective.kind, false),
-        dash: OBJECTIVE_DASH[l.objective.kind],
-      })),
+      data: model.data as uPlot.AlignedData,
+      series: model.lines.map((l) => ({ label: l.label, ...lineStyle(l, false), legend: inPrintLegend(l) })),
+      bands: model.bands.map((b) => ({ ...b, fill: bandFill(model.lines[b.high]!, false) })),
       points: fromEvals(this.metric),
       yRange: this.metric === 'exactMatch' ? [0, 1] : null,
       xFormat: this.xFormat,
