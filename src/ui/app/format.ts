@@ -1,4 +1,5 @@
-// Number formatting for the page and the exported tables.
+// Number formatting for the page and the exported tables, and a task in a few characters.
+import type { TaskSpec } from '../../lab/api';
 
 export function percent(x: number | null | undefined, digits = 1): string {
   return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(digits)}%`;
@@ -44,4 +45,12 @@ export function bytes(n: number): string {
     i++;
   }
   return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[i]}`;
+}
+
+/** A task in a few characters: "path-star G(2,3,10)", "addition 3 digits, reversed", "custom pairs". */
+export function taskText(t: TaskSpec): string {
+  if (t.kind === 'path-star') return `path-star G(${t.degree},${t.pathLength},${t.nodes})`;
+  if (t.kind === 'addition')
+    return `addition ${t.digits} digit${t.digits > 1 ? 's' : ''}${t.reversed ? ', reversed' : ''}`;
+  return 'custom pairs';
 }

@@ -22,6 +22,10 @@ import { pageQuery, specFromQuery, type UrlProblem } from '../setup/url-state';
 import { parseSeedList } from '../../lab/seeds';
 import type { SeedRun } from '../results/results-table';
 import { WorkerController } from '../run/worker-controller';
+import '../history/run-history';
+import type { RunHistory } from '../history/run-history';
+import { defaultName } from '../history/history';
+import type { ResultsRun } from '../results/results-file';
 
 /**
  * The page: the experiment setup (kept in the URL), checkpoint import and the saved runs; the run controls, the
@@ -103,10 +107,33 @@ export class LabApp extends LitElement {
     history.replaceState(history.state, '', `?${q.toString()}`);
   }
 
+  /** Keep finished runs (a repetition's seeds together) in the run history. */
+  private keep(spec: ExperimentSpec, runs: ResultsRun[], source: 'run' | 'file', adapter: string | null): void {
+    if (runs.length === 0) return;
+    void this.renderRoot.querySelector<RunHistory>('run-history')?.add({
+      id: crypto.randomUUID(),
+      name: defaultName(spec, runs),
+      addedAt: Date.now(),
+      source,
+      spec,
+      adapter,
+      runs,
+    });
+  }
+
+  /** The adapter this page trains on, in a line. */
+  private adapterText(): string | null {
+    const gpu = this.worker.gpu;
+    if (gpu.state !== 'ready') return null;
+    const a = gpu.adapter;
+    return [a.vendor, a.architecture, a.description].filter((x) => x).join(' · ') || 'unnamed adapter';
+  }
+
   /** A run made elsewhere (command line, PyTorch at scale): its spec into the form, its results onto the page. */
   private async onResultsOpen(e: CustomEvent<ResultsOpenDetail>): Promise<void> {
-    const { spec, run, runs, states } = e.detail;
+    const { spec, run, runs, states, adapter } = e.detail;
     this.setSpec(spec);
+    this.keep(spec, runs, 'file', adapter);
     this.seedRuns = runs.length > 1 ? runs : [];
     if (!states) {
       this.runs.show(spec, run.results);
@@ -137,13 +164,15 @@ export class LabApp extends LitElement {
       this.starting = false;
       // One run per seed, one after the other, as `compare --seeds`; a stop or a failure ends the repetition.
       this.seedRuns = [];
+      const spec = this.spec;
       for (const seed of seeds) {
-        const spec = seeds.length > 1 ? { ...this.spec, train: { ...this.spec.train, seed } } : this.spec;
-        await this.recovery.start(spec);
+        await this.recovery.start(seeds.length > 1 ? { ...spec, train: { ...spec.train, seed } } : spec);
         const data = this.runs.data;
         if (!data?.results || data.state !== 'done') break;
         this.seedRuns = [...this.seedRuns, { seed, results: data.results }];
       }
+      // The seeds that finished, together, as one entry of the run history.
+      this.keep(spec, this.seedRuns, 'run', this.adapterText());
     } finally {
       this.starting = false;
     }
@@ -231,6 +260,10 @@ export class LabApp extends LitElement {
             <run-options .prefs=${this.prefs} ?disabled=${active} @run-prefs-change=${this.onPrefs}></run-options>
           </section>
           <run-views .run=${run} .task=${this.spec.task} .adapter=${adapter} .seedRuns=${this.seedRuns}></run-views>
+          <section aria-labelledby="history-h">
+            <h2 id="history-h">Run history</h2>
+            <run-history></run-history>
+          </section>
         </div>
       </main>`;
   }

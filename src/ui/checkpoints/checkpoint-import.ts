@@ -6,7 +6,7 @@ import type { CheckpointMatch, ExperimentSpec, ImportedCheckpoint, LaneState } f
 import { configText } from './config-text';
 import { labContext, type LabRemote } from '../run/context';
 import { fieldStyles, filePanelStyles } from '../app/field';
-import { taskText } from '../recovery/saved-runs';
+import { taskText } from '../app/format';
 import { buttonStyles } from '../app/lab-app-styles';
 
 export interface ContinueDetail {

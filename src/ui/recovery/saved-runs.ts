@@ -2,19 +2,11 @@ import { consume } from '@lit/context';
 import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { SavedRunInfo, TaskSpec } from '../../lab/api';
+import type { SavedRunInfo } from '../../lab/api';
 import { labContext, type LabRemote } from '../run/context';
-import { bytes } from '../app/format';
+import { bytes, taskText } from '../app/format';
 import type { RecoveryAction } from './recovery-offer';
 import { buttonStyles } from '../app/lab-app-styles';
-
-/** A task in a few characters: "path-star G(2,3,10)", "addition 3 digits, reversed", "custom pairs". */
-export function taskText(t: TaskSpec): string {
-  if (t.kind === 'path-star') return `path-star G(${t.degree},${t.pathLength},${t.nodes})`;
-  if (t.kind === 'addition')
-    return `addition ${t.digits} digit${t.digits > 1 ? 's' : ''}${t.reversed ? ', reversed' : ''}`;
-  return 'custom pairs';
-}
 
 /** One saved run in a line: when, what and how far. */
 export function savedRunText(r: SavedRunInfo): string {

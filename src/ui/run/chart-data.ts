@@ -19,10 +19,17 @@ export const X_LABELS: Record<XAxis, string> = {
   seconds: 'Wall time (s)',
 };
 
-/** How a chart line is drawn: a lane or a mean in full, a seed's own line thin, a band's edges faint. */
+/** Overlaid runs' dash patterns, one a run in turn (the colour stays its objective's). */
+const RUN_DASH = [[], [8, 4], [2, 3], [12, 3, 2, 3], [5, 5], [1, 2]];
+
+/**
+ * How a chart line is drawn: a lane or a mean in full, a seed's own line thin, a band's edges faint; an overlaid
+ * run's lines in their objective's colour with the run's dash.
+ */
 export function lineStyle(line: ChartLine, dark: boolean): { color: string; dash: number[]; width: number } {
   const color = objectiveColor(line.kind, dark);
   if (line.role === 'low' || line.role === 'high') return { color: `${color}66`, dash: [], width: 0.5 };
+  if (line.role === 'run') return { color, dash: RUN_DASH[(line.run ?? 0) % RUN_DASH.length]!, width: 1.5 };
   return { color, dash: OBJECTIVE_DASH[line.kind], width: line.role === 'seed' ? 1 : 2 };
 }
 

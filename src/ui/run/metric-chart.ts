@@ -121,6 +121,7 @@ export class MetricChart extends LitElement {
   }
 
   private describeLines(): string {
+    if (this.view === 'runs') return `one line per run and objective (${this.runs.length} runs)`;
     if (this.runs.length <= 1) return 'one line per objective';
     return this.view === 'band'
       ? `each objective's mean over ${this.runs.length} seeds, shaded from the lowest seed to the highest`

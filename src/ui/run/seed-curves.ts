@@ -15,8 +15,11 @@ export type Metric = 'loss' | 'heldOutLoss' | 'exactMatch';
 /** Whether a metric comes from the evaluations (else from the training steps). */
 export const fromEvals = (metric: Metric): boolean => metric !== 'loss';
 
-/** How a repetition over seeds is drawn. */
-export type SeedView = 'band' | 'seeds';
+/**
+ * How the runs are drawn: a repetition over seeds as each objective's mean with its band, or every seed's line;
+ * or runs of different experiments (the run history) overlaid, every lane of every run its own line.
+ */
+export type SeedView = 'band' | 'seeds' | 'runs';
 
 /** One lane's history, as a run on the page or a finished seed's results hold it. */
 export interface CurveLane {
@@ -30,6 +33,8 @@ export interface CurveLane {
 export interface SeedCurves {
   readonly seed: number;
   readonly lanes: readonly CurveLane[];
+  /** The run's name, for the 'runs' view. */
+  readonly name?: string;
 }
 
 /**
@@ -39,9 +44,11 @@ export interface SeedCurves {
 export interface ChartLine {
   label: string;
   kind: ObjectiveName;
-  role: 'lane' | 'mean' | 'low' | 'high' | 'seed';
+  role: 'lane' | 'mean' | 'low' | 'high' | 'seed' | 'run';
   lane: number;
   seed?: number;
+  /** The 'runs' view: which run (its index in the runs given). */
+  run?: number;
 }
 
 /**
@@ -109,9 +116,21 @@ export function chartModel(runs: readonly SeedCurves[], metric: Metric, axis: XA
   const first = runs[0];
   if (!first) return { data: [[]], lines: [], bands: [] };
   const kind = (j: number) => first.lanes[j]!.objective.kind;
-  if (runs.length === 1) {
+  if (runs.length === 1 && view !== 'runs') {
     const curves = first.lanes.map((l) => lanePoints(l, metric, axis));
     const lines = first.lanes.map((l, j): ChartLine => ({ label: l.label, kind: kind(j), role: 'lane', lane: j }));
+    return { data: join(curves), lines, bands: [] };
+  }
+  if (view === 'runs') {
+    const curves: [number[], number[]][] = [];
+    const lines: ChartLine[] = [];
+    runs.forEach((r, i) =>
+      r.lanes.forEach((l, j) => {
+        curves.push(lanePoints(l, metric, axis));
+        const label = `${r.name ?? `run ${i + 1}`} · ${l.label}`;
+        lines.push({ label, kind: l.objective.kind, role: 'run', lane: j, seed: r.seed, run: i });
+      }),
+    );
     return { data: join(curves), lines, bands: [] };
   }
   const lanes = Math.min(...runs.map((r) => r.lanes.length));
