@@ -28,6 +28,8 @@ export interface Args {
   matmulVariant: string | null;
   /** The MLP activations' storage to use instead of timing it (f16 needs shader-f16); null: timed as the lab does. */
   activations: 'f32' | 'f16' | null;
+  /** `--seed-lanes N`: a run over seeds 1..N stacked against one seed and against N one after another; 0: off. */
+  seedLanes: number;
   /** Whether the time to contrast stacks lanes of one shape (the Lab's stackLanes); null: the Lab's choice. */
   stackLanes: boolean | null;
 }
@@ -49,6 +51,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --time-to-contrast  instead of the above: run the default experiment until an objective other than ntp reaches
                       90% held-out exact match, in the lab (Node, this adapter) and in PyTorch on the CPU
   --seed N            the seed of that experiment (default 1)
+  --seed-lanes N      instead of the above: the default experiment's first 100 steps (--steps) over seeds 1..N in
+                      the lab, every seed's lanes stacked, against one seed, and against the N seeds one after another
   --no-pytorch        the time to contrast of the lab only
   --matmul-variant V  use matmul variant V instead of timing them (before/after comparisons; the time to contrast
                       takes it as the adapter's cached choice, which SwiftShader's known variant overrides)
@@ -79,6 +83,7 @@ export function parseArgs(argv: string[]): Args {
     matmulVariant: null,
     activations: null,
     stackLanes: null,
+    seedLanes: 0,
   };
   const rest = argv.filter((x) => x !== '--');
   for (let i = 0; i < rest.length; i++) {
@@ -131,7 +136,12 @@ export function parseArgs(argv: string[]): Args {
         );
     } else if (k === '--tf-warmup') a.tfWarmup = true;
     else if (k === '--time-to-contrast') a.timeToContrast = true;
-    else if (k === '--no-pytorch') a.pytorch = false;
+    else if (k === '--seed-lanes') {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) < 2 || Number(v) > 16)
+        throw new UsageError(`--seed-lanes must be a seed count from 2 to 16, got ${JSON.stringify(v)}`);
+      a.seedLanes = Number(v);
+    } else if (k === '--no-pytorch') a.pytorch = false;
     else if (k === '--seed') {
       const v = value();
       if (!/^\d+$/.test(v)) throw new UsageError(`--seed must be a whole number, got ${JSON.stringify(v)}`);

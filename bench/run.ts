@@ -25,6 +25,7 @@ import { trainingFlopsPerStep } from '../src/engine/plan';
 import { runBrowserBench, type BrowserBenchResult, type BrowserPlan } from './browser';
 import { parseArgs, USAGE, UsageError, type Args } from './args';
 import { labTimeToContrast, pytorchTimeToContrast, type ContrastTime } from './contrast';
+import { benchSeedLanes } from './seeds';
 import { DEFAULT_EXPERIMENT } from '../src/lab/experiments';
 import type { ExperimentSpec } from '../src/lab/api';
 import { B, fmt, modelConfig, T, VOCAB, type BenchSize, type Spread } from './common';
@@ -91,6 +92,12 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   if (args.timeToContrast) return timeToContrast(args, report);
+  if (args.seedLanes > 0) {
+    log('\n## Seeds as lanes (Node, Dawn)');
+    report.seedLanes = await benchSeedLanes(args.seedLanes, args.steps ?? 100, log);
+    if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
+    return;
+  }
   log(
     `workload: batch ${B}, sequence ${T}, vocab ${VOCAB}, causal attention, AdamW, global-norm clip 1.0, one constant batch`,
   );

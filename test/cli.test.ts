@@ -251,5 +251,10 @@ describe('command line: train, checkpoint, resume, export', () => {
     expect(text).toMatch(/objective\s+exact\s+95% interval\s+valid-wrong\s+decision/);
     expect(text).toContain('over seeds 1, 2:');
     expect(text).toMatch(/reached 90%/);
+    // One run over both seeds (one after another on this CPU adapter): each line names its seed.
+    expect(text).toMatch(/^seed 2 ntp\s+eval step 4: exact/m);
+    expect(text).toMatch(/^2 seeds, [\d.]+ s wall in all$/m);
+    expect(out.wallSeconds).toBeGreaterThan(0);
+    expect(out.runs[0].results[0]).not.toHaveProperty('seed');
   });
 });

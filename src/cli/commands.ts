@@ -69,37 +69,43 @@ async function runExperiment(parsed: Parsed): Promise<void> {
   console.log(`adapter: ${adapterName}${kernelsText(adapter)}`);
   const logEvery = num(v, 'log-every');
   const multi = spec.objectives.length > 1;
-  const runs: { seed: number; results: LaneResult[]; wall: number }[] = [];
+  const runs: { seed: number; results: LaneResult[]; wall: number | null }[] = [];
+  const over = seeds.length > 1;
   let failed = false;
+  const onEvent = (e: LabEvent) => {
+    if (e.type === 'step' && (e.metrics.step % logEvery === 0 || e.metrics.step === spec.train.steps)) {
+      const m = e.metrics;
+      console.log(
+        `${over ? `seed ${m.seed} ` : ''}${multi ? `${m.objective.padEnd(11)} ` : ''}step ${m.step} loss ${m.loss.toFixed(4)} tok/s ${Math.round(m.tokensPerSecond)}`,
+      );
+    } else if (e.type === 'eval') {
+      const m = e.metrics;
+      console.log(
+        `${over ? `seed ${m.seed} ` : ''}${multi ? `${m.objective.padEnd(11)} ` : ''}eval step ${m.step}: exact ${fmtPct(m.exactMatch)} (${fmtInterval(m.exactMatchInterval)}) decision ${fmtPct(m.decisionTokenAccuracy)} ` +
+          `teacher-forced ${fmtPositions(m.perPosition.teacherForced)} free-running ${fmtPositions(m.perPosition.freeRunning)} held-out CE ${m.heldOutLoss.toFixed(3)}`,
+      );
+    } else if (e.type === 'log') {
+      console.log(e.message);
+    } else if (e.type === 'state' && e.state === 'error' && e.message) {
+      console.error(`error: ${e.message}`);
+    }
+  };
+  const stopAt = opt(v, 'stop-at');
+  const t0 = performance.now();
+  // Several seeds: one run over them (RunOptions.seeds), stacked where the Lab stacks lanes (a GPU), else one
+  // seed after another; each seed's results as that seed alone gives them.
+  const all = await lab.run(spec, onEvent, {
+    ...(over ? { seeds } : { resume }),
+    ...(stopAt ? { stopAtStep: stopAt } : {}),
+  });
+  const wall = (performance.now() - t0) / 1000;
+  const run = (await lab.runInfo())!;
   for (const seed of seeds) {
-    const seedSpec = { ...spec, train: { ...spec.train, seed } };
-    const tag = seeds.length > 1 ? `seed ${seed} ` : '';
-    const onEvent = (e: LabEvent) => {
-      if (e.type === 'step' && (e.metrics.step % logEvery === 0 || e.metrics.step === spec.train.steps)) {
-        const m = e.metrics;
-        console.log(
-          `${tag}${multi ? `${m.objective.padEnd(11)} ` : ''}step ${m.step} loss ${m.loss.toFixed(4)} tok/s ${Math.round(m.tokensPerSecond)}`,
-        );
-      } else if (e.type === 'eval') {
-        const m = e.metrics;
-        console.log(
-          `${tag}${multi ? `${m.objective.padEnd(11)} ` : ''}eval step ${m.step}: exact ${fmtPct(m.exactMatch)} (${fmtInterval(m.exactMatchInterval)}) decision ${fmtPct(m.decisionTokenAccuracy)} ` +
-            `teacher-forced ${fmtPositions(m.perPosition.teacherForced)} free-running ${fmtPositions(m.perPosition.freeRunning)} held-out CE ${m.heldOutLoss.toFixed(3)}`,
-        );
-      } else if (e.type === 'log') {
-        console.log(e.message);
-      } else if (e.type === 'state' && e.state === 'error' && e.message) {
-        console.error(`error: ${e.message}`);
-      }
-    };
-    const t0 = performance.now();
-    const stopAt = opt(v, 'stop-at');
-    const results = await lab.run(seedSpec, onEvent, { resume, ...(stopAt ? { stopAtStep: stopAt } : {}) });
-    const wall = (performance.now() - t0) / 1000;
-    runs.push({ seed, results, wall });
-    const run = (await lab.runInfo())!;
+    const results = over ? all.filter((r) => r.seed === seed).map(({ seed: _s, ...r }) => r as LaneResult) : all;
+    if (results.length === 0) break; // a seed not reached: the run stopped or failed before it
+    runs.push({ seed, results, wall: over ? null : wall });
     console.log(
-      `\n${run.taskName}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${seed}, ${wall.toFixed(1)} s wall`,
+      `\n${run.taskName}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${seed}${over ? '' : `, ${wall.toFixed(1)} s wall`}`,
     );
     printTable(results);
     printProbes(results);
@@ -109,6 +115,7 @@ async function runExperiment(parsed: Parsed): Promise<void> {
       for (const r of results) await writeLaneFiles(str(v, 'out'), lab, r);
     }
   }
+  if (over) console.log(`${runs.length} seeds, ${wall.toFixed(1)} s wall in all`);
   const summary = summarise(runs, copyPositionOf(spec.task));
   if (seeds.length > 1) {
     console.log(`over seeds ${seeds.join(', ')}:`);
@@ -120,7 +127,13 @@ async function runExperiment(parsed: Parsed): Promise<void> {
       spec,
       adapter: adapterName,
       seeds,
-      runs: runs.map((r) => ({ seed: r.seed, wallSeconds: r.wall, results: r.results })),
+      // One seed: its wall time; several: the time of them all (they may have trained together).
+      ...(over ? { wallSeconds: wall } : {}),
+      runs: runs.map((r) => ({
+        seed: r.seed,
+        ...(r.wall !== null ? { wallSeconds: r.wall } : {}),
+        results: r.results,
+      })),
       summary,
     };
     writeFileSync(str(v, 'json'), JSON.stringify(json, null, 2));

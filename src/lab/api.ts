@@ -52,6 +52,8 @@ export interface StepMetrics {
   tokens?: number;
   /** Wall seconds spent by this lane so far. */
   seconds: number;
+  /** The lane's seed, in a run over several seeds (RunOptions.seeds). */
+  seed?: number;
 }
 
 export interface EvalMetrics {
@@ -62,6 +64,8 @@ export interface EvalMetrics {
   /** As StepMetrics.tokens. */
   tokens?: number;
   seconds: number;
+  /** As StepMetrics.seed. */
+  seed?: number;
   /** Fraction of test examples whose decoded target is exactly right. */
   exactMatch: number;
   /** 95% Wilson interval of exactMatch. */
@@ -95,6 +99,8 @@ export interface TimeTo90 {
 
 export interface LaneResult {
   lane: number;
+  /** As StepMetrics.seed. */
+  seed?: number;
   objective: ObjectiveName;
   objectiveSpec: ObjectiveSpec;
   steps: number;
@@ -150,6 +156,13 @@ export interface RunOptions {
   stopAtStep?: number;
   /** Start lane i from these weights (laid out by the lane's parameter table) instead of a fresh init. */
   initialParams?: (Float32Array | null)[];
+  /**
+   * Train the spec once per seed (spec.train.seed is then not used). Where the Lab stacks lanes (a GPU), every
+   * seed's lanes train at once, the lanes of one shape in the same dispatches; elsewhere the seeds run one after
+   * another. Each seed's lanes get the data, initialisation and test set that seed alone would have, and their
+   * metrics and results carry the seed. Not with resume, resumeSaved, initialParams or autosave.
+   */
+  seeds?: number[];
 }
 
 export interface ImportedCheckpoint {
@@ -189,7 +202,8 @@ export interface LabApi {
   /** The spec, task and results of the current (or last) run; null before the first. */
   runInfo(): Promise<RunInfo | null>;
   /** The full state of a lane of the current (or last) run, for checkpoints and autosave. */
-  snapshot(lane: number): Promise<LaneState>;
+  /** Lane `lane`'s state; in a run over seeds stacked together, of `seed` (default: its first). */
+  snapshot(lane: number, seed?: number): Promise<LaneState>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;

@@ -7,6 +7,7 @@ import { chooseActivationStorage, type StorageChoice } from '../engine/activatio
 import { chooseMatmulVariant, isCpuAdapter, type VariantCache, type VariantChoice } from '../engine/matmul-variants';
 import { chooseReductionVariant, type ReductionChoice } from '../engine/reduction-variants';
 import type { ModelConfig } from '../model/config';
+import type { Task } from '../tasks/types';
 import { checkSpec, DEFAULT_LIMITS } from '../spec/check';
 import { makeTask } from '../tasks';
 import type {
@@ -32,6 +33,17 @@ import { Run } from './run';
 import { IdbRunStore, IdbVariantCache, MemoryRunStore, type RunStore, type SavedRun, type SavedRunInfo } from './store';
 
 export { DeviceLostError, timeTo90 } from './run';
+
+/** A run over seeds (RunOptions.seeds): whole seeds, each once, and none of what only a single run can do. */
+function checkSeedRun(seeds: readonly number[], options: RunOptions): void {
+  if (seeds.length === 0) throw new Error('seeds: give at least one');
+  for (const s of seeds)
+    if (!Number.isInteger(s) || s < 0 || s > 0xffffffff)
+      throw new Error(`seeds: ${s} is not a whole number in [0, 2^32)`);
+  if (new Set(seeds).size !== seeds.length) throw new Error('seeds: each seed once');
+  if (options.resume || options.resumeSaved || options.initialParams || (options.autosaveEvery ?? 0) > 0)
+    throw new Error('a run over seeds starts fresh and is not autosaved: no resume, initial weights or autosave');
+}
 
 export interface LabOptions {
   /** Where the GPU comes from: navigator.gpu in a browser (the default), Dawn's GPU in Node. */
@@ -184,6 +196,8 @@ export class Lab implements LabApi {
     if (this.running) throw new Error('a run is already in progress; stop it first');
     this.running = true;
     try {
+      const seeds = options.seeds;
+      if (seeds !== undefined) checkSeedRun(seeds, options);
       let resume = options.resume;
       let history: SavedRun['history'] | undefined;
       let runId = options.runId ?? `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -199,26 +213,50 @@ export class Lab implements LabApi {
       const ctx = await this.gpu();
       this.current?.destroy();
       this.current = null;
-      const task = makeTask(spec.task, spec.train.seed);
       const { matmul, reduction, activations } = await this.kernels(ctx);
-      try {
-        const kernels = {
-          matmul: matmul.variant,
-          reduction: reduction.variant,
-          activations: activations.storage,
-          stackLanes: this.options.stackLanes ?? !isCpuAdapter(ctx.adapterInfo),
-        };
-        this.current = new Run(ctx, spec, task, runId, kernels, {
-          ...(resume ? { resume } : {}),
-          ...(history ? { history } : {}),
-          ...(options.initialParams ? { initialParams: options.initialParams } : {}),
-        });
-      } catch (e) {
-        onEvent({ type: 'state', state: 'error', message: e instanceof Error ? e.message : String(e) });
-        throw e;
-      }
+      const kernels = {
+        matmul: matmul.variant,
+        reduction: reduction.variant,
+        activations: activations.storage,
+        stackLanes: this.options.stackLanes ?? !isCpuAdapter(ctx.adapterInfo),
+      };
+      const build = (seedRun: { seed: number; task: Task }[], tagSeed: boolean) => {
+        try {
+          const task = seedRun[0]!.task;
+          return new Run(
+            ctx,
+            spec,
+            task,
+            runId,
+            kernels,
+            {
+              ...(resume ? { resume } : {}),
+              ...(history ? { history } : {}),
+              ...(options.initialParams ? { initialParams: options.initialParams } : {}),
+            },
+            seedRun,
+            tagSeed,
+          );
+        } catch (e) {
+          onEvent({ type: 'state', state: 'error', message: e instanceof Error ? e.message : String(e) });
+          throw e;
+        }
+      };
+      const list = (seeds ?? [spec.train.seed]).map((seed) => ({ seed, task: makeTask(spec.task, seed) }));
       // A lost device ends train() with DeviceLostError; gpu() has then already let go of the device.
-      return await this.current.train(this.store, onEvent, options);
+      if (!seeds || kernels.stackLanes) {
+        this.current = build(list, seeds !== undefined);
+        return await this.current.train(this.store, onEvent, options);
+      }
+      // Not stacking (a CPU adapter): the seeds one after another, as fast here (bench/README.md, "Lanes").
+      const results: LaneResult[] = [];
+      for (const one of list) {
+        this.current?.destroy();
+        this.current = build([one], true);
+        results.push(...(await this.current.train(this.store, onEvent, options)));
+        if (this.current.stopping || results.some((r) => r.failure)) break;
+      }
+      return results;
     } finally {
       this.running = false;
     }
@@ -244,7 +282,8 @@ export class Lab implements LabApi {
 
   async examples(count: number, offset = 0): Promise<ExampleView[]> {
     const task = this.current?.task;
-    const lanes = this.current?.lanes ?? [];
+    // A run over seeds stacked together: its first seed's lanes, whose task this is.
+    const lanes = (this.current?.lanes ?? []).filter((l) => l.task === task);
     if (!task || lanes.length === 0) return [];
     // Decoding shares the lanes' buffers while a run goes on: each forward pass writes its inputs and submits its
     // work in one synchronous stretch, so the GPU queue orders it against training steps, and GpuModel.forward
@@ -271,8 +310,8 @@ export class Lab implements LabApi {
     return views;
   }
 
-  async snapshot(lane: number): Promise<LaneState> {
-    return this.lane(lane).snapshot();
+  async snapshot(lane: number, seed?: number): Promise<LaneState> {
+    return this.lane(lane, seed).snapshot();
   }
 
   async inspectCheckpoint(model: Uint8Array, optimizer?: Uint8Array, nHead?: number): Promise<ImportedCheckpoint> {
@@ -314,7 +353,7 @@ export class Lab implements LabApi {
       { name: 'experiment.json', data: JSON.stringify(run.spec, null, 2) },
       { name: 'metrics.json', data: JSON.stringify(run.results(), null, 2) },
     ];
-    for (const l of run.lanes) {
+    for (const l of run.lanes.filter((x) => x.task === run.task)) {
       const f = await this.exportLane(l.index);
       files.push(
         { name: `${f.stem}.safetensors`, data: f.model },
@@ -345,12 +384,19 @@ export class Lab implements LabApi {
     }
   }
 
-  private lane(i: number): Lane {
-    const lanes = this.current?.lanes ?? [];
-    const l = lanes[i];
+  /** Lane i of the current run (of `seed`, in a run over seeds stacked together; else of its first seed). */
+  private lane(i: number, seed?: number): Lane {
+    const all = this.current?.lanes ?? [];
+    const first = all[0]?.train.seed;
+    const lanes = all.filter((l) => l.train.seed === (seed ?? first));
+    const l = lanes.find((x) => x.index === i);
     if (!l)
       throw new Error(
-        lanes.length === 0 ? 'no run yet: start one first' : `no lane ${i} (the run has ${lanes.length})`,
+        all.length === 0
+          ? 'no run yet: start one first'
+          : lanes.length === 0
+            ? `no seed ${seed} in the run`
+            : `no lane ${i} (the run has ${lanes.length})`,
       );
     return l;
   }

@@ -75,6 +75,8 @@ export class Lane {
     readonly objective: Objective,
     readonly spec: ObjectiveSpec,
     readonly train: TrainConfig,
+    /** Tag its metrics with its seed (a run over several seeds). */
+    readonly tagSeed = false,
   ) {
     this.cfg = model.cfg;
     this.T = model.T;
@@ -82,6 +84,11 @@ export class Lane {
     this.flopsPerStep = trainingFlopsPerStep(this.cfg, train.batchSize, this.T);
     this.dataRng = new Rng(dataSeed(train.seed));
     this.objectiveRng = new Rng(objectiveSeed(train.seed));
+  }
+
+  /** `{ seed }` in a run over several seeds, else nothing. */
+  seedTag(): { seed?: number } {
+    return this.tagSeed ? { seed: this.train.seed } : {};
   }
 
   /** Set this lane's weights (resetting its optimizer state unless told otherwise). */
@@ -117,6 +124,7 @@ export class Lane {
       this.lastLoss = s.loss;
       const metrics: StepMetrics = {
         lane: this.index,
+        ...this.seedTag(),
         objective: this.objective.name,
         step: stepIndex + 1,
         loss: s.loss,
@@ -167,6 +175,7 @@ export class Lane {
     this.lastEval = ev;
     const m: EvalMetrics = {
       lane: this.index,
+      ...this.seedTag(),
       objective: this.objective.name,
       step: this.step,
       flops: this.flops,
@@ -227,10 +236,15 @@ export class Lane {
  * stacked model runs every lane's rows whatever it is asked, so the lanes' decoders run side by side: each asks for
  * its logits as if alone, and once every lane still evaluating has asked, one pass (GpuModel.forwardLanes) answers
  * them all. N lanes' evaluations then take the passes of the one that needs the most, not the sum of their passes.
+ * `examples`: the same for every lane, or each lane's own (a run over seeds: its seed's test set).
  * The metrics, in the order of `lanes`.
  */
-export async function evaluateLanes(lanes: readonly Lane[], examples: Example[]): Promise<EvalMetrics[]> {
-  if (lanes.length <= 1) return Promise.all(lanes.map((l) => l.evaluate(examples)));
+export async function evaluateLanes(
+  lanes: readonly Lane[],
+  examples: Example[] | ((lane: Lane) => Example[]),
+): Promise<EvalMetrics[]> {
+  const of = typeof examples === 'function' ? examples : () => examples;
+  if (lanes.length <= 1) return Promise.all(lanes.map((l) => l.evaluate(of(l))));
   const model = lanes[0]!.model;
   if (lanes.some((l) => l.model !== model)) throw new Error('evaluateLanes: the lanes must be lanes of one model');
   type Ask = { tokens: Int32Array; n: number; resolve: (x: Float32Array) => void; reject: (e: unknown) => void };
@@ -249,7 +263,7 @@ export async function evaluateLanes(lanes: readonly Lane[], examples: Example[])
     lanes.map(async (lane) => {
       try {
         return await lane.evaluate(
-          examples,
+          of(lane),
           (tokens, n) =>
             new Promise<Float32Array>((resolve, reject) => {
               // A decoder awaits each pass before it asks for the next, so a lane has at most one ask waiting; one

@@ -68,7 +68,16 @@ export class Run {
   private stopRequested = false;
   private lastSaved: SavedRun | null = null;
 
-  /** Builds every lane's model on the device (weights from `start` or a fresh init); throws for a bad start. */
+  /** Whether a stop was asked for (a run over seeds, one after another, then starts no further seed). */
+  get stopping(): boolean {
+    return this.stopRequested;
+  }
+
+  /**
+   * Builds every lane's model on the device (weights from `start` or a fresh init); throws for a bad start. With
+   * `seeds` (several), the spec's lanes once per seed, seed after seed, each with that seed's task (`task` is the
+   * first's), data, initialisation and test set, as the seed alone would have them.
+   */
   constructor(
     private readonly ctx: GpuContext,
     readonly spec: ExperimentSpec,
@@ -77,9 +86,22 @@ export class Run {
     /** The kernels chosen for this device (Lab.kernels). */
     kernels: LaneKernels,
     start: RunStart,
+    seeds: readonly { seed: number; task: Task }[] = [{ seed: spec.train.seed, task }],
+    /** Tag the metrics with their seed: a run over several seeds, stacked here or one seed after another. */
+    tagSeed = seeds.length > 1,
   ) {
-    const objectives = spec.objectives.map((o, i) => makeObjective(o, `objectives[${i}]`));
-    const configs = objectives.map((o) => laneModelConfig(task, o, spec.model));
+    const perSeed = spec.objectives.map((o, i) => makeObjective(o, `objectives[${i}]`));
+    const specs = seeds.flatMap((s) =>
+      spec.objectives.map((o, i) => ({
+        seed: s,
+        i,
+        objective: perSeed[i]!,
+        spec: o,
+        train: { ...spec.train, seed: s.seed },
+      })),
+    );
+    const objectives = specs.map((l) => l.objective);
+    const configs = specs.map((l) => laneModelConfig(l.seed.task, l.objective, spec.model));
     // Lanes of one config and one loss shape (they share the loss dispatch) share a model, in the order they first
     // appear, where the Lab stacks lanes on this device (LaneKernels.stackLanes) and the stacked model fits its
     // limits (its parameters are one binding); else each lane has its own.
@@ -87,7 +109,7 @@ export class Run {
     const B = spec.train.batchSize;
     const byConfig = new Map<string, number[]>();
     configs.forEach((cfg, i) => {
-      const loss = objectives[i]!.loss?.(task) ?? PLAIN_LOSS;
+      const loss = objectives[i]!.loss?.(specs[i]!.seed.task) ?? PLAIN_LOSS;
       const key = JSON.stringify([cfg, loss.exclude, loss.focalGamma]);
       byConfig.set(key, [...(byConfig.get(key) ?? []), i]);
     });
@@ -112,7 +134,8 @@ export class Run {
         this.groups.push(group);
         model.setGradClip(spec.train.gradClip);
         indices.forEach((i, slot) => {
-          const lane = new Lane(model, slot, i, task, objectives[i]!, spec.objectives[i]!, spec.train);
+          const l = specs[i]!;
+          const lane = new Lane(model, slot, l.i, l.seed.task, l.objective, l.spec, l.train, tagSeed);
           group.lanes.push(lane);
           lanes[i] = lane;
         });
@@ -180,11 +203,12 @@ export class Run {
         for (const g of this.groups) await g.model.flush();
         clock.stop();
       };
-      const testSet = task.test.slice(0, Math.max(1, spec.evalExamples));
+      // Each lane's own task's test set (a run over seeds: its seed's).
+      const testSet = (l: Lane) => l.task.test.slice(0, Math.max(1, spec.evalExamples));
       onEvent({ type: 'state', state: 'running' });
       onEvent({
         type: 'log',
-        message: `${task.name}: ${this.groups.map(({ model, lanes }) => `${lanes.map((l) => l.objective.name).join(' + ')} (T=${model.T}, ${(model.plan.totalBytes / 2 ** 20).toFixed(1)} MiB${lanes.length > 1 ? `, ${lanes.length} lanes in the same dispatches` : ''})`).join(', ')}`,
+        message: `${task.name}${this.lanes.some((l) => l.tagSeed) ? ` (${this.lanes.length / spec.objectives.length} seeds)` : ''}: ${this.groups.map(({ model, lanes }) => `${lanes.map((l) => l.objective.name).join(' + ')} (T=${model.T}, ${(model.plan.totalBytes / 2 ** 20).toFixed(1)} MiB${lanes.length > 1 ? `, ${lanes.length} lanes in the same dispatches` : ''})`).join(', ')}`,
       });
       // The step of the last evaluation: a run that stops right after one does not evaluate the same weights twice.
       let evaluatedAt = -1;
@@ -314,6 +338,7 @@ export class Run {
       const ev = l.evals[l.evals.length - 1];
       return {
         lane: l.index,
+        ...l.seedTag(),
         objective: l.objective.name,
         objectiveSpec: l.spec,
         steps: l.step,
