@@ -22,12 +22,13 @@
 #   tests-py   vitest run test/gpu/python-step.test.ts test/gpu/scale.test.ts (the lab against PyTorch, LAB_PYTHON)
 #   bench      npm run bench -- --no-browser --variants --runs 3 --square 512,4096 (tokens/s at the three sizes,
 #              every kernel, the 512³ and 4096³ squares, the 1,000-step memory check)
+#   seeds      a run over seeds stacked against one seed and the seeds one after another (bench --seed-lanes)
 #   lab        the lab's half of the time to contrast, alone on the GPU (bench --time-to-contrast --no-pytorch)
 # Everything goes under $OUT (at most 8 files come back from the device): run.log (all of this, the summary at its
 # end), vitest.log, bench.log, bench.json, contrast-lab.log, contrast-lab.json, contrast-pytorch.log, summary.json.
 #
 # Knobs (environment): OUT, ICD, DRY, TOTAL (seconds for everything, default 450), CAP_SMOKE, CAP_TESTS,
-# CAP_TORCH_TESTS, CAP_BENCH, CAP_LAB (per-step limits), GPU_TESTS (test files or folders), TORCH_TESTS (empty: none),
+# CAP_TORCH_TESTS, CAP_BENCH, CAP_SEEDS, CAP_LAB (per-step limits), SEEDS_ARGS (the seeds step's bench options), GPU_TESTS (test files or folders), TORCH_TESTS (empty: none),
 # BENCH_ARGS (the benchmark's options),
 # PYTORCH (0: skip PyTorch), TORCH_THREADS, LAB_PYTHON, PEAK_TFLOPS (the GPU's float32 peak; the H200's ~67).
 # DRY=1 shrinks every step so that it fits a 2-core machine (see the defaults below).
@@ -43,7 +44,7 @@ if [ -n "$DRY" ]; then
   # contrast is only started (it takes 15–30 minutes there): it must log its first evaluations.
   TOTAL=${TOTAL:-780}
   CAP_SMOKE=${CAP_SMOKE:-180} CAP_TESTS=${CAP_TESTS:-120} CAP_TORCH_TESTS=${CAP_TORCH_TESTS:-90} CAP_BENCH=${CAP_BENCH:-150}
-  CAP_LAB=${CAP_LAB:-240}
+  CAP_LAB=${CAP_LAB:-240} CAP_SEEDS=${CAP_SEEDS:-120} SEEDS_ARGS=${SEEDS_ARGS:---seed-lanes 2 --steps 3}
   GPU_TESTS=${GPU_TESTS:-test/gpu/attention.test.ts test/gpu/kernels.test.ts}
   TORCH_TESTS=${TORCH_TESTS-test/gpu/python-step.test.ts}
   BENCH_ARGS=${BENCH_ARGS:---no-browser --sizes 2/64/2 --runs 1 --memory-steps 0 --square 512 --lanes 1,2}
@@ -51,7 +52,7 @@ if [ -n "$DRY" ]; then
 else
   TOTAL=${TOTAL:-450}
   CAP_SMOKE=${CAP_SMOKE:-60} CAP_TESTS=${CAP_TESTS:-150} CAP_TORCH_TESTS=${CAP_TORCH_TESTS:-90} CAP_BENCH=${CAP_BENCH:-120}
-  CAP_LAB=${CAP_LAB:-150}
+  CAP_LAB=${CAP_LAB:-150} CAP_SEEDS=${CAP_SEEDS:-60} SEEDS_ARGS=${SEEDS_ARGS:---seed-lanes 4 --steps 100}
   GPU_TESTS=${GPU_TESTS:-test/gpu}
   TORCH_TESTS=${TORCH_TESTS-test/gpu/python-step.test.ts test/gpu/scale.test.ts}
   BENCH_ARGS=${BENCH_ARGS:---no-browser --variants --runs 3 --square 512,4096}
@@ -84,7 +85,7 @@ why() { # what an exit status means
 }
 
 echo "== [$(el)s] gpu-check on $(hostname) — $(date -u +%FT%TZ)${DRY:+ — DRY RUN}; budget ${TOTAL}s"
-echo "   steps' limits: smoke ${CAP_SMOKE}s, tests ${CAP_TESTS}s, tests-py ${CAP_TORCH_TESTS}s, bench ${CAP_BENCH}s, lab ${CAP_LAB}s; pytorch in the background"
+echo "   steps' limits: smoke ${CAP_SMOKE}s, tests ${CAP_TESTS}s, tests-py ${CAP_TORCH_TESTS}s, bench ${CAP_BENCH}s, seeds ${CAP_SEEDS}s, lab ${CAP_LAB}s; pytorch in the background"
 git log -1 --format='   commit %h %s' 2>/dev/null || true
 
 # --- setup ----------------------------------------------------------------------------------------------------------
@@ -219,6 +220,18 @@ timeout "$(cap "$CAP_BENCH" 100)" node --expose-gc .device/bundle/bench.mjs $BEN
 rc=$?
 grep -vE '^ {2}[a-z_.]+ (forward|dinp|dW)|^ {2}(attention|layernorm)' "$OUT/bench.log" | head -60
 [ $rc = 0 ] && [ -f "$OUT/bench.json" ] && record bench ok "$BENCH_ARGS$PYBUSY" || { record bench FAIL "$(why $rc)"; tail -20 "$OUT/bench.log"; }
+
+# --- seeds: a run over seeds, every seed's lanes stacked, against one seed and the seeds one after another ----------
+SEEDSCAP=$(cap "$CAP_SEEDS" 10)
+echo "== [$(el)s] seeds: bench $SEEDS_ARGS (at most ${SEEDSCAP}s)"
+timeout "$SEEDSCAP" node .device/bundle/bench.mjs $SEEDS_ARGS --json "$OUT/seeds.json" >"$OUT/seeds.log" 2>&1
+rc=$?
+grep -E 'seed|workload' "$OUT/seeds.log" | head -8
+if [ $rc = 0 ] && grep -q 'one after another' "$OUT/seeds.log"; then
+  record seeds ok "$(grep -E 'stacked|one after another' "$OUT/seeds.log" | tr '\n' ';' | sed 's/;$//')"
+else
+  record seeds FAIL "$(why $rc)"
+fi
 
 # --- lab: the lab's time to contrast, on the GPU --------------------------------------------------------------------
 PYBUSY=
