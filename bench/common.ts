@@ -6,7 +6,7 @@ import { Rng } from '../src/model/rng';
 /** Sequence length and batch size of every benchmark run (the issue's: seq 64, batch 32). */
 export const T = 64;
 export const B = 32;
-/** Vocabulary of the path-star task G(2,5,50): 50 node labels and 4 specials (../shared/RESEARCH.md). */
+/** Vocabulary of the path-star task G(2,5,50): 50 node labels and 4 specials (Bachmann & Nagarajan 2024). */
 export const VOCAB = 54;
 export const SEED = 1234;
 /** Constant learning rate (no schedule) so that every timed step does the same work. */

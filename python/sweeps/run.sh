@@ -9,7 +9,7 @@
 #   DRY=1 bash python/sweeps/run.sh NAME OUT       # 2 steps and 2 seeds per setting: checks that all of it runs
 #
 # The sweeps:
-#   alternatives   the alternatives' frontier on the default graph G(2,5,10) (README, "The alternatives, measured
+#   alternatives   the alternatives' frontier on the default graph G(2,5,10) (docs/results.md, "The alternatives, measured
 #                  so far"): 14 settings (MLM-U, MDLM and HKUNLP diffusion at 2-4 layers, width 128 and 256, fresh
 #                  graphs and a fixed set of 50k; multi-token heads mtp:2 and mtp:4 at 2 and 4 layers, and in
 #                  Gloeckle et al.'s layout; teacherless; next-token and reversed as the baseline) × 8 seeds,

@@ -2,7 +2,7 @@
 // literature's settings, each saying what it shows and at what budget its contrast is expected. The page's preset
 // menu, its default form, and the command line's defaults all read this table.
 //
-// The default was chosen by measurement (README, "The Clever Hans contrast, measured"; tools/scout-results/ for the
+// The default was chosen by measurement (docs/results.md, "The Clever Hans contrast, measured"; tools/scout-results/ for the
 // PyTorch sweeps that scouted it): degree 2 so that chance is 1/2; path length 5 so that two Clever Hans positions follow
 // the decision (next-token prediction then learns the child look-up and shows the signature: teacher-forced ≈ 1
 // after the decision, the decision itself ≈ 1/2); 10 node labels, with which both look-ups are learned earliest; a
@@ -10,7 +10,7 @@
 // where width 64 escaped on about half of them; batch 64 and AdamW at a constant 1e-3 after a short warmup (a
 // constant rate makes the first N steps of a longer run the same as a run of N steps); 3,000 steps: the reversed
 // target passed 90% by step 500 on 16 of 16 seeds, and next-token prediction learned its copies (the signature) by
-// step 800 on 15 of them and by step 2,900 on the last (README, "Over sixteen seeds").
+// step 800 on 15 of them and by step 2,900 on the last (docs/results.md, "Over sixteen seeds").
 import type { ExperimentSpec, ObjectiveSpec } from './api';
 import { DEFAULT_TRAIN } from '../model/config';
 import { DEFAULT_DECODE_STEPS, DEFAULT_MTP_HEADS } from '../objectives';
@@ -75,7 +75,7 @@ export const EXPERIMENT_PRESETS: readonly ExperimentPreset[] = [
     id: 'alternatives',
     title: 'The alternatives on the contrast task (a GPU’s budget)',
     shows:
-      'The default graph with the literature’s alternatives in the forms that solved star graphs elsewhere: MLM-U diffusion (whole sequence masked) and Gloeckle et al.’s four heads, beside ntp and reverse. In PyTorch, MLM-U solved it on one seed of two (90% at step 14,000, 100% from 15,000; the other at 27% by 16,000: README). The probes under each lane say how far each got.',
+      'The default graph with the literature’s alternatives in the forms that solved star graphs elsewhere: MLM-U diffusion (whole sequence masked) and Gloeckle et al.’s four heads, beside ntp and reverse. In PyTorch, MLM-U solved it on one seed of two (90% at step 14,000, 100% from 15,000; the other at 27% by 16,000: docs/results.md). The probes under each lane say how far each got.',
     budget:
       '16,000 steps of batch 64, 4.7·10¹⁴ FLOPs in all (MLM-U 8.1·10¹³, the heads 2.4·10¹⁴): most of a day in Node on a 2-core CPU; on a GPU through Run at scale (not timed there yet); `bash python/sweeps/run.sh alternatives OUT` sweeps it over 8 seeds.',
     spec: {
@@ -155,7 +155,7 @@ export const EXPERIMENT_PRESETS: readonly ExperimentPreset[] = [
     id: 'addition',
     title: 'Addition, plain vs reversed (control)',
     shows: 'A task without a planning trap: both orders are learned; a check that training works at all.',
-    budget: '3-digit sums: ≥95% after 77k–192k examples for a 3-layer model in PyTorch (RESEARCH.md).',
+    budget: '3-digit sums: ≥95% after 77k–192k examples for a 3-layer model in PyTorch.',
     spec: literature({
       task: { kind: 'addition', digits: 3, reversed: false, trainSize: 0, testSize: 1000 },
       objectives: [{ kind: 'ntp' }, { kind: 'reverse' }],

@@ -284,7 +284,7 @@ const reaches16 = (v: MatmulVariant, [M, N]: readonly number[]): boolean =>
 
 /**
  * The variants adapters have chosen: SwiftShader's (known), lavapipe's (timed there), a GPU's before it has timed
- * (presetMatmulVariant) and the H200's (timed there; README, "On a real GPU"). Each takes every shape below; the
+ * (presetMatmulVariant) and the H200's (timed there; docs/performance.md, "On a real GPU"). Each takes every shape below; the
  * other kernel sets take every form at the small shapes that reach each of their kernels (SMALL_SHAPES), since their
  * kernels are these variants' kernels routed another way, and each of their pipelines costs a cold lavapipe seconds.
  */
