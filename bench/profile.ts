@@ -7,7 +7,7 @@
 // its fastest round, which filters out other processes on a shared machine.
 import { acquireGpu } from '../src/engine/gpu';
 import { chooseActivationStorage } from '../src/engine/activation-storage';
-import { chooseMatmulVariant, matmulVariantByName, setMatmulVariant } from '../src/engine/matmul-variants';
+import { chooseMatmulVariant, matmulVariantByName } from '../src/engine/matmul-variants';
 import { GpuModel } from '../src/engine/model';
 import { nodeGpu } from '../src/engine/node-gpu';
 import { FileVariantCache } from '../src/engine/node-variant-cache';
@@ -64,7 +64,6 @@ try {
 ${e instanceof Error ? e.message : String(e)}`);
   process.exit(2);
 }
-setMatmulVariant(ctx.device, variant);
 const rows = await chooseReductionVariant(ctx.device, ctx.adapterInfo);
 const acts = await chooseActivationStorage(ctx.device, variant, ctx.adapterInfo, { cache });
 console.log(

@@ -15,7 +15,6 @@ import {
   MATMUL_VARIANTS,
   matmulVariantByName,
   MemoryVariantCache,
-  setMatmulVariant,
   type MatmulVariant,
 } from '../src/engine/matmul-variants';
 import { chooseActivationStorage } from '../src/engine/activation-storage';
@@ -110,7 +109,6 @@ async function main(): Promise<void> {
     // A fresh cache: the benchmark times the variants on every adapter that is not known, and reports the times;
     // --matmul-variant skips that for a before/after comparison.
     const forced = args.matmulVariant ? matmulVariantByName(args.matmulVariant) : null;
-    if (forced) setMatmulVariant(device, forced);
     const choice = forced
       ? { variant: forced, timings: [] }
       : await chooseMatmulVariant(device, ctx.adapterInfo, { cache: new MemoryVariantCache() });

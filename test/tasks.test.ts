@@ -3,7 +3,7 @@ import type { TaskSpec } from '../src/lab/api';
 import { Rng } from '../src/model/rng';
 import { parseCustomPairs } from '../src/tasks/custom';
 import { makeTask, pathStarPreset, pathStarPromptLength, TaskSpecError, taskSpecIssues } from '../src/tasks/index';
-import { pathStarKey } from '../src/tasks/pathStar';
+import { pathStarKey } from '../src/tasks/path-star';
 import type { Example, Task } from '../src/tasks/types';
 
 const star = (degree: number, pathLength: number, nodes: number, trainSize = 0, testSize = 20): TaskSpec => ({

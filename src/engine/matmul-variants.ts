@@ -134,8 +134,6 @@ export const isCpuAdapter = (a: AdapterIdentity): boolean =>
 export const timedVariants = (a: AdapterIdentity | null): MatmulVariant[] =>
   a && isCpuAdapter(a) ? MATMUL_VARIANTS.filter((v) => !v.splitK && !v.fuseLayerNorm) : MATMUL_VARIANTS;
 
-const chosen = new WeakMap<GPUDevice, MatmulVariant>();
-
 /** Where the timed choice is kept, by adapter: a variant name per key. */
 export interface VariantCache {
   get(key: string): Promise<string | undefined>;
@@ -185,15 +183,6 @@ export function presetMatmulVariant(adapter: AdapterIdentity | null): MatmulVari
   return adapter && isSwiftShader(adapter) ? SOFTWARE_VARIANT : GPU_DEFAULT_VARIANT;
 }
 
-/** The variant chooseMatmulVariant or setMatmulVariant last set for this device, else presetMatmulVariant's. */
-export function matmulVariant(device: GPUDevice): MatmulVariant {
-  return chosen.get(device) ?? presetMatmulVariant(deviceAdapter(device));
-}
-
-export function setMatmulVariant(device: GPUDevice, v: MatmulVariant): void {
-  chosen.set(device, v);
-}
-
 export interface VariantChoice {
   variant: MatmulVariant;
   /** How it was chosen: known for this adapter kind, read from the cache, or timed now (then `timings`). */
@@ -214,7 +203,7 @@ export interface VariantTiming {
  * Pick the matmul variant for this device before any GpuModel is built on it: on SwiftShader the known winner
  * without timing; elsewhere the cached choice for this adapter, or, the first time, each of timedVariants timed on a
  * Linear's three products and an lm_head's (`probe`: rows × width, wall time over a few submissions after a
- * warm-up) and the fastest kept, for this device and in the cache.
+ * warm-up) and the fastest kept in the cache.
  */
 export async function chooseMatmulVariant(
   device: GPUDevice,
@@ -225,10 +214,7 @@ export async function chooseMatmulVariant(
     variant: MatmulVariant,
     source: VariantChoice['source'],
     timings: VariantTiming[] = [],
-  ): VariantChoice => {
-    chosen.set(device, variant);
-    return { variant, source, timings };
-  };
+  ): VariantChoice => ({ variant, source, timings });
   if (adapter && isSwiftShader(adapter)) return set(SOFTWARE_VARIANT, 'known');
   const cache = options.cache ?? processCache;
   const key = variantCacheKey(adapter);

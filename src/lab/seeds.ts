@@ -125,7 +125,7 @@ export function parseSeedList(text: string): number[] {
 
 /**
  * The first Clever Hans position of a task by its spec: on path-star the target position right after the decision
- * (position 1, src/tasks/pathStar.ts), when the path goes on past it to more than the goal; else none.
+ * (position 1, src/tasks/path-star.ts), when the path goes on past it to more than the goal; else none.
  */
 export function copyPositionOf(task: TaskSpec): number | undefined {
   return task.kind === 'path-star' && task.pathLength >= 4 ? 2 : undefined;

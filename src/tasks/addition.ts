@@ -9,7 +9,7 @@
 // Token ids: digits 0–9 → 0–9, `+` → 10, `=` → 11, then the specials dummy 12, mask 13, pad 14.
 import type { Rng } from '../model/rng';
 import { joinTokens, SPECIAL_DISPLAY } from './display';
-import { checkTaskField, TaskSpecError } from './specError';
+import { checkTaskField, TaskSpecError } from './spec-error';
 import { heldOutSplit } from './split';
 import type { AdditionSpec } from '../spec/types';
 import type { Example, Task } from './types';

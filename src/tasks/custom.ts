@@ -8,7 +8,7 @@
 // - Pairs with the same prompt stay together, so no test prompt is ever seen in training.
 import { Rng } from '../model/rng';
 import { joinTokens, SPECIAL_DISPLAY, SPECIAL_DISPLAY_LONG } from './display';
-import { checkTaskField, TaskSpecError } from './specError';
+import { checkTaskField, TaskSpecError } from './spec-error';
 import type { CustomSpec } from '../spec/types';
 import type { Example, Task } from './types';
 

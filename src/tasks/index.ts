@@ -2,12 +2,12 @@
 import type { SpecIssue, TaskSpec } from '../spec/types';
 import { additionTask, validateAdditionSpec } from './addition';
 import { customTask, validateCustomSpec } from './custom';
-import { pathStarTask, validatePathStarSpec } from './pathStar';
-import { TaskSpecError } from './specError';
+import { pathStarTask, validatePathStarSpec } from './path-star';
+import { TaskSpecError } from './spec-error';
 import type { Task } from './types';
 
-export { TaskSpecError } from './specError';
-export { PATH_STAR_PRESETS, pathStarPreset, pathStarPromptLength, type PathStarPresetName } from './pathStar';
+export { TaskSpecError } from './spec-error';
+export { PATH_STAR_PRESETS, pathStarPreset, pathStarPromptLength, type PathStarPresetName } from './path-star';
 export { CUSTOM_MAX_LINE_TOKENS, parseCustomPairs } from './custom';
 export type { Example, SpecialTokens, Task } from './types';
 

@@ -14,7 +14,7 @@ interface Graph {
 }
 
 /**
- * Reads a path-star prompt `u v | u v | … / s g =` (B&N's format, see src/tasks/pathStar.ts) into arms, by the
+ * Reads a path-star prompt `u v | u v | … / s g =` (B&N's format, see src/tasks/path-star.ts) into arms, by the
  * tokens' display strings so it does not depend on token ids.
  */
 export function parsePathStar(ex: ExampleView): Graph | null {

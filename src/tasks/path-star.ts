@@ -17,7 +17,7 @@
 // reserves one), so the vocabulary has N+6 tokens.
 import type { Rng } from '../model/rng';
 import { SPECIAL_DISPLAY } from './display';
-import { checkTaskField, TaskSpecError } from './specError';
+import { checkTaskField, TaskSpecError } from './spec-error';
 import { heldOutSplit } from './split';
 import type { PathStarSpec } from '../spec/types';
 import type { Example, Task } from './types';
