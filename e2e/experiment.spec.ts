@@ -48,7 +48,7 @@ test('a run over four seeds draws means with bands, or every seed, and ends with
   await page.goto('/');
   await waitForGpu(page);
   await smallRun(page, { objectives: ['ntp', 'reverse'], steps: 6, autosave: 0 });
-  const seeds = page.getByLabel('Seeds');
+  const seeds = page.getByLabel('Seeds', { exact: true });
   await seeds.fill('1-x');
   await expect(page.locator('.seeds .problem')).toContainText("'1-x' is not a seed");
   await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
@@ -119,5 +119,41 @@ test('a run over four seeds draws means with bands, or every seed, and ends with
   await expect(page.getByRole('button', { name: 'Show test examples' })).toBeDisabled();
   await expect(page.locator('example-view')).toContainText("open it with its lanes' checkpoints");
   await expect(page.locator('results-table tbody tr').first()).toContainText('not reached');
+  expect(errors).toEqual([]);
+});
+
+test('seeds trained together give every seed the numbers it gets alone, one after another', async ({ page }) => {
+  test.setTimeout(300_000);
+  const errors = watchConsole(page);
+  await page.goto('/');
+  await waitForGpu(page);
+  await smallRun(page, { objectives: ['ntp', 'reverse'], steps: 6, autosave: 0 });
+  await page.getByLabel('Seeds', { exact: true }).fill('3-5');
+  const mode = page.getByLabel('Several seeds');
+  // SwiftShader is a CPU adapter: by default its seeds run one after another.
+  await expect(mode).toHaveValue('auto');
+  await expect(page.locator('.seeds .note')).toContainText('3 runs, one per seed');
+  await mode.selectOption('on');
+  await expect(page.locator('.seeds .note')).toContainText('3 seeds trained together');
+  const start = page.getByRole('button', { name: 'Start', exact: true });
+  await start.click();
+  const summary = page.locator('results-table table.seeds');
+  await expect(summary).toBeVisible({ timeout: 120_000 });
+  await expectDone(page);
+  // One run: ntp and reverse of all three seeds were the lanes of one model.
+  await expect(page.locator('run-controls')).toContainText('(3 seeds)');
+  await expect(page.locator('run-controls')).toContainText('6 lanes in the same dispatches');
+  await expect(summary.locator('caption')).toContainText('Over seeds 3, 4, 5');
+  const exact = page.locator('chart-panel metric-chart[metric="exactMatch"]');
+  await expect(exact).toHaveAttribute('data-points', '6,6');
+  const together = await summary.locator('tbody').innerText();
+  await shot(page, 'experiment-seeds-together');
+
+  await mode.selectOption('off');
+  await start.click();
+  await expect(summary).toBeVisible({ timeout: 120_000 });
+  await expect(summary.locator('caption')).toContainText('Over seeds 3, 4, 5', { timeout: 120_000 });
+  await expectDone(page);
+  expect(await summary.locator('tbody').innerText()).toBe(together);
   expect(errors).toEqual([]);
 });

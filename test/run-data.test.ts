@@ -27,6 +27,32 @@ describe('RunData', () => {
     expect(a.withEvents([])).toBe(a);
   });
 
+  it('a run over seeds trained together: its first seed as the run, each other seed in its own lanes, results split', () => {
+    const seeded = (lane: number, n: number, seed: number): LabEvent => {
+      const e = step(lane, n) as { type: 'step'; metrics: StepMetrics };
+      return { type: 'step', metrics: { ...e.metrics, seed } };
+    };
+    const a = RunData.begin(spec, { seeds: [4, 7, 9] });
+    expect(a.spec.train.seed).toBe(4);
+    expect([...a.seedLanes.keys()]).toEqual([7, 9]);
+    const b = a.withEvents([seeded(0, 1, 4), seeded(1, 1, 7), seeded(1, 2, 7), seeded(0, 1, 9)]);
+    expect(b.lanes.map((l) => l.steps.length)).toEqual([1, 0]);
+    expect(b.seedLanes.get(7)!.map((l) => l.steps.length)).toEqual([0, 2]);
+    expect(b.seedLanes.get(9)!.map((l) => l.steps.length)).toEqual([1, 0]);
+    expect(b.seedLanes.get(9)![1]).toBe(a.seedLanes.get(9)![1]); // untouched lanes keep their arrays
+    const result = (lane: number, seed: number) =>
+      ({ lane, seed, objective: 'ntp', exactMatch: seed / 10 }) as LaneResult;
+    const done = b.finished([4, 7, 9].flatMap((s) => [result(0, s), result(1, s)]));
+    expect(done.results!.map((r) => r.exactMatch)).toEqual([0.4, 0.4]);
+    expect(done.results![0]).not.toHaveProperty('seed');
+    expect(done.seedResults!.map((r) => [r.seed, r.results.map((x) => x.exactMatch)])).toEqual([
+      [4, [0.4, 0.4]],
+      [7, [0.7, 0.7]],
+      [9, [0.9, 0.9]],
+    ]);
+    expect(RunData.begin(spec).finished([result(0, 1)]).seedResults).toBeNull();
+  });
+
   it('shares the lanes and arrays a batch does not touch', () => {
     const a = RunData.begin(spec).withEvents([step(0, 1), step(1, 1)]);
     const b = a.withEvents([step(0, 2)]);

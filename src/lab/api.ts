@@ -17,6 +17,8 @@ export interface AdapterReport {
   vendor: string;
   architecture: string;
   description: string;
+  /** Whether the Lab trains lanes of one shape in the same dispatches here (a GPU), by default. */
+  stacksLanes?: boolean;
   /** The matmul kernels chosen for this adapter (src/engine/matmul-variants.ts) and how: known, cached or timed. */
   matmulVariant: { name: string; source: 'known' | 'cached' | 'timed' } | null;
   /**
@@ -163,6 +165,8 @@ export interface RunOptions {
    * metrics and results carry the seed. Not with resume, resumeSaved, initialParams or autosave.
    */
   seeds?: number[];
+  /** Stack lanes of one shape in the same dispatches (the seeds' too), or not, instead of the Lab's choice. */
+  stackLanes?: boolean;
 }
 
 export interface ImportedCheckpoint {

@@ -168,6 +168,7 @@ export class Lab implements LabApi {
     const l = ctx.device.limits;
     return {
       ...ctx.adapterInfo,
+      stacksLanes: this.options.stackLanes ?? !isCpuAdapter(ctx.adapterInfo),
       matmulVariant: { name: choice.matmul.variant.name, source: choice.matmul.source },
       reductionVariant: { name: choice.reduction.variant.name, source: choice.reduction.source },
       activationStorage: { name: choice.activations.storage, source: choice.activations.source },
@@ -218,7 +219,7 @@ export class Lab implements LabApi {
         matmul: matmul.variant,
         reduction: reduction.variant,
         activations: activations.storage,
-        stackLanes: this.options.stackLanes ?? !isCpuAdapter(ctx.adapterInfo),
+        stackLanes: options.stackLanes ?? this.options.stackLanes ?? !isCpuAdapter(ctx.adapterInfo),
       };
       const build = (seedRun: { seed: number; task: Task }[], tagSeed: boolean) => {
         try {

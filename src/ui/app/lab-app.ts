@@ -121,6 +121,15 @@ export class LabApp extends LitElement {
     });
   }
 
+  /** Whether these seeds train together (RunPrefs.seedsTogether; 'auto': where the adapter is a GPU). */
+  private seedsTogether(seeds: readonly number[]): boolean {
+    if (seeds.length < 2) return false;
+    const pref = this.prefs.seedsTogether;
+    if (pref !== 'auto') return pref === 'on';
+    const gpu = this.worker.gpu;
+    return gpu.state === 'ready' && gpu.adapter.stacksLanes === true;
+  }
+
   /** The adapter this page trains on, in a line. */
   private adapterText(): string | null {
     const gpu = this.worker.gpu;
@@ -165,6 +174,14 @@ export class LabApp extends LitElement {
       // One run per seed, one after the other, as `compare --seeds`; a stop or a failure ends the repetition.
       this.seedRuns = [];
       const spec = this.spec;
+      if (this.seedsTogether(seeds)) {
+        // One run over every seed: the lanes of one shape, every seed's, in the same dispatches.
+        await this.recovery.launch(spec, { seeds, stackLanes: true, autosaveEvery: 0 });
+        const data = this.runs.data;
+        if (data?.seedResults && data.state === 'done') this.seedRuns = data.seedResults;
+        this.keep(spec, this.seedRuns, 'run', this.adapterText());
+        return;
+      }
       for (const seed of seeds) {
         await this.recovery.start(seeds.length > 1 ? { ...spec, train: { ...spec.train, seed } } : spec);
         const data = this.runs.data;
@@ -289,7 +306,9 @@ export class LabApp extends LitElement {
           seeds instanceof Error
             ? seeds.message
             : list && list.length > 1
-              ? `${list.length} runs, one per seed, then the mean and spread of each result.`
+              ? this.seedsTogether(list)
+                ? `${list.length} seeds trained together, then the mean and spread of each result.`
+                : `${list.length} runs, one per seed, then the mean and spread of each result.`
               : 'e.g. 1,2,3 or 1-5: one run per seed, then the mean and spread (the Seed field when empty).'
         }
       </span>

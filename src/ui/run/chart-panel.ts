@@ -77,8 +77,12 @@ export class ChartPanel extends LitElement {
     }));
     const run = this.run;
     if (!run) return done;
-    const seed = run.spec.train.seed;
-    return done.some((r) => r.seed === seed) ? done : [...done, { seed, lanes: run.lanes }];
+    // The run on screen: its seed, and in a run over seeds trained together every other seed's lanes too.
+    const live: SeedCurves[] = [
+      { seed: run.spec.train.seed, lanes: run.lanes },
+      ...[...run.seedLanes].map(([seed, lanes]) => ({ seed, lanes })),
+    ];
+    return [...done, ...live.filter((l) => !done.some((r) => r.seed === l.seed))];
   }
 
   override render() {

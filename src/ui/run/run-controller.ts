@@ -67,6 +67,7 @@ export class RunController implements ReactiveController {
     let data = RunData.begin(spec, {
       evaluationOnly: options.stopAtStep === 0,
       runId: options.resumeSaved ?? options.runId ?? null,
+      ...(options.seeds ? { seeds: options.seeds } : {}),
     });
     if (from) data = data.continuedFrom(from.step, from.history, from.runId ? { runId: from.runId } : null);
     const { identity } = data;

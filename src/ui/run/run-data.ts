@@ -89,6 +89,8 @@ type RunFields = Pick<
   | 'startStep'
   | 'evaluationOnly'
   | 'modelsHeld'
+  | 'seedLanes'
+  | 'seedResults'
 >;
 
 export class RunData {
@@ -117,6 +119,13 @@ export class RunData {
    * curves and numbers: its examples and downloads would otherwise come from whatever models the worker held before.
    */
   readonly modelsHeld!: boolean;
+  /**
+   * A run over seeds trained together (RunOptions.seeds): `lanes` are its first seed's, and these the other seeds'
+   * lanes, in seed order; empty for a run of one seed.
+   */
+  readonly seedLanes!: ReadonlyMap<number, readonly LaneHistory[]>;
+  /** Such a run's results, every seed's, once it ended (`results` holds the first seed's); else null. */
+  readonly seedResults!: { seed: number; results: LaneResult[] }[] | null;
 
   private constructor(fields: RunFields) {
     Object.assign(this, fields);
@@ -126,12 +135,18 @@ export class RunData {
   /** A run about to start: every lane empty. */
   static begin(
     spec: ExperimentSpec,
-    init: { runId?: string | null; evaluationOnly?: boolean; modelsHeld?: boolean } = {},
+    init: { runId?: string | null; evaluationOnly?: boolean; modelsHeld?: boolean; seeds?: readonly number[] } = {},
   ): RunData {
+    const empty = () =>
+      spec.objectives.map((o, i) => ({ lane: i, objective: o, label: objectiveLabel(o), steps: [], evals: [] }));
+    const [first, ...others] = init.seeds ?? [];
     return new RunData({
       identity: {},
-      spec,
-      lanes: spec.objectives.map((o, i) => ({ lane: i, objective: o, label: objectiveLabel(o), steps: [], evals: [] })),
+      // A run over seeds shows its first seed where a run shows its one.
+      spec: first === undefined ? spec : { ...spec, train: { ...spec.train, seed: first } },
+      lanes: empty(),
+      seedLanes: new Map(others.map((s) => [s, empty()])),
+      seedResults: null,
       state: 'starting',
       message: '',
       log: '',
@@ -158,6 +173,14 @@ export class RunData {
     if (events.length === 0) return this;
     const steps = new Map<number, StepMetrics[]>();
     const evals = new Map<number, EvalMetrics[]>();
+    // Another seed's metrics (a run over seeds trained together) go to its own lanes.
+    const other = new Map<number, { steps: Map<number, StepMetrics[]>; evals: Map<number, EvalMetrics[]> }>();
+    const route = (m: StepMetrics | EvalMetrics) => {
+      if (m.seed === undefined || !this.seedLanes.has(m.seed)) return { steps, evals };
+      let o = other.get(m.seed);
+      if (!o) other.set(m.seed, (o = { steps: new Map(), evals: new Map() }));
+      return o;
+    };
     const add = <T>(to: Map<number, T[]>, lane: number, m: T) => {
       if (!this.lanes[lane]) return;
       const list = to.get(lane);
@@ -166,8 +189,8 @@ export class RunData {
     };
     let { state, message, log, saved, failure } = this;
     for (const e of events) {
-      if (e.type === 'step') add(steps, e.metrics.lane, e.metrics);
-      else if (e.type === 'eval') add(evals, e.metrics.lane, e.metrics);
+      if (e.type === 'step') add(route(e.metrics).steps, e.metrics.lane, e.metrics);
+      else if (e.type === 'eval') add(route(e.metrics).evals, e.metrics.lane, e.metrics);
       else if (e.type === 'state') {
         // A stop the user asked for reads as "stopped" even if the worker reports it as done.
         if (!(state === 'stopping' && e.state === 'done')) state = e.state;
@@ -177,16 +200,30 @@ export class RunData {
       } else if (e.type === 'log') log = e.message;
       else if (e.type === 'saved') saved = { runId: e.runId, step: e.step };
     }
-    const lanes =
+    const grow = (
+      ls: readonly LaneHistory[],
+      steps: Map<number, StepMetrics[]>,
+      evals: Map<number, EvalMetrics[]>,
+    ): readonly LaneHistory[] =>
       steps.size === 0 && evals.size === 0
-        ? this.lanes
-        : this.lanes.map((l) => {
+        ? ls
+        : ls.map((l) => {
             const s = steps.get(l.lane);
             const v = evals.get(l.lane);
             if (!s && !v) return l;
             return { ...l, steps: s ? l.steps.concat(s) : l.steps, evals: v ? l.evals.concat(v) : l.evals };
           });
-    return this.with({ lanes, state, message, log, saved, failure });
+    const lanes = grow(this.lanes, steps, evals);
+    const seedLanes =
+      other.size === 0
+        ? this.seedLanes
+        : new Map(
+            [...this.seedLanes].map(([seed, ls]) => {
+              const o = other.get(seed);
+              return [seed, o ? grow(ls, o.steps, o.evals) : ls] as const;
+            }),
+          );
+    return this.with({ lanes, seedLanes, state, message, log, saved, failure });
   }
 
   /** A resumed run starts where its autosave left off: its history so far, up to the saved step. */
@@ -209,12 +246,27 @@ export class RunData {
     return this.with({ lanes });
   }
 
-  /** The run with its results: done, or stopped if a stop was asked for. */
-  finished(results: LaneResult[]): RunData {
+  /**
+   * The run with its results: done, or stopped if a stop was asked for. A run over seeds trained together keeps
+   * every seed's (seedResults) and shows its first seed's.
+   */
+  finished(all: LaneResult[]): RunData {
+    let results = all;
+    let seedResults: RunData['seedResults'] = null;
+    if (this.seedLanes.size > 0) {
+      const seeds = [this.spec.train.seed, ...this.seedLanes.keys()];
+      seedResults = seeds
+        .map((seed) => ({
+          seed,
+          results: all.filter((r) => r.seed === seed).map(({ seed: _s, ...r }) => r as LaneResult),
+        }))
+        .filter((r) => r.results.length > 0);
+      results = seedResults[0]?.results ?? [];
+    }
     // The run resolved, yet a lane stopped on a non-finite loss: the lab reports it as state 'error'.
-    if (this.state === 'error') return this.with({ results, failure: this.failure ?? 'non-finite' });
+    if (this.state === 'error') return this.with({ results, seedResults, failure: this.failure ?? 'non-finite' });
     const state = this.state === 'stopping' || this.state === 'stopped' ? 'stopped' : 'done';
-    return this.with({ results, state });
+    return this.with({ results, seedResults, state });
   }
 
   failed(message: string, failure: RunFailure = 'other'): RunData {

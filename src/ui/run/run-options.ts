@@ -8,9 +8,17 @@ export interface RunPrefs {
   autosaveEvery: number;
   /** After a GPU device loss, resume from the last autosave without asking. */
   autoResume: boolean;
+  /**
+   * How a run over several seeds trains: every seed's lanes together (one run, the lanes of one shape in the same
+   * dispatches; not autosaved), one seed after another (each autosaved), or together where the adapter is a GPU.
+   */
+  seedsTogether: SeedsTogether;
 }
 
-export const DEFAULT_PREFS: RunPrefs = { autosaveEvery: 50, autoResume: false };
+export type SeedsTogether = 'auto' | 'on' | 'off';
+const SEEDS_TOGETHER: readonly SeedsTogether[] = ['auto', 'on', 'off'];
+
+export const DEFAULT_PREFS: RunPrefs = { autosaveEvery: 50, autoResume: false, seedsTogether: 'auto' };
 const KEY = 'webgpu-lab.run-prefs';
 const MAX_EVERY = 10_000_000;
 
@@ -21,6 +29,7 @@ export function loadPrefs(): RunPrefs {
     return {
       autosaveEvery: autosaveProblem(raw.autosaveEvery) === null ? raw.autosaveEvery! : DEFAULT_PREFS.autosaveEvery,
       autoResume: typeof raw.autoResume === 'boolean' ? raw.autoResume : DEFAULT_PREFS.autoResume,
+      seedsTogether: SEEDS_TOGETHER.includes(raw.seedsTogether!) ? raw.seedsTogether! : DEFAULT_PREFS.seedsTogether,
     };
   } catch {
     return { ...DEFAULT_PREFS };
@@ -78,7 +87,27 @@ export class RunOptionsFields extends LitElement {
       <label class="check">
         <input type="checkbox" .checked=${this.prefs.autoResume} @change=${this.onAuto} />
         Resume automatically after a device loss
-      </label>`;
+      </label>
+      <div class="field">
+        <label for="seeds-together">Several seeds</label>
+        <select
+          id="seeds-together"
+          .value=${this.prefs.seedsTogether}
+          ?disabled=${this.disabled}
+          aria-describedby="seeds-together-note"
+          @change=${(e: Event) =>
+            this.send({ ...this.prefs, seedsTogether: (e.target as HTMLSelectElement).value as SeedsTogether })}
+        >
+          <option value="auto" ?selected=${this.prefs.seedsTogether === 'auto'}>
+            together on a GPU, else one by one
+          </option>
+          <option value="on" ?selected=${this.prefs.seedsTogether === 'on'}>always together</option>
+          <option value="off" ?selected=${this.prefs.seedsTogether === 'off'}>one after another</option>
+        </select>
+        <p class="help" id="seeds-together-note">
+          Together: every seed's lanes in the same dispatches, all curves at once, not autosaved.
+        </p>
+      </div>`;
   }
 
   private onEvery(e: Event) {
