@@ -98,7 +98,7 @@ gl() {
 }
 step "Vulkan loader .gl/libvulkan1_*.deb" gl
 
-# --- sizes: what travels is the tracked and untracked-not-ignored files plus the carried folders, at most 64 MiB --
+# --- sizes: the tracked and untracked-not-ignored files plus .device/ and .gl/, what the GPU machine needs ------
 tree=$(git ls-files -z --cached --others --exclude-standard | du -cb --apparent-size --files0-from=- 2>/dev/null | tail -1 | cut -f1)
 dev=$(bytes .device)
 glb=$(bytes .gl)

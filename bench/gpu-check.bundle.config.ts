@@ -1,5 +1,5 @@
 // Vite config for bench/gpu-check-prepare.sh: the lab's command line and the benchmark bundled for Node into
-// .device/bundle/{lab,bench}.mjs, so that a GPU machine without a registry runs them with a carried Node and a pruned
+// .device/bundle/{lab,bench}.mjs, so that a GPU machine without a registry runs them with a packed Node and a pruned
 // node_modules. Only `webgpu` (Dawn's native addon) stays outside the bundle. The browser half of the benchmark
 // (bench/browser.ts: Playwright's Chromium and Vite's dev server) is replaced by stubs that throw if called: the
 // GPU check runs the benchmark with --no-browser, and Playwright cannot be bundled (it reads its own package files).

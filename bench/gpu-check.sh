@@ -6,7 +6,7 @@
 #                                            # (git-ignored), about 41 MiB with the tree, to copy along
 #   bash bench/gpu-check.sh                  # then on the GPU machine, in the copied tree
 #
-# and here as a dry run, against the carried files rather than this machine's node_modules where it can:
+# and here as a dry run, against the packed files rather than this machine's node_modules where it can:
 #
 #   DRY=1 ICD=/usr/share/vulkan/icd.d/lvp_icd.json OUT=/tmp/gpucheck-out bash bench/gpu-check.sh
 #
@@ -18,7 +18,7 @@
 #   pytorch    PyTorch's half of the time to contrast, on the CPU, in the background from here on (beside the GPU
 #              tests, which barely use the CPU; TORCH_THREADS of the cores)
 #   tests      vitest run test/gpu, all but the PyTorch parity files (export.test.ts only where onnxruntime-node's
-#              linux-x64 binary was carried; its own PyTorch comparison wants /usr/bin/python3 with torch)
+#              linux-x64 binary was packed; its own PyTorch comparison wants /usr/bin/python3 with torch)
 #   tests-py   vitest run test/gpu/python-step.test.ts test/gpu/scale.test.ts (the lab against PyTorch, LAB_PYTHON)
 #   bench      npm run bench -- --no-browser --variants --runs 3 --square 512,4096 (tokens/s at the three sizes,
 #              every kernel, the 512³ and 4096³ squares, the 1,000-step memory check)
@@ -97,10 +97,10 @@ if [ -z "$DRY" ]; then
     for f in .gl/*.deb; do dpkg -x "$f" / || problems+=("dpkg -x $f"); done
     ldconfig
   else
-    echo "no .gl/*.deb carried: relying on the machine's own Vulkan loader"
+    echo "no .gl/*.deb packed: relying on the machine's own Vulkan loader"
   fi
 fi
-if ldconfig -p | grep -q 'libvulkan.so.1'; then echo "libvulkan.so.1: $(ldconfig -p | grep -m1 'libvulkan.so.1' | sed 's/.*=> //')"; else problems+=("no libvulkan.so.1 (carry .gl, see bench/gpu-check-prepare.sh)"); fi
+if ldconfig -p | grep -q 'libvulkan.so.1'; then echo "libvulkan.so.1: $(ldconfig -p | grep -m1 'libvulkan.so.1' | sed 's/.*=> //')"; else problems+=("no libvulkan.so.1 (pack .gl, see bench/gpu-check-prepare.sh)"); fi
 NODEDIR=/tmp/gpu-check-node
 if [ -f .device/node.xz ]; then
   mkdir -p "$NODEDIR" && xz -dc .device/node.xz >"$NODEDIR/node" && chmod +x "$NODEDIR/node" && export PATH=$NODEDIR:$PATH ||
@@ -111,7 +111,7 @@ fi
 node --version >/dev/null 2>&1 && echo "node $(node --version) at $(command -v node)" || problems+=("no node")
 if [ -f .device/nm.tar.xz ]; then
   if [ -e node_modules ] && [ ! -f node_modules/.gpu-check ]; then
-    echo "node_modules exists and is not the carried one: using it as it is (remove it to test the archive)"
+    echo "node_modules exists and is not the packed one: using it as it is (remove it to test the archive)"
   else
     tar -xJf .device/nm.tar.xz && touch node_modules/.gpu-check && echo "node_modules: $(ls node_modules | wc -l) entries from .device/nm.tar.xz" ||
       problems+=("could not unpack .device/nm.tar.xz")
@@ -181,7 +181,7 @@ TORCHFILES="test/gpu/python-step.test.ts test/gpu/scale.test.ts"
 EXCL=(--exclude test/gpu/python-step.test.ts --exclude test/gpu/scale.test.ts)
 if [ ! -e node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node ]; then
   EXCL+=(--exclude test/gpu/export.test.ts)
-  echo "(test/gpu/export.test.ts excluded: onnxruntime-node's linux-x64 binary (45 MB) is not carried — WITH_ORT=1 in the prepare script carries it)"
+  echo "(test/gpu/export.test.ts excluded: onnxruntime-node's linux-x64 binary (45 MB) is not packed — WITH_ORT=1 in the prepare script packs it)"
 fi
 vitest_step() { # vitest_step NAME LIMIT ARGS...: one vitest run, its log appended to $OUT/vitest.log
   local name=$1 limit=$2 rc files tests
@@ -304,7 +304,7 @@ const d = bench?.node?.kernels?.dispatch?.[0];
 s.dispatchMicroseconds = d ? d.ms.median * 1000 : null;
 s.dispatchesPerStep = Object.fromEntries((bench?.node?.training ?? []).map((t) => [t.size, t.dispatchesPerStep ?? null]));
 // The variant probe's milliseconds for the tiled kernels with and without each LayerNorm fused into the forward
-// product that reads it (bench/README.md, "LayerNorm fused into the tiled matmul"): whether the fusion pays here.
+// product that reads it (docs/kernel-notes.md, "LayerNorm fused into the tiled matmul"): whether the fusion pays here.
 const probe = Object.fromEntries((bench?.node?.variantTimings ?? []).map((t) => [t.variant, t.ms]));
 s.layerNormFusion = ['tiled64', 'tiled64+splitK']
   .filter((v) => v in probe && `${v}+ln` in probe)

@@ -1,7 +1,7 @@
 // dst (cols, rows) = srcᵀ, src (rows, cols) row-major, both multiples of 4: the operands that a matmul variant with
 // tnOnly (src/engine/matmul-variants.ts) copies transposed so that a forward (nt) or dinp (nn) product runs on the
 // vec4 tn kernel. On lavapipe the tn kernel runs about twice as fast as nt and nn at the same shape and the same
-// loads per multiply-add (bench/README.md, "Every product as tn"), so two cheap passes over the operands pay.
+// loads per multiply-add (docs/kernel-notes.md, "Every product as tn"), so two cheap passes over the operands pay.
 // One thread per 4×4 block: four vec4 rows in, four vec4 columns out, nothing shared, no barrier.
 // vec4 views: R4 = rows/4, C4 = cols/4; thread (x, y) moves the block at rows 4y.., columns 4x...
 // S: src's element as stored, vec4f or vec4h (an activation the model keeps in f16, src/engine/kernels.ts

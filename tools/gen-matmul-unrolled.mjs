@@ -5,7 +5,7 @@
 // shaders/matmul_vec4_16_loads_first.wgsl, the same kernels with every load of an iteration before its arithmetic:
 // lavapipe's compiler does not move a load above the multiply-adds before it, and there the tn kernel runs at 27–31
 // GFLOP/s in that order against 16–17 (nt and nn: 15 against 11), while SwiftShader runs it 10–25% slower
-// (bench/README.md, "Every product as tn"); the vec4-reg16x16+tn variant uses it. Edit this script, not the output:
+// (docs/kernel-notes.md, "Every product as tn"); the vec4-reg16x16+tn variant uses it. Edit this script, not the output:
 //
 //   npm run gen:wgsl                                   rewrite both shaders
 //   node tools/gen-matmul-unrolled.mjs --check         exit 1 where a checked-in shader differs

@@ -1,7 +1,7 @@
 // How the model stores its half activations (plan.ts, HALF_ACTIVATIONS: c_fc's output and its GELU), chosen per
 // adapter like the matmul variants (matmul-variants.ts): f16 halves the bytes that the MLP's four products move
 // through those tensors, and pays only where the adapter loads and stores f16 at least as fast as f32 (on lavapipe
-// an f16 pass is 10–15% slower: bench/README.md, "What a dispatch costs, and whether f16 storage would pay"). Where
+// an f16 pass is 10–15% slower: docs/kernel-notes.md, "What a dispatch costs, and whether f16 storage would pay"). Where
 // the device lacks `shader-f16`, f32 without timing (SwiftShader has none); elsewhere the cached choice for this
 // adapter and matmul variant, or, the first time, those four products timed both ways and the faster kept.
 import { KernelCache, timeSubmission } from './kernel';

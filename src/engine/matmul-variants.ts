@@ -50,7 +50,7 @@ export interface MatmulVariant {
   /**
    * Every product on the vec4 tn kernel: a forward (nt) or dinp (nn) product first copies its operands transposed
    * (kernels.ts, operandTransposes and transposeKernel), one or two cheap passes. For lavapipe, whose tn kernel runs
-   * about twice as fast as its nt and nn kernels at equal shapes (bench/README.md, "Every product as tn"); the
+   * about twice as fast as its nt and nn kernels at equal shapes (docs/kernel-notes.md, "Every product as tn"); the
    * timing decides per adapter, as for every variant.
    */
   tnOnly?: true;
@@ -62,7 +62,7 @@ export interface MatmulVariant {
   /**
    * The dW products on the vec4 nn kernel: dW (OC,IC) += dout (M,OC)ᵀ · inp (M,IC) first copies dout transposed to
    * (OC,M) (kernels.ts, operandTransposes), one cheap pass. For SwiftShader, whose tn kernel runs at about 60% of its
-   * nn kernel's rate at the dW shapes (bench/README.md, "dW products as nn"). The nn kernel sums the bias gradient
+   * nn kernel's rate at the dW shapes (docs/kernel-notes.md, "dW products as nn"). The nn kernel sums the bias gradient
    * from the transposed rows (MatmulFlags.biasGrad).
    */
   nnWeightGrads?: true;
@@ -70,7 +70,7 @@ export interface MatmulVariant {
    * LayerNorm fused into the forward product that reads its output (c_attn after ln_1, c_fc after ln_2, the lm_head
    * after ln_f), where the tiled kernel computes that product (kernels.ts, layernormMatmulKernel): one dispatch
    * instead of two, each workgroup computing its rows' statistics. For GPUs, where a tiny model's step is bound by
-   * its dispatches (bench/README.md, "What a dispatch costs"); the timing decides per GPU, and the CPU adapters do not
+   * its dispatches (docs/kernel-notes.md, "What a dispatch costs"); the timing decides per GPU, and the CPU adapters do not
    * time it (timedVariants).
    */
   fuseLayerNorm?: true;
@@ -129,7 +129,7 @@ export const isCpuAdapter = (a: AdapterIdentity): boolean =>
  * lavapipe the probe put split and unsplit within its run-to-run noise (158 against 175 ms one run, the reverse
  * order another), so timing them there would only let noise pick an extra pass and lengthen the first step. Nor the
  * +ln variants: they fuse LayerNorm into the tiled kernel, on which lavapipe trains at a quarter of its chosen
- * variant's rate (bench/README.md, "LayerNorm fused into the tiled matmul").
+ * variant's rate (docs/kernel-notes.md, "LayerNorm fused into the tiled matmul").
  */
 export const timedVariants = (a: AdapterIdentity | null): MatmulVariant[] =>
   a && isCpuAdapter(a) ? MATMUL_VARIANTS.filter((v) => !v.splitK && !v.fuseLayerNorm) : MATMUL_VARIANTS;
@@ -168,7 +168,7 @@ export function deviceAdapter(device: GPUDevice): AdapterIdentity | null {
 }
 
 /**
- * The variant SwiftShader runs best (measured: bench/README.md, "dW products as nn"): the 16×16 kernels, the dW
+ * The variant SwiftShader runs best (measured: docs/kernel-notes.md, "dW products as nn"): the 16×16 kernels, the dW
  * products on nn over the output gradient transposed, whose tn kernel is its slowest.
  */
 export const SOFTWARE_VARIANT = matmulVariantByName('vec4-reg16x16+nndW');

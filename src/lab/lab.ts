@@ -57,7 +57,7 @@ export interface LabOptions {
   variantCache?: VariantCache;
   /**
    * Train lanes of one shape in the same dispatches (LaneKernels.stackLanes). Default: on GPUs, not on CPU adapters
-   * (SwiftShader, lavapipe), where it saves nothing measurable (bench/README.md, "Lanes").
+   * (SwiftShader, lavapipe), where it saves nothing measurable (docs/kernel-notes.md, "Lanes").
    */
   stackLanes?: boolean;
 }
@@ -249,7 +249,7 @@ export class Lab implements LabApi {
         this.current = build(list, seeds !== undefined);
         return await this.current.train(this.store, onEvent, options);
       }
-      // Not stacking (a CPU adapter): the seeds one after another, as fast here (bench/README.md, "Lanes").
+      // Not stacking (a CPU adapter): the seeds one after another, as fast here (docs/kernel-notes.md, "Lanes").
       const results: LaneResult[] = [];
       for (const one of list) {
         this.current?.destroy();

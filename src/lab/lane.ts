@@ -27,7 +27,7 @@ export interface LaneKernels {
   /**
    * Whether lanes of one shape train as the lanes of one model, in the same dispatches (src/lab/run.ts): on GPUs,
    * whose tiny steps are bound by dispatches; not on CPU adapters, which are bound by arithmetic, where stacking
-   * gained nothing beyond the noise and would compile a second set of pipelines (bench/README.md, "Lanes").
+   * gained nothing beyond the noise and would compile a second set of pipelines (docs/kernel-notes.md, "Lanes").
    */
   stackLanes: boolean;
 }

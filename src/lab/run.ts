@@ -53,7 +53,7 @@ export interface RunStart {
 /**
  * Lanes whose models have one shape (one config), trained as the lanes of one GpuModel: every dispatch of a step does
  * all of their work, and their evaluations share forward passes (evaluateLanes), so that N such lanes cost a GPU
- * about what one does (bench/README.md, "Lanes").
+ * about what one does (docs/kernel-notes.md, "Lanes").
  */
 interface LaneGroup {
   model: GpuModel;
