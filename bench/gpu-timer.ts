@@ -1,7 +1,7 @@
 // Timing of recorded dispatches: GPU timestamps (a timestamp-query pair around one compute pass) where the device
 // has the feature, else wall time from submit to onSubmittedWorkDone. Either way one pass repeats the dispatches
 // `reps` times, so that per-submission overhead is spread over many dispatches.
-import { encodeDispatches, type Dispatch } from '../src/engine/kernel';
+import { encodeDispatches, type Dispatch } from '../src/engine/pipelines';
 import { spread, type Spread } from './common';
 
 export type TimingMethod = 'timestamp-query' | 'wall';

@@ -6,8 +6,14 @@
 // Throughput definitions: matmul GFLOP/s = 2·M·N·K / time. Attention and LayerNorm GB/s = the bytes each op must
 // move at least (every input read once, every output written once; read-modify-write outputs count twice) / time;
 // attention's GFLOP/s counts both T×T products in full (the causal half that the kernels skip is not discounted).
-import { grid1d, KernelCache, uniformData, type Dispatch, type KernelDef } from '../src/engine/kernel';
-import { attentionKernels, crossentropyKernel, K, layernormKernels, type MatmulFlags } from '../src/engine/kernels';
+import { grid1d, KernelCache, uniformData, type Dispatch, type KernelDef } from '../src/engine/pipelines';
+import {
+  attentionKernels,
+  crossentropyKernel,
+  KERNELS,
+  layernormKernels,
+  type MatmulFlags,
+} from '../src/engine/kernels';
 import { productDispatches, type MatmulVariant } from '../src/engine/matmul-variants';
 import type { ReductionVariant } from '../src/engine/reduction-variants';
 import { lmHeadRows } from '../src/model/params';
@@ -244,10 +250,10 @@ export async function benchDispatch(
   const u = bufs.uniform({ u32: [N] });
   const a = bufs.storage(N);
   const out = bufs.storage(N);
-  const list = [kernels.dispatch(K.residualAccumulate, [u, a, a, out], grid1d(N))];
+  const list = [kernels.dispatch(KERNELS.residualAccumulate, [u, a, a, out], grid1d(N))];
   const { ms, reps } = await timer.measure(list, runs);
   bufs.destroy();
-  return { op: 'one dispatch', kernels: [K.residualAccumulate.label], shape: `N${N}`, ms, reps };
+  return { op: 'one dispatch', kernels: [KERNELS.residualAccumulate.label], shape: `N${N}`, ms, reps };
 }
 
 /** One elementwise pass over activations stored as E (f32 or f16): y = 1.5·x + 0.25, computed in f32. */

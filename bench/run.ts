@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { acquireGpu } from '../src/engine/gpu';
-import { KernelCache } from '../src/engine/kernel';
+import { KernelCache } from '../src/engine/pipelines';
 import {
   chooseMatmulVariant,
   MATMUL_VARIANTS,

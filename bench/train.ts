@@ -1,7 +1,7 @@
 // Training throughput of the lab's GpuModel: full steps (forward, loss, backward, clipping, AdamW) on one constant
 // batch, warm-up first, then several timed runs; and the memory plan, with a check that steps allocate nothing.
 // Used by the Node benchmark and, unchanged, by the browser page.
-import type { Storage } from '../src/engine/kernels';
+import type { StorageType } from '../src/engine/kernels';
 import type { MatmulVariant } from '../src/engine/matmul-variants';
 import { THREAD_ROWS, type ReductionVariant } from '../src/engine/reduction-variants';
 import { GpuModel } from '../src/engine/model';
@@ -73,7 +73,7 @@ export function labModel(
   s: BenchSize,
   matmul: MatmulVariant,
   reduction: ReductionVariant = THREAD_ROWS,
-  activations: Storage = 'f32',
+  activations: StorageType = 'f32',
   lanes = 1,
 ): { model: GpuModel; batch: ReturnType<typeof labBatch> } {
   const cfg = modelConfig(s);
@@ -110,7 +110,7 @@ export async function benchTraining(
   opts: { steps: number; runs: number; warmup: number },
   log: (line: string) => void,
   reduction: ReductionVariant = THREAD_ROWS,
-  activations: Storage = 'f32',
+  activations: StorageType = 'f32',
 ): Promise<TrainResult> {
   const counter = trackBuffers(device);
   try {

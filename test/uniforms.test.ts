@@ -1,7 +1,7 @@
 // Uniform blocks by field name: packed at the WGSL struct's offsets whatever the order of the values, and checked
 // against the struct in the kernel's source, so a layout that drifts from its shader fails at model construction.
 import { describe, expect, test } from 'vitest';
-import { K, matmulSplitK, operandTransposes, reduceKernel } from '../src/engine/kernels';
+import { KERNELS, matmulSplitK, operandTransposes, reduceKernel } from '../src/engine/kernels';
 import { MATMUL_VARIANTS } from '../src/engine/matmul-variants';
 import {
   ADAMW_STEP,
@@ -33,10 +33,10 @@ describe('uniform layouts', () => {
   });
 
   test("a layout is checked against the kernel's WGSL struct: names, order and types", () => {
-    expect(() => checkUniformLayout(K.layernormForward, LAYERNORM_DIMS)).not.toThrow();
-    expect(() => checkUniformLayout(K.attentionDqkv, ATTENTION_DIMS)).not.toThrow();
+    expect(() => checkUniformLayout(KERNELS.layernormForward, LAYERNORM_DIMS)).not.toThrow();
+    expect(() => checkUniformLayout(KERNELS.attentionDqkv, ATTENTION_DIMS)).not.toThrow();
     expect(() => checkUniformLayout(reduceKernel('partial'), REDUCE_DIMS)).not.toThrow();
-    expect(() => checkUniformLayout(K.adamw, ADAMW_STEP)).not.toThrow();
+    expect(() => checkUniformLayout(KERNELS.adamw, ADAMW_STEP)).not.toThrow();
     // Both halves of a split-K dW product, on every kernel that computes one (a dW product over a transposed output
     // gradient is never split: matmulSplitK refuses it).
     for (const v of MATMUL_VARIANTS.filter((x) => !operandTransposes({ transA: true }, 64, 36, 64, x))) {
@@ -49,7 +49,7 @@ describe('uniform layouts', () => {
       ['M', 'u32'],
       ['N', 'u32'],
     ] as const);
-    expect(() => checkUniformLayout(K.layernormForward, otherNames)).toThrow(
+    expect(() => checkUniformLayout(KERNELS.layernormForward, otherNames)).toThrow(
       /does not match the shader's struct \{N: u32, C: u32\}/,
     );
     // Same names, swapped order.
@@ -57,7 +57,7 @@ describe('uniform layouts', () => {
       ['C', 'u32'],
       ['N', 'u32'],
     ] as const);
-    expect(() => checkUniformLayout(K.layernormForward, swapped)).toThrow(/does not match/);
+    expect(() => checkUniformLayout(KERNELS.layernormForward, swapped)).toThrow(/does not match/);
     // A type that differs.
     const clipAsU32 = uniformLayout('Dims', [
       ['N0', 'u32'],

@@ -4,8 +4,8 @@
 // an f16 pass is 10–15% slower: docs/kernel-notes.md, "What a dispatch costs, and whether f16 storage would pay"). Where
 // the device lacks `shader-f16`, f32 without timing (SwiftShader has none); elsewhere the cached choice for this
 // adapter and matmul variant, or, the first time, those four products timed both ways and the faster kept.
-import { KernelCache, timeSubmission } from './kernel';
-import type { MatmulFlags, MatmulStorage, Storage } from './kernels';
+import { KernelCache, timeSubmission } from './pipelines';
+import type { MatmulFlags, MatmulStorage, StorageType } from './kernels';
 import {
   deviceAdapter,
   MemoryVariantCache,
@@ -17,13 +17,13 @@ import {
 } from './matmul-variants';
 
 export interface StorageTiming {
-  storage: Storage;
+  storage: StorageType;
   /** Milliseconds for the MLP's four products that touch its hidden activations (timeMlpProducts), so stored. */
   ms: number;
 }
 
 export interface StorageChoice {
-  storage: Storage;
+  storage: StorageType;
   /** How: the device has no `shader-f16` (f32), read from the cache, or timed now (then `timings`). */
   source: 'unavailable' | 'cached' | 'timed';
   timings: StorageTiming[];
@@ -80,7 +80,7 @@ export async function chooseActivationStorage(
 async function timeMlpProducts(
   device: GPUDevice,
   v: MatmulVariant,
-  storage: Storage,
+  storage: StorageType,
   rows: number,
   width: number,
   repeats: number,

@@ -38,7 +38,7 @@ import matmulSplitKReduceWgsl from '../../shaders/matmul_splitk_reduce.wgsl?raw'
 import reduceWgsl from '../../shaders/reduce.wgsl?raw';
 import residualWgsl from '../../shaders/residual.wgsl?raw';
 import transposeWgsl from '../../shaders/transpose.wgsl?raw';
-import { composeWgsl, grid1d, grid1dParts, WG, type BindingKind, type KernelDef } from './kernel';
+import { composeWgsl, grid1d, grid1dParts, WG, type BindingKind, type KernelDef } from './pipelines';
 import { align } from '../model/params';
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
@@ -158,7 +158,7 @@ const ATTENTION_BACKWARD = attention('f32', attentionBackwardBindingsWgsl, atten
 const ATTENTION_FORWARD_VEC4 = attention('vec4f', attentionForwardBindingsWgsl, attentionForwardVec4Wgsl);
 const ATTENTION_BACKWARD_VEC4 = attention('vec4f', attentionBackwardBindingsWgsl, attentionBackwardVec4Wgsl);
 
-export const K = {
+export const KERNELS = {
   encoderForward: onGrid1d('encoder_forward', ENCODER_FORWARD.f32, 'main', bindings(3, 1)),
   encoderBackward: onGrid1d('encoder_backward', ENCODER_BACKWARD.f32, 'backward', bindings(2, 2)),
   layernormForward: onGrid1d('layernorm_forward', LAYERNORM_FORWARD.f32, 'main', bindings(3, 3)),
@@ -186,7 +186,7 @@ export const K = {
  * per query row for attention), reduced with subgroup operations; same bindings and uniforms. Only for a device
  * with the 'subgroups' feature.
  */
-export const K_SUBGROUP = {
+export const SUBGROUP_KERNELS = {
   layernormForward: onRows(
     'layernorm_forward_subgroup',
     composeWgsl(rowElement('f32'), lanesWgsl, layernormForwardBindingsWgsl),
@@ -234,19 +234,19 @@ export function layernormKernels(
   if (L > 1 && N !== L * l.rows) throw new Error(`LayerNorm over ${N} rows: not ${L} lanes of ${l.rows}`);
   if (v.rows === 'subgroup') {
     return {
-      forward: [withRowLanes(K_SUBGROUP.layernormForward, l), gridRows(N)],
-      backward: [withRowLanes(K_SUBGROUP.layernormBackward, l), gridRows(L * C + N)],
+      forward: [withRowLanes(SUBGROUP_KERNELS.layernormForward, l), gridRows(N)],
+      backward: [withRowLanes(SUBGROUP_KERNELS.layernormBackward, l), gridRows(L * C + N)],
     };
   }
   if (C % 4 === 0) {
     return {
-      forward: [withRowLanes(K.layernormForwardVec4, l), grid1d(N)],
-      backward: [withRowLanes(K.layernormBackwardVec4, l), grid1dParts((L * C) / 4, N, COLUMN_WG)],
+      forward: [withRowLanes(KERNELS.layernormForwardVec4, l), grid1d(N)],
+      backward: [withRowLanes(KERNELS.layernormBackwardVec4, l), grid1dParts((L * C) / 4, N, COLUMN_WG)],
     };
   }
   return {
-    forward: [withRowLanes(K.layernormForward, l), grid1d(N)],
-    backward: [withRowLanes(K.layernormBackward, l), grid1dParts(L * C, N)],
+    forward: [withRowLanes(KERNELS.layernormForward, l), grid1d(N)],
+    backward: [withRowLanes(KERNELS.layernormBackward, l), grid1dParts(L * C, N)],
   };
 }
 
@@ -259,8 +259,8 @@ export function encoderForwardKernel(
 ): [KernelDef, [number, number, number]] {
   // Stacked: B counts every lane's sequences.
   return C % 4 === 0
-    ? [withRowLanes(K.encoderForwardVec4, l), grid1d((B * T * C) / 4)]
-    : [withRowLanes(K.encoderForward, l), grid1d(B * T * C)];
+    ? [withRowLanes(KERNELS.encoderForwardVec4, l), grid1d((B * T * C) / 4)]
+    : [withRowLanes(KERNELS.encoderForward, l), grid1d(B * T * C)];
 }
 
 /**
@@ -276,13 +276,13 @@ export function encoderBackwardKernel(
 ): [KernelDef, [number, number, number]] {
   // Stacked: each lane's dwte threads, then each lane's dwpe threads.
   const L = l.lanes;
-  if (C % 4 === 0) return [withRowLanes(K.encoderBackwardVec4, l), grid1dParts((L * V * C) / 4, (L * T * C) / 4)];
-  return [withRowLanes(K.encoderBackward, l), grid1dParts(L * V * C, L * T * C)];
+  if (C % 4 === 0) return [withRowLanes(KERNELS.encoderBackwardVec4, l), grid1dParts((L * V * C) / 4, (L * T * C) / 4)];
+  return [withRowLanes(KERNELS.encoderBackward, l), grid1dParts(L * V * C, L * T * C)];
 }
 
 /** The fused cross-entropy kernel over `rows` rows (H·B·T) under variant v, with its workgroup counts. */
 export function crossentropyKernel(rows: number, v: ReductionVariant): [KernelDef, [number, number, number]] {
-  return v.rows === 'subgroup' ? [K_SUBGROUP.crossentropy, gridRows(rows)] : [K.crossentropy, grid1d(rows)];
+  return v.rows === 'subgroup' ? [SUBGROUP_KERNELS.crossentropy, gridRows(rows)] : [KERNELS.crossentropy, grid1d(rows)];
 }
 
 /**
@@ -341,7 +341,7 @@ export const reduceFinalize = (l: RowLanes = ONE_ROW_LANE): [KernelDef, [number,
 export function adamwKernel(P: number, l: RowLanes = ONE_ROW_LANE): [KernelDef, [number, number, number]] {
   if (P % 4 !== 0) throw new Error(`AdamW updates 4 parameters per thread; the table's ${P} floats are not`);
   if (l.lanes > 1 && l.params !== P) throw new Error(`AdamW over ${P} parameters a lane, stacked ${l.params} apart`);
-  return [withLanes(K.adamw, l, ['LANE_PARAMS', 'LANE_STATS']), grid1d((l.lanes * P) / 4)];
+  return [withLanes(KERNELS.adamw, l, ['LANE_PARAMS', 'LANE_STATS']), grid1d((l.lanes * P) / 4)];
 }
 
 export interface MatmulFlags {
@@ -364,7 +364,7 @@ export interface MatmulFlags {
 }
 
 /** How an activation is stored: f32, or f16 (`shader-f16`) where the model keeps it in half (plan.ts, HALF_ACTIVATIONS). */
-export type Storage = 'f32' | 'f16';
+export type StorageType = 'f32' | 'f16';
 
 /**
  * How a matmul's A, B, C and aux hold their values (the bias is a parameter, f32): f16 only for the activations the
@@ -372,16 +372,16 @@ export type Storage = 'f32' | 'f16';
  * summing in f32. A dW product's C and a bias gradient's aux are gradients, always f32.
  */
 export interface MatmulStorage {
-  a: Storage;
-  b: Storage;
-  c: Storage;
-  aux: Storage;
+  a: StorageType;
+  b: StorageType;
+  c: StorageType;
+  aux: StorageType;
 }
 export const F32_STORAGE: MatmulStorage = { a: 'f32', b: 'f32', c: 'f32', aux: 'f32' };
 
 const usesF16 = (s: MatmulStorage): boolean => Object.values(s).includes('f16');
 /** The element E as stored under s: itself, or its f16 form. */
-const stored = (E: 'f32' | 'vec4f', s: Storage): string => (s === 'f32' ? E : E === 'vec4f' ? 'vec4h' : 'f16');
+const stored = (E: 'f32' | 'vec4f', s: StorageType): string => (s === 'f32' ? E : E === 'vec4f' ? 'vec4h' : 'f16');
 /** A suffix that names a kernel's f16 operands in its label (profiles tell the pipelines apart by it). */
 const storageLabel = (s: MatmulStorage): string =>
   usesF16(s) ? '_h' + (['a', 'b', 'c', 'aux'] as const).filter((k) => s[k] === 'f16').join('') : '';
@@ -493,7 +493,7 @@ const TRANSPOSE_F16_WGSL = composeWgsl('enable f16;', 'alias S = vec4h;', transp
 export function transposeKernel(
   rows: number,
   cols: number,
-  src: Storage = 'f32',
+  src: StorageType = 'f32',
   lanes = 1,
 ): { def: KernelDef; workgroups: [number, number, number] } {
   const tx = cols / 4;
@@ -782,7 +782,7 @@ export function matmulSplitK(
 /**
  * Attention kernels and their grids under reduction variant v. Forward, one dispatch under every variant (so that
  * the plan's dispatch count needs no variant): one workgroup per query row with subgroup reductions
- * (K_SUBGROUP.attentionForward), else one thread per 4 query rows on vec4s when the head size allows (hs % 4 == 0),
+ * (SUBGROUP_KERNELS.attentionForward), else one thread per 4 query rows on vec4s when the head size allows (hs % 4 == 0),
  * else one thread per query row. Backward: the vec4 kernels when hs % 4 == 0, else the scalar ones.
  */
 export function attentionKernels(
@@ -797,13 +797,13 @@ export function attentionKernels(
 } {
   const hs = C / NH;
   const rows = B * NH * T;
-  const subgroupForward: [KernelDef, [number, number, number]] = [K_SUBGROUP.attentionForward, gridRows(rows)];
+  const subgroupForward: [KernelDef, [number, number, number]] = [SUBGROUP_KERNELS.attentionForward, gridRows(rows)];
   if (hs % 4 !== 0) {
     return {
-      forward: [v.rows === 'subgroup' ? subgroupForward : [K.attentionForward, grid1d(rows)]],
+      forward: [v.rows === 'subgroup' ? subgroupForward : [KERNELS.attentionForward, grid1d(rows)]],
       backward: [
-        [K.attentionDscores, grid1d(rows)],
-        [K.attentionDqkv, grid1d(B * T * C)],
+        [KERNELS.attentionDscores, grid1d(rows)],
+        [KERNELS.attentionDqkv, grid1d(B * T * C)],
       ],
     };
   }
@@ -812,10 +812,10 @@ export function attentionKernels(
   const rowBlocks = B * NH * Math.ceil(T / 4);
   const tiles = rowBlocks * Math.ceil(hs / 8);
   return {
-    forward: [v.rows === 'subgroup' ? subgroupForward : [K.attentionForwardVec4, grid1d(rowBlocks)]],
+    forward: [v.rows === 'subgroup' ? subgroupForward : [KERNELS.attentionForwardVec4, grid1d(rowBlocks)]],
     backward: [
-      [K.attentionDscoresVec4, grid1d(rowBlocks)],
-      [K.attentionDqkvVec4, grid1dParts(tiles, tiles)],
+      [KERNELS.attentionDscoresVec4, grid1d(rowBlocks)],
+      [KERNELS.attentionDqkvVec4, grid1dParts(tiles, tiles)],
     ],
   };
 }

@@ -8,7 +8,7 @@
 // memory. The choice is known for SwiftShader and timed once per adapter elsewhere, the result kept in a
 // VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later runs on that adapter skip the timing.
 import { align, lmHeadRows } from '../model/params';
-import { KernelCache, timeSubmission, uniformData, type Dispatch } from './kernel';
+import { KernelCache, timeSubmission, uniformData, type Dispatch } from './pipelines';
 import {
   layernormKernels,
   layernormMatmulKernel,
@@ -27,7 +27,7 @@ import {
   type MatmulFlags,
   type MatmulStorage,
   type Shape2,
-  type Storage,
+  type StorageType,
 } from './kernels';
 import { fieldValues, MATMUL_DIMS, SPLITK_REDUCE_DIMS } from './uniforms';
 
@@ -411,7 +411,7 @@ export function productDispatches(
   }
   const list: Dispatch[] = [];
   // A transposed operand's copy: each lane's rows·cols floats after the last's, whatever its stride in the source.
-  const transpose = (src: GPUBuffer, [rows, cols]: Shape2, stored: Storage, srcLane: number): GPUBuffer => {
+  const transpose = (src: GPUBuffer, [rows, cols]: Shape2, stored: StorageType, srcLane: number): GPUBuffer => {
     const dst = alloc.storage(Math.max(4, L * rows * cols));
     const t = transposeKernel(rows, cols, stored, L);
     list.push(kernels.dispatch(t.def, [alloc.uniform(rows, cols, srcLane), src, dst], t.workgroups));

@@ -3,7 +3,7 @@
 // the uniform buffer and its buffers bound once. Shapes in comments (legend: model.ts).
 import type { ModelConfig } from '../model/config';
 import { lmHeadRows, MODEL_PARAMS, type ModuleParams, type ParamTable } from '../model/params';
-import type { Binding, Dispatch, KernelCache, KernelDef } from './kernel';
+import type { Binding, Dispatch, KernelCache, KernelDef } from './pipelines';
 import {
   attentionKernels,
   layernormKernels,
@@ -20,7 +20,7 @@ import {
   type LaneStrides,
   type MatmulStorage,
   type RowLanes,
-  type Storage,
+  type StorageType,
   type MatmulFlags,
   type Shape2,
 } from './kernels';
@@ -236,7 +236,7 @@ export class OpRecorder {
     return { slot, binding: { buffer: this.mem.uniforms, offset: slot * UNIFORM_SLOT_BYTES, size: layout.bytes } };
   }
   /** How a bound buffer holds its values: f16 for the model's half activations (plan.ts, HALF_ACTIVATIONS). */
-  protected storageOf(b: Binding): Storage {
+  protected storageOf(b: Binding): StorageType {
     return this.mem.half.has('buffer' in b ? b.buffer : b) ? 'f16' : 'f32';
   }
   // ---- op launchers: each forward has its backward beside it --------------------------------------------------

@@ -6,13 +6,13 @@
 // Legend: B batch, T sequence, C width, NH heads, hs = C/NH, V vocab, Vp = lmHeadRows(V) (V padded to a multiple of
 // 4, the lm_head's rows), L trunk blocks, K extra heads, H = 1 + K.
 import { blockParams, blockPrefix, headPrefix, lmHeadRows, MODEL_PARAMS, type BlockParams } from '../model/params';
-import { grid1d, type Dispatch } from './kernel';
+import { grid1d, type Dispatch } from './pipelines';
 import {
   adamwKernel,
   crossentropyKernel,
   encoderBackwardKernel,
   encoderForwardKernel,
-  K,
+  KERNELS,
   reduceFinalize,
   reducePartials,
 } from './kernels';
@@ -224,7 +224,7 @@ class Recorder extends OpRecorder {
         // The head's block read the trunk output z: its input gradient joins the trunk's residual gradient.
         this.dispatch(
           this.backwardList,
-          K.residualAccumulate,
+          KERNELS.residualAccumulate,
           RESIDUAL_DIMS,
           { N: this.L * N * C },
           [hd, hd, dres],
@@ -251,7 +251,7 @@ class Recorder extends OpRecorder {
       // Stacked lanes: the biases' gradients join the rest (each element is zero in one of the two buffers).
       const N = this.L * this.table.total;
       const add = [biasGrads, biasGrads, grads];
-      this.dispatch(this.sumsList, K.residualAccumulate, RESIDUAL_DIMS, { N }, add, grid1d(N));
+      this.dispatch(this.sumsList, KERNELS.residualAccumulate, RESIDUAL_DIMS, { N }, add, grid1d(N));
     }
     // Each lane's: its losses and its gradients (stacked lanes: one sum of each per lane, results STATS_LANE apart).
     const N0 = this.H * this.B * this.T;

@@ -7,8 +7,8 @@
 import { PLAIN_LOSS, sameLoss, type Batch } from '../model/batch';
 import type { ModelConfig, TrainConfig } from '../model/config';
 import { lmHeadRows, paramTable, type ParamTable } from '../model/params';
-import { encodeDispatches, KernelCache } from './kernel';
-import type { Storage } from './kernels';
+import { encodeDispatches, KernelCache } from './pipelines';
+import type { StorageType } from './kernels';
 import type { MatmulVariant } from './matmul-variants';
 import { THREAD_ROWS, type ReductionVariant } from './reduction-variants';
 import { allocateBuffers, STAT_FROZEN, STAT_LOSS, STAT_NORM, type ModelBuffers } from './model-buffers';
@@ -86,7 +86,7 @@ export class GpuModel {
     readonly T: number,
     readonly matmul: MatmulVariant,
     readonly reduction: ReductionVariant = THREAD_ROWS,
-    readonly activations: Storage = 'f32',
+    readonly activations: StorageType = 'f32',
     readonly lanes = 1,
   ) {
     if (T > cfg.blockSize) throw new Error(`sequence length ${T} exceeds blockSize ${cfg.blockSize}`);

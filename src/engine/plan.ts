@@ -3,7 +3,7 @@
 // Pure functions: the page, the command line and the tests can ask "does it fit?" without a GPU.
 import type { ModelConfig } from '../model/config';
 import { align, lmHeadRows, paramTable } from '../model/params';
-import { attentionKernels, lnStatsFloats, REDUCE_CHUNK, splitKBound, type Storage } from './kernels';
+import { attentionKernels, lnStatsFloats, REDUCE_CHUNK, splitKBound, type StorageType } from './kernels';
 import { THREAD_ROWS } from './reduction-variants';
 
 /** Legend: B batch, T sequence, C width, NH heads, V vocab, L trunk blocks, K extra heads, H = 1 + K, P parameter floats. */
@@ -177,7 +177,7 @@ export function planBuffers(
   cfg: ModelConfig,
   B1: number,
   T: number,
-  activations: Storage = 'f32',
+  activations: StorageType = 'f32',
   lanes = 1,
 ): BufferPlan[] {
   const L = lanes;
@@ -310,7 +310,7 @@ function violation(
   B: number,
   T: number,
   limits: DeviceLimitsLike,
-  activations: Storage,
+  activations: StorageType,
   lanes: number,
 ): string | null {
   const s = summarizePlan(planBuffers(cfg, B, T, activations, lanes));
@@ -328,7 +328,7 @@ export function checkPlan(
   B: number,
   T: number,
   limits: DeviceLimitsLike,
-  activations: Storage = 'f32',
+  activations: StorageType = 'f32',
   lanes = 1,
 ): PlanSummary {
   const summary = summarizePlan(planBuffers(cfg, B, T, activations, lanes));

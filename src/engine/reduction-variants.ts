@@ -10,7 +10,7 @@
 // are SIMD lanes of a few cores, may still prefer it (no barriers). So without subgroups the choice is 'thread';
 // on SwiftShader it is known ('thread'); with them elsewhere both are timed once per adapter and the result kept in the VariantCache that holds the matmul choice,
 // under its own key.
-import { KernelCache, timeSubmission, uniformData } from './kernel';
+import { KernelCache, timeSubmission, uniformData } from './pipelines';
 import { NO_COLUMN } from './uniforms';
 import {
   attentionKernels,

@@ -3,7 +3,7 @@
 // by name, not by its position in an array. Every field is a 4-byte scalar, so WGSL's layout rules put field i at
 // byte 4·i (WGSL §14.4.1, alignment and size); a block is rounded up to 16 bytes, the uniform address space's
 // alignment for structs. checkUniformLayout compares a layout with the struct in the kernel's source.
-import type { KernelDef } from './kernel';
+import type { KernelDef } from './pipelines';
 
 export type UniformScalar = 'u32' | 'f32';
 

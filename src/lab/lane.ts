@@ -2,7 +2,7 @@
 // every objective sees the same examples in the same order with the same seed and the same step budget. A lane's
 // model is one lane of a GpuModel that may hold other lanes of the same shape, trained in the same dispatches
 // (src/lab/run.ts groups them); the lane reads and writes only its own.
-import type { Storage } from '../engine/kernels';
+import type { StorageType } from '../engine/kernels';
 import type { MatmulVariant } from '../engine/matmul-variants';
 import type { ReductionVariant } from '../engine/reduction-variants';
 import { GpuModel, type StepStats } from '../engine/model';
@@ -23,7 +23,7 @@ import type { EvalMetrics, LaneState, ObjectiveSpec, StepMetrics } from './api';
 export interface LaneKernels {
   matmul: MatmulVariant;
   reduction: ReductionVariant;
-  activations: Storage;
+  activations: StorageType;
   /**
    * Whether lanes of one shape train as the lanes of one model, in the same dispatches (src/lab/run.ts): on GPUs,
    * whose tiny steps are bound by dispatches; not on CPU adapters, which are bound by arithmetic, where stacking

@@ -4,7 +4,7 @@
 // vec4 and scalar backwards. Causal and bidirectional, with T not a multiple of the 4-row blocks or of the 64-lane
 // rows, hs not a multiple of the 8-channel blocks, and a grid of rows that spills past 65535 workgroups.
 import { describe, expect, test } from 'vitest';
-import { encodeDispatches, KernelCache, uniformData } from '../../src/engine/kernel';
+import { encodeDispatches, KernelCache, uniformData } from '../../src/engine/pipelines';
 import { attentionKernels, ROW_WG } from '../../src/engine/kernels';
 import { hasSubgroups, REDUCTION_VARIANTS } from '../../src/engine/reduction-variants';
 import { Rng } from '../../src/model/rng';

@@ -5,14 +5,14 @@
 // their GELU epilogues have their own test in matmul.test.ts; attention is covered here through its forward/backward
 // pair, and at more shapes and on its vec4 backward in attention.test.ts.)
 import { describe, expect, test } from 'vitest';
-import { KernelCache, grid1d, uniformData, type KernelDef } from '../../src/engine/kernel';
+import { KernelCache, grid1d, uniformData, type KernelDef } from '../../src/engine/pipelines';
 import {
   adamwKernel,
   attentionKernels,
   crossentropyKernel,
   encoderBackwardKernel,
   encoderForwardKernel,
-  K,
+  KERNELS,
   layernormKernels,
   layernormMatmulKernel,
   lnRstdAt,
@@ -298,7 +298,7 @@ describe('residual accumulate', () => {
     const rng = new Rng(N);
     const a = rand(rng, N);
     const acc0 = rand(rng, N);
-    const [, , acc] = await run(K.residualAccumulate, { u32: [N] }, [a, a, acc0], grid1d(N));
+    const [, , acc] = await run(KERNELS.residualAccumulate, { u32: [N] }, [a, a, acc0], grid1d(N));
     const rAcc = f64(acc0);
     const unused = new Float64Array(N);
     ref.residualBackward(rAcc, unused, f64(a), N);
@@ -335,8 +335,8 @@ describe.each(REDUCTION_VARIANTS)('attention, $name', (v) => {
 
     const dout = rand(rng, B * T * C);
     const bufs = [qkv, att!, dout, new Float32Array(B * NH * T * T), new Float32Array(B * T * 3 * C)];
-    const [, , , dpre] = await run(K.attentionDscores, u, bufs, grid1d(B * NH * T));
-    const [, , , , dqkv] = await run(K.attentionDqkv, u, [qkv, att!, dout, dpre!, bufs[4]!], grid1d(B * T * C));
+    const [, , , dpre] = await run(KERNELS.attentionDscores, u, bufs, grid1d(B * NH * T));
+    const [, , , , dqkv] = await run(KERNELS.attentionDqkv, u, [qkv, att!, dout, dpre!, bufs[4]!], grid1d(B * T * C));
     const rdqkv = new Float64Array(B * T * 3 * C);
     ref.attentionBackward(rdqkv, f64(dout), f64(qkv), ratt, B, T, C, NH);
     compare('attention dqkv', dqkv!, rdqkv, 1e-4, RTOL);
@@ -499,7 +499,7 @@ describe('reductions and AdamW', () => {
       const stats = new Float32Array(16);
       stats.set([2.5, 0.4, 1], 4); // norm, clip scale, finite
       const u = { u32: [N, 4], f32: [lr, b1, b2, eps, wd, 1 - b1 ** t, 1 - b2 ** t] };
-      const [np, , nm, nv] = await run(K.adamw, u, [p, g, m, v, mask, stats], grid1d(N / 4));
+      const [np, , nm, nv] = await run(KERNELS.adamw, u, [p, g, m, v, mask, stats], grid1d(N / 4));
       const want = Float64Array.from(p);
       const wm = new Float64Array(N);
       const wv = new Float64Array(N);
@@ -514,7 +514,7 @@ describe('reductions and AdamW', () => {
       compare('adamw m', nm!, wm, 1e-7, 1e-5);
       compare('adamw v', nv!, wv, 1e-9, 1e-5);
       stats[6] = 0;
-      const [sp] = await run(K.adamw, u, [p, g, m, v, mask, stats], grid1d(N / 4));
+      const [sp] = await run(KERNELS.adamw, u, [p, g, m, v, mask, stats], grid1d(N / 4));
       expect(Array.from(sp!)).toEqual(Array.from(p));
     },
   );

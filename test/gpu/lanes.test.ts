@@ -10,7 +10,7 @@ import {
   type AdapterIdentity,
   type MatmulVariant,
 } from '../../src/engine/matmul-variants';
-import type { Storage } from '../../src/engine/kernels';
+import type { StorageType } from '../../src/engine/kernels';
 import { GpuModel } from '../../src/engine/model';
 import { planBuffers, summarizePlan } from '../../src/engine/plan';
 import { hasSubgroups, SUBGROUP_ROWS, THREAD_ROWS, type ReductionVariant } from '../../src/engine/reduction-variants';
@@ -36,7 +36,7 @@ const split = (n: string): MatmulVariant => ({
   splitK: { minRows: 4 },
 });
 // And the MLP's activations in f16 (where the device has shader-f16) on the products over transposed operands.
-const CASES: [string, ModelConfig, MatmulVariant | null, ReductionVariant, number, Storage][] = [
+const CASES: [string, ModelConfig, MatmulVariant | null, ReductionVariant, number, StorageType][] = [
   ['causal, preset', CAUSAL, null, THREAD_ROWS, 3, 'f32'],
   ['causal, preset, subgroup rows', CAUSAL, null, SUBGROUP_ROWS, 3, 'f32'],
   ['bidirectional, reg4x4', BIDIRECTIONAL, matmulVariantByName('reg4x4'), THREAD_ROWS, 3, 'f32'],

@@ -2,7 +2,7 @@
 // and are not multiples of 4 and of the kernels' blocks, through matmulKernel: exactly the kernel and workgroup
 // choice that the GPU model makes for that shape.
 import { afterAll, describe, expect, test } from 'vitest';
-import { encodeDispatches, KernelCache, uniformData } from '../../src/engine/kernel';
+import { encodeDispatches, KernelCache, uniformData } from '../../src/engine/pipelines';
 import {
   matmulKernel,
   matmulPath,
