@@ -250,3 +250,7 @@ export interface LabApi {
   /** Test examples with each lane's current prediction (decoded now), for the example viewer. */
   examples(count: number, offset?: number): Promise<ExampleView[]>;
 }
+
+/** A new run's id, under which it is autosaved (by the page or the Lab): the time in base 36 and a random tail. */
+export const newRunId = (): string =>
+  `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 36 ** 4).toString(36)}`;

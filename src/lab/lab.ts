@@ -10,6 +10,7 @@ import type { ModelConfig } from '../model/config';
 import type { Task } from '../tasks/types';
 import { checkSpec, DEFAULT_LIMITS } from '../spec/check';
 import { makeTask } from '../tasks';
+import { newRunId } from './api';
 import type {
   AdapterReport,
   CheckpointMatch,
@@ -201,7 +202,7 @@ export class Lab implements LabApi {
       if (seeds !== undefined) checkSeedRun(seeds, options);
       let resume = options.resume;
       let history: SavedRun['history'] | undefined;
-      let runId = options.runId ?? `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+      let runId = options.runId ?? newRunId();
       if (options.resumeSaved) {
         const saved = await this.store.load(options.resumeSaved);
         if (!saved) throw new Error(`no saved run with id ${options.resumeSaved} (it may have been deleted)`);

@@ -18,9 +18,7 @@ export interface ContinueFrom {
   runId?: string;
 }
 
-/** A new autosave id, e.g. run-m3k2x1a-5g2k. */
-export const newRunId = (): string =>
-  `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
+export { newRunId } from '../../lab/api';
 
 export class RunController implements ReactiveController {
   /** The current run's latest snapshot (with every event heard so far); null before the first run. */
