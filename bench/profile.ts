@@ -69,7 +69,13 @@ const acts = await chooseActivationStorage(ctx.device, variant, ctx.adapterInfo,
 console.log(
   `${preset}: ${cfg.nLayer}/${cfg.nEmbd}/${cfg.nHead}, V ${V}, T ${T}, batch ${B}; matmul ${variant.name}, rows ${rows.variant.name}, MLP activations ${acts.storage}; adapter ${ctx.adapterInfo.vendor} ${ctx.adapterInfo.description}`,
 );
-const model = new GpuModel(ctx.device, cfg, B, T, variant, rows.variant, acts.storage);
+const model = new GpuModel(ctx.device, cfg, {
+  batch: B,
+  seqLen: T,
+  matmul: variant,
+  reduction: rows.variant,
+  activations: acts.storage,
+});
 model.setParams(initParams(cfg, 1));
 const batch = {
   n: B,

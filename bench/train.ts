@@ -77,7 +77,7 @@ export function labModel(
   lanes = 1,
 ): { model: GpuModel; batch: ReturnType<typeof labBatch> } {
   const cfg = modelConfig(s);
-  const model = new GpuModel(device, cfg, B, T, matmul, reduction, activations, lanes);
+  const model = new GpuModel(device, cfg, { batch: B, seqLen: T, matmul, reduction, activations, lanes });
   for (let lane = 0; lane < lanes; lane++) model.setParams(initParams(cfg, SEED + lane), { lane });
   model.setGradClip(TRAIN.gradClip);
   return { model, batch: labBatch() };

@@ -43,6 +43,21 @@ export interface StepStats {
   finite: boolean;
 }
 
+/** What a GpuModel is planned for, besides its config (see the constructor). */
+export interface GpuModelOptions {
+  /** B: sequences per batch, at most. */
+  batch: number;
+  /** T: tokens per sequence, exactly (at most cfg.blockSize). */
+  seqLen: number;
+  matmul: MatmulVariant;
+  /** Default: one invocation per row, which every device runs. */
+  reduction?: ReductionVariant;
+  /** Default: f32. */
+  activations?: StorageType;
+  /** Default: 1. */
+  lanes?: number;
+}
+
 export class GpuModel {
   readonly table: ParamTable;
   readonly H: number;
@@ -67,6 +82,15 @@ export class GpuModel {
   private stepsTaken = 0;
   private destroyed = false;
 
+  /** Sequences per batch, at most (GpuModelOptions.batch). */
+  readonly B!: number;
+  /** Tokens per sequence (GpuModelOptions.seqLen). */
+  readonly T!: number;
+  readonly matmul!: MatmulVariant;
+  readonly reduction!: ReductionVariant;
+  readonly activations!: StorageType;
+  readonly lanes!: number;
+
   /**
    * Plans and allocates everything for batches of at most B sequences of exactly T tokens, with the matmul kernels
    * of `matmul` (chooseMatmulVariant's choice for this device, or presetMatmulVariant where nothing was timed) and
@@ -82,13 +106,10 @@ export class GpuModel {
   constructor(
     readonly device: GPUDevice,
     readonly cfg: ModelConfig,
-    readonly B: number,
-    readonly T: number,
-    readonly matmul: MatmulVariant,
-    readonly reduction: ReductionVariant = THREAD_ROWS,
-    readonly activations: StorageType = 'f32',
-    readonly lanes = 1,
+    options: GpuModelOptions,
   ) {
+    const { batch: B, seqLen: T, matmul, reduction = THREAD_ROWS, activations = 'f32', lanes = 1 } = options;
+    Object.assign(this, { B, T, matmul, reduction, activations, lanes });
     if (T > cfg.blockSize) throw new Error(`sequence length ${T} exceeds blockSize ${cfg.blockSize}`);
     if (activations === 'f16' && !device.features.has('shader-f16'))
       throw new Error('f16 activation storage needs the shader-f16 feature, which this device lacks');

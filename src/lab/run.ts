@@ -129,7 +129,14 @@ export class Run {
     try {
       for (const indices of groups) {
         const cfg = configs[indices[0]!]!;
-        const model = new GpuModel(ctx.device, cfg, B, cfg.blockSize, matmul, reduction, activations, indices.length);
+        const model = new GpuModel(ctx.device, cfg, {
+          batch: B,
+          seqLen: cfg.blockSize,
+          matmul,
+          reduction,
+          activations,
+          lanes: indices.length,
+        });
         const group: LaneGroup = { model, lanes: [] };
         this.groups.push(group);
         model.setGradClip(spec.train.gradClip);

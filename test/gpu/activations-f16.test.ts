@@ -64,9 +64,16 @@ test('a model with f16 activations on a device without shader-f16 is refused wit
     attention: 'causal',
     extraHeads: 0,
   };
-  expect(() => new GpuModel(device, cfg, 2, 4, matmulVariantByName('reg4x4'), THREAD_ROWS, 'f16')).toThrow(
-    /shader-f16/,
-  );
+  expect(
+    () =>
+      new GpuModel(device, cfg, {
+        batch: 2,
+        seqLen: 4,
+        matmul: matmulVariantByName('reg4x4'),
+        reduction: THREAD_ROWS,
+        activations: 'f16',
+      }),
+  ).toThrow(/shader-f16/);
 });
 
 const HEADS: ModelConfig = { ...CAUSAL, nHead: 4, nEmbd: 16, extraHeads: 2 };
@@ -99,7 +106,13 @@ describe.each(CASES)('f16 activations vs the float64 reference rounding them ali
     const { device, errors } = await testGpu();
     const params = scaledInitParams(cfg, 7);
     const batch = randomBatch(cfg, B, T, 11);
-    const model = new GpuModel(device, cfg, B, T, variant, THREAD_ROWS, 'f16');
+    const model = new GpuModel(device, cfg, {
+      batch: B,
+      seqLen: T,
+      matmul: variant,
+      reduction: THREAD_ROWS,
+      activations: 'f16',
+    });
     model.setParams(params);
     expect(model.stepKernels.some((k) => /^matmul.*_h/.test(k))).toBe(true);
     const loss = await model.lossAndGrads(batch);
@@ -138,7 +151,13 @@ describe.each(CASES)('f16 activations vs the float64 reference rounding them ali
     const train = TEN_STEPS;
     const params = initParams(cfg, 3);
     const batches = Array.from({ length: 10 }, (_, i) => randomBatch(cfg, B, T, 100 + (i % 3)));
-    const model = new GpuModel(device, cfg, B, T, variant, THREAD_ROWS, 'f16');
+    const model = new GpuModel(device, cfg, {
+      batch: B,
+      seqLen: T,
+      matmul: variant,
+      reduction: THREAD_ROWS,
+      activations: 'f16',
+    });
     const got = await stepLosses(model, params, batches, train);
     const want = refTrain(cfg, train, Float64Array.from(params), batches, { halfActivations: true });
     compare(`${name} losses over 10 steps`, got, want, 1e-4, 1e-3);

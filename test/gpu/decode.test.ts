@@ -22,7 +22,7 @@ describe.each(['ntp', 'reverse', 'mtp:2'])('%s: greedy decoding on the GPU model
     const objective = makeObjective(parseObjectives(name)[0]!);
     const cfg = laneModelConfig(task, objective, { nLayer: 2, nHead: 2, nEmbd: 32 });
     const T = objective.seqLen(task);
-    const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo));
+    const model = new GpuModel(device, cfg, { batch: B, seqLen: T, matmul: presetMatmulVariant(adapterInfo) });
     // Random weights (scaled up, so that the argmaxes differ from example to example and position to position).
     model.setParams(scaledInitParams(cfg, 5));
     const calls: number[] = [];

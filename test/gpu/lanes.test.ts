@@ -74,8 +74,15 @@ describe.each(CASES)('stacked lanes train as models alone: %s', (_name, cfg, cho
     const variant = choice ?? presetMatmulVariant(adapterInfo as AdapterIdentity);
     // The one-lane twin: the same kernels, except that a stacked model records a fused LayerNorm apart.
     const alone = variant.fuseLayerNorm ? { ...variant, fuseLayerNorm: undefined } : variant;
-    const stacked = new GpuModel(device, cfg, B, T, variant, reduction, activations, L);
-    const single = new GpuModel(device, cfg, B, T, alone, reduction, activations);
+    const stacked = new GpuModel(device, cfg, {
+      batch: B,
+      seqLen: T,
+      matmul: variant,
+      reduction,
+      activations,
+      lanes: L,
+    });
+    const single = new GpuModel(device, cfg, { batch: B, seqLen: T, matmul: alone, reduction, activations });
     try {
       const params = Array.from({ length: L }, (_, l) => scaledInitParams(cfg, 100 + l));
       const batches = (s: number): Batch[] => params.map((_, l) => randomBatch(cfg, B, T, 1000 * s + l));
@@ -147,16 +154,14 @@ test('a lane whose gradient is not finite skips its update alone; bad lanes and 
   const { device, adapterInfo, errors } = await testGpu();
   const cfg = CAUSAL;
   const B = 3;
-  const model = new GpuModel(
-    device,
-    cfg,
-    B,
-    T,
-    presetMatmulVariant(adapterInfo as AdapterIdentity),
-    THREAD_ROWS,
-    'f32',
-    L,
-  );
+  const model = new GpuModel(device, cfg, {
+    batch: B,
+    seqLen: T,
+    matmul: presetMatmulVariant(adapterInfo as AdapterIdentity),
+    reduction: THREAD_ROWS,
+    activations: 'f32',
+    lanes: L,
+  });
   try {
     const params = Array.from({ length: L }, (_, l) => scaledInitParams(cfg, 7 + l));
     params[1]![3] = Number.NaN; // lane 1's loss and gradient norm become NaN
@@ -200,7 +205,15 @@ test('a lane whose gradient is not finite skips its update alone; bad lanes and 
     model.destroy();
   }
   expect(
-    () => new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo as AdapterIdentity), THREAD_ROWS, 'f32', 0),
+    () =>
+      new GpuModel(device, cfg, {
+        batch: B,
+        seqLen: T,
+        matmul: presetMatmulVariant(adapterInfo as AdapterIdentity),
+        reduction: THREAD_ROWS,
+        activations: 'f32',
+        lanes: 0,
+      }),
   ).toThrow(/lanes must be/);
   expect(errors).toEqual([]);
 });

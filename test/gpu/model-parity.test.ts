@@ -83,7 +83,7 @@ describe.each(CASES)('GPU model vs float64 reference: %s', (name, cfg, reduction
     const { device, adapterInfo, errors } = await testGpu();
     const params = scaledInitParams(cfg, 7);
     const batch = randomBatch(cfg, B, T, 11);
-    const model = new GpuModel(device, cfg, B, T, matmul(adapterInfo), reduction);
+    const model = new GpuModel(device, cfg, { batch: B, seqLen: T, matmul: matmul(adapterInfo), reduction });
     model.setParams(params);
     const loss = await model.lossAndGrads(batch);
     const grads = await model.getGrads();
@@ -119,7 +119,7 @@ describe.each(CASES)('GPU model vs float64 reference: %s', (name, cfg, reduction
     const train = TEN_STEPS;
     const params = initParams(cfg, 3);
     const batches = Array.from({ length: 10 }, (_, i) => randomBatch(cfg, B, T, 100 + (i % 3)));
-    const model = new GpuModel(device, cfg, B, T, matmul(adapterInfo), reduction);
+    const model = new GpuModel(device, cfg, { batch: B, seqLen: T, matmul: matmul(adapterInfo), reduction });
     const got = await stepLosses(model, params, batches, train);
     const want = refTrain(cfg, train, Float64Array.from(params), batches);
     // Ten steps compound float32 rounding through Adam's normalised updates: 1e-4 relative per loss.
@@ -154,7 +154,7 @@ test("a batch's loss shape (a token left out of the softmax, the focal γ) reach
   const B = 3;
   const T = 7;
   const params = scaledInitParams(cfg, 9);
-  const model = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo));
+  const model = new GpuModel(device, cfg, { batch: B, seqLen: T, matmul: presetMatmulVariant(adapterInfo) });
   model.setParams(params);
   const plain = randomBatch(cfg, B, T, 21);
   const exclude = cfg.vocabSize - 1;
@@ -177,7 +177,14 @@ test("a batch's loss shape (a token left out of the softmax, the focal γ) reach
     losses.push(got);
   }
   expect(new Set(losses.map((l) => l.toFixed(5))).size).toBe(shapes.length); // each shape changes the loss
-  const stacked = new GpuModel(device, cfg, B, T, presetMatmulVariant(adapterInfo), THREAD_ROWS, 'f32', 2);
+  const stacked = new GpuModel(device, cfg, {
+    batch: B,
+    seqLen: T,
+    matmul: presetMatmulVariant(adapterInfo),
+    reduction: THREAD_ROWS,
+    activations: 'f32',
+    lanes: 2,
+  });
   await expect(
     stacked.lossAndGradsLanes([
       { ...plain, targets, loss: shapes[0] },
@@ -192,7 +199,7 @@ test("a batch's loss shape (a token left out of the softmax, the focal γ) reach
 test('forward calls made at once (an evaluation and the page asking for examples) each get their own logits', async () => {
   const { device, adapterInfo, errors } = await testGpu();
   const cfg = CONFIGS[0]![1];
-  const model = new GpuModel(device, cfg, 3, 7, presetMatmulVariant(adapterInfo));
+  const model = new GpuModel(device, cfg, { batch: 3, seqLen: 7, matmul: presetMatmulVariant(adapterInfo) });
   model.setParams(scaledInitParams(cfg, 5));
   const batches = [1, 2, 3, 4].map((s) => randomBatch(cfg, 3, 7, s));
   const alone: Float32Array[] = [];
@@ -215,7 +222,7 @@ test("models stepped together in one command buffer (a run's lanes) end exactly 
   const train: TrainConfig = { ...DEFAULT_TRAIN, steps: 4, warmupSteps: 1, lr: 3e-3 };
   const build = () =>
     lanes.map(({ cfg, params }) => {
-      const m = new GpuModel(device, cfg, 3, 7, presetMatmulVariant(adapterInfo));
+      const m = new GpuModel(device, cfg, { batch: 3, seqLen: 7, matmul: presetMatmulVariant(adapterInfo) });
       m.setParams(params);
       return m;
     });
@@ -267,7 +274,7 @@ test('destroy() frees every buffer the model created: the plan, the readback rin
   };
   try {
     const cfg = CONFIGS[2]![1];
-    const model = new GpuModel(device, cfg, 3, 7, presetMatmulVariant(adapterInfo));
+    const model = new GpuModel(device, cfg, { batch: 3, seqLen: 7, matmul: presetMatmulVariant(adapterInfo) });
     model.setParams(scaledInitParams(cfg, 2));
     await model.forward(randomBatch(cfg, 3, 7, 1).tokens, 3);
     model.destroy();
@@ -305,7 +312,7 @@ test('fusions: a step of 2/64/2 is 49 dispatches on the vec4, scalar and tiled k
     extraHeads: 0,
   };
   const count = (variant: string, B = 4, reduction = THREAD_ROWS) => {
-    const model = new GpuModel(device, cfg, B, 64, matmulVariantByName(variant), reduction);
+    const model = new GpuModel(device, cfg, { batch: B, seqLen: 64, matmul: matmulVariantByName(variant), reduction });
     const n = model.dispatchesPerStep;
     model.destroy();
     return n;
@@ -313,7 +320,12 @@ test('fusions: a step of 2/64/2 is 49 dispatches on the vec4, scalar and tiled k
   // The lm_head's vocabulary of 54 is padded to 56 rows (model/params.ts, lmHeadRows), so that the vec4 variants
   // run every product of the step on vec4 kernels: none on the general one.
   for (const variant of ['vec4-reg8x8', 'vec4-reg16x16', 'vec4-reg8x8+tn', 'vec4-reg16x16+nndW']) {
-    const model = new GpuModel(device, cfg, 4, 64, matmulVariantByName(variant), THREAD_ROWS);
+    const model = new GpuModel(device, cfg, {
+      batch: 4,
+      seqLen: 64,
+      matmul: matmulVariantByName(variant),
+      reduction: THREAD_ROWS,
+    });
     const matmuls = model.stepKernels.filter((k) => k.startsWith('matmul'));
     model.destroy();
     expect(
