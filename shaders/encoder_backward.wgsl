@@ -1,7 +1,7 @@
 // Backward of the embedding. Each thread owns one output element, or 4 adjacent ones where R = vec4f (C % 4 == 0:
 // each token id is read once per 4 channels, dout in vec4s), and sums over (b,t) in a fixed order: WGSL has no float
 // atomics, and a fixed order keeps gradients deterministic. Composed after the row element (R, R_LANES:
-// src/engine/kernels.ts) and common/lanes.wgsl; W = C / R_LANES elements per row. Stacked lanes: B counts every
+// src/engine/kernels/) and common/lanes.wgsl; W = C / R_LANES elements per row. Stacked lanes: B counts every
 // lane's sequences; each lane's dwte threads, then each lane's dwpe threads, sum their lane's positions into their
 // lane's gradients.
 // dwte[v,c] += Σ_{b,t: tokens[b,t]=v} dout[b,t,c]        dwte (V,C)

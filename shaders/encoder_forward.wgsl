@@ -1,7 +1,7 @@
 // Token + position embedding (nanoGPT: tok_emb + pos_emb).
 // out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]            out (B,T,C), wte (V,C), wpe (blockSize,C)
 // One thread per element, or per 4 adjacent ones where R = vec4f (C % 4 == 0: a quarter of the loads). Composed
-// after the row element (R, R_LANES: src/engine/kernels.ts) and common/lanes.wgsl; W = C / R_LANES elements per row.
+// after the row element (R, R_LANES: src/engine/kernels/) and common/lanes.wgsl; W = C / R_LANES elements per row.
 // Stacked lanes: B counts every lane's sequences, and each position reads its lane's wte and wpe.
 struct Dims { B: u32, T: u32, C: u32, V: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;

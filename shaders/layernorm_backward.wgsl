@@ -7,7 +7,7 @@
 // of their threads loops over all N rows: a CPU adapter, which runs workgroups in order over its cores, starts those
 // long loops early and fills its other cores with rows beside them. Workgroups of kernels.ts COLUMN_WG where
 // R = vec4f, so that C/4 column threads still spread over several cores. Composed after the row element (R,
-// R_LANES, total(): src/engine/kernels.ts; W = C / R_LANES), common/lanes.wgsl and
+// R_LANES, total(): src/engine/kernels/; W = C / R_LANES), common/lanes.wgsl and
 // common/layernorm_backward_bindings.wgsl. Stacked lanes: a column thread per lane and column, summing its lane's
 // rows into its lane's dweight and dbias; each row reads its lane's weight.
 @compute @workgroup_size(WG)

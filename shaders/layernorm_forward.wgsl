@@ -2,7 +2,7 @@
 // inp, out (N,C) with N = B·T rows; saves mean and rstd (N) for the backward pass.
 // One thread per row, two passes (mean, then the variance about it). Composed after the row element (R: f32, or vec4f
 // where C % 4 == 0, a quarter of the loads, which is what software adapters pay for; W = C / R_LANES elements per
-// row; total() sums an element's lanes: src/engine/kernels.ts), common/lanes.wgsl and
+// row; total() sums an element's lanes: src/engine/kernels/), common/lanes.wgsl and
 // common/layernorm_forward_bindings.wgsl. Stacked lanes: each row normalised with its lane's weight and bias.
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

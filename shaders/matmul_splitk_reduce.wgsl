@@ -1,9 +1,9 @@
-// The second half of a split-K dW product (src/engine/kernels.ts, matmulSplitK): the S slices' partial products,
+// The second half of a split-K dW product (src/engine/kernels/, matmulSplitK): the S slices' partial products,
 // each summed over its own rows of the contracted dimension by the matmul kernel with SPLIT_K, added up into C.
 //   C  (M,N) [+]= Σ_s partials (S,M,N)              ACCUMULATE: dW += …, the gradients' semantics
 //   aux (M)   += Σ_s biasPartials (S,M)             BIAS_GRAD: the Linear's bias gradient, db += Σ_rows dout
 // One thread per element of C, summing the slices in order: deterministic, no atomics.
-// Stacked lanes (kernels.ts matmulSplitK): the partials are (lanes, S, M, N) and the bias partials (lanes, S, M);
+// Stacked lanes (kernels/ matmulSplitK): the partials are (lanes, S, M, N) and the bias partials (lanes, S, M);
 // lane l's C and aux start l·laneC and l·laneX floats into theirs. One lane: l = 0.
 struct Dims { MN: u32, M: u32, S: u32, lanes: u32, laneC: u32, laneX: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;

@@ -9,7 +9,7 @@
 // backward's). The other columns recompute the statistics of the same rows: K reads per row, against the K·N/64
 // multiply-adds per row that each column's tile does. TRANS_A must be false (the forward products are nt).
 // Bindings 6–8 make eight storage buffers, the most an adapter must allow; so the LayerNorm's weight and bias share
-// one binding, as do its mean and rstd (src/engine/kernels.ts, lnRstdAt).
+// one binding, as do its mean and rstd (src/engine/kernels/, lnRstdAt).
 @group(0) @binding(6) var<storage, read> lnParams: array<f32>; // weight (K) at 0, bias (K) at LN_BIAS_AT
 @group(0) @binding(7) var<storage, read_write> lnStats: array<f32>; // mean (M) at 0, rstd (M) at LN_RSTD_AT
 @group(0) @binding(8) var<storage, read_write> lnOut: array<f32>; // (M,K)

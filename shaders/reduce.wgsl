@@ -69,7 +69,7 @@ fn partial(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid:
 }
 
 // partial_serial runs on workgroups of WG invocations (grid1d.wgsl's override), one chunk each: small
-// (kernels.ts, REDUCE_SERIAL_WG), so that a few dozen chunks still spread over several workgroups, i.e. several
+// (kernels/, REDUCE_SERIAL_WG), so that a few dozen chunks still spread over several workgroups, i.e. several
 // cores of a CPU adapter.
 @compute @workgroup_size(WG)
 fn partial_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

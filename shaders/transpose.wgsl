@@ -4,7 +4,7 @@
 // loads per multiply-add (docs/kernel-notes.md, "Every product as tn"), so two cheap passes over the operands pay.
 // One thread per 4×4 block: four vec4 rows in, four vec4 columns out, nothing shared, no barrier.
 // vec4 views: R4 = rows/4, C4 = cols/4; thread (x, y) moves the block at rows 4y.., columns 4x...
-// S: src's element as stored, vec4f or vec4h (an activation the model keeps in f16, src/engine/kernels.ts
+// S: src's element as stored, vec4f or vec4h (an activation the model keeps in f16, src/engine/kernels/
 // transposeKernel); the copy is always f32, which the kernel that reads it takes as an f32 operand.
 // Stacked lanes: workgroup z is the lane; lane z's src starts z·srcLane floats into src (an activation's lanes are
 // packed, rows·cols apart; a weight's are a parameter table apart) and its dst z·rows·cols into dst.

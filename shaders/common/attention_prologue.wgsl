@@ -1,6 +1,6 @@
 // Multi-head self-attention after c_attn (nanoGPT's CausalSelfAttention without the projections): the uniform of
 // every attention kernel. Composed with grid1d.wgsl, H (the element along the head dimension: f32, or vec4f when
-// hs % 4 == 0) and attention_forward_bindings.wgsl or attention_backward_bindings.wgsl (src/engine/kernels.ts).
+// hs % 4 == 0) and attention_forward_bindings.wgsl or attention_backward_bindings.wgsl (src/engine/kernels/).
 // qkv (B,T,3C): q, k, v in that order, heads split as view(B,T,NH,hs); att (B,NH,T,T); out (B,T,C).
 // scale = 1/sqrt(hs); causal != 0 masks j > i.
 struct Dims { B: u32, T: u32, C: u32, NH: u32, causal: u32, scale: f32 }

@@ -1,4 +1,4 @@
-// The thread index of a 1-D kernel, composed before every such kernel by src/engine/kernels.ts. WG has no default:
+// The thread index of a 1-D kernel, composed before every such kernel by src/engine/kernels/. WG has no default:
 // it is set at pipeline creation from WG in src/engine/pipelines.ts, the number grid1d divides by, so the workgroup
 // size and the workgroup counts cannot disagree. Grids past 65535 workgroups spill into y (grid1d), hence
 // gid.x + gid.y · num_workgroups.x · WG; threads past the end return.

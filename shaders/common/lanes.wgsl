@@ -1,4 +1,4 @@
-// Stacked lanes (src/engine/kernels.ts, RowLanes): several models of one shape trained in the same dispatches, their
+// Stacked lanes (src/engine/kernels/, RowLanes): several models of one shape trained in the same dispatches, their
 // rows stacked along the batch, LANE_ROWS rows (B·T positions) each, and each lane's parameters (and gradients)
 // LANE_PARAMS floats after the last's. LANE_ROWS = 0: one lane, every row its own. Pipeline constants, so that the
 // one-lane kernels compile to what they were. (A divisor that may be such a constant is max(…, 1): a division by a

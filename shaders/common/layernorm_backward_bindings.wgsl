@@ -1,7 +1,7 @@
 // LayerNorm backward's uniform and buffers, shared by shaders/layernorm_backward.wgsl (one thread per row or
 // column) and shaders/layernorm_backward_subgroup.wgsl (one workgroup per row or column).
 // dout, inp, dinp (N,C); mean, rstd (N); weight, dweight, dbias (C). R, the element of the (N,C) and (C) arrays, is
-// declared before (src/engine/kernels.ts, rowElement): f32, or vec4f for the one-thread kernels where C % 4 == 0,
+// declared before (src/engine/kernels/, rowElement): f32, or vec4f for the one-thread kernels where C % 4 == 0,
 // which then index them in vec4s.
 struct Dims { N: u32, C: u32 }
 @group(0) @binding(0) var<uniform> d: Dims;

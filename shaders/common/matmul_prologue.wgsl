@@ -1,4 +1,4 @@
-// The head every matmul kernel shares (composed before it by src/engine/kernels.ts, with gelu.wgsl and the element
+// The head every matmul kernel shares (composed before it by src/engine/kernels/, with gelu.wgsl and the element
 // E: f32 for the scalar kernels, vec4f for the vec4 ones, which then index A, B, bias, C and aux in vec4s).
 // C (M,N) = op(A) (M,K) · op(B) (K,N) [+ bias (N)] [+ C], one source for a Linear's forward and both of its
 // backward products:
@@ -12,7 +12,7 @@
 // (a Linear's dW product, on every kernel that computes one): aux (M) += the column sums of A, i.e. db += Σ_rows
 // dout, summed from the values the product loads anyway, so the bias gradient needs no dispatch of its own. aux is
 // bound to some other buffer where no epilogue uses it.
-// SPLIT_K (dW products only, src/engine/kernels.ts matmulSplitK): the contracted dimension is cut into slices of
+// SPLIT_K (dW products only, src/engine/kernels/ matmulSplitK): the contracted dimension is cut into slices of
 // kSlice rows, workgroup z summing slice z; C is then a scratch (S,M,N) that receives slice z's partial product at
 // z·M·N (no bias, accumulate or GELU epilogue), and BIAS_GRAD writes slice z's column sums to aux (S,M) at z·M.
 // A second kernel (shaders/matmul_splitk_reduce.wgsl) sums the slices into the gradient. kSlice is unused otherwise.
@@ -22,7 +22,7 @@
 // strides are in floats (multiples of E_LANES where E is vec4f); a split product's scratch is (lanes, S, M, N). Off
 // (an override, so that the single-lane kernels compile to what they were), every operand starts at 0.
 // Storage: A, B, C and aux each hold E as stored (SA, SB, SC, SX: E itself, or its f16 form where the model keeps
-// that activation in f16, src/engine/kernels.ts MatmulStorage), read and written only through the accessors below,
+// that activation in f16, src/engine/kernels/ MatmulStorage), read and written only through the accessors below,
 // which convert; every sum is in E, f32. The bias is a parameter, always E.
 struct Dims {
   M: u32, N: u32, K: u32, kSlice: u32, slices: u32,

@@ -7,7 +7,7 @@
 // invocations whose subgroups number their lanes 0..S−1 (0..ROW_WG−1 when S > ROW_WG): every slot is folded once.
 enable subgroups;
 
-// Invocations per row, set from src/engine/kernels.ts (ROW_WG).
+// Invocations per row, set from src/engine/kernels/ (ROW_WG).
 override ROW_WG: u32;
 
 /**

@@ -1,5 +1,5 @@
 // Matmul kernel variants and the choice between them per adapter. A variant says which kernels compute a Linear's
-// three products (src/engine/kernels.ts, matmulKernel): the vec4 register-blocked kernels where the shapes allow
+// three products (src/engine/kernels/, matmulKernel): the vec4 register-blocked kernels where the shapes allow
 // (shaders/matmul_vec4.wgsl) or not, and the general kernel for every other shape — the scalar register-blocked one
 // (shaders/matmul.wgsl) or the shared-memory tiled one (shaders/matmul_tiled.wgsl).
 //
@@ -41,7 +41,7 @@ export interface MatmulVariant {
   /** The kernel for all other shapes: scalar 4×4 register blocks, or 64×64 shared-memory tiles. */
   general: 'reg4x4' | 'tiled64';
   /**
-   * Split-K for the dW products, whichever of the kernels above computes them (kernels.ts, splitKSlices): slices of
+   * Split-K for the dW products, whichever of the kernels above computes them (kernels/, splitKSlices): slices of
    * at least minRows rows, where the product has too few workgroups for a GPU. Absent: never split. Only the GPU
    * variants have it, and only GPUs time them (timedVariants): the CPU adapters' kernels already fill their few
    * cores (fitWorkgroup); the timing below decides per GPU whether splitting pays.
@@ -49,7 +49,7 @@ export interface MatmulVariant {
   splitK?: { minRows: number };
   /**
    * Every product on the vec4 tn kernel: a forward (nt) or dinp (nn) product first copies its operands transposed
-   * (kernels.ts, operandTransposes and transposeKernel), one or two cheap passes. For lavapipe, whose tn kernel runs
+   * (kernels/, operandTransposes and transposeKernel), one or two cheap passes. For lavapipe, whose tn kernel runs
    * about twice as fast as its nt and nn kernels at equal shapes (docs/kernel-notes.md, "Every product as tn"); the
    * timing decides per adapter, as for every variant.
    */
@@ -61,14 +61,14 @@ export interface MatmulVariant {
   loadsFirst?: true;
   /**
    * The dW products on the vec4 nn kernel: dW (OC,IC) += dout (M,OC)ᵀ · inp (M,IC) first copies dout transposed to
-   * (OC,M) (kernels.ts, operandTransposes), one cheap pass. For SwiftShader, whose tn kernel runs at about 60% of its
+   * (OC,M) (kernels/, operandTransposes), one cheap pass. For SwiftShader, whose tn kernel runs at about 60% of its
    * nn kernel's rate at the dW shapes (docs/kernel-notes.md, "dW products as nn"). The nn kernel sums the bias gradient
    * from the transposed rows (MatmulFlags.biasGrad).
    */
   nnWeightGrads?: true;
   /**
    * LayerNorm fused into the forward product that reads its output (c_attn after ln_1, c_fc after ln_2, the lm_head
-   * after ln_f), where the tiled kernel computes that product (kernels.ts, layernormMatmulKernel): one dispatch
+   * after ln_f), where the tiled kernel computes that product (kernels/, layernormMatmulKernel): one dispatch
    * instead of two, each workgroup computing its rows' statistics. For GPUs, where a tiny model's step is bound by
    * its dispatches (docs/kernel-notes.md, "What a dispatch costs"); the timing decides per GPU, and the CPU adapters do not
    * time it (timedVariants).

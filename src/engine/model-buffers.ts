@@ -15,7 +15,7 @@ export type BlockActs = BlockActivations<GPUBuffer>;
 /** What head h keeps: ln_f's output and statistics, and for an extra head the gradient into its block's output. */
 export interface HeadActs {
   lnf: GPUBuffer; // (B,T,C)
-  lnfStats: GPUBuffer; // (B,T) mean, then (B,T) rstd (kernels.ts, lnStatsFloats)
+  lnfStats: GPUBuffer; // (B,T) mean, then (B,T) rstd (kernels/, lnStatsFloats)
   dres: GPUBuffer | null; // (B,T,C), extra heads only; head 0's gradient flows into the trunk's dres
 }
 
@@ -47,7 +47,7 @@ export interface ModelBuffers {
   dfc: GPUBuffer; // (B,T,4C)
   splitKPartials: GPUBuffer; // (S,OC,IC) a split dW product's slices (plan.ts, splitKScratch)
   splitKBiasPartials: GPUBuffer; // (S,OC) and its bias gradient's
-  transposedOperand: GPUBuffer; // a transposed input or output gradient (kernels.ts, operandTransposes; plan.ts)
+  transposedOperand: GPUBuffer; // a transposed input or output gradient (kernels/, operandTransposes; plan.ts)
   transposedWeight: GPUBuffer; // (IC,OC) and its transposed weight
   uniforms: GPUBuffer; // one UNIFORM_SLOT_BYTES slot per dispatch
   evalStaging: GPUBuffer; // (L, H, B,T,Vp) forwardLanes' readback, a lane's logits per lane asked

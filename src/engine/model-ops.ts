@@ -73,7 +73,7 @@ export interface RecordingTarget {
 
 /**
  * A LayerNorm whose output is a product's A operand: its input x (N,C), its module's parameters, and its statistics
- * buffer (mean (N), then rstd at lnRstdAt(N): kernels.ts). matmulOp records it with the product (fused where it can).
+ * buffer (mean (N), then rstd at lnRstdAt(N): kernels/). matmulOp records it with the product (fused where it can).
  */
 export interface LayerNormInput {
   x: Binding;
@@ -168,7 +168,7 @@ export class OpRecorder {
     if (buffer === this.mem.stats || buffer === this.mem.matmulAux) return 0;
     return packed;
   }
-  /** A LayerNorm's statistics buffer over N rows as its two halves (kernels.ts, lnRstdAt). */
+  /** A LayerNorm's statistics buffer over N rows as its two halves (kernels/, lnRstdAt). */
   private lnStats(stats: GPUBuffer, N: number): { mean: Binding; rstd: Binding } {
     return {
       mean: { buffer: stats, offset: 0, size: N * 4 },
@@ -345,7 +345,7 @@ export class OpRecorder {
 
   /**
    * dW (OC,IC) += dout (M,OC)ᵀ · inp (M,IC), and db (OC) += Σ_rows dout where dbias is given (the dW kernels'
-   * epilogue, MatmulFlags.biasGrad). Where the variant splits this shape (kernels.ts, splitKSlices) the rows are cut
+   * epilogue, MatmulFlags.biasGrad). Where the variant splits this shape (kernels/, splitKSlices) the rows are cut
    * into S slices whose partial products (and partial bias sums) go to the planned scratch, then one reduce adds them
    * into dW (and db). The plan counts that reduce for every dW product; an unsplit one counts it as fused away. (A split
    * one counts its planned transpose as fused away: no variant both splits and transposes, see operandTransposes.)

@@ -141,7 +141,7 @@ export async function timeSubmission(device: GPUDevice, list: Dispatch[], repeat
 
 /**
  * Threads per workgroup of every 1-D kernel (a multiple of any GPU's SIMD width): the `WG` override of
- * shaders/common/grid1d.wgsl, set from here at pipeline creation (src/engine/kernels.ts).
+ * shaders/common/grid1d.wgsl, set from here at pipeline creation (src/engine/kernels/).
  */
 export const WG = 64;
 

@@ -95,7 +95,7 @@ export const STATS_BYTES = 64;
  * recording counts it as fused away), 2 layernorm backwards (one dispatch each), the attention backward's kernels. Per head: ln_f and lm_head forward; backward 2 matmuls, the dW's split-K reduce and a
  * layernorm backward; an extra head also adds its block's input gradient into the trunk's; then the embedding's
  * backward (dwte and dwpe in one dispatch). The transposes of the variants that run products over transposed
- * operands (kernels.ts, operandTransposes): a tnOnly variant's two per forward product (input and weight) and one per
+ * operands (kernels/, operandTransposes): a tnOnly variant's two per forward product (input and weight) and one per
  * dinp product (the output gradient), an nnWeightGrads variant's one per dW product (the output gradient); the other
  * variants' recordings count them as fused away.
  */
@@ -135,7 +135,7 @@ export function weightGradShapes(cfg: ModelConfig): [number, number][] {
 }
 
 /**
- * Floats of the transposed operands (kernels.ts, operandTransposes): the largest input or output gradient of a
+ * Floats of the transposed operands (kernels/, operandTransposes): the largest input or output gradient of a
  * product, B·T rows of width at most max(4C, Vp) (c_fc's output, mlp.c_proj's input, the logits over the padded
  * vocabulary Vp = lmHeadRows(V)), and the largest weight, C·max(4C, Vp). Planned for every variant, as the split-K
  * scratch is, so that the plan does not depend on the device; the variants that transpose nothing leave it unused.
@@ -242,7 +242,7 @@ export function planBuffers(
     storage('dqkv', 3 * BTC),
     storage('dpreatt', B * NH * T * T),
     storage('dfc', 4 * BTC),
-    // The split-K dW products' partial products and partial bias sums (kernels.ts, matmulSplitK).
+    // The split-K dW products' partial products and partial bias sums (kernels/, matmulSplitK).
     storage('splitKPartials', L * splitK.partials),
     storage('splitKBiasPartials', L * splitK.biasPartials),
     // The transposed operands (operandTransposes): an input or output gradient, and a weight (transposeScratch).

@@ -1,6 +1,6 @@
 // Reduction variants and the choice between them per adapter. A variant says how the row reductions of LayerNorm
 // (forward, dinput, and dparams' column sums), of the fused cross-entropy and of attention's forward (its softmax)
-// run (src/engine/kernels.ts, layernormKernels, crossentropyKernel and attentionKernels): one invocation per row
+// run (src/engine/kernels/, layernormKernels, crossentropyKernel and attentionKernels): one invocation per row
 // (or block of rows) looping over it (shaders/layernorm_forward.wgsl, …), which needs nothing of the device, or one
 // workgroup per row reducing with subgroup operations (shaders/*_subgroup.wgsl), which needs the optional
 // 'subgroups' feature. It also says how the loss and the gradient norm sum their chunks (kernels.ts,

@@ -54,7 +54,7 @@ export function packUniform<F extends string>(
 /**
  * shaders/matmul.wgsl, matmul_tiled.wgsl, matmul_vec4.wgsl, matmul_vec4_16.wgsl: `struct Dims`, C (M,N) = A·B over
  * K; kSlice the rows of K per slice of a split-K dW product and slices their number (read only with SPLIT_K); lane*
- * the floats between two lanes' A, B, bias, C and aux (read only with STACKED; kernels.ts matmulDims).
+ * the floats between two lanes' A, B, bias, C and aux (read only with STACKED; kernels/ matmulDims).
  */
 export const MATMUL_DIMS = uniformLayout('Dims', [
   ['M', 'u32'],
