@@ -147,11 +147,10 @@ export function diffusionBatch(task: Task, examples: Example[], rng: Rng, varian
 }
 
 /**
- * Iterative unmasking over K steps: all target positions start masked; each step runs one forward pass, takes the
- * argmax (never [MASK]) and its probability at every masked position, and commits the ceil(remaining/stepsLeft)
- * most confident ones (ties: leftmost first). K ≥ L commits one token per step (L passes).
+ * Where both decoders start: each example's prompt followed by its whole target masked, (n, T = P+L); nothing
+ * committed yet; and `result`, the targets as they stand with the step each was committed at.
  */
-async function unmaskDecode(task: Task, examples: Example[], forward: ForwardFn, K: number): Promise<DecodeResult> {
+function decodeStart(task: Task, examples: Example[]) {
   const P = task.promptLength;
   const L = task.targetLength;
   const n = examples.length;
@@ -160,6 +159,20 @@ async function unmaskDecode(task: Task, examples: Example[], forward: ForwardFn,
   const tokens = new Int32Array(n * T).fill(mask);
   examples.forEach((e, b) => tokens.set(e.prompt, b * T));
   const commitStep = examples.map(() => new Array<number>(L).fill(-1));
+  const result = (): DecodeResult => ({
+    predictions: examples.map((_, b) => Array.from(tokens.subarray(b * T + P, b * T + T))),
+    commitStep,
+  });
+  return { P, L, n, T, mask, tokens, commitStep, result };
+}
+
+/**
+ * Iterative unmasking over K steps: all target positions start masked; each step runs one forward pass, takes the
+ * argmax (never [MASK]) and its probability at every masked position, and commits the ceil(remaining/stepsLeft)
+ * most confident ones (ties: leftmost first). K ≥ L commits one token per step (L passes).
+ */
+async function unmaskDecode(task: Task, examples: Example[], forward: ForwardFn, K: number): Promise<DecodeResult> {
+  const { P, L, n, T, mask, tokens, commitStep, result } = decodeStart(task, examples);
   for (let k = 0; k < K; k++) {
     if (commitStep.every((steps) => !steps.includes(-1))) break;
     const logits = await Logits.of(forward, tokens, n, T, 1, task.vocab.length);
@@ -177,8 +190,7 @@ async function unmaskDecode(task: Task, examples: Example[], forward: ForwardFn,
       }
     }
   }
-  const predictions = examples.map((_, b) => Array.from(tokens.subarray(b * T + P, b * T + T)));
-  return { predictions, commitStep };
+  return result();
 }
 
 /**
@@ -190,14 +202,7 @@ async function unmaskDecode(task: Task, examples: Example[], forward: ForwardFn,
  * mode, so that an evaluation is reproducible. commitStep: the pass after which each position stayed visible.
  */
 async function remaskDecode(task: Task, examples: Example[], forward: ForwardFn, K: number): Promise<DecodeResult> {
-  const P = task.promptLength;
-  const L = task.targetLength;
-  const n = examples.length;
-  const T = P + L;
-  const { mask } = task.special;
-  const tokens = new Int32Array(n * T).fill(mask);
-  examples.forEach((e, b) => tokens.set(e.prompt, b * T));
-  const commitStep = examples.map(() => new Array<number>(L).fill(-1));
+  const { P, L, n, T, mask, tokens, commitStep, result } = decodeStart(task, examples);
   for (let pass = 0; pass < K; pass++) {
     const t = K - 1 - pass;
     const logits = await Logits.of(forward, tokens, n, T, 1, task.vocab.length);
@@ -214,8 +219,7 @@ async function remaskDecode(task: Task, examples: Example[], forward: ForwardFn,
       });
     }
   }
-  const predictions = examples.map((_, b) => Array.from(tokens.subarray(b * T + P, b * T + T)));
-  return { predictions, commitStep };
+  return result();
 }
 
 /**
