@@ -14,6 +14,7 @@ import {
   historyJson,
   overflow,
   parseHistoryFile,
+  sortEntries,
   type HistoryEntry,
 } from '../src/ui/history/history';
 
@@ -164,6 +165,20 @@ describe('the history file', () => {
     );
     expect(() => parseHistoryFile(JSON.stringify({ hello: 1 }))).toThrow(/no "spec"/);
   });
+});
+
+test('sorting: by name without case, by date, by a setting as a number (1000 before 300 would be text order)', () => {
+  const a = entry('a', 3, { name: 'beta', spec: spec(1000) });
+  const b = entry('b', 1, { name: 'Alpha', spec: spec(300) });
+  const c = entry('c', 2, { name: 'gamma', spec: spec(20000) });
+  const ids = (xs: HistoryEntry[]) => xs.map((e) => e.id);
+  expect(ids(sortEntries([a, b, c], { by: 'name', descending: false }))).toEqual(['b', 'a', 'c']);
+  expect(ids(sortEntries([a, b, c], { by: 'addedAt', descending: true }))).toEqual(['a', 'c', 'b']);
+  expect(ids(sortEntries([a, b, c], { by: 'setting', path: 'train.steps', descending: false }))).toEqual([
+    'b',
+    'a',
+    'c',
+  ]);
 });
 
 test('the summary: per objective, the mean exact match over the seeds and its range', () => {

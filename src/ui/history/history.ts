@@ -117,6 +117,26 @@ export function configDiff(entries: readonly HistoryEntry[]): { path: string; la
     .filter((c) => new Set(c.values).size > 1);
 }
 
+/** A column the history's table can be sorted by: name, date, or a setting that differs between the entries. */
+export type SortKey = { by: 'name' | 'addedAt' } | { by: 'setting'; path: string };
+
+/** The entries sorted by a column (names without case; a setting as a number where it is one), ascending or not. */
+export function sortEntries(entries: readonly HistoryEntry[], sort: SortKey & { descending: boolean }): HistoryEntry[] {
+  const path = sort.by === 'setting' ? sort.path : '';
+  const key = (e: HistoryEntry): string | number => {
+    if (sort.by === 'name') return e.name.toLowerCase();
+    if (sort.by === 'addedAt') return e.addedAt;
+    const v = specSettings(e.spec).get(path) ?? '';
+    const n = Number(v);
+    return v !== '' && Number.isFinite(n) ? n : v;
+  };
+  const out = [...entries].sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  return sort.descending ? out.reverse() : out;
+}
+
 /** Per objective of an entry, its exact match over the entry's seeds: "Next-token 50% (2 seeds: 40–60%)". */
 export function entrySummary(e: HistoryEntry): { label: string; exactMatch: number; min: number; max: number }[] {
   return summarise(e.runs, undefined).map((s, j) => ({

@@ -1,4 +1,4 @@
-import { css, html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { buttonStyles } from '../app/lab-app-styles';
 import { fieldStyles } from '../app/field';
@@ -15,13 +15,12 @@ import {
   historyJson,
   overflow,
   parseHistoryFile,
-  specSettings,
+  sortEntries,
   type HistoryEntry,
+  type SortKey,
 } from './history';
 import { HistoryStore } from './history-store';
-
-/** A column the table can be sorted by: name, date, or a setting that differs between the entries. */
-type SortKey = { by: 'name' | 'addedAt' } | { by: 'setting'; path: string };
+import { historyStyles } from './history-styles';
 
 /**
  * The run history: every finished run and every results file opened, kept across reloads (history-store.ts) within
@@ -31,64 +30,7 @@ type SortKey = { by: 'name' | 'addedAt' } | { by: 'setting'; path: string };
  */
 @customElement('run-history')
 export class RunHistory extends LitElement {
-  static override styles = [
-    buttonStyles,
-    fieldStyles,
-    css`
-      :host {
-        display: block;
-        font-size: 0.9rem;
-      }
-      .scroll {
-        overflow-x: auto;
-      }
-      table {
-        border-collapse: collapse;
-        font-size: 0.85rem;
-      }
-      th,
-      td {
-        text-align: left;
-        padding: 0.2rem 0.5rem;
-        border-bottom: 1px solid var(--border);
-        vertical-align: top;
-      }
-      th button {
-        padding: 0 0.2rem;
-        border: none;
-        background: none;
-        font-weight: 600;
-      }
-      td.diff {
-        font-family: var(--mono);
-      }
-      .muted {
-        color: var(--muted);
-      }
-      .problem {
-        color: var(--danger, #b00020);
-      }
-      .bar {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.4rem;
-        align-items: center;
-        margin: 0.5rem 0;
-      }
-      .ask {
-        border: 1px solid var(--border-strong);
-        border-radius: 6px;
-        padding: 0.5rem;
-        margin: 0.5rem 0;
-      }
-      .charts {
-        display: grid;
-        grid-template-columns: repeat(auto-fit, minmax(22rem, 1fr));
-        gap: 1rem;
-        margin-top: 0.5rem;
-      }
-    `,
-  ];
+  static override styles = [buttonStyles, fieldStyles, historyStyles];
 
   private store = new HistoryStore();
   @state() private entries: HistoryEntry[] = [];
@@ -143,20 +85,7 @@ export class RunHistory extends LitElement {
   }
 
   private sorted(): HistoryEntry[] {
-    const sort = this.sort;
-    const path = sort.by === 'setting' ? sort.path : '';
-    const key = (e: HistoryEntry): string | number => {
-      if (sort.by === 'name') return e.name.toLowerCase();
-      if (sort.by === 'addedAt') return e.addedAt;
-      const v = specSettings(e.spec).get(path) ?? '';
-      const n = Number(v);
-      return v !== '' && Number.isFinite(n) ? n : v;
-    };
-    const out = [...this.entries].sort((a, b) => {
-      const [x, y] = [key(a), key(b)];
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
-    return sort.descending ? out.reverse() : out;
+    return sortEntries(this.entries, this.sort);
   }
 
   private sortBy(k: SortKey): void {
