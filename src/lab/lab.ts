@@ -30,21 +30,10 @@ import { filesToLaneState, laneFileStem, laneToFiles } from '../checkpoint/lane-
 import { importModel } from '../checkpoint/model-file';
 import { matchCheckpoint } from './checkpoint-match';
 import type { Lane } from './lane';
-import { Run } from './run';
+import { checkSeedRun, Run } from './run';
 import { IdbRunStore, IdbVariantCache, MemoryRunStore, type RunStore, type SavedRun, type SavedRunInfo } from './store';
 
 export { DeviceLostError, timeTo90 } from './run';
-
-/** A run over seeds (RunOptions.seeds): whole seeds, each once, and none of what only a single run can do. */
-function checkSeedRun(seeds: readonly number[], options: RunOptions): void {
-  if (seeds.length === 0) throw new Error('seeds: give at least one');
-  for (const s of seeds)
-    if (!Number.isInteger(s) || s < 0 || s > 0xffffffff)
-      throw new Error(`seeds: ${s} is not a whole number in [0, 2^32)`);
-  if (new Set(seeds).size !== seeds.length) throw new Error('seeds: each seed once');
-  if (options.resume || options.resumeSaved || options.initialParams || (options.autosaveEvery ?? 0) > 0)
-    throw new Error('a run over seeds starts fresh and is not autosaved: no resume, initial weights or autosave');
-}
 
 export interface LabOptions {
   /** Where the GPU comes from: navigator.gpu in a browser (the default), Dawn's GPU in Node. */

@@ -20,6 +20,17 @@ export class DeviceLostError extends Error {
   }
 }
 
+/** A run over seeds (RunOptions.seeds): whole seeds, each once, and none of what only a single run can do. */
+export function checkSeedRun(seeds: readonly number[], options: RunOptions): void {
+  if (seeds.length === 0) throw new Error('seeds: give at least one');
+  for (const s of seeds)
+    if (!Number.isInteger(s) || s < 0 || s > 0xffffffff)
+      throw new Error(`seeds: ${s} is not a whole number in [0, 2^32)`);
+  if (new Set(seeds).size !== seeds.length) throw new Error('seeds: each seed once');
+  if (options.resume || options.resumeSaved || options.initialParams || (options.autosaveEvery ?? 0) > 0)
+    throw new Error('a run over seeds starts fresh and is not autosaved: no resume, initial weights or autosave');
+}
+
 /** Wall time of training only: stopped while evaluating, autosaving or paused. */
 class TrainingClock {
   private total = 0;
