@@ -10,6 +10,7 @@ import { laneModelConfig, makeObjective } from '../objectives';
 import type { Task } from '../tasks/types';
 import type { ExperimentSpec } from '../spec/types';
 import type { EvalMetrics, LabEvent, LaneResult, LaneState, RunOptions, TimeTo90 } from './api';
+import { TrainingClock } from './clock';
 import { evaluateLanes, Lane, type LaneKernels } from './lane';
 import type { RunStore, SavedRun } from './store';
 
@@ -29,23 +30,6 @@ export function checkSeedRun(seeds: readonly number[], options: RunOptions): voi
   if (new Set(seeds).size !== seeds.length) throw new Error('seeds: each seed once');
   if (options.resume || options.resumeSaved || options.initialParams || (options.autosaveEvery ?? 0) > 0)
     throw new Error('a run over seeds starts fresh and is not autosaved: no resume, initial weights or autosave');
-}
-
-/** Wall time of training only: stopped while evaluating, autosaving or paused. */
-class TrainingClock {
-  private total = 0;
-  private since: number | null = null;
-  start(): void {
-    this.since ??= performance.now();
-  }
-  stop(): void {
-    if (this.since !== null) this.total += performance.now() - this.since;
-    this.since = null;
-  }
-  /** Seconds. */
-  elapsed(): number {
-    return (this.total + (this.since !== null ? performance.now() - this.since : 0)) / 1000;
-  }
 }
 
 /** The first evaluation at which exact match reached 90%, as step, FLOPs and training seconds; null if none did. */
