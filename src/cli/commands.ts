@@ -12,7 +12,7 @@ import type { ExperimentSpec, LabEvent, LaneResult, LaneState } from '../lab/api
 import { Lab } from '../lab/lab';
 import { checkSpec, NO_LIMITS } from '../spec/check';
 import { scaleProject } from '../lab/scale';
-import { copyPositionOf, summarise } from '../lab/seeds';
+import { copyPositionOf, resultsBySeed, summarise } from '../lab/seeds';
 import { helpText, parseCommandLine, UsageError, type Parsed } from './options';
 import { fmtInterval, fmtPct, fmtPositions, kernelsText, printProbes, printSummary, printTable } from './print';
 import { experimentSpec, num, opt, parseSeeds, str } from './spec-options';
@@ -100,9 +100,7 @@ async function runExperiment(parsed: Parsed): Promise<void> {
   });
   const wall = (performance.now() - t0) / 1000;
   const run = (await lab.runInfo())!;
-  for (const seed of seeds) {
-    const results = over ? all.filter((r) => r.seed === seed).map(({ seed: _s, ...r }) => r as LaneResult) : all;
-    if (results.length === 0) break; // a seed not reached: the run stopped or failed before it
+  for (const { seed, results } of over ? resultsBySeed(all, seeds) : [{ seed: seeds[0]!, results: all }]) {
     runs.push({ seed, results, wall: over ? null : wall });
     console.log(
       `\n${run.taskName}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${seed}${over ? '' : `, ${wall.toFixed(1)} s wall`}`,

@@ -8,14 +8,7 @@
 // memory. The choice is known for SwiftShader and timed once per adapter elsewhere, the result kept in a
 // VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later runs on that adapter skip the timing.
 
-export {
-  deviceAdapter,
-  isCpuAdapter,
-  isSwiftShader,
-  MemoryVariantCache,
-  type AdapterIdentity,
-  type VariantCache,
-} from './adapter';
+export * from './adapter';
 import {
   deviceAdapter,
   isCpuAdapter,

@@ -39,6 +39,22 @@ export function positionSpread(
   return { teacherForced: of((r) => r.perPosition.teacherForced), freeRunning: of((r) => r.perPosition.freeRunning) };
 }
 
+/**
+ * A run over seeds' results (RunOptions.seeds: every lane tagged with its seed) as one run per seed, in the order
+ * given, each lane without its tag, as that seed alone would give it; a seed with no lane (not reached) is left out.
+ */
+export function resultsBySeed(
+  all: readonly LaneResult[],
+  seeds: readonly number[],
+): { seed: number; results: LaneResult[] }[] {
+  return seeds
+    .map((seed) => ({
+      seed,
+      results: all.filter((r) => r.seed === seed).map(({ seed: _s, ...r }) => r as LaneResult),
+    }))
+    .filter((r) => r.results.length > 0);
+}
+
 export interface SeedSummary {
   lane: number;
   objective: string;

@@ -6,7 +6,7 @@ import type { ExperimentSpec, LaneResult } from '../../lab/api';
 import { summarise } from '../../lab/seeds';
 import { fieldLabel } from '../../spec/fields';
 import { objectiveLabel } from '../app/objective-style';
-import { parseResults, type ResultsRun } from '../results/results-file';
+import { checkResults, parseResults, type ResultsRun } from '../results/results-file';
 import { taskText } from '../app/format';
 
 export const HISTORY_FORMAT = 'webgpu-lab-history/1';
@@ -43,7 +43,7 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 
 /**
  * An entry as stored or imported, checked: its own fields, then its spec and runs as a results file is checked
- * (results-open.ts, parseResults). Throws an Error that says what is wrong.
+ * (results-file.ts, checkResults). Throws an Error that says what is wrong.
  */
 export function checkEntry(x: unknown): HistoryEntry {
   if (!isObject(x)) throw new Error('not an object');
@@ -52,7 +52,7 @@ export function checkEntry(x: unknown): HistoryEntry {
   if (typeof x.addedAt !== 'number' || !Number.isFinite(x.addedAt)) throw new Error('no date');
   if (x.source !== 'run' && x.source !== 'file') throw new Error(`source ${String(x.source)} is neither run nor file`);
   if (x.adapter !== null && typeof x.adapter !== 'string') throw new Error('adapter is not text');
-  const opened = parseResults(JSON.stringify({ spec: x.spec, runs: x.runs, adapter: x.adapter }));
+  const opened = checkResults({ spec: x.spec, runs: x.runs, adapter: x.adapter });
   return { id: x.id, name: x.name, addedAt: x.addedAt, source: x.source, ...opened };
 }
 

@@ -30,6 +30,11 @@ export function parseResults(text: string): OpenedResults {
   } catch (e) {
     throw new Error(`not JSON: ${(e as Error).message}`);
   }
+  return checkResults(doc);
+}
+
+/** A results file's content, already parsed (a stored history entry, say), checked as parseResults checks it. */
+export function checkResults(doc: unknown): OpenedResults {
   if (!isObject(doc) || !isObject(doc.spec))
     throw new Error('no "spec": this is not a results file of the lab or its PyTorch export');
   const spec = doc.spec as unknown as ExperimentSpec;

@@ -10,7 +10,7 @@ import type {
   SavedRun,
   StepMetrics,
 } from '../../lab/api';
-import { copyPositionOf } from '../../lab/seeds';
+import { copyPositionOf, resultsBySeed } from '../../lab/seeds';
 import { objectiveLabel } from '../app/objective-style';
 
 export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'error';
@@ -255,12 +255,7 @@ export class RunData {
     let seedResults: RunData['seedResults'] = null;
     if (this.seedLanes.size > 0) {
       const seeds = [this.spec.train.seed, ...this.seedLanes.keys()];
-      seedResults = seeds
-        .map((seed) => ({
-          seed,
-          results: all.filter((r) => r.seed === seed).map(({ seed: _s, ...r }) => r as LaneResult),
-        }))
-        .filter((r) => r.results.length > 0);
+      seedResults = resultsBySeed(all, seeds);
       results = seedResults[0]?.results ?? [];
     }
     // The run resolved, yet a lane stopped on a non-finite loss: the lab reports it as state 'error'.
