@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nodeGpu } from '../src/engine/node-gpu';
-import type { VariantCache } from '../src/engine/matmul-variants';
+import type { VariantCache } from '../src/engine/adapter';
 import { FileVariantCache } from '../src/engine/node-variant-cache';
 import type { ExperimentSpec } from '../src/lab/api';
 import { Lab } from '../src/lab/lab';
@@ -33,8 +33,11 @@ export async function labTimeToContrast(
   matmulVariant: string | null = null,
   stackLanes: boolean | null = null,
 ): Promise<{ adapter: string; result: ContrastTime | null }> {
-  // A forced variant reaches the lab as the adapter's cached choice (the lab times nothing then).
-  const fixed: VariantCache = { get: async () => matmulVariant ?? undefined, set: async () => undefined };
+  // A forced variant reaches the lab as the adapter's cached matmul choice (the lab times no matmul variant then).
+  const fixed: VariantCache = {
+    get: async () => JSON.stringify({ matmul: matmulVariant }),
+    set: async () => undefined,
+  };
   const lab = new Lab({
     gpu: nodeGpu,
     variantCache: matmulVariant ? fixed : new FileVariantCache(),

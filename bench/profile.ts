@@ -7,11 +7,11 @@
 // its fastest round, which filters out other processes on a shared machine.
 import { acquireGpu } from '../src/engine/gpu';
 import { chooseActivationStorage } from '../src/engine/activation-storage';
-import { chooseMatmulVariant, matmulVariantByName } from '../src/engine/matmul-variants';
+import { tuneKernels } from '../src/engine/autotune';
+import { matmulVariantByName } from '../src/engine/matmul-variants';
 import { GpuModel } from '../src/engine/model';
 import { nodeGpu } from '../src/engine/node-gpu';
 import { FileVariantCache } from '../src/engine/node-variant-cache';
-import { chooseReductionVariant } from '../src/engine/reduction-variants';
 import { DEFAULT_EXPERIMENT } from '../src/lab/experiments';
 import { DEFAULT_TRAIN, MODEL_PRESETS, type ModelConfig, type ModelPresetName } from '../src/model/config';
 import { initParams } from '../src/model/params';
@@ -56,16 +56,17 @@ const ctx = await acquireGpu(await nodeGpu());
 const cache = new FileVariantCache();
 let variant;
 try {
-  variant = forced
-    ? matmulVariantByName(forced)
-    : (await chooseMatmulVariant(ctx.device, ctx.adapterInfo, { cache })).variant;
+  variant = forced ? matmulVariantByName(forced) : null;
 } catch (e) {
   console.error(`${USAGE}
 ${e instanceof Error ? e.message : String(e)}`);
   process.exit(2);
 }
-const rows = await chooseReductionVariant(ctx.device, ctx.adapterInfo);
-const acts = await chooseActivationStorage(ctx.device, variant, ctx.adapterInfo, { cache });
+const tuned = await tuneKernels(ctx.device, ctx.adapterInfo, { cache });
+variant ??= tuned.matmul.variant;
+const rows = tuned.reduction;
+// A forced variant's activations are chosen on it (their cached storage is the tuned variant's).
+const acts = forced ? await chooseActivationStorage(ctx.device, variant) : tuned.activations;
 console.log(
   `${preset}: ${cfg.nLayer}/${cfg.nEmbd}/${cfg.nHead}, V ${V}, T ${T}, batch ${B}; matmul ${variant.name}, rows ${rows.variant.name}, MLP activations ${acts.storage}; adapter ${ctx.adapterInfo.vendor} ${ctx.adapterInfo.description}`,
 );

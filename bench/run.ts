@@ -14,7 +14,6 @@ import {
   chooseMatmulVariant,
   MATMUL_VARIANTS,
   matmulVariantByName,
-  MemoryVariantCache,
   type MatmulVariant,
 } from '../src/engine/matmul-variants';
 import { chooseActivationStorage } from '../src/engine/activation-storage';
@@ -106,12 +105,10 @@ async function main(): Promise<void> {
     const { device } = ctx;
     const timer = new GpuTimer(device);
     const kernels = new KernelCache(device);
-    // A fresh cache: the benchmark times the variants on every adapter that is not known, and reports the times;
+    // No cache: the benchmark times the variants on every adapter that is not known, and reports the times;
     // --matmul-variant skips that for a before/after comparison.
     const forced = args.matmulVariant ? matmulVariantByName(args.matmulVariant) : null;
-    const choice = forced
-      ? { variant: forced, timings: [] }
-      : await chooseMatmulVariant(device, ctx.adapterInfo, { cache: new MemoryVariantCache() });
+    const choice = forced ? { variant: forced, timings: [] } : await chooseMatmulVariant(device, ctx.adapterInfo);
     const variant = choice.variant;
     log(
       `\n## Node (Dawn): adapter ${ctx.adapterInfo.vendor} / ${ctx.adapterInfo.architecture} (${ctx.adapterInfo.description || 'no description'})`,
@@ -119,7 +116,7 @@ async function main(): Promise<void> {
     log(
       `timing: ${timer.method}; matmul variant: ${variant.name}${forced ? ' (--matmul-variant)' : choice.timings.length ? ` (timed: ${choice.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : ' (known best for SwiftShader)'}`,
     );
-    const rows = await chooseReductionVariant(device, ctx.adapterInfo, { cache: new MemoryVariantCache() });
+    const rows = await chooseReductionVariant(device, ctx.adapterInfo);
     log(
       `row reductions (LayerNorm, cross-entropy): ${rows.variant.name}${rows.timings.length ? ` (timed: ${rows.timings.map((t) => `${t.variant} ${t.ms.toFixed(2)} ms`).join(', ')})` : rows.source === 'known' ? ' (known best for SwiftShader)' : ' (no subgroups on this device)'}`,
     );
@@ -127,7 +124,7 @@ async function main(): Promise<void> {
       throw new UsageError('--activations f16 needs an adapter with shader-f16; this one has none');
     const acts = args.activations
       ? { storage: args.activations, source: 'forced', timings: [] }
-      : await chooseActivationStorage(device, variant, ctx.adapterInfo, { cache: new MemoryVariantCache() });
+      : await chooseActivationStorage(device, variant);
     const actsHow =
       acts.source === 'forced'
         ? ' (--activations)'

@@ -4,7 +4,7 @@
 // after another (what a CPU adapter does by default). Each run in a fresh Lab, so each compiles its own pipelines
 // once (a warm-up run first fills the shader cache).
 import { nodeGpu } from '../src/engine/node-gpu';
-import type { VariantCache } from '../src/engine/matmul-variants';
+import type { VariantCache } from '../src/engine/adapter';
 import { FileVariantCache } from '../src/engine/node-variant-cache';
 import type { ExperimentSpec } from '../src/lab/api';
 import { DEFAULT_EXPERIMENT } from '../src/lab/experiments';

@@ -8,7 +8,7 @@ import { defaultCacheFile, FileVariantCache } from '../src/engine/node-variant-c
 
 describe('FileVariantCache', () => {
   test('a choice written by one run is read by the next', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'lab-cache-')), 'sub', 'matmul-variants.json');
+    const file = join(mkdtempSync(join(tmpdir(), 'lab-cache-')), 'sub', 'kernel-choices.json');
     await new FileVariantCache(file).set('adapter A', 'vec4-reg8x8');
     await new FileVariantCache(file).set('adapter B', 'tiled64');
     const next = new FileVariantCache(file);
@@ -32,8 +32,8 @@ describe('FileVariantCache', () => {
   });
 
   test('the file lives in LAB_CACHE_DIR, else XDG_CACHE_HOME, else ~/.cache', () => {
-    expect(defaultCacheFile({ LAB_CACHE_DIR: '/c' })).toBe('/c/matmul-variants.json');
-    expect(defaultCacheFile({ XDG_CACHE_HOME: '/x' })).toBe('/x/webgpu-training-lab/matmul-variants.json');
-    expect(defaultCacheFile({})).toMatch(/\.cache\/webgpu-training-lab\/matmul-variants\.json$/);
+    expect(defaultCacheFile({ LAB_CACHE_DIR: '/c' })).toBe('/c/kernel-choices.json');
+    expect(defaultCacheFile({ XDG_CACHE_HOME: '/x' })).toBe('/x/webgpu-training-lab/kernel-choices.json');
+    expect(defaultCacheFile({})).toMatch(/\.cache\/webgpu-training-lab\/kernel-choices\.json$/);
   });
 });

@@ -2,19 +2,12 @@
 // adapter like the matmul variants (matmul-variants.ts): f16 halves the bytes that the MLP's four products move
 // through those tensors, and pays only where the adapter loads and stores f16 at least as fast as f32 (on lavapipe
 // an f16 pass is 10–15% slower: docs/kernel-notes.md, "What a dispatch costs, and whether f16 storage would pay"). Where
-// the device lacks `shader-f16`, f32 without timing (SwiftShader has none); elsewhere the cached choice for this
-// adapter and matmul variant, or, the first time, those four products timed both ways and the faster kept.
+// the device lacks `shader-f16`, f32 without timing (SwiftShader has none); elsewhere the choice autotune.ts kept for
+// this adapter and matmul variant, or, the first time, those four products timed both ways and the faster taken.
 import { KernelCache, timeSubmission } from './pipelines';
 import type { MatmulFlags, MatmulStorage, StorageType } from './kernels';
-import {
-  deviceAdapter,
-  MemoryVariantCache,
-  probeAllocator,
-  productDispatches,
-  type AdapterIdentity,
-  type MatmulVariant,
-  type VariantCache,
-} from './matmul-variants';
+import { probeAllocator, productDispatches } from './matmul-probe';
+import type { MatmulVariant } from './matmul-variants';
 
 export interface StorageTiming {
   storage: StorageType;
@@ -24,7 +17,7 @@ export interface StorageTiming {
 
 export interface StorageChoice {
   storage: StorageType;
-  /** How: the device has no `shader-f16` (f32), read from the cache, or timed now (then `timings`). */
+  /** How: the device has no `shader-f16` (f32), the cached storage, or timed now (then `timings`). */
   source: 'unavailable' | 'cached' | 'timed';
   timings: StorageTiming[];
 }
@@ -35,38 +28,24 @@ export interface StorageChoice {
  */
 export const F16_MARGIN = 0.9;
 
-/** For the whole process where the caller gives no cache, as for the matmul variants. */
-const processCache = new MemoryVariantCache();
-
 /**
- * The cache key of a choice: the adapter and the matmul variant, whose kernels do the loads. The version names the
- * kernels' generation, as variantCacheKey's does.
- */
-export const storageCacheKey = (a: AdapterIdentity | null, v: MatmulVariant): string =>
-  `activations-v1|${v.name}|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
-
-/**
- * Choose the half activations' storage for this device and matmul variant, before a GpuModel is built on it. The
- * probe (rows × width, the MLP of a Linear that wide) defaults to the matmul variants' probe's size.
+ * Choose the half activations' storage for this device and matmul variant, before a GpuModel is built on it:
+ * `cached` (what autotune.ts kept for this adapter and variant) where it names a storage, else both timed. The probe
+ * (rows × width, the MLP of a Linear that wide) defaults to the matmul variants' probe's size.
  */
 export async function chooseActivationStorage(
   device: GPUDevice,
   variant: MatmulVariant,
-  adapter: AdapterIdentity | null = deviceAdapter(device),
-  options: { cache?: VariantCache; probe?: { rows: number; width: number; repeats: number } } = {},
+  options: { cached?: string; probe?: { rows: number; width: number; repeats: number } } = {},
 ): Promise<StorageChoice> {
   if (!device.features.has('shader-f16')) return { storage: 'f32', source: 'unavailable', timings: [] };
-  const cache = options.cache ?? processCache;
-  const key = storageCacheKey(adapter, variant);
-  // A cache that cannot be read (storage blocked, quota) only costs the timing.
-  const cached = await cache.get(key).catch(() => undefined);
+  const { cached } = options;
   if (cached === 'f32' || cached === 'f16') return { storage: cached, source: 'cached', timings: [] };
   const { rows, width, repeats } = options.probe ?? { rows: 1024, width: 256, repeats: 3 };
   const timings: StorageTiming[] = [];
   for (const storage of ['f32', 'f16'] as const)
     timings.push({ storage, ms: await timeMlpProducts(device, variant, storage, rows, width, repeats) });
   const storage = timings[1]!.ms < F16_MARGIN * timings[0]!.ms ? 'f16' : 'f32';
-  await cache.set(key, storage).catch(() => undefined);
   return { storage, source: 'timed', timings };
 }
 

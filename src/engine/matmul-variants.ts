@@ -5,18 +5,11 @@
 //
 // Software adapters (SwiftShader) gather every loaded float lane by lane and execute workgroup barriers very
 // slowly, so the register-blocked vec4 kernels win there (bench/README.md has the figures); GPUs reward shared
-// memory. The choice is known for SwiftShader and timed once per adapter elsewhere, the result kept in a
-// VariantCache (IndexedDB in the browser: src/lab/lab.ts) so that later runs on that adapter skip the timing.
+// memory. The choice is known for SwiftShader and timed once per adapter elsewhere; autotune.ts keeps it, with the
+// adapter's other kernel choices, so that later runs on that adapter skip the timing.
 
 export * from './adapter';
-import {
-  deviceAdapter,
-  isCpuAdapter,
-  isSwiftShader,
-  MemoryVariantCache,
-  type AdapterIdentity,
-  type VariantCache,
-} from './adapter';
+import { deviceAdapter, isCpuAdapter, isSwiftShader, type AdapterIdentity } from './adapter';
 import { timeVariants } from './matmul-probe';
 
 export { probeAllocator, productDispatches, timeVariants } from './matmul-probe';
@@ -108,16 +101,6 @@ export function matmulVariantByName(name: string): MatmulVariant {
 export const timedVariants = (a: AdapterIdentity | null): MatmulVariant[] =>
   a && isCpuAdapter(a) ? MATMUL_VARIANTS.filter((v) => !v.splitK && !v.fuseLayerNorm) : MATMUL_VARIANTS;
 
-/** For the whole process where the caller gives no cache: a second device on one adapter is not re-timed. */
-const processCache = new MemoryVariantCache();
-
-/**
- * The cache key of an adapter. The version names the kernels' generation: bump it when a kernel changes in a way
- * that could change which variant wins, and every adapter is timed again.
- */
-export const variantCacheKey = (a: AdapterIdentity | null): string =>
-  `matmul-v8|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
-
 /**
  * The variant SwiftShader runs best (measured: docs/kernel-notes.md, "dW products as nn"): the 16×16 kernels, the dW
  * products on nn over the output gradient transposed, whose tn kernel is its slowest.
@@ -136,7 +119,7 @@ export function presetMatmulVariant(adapter: AdapterIdentity | null): MatmulVari
 
 export interface VariantChoice {
   variant: MatmulVariant;
-  /** How it was chosen: known for this adapter kind, read from the cache, or timed now (then `timings`). */
+  /** How it was chosen: known for this adapter kind, the cached name, or timed now (then `timings`). */
   source: 'known' | 'cached' | 'timed';
   timings: VariantTiming[];
 }
@@ -152,14 +135,14 @@ export interface VariantTiming {
 
 /**
  * Pick the matmul variant for this device before any GpuModel is built on it: on SwiftShader the known winner
- * without timing; elsewhere the cached choice for this adapter, or, the first time, each of timedVariants timed on a
- * Linear's three products and an lm_head's (`probe`: rows × width, wall time over a few submissions after a
- * warm-up) and the fastest kept in the cache.
+ * without timing; elsewhere `cached` (the name autotune.ts kept for this adapter) where it names one of
+ * timedVariants, or each of them timed on a Linear's three products and an lm_head's (`probe`: rows × width, wall
+ * time over a few submissions after a warm-up) and the fastest taken.
  */
 export async function chooseMatmulVariant(
   device: GPUDevice,
   adapter: AdapterIdentity | null = deviceAdapter(device),
-  options: { cache?: VariantCache; probe?: { rows: number; width: number; repeats: number } } = {},
+  options: { cached?: string; probe?: { rows: number; width: number; repeats: number } } = {},
 ): Promise<VariantChoice> {
   const set = (
     variant: MatmulVariant,
@@ -167,16 +150,11 @@ export async function chooseMatmulVariant(
     timings: VariantTiming[] = [],
   ): VariantChoice => ({ variant, source, timings });
   if (adapter && isSwiftShader(adapter)) return set(SOFTWARE_VARIANT, 'known');
-  const cache = options.cache ?? processCache;
-  const key = variantCacheKey(adapter);
-  // A cache that cannot be read (storage blocked, quota) only costs the timing.
-  const cached = await cache.get(key).catch(() => undefined);
   const candidates = timedVariants(adapter);
-  const hit = candidates.find((v) => v.name === cached);
+  const hit = candidates.find((v) => v.name === options.cached);
   if (hit) return set(hit, 'cached');
   const { rows, width, repeats } = options.probe ?? { rows: 1024, width: 256, repeats: 3 };
   const timings = await timeVariants(device, candidates, rows, width, repeats);
   const best = candidates.find((v) => v.name === timings.reduce((x, y) => (y.ms < x.ms ? y : x)).variant)!;
-  await cache.set(key, best.name).catch(() => undefined);
   return set(best, 'timed', timings);
 }

@@ -1,15 +1,15 @@
-// The matmul variant chosen for an adapter, kept on disk between runs of the command line and the benchmark (the
-// page keeps it in IndexedDB): timing the variants costs tens of seconds on a software adapter, once per adapter.
-// One small JSON file, `matmul-variants.json`, in $LAB_CACHE_DIR, else $XDG_CACHE_HOME/webgpu-training-lab, else
+// The kernel choices made for an adapter (autotune.ts), kept on disk between runs of the command line and the
+// benchmark (the page keeps them in IndexedDB): timing the variants costs tens of seconds on a software adapter, once
+// per adapter. One small JSON file, `kernel-choices.json`, in $LAB_CACHE_DIR, else $XDG_CACHE_HOME/webgpu-training-lab, else
 // ~/.cache/webgpu-training-lab. A file that cannot be read or written only costs the timing.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { VariantCache } from './matmul-variants';
+import type { VariantCache } from './adapter';
 
 export function defaultCacheFile(env: NodeJS.ProcessEnv = process.env): string {
   const dir = env['LAB_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'webgpu-training-lab');
-  return join(dir, 'matmul-variants.json');
+  return join(dir, 'kernel-choices.json');
 }
 
 export class FileVariantCache implements VariantCache {

@@ -8,8 +8,8 @@
 //
 // With N = B·T ≈ 2,000 rows, one invocation per row leaves most of a GPU idle; a CPU adapter, whose invocations
 // are SIMD lanes of a few cores, may still prefer it (no barriers). So without subgroups the choice is 'thread';
-// on SwiftShader it is known ('thread'); with them elsewhere both are timed once per adapter and the result kept in the VariantCache that holds the matmul choice,
-// under its own key.
+// on SwiftShader it is known ('thread'); with them elsewhere both are timed once per adapter, and autotune.ts keeps
+// the result with the adapter's other kernel choices.
 import { KernelCache, timeSubmission, uniformData } from './pipelines';
 import { NO_COLUMN } from './uniforms';
 import {
@@ -21,14 +21,8 @@ import {
   reduceKernel,
   reducePartials,
 } from './kernels';
-import {
-  deviceAdapter,
-  isSwiftShader,
-  MemoryVariantCache,
-  type AdapterIdentity,
-  type VariantCache,
-  type VariantTiming,
-} from './matmul-variants';
+import { deviceAdapter, isSwiftShader, type AdapterIdentity } from './adapter';
+import type { VariantTiming } from './matmul-variants';
 
 export interface ReductionVariant {
   name: string;
@@ -51,52 +45,37 @@ export const hasSubgroups = (device: GPUDevice): boolean => device.features.has(
 export const reductionVariantsFor = (device: GPUDevice): ReductionVariant[] =>
   hasSubgroups(device) ? REDUCTION_VARIANTS : [THREAD_ROWS];
 
-/**
- * The cache key of an adapter's choice; bump the version when a kernel changes in a way that could change it (v2:
- * attention's forward joined the variants and the timing; v3: the gradient norm's first stage and the vec4
- * LayerNorm kernels).
- */
-export const reductionCacheKey = (a: AdapterIdentity | null): string =>
-  `rows-v3|${a?.vendor ?? ''}|${a?.architecture ?? ''}|${a?.description ?? ''}`;
-
-const processCache = new MemoryVariantCache();
-
 /** The sequence length of the attention forward that timeReductionVariants times (the presets' block sizes are 32–64). */
 const ATTENTION_PROBE_T = 32;
 
 export interface ReductionChoice {
   variant: ReductionVariant;
-  /** How it was chosen: no subgroups on this device, read from the cache, or timed now (then `timings`). */
+  /** How it was chosen: no subgroups on this device, known for SwiftShader, the cached name, or timed now (then `timings`). */
   source: 'unavailable' | 'known' | 'cached' | 'timed';
   timings: VariantTiming[];
 }
 
 /**
- * Pick the reduction variant for this device: THREAD_ROWS without the 'subgroups' feature; else the cached choice
- * for this adapter, or, the first time, both variants timed on a LayerNorm forward and backward, a cross-entropy
- * and an attention forward (`probe`: rows × width, over a vocabulary of `vocab`; see timeReductionVariants) and the
- * faster kept in the cache.
+ * Pick the reduction variant for this device: THREAD_ROWS without the 'subgroups' feature; else `cached` (the name
+ * autotune.ts kept for this adapter) where it names a variant, or both variants timed on a LayerNorm forward and
+ * backward, a cross-entropy and an attention forward (`probe`: rows × width, over a vocabulary of `vocab`; see
+ * timeReductionVariants) and the faster taken.
  */
 export async function chooseReductionVariant(
   device: GPUDevice,
   adapter: AdapterIdentity | null = deviceAdapter(device),
-  options: { cache?: VariantCache; probe?: { rows: number; width: number; vocab: number; repeats: number } } = {},
+  options: { cached?: string; probe?: { rows: number; width: number; vocab: number; repeats: number } } = {},
 ): Promise<ReductionChoice> {
   if (!hasSubgroups(device)) return { variant: THREAD_ROWS, source: 'unavailable', timings: [] };
   // Measured (bench/README.md): SwiftShader runs the subgroup kernels 5–50× slower (its barriers are very slow), so
   // its choice is known, and the page's first run there does not spend seconds timing both.
   if (adapter && isSwiftShader(adapter)) return { variant: THREAD_ROWS, source: 'known', timings: [] };
-  const cache = options.cache ?? processCache;
-  const key = reductionCacheKey(adapter);
-  // A cache that cannot be read (storage blocked, quota) only costs the timing.
-  const cached = await cache.get(key).catch(() => undefined);
-  const hit = REDUCTION_VARIANTS.find((v) => v.name === cached);
+  const hit = REDUCTION_VARIANTS.find((v) => v.name === options.cached);
   if (hit) return { variant: hit, source: 'cached', timings: [] };
   const { rows, width, vocab, repeats } = options.probe ?? { rows: 2048, width: 256, vocab: 64, repeats: 3 };
   const timings = await timeReductionVariants(device, REDUCTION_VARIANTS, rows, width, vocab, repeats);
   const fastest = timings.reduce((x, y) => (y.ms < x.ms ? y : x)).variant;
   const best = REDUCTION_VARIANTS.find((v) => v.name === fastest)!;
-  await cache.set(key, best.name).catch(() => undefined);
   return { variant: best, source: 'timed', timings };
 }
 

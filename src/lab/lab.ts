@@ -3,9 +3,8 @@
 // and the current run (src/lab/run.ts), and answers the page's and the command line's questions about them. Whether
 // a spec can run is src/spec/check.ts's to say.
 import { acquireGpu, adapterLimits, type GpuContext } from '../engine/gpu';
-import { chooseActivationStorage, type StorageChoice } from '../engine/activation-storage';
-import { chooseMatmulVariant, isCpuAdapter, type VariantCache, type VariantChoice } from '../engine/matmul-variants';
-import { chooseReductionVariant, type ReductionChoice } from '../engine/reduction-variants';
+import { isCpuAdapter, type VariantCache } from '../engine/adapter';
+import { tuneKernels, type KernelChoices } from '../engine/autotune';
 import type { ModelConfig } from '../model/config';
 import type { Task } from '../tasks/types';
 import { checkSpec, DEFAULT_LIMITS } from '../spec/check';
@@ -52,13 +51,6 @@ export interface LabOptions {
   stackLanes?: boolean;
 }
 
-/** The kernels chosen for a device, once per Lab: matmul variant, row reductions, the half activations' storage. */
-interface KernelChoice {
-  matmul: VariantChoice;
-  reduction: ReductionChoice;
-  activations: StorageChoice;
-}
-
 export class Lab implements LabApi {
   private ctx: Promise<GpuContext> | null = null;
   /** The current run, or the last one (its lanes stay for examples and export until the next run starts). */
@@ -67,7 +59,7 @@ export class Lab implements LabApi {
   private runStore: RunStore | null = null;
 
   /** How the current device's kernels were chosen (for the adapter report); null until they are. */
-  private variantChoice: Promise<KernelChoice> | null = null;
+  private variantChoice: Promise<KernelChoices> | null = null;
 
   constructor(private readonly options: LabOptions = {}) {}
 
@@ -102,20 +94,10 @@ export class Lab implements LabApi {
    * The matmul kernels, row reductions and MLP activations' storage for this device, chosen before the first model is
    * built on it (timed once per adapter, then cached): the first run or adapter report pays for it, never a check.
    */
-  private kernels(ctx: GpuContext): Promise<KernelChoice> {
+  private kernels(ctx: GpuContext): Promise<KernelChoices> {
     if (this.variantChoice) return this.variantChoice;
     const cache = this.options.variantCache ?? (typeof indexedDB !== 'undefined' ? new IdbVariantCache() : undefined);
-    const options = cache ? { cache } : {};
-    // One after the other: timing two at once would time each against the other's work. The activations' storage
-    // is timed on the chosen matmul kernels, which do its loads and stores.
-    const p = (async () => {
-      const matmul = await chooseMatmulVariant(ctx.device, ctx.adapterInfo, options);
-      return {
-        matmul,
-        reduction: await chooseReductionVariant(ctx.device, ctx.adapterInfo, options),
-        activations: await chooseActivationStorage(ctx.device, matmul.variant, ctx.adapterInfo, options),
-      };
-    })();
+    const p = tuneKernels(ctx.device, ctx.adapterInfo, cache ? { cache } : {});
     this.variantChoice = p;
     p.catch(() => {
       if (this.variantChoice === p) this.variantChoice = null;

@@ -17,8 +17,8 @@ import type { Example, Task } from '../tasks/types';
 import type { EvalMetrics, LaneState, ObjectiveSpec, StepMetrics } from './api';
 
 /**
- * The kernels a lane's model runs, chosen once per device by the Lab: the matmul variant (chooseMatmulVariant), the
- * row reductions (chooseReductionVariant) and the half activations' storage (chooseActivationStorage).
+ * The kernels a lane's model runs, chosen once per device by the Lab (src/engine/autotune.ts, tuneKernels): the
+ * matmul variant, the row reductions and the half activations' storage.
  */
 export interface LaneKernels {
   matmul: MatmulVariant;

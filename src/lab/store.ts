@@ -1,7 +1,7 @@
 // Where runs are autosaved: IndexedDB in the browser (the worker writes it directly), memory in Node and tests.
 // A saved run holds everything needed to resume exactly (every lane's LaneState) and to redraw its charts.
 import { clear, createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
-import type { VariantCache } from '../engine/matmul-variants';
+import type { VariantCache } from '../engine/adapter';
 import type { ExperimentSpec, LaneResult, LaneState } from './api';
 
 export interface SavedRun {
@@ -64,10 +64,10 @@ export class MemoryRunStore implements RunStore {
   }
 }
 
-/** The matmul variant timed per adapter (src/engine/matmul-variants.ts), kept across page loads in its own database. */
+/** The kernel choices timed per adapter (src/engine/autotune.ts), kept across page loads in their own database. */
 export class IdbVariantCache implements VariantCache {
   private store: UseStore;
-  constructor(dbName = 'webgpu-lab-tuning', storeName = 'matmul-variants') {
+  constructor(dbName = 'webgpu-lab-tuning', storeName = 'kernel-choices') {
     this.store = createStore(dbName, storeName);
   }
   async get(key: string): Promise<string | undefined> {

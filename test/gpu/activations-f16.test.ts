@@ -7,13 +7,8 @@
 // where the device has no `shader-f16` (SwiftShader); lavapipe has it, and the first test makes sure that the others
 // do not skip there.
 import { afterAll, describe, expect, test } from 'vitest';
-import { chooseActivationStorage, F16_MARGIN, storageCacheKey } from '../../src/engine/activation-storage';
-import {
-  isCpuAdapter,
-  matmulVariantByName,
-  MemoryVariantCache,
-  type MatmulVariant,
-} from '../../src/engine/matmul-variants';
+import { chooseActivationStorage, F16_MARGIN } from '../../src/engine/activation-storage';
+import { isCpuAdapter, matmulVariantByName, type MatmulVariant } from '../../src/engine/matmul-variants';
 import { GpuModel } from '../../src/engine/model';
 import { HALF_ACTIVATIONS, planBuffers, summarizePlan } from '../../src/engine/plan';
 import { THREAD_ROWS } from '../../src/engine/reduction-variants';
@@ -170,44 +165,30 @@ describe.each(CASES)('f16 activations vs the float64 reference rounding them ali
 describe('chooseActivationStorage', () => {
   const probe = { rows: 64, width: 16, repeats: 1 };
   const variant = matmulVariantByName('vec4-reg8x8');
-  const other = { vendor: 'test', architecture: 'f16-probe', description: 'not a real adapter' };
 
   test('f32 without timing where the device lacks shader-f16', async () => {
     const { device } = await testGpu();
     if (device.features.has('shader-f16')) return; // the timed path below covers this device
-    const cache = new MemoryVariantCache();
-    expect(await chooseActivationStorage(device, variant, other, { cache, probe })).toEqual({
+    expect(await chooseActivationStorage(device, variant, { cached: 'f16', probe })).toEqual({
       storage: 'f32',
       source: 'unavailable',
       timings: [],
     });
-    expect(await cache.get(storageCacheKey(other, variant))).toBeUndefined();
   });
 
-  test('timed once per adapter and matmul variant, then read from the cache', async ({ skip }) => {
+  test('timed, or the cached storage taken (autotune.test.ts: per adapter and matmul variant)', async ({ skip }) => {
     skip(!(await hasF16()), "this device lacks 'shader-f16'");
     const { device, errors } = await testGpu();
-    const cache = new MemoryVariantCache();
-    const first = await chooseActivationStorage(device, variant, other, { cache, probe });
+    const first = await chooseActivationStorage(device, variant, { probe });
     expect(first.source).toBe('timed');
     expect(first.timings.map((t) => t.storage)).toEqual(['f32', 'f16']);
     for (const t of first.timings) expect(t.ms).toBeGreaterThan(0);
     const faster = first.timings[1]!.ms < F16_MARGIN * first.timings[0]!.ms ? 'f16' : 'f32';
     expect(first.storage).toBe(faster);
-    expect(await cache.get(storageCacheKey(other, variant))).toBe(first.storage);
-    const second = await chooseActivationStorage(device, variant, other, { cache, probe });
+    const second = await chooseActivationStorage(device, variant, { cached: first.storage, probe });
     expect([second.storage, second.source]).toEqual([first.storage, 'cached']);
-    // Another matmul variant is timed apart: its kernels do the loads.
-    const tn = matmulVariantByName('vec4-reg8x8+tn');
-    expect((await chooseActivationStorage(device, tn, other, { cache, probe })).source).toBe('timed');
-    // A cached value that is not a storage, or a cache that throws, only costs the timing.
-    await cache.set(storageCacheKey(other, variant), 'f8');
-    expect((await chooseActivationStorage(device, variant, other, { cache, probe })).source).toBe('timed');
-    const broken = {
-      get: () => Promise.reject(new Error('blocked')),
-      set: () => Promise.reject(new Error('blocked')),
-    };
-    expect((await chooseActivationStorage(device, variant, other, { cache: broken, probe })).source).toBe('timed');
+    // A cached value that is not a storage only costs the timing.
+    expect((await chooseActivationStorage(device, variant, { cached: 'f8', probe })).source).toBe('timed');
     expect(errors).toEqual([]);
   });
 });

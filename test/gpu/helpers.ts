@@ -2,16 +2,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { storageCacheKey } from '../../src/engine/activation-storage';
+import { MemoryVariantCache, type VariantCache } from '../../src/engine/adapter';
+import { writeKernelEntry } from '../../src/engine/autotune';
 import { acquireGpu, type GpuContext } from '../../src/engine/gpu';
-import {
-  MemoryVariantCache,
-  presetMatmulVariant,
-  variantCacheKey,
-  type VariantCache,
-} from '../../src/engine/matmul-variants';
+import { presetMatmulVariant } from '../../src/engine/matmul-variants';
 import { FileVariantCache } from '../../src/engine/node-variant-cache';
-import { reductionCacheKey, THREAD_ROWS } from '../../src/engine/reduction-variants';
+import { THREAD_ROWS } from '../../src/engine/reduction-variants';
 import type { GpuModel } from '../../src/engine/model';
 import { nodeGpu } from '../../src/engine/node-gpu';
 import type { Batch } from '../../src/model/batch';
@@ -34,10 +30,8 @@ export function testGpu(): Promise<GpuContext> {
  */
 export async function presetKernelChoices<C extends VariantCache>(cache: C): Promise<C> {
   const { adapterInfo } = await testGpu();
-  const matmul = presetMatmulVariant(adapterInfo);
-  await cache.set(variantCacheKey(adapterInfo), matmul.name);
-  await cache.set(reductionCacheKey(adapterInfo), THREAD_ROWS.name);
-  await cache.set(storageCacheKey(adapterInfo, matmul), 'f32');
+  const matmul = presetMatmulVariant(adapterInfo).name;
+  await writeKernelEntry(cache, adapterInfo, { matmul, reduction: THREAD_ROWS.name, storage: 'f32' });
   return cache;
 }
 
@@ -50,7 +44,7 @@ export const presetVariantCache = (): Promise<MemoryVariantCache> => presetKerne
  */
 export async function presetCommandLineChoices(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lab-cache-'));
-  await presetKernelChoices(new FileVariantCache(join(dir, 'matmul-variants.json')));
+  await presetKernelChoices(new FileVariantCache(join(dir, 'kernel-choices.json')));
   process.env['LAB_CACHE_DIR'] = dir;
 }
 

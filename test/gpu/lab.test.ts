@@ -1,7 +1,8 @@
 // The Lab end to end in Node over Dawn: every objective trains through the real engine, runs are deterministic,
 // a stopped run resumes exactly, and a non-finite loss stops its lane with a message and keeps the weights.
 import { beforeAll, describe, expect, test, vi } from 'vitest';
-import { isSwiftShader, MATMUL_VARIANTS, MemoryVariantCache, SOFTWARE_VARIANT } from '../../src/engine/matmul-variants';
+import { isSwiftShader, MemoryVariantCache } from '../../src/engine/adapter';
+import { MATMUL_VARIANTS, SOFTWARE_VARIANT } from '../../src/engine/matmul-variants';
 import { GpuModel } from '../../src/engine/model';
 import { nodeGpu } from '../../src/engine/node-gpu';
 import { REDUCTION_VARIANTS, THREAD_ROWS } from '../../src/engine/reduction-variants';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
 import { laneFileStem, laneToFiles } from '../../src/checkpoint/lane-files';
-import { MemoryVariantCache } from '../../src/engine/matmul-variants';
+import { MemoryVariantCache } from '../../src/engine/adapter';
 import { nodeGpu } from '../../src/engine/node-gpu';
 import type { ExperimentSpec, LaneState, StepMetrics } from '../../src/lab/api';
 import { DEFAULT_EXPERIMENT } from '../../src/lab/experiments';

@@ -3,7 +3,7 @@
 // ends: the same losses at every step, the same evaluations and the same weights, bit for bit. Where the Lab does
 // not stack (a CPU adapter's default), the seeds run one after another and give the same numbers.
 import { beforeAll, expect, test } from 'vitest';
-import { MemoryVariantCache } from '../../src/engine/matmul-variants';
+import { MemoryVariantCache } from '../../src/engine/adapter';
 import { nodeGpu } from '../../src/engine/node-gpu';
 import type { EvalMetrics, ExperimentSpec, LabEvent, LaneResult, LaneState, StepMetrics } from '../../src/lab/api';
 import { Lab } from '../../src/lab/lab';
