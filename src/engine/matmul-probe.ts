@@ -1,5 +1,5 @@
 // Timing the matmul variants on a device: the probe's buffers, a Linear's three products and a tied lm_head's under
-// each variant (chooseMatmulVariant keeps the fastest), and the dispatches of one product as a variant lowers it.
+// each variant (chooseMatmulVariant keeps the fastest), and the dispatches of one product as the model records them.
 import { align, lmHeadRows } from '../model/params';
 import { KernelCache, timeSubmission, uniformData, type Dispatch } from './pipelines';
 import {
@@ -8,21 +8,15 @@ import {
   lnRstdAt,
   lnStatsFloats,
   matmulDims,
-  matmulKernel,
-  matmulSplitK,
   ONE_LANE,
   splitKSlices,
-  operandTransposes,
-  transposedLanes,
-  transposeKernel,
   type LaneStrides,
   F32_STORAGE,
   type MatmulFlags,
   type MatmulStorage,
-  type Shape2,
-  type StorageType,
 } from './kernels';
-import { fieldValues, MATMUL_DIMS, SPLITK_REDUCE_DIMS } from './uniforms';
+import { fieldValues, MATMUL_DIMS } from './uniforms';
+import { lowerProduct, type ProductOperand } from './product';
 
 import type { MatmulVariant, VariantTiming } from './matmul-variants';
 
@@ -156,11 +150,10 @@ export async function timeVariants(
 }
 
 /**
- * The dispatches of one product C (M,N) = op(A)·op(B) under variant v as the model records them (model-ops.ts,
- * matmulOp and weightGrad), for the timing probe and the benchmark: the transposes into scratch (operandTransposes)
- * first; a split variant's dW product as its slices into a scratch, then their sum into C. `alloc` makes the
- * scratch and the uniform blocks (u32 fields in order). `slices` forces a dW product's split (tests). `storage`: how
- * A, B, C and aux hold their values (an activation kept in f16: activation-storage.ts); a transposed copy is f32.
+ * The dispatches of one product C (M,N) = op(A)·op(B) under variant v as the model records them (product.ts,
+ * lowerProduct), for the timing probes and the benchmark: `alloc` makes the scratch and the uniform blocks (u32
+ * fields in order). `slices` forces a dW product's split (tests). `storage`: how A, B, C and aux hold their values
+ * (an activation kept in f16: activation-storage.ts).
  */
 export function productDispatches(
   kernels: KernelCache,
@@ -175,56 +168,19 @@ export function productDispatches(
   storage: MatmulStorage = F32_STORAGE,
   lanes: LaneStrides = ONE_LANE,
 ): Dispatch[] {
-  let { a, b } = bufs;
-  const { bias, c, aux } = bufs;
-  const S = slices;
-  const L = lanes.lanes;
-  if (S > 1) {
-    // With biasGrad, aux is the bias gradient: the slices' column sums go to a scratch of their own that the reduce
-    // adds into it. Stacked, each lane's partials are S·M·N floats after the last's, and its bias sums S·M.
-    const split = matmulSplitK(f, M, N, K, v, S, storage, lanes);
-    const scratch = alloc.storage(Math.max(4, split.scratch));
-    const biasScratch = alloc.storage(Math.max(4, split.biasScratch));
-    return [
-      kernels.dispatch(
-        split.partial.def,
-        [
-          alloc.uniform(...fieldValues(MATMUL_DIMS, split.partial.dims)),
-          a,
-          b,
-          bias,
-          scratch,
-          f.biasGrad ? biasScratch : aux,
-        ],
-        split.partial.workgroups,
-      ),
-      kernels.dispatch(
-        split.reduce.def,
-        [alloc.uniform(...fieldValues(SPLITK_REDUCE_DIMS, split.reduce.dims)), scratch, biasScratch, c, aux],
-        split.reduce.workgroups,
-      ),
-    ];
-  }
-  const list: Dispatch[] = [];
-  // A transposed operand's copy: each lane's rows·cols floats after the last's, whatever its stride in the source.
-  const transpose = (src: GPUBuffer, [rows, cols]: Shape2, stored: StorageType, srcLane: number): GPUBuffer => {
-    const dst = alloc.storage(Math.max(4, L * rows * cols));
-    const t = transposeKernel(rows, cols, stored, L);
-    list.push(kernels.dispatch(t.def, [alloc.uniform(rows, cols, srcLane), src, dst], t.workgroups));
-    return dst;
+  const { steps, scratch } = lowerProduct(f, M, N, K, v, storage, lanes, slices);
+  const bound: Record<ProductOperand, GPUBuffer> = {
+    ...bufs,
+    aT: alloc.storage(Math.max(4, scratch.aT)),
+    bT: alloc.storage(Math.max(4, scratch.bT)),
+    partials: alloc.storage(Math.max(4, scratch.partials)),
+    biasPartials: alloc.storage(Math.max(4, scratch.biasPartials)),
   };
-  const t = operandTransposes(f, M, N, K, v);
-  let st = storage;
-  if (t) {
-    a = transpose(a, t.a, st.a, lanes.a);
-    st = { ...st, a: 'f32' };
-    if (t.b) {
-      b = transpose(b, t.b, st.b, lanes.b);
-      st = { ...st, b: 'f32' };
-    }
-  }
-  const { def, workgroups } = matmulKernel(f, M, N, K, v, st, L);
-  const dims = matmulDims(M, N, K, t ? transposedLanes(lanes, t) : lanes);
-  list.push(kernels.dispatch(def, [alloc.uniform(...fieldValues(MATMUL_DIMS, dims)), a, b, bias, c, aux], workgroups));
-  return list;
+  return steps.map((s) =>
+    kernels.dispatch(
+      s.def,
+      [alloc.uniform(...fieldValues(s.layout, s.values)), ...s.bind.map((o) => bound[o])],
+      s.workgroups,
+    ),
+  );
 }

@@ -139,3 +139,24 @@ export function allocateBuffers(
     half,
   };
 }
+
+/**
+ * Copy `elements` floats of a buffer from float `at` back (tests, checkpoints). Makes its own staging buffer and
+ * destroys it, so concurrent reads never share one; not for the training loop.
+ */
+export async function readFloats(
+  device: GPUDevice,
+  buffer: GPUBuffer,
+  elements: number,
+  at = 0,
+): Promise<Float32Array> {
+  const staging = device.createBuffer({ size: elements * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(buffer, at * 4, staging, 0, elements * 4);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  staging.destroy();
+  return out;
+}

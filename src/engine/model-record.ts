@@ -6,7 +6,7 @@
 // Legend: B batch, T sequence, C width, NH heads, hs = C/NH, V vocab, Vp = lmHeadRows(V) (V padded to a multiple of
 // 4, the lm_head's rows), L trunk blocks, K extra heads, H = 1 + K.
 import { blockParams, blockPrefix, headPrefix, lmHeadRows, MODEL_PARAMS, type BlockParams } from '../model/params';
-import { grid1d, type Dispatch } from './pipelines';
+import { encodeDispatches, grid1d, type Dispatch } from './pipelines';
 import {
   adamwKernel,
   crossentropyKernel,
@@ -17,7 +17,8 @@ import {
   reducePartials,
 } from './kernels';
 import { STAT_LOSS, STAT_NORM, type BlockActs, type HeadActs } from './model-buffers';
-import { OpRecorder, type RecordingTarget } from './model-ops';
+import type { RecordingTarget } from './model-bindings';
+import { OpRecorder } from './model-ops';
 import { logitsHeadStride, REDUCE_CHUNK } from './plan';
 import {
   ADAMW_STEP,
@@ -282,4 +283,33 @@ class Recorder extends OpRecorder {
       grid,
     );
   }
+}
+
+/**
+ * Wall time of each recorded dispatch of a training step, submitted alone `repeats` times (after a warm-up), in
+ * step order. For the benchmark and for finding slow kernels; the inputs are whatever the last step left.
+ */
+export async function profileRecording(
+  device: GPUDevice,
+  recording: StepRecording,
+  repeats: number,
+): Promise<{ label: string; phase: string; ms: number }[]> {
+  const out: { label: string; phase: string; ms: number }[] = [];
+  for (const phase of STEP_PHASES) {
+    for (const d of recording[phase]) {
+      const run = async (n: number) => {
+        const enc = device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        for (let i = 0; i < n; i++) encodeDispatches(pass, [d]);
+        pass.end();
+        device.queue.submit([enc.finish()]);
+        await device.queue.onSubmittedWorkDone();
+      };
+      await run(1);
+      const t0 = performance.now();
+      await run(repeats);
+      out.push({ label: d.label, phase, ms: (performance.now() - t0) / repeats });
+    }
+  }
+  return out;
 }

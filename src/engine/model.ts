@@ -4,15 +4,16 @@
 // readback ring that is read asynchronously, a few steps late.
 //
 // Legend: B batch, T sequence, C width, NH heads, hs = C/NH, V vocab, L trunk blocks, K extra heads, H = 1 + K.
-import { PLAIN_LOSS, sameLoss, type Batch } from '../model/batch';
+import type { Batch } from '../model/batch';
 import type { ModelConfig, TrainConfig } from '../model/config';
-import { lmHeadRows, paramTable, type ParamTable } from '../model/params';
+import { paramTable, type ParamTable } from '../model/params';
 import { encodeDispatches, KernelCache } from './pipelines';
 import type { StorageType } from './kernels';
 import type { MatmulVariant } from './matmul-variants';
 import { THREAD_ROWS, type ReductionVariant } from './reduction-variants';
-import { allocateBuffers, STAT_FROZEN, STAT_LOSS, STAT_NORM, type ModelBuffers } from './model-buffers';
-import { recordStep, STEP_PHASES, type StepRecording } from './model-record';
+import { allocateBuffers, readFloats, STAT_FROZEN, STAT_LOSS, STAT_NORM, type ModelBuffers } from './model-buffers';
+import { ModelInputs, unpackLogits } from './model-inputs';
+import { profileRecording, recordStep, STEP_PHASES, type StepRecording } from './model-record';
 import {
   checkPlan,
   logitsHeadStride,
@@ -76,9 +77,8 @@ export class GpuModel {
   private readonly plannedUniforms: number;
   /** AdamW's uniform fields, rewritten by each step (no allocation per step). */
   private readonly adamwValues: UniformValues<typeof ADAMW_STEP>;
-  /** Host copies of the (L, H, B, T) targets and weights: a step fills them instead of allocating. */
-  private readonly hostTargets: Int32Array;
-  private readonly hostWeights: Float32Array;
+  /** The input buffers' writer (tokens, targets, weights). */
+  private readonly inputs: ModelInputs;
   private stepsTaken = 0;
   private destroyed = false;
 
@@ -131,8 +131,7 @@ export class GpuModel {
       bc1: 1,
       bc2: 1,
     };
-    this.hostTargets = new Int32Array(lanes * this.H * B * T);
-    this.hostWeights = new Float32Array(lanes * this.H * B * T);
+    this.inputs = new ModelInputs(device, this.mem, { lanes, H: this.H, B, T, V: cfg.vocabSize });
     try {
       this.writeDecayMask();
       this.recording = recordStep({
@@ -265,87 +264,16 @@ export class GpuModel {
     };
   }
 
-  /**
-   * Copy `elements` floats of a buffer from float `at` back (tests, checkpoints). Makes its own staging buffer and
-   * destroys it, so concurrent reads never share one; not for the training loop.
-   */
-  private async read(buffer: GPUBuffer, elements: number, at = 0): Promise<Float32Array> {
-    const staging = this.device.createBuffer({
-      size: elements * 4,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(buffer, at * 4, staging, 0, elements * 4);
-    this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const out = new Float32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    staging.destroy();
-    return out;
+  private read(buffer: GPUBuffer, elements: number, at = 0): Promise<Float32Array> {
+    return readFloats(this.device, buffer, elements, at);
   }
 
   /**
-   * The input tokens (n, T) of a batch or a forward pass, into lane's rows; rows past n keep whatever tokens they
-   * had.
-   */
-  private writeTokens(tokens: Int32Array, n: number, lane = 0): void {
-    const { B, T } = this;
-    if (n > B) throw new Error(`batch has ${n} sequences, model was planned for at most ${B}`);
-    const V = this.cfg.vocabSize;
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i]!;
-      if (t < 0 || t >= V) throw new Error(`token id ${t} at position ${i} is outside the vocabulary [0, ${V})`);
-    }
-    if (tokens.length !== n * T) throw new Error(`expected n·T = ${n * T} tokens, got ${tokens.length}`);
-    this.upload(this.mem.tokens, tokens, lane * B * T);
-  }
-
-  /**
-   * Each lane's tokens, and the (L, H, B, T) targets and weights through the host copies made once (no allocation
-   * per step).
+   * The lanes' batches into the input buffers (ModelInputs), and their shared loss shape into the cross-entropy's
+   * uniform where it changed.
    */
   private writeBatches(batches: readonly (Batch | null)[]): void {
-    const { B, T, H } = this;
-    if (batches.length !== this.lanes)
-      throw new Error(`a step of this model takes ${this.lanes} batch(es), one a lane; got ${batches.length}`);
-    // Rows past n (a short batch) get no target and zero loss weight.
-    const targets = this.hostTargets.fill(-1);
-    const weights = this.hostWeights.fill(0);
-    this.writeLossShape(batches);
-    batches.forEach((batch, lane) => {
-      if (!batch) return; // a frozen lane: no target, no loss (its rows keep whatever tokens they had)
-      if (batch.T !== T) throw new Error(`batch has sequence length ${batch.T}, model was planned for ${T}`);
-      this.writeTokens(batch.tokens, batch.n, lane);
-      if (batch.weights.length !== H * batch.n * T || batch.targets.length !== H * batch.n * T) {
-        throw new Error(`targets/weights must have H·n·T = ${H * batch.n * T} entries`);
-      }
-      for (let h = 0; h < H; h++) {
-        const at = (lane * H + h) * B * T;
-        targets.set(batch.targets.subarray(h * batch.n * T, (h + 1) * batch.n * T), at);
-        weights.set(batch.weights.subarray(h * batch.n * T, (h + 1) * batch.n * T), at);
-      }
-    });
-    this.upload(this.mem.targets, targets);
-    this.upload(this.mem.weights, weights);
-  }
-
-  /**
-   * The lanes' loss shape into the cross-entropy's uniform, where it changed: one for all lanes, as they share the
-   * dispatch (a frozen lane's null batch has none).
-   */
-  private writeLossShape(batches: readonly (Batch | null)[]): void {
-    const shapes = batches.flatMap((b) => (b ? [b.loss ?? PLAIN_LOSS] : []));
-    const shape = shapes[0] ?? PLAIN_LOSS;
-    if (!shapes.every((s) => sameLoss(s, shape))) {
-      throw new Error('the lanes of one model must share a loss shape (excluded token, focal γ): they share its loss');
-    }
-    const V = this.cfg.vocabSize;
-    if (!(Number.isInteger(shape.exclude) && shape.exclude >= -1 && shape.exclude < V)) {
-      throw new Error(`the loss's excluded token must be −1 or in [0, ${V}), got ${shape.exclude}`);
-    }
-    if (!(Number.isFinite(shape.focalGamma) && (shape.focalGamma === 0 || shape.focalGamma >= 1))) {
-      throw new Error(`the loss's focal γ must be 0 (none) or at least 1, got ${shape.focalGamma}`);
-    }
+    const shape = this.inputs.writeBatches(batches);
     const r = this.recording;
     const exclude = shape.exclude < 0 ? NO_COLUMN : shape.exclude;
     if (r.lossValues.exclude === exclude && r.lossValues.focalGamma === shape.focalGamma) return;
@@ -530,7 +458,7 @@ export class GpuModel {
       seen.add(lane);
     }
     // The forward pass reads no targets or weights. writeTokens checks each request's count and tokens.
-    for (const { lane, tokens, n } of requests) this.writeTokens(tokens, n, lane);
+    for (const { lane, tokens, n } of requests) this.inputs.writeTokens(tokens, n, lane);
     const stride = logitsHeadStride(B, T, V);
     const laneBytes = H * stride * 4;
     // The staging buffer holds one lane's logits per request (plan.ts: a lane's worth per lane).
@@ -545,17 +473,7 @@ export class GpuModel {
     this.device.queue.submit([enc.finish()]);
     await staging.mapAsync(GPUMapMode.READ, 0, requests.length * laneBytes);
     const all = new Float32Array(staging.getMappedRange(0, requests.length * laneBytes));
-    // Rows of Vp on the GPU (the lm_head's padded vocabulary), of V here.
-    const Vp = lmHeadRows(V);
-    const outs = requests.map(({ n }, i) => {
-      const out = new Float32Array(H * n * T * V);
-      for (let h = 0; h < H; h++)
-        for (let r = 0; r < n * T; r++) {
-          const from = (i * H + h) * stride + r * Vp;
-          out.set(all.subarray(from, from + V), (h * n * T + r) * V);
-        }
-      return out;
-    });
+    const outs = unpackLogits(all, requests, { H, T, V }, stride);
     staging.unmap();
     return outs;
   }
@@ -564,25 +482,8 @@ export class GpuModel {
    * Wall time of each recorded dispatch of a training step, submitted alone `repeats` times (after a warm-up).
    * For the benchmark and for finding slow kernels; the inputs are whatever the last step left.
    */
-  async profileStep(repeats = 3): Promise<{ label: string; phase: string; ms: number }[]> {
-    const out: { label: string; phase: string; ms: number }[] = [];
-    for (const phase of STEP_PHASES) {
-      for (const d of this.recording[phase]) {
-        const run = async (n: number) => {
-          const enc = this.device.createCommandEncoder();
-          const pass = enc.beginComputePass();
-          for (let i = 0; i < n; i++) encodeDispatches(pass, [d]);
-          pass.end();
-          this.device.queue.submit([enc.finish()]);
-          await this.device.queue.onSubmittedWorkDone();
-        };
-        await run(1);
-        const t0 = performance.now();
-        await run(repeats);
-        out.push({ label: d.label, phase, ms: (performance.now() - t0) / repeats });
-      }
-    }
-    return out;
+  profileStep(repeats = 3): Promise<{ label: string; phase: string; ms: number }[]> {
+    return profileRecording(this.device, this.recording, repeats);
   }
 
   /** Wait until every submitted step has finished and its stats were read. */

@@ -1,0 +1,116 @@
+// What a step or a forward pass writes into the model's input buffers: each lane's tokens (n, T), and the
+// (L, H, B, T) targets and loss weights through host copies made once (no allocation per step); and the logits a
+// forward pass reads back, unpadded. Legend: model.ts.
+import { PLAIN_LOSS, sameLoss, type Batch, type LossShape } from '../model/batch';
+import { lmHeadRows } from '../model/params';
+
+export interface InputShape {
+  lanes: number;
+  /** Heads: 1 + extra heads. */
+  H: number;
+  B: number;
+  T: number;
+  V: number;
+}
+
+export class ModelInputs {
+  private readonly hostTargets: Int32Array;
+  private readonly hostWeights: Float32Array;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly buffers: { tokens: GPUBuffer; targets: GPUBuffer; weights: GPUBuffer },
+    private readonly shape: InputShape,
+  ) {
+    const { lanes, H, B, T } = shape;
+    this.hostTargets = new Int32Array(lanes * H * B * T);
+    this.hostWeights = new Float32Array(lanes * H * B * T);
+  }
+
+  private upload(buffer: GPUBuffer, data: Float32Array | Int32Array, at = 0): void {
+    this.device.queue.writeBuffer(buffer, at * 4, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+  }
+
+  /**
+   * The input tokens (n, T) of a batch or a forward pass, into lane's rows; rows past n keep whatever tokens they
+   * had.
+   */
+  writeTokens(tokens: Int32Array, n: number, lane = 0): void {
+    const { B, T, V } = this.shape;
+    if (n > B) throw new Error(`batch has ${n} sequences, model was planned for at most ${B}`);
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (t < 0 || t >= V) throw new Error(`token id ${t} at position ${i} is outside the vocabulary [0, ${V})`);
+    }
+    if (tokens.length !== n * T) throw new Error(`expected n·T = ${n * T} tokens, got ${tokens.length}`);
+    this.upload(this.buffers.tokens, tokens, lane * B * T);
+  }
+
+  /**
+   * Each lane's tokens, targets and weights (a frozen lane's null batch: no target, no loss, its rows keep whatever
+   * tokens they had); returns the loss shape the lanes share (they share the loss's dispatch).
+   */
+  writeBatches(batches: readonly (Batch | null)[]): LossShape {
+    const { lanes, H, B, T } = this.shape;
+    if (batches.length !== lanes)
+      throw new Error(`a step of this model takes ${lanes} batch(es), one a lane; got ${batches.length}`);
+    const shape = sharedLossShape(batches, this.shape.V);
+    // Rows past n (a short batch) get no target and zero loss weight.
+    const targets = this.hostTargets.fill(-1);
+    const weights = this.hostWeights.fill(0);
+    batches.forEach((batch, lane) => {
+      if (!batch) return;
+      if (batch.T !== T) throw new Error(`batch has sequence length ${batch.T}, model was planned for ${T}`);
+      this.writeTokens(batch.tokens, batch.n, lane);
+      if (batch.weights.length !== H * batch.n * T || batch.targets.length !== H * batch.n * T) {
+        throw new Error(`targets/weights must have H·n·T = ${H * batch.n * T} entries`);
+      }
+      for (let h = 0; h < H; h++) {
+        const at = (lane * H + h) * B * T;
+        targets.set(batch.targets.subarray(h * batch.n * T, (h + 1) * batch.n * T), at);
+        weights.set(batch.weights.subarray(h * batch.n * T, (h + 1) * batch.n * T), at);
+      }
+    });
+    this.upload(this.buffers.targets, targets);
+    this.upload(this.buffers.weights, weights);
+    return shape;
+  }
+}
+
+/** The loss shape of the lanes' batches (a frozen lane's null batch has none), which must be one, and valid. */
+export function sharedLossShape(batches: readonly (Batch | null)[], V: number): LossShape {
+  const shapes = batches.flatMap((b) => (b ? [b.loss ?? PLAIN_LOSS] : []));
+  const shape = shapes[0] ?? PLAIN_LOSS;
+  if (!shapes.every((s) => sameLoss(s, shape))) {
+    throw new Error('the lanes of one model must share a loss shape (excluded token, focal γ): they share its loss');
+  }
+  if (!(Number.isInteger(shape.exclude) && shape.exclude >= -1 && shape.exclude < V)) {
+    throw new Error(`the loss's excluded token must be −1 or in [0, ${V}), got ${shape.exclude}`);
+  }
+  if (!(Number.isFinite(shape.focalGamma) && (shape.focalGamma === 0 || shape.focalGamma >= 1))) {
+    throw new Error(`the loss's focal γ must be 0 (none) or at least 1, got ${shape.focalGamma}`);
+  }
+  return shape;
+}
+
+/**
+ * Each request's logits (H, n, T, V) from the staging copy `all` of the requested lanes' logits, one lane after
+ * another, each head `stride` floats apart in rows of Vp = lmHeadRows(V) (the lm_head's padded vocabulary).
+ */
+export function unpackLogits(
+  all: Float32Array,
+  requests: readonly { n: number }[],
+  { H, T, V }: Pick<InputShape, 'H' | 'T' | 'V'>,
+  stride: number,
+): Float32Array[] {
+  const Vp = lmHeadRows(V);
+  return requests.map(({ n }, i) => {
+    const out = new Float32Array(H * n * T * V);
+    for (let h = 0; h < H; h++)
+      for (let r = 0; r < n * T; r++) {
+        const from = (i * H + h) * stride + r * Vp;
+        out.set(all.subarray(from, from + V), (h * n * T + r) * V);
+      }
+    return out;
+  });
+}
