@@ -65,19 +65,30 @@ export interface MatmulVariant {
  */
 const SPLIT_K = { minRows: 256 };
 
+/**
+ * Every variant, each with why it is kept: chosen by an adapter (SwiftShader, lavapipe, an H200: docs/kernel-notes.md,
+ * "Which matmul variant won where"), or never timed on a GPU yet, which the timing on the first GPU decides.
+ */
 export const MATMUL_VARIANTS: MatmulVariant[] = [
+  // lavapipe's and SwiftShader's choice before the tn and nn forms; the base the other 16×16 variants vary.
   { name: 'vec4-reg16x16', vec4: 16, general: 'reg4x4' },
+  // Before timing on a GPU (presetMatmulVariant): 8×8 register blocks do not spill there.
   { name: 'vec4-reg8x8', vec4: 8, general: 'reg4x4' },
-  { name: 'vec4-reg8x8+tiled64', vec4: 8, general: 'tiled64' },
+  // Chosen on the H200 (0.41 ms for the probe against 0.65–2.12 for the rest).
   { name: 'tiled64', vec4: false, general: 'tiled64' },
+  // The scalar baseline: every product on one kernel (the benchmark's reference; the tests' unfused path).
   { name: 'reg4x4', vec4: false, general: 'reg4x4' },
+  // Split-K (three bases) and LayerNorm fusion (two): for GPUs, and not yet timed on one.
   { name: 'vec4-reg8x8+splitK', vec4: 8, general: 'reg4x4', splitK: SPLIT_K },
   { name: 'vec4-reg8x8+tiled64+splitK', vec4: 8, general: 'tiled64', splitK: SPLIT_K },
   { name: 'tiled64+splitK', vec4: false, general: 'tiled64', splitK: SPLIT_K },
   { name: 'tiled64+ln', vec4: false, general: 'tiled64', fuseLayerNorm: true },
   { name: 'tiled64+splitK+ln', vec4: false, general: 'tiled64', splitK: SPLIT_K, fuseLayerNorm: true },
+  // lavapipe's runner-up (101 ms against 71); the tn form at 8×8, for an adapter whose 16×16 blocks spill.
   { name: 'vec4-reg8x8+tn', vec4: 8, general: 'reg4x4', tnOnly: true },
+  // Chosen on lavapipe.
   { name: 'vec4-reg16x16+tn', vec4: 16, general: 'reg4x4', tnOnly: true, loadsFirst: true },
+  // Chosen on SwiftShader (known there: SOFTWARE_VARIANT).
   { name: 'vec4-reg16x16+nndW', vec4: 16, general: 'reg4x4', nnWeightGrads: true },
 ];
 

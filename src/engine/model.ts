@@ -11,53 +11,15 @@ import { encodeDispatches, KernelCache } from './pipelines';
 import type { StorageType } from './kernels';
 import type { MatmulVariant } from './matmul-variants';
 import { THREAD_ROWS, type ReductionVariant } from './reduction-variants';
-import { allocateBuffers, readFloats, STAT_FROZEN, STAT_LOSS, STAT_NORM, type ModelBuffers } from './model-buffers';
-import { ModelInputs, unpackLogits } from './model-inputs';
+import { allocateBuffers, readFloats, STAT_LOSS, STAT_NORM, type ModelBuffers } from './model-buffers';
+import { forwardLogits, ModelInputs, type ForwardRequest, type GpuModelOptions, type StepStats } from './model-io';
+import { adamwAt, initialAdamw, UniformImage } from './model-uniforms';
+import { LaneTensors } from './model-state';
 import { profileRecording, recordStep, STEP_PHASES, type StepRecording } from './model-record';
-import {
-  checkPlan,
-  logitsHeadStride,
-  planBuffers,
-  READBACK_RING,
-  STATS_BYTES,
-  STATS_LANE,
-  UNIFORM_SLOT_BYTES,
-  uniformSlots,
-  type PlanSummary,
-} from './plan';
-import { ADAMW_STEP, CROSSENTROPY_DIMS, NO_COLUMN, packUniform, REDUCE_DIMS, type UniformValues } from './uniforms';
+import { checkPlan, planBuffers, READBACK_RING, STATS_BYTES, STATS_LANE, uniformSlots, type PlanSummary } from './plan';
+import { ADAMW_STEP, CROSSENTROPY_DIMS, NO_COLUMN, REDUCE_DIMS, type UniformValues } from './uniforms';
 
-/** One lane's sequences for forwardLanes: n sequences of T tokens, (n, T). */
-export interface ForwardRequest {
-  lane: number;
-  tokens: Int32Array;
-  n: number;
-}
-
-export interface StepStats {
-  step: number;
-  /** Σ weight·CE over the batch, before this step's update. */
-  loss: number;
-  /** Global gradient norm before clipping. */
-  gradNorm: number;
-  /** False when the norm was NaN/Inf: the optimizer then skipped the step and left the weights unchanged. */
-  finite: boolean;
-}
-
-/** What a GpuModel is planned for, besides its config (see the constructor). */
-export interface GpuModelOptions {
-  /** B: sequences per batch, at most. */
-  batch: number;
-  /** T: tokens per sequence, exactly (at most cfg.blockSize). */
-  seqLen: number;
-  matmul: MatmulVariant;
-  /** Default: one invocation per row, which every device runs. */
-  reduction?: ReductionVariant;
-  /** Default: f32. */
-  activations?: StorageType;
-  /** Default: 1. */
-  lanes?: number;
-}
+export type { ForwardRequest, GpuModelOptions, StepStats } from './model-io';
 
 export class GpuModel {
   readonly table: ParamTable;
@@ -73,12 +35,13 @@ export class GpuModel {
     READBACK_RING,
   ).fill(null);
   /** Host image of the uniform buffer: packed as the dispatches are recorded, uploaded once, patched in place. */
-  private readonly uniformHost: DataView;
-  private readonly plannedUniforms: number;
+  private readonly uniforms: UniformImage;
   /** AdamW's uniform fields, rewritten by each step (no allocation per step). */
   private readonly adamwValues: UniformValues<typeof ADAMW_STEP>;
   /** The input buffers' writer (tokens, targets, weights). */
   private readonly inputs: ModelInputs;
+  /** Each lane's parameters, gradients and moments, for checkpoints, resume and tests. */
+  private readonly tensors: LaneTensors;
   private stepsTaken = 0;
   private destroyed = false;
 
@@ -118,22 +81,11 @@ export class GpuModel {
     this.table = paramTable(cfg);
     this.H = 1 + cfg.extraHeads;
     this.mem = allocateBuffers(device, cfg, planBuffers(cfg, B, T, activations, lanes), this.allocated);
-    this.plannedUniforms = uniformSlots(cfg, B, T, lanes);
-    this.uniformHost = new DataView(new ArrayBuffer(this.plannedUniforms * UNIFORM_SLOT_BYTES));
-    this.adamwValues = {
-      N: lanes * this.table.total,
-      normSlot: STAT_NORM,
-      lr: 0,
-      beta1: 0,
-      beta2: 0,
-      eps: 0,
-      weightDecay: 0,
-      bc1: 1,
-      bc2: 1,
-    };
+    this.uniforms = new UniformImage(device, this.mem.uniforms, uniformSlots(cfg, B, T, lanes));
+    this.adamwValues = initialAdamw(lanes * this.table.total);
     this.inputs = new ModelInputs(device, this.mem, { lanes, H: this.H, B, T, V: cfg.vocabSize });
     try {
-      this.writeDecayMask();
+      this.tensors = new LaneTensors(device, this.mem, this.table, lanes);
       this.recording = recordStep({
         cfg,
         B,
@@ -145,55 +97,22 @@ export class GpuModel {
         kernels: KernelCache.of(device),
         matmul,
         reduction,
-        uniformHost: this.uniformHost,
-        plannedUniforms: this.plannedUniforms,
+        uniformHost: this.uniforms.host,
+        plannedUniforms: this.uniforms.planned,
         adamwValues: this.adamwValues,
       });
     } catch (e) {
       this.destroy(); // a model that failed to build holds no memory
       throw e;
     }
-    this.device.queue.writeBuffer(this.mem.uniforms, 0, this.uniformHost.buffer as ArrayBuffer);
+    this.uniforms.upload();
     this.setGradClip(1.0);
-  }
-
-  /** Write typed-array data into a planned buffer at `at` floats (queue-ordered: safe while earlier steps run). */
-  private upload(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array, at = 0): void {
-    this.device.queue.writeBuffer(buffer, at * 4, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-  }
-  /** Where lane's parameter table (and its gradients and moments) starts, in floats; checks the lane. */
-  private laneParams(lane: number): number {
-    if (!Number.isInteger(lane) || lane < 0 || lane >= this.lanes)
-      throw new Error(`lane ${lane} is not one of this model's ${this.lanes}`);
-    return lane * this.table.total;
-  }
-  private writeDecayMask(): void {
-    const mask = new Uint32Array(Math.ceil(this.table.total / 32));
-    for (const s of this.table.specs) {
-      if (!s.decay) continue;
-      for (let i = s.offset; i < s.offset + s.size; i++) mask[i >>> 5]! |= 1 << (i & 31);
-    }
-    this.upload(this.mem.decayMask, mask);
-  }
-
-  /** Upload one slot from the host image (after a patch). */
-  private writeUniformSlot(slot: number, bytes: number): void {
-    this.device.queue.writeBuffer(
-      this.mem.uniforms,
-      slot * UNIFORM_SLOT_BYTES,
-      this.uniformHost.buffer as ArrayBuffer,
-      slot * UNIFORM_SLOT_BYTES,
-      bytes,
-    );
   }
 
   /** Global-norm clipping threshold (0 disables). */
   setGradClip(clip: number): void {
     const dims = { ...this.recording.sumsValues, clip };
-    for (const slot of this.recording.sumsSlots) {
-      packUniform(REDUCE_DIMS, dims, this.uniformHost, slot * UNIFORM_SLOT_BYTES);
-      this.writeUniformSlot(slot, REDUCE_DIMS.bytes);
-    }
+    for (const slot of this.recording.sumsSlots) this.uniforms.patch(slot, REDUCE_DIMS, dims);
   }
 
   // ---- public API ------------------------------------------------------------------------------------------------
@@ -202,16 +121,8 @@ export class GpuModel {
    * (and the step count, which the lanes share, when the model has one lane).
    */
   setParams(params: Float32Array, opts: { keepOptimizer?: boolean; lane?: number } = {}): void {
-    if (params.length !== this.table.total)
-      throw new Error(`expected ${this.table.total} parameter floats, got ${params.length}`);
-    const at = this.laneParams(opts.lane ?? 0);
-    this.upload(this.mem.params, params, at);
-    if (!opts.keepOptimizer) {
-      const zeros = new Float32Array(this.table.total);
-      this.upload(this.mem.adamM, zeros, at);
-      this.upload(this.mem.adamV, zeros, at);
-      if (this.lanes === 1) this.stepsTaken = 0;
-    }
+    this.tensors.setParams(params, opts.lane ?? 0, !opts.keepOptimizer);
+    if (!opts.keepOptimizer && this.lanes === 1) this.stepsTaken = 0;
   }
 
   /**
@@ -220,16 +131,12 @@ export class GpuModel {
    * submitted so far).
    */
   freezeLane(lane: number): void {
-    this.laneParams(lane);
-    const at = (lane * STATS_LANE + STAT_FROZEN) * 4;
-    this.device.queue.writeBuffer(this.mem.stats, at, new Float32Array([1]));
+    this.tensors.freeze(lane);
   }
 
   /** Restore a lane's AdamW moments, and the step count (the lanes share it), for exact resume. */
   setOptimizerState(m: Float32Array, v: Float32Array, steps: number, lane = 0): void {
-    const at = this.laneParams(lane);
-    this.upload(this.mem.adamM, m, at);
-    this.upload(this.mem.adamV, v, at);
+    this.tensors.setMoments(m, v, lane);
     this.stepsTaken = steps;
   }
 
@@ -250,26 +157,17 @@ export class GpuModel {
   }
 
   async getParams(lane = 0): Promise<Float32Array> {
-    return this.read(this.mem.params, this.table.total, this.laneParams(lane));
+    return this.tensors.params(lane);
   }
   async getGrads(lane = 0): Promise<Float32Array> {
-    return this.read(this.mem.grads, this.table.total, this.laneParams(lane));
+    return this.tensors.grads(lane);
   }
   async getOptimizerState(lane = 0): Promise<{ m: Float32Array; v: Float32Array; steps: number }> {
-    const at = this.laneParams(lane);
-    return {
-      m: await this.read(this.mem.adamM, this.table.total, at),
-      v: await this.read(this.mem.adamV, this.table.total, at),
-      steps: this.stepsTaken,
-    };
-  }
-
-  private read(buffer: GPUBuffer, elements: number, at = 0): Promise<Float32Array> {
-    return readFloats(this.device, buffer, elements, at);
+    return { ...(await this.tensors.moments(lane)), steps: this.stepsTaken };
   }
 
   /**
-   * The lanes' batches into the input buffers (ModelInputs), and their shared loss shape into the cross-entropy's
+   * The lanes' batches into the input buffers (model-io.ts, ModelInputs), and their shared loss shape into the cross-entropy's
    * uniform where it changed.
    */
   private writeBatches(batches: readonly (Batch | null)[]): void {
@@ -278,8 +176,7 @@ export class GpuModel {
     const exclude = shape.exclude < 0 ? NO_COLUMN : shape.exclude;
     if (r.lossValues.exclude === exclude && r.lossValues.focalGamma === shape.focalGamma) return;
     r.lossValues = { ...r.lossValues, exclude, focalGamma: shape.focalGamma };
-    packUniform(CROSSENTROPY_DIMS, r.lossValues, this.uniformHost, r.lossSlot * UNIFORM_SLOT_BYTES);
-    this.writeUniformSlot(r.lossSlot, CROSSENTROPY_DIMS.bytes);
+    this.uniforms.patch(r.lossSlot, CROSSENTROPY_DIMS, r.lossValues);
   }
 
   /** Zero what backward accumulates into: the gradients and the residual streams' gradients. */
@@ -357,17 +254,8 @@ export class GpuModel {
     const earlier = this.pendingStats[slot];
     if (earlier) await earlier;
     this.writeBatches(batches);
-    const t = this.stepsTaken + 1;
-    const u = this.adamwValues;
-    u.lr = lr;
-    u.beta1 = train.beta1;
-    u.beta2 = train.beta2;
-    u.eps = train.eps;
-    u.weightDecay = train.weightDecay;
-    u.bc1 = 1 - train.beta1 ** t;
-    u.bc2 = 1 - train.beta2 ** t;
-    packUniform(ADAMW_STEP, u, this.uniformHost, this.recording.adamwSlot * UNIFORM_SLOT_BYTES);
-    this.writeUniformSlot(this.recording.adamwSlot, ADAMW_STEP.bytes);
+    adamwAt(this.adamwValues, lr, train, this.stepsTaken + 1);
+    this.uniforms.patch(this.recording.adamwSlot, ADAMW_STEP, this.adamwValues);
     return slot;
   }
 
@@ -412,7 +300,7 @@ export class GpuModel {
     for (const p of STEP_PHASES) if (p !== 'optimizer') encodeDispatches(pass, this.recording[p]);
     pass.end();
     this.device.queue.submit([enc.finish()]);
-    const stats = await this.read(this.mem.stats, this.lanes * STATS_LANE);
+    const stats = await readFloats(this.device, this.mem.stats, this.lanes * STATS_LANE);
     return this.laneStats(stats, this.stepsTaken).map((s) => s.loss);
   }
 
@@ -448,34 +336,8 @@ export class GpuModel {
   private forwardQueue: Promise<unknown> = Promise.resolve();
 
   private async forwardNow(requests: readonly ForwardRequest[]): Promise<Float32Array[]> {
-    const { B, T, H } = this;
-    const V = this.cfg.vocabSize;
-    if (requests.length === 0) return [];
-    const seen = new Set<number>();
-    for (const { lane } of requests) {
-      this.laneParams(lane);
-      if (seen.has(lane)) throw new Error(`forward: lane ${lane} asked twice in one pass`);
-      seen.add(lane);
-    }
-    // The forward pass reads no targets or weights. writeTokens checks each request's count and tokens.
-    for (const { lane, tokens, n } of requests) this.inputs.writeTokens(tokens, n, lane);
-    const stride = logitsHeadStride(B, T, V);
-    const laneBytes = H * stride * 4;
-    // The staging buffer holds one lane's logits per request (plan.ts: a lane's worth per lane).
-    const staging = this.mem.evalStaging;
-    const enc = this.device.createCommandEncoder({ label: 'forward' });
-    const pass = enc.beginComputePass();
-    encodeDispatches(pass, this.recording.forward);
-    pass.end();
-    requests.forEach(({ lane }, i) =>
-      enc.copyBufferToBuffer(this.mem.logits, lane * laneBytes, staging, i * laneBytes, laneBytes),
-    );
-    this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ, 0, requests.length * laneBytes);
-    const all = new Float32Array(staging.getMappedRange(0, requests.length * laneBytes));
-    const outs = unpackLogits(all, requests, { H, T, V }, stride);
-    staging.unmap();
-    return outs;
+    for (const { lane } of requests) this.tensors.at(lane);
+    return forwardLogits(this.device, this.inputs, this.recording.forward, this.mem, requests);
   }
 
   /**

@@ -1,8 +1,45 @@
-// What a step or a forward pass writes into the model's input buffers: each lane's tokens (n, T), and the
-// (L, H, B, T) targets and loss weights through host copies made once (no allocation per step); and the logits a
-// forward pass reads back, unpadded. Legend: model.ts.
+// What goes into a model and what comes out (GpuModel's options, its step statistics, forward requests): each lane's tokens (n, T), and the (L, H, B, T)
+// targets and loss weights through host copies made once (no allocation per step); the logits a forward pass reads
+// back, unpadded. Legend: model.ts.
 import { PLAIN_LOSS, sameLoss, type Batch, type LossShape } from '../model/batch';
 import { lmHeadRows } from '../model/params';
+import { encodeDispatches, type Dispatch } from './pipelines';
+import { logitsHeadStride } from './plan';
+import type { StorageType } from './kernels';
+import type { MatmulVariant } from './matmul-variants';
+import type { ReductionVariant } from './reduction-variants';
+
+/** One lane's sequences for forwardLanes: n sequences of T tokens, (n, T). */
+export interface ForwardRequest {
+  lane: number;
+  tokens: Int32Array;
+  n: number;
+}
+
+export interface StepStats {
+  step: number;
+  /** Σ weight·CE over the batch, before this step's update. */
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** False when the norm was NaN/Inf: the optimizer then skipped the step and left the weights unchanged. */
+  finite: boolean;
+}
+
+/** What a GpuModel is planned for, besides its config (see the constructor). */
+export interface GpuModelOptions {
+  /** B: sequences per batch, at most. */
+  batch: number;
+  /** T: tokens per sequence, exactly (at most cfg.blockSize). */
+  seqLen: number;
+  matmul: MatmulVariant;
+  /** Default: one invocation per row, which every device runs. */
+  reduction?: ReductionVariant;
+  /** Default: f32. */
+  activations?: StorageType;
+  /** Default: 1. */
+  lanes?: number;
+}
 
 export interface InputShape {
   lanes: number;
@@ -20,7 +57,7 @@ export class ModelInputs {
   constructor(
     private readonly device: GPUDevice,
     private readonly buffers: { tokens: GPUBuffer; targets: GPUBuffer; weights: GPUBuffer },
-    private readonly shape: InputShape,
+    readonly shape: InputShape,
   ) {
     const { lanes, H, B, T } = shape;
     this.hostTargets = new Int32Array(lanes * H * B * T);
@@ -113,4 +150,43 @@ export function unpackLogits(
       }
     return out;
   });
+}
+
+/**
+ * One forward pass (the recorded `forward` dispatches) on each request's sequences, in its lane's rows: the logits
+ * of every head, (H, n, T, V) a request. The staging buffer holds a lane's logits per request (plan.ts). One pass
+ * runs every lane's rows whatever it is asked (a lane not asked runs on the tokens its rows hold).
+ */
+export async function forwardLogits(
+  device: GPUDevice,
+  inputs: ModelInputs,
+  forward: Dispatch[],
+  mem: { logits: GPUBuffer; evalStaging: GPUBuffer },
+  requests: readonly { lane: number; tokens: Int32Array; n: number }[],
+): Promise<Float32Array[]> {
+  const { B, T, H, V } = inputs.shape;
+  if (requests.length === 0) return [];
+  const seen = new Set<number>();
+  for (const { lane } of requests) {
+    if (seen.has(lane)) throw new Error(`forward: lane ${lane} asked twice in one pass`);
+    seen.add(lane);
+  }
+  // The forward pass reads no targets or weights. writeTokens checks each request's count and tokens.
+  for (const { lane, tokens, n } of requests) inputs.writeTokens(tokens, n, lane);
+  const stride = logitsHeadStride(B, T, V);
+  const laneBytes = H * stride * 4;
+  const staging = mem.evalStaging;
+  const enc = device.createCommandEncoder({ label: 'forward' });
+  const pass = enc.beginComputePass();
+  encodeDispatches(pass, forward);
+  pass.end();
+  requests.forEach(({ lane }, i) =>
+    enc.copyBufferToBuffer(mem.logits, lane * laneBytes, staging, i * laneBytes, laneBytes),
+  );
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ, 0, requests.length * laneBytes);
+  const all = new Float32Array(staging.getMappedRange(0, requests.length * laneBytes));
+  const outs = unpackLogits(all, requests, inputs.shape, stride);
+  staging.unmap();
+  return outs;
 }
