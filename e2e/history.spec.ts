@@ -1,7 +1,9 @@
 // The run history as a user meets it: finished runs kept across a reload, what differs between them as columns,
 // their curves overlaid, rename (an empty name refused), export and import, delete; and a corrupt entry in the
 // browser's storage refused with a message while the rest of the history is kept.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { expectDone, setNumber, shot, smallRun, waitForGpu, watchConsole } from './helpers';
 
@@ -102,6 +104,47 @@ test('the run history keeps runs across a reload, shows what differs, overlays c
   await history.getByLabel('Import into the run history').setInputFiles((await file.path())!);
   await expect(rows).toHaveCount(2);
   await expect(history.getByRole('alert')).toContainText('imported 1; 1 already in the history');
+
+  // Past its limit of 40 runs the history asks before dropping the oldest, entry by entry: an import of 41 into 2
+  // keeps 38 at once, then asks three times (each against the history as it is then); refusing the last keeps 40.
+  const many = Array.from({ length: 41 }, (_, i) => ({
+    ...(exported.entries[0] as object),
+    id: `many-${i + 1}`,
+    name: `copy ${i + 1}`,
+    addedAt: Date.now() + i + 1,
+  }));
+  const manyFile = join(await mkdtemp(join(tmpdir(), 'history-')), 'many.json');
+  await writeFile(manyFile, JSON.stringify({ ...exported, entries: many }));
+  await history.getByLabel('Import into the run history').setInputFiles(manyFile);
+  const ask = history.getByRole('alertdialog', { name: 'The run history is full' });
+  await expect(ask).toContainText('Keeping “copy 39” drops the oldest');
+  await expect(ask).toContainText('2 more waiting after this one.');
+  await ask.scrollIntoViewIfNeeded();
+  await shot(page, 'history-3-full');
+  await expect(history.getByRole('alert')).toContainText('imported 38; 3 to keep or not (the history is full)');
+  await expect(rows).toHaveCount(40);
+  await ask.getByRole('button', { name: 'Drop it and keep the new run' }).click();
+  await expect(ask).toContainText('Keeping “copy 40”');
+  await expect(ask).toContainText('1 more waiting after this one.');
+  await ask.getByRole('button', { name: 'Drop it and keep the new run' }).click();
+  await expect(ask).toContainText('Keeping “copy 41”');
+  await expect(ask).not.toContainText('more waiting');
+  await ask.getByRole('button', { name: "Don't keep the new run" }).click();
+  await expect(ask).toHaveCount(0);
+  await expect(rows).toHaveCount(40);
+  await expect(rows.filter({ hasText: 'copy 40' })).toHaveCount(1);
+  await expect(rows.filter({ hasText: 'copy 41' })).toHaveCount(0);
+  // The two oldest (the runs trained above) made room.
+  await expect(rows.filter({ hasText: /copy \d+/ })).toHaveCount(40);
+  for (let i = 0; i < 40; i++)
+    await rows
+      .filter({ hasText: /copy \d+/ })
+      .first()
+      .getByRole('button', { name: /^Delete/ })
+      .click();
+  await expect(rows).toHaveCount(0);
+  await history.getByLabel('Import into the run history').setInputFiles((await file.path())!);
+  await expect(rows).toHaveCount(2);
 
   // A record that does not read is refused with its reason; the rest of the history is kept.
   await putRaw(page, 'broken-1', { id: 'broken-1', name: 'half written' });

@@ -38,8 +38,10 @@ export class RunHistory extends LitElement {
   @state() private selected = new Set<string>();
   @state() private sort: SortKey & { descending: boolean } = { by: 'addedAt', descending: true };
   @state() private renaming: { id: string; text: string; problem: string } | null = null;
-  /** An entry waiting for the user's word: adding it drops `drop`, the oldest. */
+  /** The entry asked about: adding it drops `drop`, the oldest. */
   @state() private pending: { entry: HistoryEntry; drop: HistoryEntry[] } | null = null;
+  /** Entries that arrived while one was asked about (an import of several, runs finishing): asked about in turn. */
+  @state() private waiting: HistoryEntry[] = [];
   @state() private message = '';
   @state() private loaded = false;
 
@@ -62,6 +64,10 @@ export class RunHistory extends LitElement {
   /** Keep a run in the history; past the limits, ask before dropping the oldest. */
   async add(entry: HistoryEntry): Promise<void> {
     if (!this.loaded) await this.reload();
+    if (this.pending) {
+      this.waiting = [...this.waiting, entry];
+      return;
+    }
     const drop = overflow(this.entries, entry);
     if (drop === null) {
       this.message = `“${entry.name}” is too large for the run history (its limit is ${HISTORY_LIMITS.bytes / 2 ** 20} MiB); download its results to keep it.`;
@@ -72,6 +78,19 @@ export class RunHistory extends LitElement {
       return;
     }
     await this.put(entry);
+  }
+
+  /** The user's word on the pending entry; then the waiting ones, each measured against the history as it is now. */
+  private async answer(keep: boolean): Promise<void> {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    if (keep) await this.put(p.entry, p.drop);
+    while (!this.pending && this.waiting.length > 0) {
+      const [next, ...rest] = this.waiting;
+      this.waiting = rest;
+      await this.add(next!);
+    }
   }
 
   private async put(entry: HistoryEntry, drop: HistoryEntry[] = []): Promise<void> {
@@ -179,16 +198,12 @@ export class RunHistory extends LitElement {
       <p>
         The run history keeps at most ${HISTORY_LIMITS.entries} runs and ${HISTORY_LIMITS.bytes / 2 ** 20} MiB. Keeping
         “${p.entry.name}” drops the oldest: ${p.drop.map((d) => `“${d.name}”`).join(', ')}.
+        ${this.waiting.length > 0 ? `${this.waiting.length} more waiting after this one.` : ''}
       </p>
-      <button
-        @click=${async () => {
-          this.pending = null;
-          await this.put(p.entry, p.drop);
-        }}
-      >
+      <button @click=${() => this.answer(true)}>
         Drop ${p.drop.length === 1 ? 'it' : 'them'} and keep the new run
       </button>
-      <button @click=${() => (this.pending = null)}>Don't keep the new run</button>
+      <button @click=${() => this.answer(false)}>Don't keep the new run</button>
     </div>`;
   }
 
@@ -342,7 +357,10 @@ export class RunHistory extends LitElement {
         : []),
     ];
     for (const e of fresh) await this.add(e);
-    if (notes.length > 0) this.message = `${file.name}: imported ${fresh.length}; ${notes.join('; ')}.`;
+    // Past the history's limits the rest wait for the user's word (renderAsk), one at a time.
+    const kept = fresh.filter((e) => this.entries.some((x) => x.id === e.id)).length;
+    if (kept < fresh.length) notes.push(`${fresh.length - kept} to keep or not (the history is full)`);
+    if (notes.length > 0) this.message = `${file.name}: imported ${kept}; ${notes.join('; ')}.`;
   };
 }
 
