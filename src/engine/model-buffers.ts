@@ -140,6 +140,16 @@ export function allocateBuffers(
   };
 }
 
+/** Write typed-array data into a planned buffer at `at` 4-byte elements (queue-ordered: safe while earlier steps run). */
+export function writeFloats(
+  device: GPUDevice,
+  buffer: GPUBuffer,
+  data: Float32Array | Int32Array | Uint32Array,
+  at = 0,
+): void {
+  device.queue.writeBuffer(buffer, at * 4, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+}
+
 /**
  * Copy `elements` floats of a buffer from float `at` back (tests, checkpoints). Makes its own staging buffer and
  * destroys it, so concurrent reads never share one; not for the training loop.

@@ -4,6 +4,7 @@
 import { PLAIN_LOSS, sameLoss, type Batch, type LossShape } from '../model/batch';
 import { lmHeadRows } from '../model/params';
 import { encodeDispatches, type Dispatch } from './pipelines';
+import { writeFloats } from './model-buffers';
 import { logitsHeadStride } from './plan';
 import type { StorageType } from './kernels';
 import type { MatmulVariant } from './matmul-variants';
@@ -64,10 +65,6 @@ export class ModelInputs {
     this.hostWeights = new Float32Array(lanes * H * B * T);
   }
 
-  private upload(buffer: GPUBuffer, data: Float32Array | Int32Array, at = 0): void {
-    this.device.queue.writeBuffer(buffer, at * 4, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-  }
-
   /**
    * The input tokens (n, T) of a batch or a forward pass, into lane's rows; rows past n keep whatever tokens they
    * had.
@@ -80,7 +77,7 @@ export class ModelInputs {
       if (t < 0 || t >= V) throw new Error(`token id ${t} at position ${i} is outside the vocabulary [0, ${V})`);
     }
     if (tokens.length !== n * T) throw new Error(`expected n·T = ${n * T} tokens, got ${tokens.length}`);
-    this.upload(this.buffers.tokens, tokens, lane * B * T);
+    writeFloats(this.device, this.buffers.tokens, tokens, lane * B * T);
   }
 
   /**
@@ -108,8 +105,8 @@ export class ModelInputs {
         weights.set(batch.weights.subarray(h * batch.n * T, (h + 1) * batch.n * T), at);
       }
     });
-    this.upload(this.buffers.targets, targets);
-    this.upload(this.buffers.weights, weights);
+    writeFloats(this.device, this.buffers.targets, targets);
+    writeFloats(this.device, this.buffers.weights, weights);
     return shape;
   }
 }

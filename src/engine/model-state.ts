@@ -2,7 +2,7 @@
 // parameter table (lane after lane when stacked), the weight-decay mask they share, and the flag that freezes a lane.
 // What checkpoints, resume and the tests read and write; the training step itself never goes through here.
 import type { ParamTable } from '../model/params';
-import { readFloats, STAT_FROZEN, type ModelBuffers } from './model-buffers';
+import { readFloats, STAT_FROZEN, writeFloats, type ModelBuffers } from './model-buffers';
 import { STATS_LANE } from './plan';
 
 export class LaneTensors {
@@ -18,12 +18,7 @@ export class LaneTensors {
       if (!s.decay) continue;
       for (let i = s.offset; i < s.offset + s.size; i++) mask[i >>> 5]! |= 1 << (i & 31);
     }
-    this.upload(mem.decayMask, mask);
-  }
-
-  /** Write typed-array data into a planned buffer at `at` floats (queue-ordered: safe while earlier steps run). */
-  private upload(buffer: GPUBuffer, data: Float32Array | Uint32Array, at = 0): void {
-    this.device.queue.writeBuffer(buffer, at * 4, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    writeFloats(this.device, mem.decayMask, mask);
   }
 
   /** Where lane's parameter table (and its gradients and moments) starts, in floats; checks the lane. */
@@ -38,18 +33,18 @@ export class LaneTensors {
     if (params.length !== this.table.total)
       throw new Error(`expected ${this.table.total} parameter floats, got ${params.length}`);
     const at = this.at(lane);
-    this.upload(this.mem.params, params, at);
+    writeFloats(this.device, this.mem.params, params, at);
     if (resetMoments) {
       const zeros = new Float32Array(this.table.total);
-      this.upload(this.mem.adamM, zeros, at);
-      this.upload(this.mem.adamV, zeros, at);
+      writeFloats(this.device, this.mem.adamM, zeros, at);
+      writeFloats(this.device, this.mem.adamV, zeros, at);
     }
   }
 
   setMoments(m: Float32Array, v: Float32Array, lane: number): void {
     const at = this.at(lane);
-    this.upload(this.mem.adamM, m, at);
-    this.upload(this.mem.adamV, v, at);
+    writeFloats(this.device, this.mem.adamM, m, at);
+    writeFloats(this.device, this.mem.adamV, v, at);
   }
 
   /** AdamW leaves the lane's weights and moments as they are from the next step on (STAT_FROZEN). */
