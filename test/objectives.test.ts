@@ -163,8 +163,42 @@ describe('causal objectives: batches', () => {
     expect(rows(bp.weights, 5)[1]).toEqual([0, 0, 1, 0, 0]);
   });
 
+  it("top: ntp's batch, and at each supervised position q ∝ e^(−steps until each token next occurs)", () => {
+    const o = obj('top');
+    expect([o.extraHeads, o.topHead, o.attention]).toEqual([0, true, 'causal']);
+    const repeat: Example = { prompt: [0, 1, 2], target: [3, 4, 3] };
+    const b = o.makeBatch(task, [repeat, padded, ex], new Rng(1));
+    const ntp = obj('ntp').makeBatch(task, [repeat, padded, ex], new Rng(1));
+    expect([b.tokens, b.targets, b.weights]).toEqual([ntp.tokens, ntp.targets, ntp.weights]);
+    // The TOP rows are weighted as ntp's: 1/(n·L_eff), pad targets 0.
+    const [w3, w2] = [Math.fround(1 / 9), Math.fround(1 / 6)];
+    expect(rows(b.top!.weights, 5)).toEqual([
+      [0, 0, w3, w3, w3],
+      [0, 0, w2, w2, 0],
+      [0, 0, w3, w3, w3],
+    ]);
+    // Worked by hand: the softmax of W − dist over the tokens that occur, 0 elsewhere.
+    const e1 = Math.exp(-1);
+    const e2 = Math.exp(-2);
+    const q = (b_: number, p: number) => Array.from(b.top!.probs.subarray((b_ * 5 + p) * V, (b_ * 5 + p + 1) * V));
+    const near = (got: number[], want: number[]) => got.forEach((x, v) => expect(x, `v=${v}`).toBeCloseTo(want[v]!, 7));
+    // target d e d: at d the next tokens are d (0 steps), e (1); d's second occurrence does not count again.
+    near(q(0, 2), [0, 0, 0, 1 / (1 + e1), e1 / (1 + e1), 0, 0, 0, 0]);
+    near(q(0, 3), [0, 0, 0, e1 / (1 + e1), 1 / (1 + e1), 0, 0, 0, 0]);
+    near(q(0, 4), [0, 0, 0, 1, 0, 0, 0, 0, 0]);
+    // target d e ·: the pad never counts, and its own position has no target (all 0).
+    near(q(1, 2), [0, 0, 0, 1 / (1 + e1), e1 / (1 + e1), 0, 0, 0, 0]);
+    near(q(1, 3), [0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    near(q(1, 4), new Array<number>(V).fill(0));
+    // target d e f: three distances.
+    const s = 1 + e1 + e2;
+    near(q(2, 2), [0, 0, 0, 1 / s, e1 / s, e2 / s, 0, 0, 0]);
+    // Positions before the prompt's end have no target.
+    for (let b_ = 0; b_ < 3; b_++) for (const p of [0, 1]) expect(q(b_, p).every((x) => x === 0)).toBe(true);
+  });
+
   it('seqLen and attention', () => {
-    for (const name of ['ntp', 'reverse', 'teacherless', 'mtp']) expect(obj(name).seqLen(task)).toBe(5);
+    for (const name of ['ntp', 'reverse', 'teacherless', 'mtp', 'top']) expect(obj(name).seqLen(task)).toBe(5);
     expect(obj('diffusion').seqLen(task)).toBe(6);
     expect(obj('diffusion').attention).toBe('bidirectional');
   });
@@ -747,6 +781,8 @@ describe('objective specs', () => {
       { kind: 'diffusion', decodeSteps: 4, variant: 'mdlm' },
     ]);
     for (const s of DEFAULT_OBJECTIVES) expect(parseObjectives(formatObjective(s))).toEqual([s]);
+    expect(parseObjectives('ntp,top')).toEqual([{ kind: 'ntp' }, { kind: 'top' }]);
+    expect(formatObjective({ kind: 'top' })).toBe('top');
   });
 
   it('rejects bad names and options with a message', () => {
@@ -764,6 +800,7 @@ describe('objective specs', () => {
     expect(bad(() => parseObjectives('mtp:1'))).toMatch(/2 to 17/);
     expect(bad(() => makeObjective({ kind: 'mtp', heads: 1 }))).toMatch(/from 2 to 17/);
     expect(bad(() => parseObjectives('ntp:3'))).toMatch(/no options/);
+    expect(bad(() => parseObjectives('top:2'))).toMatch(/no options/);
     expect(bad(() => parseObjectives('diffusion:fast'))).toMatch(/unknown option "fast"/);
     expect(bad(() => makeObjective({ kind: 'mtp', heads: 1.5 }))).toMatch(/whole number/);
     expect(bad(() => parseObjectives('mtp:4:gloeckle:gloeckle'))).toMatch(/mtp:4:gloeckle/);

@@ -20,8 +20,17 @@ import {
 import { Rng } from '../src/model/rng';
 import { randomParams64 } from './fixtures';
 
-function tinyConfig(attention: AttentionMode, extraHeads: number): ModelConfig {
-  return { vocabSize: 7, blockSize: 5, nLayer: 2, nHead: 2, nEmbd: 8, attention, extraHeads };
+function tinyConfig(attention: AttentionMode, extraHeads: number, topHead = false): ModelConfig {
+  return {
+    vocabSize: 7,
+    blockSize: 5,
+    nLayer: 2,
+    nHead: 2,
+    nEmbd: 8,
+    attention,
+    extraHeads,
+    ...(topHead && { topHead }),
+  };
 }
 
 /** Random tokens and targets; about a third of the weights are 0 (target −1 there), the rest in (0, 1). */
@@ -30,7 +39,17 @@ function randomBatch(cfg: ModelConfig, n: number, T: number, rng: Rng): Batch {
   const tokens = Int32Array.from({ length: n * T }, () => rng.int(cfg.vocabSize));
   const weights = Float32Array.from({ length: H * n * T }, () => (rng.next() < 0.33 ? 0 : 0.05 + 0.95 * rng.next()));
   const targets = Int32Array.from(weights, (w) => (w === 0 ? -1 : rng.int(cfg.vocabSize)));
-  return { n, T, tokens, targets, weights };
+  if (!cfg.topHead) return { n, T, tokens, targets, weights };
+  // The token-order head's soft targets: a random distribution per row, some tokens left out (probability 0).
+  const V = cfg.vocabSize;
+  const topWeights = Float32Array.from({ length: n * T }, () => (rng.next() < 0.33 ? 0 : 0.05 + 0.95 * rng.next()));
+  const probs = new Float32Array(n * T * V);
+  for (let r = 0; r < n * T; r++) {
+    const row = Array.from({ length: V }, (_, v) => (v === 0 || rng.next() < 0.6 ? rng.next() + 0.1 : 0));
+    const sum = row.reduce((a, x) => a + x, 0);
+    row.forEach((x, v) => (probs[r * V + v] = x / sum));
+  }
+  return { n, T, tokens, targets, weights, top: { probs, weights: topWeights } };
 }
 
 interface TensorReport {
@@ -95,17 +114,18 @@ function describeReports(reports: TensorReport[]): string {
 }
 
 describe('gradients match central finite differences', () => {
-  const cases: [AttentionMode, number, number][] = [
+  const cases: [AttentionMode, number, number, boolean?][] = [
     ['causal', 0, 5], // T = blockSize
     ['bidirectional', 0, 4], // T < blockSize: the unused wpe row must get exactly 0
     ['causal', 2, 4],
     ['bidirectional', 2, 5],
+    ['causal', 0, 4, true], // the token-order head: its ListNet loss joins the lm_head's at ln_f
   ];
-  for (const [attention, extraHeads, T] of cases) {
-    it(`${attention}, extraHeads ${extraHeads}, T ${T}: every tensor`, () => {
-      const cfg = tinyConfig(attention, extraHeads);
+  for (const [attention, extraHeads, T, topHead] of cases) {
+    it(`${attention}, extraHeads ${extraHeads}, T ${T}${topHead ? ', TOP head' : ''}: every tensor`, () => {
+      const cfg = tinyConfig(attention, extraHeads, topHead);
       const table = paramTable(cfg);
-      const rng = new Rng(1000 + 10 * extraHeads + T);
+      const rng = new Rng(1000 + 10 * extraHeads + T + (topHead ? 100 : 0));
       const params = randomParams64(table, rng);
       const batch = randomBatch(cfg, 2, T, rng);
       const { loss, grads } = refLossAndGrads(cfg, params, batch);
@@ -174,6 +194,32 @@ it("wte's slot reserves the lm_head's padded rows, zeros after every init, and a
 });
 
 describe('known values', () => {
+  it('the token-order head: ListNet added to the next-token loss (a zero head: Σ weight · log V)', () => {
+    const cfg = tinyConfig('causal', 0, true);
+    const plain = tinyConfig('causal', 0);
+    const table = paramTable(cfg);
+    const rng = new Rng(31);
+    const params = randomParams64(table, rng);
+    const batch = randomBatch(cfg, 2, 5, rng);
+    const top = table.get('top_head.weight');
+    // The head is the table's last tensor: a model without it has the same layout up to there.
+    expect(table.specs.at(-1)!.name).toBe('top_head.weight');
+    expect(top.shape).toEqual([cfg.vocabSize, cfg.nEmbd]);
+    expect(top.decay).toBe(true);
+    const withoutTop = { ...batch, top: undefined };
+    const ntpLoss = refForward(plain, params.slice(0, paramTable(plain).total), withoutTop).loss;
+    params.fill(0, top.offset, top.offset + top.size);
+    const sumW = batch.top!.weights.reduce((a, w) => a + w, 0);
+    expect(refForward(cfg, params, batch).loss).toBeCloseTo(ntpLoss + sumW * Math.log(cfg.vocabSize), 12);
+    // And q's weight: with the head's logits ŷ = e_v·s on one token, ListNet = lse(ŷ) − q_v·s.
+    const V = cfg.vocabSize;
+    const one = Float32Array.from({ length: 2 * 5 * V }, (_, i) => (i % V === 2 ? 1 : 0)); // q = onehot(2)
+    const b1 = { ...batch, top: { probs: one, weights: batch.top!.weights } };
+    expect(refForward(cfg, params, b1).loss).toBeCloseTo(ntpLoss + sumW * Math.log(V), 12);
+    // A logits-only pass (refForwardFn) needs no soft targets; a training batch of a TOP model must carry them.
+    expect(() => refForward(cfg, params, withoutTop)).toThrow(/batch.top/);
+  });
+
   it('erf and exact GELU match 40-digit values (mpmath) to 1e-15', () => {
     // [x, erf(x), x·Φ(x)]
     const table: [number, number, number][] = [

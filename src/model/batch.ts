@@ -20,6 +20,21 @@ export interface Batch {
   weights: Float32Array;
   /** How each row's cross-entropy is taken beyond its weight; absent: PLAIN_LOSS. */
   loss?: LossShape;
+  /** The token-order head's soft targets: present exactly when the model has that head (ModelConfig.topHead). */
+  top?: TopTargets;
+}
+
+/**
+ * Soft targets for the token-order head (src/objectives/top.ts): at each position a distribution q over the
+ * vocabulary, and a weight. The head's loss is Σ weight · ListNet(logits, q), ListNet(ŷ, q) = −Σ_v q_v·log
+ * softmax(ŷ)_v = logsumexp(ŷ) − Σ_v q_v·ŷ_v, whose gradient with respect to ŷ is softmax(ŷ) − q. A row of weight 0
+ * adds nothing and its q is not read.
+ */
+export interface TopTargets {
+  /** (n, T, V), each row summing to 1 where its weight is not 0. */
+  probs: Float32Array;
+  /** (n, T). */
+  weights: Float32Array;
 }
 
 /**

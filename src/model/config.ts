@@ -23,6 +23,12 @@ export interface ModelConfig {
    * 0 gives exactly nanoGPT's GPT.
    */
   extraHeads: number;
+  /**
+   * Token order prediction (Zuhri et al. 2025): a second unembedding `top_head.weight` (V,C), untied and without a
+   * bias, on the same ln_f output as the lm_head, trained on Batch.top's soft targets and never used to decode.
+   * Absent or false: no such head.
+   */
+  topHead?: boolean;
 }
 
 /** Model sizes offered by name; vocabSize, blockSize, attention and extraHeads come from the task and objective. */
@@ -123,6 +129,9 @@ export function validateModelConfig(cfg: ModelConfig): ModelConfig {
   }
   if (cfg.attention !== 'causal' && cfg.attention !== 'bidirectional') {
     throw new ConfigError('attention', `must be "causal" or "bidirectional", got ${JSON.stringify(cfg.attention)}`);
+  }
+  if (cfg.topHead !== undefined && typeof cfg.topHead !== 'boolean') {
+    throw new ConfigError('topHead', `must be true, false or absent, got ${JSON.stringify(cfg.topHead)}`);
   }
   return cfg;
 }

@@ -75,12 +75,19 @@ export function blockParams(prefix: string): BlockParams {
  */
 export const lmHeadRows = (vocabSize: number): number => Math.ceil(vocabSize / 4) * 4;
 
-/** The tensors outside the blocks. lm_head.weight is tied to wte and has no entry of its own. */
+/**
+ * The tensors outside the blocks. lm_head.weight is tied to wte and has no entry of its own. top_head.weight is the
+ * token-order head's unembedding (ModelConfig.topHead), untied, the table's last entry.
+ */
 export const MODEL_PARAMS = {
   wte: 'transformer.wte.weight', // (V,C)
   wpe: 'transformer.wpe.weight', // (blockSize,C)
   lnF: moduleParams('transformer.ln_f'),
+  topHead: 'top_head.weight', // (V,C)
 } as const;
+
+/** Tensors whose slot reserves lmHeadRows(V) rows, zeros past the vocabulary: the unembeddings the GPU multiplies. */
+const UNEMBEDDINGS: readonly string[] = [MODEL_PARAMS.wte, MODEL_PARAMS.topHead];
 
 /** Names of one transformer block's tensors, in nanoGPT's order, with shapes for width C. */
 export function blockParamShapes(C: number): [string, number[], InitKind][] {
@@ -130,13 +137,15 @@ export function paramTable(cfg: ModelConfig): ParamTable {
   for (let k = 1; k <= cfg.extraHeads; k++) {
     for (const [n, s, init] of blockParamShapes(C)) entries.push([headPrefix(k) + n, s, init]);
   }
+  // Last, so that a model without it draws the same weights for every other tensor (a Linear: N(0, 0.02), decayed).
+  if (cfg.topHead) entries.push([MODEL_PARAMS.topHead, [cfg.vocabSize, C], 'normal']);
   const specs: ParamSpec[] = [];
   let offset = 0;
   for (const [name, shape, init] of entries) {
     const size = shape.reduce((a, b) => a * b, 1);
     specs.push({ name, shape, size, offset, init, decay: shape.length >= 2 });
-    // wte's slot holds the lm_head's padded rows (lmHeadRows), zeros past the vocabulary.
-    const reserved = name === MODEL_PARAMS.wte ? lmHeadRows(cfg.vocabSize) * C : size;
+    // wte's slot holds the lm_head's padded rows (lmHeadRows), zeros past the vocabulary; so does top_head's.
+    const reserved = UNEMBEDDINGS.includes(name) ? lmHeadRows(cfg.vocabSize) * C : size;
     offset += align(reserved);
   }
   const byName = new Map(specs.map((s) => [s.name, s]));

@@ -382,6 +382,53 @@ export function crossentropyBackward(
   }
 }
 
+/**
+ * ListNet over soft targets (the token-order head, batch.ts TopTargets): returns Σ_n weight_n · (logsumexp(logits_n)
+ * − Σ_v q_nv·logits_nv), which is −Σ_v q_nv·log softmax(logits_n)_v; saves the probabilities. Rows with weight 0 add
+ * nothing, and their q is not read.
+ */
+export function listnetForward(
+  probs: Float64Array, // (N,V)
+  logits: Float64Array, // (N,V)
+  q: Float32Array, // (N,V)
+  weights: Float32Array, // (N)
+  N: number,
+  V: number,
+): number {
+  let loss = 0;
+  for (let n = 0; n < N; n++) {
+    const r = n * V;
+    let max = -Infinity;
+    for (let v = 0; v < V; v++) max = Math.max(max, logits[r + v]!);
+    let sum = 0;
+    for (let v = 0; v < V; v++) sum += probs[r + v] = Math.exp(logits[r + v]! - max);
+    for (let v = 0; v < V; v++) probs[r + v] = probs[r + v]! / sum;
+    const w = weights[n]!;
+    if (w === 0) continue;
+    // log-sum-exp form, as crossentropyForward: Σ_v q_v = 1, so −Σ q_v·(ŷ_v − lse) = lse − Σ q_v·ŷ_v.
+    let dot = 0;
+    for (let v = 0; v < V; v++) dot += q[r + v]! * logits[r + v]!;
+    loss += w * (max + Math.log(sum) - dot);
+  }
+  return loss;
+}
+
+/** dlogits (N,V) += weight · (softmax − q), ListNet's gradient. */
+export function listnetBackward(
+  dlogits: Float64Array, // (N,V)
+  probs: Float64Array, // (N,V)
+  q: Float32Array, // (N,V)
+  weights: Float32Array, // (N)
+  N: number,
+  V: number,
+): void {
+  for (let n = 0; n < N; n++) {
+    const w = weights[n]!;
+    if (w === 0) continue;
+    for (let v = 0; v < V; v++) dlogits[n * V + v] += w * (probs[n * V + v]! - q[n * V + v]!);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The transformer block: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x)).
 
@@ -560,7 +607,8 @@ function blockBackward(
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The model: encoder → trunk blocks → for each head h: (h >= 1: head block h) → ln_f → tied lm_head → loss.
+// The model: encoder → trunk blocks → for each head h: (h >= 1: head block h) → ln_f → tied lm_head → loss; with
+// the token-order head, head 0's ln_f output → top_head → ListNet loss as well.
 
 /** The model's tensors (or their gradients), as views into one flat buffer laid out by paramTable. */
 interface ModelWeights {
@@ -570,6 +618,7 @@ interface ModelWeights {
   lnfw: Float64Array; // (C)
   lnfb: Float64Array; // (C)
   heads: BlockWeights[]; // extraHeads blocks; heads[k-1] belongs to head k
+  top: Float64Array | null; // (V,C) the token-order head (ModelConfig.topHead), else null
 }
 
 function modelWeights(cfg: ModelConfig, table: ParamTable, flat: Float64Array): ModelWeights {
@@ -581,6 +630,7 @@ function modelWeights(cfg: ModelConfig, table: ParamTable, flat: Float64Array): 
     lnfw: view(table, flat, MODEL_PARAMS.lnF.weight),
     lnfb: view(table, flat, MODEL_PARAMS.lnF.bias),
     heads: Array.from({ length: cfg.extraHeads }, (_, k) => blockWeights(table, flat, headPrefix(k + 1))),
+    top: cfg.topHead ? view(table, flat, MODEL_PARAMS.topHead) : null,
   };
 }
 
@@ -601,6 +651,8 @@ interface ModelActs {
   blocks: BlockActs[];
   heads: HeadActs[];
   logits: Float64Array; // (H,B,T,V)
+  /** The token-order head's logits and their softmax, (B,T,V) each; null without that head or soft targets. */
+  top: { logits: Float64Array; probs: Float64Array } | null;
   loss: number;
 }
 
@@ -617,6 +669,18 @@ function checkBatch(cfg: ModelConfig, batch: Batch): void {
   }
   if (batch.weights.length !== H * n * T) {
     throw new Error(`batch.weights has ${batch.weights.length}, want H·n·T=${H * n * T}`);
+  }
+  if (!!cfg.topHead !== !!batch.top) {
+    // A training batch of a TOP model carries soft targets; a logits-only pass (refForwardFn) may leave them out.
+    const weighted = batch.weights.some((w) => w !== 0);
+    if (batch.top || weighted) throw new Error(`batch.top must be given exactly when the model has the TOP head`);
+  }
+  if (batch.top) {
+    const V = cfg.vocabSize;
+    if (batch.top.probs.length !== n * T * V)
+      throw new Error(`batch.top.probs has ${batch.top.probs.length}, want n·T·V`);
+    if (batch.top.weights.length !== n * T)
+      throw new Error(`batch.top.weights has ${batch.top.weights.length}, want n·T`);
   }
   for (let i = 0; i < n * T; i++) {
     const tok = batch.tokens[i]!;
@@ -668,7 +732,14 @@ function modelForward(cfg: ModelConfig, w: ModelWeights, batch: Batch, opts: Ref
     loss += crossentropyForward(ha.probs, ha.slopes, ha.logits, targets, weights, N, V, batch.loss);
     heads.push(ha);
   }
-  return { encoded, blocks, heads, logits, loss };
+  let top: ModelActs['top'] = null;
+  if (w.top && batch.top) {
+    // The token-order head reads head 0's ln_f output, as the lm_head does: topLogits (B,T,V) = lnf · top_headᵀ.
+    top = { logits: new Float64Array(N * V), probs: new Float64Array(N * V) };
+    matmulForward(top.logits, heads[0]!.lnf, w.top, null, N, C, V);
+    loss += listnetForward(top.probs, top.logits, batch.top.probs, batch.top.weights, N, V);
+  }
+  return { encoded, blocks, heads, logits, top, loss };
 }
 
 function modelBackward(cfg: ModelConfig, w: ModelWeights, dw: ModelWeights, acts: ModelActs, batch: Batch): void {
@@ -685,6 +756,12 @@ function modelBackward(cfg: ModelConfig, w: ModelWeights, dw: ModelWeights, acts
     const dlnf = new Float64Array(N * C);
     crossentropyBackward(dlogits, ha.probs, ha.slopes, targets, weights, N, V);
     matmulBackward(dlnf, dw.wte, null, dlogits, ha.lnf, w.wte, N, C, V); // the tied lm_head's share of dwte
+    if (h === 0 && acts.top && batch.top) {
+      // The token-order head's gradient joins the lm_head's in ∂/∂lnf (both read head 0's ln_f output).
+      const dtop = new Float64Array(N * V);
+      listnetBackward(dtop, acts.top.probs, batch.top.probs, batch.top.weights, N, V);
+      matmulBackward(dlnf, dw.top!, null, dtop, ha.lnf, w.top!, N, C, V);
+    }
     if (ha.block) {
       const dblockOut = new Float64Array(N * C);
       layernormBackward(dblockOut, dw.lnfw, dw.lnfb, dlnf, ha.lnfIn, w.lnfw, ha.lnfMean, ha.lnfRstd, N, C);

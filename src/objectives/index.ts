@@ -15,6 +15,7 @@ import { multiTokenObjective } from './mtp';
 import { nextTokenObjective } from './ntp';
 import { reverseObjective } from './reverse';
 import { teacherlessObjective } from './teacherless';
+import { tokenOrderObjective } from './top';
 import type { Objective, ObjectiveName } from './types';
 
 export type { DecodeResult, Objective, ObjectiveName } from './types';
@@ -31,9 +32,9 @@ export class ObjectiveSpecError extends ConfigError {
   }
 }
 
-export const OBJECTIVE_NAMES: readonly ObjectiveName[] = ['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion'];
+export const OBJECTIVE_NAMES: readonly ObjectiveName[] = ['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion', 'top'];
 
-/** Every objective with its default settings, in the order the lab shows them. */
+/** The lab's comparison: every objective but TOP, with its default settings, in the order the lab shows them. */
 export const DEFAULT_OBJECTIVES: readonly ObjectiveSpec[] = [
   { kind: 'ntp' },
   { kind: 'reverse' },
@@ -60,6 +61,8 @@ export function makeObjective(spec: ObjectiveSpec, prefix = 'objective'): Object
       return reverseObjective();
     case 'teacherless':
       return teacherlessObjective();
+    case 'top':
+      return tokenOrderObjective();
     case 'mtp': {
       if (spec.layout !== undefined && spec.layout !== 'gloeckle') {
         throw new ObjectiveSpecError(
@@ -90,7 +93,7 @@ export function makeObjective(spec: ObjectiveSpec, prefix = 'objective'): Object
 }
 
 /**
- * Parse a comma-separated list such as `ntp,reverse,teacherless,mtp,diffusion`. Options follow a colon:
+ * Parse a comma-separated list such as `ntp,reverse,teacherless,mtp,diffusion,top`. Options follow a colon:
  * `mtp:2` (heads in all, the next-token head included), `mtp:4:gloeckle` (every head its own block), `diffusion:hkunlp`, `diffusion:mlmu`, `diffusion:8` (decode steps), `diffusion:mlmu:8`. Throws
  * ObjectiveSpecError (field `objectives`) naming the bad entry.
  */
@@ -110,6 +113,7 @@ export function parseObjectives(list: string): ObjectiveSpec[] {
       case 'ntp':
       case 'reverse':
       case 'teacherless':
+      case 'top':
         if (options.length > 0) throw bad(`${name} takes no options`);
         return { kind: name };
       case 'mtp': {
@@ -166,5 +170,6 @@ export function laneModelConfig(task: Task, objective: Objective, size: ModelSiz
     nEmbd: size.nEmbd,
     attention: objective.attention,
     extraHeads: objective.extraHeads,
+    ...(objective.topHead ? { topHead: true } : {}),
   });
 }

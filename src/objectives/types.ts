@@ -6,7 +6,7 @@ import type { AttentionMode } from '../model/config';
 import type { Rng } from '../model/rng';
 import type { Example, Task } from '../tasks/types';
 
-export type ObjectiveName = 'ntp' | 'reverse' | 'teacherless' | 'mtp' | 'diffusion';
+export type ObjectiveName = 'ntp' | 'reverse' | 'teacherless' | 'mtp' | 'diffusion' | 'top';
 
 export interface DecodeResult {
   /** Predicted target per example, in the task's natural target order (reverse un-reverses). */
@@ -55,6 +55,11 @@ export interface Objective {
   attention: AttentionMode;
   /** Extra multi-token heads the model needs (mtp: n-1 if n heads in total, see its docs). */
   extraHeads: number;
+  /**
+   * Whether the model has the token-order head (top_head.weight, src/model/params.ts) and each batch carries its
+   * soft targets (Batch.top); absent: false.
+   */
+  topHead?: boolean;
   /** Sequence length the model sees for this task. */
   seqLen(task: Task): number;
   /** Fill a training batch from examples; rng drives any randomness (diffusion's masking). */

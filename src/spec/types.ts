@@ -45,6 +45,11 @@ export type ObjectiveSpec =
   | { kind: 'ntp' }
   | { kind: 'reverse' }
   | { kind: 'teacherless' }
+  /**
+   * Token order prediction (Zuhri et al. 2025): next-token prediction plus a second unembedding on the same final
+   * LayerNorm output, trained with a ListNet loss to rank the upcoming tokens by how soon each next occurs.
+   */
+  | { kind: 'top' }
   | {
       kind: 'mtp';
       /** Heads in all, the next-token head included, as the papers count them (default 4). */ heads: number;

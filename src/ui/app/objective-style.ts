@@ -9,6 +9,7 @@ export const OBJECTIVE_TITLES: Record<ObjectiveName, string> = {
   teacherless: 'Teacherless',
   mtp: 'Multi-token',
   diffusion: 'Masked diffusion',
+  top: 'Token order',
 };
 
 export const OBJECTIVE_DESCRIPTIONS: Record<ObjectiveName, string> = {
@@ -18,6 +19,7 @@ export const OBJECTIVE_DESCRIPTIONS: Record<ObjectiveName, string> = {
   mtp: 'Extra heads also predict tokens further ahead; only the first head generates (Gloeckle et al. 2024).',
   diffusion:
     'Target tokens are masked at random and unmasked in any order when decoding (MDLM, HKUNLP or MLM-U, which masks the prompt too).',
+  top: 'Next-token prediction plus a second head trained to rank the upcoming tokens by how soon each occurs (Zuhri et al. 2025).',
 };
 
 const LIGHT: Record<ObjectiveName, string> = {
@@ -26,6 +28,7 @@ const LIGHT: Record<ObjectiveName, string> = {
   teacherless: '#009e73',
   mtp: '#cc79a7',
   diffusion: '#d55e00',
+  top: '#555555',
 };
 const DARK: Record<ObjectiveName, string> = {
   ntp: '#56b4e9',
@@ -33,6 +36,7 @@ const DARK: Record<ObjectiveName, string> = {
   teacherless: '#2ccb98',
   mtp: '#e39ccb',
   diffusion: '#ff7f3f',
+  top: '#bbbbbb',
 };
 
 export const OBJECTIVE_DASH: Record<ObjectiveName, number[]> = {
@@ -41,6 +45,7 @@ export const OBJECTIVE_DASH: Record<ObjectiveName, number[]> = {
   teacherless: [2, 3],
   mtp: [10, 3, 2, 3],
   diffusion: [4, 4],
+  top: [6, 2, 1, 2],
 };
 
 export function prefersDark(): boolean {
