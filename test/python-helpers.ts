@@ -12,7 +12,7 @@ export const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'u
 export const describeTorch = hasTorch || process.env['CI'] ? describe : describe.skip;
 
 /** Run python/tests/parity.py with a JSON request; returns its JSON answer. */
-export function parity<T>(what: 'data' | 'step' | 'decode' | 'remask', request: unknown): T {
+export function parity<T>(what: 'data' | 'step' | 'decode' | 'remask' | 'loss', request: unknown): T {
   const dir = mkdtempSync(join(tmpdir(), 'lab-py-'));
   const file = join(dir, 'request.json');
   writeFileSync(file, JSON.stringify(request));

@@ -11,7 +11,10 @@ import { ALL_OBJECTIVES, DEFAULT_EXPERIMENT } from '../src/lab/experiments';
 import { dataSeed, objectiveSeed } from '../src/lab/lane';
 import { Rng } from '../src/model/rng';
 import type { ForwardFn } from '../src/model/batch';
-import { makeObjective } from '../src/objectives';
+import { initParams, paramTable, tensorView } from '../src/model/params';
+import { refGradNorm, refLossAndGrads } from '../src/model/reference';
+import { laneModelConfig, makeObjective } from '../src/objectives';
+import type { ObjectiveSpec } from '../src/spec/types';
 import { makeTask } from '../src/tasks';
 import type { Example } from '../src/tasks/types';
 import { describeTorch, parity, PYTHON } from './python-helpers';
@@ -72,6 +75,7 @@ describeTorch('PyTorch export: the same data as the lab', () => {
       { kind: 'diffusion' as const, decodeSteps: 5, variant: 'hkunlp' as const },
       { kind: 'diffusion' as const, decodeSteps: 5, variant: 'mlmu' as const },
       { kind: 'mtp' as const, heads: 3, layout: 'gloeckle' as const },
+      { kind: 'top' as const },
     ];
     const spec: ExperimentSpec = {
       ...DEFAULT_EXPERIMENT,
@@ -80,7 +84,13 @@ describeTorch('PyTorch export: the same data as the lab', () => {
     };
     const task = makeTask(spec.task, seed);
     const first = task.sampleTrain(new Rng(dataSeed(seed)), spec.train.batchSize);
-    const py = parity<{ batches: { tokens: number[]; targets: number[]; weights: number[] }[] }>('data', {
+    type PyBatch = {
+      tokens: number[];
+      targets: number[];
+      weights: number[];
+      top?: { probs: number[]; weights: number[] };
+    };
+    const py = parity<{ batches: PyBatch[] }>('data', {
       spec,
       seed,
       train: 0,
@@ -94,7 +104,43 @@ describeTorch('PyTorch export: the same data as the lab', () => {
       expect(p.targets, kind).toEqual(Array.from(batch.targets));
       // Weights are float32 on both sides, computed from the same doubles: equal to the bit.
       expect(p.weights, kind).toEqual(Array.from(batch.weights));
+      // The token-order head's soft targets: float32 from the same doubles summed in the same order.
+      expect(p.top?.probs, kind).toEqual(batch.top && Array.from(batch.top.probs));
+      expect(p.top?.weights, kind).toEqual(batch.top && Array.from(batch.top.weights));
     }
+    expect(py.batches.at(-1)!.top!.probs.some((q) => q > 0 && q < 1)).toBe(true);
+  });
+
+  test('the first loss and gradient at the initial weights: the float64 reference and PyTorch agree', () => {
+    const seed = 5;
+    const objectives: ObjectiveSpec[] = [{ kind: 'ntp' }, { kind: 'top' }, { kind: 'mtp', heads: 2 }];
+    const spec: ExperimentSpec = {
+      ...DEFAULT_EXPERIMENT,
+      objectives,
+      model: { nLayer: 1, nEmbd: 16, nHead: 2 },
+      train: { ...DEFAULT_EXPERIMENT.train, seed, batchSize: 8 },
+    };
+    const task = makeTask(spec.task, seed);
+    const first = task.sampleTrain(new Rng(dataSeed(seed)), spec.train.batchSize);
+    const py = parity<{ objective: string; loss: number; gradNorms: Record<string, number> }[]>('loss', {
+      spec,
+      seed,
+    });
+    for (const [i, o] of objectives.entries()) {
+      const objective = makeObjective(o);
+      const cfg = laneModelConfig(task, objective, spec.model);
+      const table = paramTable(cfg);
+      const batch = objective.makeBatch(task, first, new Rng(objectiveSeed(seed)));
+      const { loss, grads } = refLossAndGrads(cfg, Float64Array.from(initParams(cfg, seed, table)), batch);
+      const norm = (name: string) => refGradNorm(tensorView(grads, table, name));
+      // The initial weights agree to float32 rounding (init_lab), so the losses agree far closer than TOP's share.
+      expect(py[i]!.objective).toBe(o.kind);
+      expect(Math.abs(py[i]!.loss - loss), o.kind).toBeLessThan(1e-5);
+      for (const s of table.specs) expect(py[i]!.gradNorms[s.name], `${o.kind} ${s.name}`).toBeCloseTo(norm(s.name), 5);
+    }
+    // TOP's ListNet is added to the next-token loss: the two lanes share every weight but the TOP head.
+    expect(py[1]!.loss - py[0]!.loss).toBeGreaterThan(1);
+    expect(Object.keys(py[1]!.gradNorms)).toContain('top_head.weight');
   });
 });
 
@@ -239,7 +285,12 @@ describeTorch('PyTorch export: seeds and sweeps', () => {
     const spec: ExperimentSpec = {
       ...DEFAULT_EXPERIMENT,
       task: { kind: 'path-star', degree: 2, pathLength: 4, nodes: 10, trainSize: 0, testSize: 40 },
-      objectives: [{ kind: 'ntp' }, { kind: 'mtp', heads: 2 }, { kind: 'diffusion', decodeSteps: 4, variant: 'mlmu' }],
+      objectives: [
+        { kind: 'ntp' },
+        { kind: 'mtp', heads: 2 },
+        { kind: 'diffusion', decodeSteps: 4, variant: 'mlmu' },
+        { kind: 'top' },
+      ],
       model: { nLayer: 1, nEmbd: 16, nHead: 2 },
       train: { ...DEFAULT_EXPERIMENT.train, steps: 6, batchSize: 8 },
       evalEvery: 3,
@@ -276,7 +327,7 @@ describeTorch('PyTorch export: seeds and sweeps', () => {
 from labtorch.checkpoint import read_safetensors
 worst = 0.0
 files = sorted(glob.glob("alone/seed-*/*.safetensors"))
-assert len(files) == 12, files
+assert len(files) == 16, files
 for f in files:
     a, _ = read_safetensors(f)
     b, _ = read_safetensors(f.replace("alone", "stacked", 1))
@@ -290,13 +341,15 @@ print(worst)`,
     const table = python(dir, ['-m', 'labtorch.frontier', 'stacked', '--markdown']);
     expect(table.status, table.stderr).toBe(0);
     const rows = table.stdout.trim().split('\n').slice(2);
-    expect(rows.map((r) => r.split(' | ')[5])).toEqual(['ntp', 'mtp:2', 'diffusion:mlmu']);
+    expect(rows.map((r) => r.split(' | ')[5])).toEqual(['ntp', 'mtp:2', 'diffusion:mlmu', 'top']);
     for (const r of rows) expect(r).toMatch(/\| \d\/2/); // reached 90%: of 2 seeds
     const missing = python(dir, ['-m', 'labtorch.frontier', 'nothing-here']);
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toMatch(/no seed-S.json below it/);
     // --resume goes on with the seed its checkpoints were trained with, whatever seeds the experiment file lists.
-    const lanes = ['lane0-ntp', 'lane1-mtp', 'lane2-diffusion'].map((l) => `alone/seed-2/${l}.safetensors`);
+    const lanes = ['lane0-ntp', 'lane1-mtp', 'lane2-diffusion', 'lane3-top'].map(
+      (l) => `alone/seed-2/${l}.safetensors`,
+    );
     const resumed = labtorch(dir, ['experiment.json', '--out', 'resumed', '--steps', '8', '--resume', ...lanes]);
     expect(resumed.status, resumed.stderr).toBe(0);
     const run = JSON.parse(readFileSync(join(dir, 'resumed', 'seed-2.json'), 'utf8'));

@@ -3,7 +3,7 @@ browser and PyTorch in both directions:
 
   laneN-OBJECTIVE.safetensors            every parameter under nanoGPT's names (lm_head.weight tied to wte, written
                                          as a copy); __metadata__: format, config (nanoGPT's GPTConfig), lab_config
-                                         (attention, extra_heads), objective, step, task, vocab
+                                         (attention, extra_heads, top_head if any), objective, step, task, vocab
   laneN-OBJECTIVE.optimizer.safetensors  adam.m.<name>, adam.v.<name>; __metadata__: format, config, lab_config,
                                          step, rng_state [data, objective], extra {spec, lane, objectiveSpec, seconds}
 
@@ -77,7 +77,10 @@ def config_json(cfg):
 
 
 def lab_config_json(cfg):
-    return {"attention": cfg.attention, "extra_heads": cfg.extra_heads}
+    out = {"attention": cfg.attention, "extra_heads": cfg.extra_heads}
+    if cfg.top_head:
+        out["top_head"] = True  # only when present, so that other models' metadata stays as it was
+    return out
 
 
 def config_from_metadata(metadata):
@@ -86,7 +89,7 @@ def config_from_metadata(metadata):
     c = json.loads(metadata["config"])
     lab = json.loads(metadata.get("lab_config", "{}"))
     return GPTConfig(c["vocab_size"], c["block_size"], c["n_layer"], c["n_head"], c["n_embd"],
-                     lab.get("attention", "causal"), lab.get("extra_heads", 0))
+                     lab.get("attention", "causal"), lab.get("extra_heads", 0), bool(lab.get("top_head", False)))
 
 
 def save_model(path, model, objective, step, task_spec, vocab):

@@ -2,7 +2,9 @@
 
 - attention 'causal' (nanoGPT's) or 'bidirectional' (masked diffusion sees every position);
 - extra multi-token heads `mtp_heads.{k}`: head k is one more transformer block on the trunk's output, followed by
-  the shared ln_f and the tied unembedding (Gloeckle et al. 2024). Head 0 is nanoGPT's lm_head.
+  the shared ln_f and the tied unembedding (Gloeckle et al. 2024). Head 0 is nanoGPT's lm_head;
+- the token-order head `top_head` (Zuhri et al. 2025, src/objectives/top.ts): an untied Linear without a bias on head
+  0's ln_f output, trained with ListNet and never used to decode.
 
 State-dict names and layouts are nanoGPT's, so the lab's checkpoints load as they are. No dropout (the lab has none).
 """
@@ -25,6 +27,7 @@ class GPTConfig:
     n_embd: int
     attention: str = "causal"
     extra_heads: int = 0
+    top_head: bool = False
 
 
 class SelfAttention(nn.Module):
@@ -87,16 +90,21 @@ class GPT(nn.Module):
         self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
         self.lm_head.weight = self.transformer.wte.weight  # tied, as nanoGPT
         self.mtp_heads = nn.ModuleList([Block(cfg) for _ in range(cfg.extra_heads)])
+        if cfg.top_head:
+            self.top_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
 
-    def forward(self, idx):
-        """idx (B, T) → logits (H, B, T, V), H = 1 + extra heads."""
+    def forward(self, idx, top=False):
+        """idx (B, T) → logits (H, B, T, V), H = 1 + extra heads; with top, (logits, the token-order head's logits
+        (B, T, V)), both from head 0's ln_f output."""
         T = idx.shape[1]
         pos = torch.arange(T, device=idx.device)
         x = self.transformer.wte(idx) + self.transformer.wpe(pos)
         for block in self.transformer.h:
             x = block(x)
         trunk = [x] + [head(x) for head in self.mtp_heads]
-        return torch.stack([self.lm_head(self.transformer.ln_f(z)) for z in trunk])
+        lnf = [self.transformer.ln_f(z) for z in trunk]
+        logits = torch.stack([self.lm_head(z) for z in lnf])
+        return (logits, self.top_head(lnf[0])) if top else logits
 
 
 def param_table(cfg):
@@ -116,6 +124,8 @@ def param_table(cfg):
     table += [("transformer.ln_f.weight", (C,), "ones"), ("transformer.ln_f.bias", (C,), "zeros")]
     for k in range(cfg.extra_heads):
         table += [(f"mtp_heads.{k}.{n}", s, i) for n, s, i in block]
+    if cfg.top_head:
+        table.append(("top_head.weight", (cfg.vocab_size, C), "normal"))  # last, as the lab's table
     return table
 
 

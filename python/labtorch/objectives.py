@@ -15,6 +15,10 @@ the weights carry each objective's normalisation.
                leaves [MASK] out of the softmax (MDLM's SUBS); 'mlmu' (Kitouni et al. 2024) masks every token of
                the whole sequence, prompt included, with one probability r per example, and weights each masked
                token 1/M (M masked in the batch): the plain mean cross-entropy
+  top          ntp plus the token-order head (Zuhri et al. 2025): at each position ntp supervises, a soft target
+               q_v ∝ e^(−dist_v), dist_v the steps until v next occurs among the upcoming target tokens (0: the
+               next token; pads never count), with ListNet's loss −Σ q·log softmax(top logits), weighted as ntp's
+               rows and added to its loss (top_targets, listnet_rows)
 
 Layout: causal objectives see T = P+L−1 tokens (prompt, then all but the last target token); head k's target for
 target[i] sits at position P−1+i−k. Diffusion sees T = P+L tokens and predicts target[i] at position P+i.
@@ -47,6 +51,10 @@ class Objective:
         return 1 if self.layout == "gloeckle" else 0
 
     @property
+    def top_head(self):
+        return self.kind == "top"
+
+    @property
     def extra_heads(self):
         return self.heads - 1 + self.first if self.kind == "mtp" else 0
 
@@ -60,7 +68,7 @@ def make_objective(spec):
         return Objective("mtp", heads=int(spec["heads"]), layout=spec.get("layout", ""))
     if kind == "diffusion":
         return Objective("diffusion", decode_steps=int(spec["decodeSteps"]), variant=spec["variant"])
-    if kind in ("ntp", "reverse", "teacherless"):
+    if kind in ("ntp", "reverse", "teacherless", "top"):
         return Objective(kind)
     raise ValueError(f"unknown objective {kind!r}")
 
@@ -186,6 +194,41 @@ def row_losses(logits, targets, shape):
     if gamma:
         ce = (-torch.expm1(-ce)) ** gamma * ce
     return ce
+
+
+def top_targets(task, examples, weights):
+    """The token-order head's soft targets for a causal batch whose head 0 is next-token prediction (weights: its
+    (1, n, T) or (n, T) weights): probs (n, T, V) and weights (n, T), float32, as the lab's topTargets
+    (src/objectives/top.ts) to the bit: each term e^(−dist) in float64, summed in vocabulary order, rounded once."""
+    P, L, V, n = task.prompt_length, task.target_length, len(task.vocab), len(examples)
+    w = weights.reshape(n, -1)
+    T = w.shape[1]
+    probs = torch.zeros((n, T, V), dtype=torch.float64)
+    out = torch.zeros((n, T), dtype=torch.float32)
+    for b, e in enumerate(examples):
+        nxt = {}  # the first occurrence at or after i of each token
+        for i in range(L - 1, -1, -1):
+            t = e.target[i]
+            if t == task.pad:
+                continue
+            nxt[t] = i
+            p = P - 1 + i
+            out[b, p] = w[b, p]
+            if w[b, p] == 0:
+                continue
+            terms = {v: math.exp(-(nxt[v] - i)) for v in sorted(nxt)}
+            total = 0.0
+            for x in terms.values():
+                total += x
+            for v, x in terms.items():
+                probs[b, p, v] = x / total
+    return probs.float(), out
+
+
+def listnet_rows(top_logits, probs):
+    """ListNet per row, −Σ_v q_v·log softmax(ŷ)_v, for logits and q (..., V); flattened to (rows,)."""
+    V = top_logits.shape[-1]
+    return -(probs.reshape(-1, V).to(top_logits.dtype) * top_logits.reshape(-1, V).log_softmax(-1)).sum(-1)
 
 
 def make_batch(obj, task, examples, rng):

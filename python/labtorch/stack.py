@@ -21,7 +21,7 @@ import time
 import torch
 
 from .model import GPT
-from .objectives import loss_shape, make_batch, row_losses
+from .objectives import listnet_rows, loss_shape, make_batch, row_losses, top_targets
 from .rng import Rng, data_seed
 from .tasks import make_task
 from .train import Lane, evaluate_lane, lane_result, learning_rate, record_step, save_lanes
@@ -52,9 +52,12 @@ class StackedLanes:
             [{"params": decay, "weight_decay": t["weightDecay"]}, {"params": other, "weight_decay": 0.0}],
             lr=t["lr"], betas=(t["beta1"], t["beta2"]), eps=t["eps"])
 
-        def one(params, tokens):  # one model's slice: tokens (n, T) → logits (H, n, T, V)
+        self.top = lanes[0].objective.top_head  # the lanes share an objective
+
+        def one(params, tokens):  # one model's slice: tokens (n, T) → logits (H, n, T, V) (and with top, (n, T, V))
             # The unembedding is tied to wte: give both names the slice, so that the tie holds on every version.
-            return functional_call(self.base, {**params, "lm_head.weight": params["transformer.wte.weight"]}, (tokens,))
+            tied = {**params, "lm_head.weight": params["transformer.wte.weight"]}
+            return functional_call(self.base, tied, (tokens, self.top))
 
         self.forward = vmap(one)  # (M, n, T) → (M, H, n, T, V)
         self.step = 0
@@ -64,15 +67,21 @@ class StackedLanes:
         live = [lane for lane in self.lanes if not lane.failure]
         self.step += 1
         batches = [make_batch(l.objective, l.task, ex, l.objective_rng) for l, ex in zip(self.lanes, examples)]
+        if self.top:
+            batches = [b + top_targets(l.task, ex, b[2]) for b, l, ex in zip(batches, self.lanes, examples)]
         device = self.params["transformer.wte.weight"].device
-        tokens, targets, weights = (torch.stack([b[i] for b in batches]).to(device) for i in range(3))
+        tokens, targets, weights, *top = (torch.stack([b[i] for b in batches]).to(device) for i in range(len(batches[0])))
         lr = learning_rate(self.train, self.step - 1)
         for g in self.optimizer.param_groups:
             g["lr"] = lr
-        logits = self.forward(self.params, tokens)  # (M, H, n, T, V)
+        out = self.forward(self.params, tokens)
+        logits = out[0] if self.top else out  # (M, H, n, T, V)
         first = self.lanes[0]
         ce = row_losses(logits, targets, loss_shape(first.objective, first.task))  # the lanes share an objective
         losses = (ce.view(self.M, -1) * weights.reshape(self.M, -1).to(ce.dtype)).sum(1)  # (M,)
+        if self.top:  # the token-order head's ListNet, top = [q (M, n, T, V), weights (M, n, T)]
+            listnet = listnet_rows(out[1], top[0])
+            losses = losses + (listnet.view(self.M, -1) * top[1].reshape(self.M, -1).to(listnet.dtype)).sum(1)
         self.optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # the models are independent: each slice gets its own model's gradient
         norms = torch.stack([p.grad.pow(2).flatten(1).sum(1) for p in self.params.values()]).sum(0).sqrt()  # (M,)

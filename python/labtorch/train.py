@@ -16,7 +16,8 @@ import torch
 from . import metrics
 from .checkpoint import load_model_into, load_optimizer_into, save_model, save_optimizer
 from .model import GPT, GPTConfig, init_lab, optimizer_groups
-from .objectives import decode, loss_shape, make_batch, make_objective, probes, row_losses, teacher_forced
+from .objectives import (decode, listnet_rows, loss_shape, make_batch, make_objective, probes, row_losses,
+                         teacher_forced, top_targets)
 from .rng import Rng, data_seed, objective_seed
 from .tasks import make_task
 
@@ -37,7 +38,8 @@ def training_flops_per_step(cfg, B, T):
     """3 × the forward matmul and attention FLOPs (src/engine/plan.ts), so lanes compare at equal compute."""
     C, BT = cfg.n_embd, B * T
     per_block = 2 * BT * C * 3 * C + 2 * 2 * B * T * T * C + 2 * BT * C * C + 2 * 2 * BT * C * 4 * C
-    return 3 * ((cfg.n_layer + cfg.extra_heads) * per_block + (1 + cfg.extra_heads) * 2 * BT * C * cfg.vocab_size)
+    unembeddings = 1 + cfg.extra_heads + (1 if cfg.top_head else 0)
+    return 3 * ((cfg.n_layer + cfg.extra_heads) * per_block + unembeddings * 2 * BT * C * cfg.vocab_size)
 
 
 class Lane:
@@ -51,7 +53,7 @@ class Lane:
         self.train = spec["train"]
         m = spec["model"]
         self.cfg = GPTConfig(len(task.vocab), self.objective.seq_len(task), m["nLayer"], m["nHead"], m["nEmbd"],
-                             self.objective.attention, self.objective.extra_heads)
+                             self.objective.attention, self.objective.extra_heads, self.objective.top_head)
         self.model = GPT(self.cfg)
         init_lab(self.model, seed)
         self.model.to(device=device, dtype=dtype)
@@ -76,17 +78,26 @@ class Lane:
     def train_step(self, examples, rank=0, world=1):
         """One AdamW step on the batch built from these examples (this rank's rows of it under DDP)."""
         tokens, targets, weights = make_batch(self.objective, self.task, examples, self.objective_rng)
+        top = self.objective.top_head
+        # The token-order head's soft targets (n, T, V) and weights (n, T); empty placeholders without that head.
+        q, qw = top_targets(self.task, examples, weights) if top else (torch.zeros(0), torch.zeros(0))
         if world > 1:
             rows = tokens.shape[0] // world
             sl = slice(rank * rows, (rank + 1) * rows)
             tokens, targets, weights = tokens[sl], targets[:, sl], weights[:, sl] * world  # DDP averages over ranks
+            if top:
+                q, qw = q[sl], qw[sl] * world
         tokens, targets, weights = tokens.to(self.device), targets.to(self.device), weights.to(self.device)
         lr = learning_rate(self.train, self.step)
         for g in self.optimizer.param_groups:
             g["lr"] = lr
-        logits = (self.ddp or self.model)(tokens)  # (H, n, T, V)
+        out = (self.ddp or self.model)(tokens, top=top)
+        logits = out[0] if top else out  # (H, n, T, V)
         ce = row_losses(logits, targets, loss_shape(self.objective, self.task))
         loss = (ce * weights.reshape(-1).to(ce.dtype)).sum()
+        if top:  # ListNet on the token-order head, added to the next-token loss (their `loss = loss + top_loss`)
+            listnet = listnet_rows(out[1], q.to(self.device))
+            loss = loss + (listnet * qw.reshape(-1).to(self.device, listnet.dtype)).sum()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         # Global-norm clipping as the lab (clip 0: no clipping, the norm is still measured).

@@ -4,9 +4,10 @@
     python3 python/tests/parity.py step REQUEST.json       one training step resumed from the lab's lane files
     python3 python/tests/parity.py decode REQUEST.json     greedy decoding with and without the teacher-forced argmaxes
     python3 python/tests/parity.py remask REQUEST.json     HKUNLP's re-masking decoder on a scripted model
+    python3 python/tests/parity.py loss REQUEST.json       each lane's first loss and gradient norm at its init, float64
 
 REQUEST.json: {"spec": …, "seed": S, "train": N} for data; {"files": [lane model files], "dtype": …} for step;
-{"spec": …, "seed": S} for decode; {"vocab": V, "mask": M, "decodeSteps": K, "examples": [[prompt, target]]} for remask.
+{"spec": …, "seed": S} for decode and loss; {"vocab": V, "mask": M, "decodeSteps": K, "examples": [[prompt, target]]} for remask.
 """
 import json
 import sys
@@ -14,7 +15,7 @@ import sys
 import torch
 
 sys.path.insert(0, __file__.rsplit("/tests/", 1)[0])
-from labtorch.objectives import decode, make_batch, make_objective, teacher_forced  # noqa: E402
+from labtorch.objectives import decode, make_batch, make_objective, teacher_forced, top_targets  # noqa: E402
 from labtorch.rng import Rng, data_seed, objective_seed  # noqa: E402
 from labtorch.tasks import make_task  # noqa: E402
 from labtorch.train import Lane, _resume  # noqa: E402
@@ -31,11 +32,31 @@ def data(req):
     first = task.sample_train(Rng(data_seed(seed)), B)
     batches = []
     for o in spec["objectives"]:
-        tokens, targets, weights = make_batch(make_objective(o), task, first, Rng(objective_seed(seed)))
+        obj = make_objective(o)
+        tokens, targets, weights = make_batch(obj, task, first, Rng(objective_seed(seed)))
         batches.append({"tokens": tokens.flatten().tolist(), "targets": targets.flatten().tolist(),
                         "weights": weights.flatten().tolist()})
+        if obj.top_head:
+            probs, top_weights = top_targets(task, first, weights)
+            batches[-1]["top"] = {"probs": probs.flatten().tolist(), "weights": top_weights.flatten().tolist()}
     ex = lambda es: [[e.prompt, e.target] for e in es]  # noqa: E731
     return {"vocab": task.vocab, "test": ex(task.test), "train": ex(train[: req["train"]]), "batches": batches}
+
+
+def loss(req):
+    """Each lane at its initial weights, in float64: the loss of the first batch, and its gradient's norm."""
+    spec, seed = req["spec"], req["seed"]
+    spec["train"]["seed"] = seed
+    task = make_task(spec["task"], seed)
+    first = task.sample_train(Rng(data_seed(seed)), spec["train"]["batchSize"])
+    out = []
+    for i, o in enumerate(spec["objectives"]):
+        lane = Lane(i, o, task, spec, seed, "cpu", torch.float64)
+        lane.train["gradClip"] = 0  # measured, not clipped
+        loss = lane.train_step(first)
+        grads = {n: p.grad.norm().item() for n, p in lane.model.named_parameters()}
+        out.append({"objective": lane.name, "loss": loss, "gradNorms": grads})
+    return out
 
 
 def step(req):
@@ -126,4 +147,4 @@ def remask_check(req):
 if __name__ == "__main__":
     what, path = sys.argv[1], sys.argv[2]
     req = json.load(open(path))
-    json.dump({"data": data, "step": step, "decode": decode_check, "remask": remask_check}[what](req), sys.stdout)
+    json.dump({"data": data, "step": step, "decode": decode_check, "remask": remask_check, "loss": loss}[what](req), sys.stdout)

@@ -369,10 +369,12 @@ export function checkPlan(
 
 /**
  * Training FLOPs of one step: 3× the forward pass (forward + backward, the usual estimate), counting every matmul
- * (2 FLOPs per multiply-add) and attention's two T×T products at full size (the causal mask is not discounted).
+ * (2 FLOPs per multiply-add) and attention's two T×T products at full size (the causal mask is not discounted), and
+ * the token-order head's unembedding, which only training computes.
  */
 export function trainingFlopsPerStep(cfg: ModelConfig, B: number, T: number): number {
-  return 3 * forwardFlops(cfg, B, T);
+  const top = cfg.topHead ? 2 * B * T * cfg.nEmbd * cfg.vocabSize : 0;
+  return 3 * (forwardFlops(cfg, B, T) + top);
 }
 
 export function forwardFlops(cfg: ModelConfig, B: number, T: number): number {
