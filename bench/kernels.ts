@@ -16,6 +16,7 @@ import {
 } from '../src/engine/kernels';
 import { productDispatches, type MatmulVariant } from '../src/engine/matmul-variants';
 import type { ReductionVariant } from '../src/engine/reduction-variants';
+import { NO_COLUMN } from '../src/engine/uniforms';
 import { lmHeadRows } from '../src/model/params';
 import { B, T, VOCAB, spread, type BenchSize, type Spread } from './common';
 import type { GpuTimer } from './gpu-timer';
@@ -326,7 +327,7 @@ export async function benchCrossentropy(
 ): Promise<KernelResult> {
   const bufs = new Buffers(device);
   const Vp = lmHeadRows(V);
-  const u = bufs.uniform({ u32: [N, V, Vp, 1, N * Vp] });
+  const u = bufs.uniform({ u32: [N, V, Vp, 1, N * Vp, NO_COLUMN, 1, NO_COLUMN], f32: [0] }); // no soft head
   const logits = bufs.storage(N * Vp);
   const targets = device.createBuffer({ size: N * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(
@@ -338,7 +339,7 @@ export async function benchCrossentropy(
   device.queue.writeBuffer(weights, 0, new Float32Array(N).fill(1 / N));
   const losses = bufs.storage(N);
   const [def, wg] = crossentropyKernel(N, reduction);
-  const list = [kernels.dispatch(def, [u, logits, targets, weights, losses], wg)];
+  const list = [kernels.dispatch(def, [u, logits, targets, weights, losses, weights], wg)]; // soft: unread
   const { ms, reps } = await timer.measure(list, runs);
   // logits read and written (the pad columns written), targets and weights read, losses written
   const bytes = (N * V + N * Vp + 3 * N) * 4;

@@ -64,5 +64,15 @@ export function randomBatch(cfg: ModelConfig, n: number, T: number, seed: number
   const tokens = new Int32Array(n * T).map(() => rng.int(cfg.vocabSize));
   const targets = new Int32Array(H * n * T).map(() => rng.int(cfg.vocabSize));
   const weights = new Float32Array(H * n * T).map(() => (rng.next() < 0.3 ? 0 : (0.5 + rng.next()) / (n * T)));
-  return { n, T, tokens, targets, weights };
+  if (!cfg.topHead) return { n, T, tokens, targets, weights };
+  // The token-order head's soft targets: per row a distribution over a random half of the vocabulary.
+  const V = cfg.vocabSize;
+  const probs = new Float32Array(n * T * V);
+  for (let r = 0; r < n * T; r++) {
+    const row = Array.from({ length: V }, (_, v) => (v === r % V || rng.next() < 0.5 ? 0.05 + rng.next() : 0));
+    const sum = row.reduce((a, x) => a + x, 0);
+    row.forEach((x, v) => (probs[r * V + v] = x / sum));
+  }
+  const topWeights = new Float32Array(n * T).map(() => (rng.next() < 0.3 ? 0 : (0.5 + rng.next()) / (n * T)));
+  return { n, T, tokens, targets, weights, top: { probs, weights: topWeights } };
 }

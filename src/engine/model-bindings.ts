@@ -9,7 +9,7 @@ import { lnRstdAt, ONE_ROW_LANE, type RowLanes, type StorageType } from './kerne
 import type { MatmulVariant } from './matmul-variants';
 import type { ReductionVariant } from './reduction-variants';
 import type { ModelBuffers } from './model-buffers';
-import { logitsHeadStride, STATS_LANE, UNIFORM_SLOT_BYTES } from './plan';
+import { logitsHeadStride, lossHeads, STATS_LANE, UNIFORM_SLOT_BYTES } from './plan';
 import {
   ADAMW_STEP,
   checkUniformLayout,
@@ -73,6 +73,8 @@ export class StepBindings {
     H: 0,
     headStride: 0,
     exclude: 0,
+    laneHeads: 0,
+    softHead: 0,
     focalGamma: 0,
   };
   protected readonly cfg: ModelConfig;
@@ -82,6 +84,8 @@ export class StepBindings {
   protected readonly rowLanes: RowLanes;
   protected readonly T: number;
   protected readonly H: number;
+  /** Heads of logits per lane (plan.ts, lossHeads): the H next-token heads, then the token-order head's. */
+  protected readonly G: number;
   protected readonly table: ParamTable;
   protected readonly mem: ModelBuffers;
   protected readonly kernels: KernelCache;
@@ -107,6 +111,7 @@ export class StepBindings {
       plannedUniforms: this.plannedUniforms,
       adamwValues: this.adamwValues,
     } = t);
+    this.G = lossHeads(this.cfg);
     this.rowLanes =
       this.L === 1
         ? ONE_ROW_LANE
@@ -131,7 +136,7 @@ export class StepBindings {
     const buffer = 'buffer' in b ? b.buffer : b;
     if (buffer === this.mem.params || buffer === this.mem.grads || buffer === this.mem.biasGrads)
       return this.table.total;
-    if (buffer === this.mem.logits) return this.H * logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
+    if (buffer === this.mem.logits) return this.G * logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
     if (buffer === this.mem.stats || buffer === this.mem.matmulAux) return 0;
     return packed;
   }
@@ -166,20 +171,21 @@ export class StepBindings {
     return this.L === 1 ? g : { ...g, buffer: this.mem.biasGrads };
   }
   /**
-   * Head h's logits, (B·T, Vp) with Vp = lmHeadRows(V): the vocabulary padded to a multiple of 4. Stacked, the
-   * logits are lane-major, (L, H, B·T, Vp) with heads logitsHeadStride apart: each lane's heads are its own rows.
+   * Head h's logits, (B·T, Vp) with Vp = lmHeadRows(V): the vocabulary padded to a multiple of 4; h = H is the
+   * token-order head's. Stacked, the logits are lane-major, (L, G, B·T, Vp) with heads logitsHeadStride apart: each
+   * lane's heads are its own rows.
    */
   protected logitsOf(h: number): Binding {
     const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
-    const size = this.acrossLanes(this.B * this.T * lmHeadRows(this.cfg.vocabSize), this.H * stride);
+    const size = this.acrossLanes(this.B * this.T * lmHeadRows(this.cfg.vocabSize), this.G * stride);
     return { buffer: this.mem.logits, offset: h * stride * 4, size };
   }
   /**
    * The tied lm_head's weight (or its gradient, in the grads buffer): wte (V,C) with its slot's zero rows up to
-   * Vp = lmHeadRows(V), (Vp,C).
+   * Vp = lmHeadRows(V), (Vp,C); or, named, the token-order head's top_head.weight, whose slot is padded alike.
    */
-  protected lmHead(buffer: GPUBuffer): Binding {
-    const s = this.table.get(MODEL_PARAMS.wte);
+  protected lmHead(buffer: GPUBuffer, name: string = MODEL_PARAMS.wte): Binding {
+    const s = this.table.get(name);
     const floats = lmHeadRows(this.cfg.vocabSize) * this.cfg.nEmbd;
     return { buffer, offset: s.offset * 4, size: this.acrossLanes(floats, this.table.total) };
   }

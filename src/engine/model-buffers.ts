@@ -29,14 +29,15 @@ export interface ModelBuffers {
   decayMask: GPUBuffer; // (P/32) one bit per parameter float: weight decay applies
   gradPartials: GPUBuffer; // (P/REDUCE_CHUNK) the gradient norm's first stage
   tokens: GPUBuffer; // (B,T) i32
-  targets: GPUBuffer; // (H,B,T) i32, −1 where no target
-  weights: GPUBuffer; // (H,B,T) loss weight per position
+  targets: GPUBuffer; // (G,B,T) i32, −1 where no target; G = lossHeads (plan.ts): H, and the TOP head's
+  weights: GPUBuffer; // (G,B,T) loss weight per position
+  topProbs: GPUBuffer; // (B,T,V) the token-order head's soft targets (plan.ts, lossHeads); a placeholder without it
   encoded: GPUBuffer; // (B,T,C) wte[tokens] + wpe
   blocks: BlockActs[]; // L trunk blocks, then the head blocks of heads 1..K
   heads: HeadActs[]; // H
-  logits: GPUBuffer; // (H, B,T,V) heads logitsHeadStride floats apart; backward overwrites them with dlogits
-  losses: GPUBuffer; // (H,B,T) weighted CE per position
-  lossPartials: GPUBuffer; // (H·B·T/REDUCE_CHUNK)
+  logits: GPUBuffer; // (G, B,T,V) heads logitsHeadStride floats apart; backward overwrites them with dlogits
+  losses: GPUBuffer; // (G,B,T) weighted CE per position
+  lossPartials: GPUBuffer; // (G·B·T/REDUCE_CHUNK)
   stats: GPUBuffer; // loss, gradient norm, clip scale, finite flag (STAT_*)
   matmulAux: GPUBuffer; // bound as the matmul kernels' aux where no GELU epilogue uses it
   dres: GPUBuffer; // (B,T,C) gradient of the residual stream
@@ -50,7 +51,7 @@ export interface ModelBuffers {
   transposedOperand: GPUBuffer; // a transposed input or output gradient (kernels/, operandTransposes; plan.ts)
   transposedWeight: GPUBuffer; // (IC,OC) and its transposed weight
   uniforms: GPUBuffer; // one UNIFORM_SLOT_BYTES slot per dispatch
-  evalStaging: GPUBuffer; // (L, H, B,T,Vp) forwardLanes' readback, a lane's logits per lane asked
+  evalStaging: GPUBuffer; // (L, G, B,T,Vp) forwardLanes' readback, a lane's logits per lane asked
   statsReadback: GPUBuffer[]; // READBACK_RING copies of stats, read a few steps late
   half: ReadonlySet<GPUBuffer>; // the buffers that hold f16 values (plan.ts, HALF_ACTIVATIONS)
 }
@@ -115,6 +116,7 @@ export function allocateBuffers(
     tokens: get('tokens'),
     targets: get('targets'),
     weights: get('weights'),
+    topProbs: get('topProbs'),
     encoded: get('encoded'),
     blocks: Array.from({ length: L + K_ }, (_, l) => block(l)),
     heads: Array.from({ length: 1 + K_ }, (_, h) => head(h)),

@@ -46,6 +46,8 @@ export interface InputShape {
   lanes: number;
   /** Heads: 1 + extra heads. */
   H: number;
+  /** Heads of logits and loss per lane: H, and the token-order head's (plan.ts, lossHeads). */
+  G: number;
   B: number;
   T: number;
   V: number;
@@ -55,14 +57,18 @@ export class ModelInputs {
   private readonly hostTargets: Int32Array;
   private readonly hostWeights: Float32Array;
 
+  /** The token-order head's soft targets (L·B·T, V), where the model has that head. */
+  private readonly hostTop: Float32Array;
+
   constructor(
     private readonly device: GPUDevice,
-    private readonly buffers: { tokens: GPUBuffer; targets: GPUBuffer; weights: GPUBuffer },
+    private readonly buffers: { tokens: GPUBuffer; targets: GPUBuffer; weights: GPUBuffer; topProbs: GPUBuffer },
     readonly shape: InputShape,
   ) {
-    const { lanes, H, B, T } = shape;
-    this.hostTargets = new Int32Array(lanes * H * B * T);
-    this.hostWeights = new Float32Array(lanes * H * B * T);
+    const { lanes, G, B, T, V } = shape;
+    this.hostTargets = new Int32Array(lanes * G * B * T);
+    this.hostWeights = new Float32Array(lanes * G * B * T);
+    this.hostTop = new Float32Array(G > shape.H ? lanes * B * T * V : 0);
   }
 
   /**
@@ -85,7 +91,8 @@ export class ModelInputs {
    * tokens they had); returns the loss shape the lanes share (they share the loss's dispatch).
    */
   writeBatches(batches: readonly (Batch | null)[]): LossShape {
-    const { lanes, H, B, T } = this.shape;
+    const { lanes, H, G, B, T, V } = this.shape;
+    const topHead = G > H;
     if (batches.length !== lanes)
       throw new Error(`a step of this model takes ${lanes} batch(es), one a lane; got ${batches.length}`);
     const shape = sharedLossShape(batches, this.shape.V);
@@ -100,13 +107,22 @@ export class ModelInputs {
         throw new Error(`targets/weights must have H·n·T = ${H * batch.n * T} entries`);
       }
       for (let h = 0; h < H; h++) {
-        const at = (lane * H + h) * B * T;
+        const at = (lane * G + h) * B * T;
         targets.set(batch.targets.subarray(h * batch.n * T, (h + 1) * batch.n * T), at);
         weights.set(batch.weights.subarray(h * batch.n * T, (h + 1) * batch.n * T), at);
+      }
+      if (!!batch.top !== topHead) throw new Error(`batch.top must be given exactly when the model has the TOP head`);
+      if (batch.top) {
+        // The token-order head's rows: weights as given (their targets are not read), q into the lane's rows.
+        if (batch.top.weights.length !== batch.n * T || batch.top.probs.length !== batch.n * T * V)
+          throw new Error(`top.weights and top.probs must have n·T = ${batch.n * T} and n·T·V entries`);
+        weights.set(batch.top.weights, (lane * G + H) * B * T);
+        this.hostTop.set(batch.top.probs, lane * B * T * V);
       }
     });
     writeFloats(this.device, this.buffers.targets, targets);
     writeFloats(this.device, this.buffers.weights, weights);
+    if (topHead) writeFloats(this.device, this.buffers.topProbs, this.hostTop);
     return shape;
   }
 }
@@ -128,13 +144,13 @@ export function sharedLossShape(batches: readonly (Batch | null)[], V: number): 
 }
 
 /**
- * Each request's logits (H, n, T, V) from the staging copy `all` of the requested lanes' logits, one lane after
- * another, each head `stride` floats apart in rows of Vp = lmHeadRows(V) (the lm_head's padded vocabulary).
+ * Each request's logits (H, n, T, V) from the staging copy `all` of the requested lanes' logits, one lane (G
+ * heads) after another, each head `stride` floats apart in rows of Vp = lmHeadRows(V) (the lm_head's padded vocabulary).
  */
 export function unpackLogits(
   all: Float32Array,
   requests: readonly { n: number }[],
-  { H, T, V }: Pick<InputShape, 'H' | 'T' | 'V'>,
+  { H, G, T, V }: Pick<InputShape, 'H' | 'G' | 'T' | 'V'>,
   stride: number,
 ): Float32Array[] {
   const Vp = lmHeadRows(V);
@@ -142,7 +158,7 @@ export function unpackLogits(
     const out = new Float32Array(H * n * T * V);
     for (let h = 0; h < H; h++)
       for (let r = 0; r < n * T; r++) {
-        const from = (i * H + h) * stride + r * Vp;
+        const from = (i * G + h) * stride + r * Vp;
         out.set(all.subarray(from, from + V), (h * n * T + r) * V);
       }
     return out;
@@ -161,7 +177,7 @@ export async function forwardLogits(
   mem: { logits: GPUBuffer; evalStaging: GPUBuffer },
   requests: readonly { lane: number; tokens: Int32Array; n: number }[],
 ): Promise<Float32Array[]> {
-  const { B, T, H, V } = inputs.shape;
+  const { B, T, G, V } = inputs.shape;
   if (requests.length === 0) return [];
   const seen = new Set<number>();
   for (const { lane } of requests) {
@@ -171,7 +187,7 @@ export async function forwardLogits(
   // The forward pass reads no targets or weights. writeTokens checks each request's count and tokens.
   for (const { lane, tokens, n } of requests) inputs.writeTokens(tokens, n, lane);
   const stride = logitsHeadStride(B, T, V);
-  const laneBytes = H * stride * 4;
+  const laneBytes = G * stride * 4; // a lane's logits, the token-order head's (never read back) included
   const staging = mem.evalStaging;
   const enc = device.createCommandEncoder({ label: 'forward' });
   const pass = enc.beginComputePass();

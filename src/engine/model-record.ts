@@ -4,7 +4,8 @@
 // buffer. GpuModel (model.ts) replays the four lists every step and patches the few uniforms that change.
 //
 // Legend: B batch, T sequence, C width, NH heads, hs = C/NH, V vocab, Vp = lmHeadRows(V) (V padded to a multiple of
-// 4, the lm_head's rows), L trunk blocks, K extra heads, H = 1 + K.
+// 4, the lm_head's rows), L trunk blocks, K extra heads, H = 1 + K, G = H and the token-order head's (plan.ts,
+// lossHeads).
 import { blockParams, blockPrefix, headPrefix, lmHeadRows, MODEL_PARAMS, type BlockParams } from '../model/params';
 import { encodeDispatches, grid1d, type Dispatch } from './pipelines';
 import {
@@ -174,15 +175,22 @@ class Recorder extends OpRecorder {
       const wte = this.lmHead(this.mem.params);
       this.matmulOp(this.forwardList, N, Vp, C, lnf, wte, null, this.logitsOf(h), { transB: true }, null, ln);
     }
+    if (this.cfg.topHead) {
+      // The token-order head reads head 0's ln_f output, as the lm_head does: its logits, the H-th head's,
+      // (BT,Vp) = lnf (BT,C) · top_head (Vp,C)ᵀ, the pad columns 0.
+      const top = this.lmHead(this.mem.params, MODEL_PARAMS.topHead);
+      this.matmulOp(this.forwardList, N, Vp, C, this.head(0).lnf, top, null, this.logitsOf(this.H), { transB: true });
+    }
   }
 
   recordLoss(): void {
-    // Stacked lanes' logits are lane-major (model-ops.ts, logitsOf), so their L·H heads are just more heads, and
-    // each lane's targets, weights and losses (H, B·T) follow the last lane's.
-    const heads = this.L * this.H;
+    // Stacked lanes' logits are lane-major (model-ops.ts, logitsOf), so their L·G heads are just more heads, and
+    // each lane's targets, weights and losses (G, B·T) follow the last lane's. A lane's head H, where the model has
+    // the token-order head, takes ListNet against the soft targets (topProbs).
+    const heads = this.L * this.G;
     const rows = heads * this.B * this.T;
     const stride = logitsHeadStride(this.B, this.T, this.cfg.vocabSize);
-    const { logits, targets, weights, losses } = this.mem;
+    const { logits, targets, weights, losses, topProbs } = this.mem;
     const [crossentropy, wg] = crossentropyKernel(rows, this.reduction);
     // The plain loss until a batch asks for another shape (GpuModel, writeBatches, patches this slot).
     this.lossValues = {
@@ -192,6 +200,8 @@ class Recorder extends OpRecorder {
       H: heads,
       headStride: stride,
       exclude: NO_COLUMN,
+      laneHeads: this.G,
+      softHead: this.cfg.topHead ? this.H : NO_COLUMN,
       focalGamma: 0,
     };
     this.lossSlot = this.dispatch(
@@ -199,7 +209,7 @@ class Recorder extends OpRecorder {
       crossentropy,
       CROSSENTROPY_DIMS,
       this.lossValues,
-      [logits, targets, weights, losses],
+      [logits, targets, weights, losses, topProbs],
       wg,
     );
   }
@@ -218,6 +228,15 @@ class Recorder extends OpRecorder {
       const head = this.head(h);
       this.matmulOp(this.backwardList, N, C, Vp, this.logitsOf(h), this.lmHead(this.mem.params), null, dln, {});
       this.weightGrad(this.backwardList, Vp, C, N, this.logitsOf(h), head.lnf, this.lmHead(this.mem.grads), null);
+      if (h === 0 && this.cfg.topHead) {
+        // The token-order head read the same ln_f output: its ∂/∂lnf is added to the lm_head's (dln +=
+        // dtop (BT,Vp) · top_head (Vp,C)), and its dW (Vp,C) += dtopᵀ · lnf.
+        const [dtop, top] = [this.logitsOf(this.H), MODEL_PARAMS.topHead];
+        this.matmulOp(this.backwardList, N, C, Vp, dtop, this.lmHead(this.mem.params, top), null, dln, {
+          accumulate: true,
+        });
+        this.weightGrad(this.backwardList, Vp, C, N, dtop, head.lnf, this.lmHead(this.mem.grads, top), null);
+      }
       this.layernormBackward(dln, this.headInput(h), head.lnfStats, lnF, head.dres ?? dres, N, C);
       if (head.dres) {
         const hd = head.dres;
@@ -255,7 +274,7 @@ class Recorder extends OpRecorder {
       this.dispatch(this.sumsList, KERNELS.residualAccumulate, RESIDUAL_DIMS, { N }, add, grid1d(N));
     }
     // Each lane's: its losses and its gradients (stacked lanes: one sum of each per lane, results STATS_LANE apart).
-    const N0 = this.H * this.B * this.T;
+    const N0 = this.G * this.B * this.T; // every loss head's rows, the token-order head's included
     const N1 = this.table.total;
     // The clip threshold is per run: setGradClip() patches both slots.
     const dims = { N0, N1, chunk: REDUCE_CHUNK, slot0: STAT_LOSS, slot1: STAT_NORM, clip: 1 };

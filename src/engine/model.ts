@@ -16,7 +16,16 @@ import { forwardLogits, ModelInputs, type ForwardRequest, type GpuModelOptions, 
 import { adamwAt, initialAdamw, UniformImage } from './model-uniforms';
 import { LaneTensors } from './model-state';
 import { profileRecording, recordStep, STEP_PHASES, type StepRecording } from './model-record';
-import { checkPlan, planBuffers, READBACK_RING, STATS_BYTES, STATS_LANE, uniformSlots, type PlanSummary } from './plan';
+import {
+  checkPlan,
+  lossHeads,
+  planBuffers,
+  READBACK_RING,
+  STATS_BYTES,
+  STATS_LANE,
+  uniformSlots,
+  type PlanSummary,
+} from './plan';
 import { ADAMW_STEP, CROSSENTROPY_DIMS, NO_COLUMN, REDUCE_DIMS, type UniformValues } from './uniforms';
 
 export type { ForwardRequest, GpuModelOptions, StepStats } from './model-io';
@@ -83,7 +92,8 @@ export class GpuModel {
     this.mem = allocateBuffers(device, cfg, planBuffers(cfg, B, T, activations, lanes), this.allocated);
     this.uniforms = new UniformImage(device, this.mem.uniforms, uniformSlots(cfg, B, T, lanes));
     this.adamwValues = initialAdamw(lanes * this.table.total);
-    this.inputs = new ModelInputs(device, this.mem, { lanes, H: this.H, B, T, V: cfg.vocabSize });
+    const G = lossHeads(cfg);
+    this.inputs = new ModelInputs(device, this.mem, { lanes, H: this.H, G, B, T, V: cfg.vocabSize });
     try {
       this.tensors = new LaneTensors(device, this.mem, this.table, lanes);
       this.recording = recordStep({

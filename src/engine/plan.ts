@@ -20,6 +20,12 @@ export interface BufferPlan {
 }
 
 /**
+ * Rows of logits the loss takes per position: the H next-token heads, then the token-order head's (ModelConfig.
+ * topHead), whose cross-entropy is ListNet's against soft targets (shaders/crossentropy.wgsl).
+ */
+export const lossHeads = (cfg: ModelConfig): number => 1 + cfg.extraHeads + (cfg.topHead ? 1 : 0);
+
+/**
  * Floats between the heads' logits in the shared logits buffer: B·T rows of lmHeadRows(V) (the vocabulary padded to
  * a multiple of 4, model/params.ts), aligned so that each head binds at its own offset.
  */
@@ -97,7 +103,8 @@ export const STATS_BYTES = 64;
  * backward (dwte and dwpe in one dispatch). The transposes of the variants that run products over transposed
  * operands (kernels/, operandTransposes): a tnOnly variant's two per forward product (input and weight) and one per
  * dinp product (the output gradient), an nnWeightGrads variant's one per dW product (the output gradient); the other
- * variants' recordings count them as fused away.
+ * variants' recordings count them as fused away. The token-order head adds its unembedding's three products: the
+ * forward (with two transposes), the dinp (one) and the dW (its reduce and one transpose).
  */
 export function uniformSlots(cfg: ModelConfig, B: number, T: number, lanes = 1): number {
   const blocks = cfg.nLayer + cfg.extraHeads;
@@ -116,7 +123,8 @@ export function uniformSlots(cfg: ModelConfig, B: number, T: number, lanes = 1):
   // The loss's and the gradient norm's sums (first stage, finalize), AdamW; stacked lanes first add their biases'
   // gradients into the rest (biasGrads).
   const optimizer = 3 + (lanes > 1 ? 1 : 0);
-  return forward + loss + backward + optimizer;
+  const top = cfg.topHead ? 3 + 2 + 3 : 0;
+  return forward + loss + backward + optimizer + top;
 }
 
 /**
@@ -188,6 +196,7 @@ export function planBuffers(
   const NH = cfg.nHead;
   const V = cfg.vocabSize;
   const H = 1 + cfg.extraHeads;
+  const G = lossHeads(cfg); // the logits' and the loss's heads: H, and the token-order head's
   const BTC = B * T * C;
   const storage = (name: string, elements: number, boundWhole = true): BufferPlan => ({
     name,
@@ -207,8 +216,10 @@ export function planBuffers(
     storage('decayMask', Math.ceil(P1 / 32)), // one table's, shared by the lanes
     storage('gradPartials', L * Math.ceil(P1 / REDUCE_CHUNK)),
     storage('tokens', B * T),
-    storage('targets', H * B * T),
-    storage('weights', H * B * T),
+    storage('targets', G * B * T),
+    storage('weights', G * B * T),
+    // The token-order head's soft targets (B,T,V), every lane's rows; a placeholder without that head.
+    storage('topProbs', cfg.topHead ? B * T * V : 4),
     storage('encoded', BTC),
   ];
   const blocks = cfg.nLayer + cfg.extraHeads;
@@ -230,9 +241,9 @@ export function planBuffers(
   const splitK = splitKScratch(cfg, B1, T);
   const transposed = transposeScratch(cfg, B1, T);
   out.push(
-    storage('logits', L * H * stride, false),
-    storage('losses', H * B * T),
-    storage('lossPartials', L * Math.ceil((H * B1 * T) / REDUCE_CHUNK)),
+    storage('logits', L * G * stride, false),
+    storage('losses', G * B * T),
+    storage('lossPartials', L * Math.ceil((G * B1 * T) / REDUCE_CHUNK)),
     storage('stats', L * STATS_LANE),
     // The matmul kernels' aux binding where no GELU epilogue uses it (it must not alias C).
     storage('matmulAux', 4),
@@ -256,7 +267,7 @@ export function planBuffers(
       usage: 'uniform',
     },
     // forwardLanes' readback: a lane's logits per lane asked.
-    { name: 'evalStaging', elements: L * H * stride, boundWhole: false, usage: 'readback' },
+    { name: 'evalStaging', elements: L * G * stride, boundWhole: false, usage: 'readback' },
   );
   for (let i = 0; i < READBACK_RING; i++)
     out.push({ name: `statsReadback${i}`, elements: L * STATS_LANE, boundWhole: false, usage: 'readback' });

@@ -110,7 +110,11 @@ export async function timeReductionVariants(
   const C = width;
   const V = vocab;
   const lnUniform = buffer(uniformData({ u32: [N, C] }), GPUBufferUsage.UNIFORM);
-  const ceUniform = buffer(uniformData({ u32: [N, V, V, 1, N * V, NO_COLUMN], f32: [0] }), GPUBufferUsage.UNIFORM); // rows of V: no pad
+  // Rows of V: no pad; one head, none of them soft.
+  const ceUniform = buffer(
+    uniformData({ u32: [N, V, V, 1, N * V, NO_COLUMN, 1, NO_COLUMN], f32: [0] }),
+    GPUBufferUsage.UNIFORM,
+  );
   const [inp, w, b, out, mean, rstd, dout, dinp, dw, db] = [N * C, C, C, N * C, N, N, N * C, N * C, C, C].map(storage);
   // The cross-entropy writes its gradient over the logits, so later repeats see other (finite) values: no matter.
   const logits = storage(N * V);
@@ -144,7 +148,7 @@ export async function timeReductionVariants(
     const list = [
       kernels.dispatch(ln.forward[0], [lnUniform, inp!, w!, b!, out!, mean!, rstd!], ln.forward[1]),
       kernels.dispatch(ln.backward[0], [lnUniform, ...back], ln.backward[1]),
-      kernels.dispatch(ce, [ceUniform, logits, targets, weights, losses], ceGrid),
+      kernels.dispatch(ce, [ceUniform, logits, targets, weights, losses, weights], ceGrid), // soft: unread
       ...attentionKernels(aB, aT, aC, aNH, v).forward.map(([def, wg]) =>
         kernels.dispatch(def, [attUniform, qkv!, att!, atty!], wg),
       ),

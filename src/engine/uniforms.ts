@@ -112,7 +112,8 @@ export const ENCODER_DIMS = uniformLayout('Dims', [
 /**
  * shaders/crossentropy.wgsl: `struct Dims`, H heads of BT rows of Vp logits (the vocabulary V padded to a multiple
  * of 4), headStride floats apart in the logits; the loss's shape (src/model/batch.ts, LossShape): a column the
- * softmax leaves out (NO_COLUMN: none) and the focal γ.
+ * softmax leaves out (NO_COLUMN: none) and the focal γ; the heads of a lane (laneHeads) and which of them is the
+ * token-order head, whose rows take ListNet against soft targets (NO_COLUMN: none).
  */
 export const CROSSENTROPY_DIMS = uniformLayout('Dims', [
   ['BT', 'u32'],
@@ -121,6 +122,8 @@ export const CROSSENTROPY_DIMS = uniformLayout('Dims', [
   ['H', 'u32'],
   ['headStride', 'u32'],
   ['exclude', 'u32'],
+  ['laneHeads', 'u32'],
+  ['softHead', 'u32'],
   ['focalGamma', 'f32'],
 ] as const);
 /** CROSSENTROPY_DIMS.exclude when no column is left out. */

@@ -352,9 +352,13 @@ describe.each(REDUCTION_VARIANTS)('cross-entropy, $name', (v) => {
     [3, 40, 37, 2, -1, 1],
     [2, 33, 64, 3, 63, 2],
     [1, 67, 130, 0, 0, 1],
+    // The token-order head's soft rows (ListNet against q): lanes of two heads, the second soft.
+    [2, 7, 11, 1, -1, 0, 1],
+    [4, 33, 64, 3, -1, 0, 1],
+    [4, 67, 130, 0, -1, 0, 1],
   ])(
-    'H=%i BT=%i V=%i stride pad %i exclude %i γ %i: loss and dlogits',
-    async ([H, BT, V, pad, exclude, gamma], { skip }) => {
+    'H=%i BT=%i V=%i stride pad %i exclude %i γ %i soft head %s: loss and dlogits',
+    async ([H, BT, V, pad, exclude, gamma, softHead], { skip }) => {
       await skipWithoutSubgroups(v, skip);
       const rng = new Rng(BT * V);
       const Vp = lmHeadRows(V);
@@ -369,11 +373,24 @@ describe.each(REDUCTION_VARIANTS)('cross-entropy, $name', (v) => {
         if (targets[r]! >= 0) logits[base + targets[r]!] = 30;
       }
       const weights = Float32Array.from({ length: H * BT }, (_, i) => (i % 3 === 2 ? 0 : 0.1 + rng.next()));
+      // Soft targets (lanes·BT, V): a distribution per row, about half the tokens left out.
+      const laneHeads = softHead === undefined ? 1 : 2;
+      const soft = new Float32Array((H / laneHeads) * BT * V);
+      for (let r = 0; r < soft.length / V; r++) {
+        const row = Array.from({ length: V }, (_, t) => (t === r % V || rng.next() < 0.5 ? rng.next() + 0.01 : 0));
+        const sum = row.reduce((a, x) => a + x, 0);
+        row.forEach((x, t) => (soft[r * V + t] = x / sum));
+      }
+      const isSoft = (r: number) => softHead !== undefined && Math.floor(r / BT) % laneHeads === softHead;
+      const softAt = (r: number) => (Math.floor(Math.floor(r / BT) / laneHeads) * BT + (r % BT)) * V;
       const [def, wg] = crossentropyKernel(H * BT, v);
       const [dlogits, , , losses] = await run(
         def,
-        { u32: [BT, V, Vp, H, stride, exclude < 0 ? NO_COLUMN : exclude], f32: [gamma] },
-        [logits, targets, weights, new Float32Array(H * BT)],
+        {
+          u32: [BT, V, Vp, H, stride, exclude < 0 ? NO_COLUMN : exclude, laneHeads, softHead ?? NO_COLUMN],
+          f32: [gamma],
+        },
+        [logits, targets, weights, new Float32Array(H * BT), soft],
         wg,
       );
       const rl = new Float64Array(H * BT);
@@ -384,8 +401,17 @@ describe.each(REDUCTION_VARIANTS)('cross-entropy, $name', (v) => {
         const base = Math.floor(r / BT) * stride + (r % BT) * Vp;
         rd.fill(0, base, base + Vp);
         const t = targets[r]!;
-        const w = Float32Array.of(t < 0 ? 0 : weights[r]!);
         const row = Float64Array.from(logits.subarray(base, base + V));
+        if (isSoft(r)) {
+          // A soft row reads no target: its weight stands even where the target is −1.
+          const q = soft.subarray(softAt(r), softAt(r) + V);
+          const [sw, sp, sd] = [Float32Array.of(weights[r]!), new Float64Array(V), new Float64Array(V)];
+          rl[r] = ref.listnetForward(sp, row, q, sw, 1, V);
+          ref.listnetBackward(sd, sp, q, sw, 1, V);
+          rd.set(sd, base);
+          continue;
+        }
+        const w = Float32Array.of(t < 0 ? 0 : weights[r]!);
         const probs = new Float64Array(V);
         const slope = new Float64Array(1);
         rl[r] = ref.crossentropyForward(probs, slope, row, Int32Array.of(t), w, 1, V, shape);

@@ -25,6 +25,8 @@ const T = 7;
 const CAUSAL = TINY_CAUSAL;
 const HEADS: ModelConfig = { ...CAUSAL, nHead: 4, nEmbd: 16, extraHeads: 2 };
 const BIDIRECTIONAL: ModelConfig = { ...CAUSAL, attention: 'bidirectional' };
+// The token-order head: each lane's soft targets in its own rows of the loss.
+const TOP: ModelConfig = { ...CAUSAL, topHead: true };
 
 // The variants whose recordings differ: the adapter's preset; the scalar kernels; split-K forced (4-row slices, as in
 // model-parity.test.ts); every product over transposed operands (tnOnly) and every dW over a transposed output
@@ -45,6 +47,9 @@ const CASES: [string, ModelConfig, MatmulVariant | null, ReductionVariant, numbe
   ['2 extra heads, vec4-reg16x16+tn, batch 4', HEADS, matmulVariantByName('vec4-reg16x16+tn'), THREAD_ROWS, 4, 'f32'],
   ['causal, vec4-reg16x16+nndW, batch 4', CAUSAL, matmulVariantByName('vec4-reg16x16+nndW'), THREAD_ROWS, 4, 'f32'],
   ['causal, tiled64+ln', CAUSAL, matmulVariantByName('tiled64+ln'), THREAD_ROWS, 3, 'f32'],
+  ['TOP head, preset', TOP, null, THREAD_ROWS, 3, 'f32'],
+  ['TOP head, preset, subgroup rows', TOP, null, SUBGROUP_ROWS, 3, 'f32'],
+  ['TOP head, vec4-reg16x16+tn, batch 4', TOP, matmulVariantByName('vec4-reg16x16+tn'), THREAD_ROWS, 4, 'f32'],
   [
     'causal, vec4-reg16x16+tn, batch 4, f16 MLP activations',
     CAUSAL,

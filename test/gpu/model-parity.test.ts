@@ -1,6 +1,6 @@
 // The whole GPU training step against the float64 CPU reference (src/model/reference.ts, itself checked by finite
 // differences): loss, logits of every head, every parameter gradient, and the losses of ten AdamW steps — for
-// causal and bidirectional attention and with extra multi-token heads, under each reduction variant (LayerNorm and
+// causal and bidirectional attention, with extra multi-token heads and with the token-order head, under each reduction variant (LayerNorm and
 // cross-entropy one thread per row, or one workgroup per row with subgroup reductions where the device has them).
 import { afterAll, describe, expect, test } from 'vitest';
 import { splitKSlices } from '../../src/engine/kernels';
@@ -31,6 +31,11 @@ const CONFIGS: [string, ModelConfig][] = [
   [
     'causal + 2 extra heads',
     { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 4, nEmbd: 16, attention: 'causal', extraHeads: 2 },
+  ],
+  // The token-order head: a second unembedding on head 0's ln_f output, its ListNet rows in the same loss dispatch.
+  [
+    'causal + TOP head',
+    { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 20, attention: 'causal', extraHeads: 0, topHead: true },
   ],
 ];
 

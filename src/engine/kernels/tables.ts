@@ -74,7 +74,7 @@ export const KERNELS = {
   attentionDscoresVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dscores', bindings(3, 2)),
   attentionDqkvVec4: onGrid1d('attention_backward_vec4', ATTENTION_BACKWARD_VEC4, 'dqkv_main', bindings(3, 2)),
   residualAccumulate: onGrid1d('residual', residualWgsl, 'accumulate', bindings(2, 1)),
-  crossentropy: onGrid1d('crossentropy', CROSSENTROPY, 'main', ['uniform', 'rw', 'read', 'read', 'rw']),
+  crossentropy: onGrid1d('crossentropy', CROSSENTROPY, 'main', ['uniform', 'rw', 'read', 'read', 'rw', 'read']),
   adamw: onGrid1d('adamw', adamwWgsl, 'main', ['uniform', 'rw', 'read', 'rw', 'rw', 'read', 'read']),
 } satisfies Record<string, KernelDef>;
 
@@ -104,6 +104,7 @@ export const SUBGROUP_KERNELS = {
     'read',
     'read',
     'rw',
+    'read',
   ]),
   attentionForward: onRows(
     'attention_forward_subgroup',
