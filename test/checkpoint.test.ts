@@ -302,6 +302,33 @@ describe('model checkpoints', () => {
   });
 });
 
+describe('a model with the token-order head', () => {
+  const topCfg: ModelConfig = { ...CFG, extraHeads: 0, topHead: true };
+  const params = randomParams(topCfg, 13);
+  const bytes = exportModel(topCfg, params, { ...META, objective: 'top' });
+
+  test('round trip: top_head.weight (V,C) in the file, top_head in lab_config, both read back', () => {
+    const got = importModel(bytes, topCfg);
+    expect(got.cfg).toEqual(topCfg);
+    expect(Array.from(bits(got.params))).toEqual(Array.from(bits(params)));
+    const { tensors, metadata } = readSafetensors(bytes);
+    expect(tensors.get('top_head.weight')!.shape).toEqual([13, 8]);
+    expect(JSON.parse(metadata.lab_config)).toEqual({ attention: 'causal', extra_heads: 0, top_head: true });
+    // A model without the head keeps the metadata it always had, and the two are told apart.
+    expectCheckpointError(
+      () => importModel(bytes, { ...topCfg, topHead: undefined }),
+      /topHead is true in the checkpoint, expected false/,
+    );
+    // From a plain state dict, the head is seen in the tensors.
+    const list = [...tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+    expect(importModel(writeSafetensors(list, {}), undefined, { nHead: 2 }).cfg).toEqual(topCfg);
+    // Its optimizer state too.
+    const m = randomParams(topCfg, 14);
+    const opt = importOptimizer(exportOptimizer(topCfg, m, m, { step: 3, rngState: [1] }), topCfg);
+    expect(Array.from(bits(opt.m))).toEqual(Array.from(bits(m)));
+  });
+});
+
 describe('optimizer state', () => {
   const table = paramTable(CFG);
   const m = randomParams(CFG, 21);
@@ -392,57 +419,59 @@ describe.skipIf(torchMissing !== '' && !process.env['CI'])('PyTorch nanoGPT read
   const cases: ModelConfig[] = [
     { ...CFG, extraHeads: 0 },
     { ...CFG, attention: 'bidirectional', extraHeads: 2 },
+    { ...CFG, extraHeads: 0, topHead: true },
   ];
-  test.each(cases.map((c) => [`${c.attention} attention, ${c.extraHeads} extra heads`, c] as const))(
-    '%s: logits match the reference',
-    (_name, cfg) => {
-      const params = randomParams(cfg, 5);
-      const n = 2;
-      const T = 6; // shorter than blockSize, so position slicing matters
-      const rng = new Rng(99);
-      const tokens = Int32Array.from({ length: n * T }, () => rng.int(cfg.vocabSize));
-      const H = 1 + cfg.extraHeads;
-      const ref = refForward(cfg, Float64Array.from(params), {
-        n,
-        T,
-        tokens,
-        targets: new Int32Array(H * n * T).fill(-1),
-        weights: new Float32Array(H * n * T),
-      }).logits;
+  const name = (c: ModelConfig) =>
+    `${c.attention} attention, ${c.extraHeads} extra heads${c.topHead ? ', the token-order head' : ''}`;
+  test.each(cases.map((c) => [name(c), c] as const))('%s: logits match the reference', (_name, cfg) => {
+    const params = randomParams(cfg, 5);
+    const n = 2;
+    const T = 6; // shorter than blockSize, so position slicing matters
+    const rng = new Rng(99);
+    const tokens = Int32Array.from({ length: n * T }, () => rng.int(cfg.vocabSize));
+    const H = 1 + cfg.extraHeads;
+    const { logits, topLogits } = refForward(cfg, Float64Array.from(params), {
+      n,
+      T,
+      tokens,
+      targets: new Int32Array(H * n * T).fill(-1),
+      weights: new Float32Array(H * n * T),
+    });
+    // The token-order head's logits come last (tools/nanogpt_check.py).
+    const ref = topLogits ? Float64Array.of(...logits, ...topLogits) : logits;
 
-      const dir = mkdtempSync(join(tmpdir(), 'nanogpt-check-'));
-      try {
-        writeFileSync(join(dir, 'model.safetensors'), exportModel(cfg, params, META));
-        writeFileSync(
-          join(dir, 'ids.json'),
-          JSON.stringify([0, 1].map((b) => Array.from(tokens.subarray(b * T, (b + 1) * T)))),
-        );
-        const run = spawnSync(
-          PYTHON,
-          ['tools/nanogpt_check.py', join(dir, 'model.safetensors'), join(dir, 'ids.json'), join(dir, 'out.json')],
-          {
-            encoding: 'utf8',
-          },
-        );
-        expect(run.status, `nanogpt_check.py failed:\n${run.stderr}`).toBe(0);
-        const out = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as { shape: number[]; logits: number[] };
-        expect(out.shape).toEqual([H, n, T, cfg.vocabSize]);
-        let worst = 0;
-        let worstAt = -1;
-        for (let i = 0; i < ref.length; i++) {
-          const d = Math.abs(out.logits[i] - ref[i]);
-          if (!(d <= worst)) [worst, worstAt] = [d, i];
-        }
-        console.log(
-          `torch float64 vs reference (${cfg.attention}, ${cfg.extraHeads} extra heads): max |a-b| = ${worst.toExponential(2)}`,
-        );
-        expect(
-          worst,
-          `largest difference at ${worstAt}: torch ${out.logits[worstAt]} vs reference ${ref[worstAt]}`,
-        ).toBeLessThanOrEqual(1e-9);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+    const dir = mkdtempSync(join(tmpdir(), 'nanogpt-check-'));
+    try {
+      writeFileSync(join(dir, 'model.safetensors'), exportModel(cfg, params, META));
+      writeFileSync(
+        join(dir, 'ids.json'),
+        JSON.stringify([0, 1].map((b) => Array.from(tokens.subarray(b * T, (b + 1) * T)))),
+      );
+      const run = spawnSync(
+        PYTHON,
+        ['tools/nanogpt_check.py', join(dir, 'model.safetensors'), join(dir, 'ids.json'), join(dir, 'out.json')],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(run.status, `nanogpt_check.py failed:\n${run.stderr}`).toBe(0);
+      const out = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as { shape: number[]; logits: number[] };
+      expect(out.shape).toEqual([H + (cfg.topHead ? 1 : 0), n, T, cfg.vocabSize]);
+      let worst = 0;
+      let worstAt = -1;
+      for (let i = 0; i < ref.length; i++) {
+        const d = Math.abs(out.logits[i] - ref[i]);
+        if (!(d <= worst)) [worst, worstAt] = [d, i];
       }
-    },
-  );
+      console.log(
+        `torch float64 vs reference (${cfg.attention}, ${cfg.extraHeads} extra heads): max |a-b| = ${worst.toExponential(2)}`,
+      );
+      expect(
+        worst,
+        `largest difference at ${worstAt}: torch ${out.logits[worstAt]} vs reference ${ref[worstAt]}`,
+      ).toBeLessThanOrEqual(1e-9);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -26,12 +26,17 @@ const CASES: ModelConfig[] = [
   { ...BASE, attention: 'bidirectional' },
   { ...BASE, extraHeads: 2 },
   { ...BASE, attention: 'bidirectional', extraHeads: 2 },
+  { ...BASE, topHead: true },
 ];
-const label = (c: ModelConfig): string => `${c.attention}, ${c.extraHeads} extra heads`;
+const label = (c: ModelConfig): string =>
+  `${c.attention}, ${c.extraHeads} extra heads${c.topHead ? ', the token-order head' : ''}`;
 
 /** Every tensor random (LayerNorm gains around 1), scaled so logits are O(1) and every path matters. */
 
-/** Logits (H,n,T,V) from onnxruntime: head 0 is `logits`, head k is `logits_head{k}`. */
+/**
+ * Logits (H,n,T,V) from onnxruntime: head 0 is `logits`, head k is `logits_head{k}`; then, with the token-order
+ * head, its `logits_top` (n,T,V).
+ */
 async function ortLogits(
   session: ort.InferenceSession,
   cfg: ModelConfig,
@@ -46,9 +51,11 @@ async function ortLogits(
   );
   const out = await session.run({ input_ids: ids });
   const H = 1 + cfg.extraHeads;
-  const all = new Float32Array(H * n * T * cfg.vocabSize);
-  for (let k = 0; k < H; k++) {
-    const t = out[k === 0 ? 'logits' : `logits_head${k}`];
+  const names = Array.from({ length: H }, (_, k) => (k === 0 ? 'logits' : `logits_head${k}`));
+  if (cfg.topHead) names.push('logits_top');
+  const all = new Float32Array(names.length * n * T * cfg.vocabSize);
+  for (const [k, name] of names.entries()) {
+    const t = out[name]!;
     expect(t.dims).toEqual([n, T, cfg.vocabSize]);
     all.set(t.data as Float32Array, k * n * T * cfg.vocabSize);
   }
@@ -74,13 +81,14 @@ describe('ONNX export runs in onnxruntime-node and matches the float64 reference
     ]) {
       const tokens = Int32Array.from({ length: n * T }, () => rng.int(cfg.vocabSize));
       const H = 1 + cfg.extraHeads;
-      const ref = refForward(cfg, Float64Array.from(params), {
+      const { logits, topLogits } = refForward(cfg, Float64Array.from(params), {
         n,
         T,
         tokens,
         targets: new Int32Array(H * n * T).fill(-1),
         weights: new Float32Array(H * n * T),
-      }).logits;
+      });
+      const ref = topLogits ? Float64Array.of(...logits, ...topLogits) : logits;
       const got = await ortLogits(session, cfg, tokens, n, T);
       let at = -1;
       let max = 0;
@@ -129,6 +137,7 @@ describe.skipIf(onnxMissing !== '' && !process.env['CI'])('ONNX checker (full_ch
       const run = spawnSync(PYTHON, ['-c', script, file], { encoding: 'utf8' });
       expect(run.status, `onnx.checker rejected the model:\n${run.stderr}`).toBe(0);
       const heads = Array.from({ length: cfg.extraHeads }, (_, k) => `'logits_head${k + 1}'`);
+      if (cfg.topHead) heads.push("'logits_top'");
       expect(run.stdout.trim()).toBe(`17 [${["'logits'", ...heads].join(', ')}]`);
     } finally {
       rmSync(dir, { recursive: true, force: true });

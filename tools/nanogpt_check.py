@@ -5,7 +5,8 @@
 
 IDS.json is a list of equal-length lists of token ids, shape (n, T). OUT.json receives
 {"shape": [H, n, T, V], "logits": [flat row-major values]}, H = 1 + extra_heads (head 0 is nanoGPT's lm_head;
-head k is the k-th multi-token head: ln_f(block_k(z)) @ wte^T on the trunk output z before ln_f).
+head k is the k-th multi-token head: ln_f(block_k(z)) @ wte^T on the trunk output z before ln_f), and one more,
+last, for a model with the token-order head (lab_config top_head): ln_f(z) @ top_head.weight^T.
 
 The safetensors file is parsed with struct + json + torch.frombuffer (the `safetensors` package is not needed), the
 model is built from __metadata__.config, and weights load with load_state_dict(strict=False): nanoGPT's causal-mask
@@ -102,6 +103,7 @@ class GPT(nn.Module):
             )
         )
         self.mtp_heads = nn.ModuleList(Block(C, nh, causal) for _ in range(cfg.get("extra_heads", 0)))
+        self.top_head = nn.Linear(C, cfg["vocab_size"], bias=False) if cfg.get("top_head") else None
 
     def forward(self, idx):  # idx (B,T) -> logits (H,B,T,V)
         T = idx.shape[1]
@@ -112,6 +114,8 @@ class GPT(nn.Module):
         z = x  # trunk output before ln_f, shared by every head
         wte = tr.wte.weight  # tied lm_head
         heads = [tr.ln_f(z) @ wte.T] + [tr.ln_f(head(z)) @ wte.T for head in self.mtp_heads]
+        if self.top_head is not None:
+            heads.append(self.top_head(tr.ln_f(z)))
         return torch.stack(heads)
 
 
@@ -127,7 +131,7 @@ def main():
     if "config" not in metadata:
         sys.exit("no __metadata__.config in the checkpoint")
     cfg = json.loads(metadata["config"])  # nanoGPT's GPTConfig fields, exactly
-    cfg.update(json.loads(metadata.get("lab_config", "{}")))  # attention mode and extra heads
+    cfg.update(json.loads(metadata.get("lab_config", "{}")))  # attention mode, extra heads, the token-order head
     model = GPT(cfg)
     lm_head = tensors.pop("lm_head.weight", None)
     if lm_head is not None and not torch.equal(lm_head, tensors["transformer.wte.weight"]):

@@ -1,5 +1,5 @@
 // The model config a checkpoint carries, as JSON in its safetensors metadata: `config` holds nanoGPT's GPTConfig
-// fields exactly (so nanoGPT builds the model from it as is), `lab_config` this lab's two extensions. Reading a
+// fields exactly (so nanoGPT builds the model from it as is), `lab_config` this lab's extensions. Reading a
 // config back validates it like any other; a plain nanoGPT state dict, which has no config, gets one inferred from
 // its tensor shapes. Model files, optimizer files and the ONNX export all write the same JSON, so it lives here once,
 // and so does the one description of how two configs differ (configDiff), which the page's checkpoint panel uses too.
@@ -20,10 +20,12 @@ export interface GPTConfigJson {
   dropout: number;
 }
 
-/** This lab's two extensions of GPTConfig: the `lab_config` metadata. */
+/** This lab's extensions of GPTConfig: the `lab_config` metadata. */
 export interface LabConfigJson {
   attention: AttentionMode;
   extra_heads: number;
+  /** Written only for a model with the token-order head (top_head.weight), so other models' metadata is unchanged. */
+  top_head?: true;
 }
 
 /** The `config` metadata of a checkpoint (also written into ONNX metadata_props). */
@@ -41,7 +43,7 @@ export function configToJson(cfg: ModelConfig): GPTConfigJson {
 
 /** The `lab_config` metadata: attention mode and extra heads (absent = nanoGPT's causal model without heads). */
 export function labConfigToJson(cfg: ModelConfig): LabConfigJson {
-  return { attention: cfg.attention, extra_heads: cfg.extraHeads };
+  return { attention: cfg.attention, extra_heads: cfg.extraHeads, ...(cfg.topHead ? { top_head: true } : {}) };
 }
 
 function parseJsonObject(text: string, key: string): Record<string, unknown> {
@@ -69,6 +71,7 @@ export function configFromJson(text: string, labText: string | undefined): Model
     nEmbd: j.n_embd,
     attention: lab.attention ?? 'causal',
     extraHeads: lab.extra_heads ?? 0,
+    ...(lab.top_head === undefined ? {} : { topHead: lab.top_head }),
   } as ModelConfig;
   return checkedConfig(cfg, 'config in checkpoint');
 }
@@ -129,6 +132,7 @@ export function inferConfig(
     nEmbd: wte.shape[1],
     attention: overrides.attention ?? expected?.attention ?? 'causal',
     extraHeads: count(/^mtp_heads\.(\d+)\./),
+    ...(tensors.has('top_head.weight') ? { topHead: true } : {}),
   };
   return checkedConfig(cfg, 'config inferred from tensor shapes');
 }
@@ -155,15 +159,17 @@ export function configDiff(
   fields: readonly (readonly [keyof ModelConfig, string])[],
   say: (name: string, a: ModelConfig[keyof ModelConfig], b: ModelConfig[keyof ModelConfig]) => string,
 ): string {
+  // An absent topHead is false: a config read back from a file and one built by the lab agree.
+  const value = (c: ModelConfig, k: keyof ModelConfig) => (k === 'topHead' ? !!c.topHead : c[k]);
   return fields
-    .filter(([k]) => a[k] !== b[k])
-    .map(([k, name]) => say(name, a[k], b[k]))
+    .filter(([k]) => value(a, k) !== value(b, k))
+    .map(([k, name]) => say(name, value(a, k), value(b, k)))
     .join('; ');
 }
 
 /** Checkpoint import names the fields as ModelConfig does, in GPTConfig's order. */
 const CHECKPOINT_FIELDS = (
-  ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd', 'attention', 'extraHeads'] as const
+  ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd', 'attention', 'extraHeads', 'topHead'] as const
 ).map((k) => [k, k] as const);
 
 /** A checkpoint's config against the expected one: "nLayer is 2 in the checkpoint, expected 3; …", '' when they match. */

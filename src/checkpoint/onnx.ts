@@ -7,7 +7,8 @@
 //   x = wte[input_ids] + wpe[:T]
 //   per block: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x))
 //   head 0: logits = ln_f(z) @ wte^T; extra head k: logits_head{k} = ln_f(block_k(z)) @ wte^T, with z the trunk
-//   output before ln_f (multi-token prediction heads, see ModelConfig.extraHeads).
+//   output before ln_f (multi-token prediction heads, see ModelConfig.extraHeads); with the token-order head,
+//   logits_top = ln_f(z) @ top_head.weight^T (ModelConfig.topHead; trained only, it decodes nothing).
 // Initializers are the state-dict tensors under their own names and PyTorch layouts (Linear weight [out, in]); each
 // Linear is MatMul(x, Transpose(W)) + b, and runtimes fold the constant Transpose once at load. The tied lm_head is
 // Transpose(wte), so the embedding is stored once.
@@ -201,10 +202,18 @@ class GptGraph {
       });
       return out;
     };
-    const outputs = [logits(z, 'logits')];
+    const lnf = this.layerNorm(z, MODEL_PARAMS.lnF);
+    g.nodes.push({ opType: 'MatMul', input: [lnf, lmHeadT], output: ['logits'], name: 'node_logits' });
+    const outputs = ['logits'];
     for (let k = 1; k <= cfg.extraHeads; k++) {
       const p = headPrefix(k);
       outputs.push(logits(this.block(z, p, mask), `logits_head${k}`));
+    }
+    if (cfg.topHead) {
+      // The token-order head on the same ln_f output as head 0: logits_top = ln_f(z) @ top_head.weight^T (C,V).
+      const topT = g.op1('Transpose', [MODEL_PARAMS.topHead], { perm: [1, 0] }, 'top_head.weight_T');
+      g.nodes.push({ opType: 'MatMul', input: [lnf, topT], output: ['logits_top'], name: 'node_logits_top' });
+      outputs.push('logits_top');
     }
     return outputs;
   }
@@ -221,7 +230,8 @@ function tensorType(elemType: number, dims: (number | string)[]): onnxProto.onnx
 
 /**
  * Serialise the model as ONNX: input `input_ids` int64 (batch, seq), outputs `logits` float (batch, seq, vocab) and
- * `logits_head{k}` for each extra head. seq may be at most cfg.blockSize (the position table's length).
+ * `logits_head{k}` for each extra head, and `logits_top` with the token-order head. seq may be at most cfg.blockSize
+ * (the position table's length).
  */
 export function exportOnnx(cfg: ModelConfig, params: Float32Array, opts: { producer?: string } = {}): Uint8Array {
   const table = paramTable(cfg);

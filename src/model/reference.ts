@@ -651,7 +651,7 @@ interface ModelActs {
   blocks: BlockActs[];
   heads: HeadActs[];
   logits: Float64Array; // (H,B,T,V)
-  /** The token-order head's logits and their softmax, (B,T,V) each; null without that head or soft targets. */
+  /** The token-order head's logits and their softmax (soft targets given), (B,T,V) each; null without that head. */
   top: { logits: Float64Array; probs: Float64Array } | null;
   loss: number;
 }
@@ -733,11 +733,11 @@ function modelForward(cfg: ModelConfig, w: ModelWeights, batch: Batch, opts: Ref
     heads.push(ha);
   }
   let top: ModelActs['top'] = null;
-  if (w.top && batch.top) {
+  if (w.top) {
     // The token-order head reads head 0's ln_f output, as the lm_head does: topLogits (B,T,V) = lnf · top_headᵀ.
     top = { logits: new Float64Array(N * V), probs: new Float64Array(N * V) };
     matmulForward(top.logits, heads[0]!.lnf, w.top, null, N, C, V);
-    loss += listnetForward(top.probs, top.logits, batch.top.probs, batch.top.weights, N, V);
+    if (batch.top) loss += listnetForward(top.probs, top.logits, batch.top.probs, batch.top.weights, N, V);
   }
   return { encoded, blocks, heads, logits, top, loss };
 }
@@ -791,14 +791,17 @@ export interface RefResult {
   grads: Float64Array;
 }
 
-/** Loss and logits (H,n,T,V) of the model with these parameters (laid out by paramTable(cfg)) on a batch. */
+/**
+ * Loss and logits (H,n,T,V) of the model with these parameters (laid out by paramTable(cfg)) on a batch, and the
+ * token-order head's logits (n,T,V) where the model has that head.
+ */
 export function refForward(
   cfg: ModelConfig,
   params: Float64Array,
   batch: Batch,
-): { loss: number; logits: Float64Array } {
+): { loss: number; logits: Float64Array; topLogits: Float64Array | null } {
   const acts = modelForward(cfg, modelWeights(cfg, paramTable(cfg), params), batch);
-  return { loss: acts.loss, logits: acts.logits };
+  return { loss: acts.loss, logits: acts.logits, topLogits: acts.top?.logits ?? null };
 }
 
 /** Loss, logits and the gradient of the loss with respect to every parameter (wte gets embedding + lm_head). */
