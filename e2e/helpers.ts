@@ -20,7 +20,7 @@ export async function setNumber(page: Page, label: string, value: number | strin
 }
 
 export async function setObjectives(page: Page, wanted: string[]): Promise<void> {
-  for (const kind of ['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion']) {
+  for (const kind of ['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion', 'top']) {
     const box = page.getByRole('checkbox', { name: new RegExp(`\\b${kind}$`) });
     await box.setChecked(wanted.includes(kind));
   }

@@ -6,7 +6,7 @@ import { parseCommandLine, UsageError } from '../src/cli/options';
 import { exportModel, importModel } from '../src/checkpoint/model-file';
 import { CheckpointError, readSafetensors } from '../src/checkpoint/safetensors';
 import type { ExperimentSpec } from '../src/lab/api';
-import { checkSpec } from '../src/spec/check';
+import { checkSpec, DEFAULT_LIMITS } from '../src/spec/check';
 import { ConfigError, DEFAULT_TRAIN } from '../src/model/config';
 import { initParams } from '../src/model/params';
 import { Rng } from '../src/model/rng';
@@ -240,6 +240,14 @@ describe('link versions', () => {
     expect(spec.train.schedule).toBe('constant');
     expect(specFromQuery(specToQuery(spec)).spec).toEqual(spec);
     expect(specToQuery(spec)).toMatch(/^v=2&/);
+  });
+
+  test('token order prediction travels in the link and passes the spec check', () => {
+    const { spec, problems } = specFromQuery('?v=2&task=path-star&degree=2&pathLength=4&nodes=12&objectives=ntp,top');
+    expect(problems).toEqual([]);
+    expect(spec.objectives).toEqual([{ kind: 'ntp' }, { kind: 'top' }]);
+    expect(specFromQuery(specToQuery(spec)).spec).toEqual(spec);
+    expect(checkSpec(spec, { ...DEFAULT_LIMITS })).toEqual([]);
   });
 
   test("the objectives' variants travel in the link: MLM-U diffusion and Gloeckle's heads; a bad one is reported", () => {

@@ -69,7 +69,7 @@ export const OPTIONS = {
   objective: {
     kind: 'string',
     default: 'ntp',
-    help: 'train: objective (ntp, reverse, teacherless, mtp[:heads], diffusion[:variant][:steps])',
+    help: 'train: objective (ntp, reverse, teacherless, mtp[:heads], diffusion[:variant][:steps], top)',
     commands: ['train'],
   },
   objectives: {

@@ -99,7 +99,7 @@ export const OBJECTIVE_FIELDS = {
   diffusion: int('objectives.diffusion.decodeSteps', 'diffusionSteps', 'Decode steps', 1, 4096),
 } as const;
 
-export const OBJECTIVE_KINDS: ObjectiveName[] = ['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion'];
+export const OBJECTIVE_KINDS: ObjectiveName[] = ['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion', 'top'];
 export const DIFFUSION_VARIANTS: readonly DiffusionVariant[] = ['mdlm', 'hkunlp', 'mlmu'];
 
 /** A default objective spec of each kind (the knobs' defaults are the objectives' own). */
