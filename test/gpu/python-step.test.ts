@@ -42,6 +42,8 @@ const spec: ExperimentSpec = {
     { kind: 'diffusion', decodeSteps: 5, variant: 'mdlm' },
     // Another loss shape (the focal γ, where mdlm leaves [MASK] out): its own model in the lab.
     { kind: 'diffusion', decodeSteps: 5, variant: 'hkunlp' },
+    // The token-order head: its soft targets and ListNet loss on both sides, its weight in the lane's files.
+    { kind: 'top' },
   ],
   model: { nLayer: 2, nEmbd: 32, nHead: 2 },
   train: { ...DEFAULT_EXPERIMENT.train, batchSize: 16, steps: 10, warmupSteps: 2, lr: 3e-3, seed: 5 },
@@ -69,7 +71,15 @@ describeTorch('PyTorch export: a lab run continues in PyTorch', () => {
     type Step = { objective: string; loss: number; params: Record<string, number[]> }[];
     const py32 = parity<Step>('step', { files, dtype: 'float32' });
     const py64 = parity<Step>('step', { files, dtype: 'float64' });
-    expect(py64.map((p) => p.objective)).toEqual(['ntp', 'reverse', 'teacherless', 'mtp', 'diffusion', 'diffusion']);
+    expect(py64.map((p) => p.objective)).toEqual([
+      'ntp',
+      'reverse',
+      'teacherless',
+      'mtp',
+      'diffusion',
+      'diffusion',
+      'top',
+    ]);
     const task = makeTask(spec.task, spec.train.seed);
     for (const [i, state] of states.entries()) {
       // The lab's next batch, from the random streams saved with the lane.
