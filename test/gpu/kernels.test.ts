@@ -340,24 +340,24 @@ describe.each(REDUCTION_VARIANTS)('attention, $name', (v) => {
 describe.each(REDUCTION_VARIANTS)('cross-entropy, $name', (v) => {
   // V = 37 and 11 are odd, 64 one pass of a 64-lane row, 130 three passes with a ragged end. Rows are Vp =
   // lmHeadRows(V) wide, as the model's padded lm_head writes them; the pad columns start random and must come back 0.
-  // The last two columns: a token the softmax leaves out (−1: none; MDLM's SUBS) and the focal γ (0: plain; HKUNLP's
-  // reweighting), against the reference's f64 crossentropyForward/Backward.
+  // Then a token the softmax leaves out (−1: none; MDLM's SUBS), the focal γ (0: plain; HKUNLP's reweighting), and the
+  // soft head (−1: none; the token-order head's ListNet rows), against the reference's f64 losses and gradients.
   test.for([
-    [1, 1, 3, 2, -1, 0],
-    [2, 7, 11, 1, -1, 0],
-    [3, 40, 37, 2, -1, 0],
-    [2, 33, 64, 3, -1, 0],
-    [1, 67, 130, 0, -1, 0],
-    [2, 7, 11, 1, 4, 0],
-    [3, 40, 37, 2, -1, 1],
-    [2, 33, 64, 3, 63, 2],
-    [1, 67, 130, 0, 0, 1],
+    [1, 1, 3, 2, -1, 0, -1],
+    [2, 7, 11, 1, -1, 0, -1],
+    [3, 40, 37, 2, -1, 0, -1],
+    [2, 33, 64, 3, -1, 0, -1],
+    [1, 67, 130, 0, -1, 0, -1],
+    [2, 7, 11, 1, 4, 0, -1],
+    [3, 40, 37, 2, -1, 1, -1],
+    [2, 33, 64, 3, 63, 2, -1],
+    [1, 67, 130, 0, 0, 1, -1],
     // The token-order head's soft rows (ListNet against q): lanes of two heads, the second soft.
     [2, 7, 11, 1, -1, 0, 1],
     [4, 33, 64, 3, -1, 0, 1],
     [4, 67, 130, 0, -1, 0, 1],
   ])(
-    'H=%i BT=%i V=%i stride pad %i exclude %i γ %i soft head %s: loss and dlogits',
+    'H=%i BT=%i V=%i stride pad %i exclude %i γ %i soft head %i: loss and dlogits',
     async ([H, BT, V, pad, exclude, gamma, softHead], { skip }) => {
       await skipWithoutSubgroups(v, skip);
       const rng = new Rng(BT * V);
@@ -374,20 +374,29 @@ describe.each(REDUCTION_VARIANTS)('cross-entropy, $name', (v) => {
       }
       const weights = Float32Array.from({ length: H * BT }, (_, i) => (i % 3 === 2 ? 0 : 0.1 + rng.next()));
       // Soft targets (lanes·BT, V): a distribution per row, about half the tokens left out.
-      const laneHeads = softHead === undefined ? 1 : 2;
+      const laneHeads = softHead! < 0 ? 1 : 2;
       const soft = new Float32Array((H / laneHeads) * BT * V);
       for (let r = 0; r < soft.length / V; r++) {
         const row = Array.from({ length: V }, (_, t) => (t === r % V || rng.next() < 0.5 ? rng.next() + 0.01 : 0));
         const sum = row.reduce((a, x) => a + x, 0);
         row.forEach((x, t) => (soft[r * V + t] = x / sum));
       }
-      const isSoft = (r: number) => softHead !== undefined && Math.floor(r / BT) % laneHeads === softHead;
+      const isSoft = (r: number) => softHead! >= 0 && Math.floor(r / BT) % laneHeads === softHead;
       const softAt = (r: number) => (Math.floor(Math.floor(r / BT) / laneHeads) * BT + (r % BT)) * V;
       const [def, wg] = crossentropyKernel(H * BT, v);
       const [dlogits, , , losses] = await run(
         def,
         {
-          u32: [BT, V, Vp, H, stride, exclude < 0 ? NO_COLUMN : exclude, laneHeads, softHead ?? NO_COLUMN],
+          u32: [
+            BT,
+            V,
+            Vp,
+            H,
+            stride,
+            exclude < 0 ? NO_COLUMN : exclude,
+            laneHeads,
+            softHead! < 0 ? NO_COLUMN : softHead!,
+          ],
           f32: [gamma],
         },
         [logits, targets, weights, new Float32Array(H * BT), soft],
