@@ -5,7 +5,7 @@ import { setNumber, setObjectives, shot, waitForGpu, watchConsole } from './help
 
 const STEPS = 200;
 
-test('no console errors during a run that is stopped early (addition, three objectives, dark)', async ({ page }) => {
+test('no console errors during a run that is stopped early (addition, four objectives, dark)', async ({ page }) => {
   await page.emulateMedia({ colorScheme: 'dark' });
   const errors = watchConsole(page);
   await page.goto('/');
@@ -13,7 +13,7 @@ test('no console errors during a run that is stopped early (addition, three obje
   await page.getByLabel('Task', { exact: true }).selectOption('addition');
   await setNumber(page, 'Digits per operand', 1);
   await setNumber(page, 'Test sums', 20);
-  await setObjectives(page, ['reverse', 'teacherless', 'mtp']);
+  await setObjectives(page, ['reverse', 'teacherless', 'mtp', 'top']);
   await setNumber(page, 'MTP heads', 3);
   await setNumber(page, 'Steps', STEPS);
   await setNumber(page, 'Batch size', 8);
@@ -23,18 +23,18 @@ test('no console errors during a run that is stopped early (addition, three obje
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   // Stop after the first evaluation: the lanes end early, evaluate once more and report.
   const rows = page.locator('results-table tbody tr');
-  await expect(rows).toHaveCount(3);
+  await expect(rows).toHaveCount(4);
   await expect(rows.first().locator('td').first()).not.toHaveText('—', { timeout: 90_000 });
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Stopped.' })).toBeVisible({ timeout: 90_000 });
   await expect(page.getByText('Final results')).toBeVisible();
-  for (const i of [0, 1, 2]) {
+  for (const i of [0, 1, 2, 3]) {
     const steps = Number(await rows.nth(i).locator('td.steps').textContent());
     expect(steps).toBeGreaterThanOrEqual(10);
     expect(steps).toBeLessThan(STEPS);
   }
   await page.getByRole('button', { name: 'Show test examples' }).click();
-  await expect(page.locator('token-compare tr')).toHaveCount(5, { timeout: 60_000 });
+  await expect(page.locator('token-compare tr')).toHaveCount(6, { timeout: 60_000 });
   await shot(page, 'console-dark-done');
   expect(errors).toEqual([]);
 });
