@@ -54,7 +54,7 @@ def rows(folder):
         spec_o = first["objectiveSpec"]
         name = {"mtp": f"mtp:{spec_o.get('heads')}", "diffusion": f"diffusion:{spec_o.get('variant')}"}.get(first["objective"], first["objective"])
         copy = "-"
-        if first["objective"] in ("ntp", "mtp") and t["kind"] == "path-star" and t["pathLength"] >= 4:
+        if first["objective"] in ("ntp", "mtp", "top") and t["kind"] == "path-star" and t["pathLength"] >= 4:
             # The first evaluation at which every copy position was at least 0.95 under teacher forcing.
             steps = [next((e["step"] for e in r["history"]["evals"]
                            if min(e["perPosition"]["teacherForced"][2 : t["pathLength"] - 1]) >= 0.95), None) for r in rs]
