@@ -75,7 +75,7 @@ export const EXPERIMENT_PRESETS: readonly ExperimentPreset[] = [
     id: 'alternatives',
     title: 'The alternatives on the contrast task (a GPU’s budget)',
     shows:
-      'The default graph with the literature’s alternatives in the forms that solved star graphs elsewhere: MLM-U diffusion (whole sequence masked) and Gloeckle et al.’s four heads, beside ntp and reverse. In PyTorch, MLM-U solved it on four seeds of eight by step 16,000 (96–100%; docs/results.md, "MLM-U over several seeds"): those learned the look-ups from the goal’s side. The probes under each lane say how far each got.',
+      'The default graph with the literature’s alternatives in the forms that solved star graphs elsewhere: MLM-U diffusion (whole sequence masked) and Gloeckle et al.’s four heads, beside ntp and reverse. In PyTorch, MLM-U solved it on four seeds of eight by step 16,000 (96–100%), and on five of eight when trained on a fixed set of 50,000 graphs (docs/results.md, "MLM-U over several seeds"): those learned the look-ups from the goal’s side. The probes under each lane say how far each got.',
     budget:
       '16,000 steps of batch 64, 4.7·10¹⁴ FLOPs in all (MLM-U 8.1·10¹³, the heads 2.4·10¹⁴): most of a day in Node on a 2-core CPU; on a GPU through Run at scale (not timed there yet); `bash python/sweeps/run.sh alternatives OUT` sweeps it over 8 seeds.',
     spec: {
