@@ -12,9 +12,8 @@ import { exportOptimizer, importOptimizer } from '../src/checkpoint/optimizer-fi
 import { CheckpointError, readSafetensors, writeSafetensors, type NamedTensor } from '../src/checkpoint/safetensors';
 import type { ModelConfig } from '../src/model/config';
 import { paramTable } from '../src/model/params';
-import { refForward } from '../src/model/reference';
 import { Rng } from '../src/model/rng';
-import { randomParams } from './fixtures';
+import { randomParams, referenceLogits } from './fixtures';
 
 const CFG: ModelConfig = {
   vocabSize: 13,
@@ -429,16 +428,7 @@ describe.skipIf(torchMissing !== '' && !process.env['CI'])('PyTorch nanoGPT read
     const T = 6; // shorter than blockSize, so position slicing matters
     const rng = new Rng(99);
     const tokens = Int32Array.from({ length: n * T }, () => rng.int(cfg.vocabSize));
-    const H = 1 + cfg.extraHeads;
-    const { logits, topLogits } = refForward(cfg, Float64Array.from(params), {
-      n,
-      T,
-      tokens,
-      targets: new Int32Array(H * n * T).fill(-1),
-      weights: new Float32Array(H * n * T),
-    });
-    // The token-order head's logits come last (tools/nanogpt_check.py).
-    const ref = topLogits ? Float64Array.of(...logits, ...topLogits) : logits;
+    const ref = referenceLogits(cfg, params, tokens, n, T);
 
     const dir = mkdtempSync(join(tmpdir(), 'nanogpt-check-'));
     try {
@@ -456,7 +446,7 @@ describe.skipIf(torchMissing !== '' && !process.env['CI'])('PyTorch nanoGPT read
       );
       expect(run.status, `nanogpt_check.py failed:\n${run.stderr}`).toBe(0);
       const out = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as { shape: number[]; logits: number[] };
-      expect(out.shape).toEqual([H + (cfg.topHead ? 1 : 0), n, T, cfg.vocabSize]);
+      expect(out.shape).toEqual([1 + cfg.extraHeads + (cfg.topHead ? 1 : 0), n, T, cfg.vocabSize]);
       let worst = 0;
       let worstAt = -1;
       for (let i = 0; i < ref.length; i++) {

@@ -1,9 +1,11 @@
-// Test fixtures shared across files: random weights at the scales the checks need. Each distribution has one
-// definition here; the tests that compare numbers (GPU against the float64 reference, exports against PyTorch and
-// onnxruntime) depend on weights large enough that every nonlinearity bends.
+// Test fixtures shared across files: random weights at the scales the checks need, and the float64 reference's
+// logits that the exports are checked against. Each distribution has one definition here; the tests that compare
+// numbers (GPU against the float64 reference, exports against PyTorch and onnxruntime) depend on weights large
+// enough that every nonlinearity bends.
 import type { Batch } from '../src/model/batch';
 import type { ModelConfig } from '../src/model/config';
 import { initParams, paramTable, type ParamTable } from '../src/model/params';
+import { refForward } from '../src/model/reference';
 import { Rng } from '../src/model/rng';
 
 /**
@@ -75,4 +77,26 @@ export function randomBatch(cfg: ModelConfig, n: number, T: number, seed: number
   }
   const topWeights = new Float32Array(n * T).map(() => (rng.next() < 0.3 ? 0 : (0.5 + rng.next()) / (n * T)));
   return { n, T, tokens, targets, weights, top: { probs, weights: topWeights } };
+}
+
+/**
+ * The float64 reference's logits for token ids (n, T) under params: every head's (H, n, T, V), then the token-order
+ * head's (n, T, V) where the model has one, the order in which the ONNX file and tools/nanogpt_check.py give them.
+ */
+export function referenceLogits(
+  cfg: ModelConfig,
+  params: Float32Array,
+  tokens: Int32Array,
+  n: number,
+  T: number,
+): Float64Array {
+  const H = 1 + cfg.extraHeads;
+  const { logits, topLogits } = refForward(cfg, Float64Array.from(params), {
+    n,
+    T,
+    tokens,
+    targets: new Int32Array(H * n * T).fill(-1),
+    weights: new Float32Array(H * n * T),
+  });
+  return topLogits ? Float64Array.of(...logits, ...topLogits) : logits;
 }

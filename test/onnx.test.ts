@@ -8,9 +8,8 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, test } from 'vitest';
 import { exportOnnx } from '../src/checkpoint/onnx';
 import type { ModelConfig } from '../src/model/config';
-import { refForward } from '../src/model/reference';
 import { Rng } from '../src/model/rng';
-import { randomParams } from './fixtures';
+import { randomParams, referenceLogits } from './fixtures';
 
 const BASE: ModelConfig = {
   vocabSize: 17,
@@ -80,15 +79,7 @@ describe('ONNX export runs in onnxruntime-node and matches the float64 reference
       [1, 1],
     ]) {
       const tokens = Int32Array.from({ length: n * T }, () => rng.int(cfg.vocabSize));
-      const H = 1 + cfg.extraHeads;
-      const { logits, topLogits } = refForward(cfg, Float64Array.from(params), {
-        n,
-        T,
-        tokens,
-        targets: new Int32Array(H * n * T).fill(-1),
-        weights: new Float32Array(H * n * T),
-      });
-      const ref = topLogits ? Float64Array.of(...logits, ...topLogits) : logits;
+      const ref = referenceLogits(cfg, params, tokens, n, T);
       const got = await ortLogits(session, cfg, tokens, n, T);
       let at = -1;
       let max = 0;

@@ -9,7 +9,7 @@
 // used only in training (its argmax is never read).
 import type { TopTargets } from '../model/batch';
 import type { Task } from '../tasks/types';
-import { causalBatch, greedyDecode, teacherForcedInputs, teacherForcedScores } from './causal';
+import { nextTokenObjective } from './ntp';
 import type { Objective } from './types';
 
 /**
@@ -51,27 +51,26 @@ export function topTargets(task: Task, ordered: number[][], weights: Float32Arra
 }
 
 export function tokenOrderObjective(): Objective {
+  const ntp = nextTokenObjective();
   return {
+    // Decoding and teacher forcing are ntp's: the TOP head is read only by the loss.
+    ...ntp,
     name: 'top',
     description:
       'token order prediction: next-token prediction plus a head that ranks the upcoming tokens by how soon each occurs (ListNet); greedy next-token decoding',
-    attention: 'causal',
-    extraHeads: 0,
     topHead: true,
-    seqLen: (task) => task.promptLength + task.targetLength - 1,
-    makeBatch(task, examples) {
-      const targets = examples.map((e) => e.target);
-      const batch = causalBatch(task, examples, targets, teacherForcedInputs(examples, targets), 1);
+    makeBatch(task, examples, rng) {
+      const batch = ntp.makeBatch(task, examples, rng);
       // Head 0's weights are the batch's first n·T (one head).
-      return { ...batch, top: topTargets(task, targets, batch.weights, batch.T) };
-    },
-    async decode(task, examples, forward, teacherForced) {
-      const known = teacherForced && { ordered: examples.map((e) => e.target), predictions: teacherForced.predictions };
-      return { predictions: await greedyDecode(task, examples, forward, 1, known) };
-    },
-    teacherForced(task, examples, forward) {
-      const targets = examples.map((e) => e.target);
-      return teacherForcedScores(task, examples, targets, teacherForcedInputs(examples, targets), forward, 1);
+      return {
+        ...batch,
+        top: topTargets(
+          task,
+          examples.map((e) => e.target),
+          batch.weights,
+          batch.T,
+        ),
+      };
     },
   };
 }
