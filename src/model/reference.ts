@@ -324,6 +324,23 @@ export function residualBackward(dinp1: Float64Array, dinp2: Float64Array, dout:
 }
 
 /**
+ * The softmax of the row of logits at r (V wide) into probs, over every column but `exclude` (which gets 0; −1 for
+ * none); returns the row's logsumexp over the same columns, max + log Σ e^(ℓ−max), so that a tiny probability does
+ * not round to log(0). Shared by the cross-entropy and ListNet rows.
+ */
+function rowSoftmax(probs: Float64Array, logits: Float64Array, r: number, V: number, exclude = -1): number {
+  let max = -Infinity;
+  for (let v = 0; v < V; v++) if (v !== exclude) max = Math.max(max, logits[r + v]!);
+  let sum = 0;
+  for (let v = 0; v < V; v++) {
+    probs[r + v] = v === exclude ? 0 : Math.exp(logits[r + v]! - max);
+    sum += probs[r + v]!;
+  }
+  for (let v = 0; v < V; v++) probs[r + v] = probs[r + v]! / sum;
+  return max + Math.log(sum);
+}
+
+/**
  * Softmax cross-entropy, weighted and shaped (batch.ts, LossShape): returns Σ_n weight_n · f(ℓ_n), ℓ_n = −log
  * softmax(logits_n)[target_n] over the vocabulary without `shape.exclude`, f the identity or HKUNLP's focal
  * reweighting; saves the probabilities (0 at the excluded token) and each row's f'(ℓ) in `slopes`. Rows with weight 0
@@ -343,14 +360,7 @@ export function crossentropyForward(
   let loss = 0;
   for (let n = 0; n < N; n++) {
     const r = n * V;
-    let max = -Infinity;
-    for (let v = 0; v < V; v++) if (v !== exclude) max = Math.max(max, logits[r + v]!);
-    let sum = 0;
-    for (let v = 0; v < V; v++) {
-      probs[r + v] = v === exclude ? 0 : Math.exp(logits[r + v]! - max);
-      sum += probs[r + v]!;
-    }
-    for (let v = 0; v < V; v++) probs[r + v] = probs[r + v]! / sum;
+    const lse = rowSoftmax(probs, logits, r, V, exclude);
     const w = weights[n]!;
     slopes[n] = 0;
     if (w === 0) continue;
@@ -358,7 +368,7 @@ export function crossentropyForward(
     if (!(target >= 0 && target < V)) throw new Error(`target ${target} at row ${n} is outside [0, ${V})`);
     if (target === exclude) throw new Error(`target ${target} at row ${n} is the token the loss excludes`);
     // log-sum-exp form, so a tiny probability does not round to log(0).
-    const f = focalLoss(max + Math.log(sum) - logits[r + target]!, focalGamma);
+    const f = focalLoss(lse - logits[r + target]!, focalGamma);
     loss += w * f.loss;
     slopes[n] = f.slope;
   }
@@ -398,17 +408,13 @@ export function listnetForward(
   let loss = 0;
   for (let n = 0; n < N; n++) {
     const r = n * V;
-    let max = -Infinity;
-    for (let v = 0; v < V; v++) max = Math.max(max, logits[r + v]!);
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += probs[r + v] = Math.exp(logits[r + v]! - max);
-    for (let v = 0; v < V; v++) probs[r + v] = probs[r + v]! / sum;
+    const lse = rowSoftmax(probs, logits, r, V);
     const w = weights[n]!;
     if (w === 0) continue;
     // log-sum-exp form, as crossentropyForward: Σ_v q_v = 1, so −Σ q_v·(ŷ_v − lse) = lse − Σ q_v·ŷ_v.
     let dot = 0;
     for (let v = 0; v < V; v++) dot += q[r + v]! * logits[r + v]!;
-    loss += w * (max + Math.log(sum) - dot);
+    loss += w * (lse - dot);
   }
   return loss;
 }
