@@ -10,11 +10,11 @@
 #
 # The sweeps:
 #   alternatives   the alternatives' frontier on the default graph G(2,5,10) (docs/results.md, "The alternatives, measured
-#                  so far"): 21 settings (MLM-U, MDLM and HKUNLP diffusion at 2-4 layers, width 128 and 256, batch 64 and 256, fresh
-#                  graphs and a fixed set of 50k; multi-token heads mtp:2 and mtp:4 at 2 and 4 layers, and in
-#                  Gloeckle et al.'s layout; token order prediction at 2 and 4 layers, fresh and fixed; teacherless;
-#                  next-token and reversed as the baseline, fresh, fixed and at batch 256) × 8 seeds, 16,000 steps of batch 64 unless said,
-#                  evaluated every 2,000
+#                  so far"): 21 settings (MLM-U, MDLM and HKUNLP diffusion at 2-4 layers, width 128 and 256, batch 64
+#                  and 256, fresh graphs and a fixed set of 50k; multi-token heads mtp:2 and mtp:4 at 2 and 4 layers,
+#                  and in Gloeckle et al.'s layout; token order prediction at 2 and 4 layers, fresh and fixed;
+#                  teacherless; next-token and reversed as the baseline, fresh, fixed and at batch 256) × 8 seeds,
+#                  16,000 steps of batch 64 unless said, evaluated every 2,000
 #   default-copy   the default's optimizer and model around its setting (8 settings × 16 seeds, ntp and reverse,
 #                  2,000 steps, evaluated every 100): where does next-token prediction learn the copy on every seed?
 #
