@@ -343,6 +343,22 @@ print(worst)`,
     const rows = table.stdout.trim().split('\n').slice(2);
     expect(rows.map((r) => r.split(' | ')[5])).toEqual(['ntp', 'mtp:2', 'diffusion:mlmu', 'top']);
     for (const r of rows) expect(r).toMatch(/\| \d\/2/); // reached 90%: of 2 seeds
+    // Seeds that ran different step counts (one stopped early, or continued) show the range in the steps column.
+    const mixed = python(dir, [
+      '-c',
+      `import json, os
+os.makedirs("mixed", exist_ok=True)
+for seed in (1, 2):
+    r = json.load(open(f"stacked/seed-{seed}.json"))
+    for lane in r["results"]:
+        lane["steps"] = 3000 if seed == 1 else 16000
+    json.dump(r, open(f"mixed/seed-{seed}.json", "w"))`,
+    ]);
+    expect(mixed.status, mixed.stderr).toBe(0);
+    const mixedTable = python(dir, ['-m', 'labtorch.frontier', 'mixed', '--markdown']);
+    expect(mixedTable.status, mixedTable.stderr).toBe(0);
+    const mixedRows = mixedTable.stdout.trim().split('\n').slice(2);
+    expect(mixedRows.map((r) => r.split(' | ')[3])).toEqual(Array(4).fill('3000–16000'));
     const missing = python(dir, ['-m', 'labtorch.frontier', 'nothing-here']);
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toMatch(/no seed-S.json below it/);

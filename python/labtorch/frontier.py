@@ -3,7 +3,7 @@
     python -m labtorch.frontier runs/alternatives            # every folder below holding seed-S.json files
     python -m labtorch.frontier runs/a runs/b --markdown
 
-Columns: the setting (folder), task, model, steps, data (fresh graphs or a fixed set), the objective; how many seeds
+Columns: the setting (folder), task, model, steps (a range where the seeds' differ), data (fresh graphs or a fixed set), the objective; how many seeds
 reached 90% held-out exact match and at which step; the final exact match (mean and range over seeds); the decision
 token; next-token prediction's copies after the decision under teacher forcing (seeds at ≥ 0.95, and the step
 each first was); and the probes at
@@ -40,6 +40,12 @@ def pct(x):
     return "-" if x is None else f"{100 * x:.0f}"
 
 
+def span(steps):
+    """The steps the seeds ran: one number, or the range where they differ (a run stopped at --until-contrast, or
+    continued with --resume, beside seeds that ran the whole budget)."""
+    return str(steps[0]) if min(steps) == max(steps) else f"{min(steps)}–{max(steps)}"
+
+
 def rows(folder):
     runs = runs_in(folder)
     spec = runs[0]["spec"]
@@ -63,7 +69,7 @@ def rows(folder):
         at = lambda key: mean([(p.get(key) or [None, None])[1] for p in probes])
         head = mean([(p.get("heads") or [[None, None]])[0][1] for p in probes])
         yield [os.path.basename(folder.rstrip("/")), task, f"{m['nLayer']}/{m['nEmbd']}/{m['nHead']}",
-               str(rs[0]["steps"]), data, name,
+               span([r["steps"] for r in rs]), data, name,
                f"{sum(h is not None for h in hit)}/{seeds}" + (f" ({', '.join('-' if h is None else str(h) for h in hit)})" if any(hit) else ""),
                f"{pct(mean(em))} ({pct(min(em))}–{pct(max(em))})", pct(mean([r["decisionTokenAccuracy"] for r in rs])), copy,
                f"{pct(at('goalSide'))} / {pct(at('singleMask'))} / {pct(head)}"]
