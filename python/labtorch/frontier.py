@@ -3,11 +3,11 @@
     python -m labtorch.frontier runs/alternatives            # every folder below holding seed-S.json files
     python -m labtorch.frontier runs/a runs/b --markdown
 
-Columns: the setting (folder), task, model, steps (a range where the seeds' differ), data (fresh graphs or a fixed set), the objective; how many seeds
-reached 90% held-out exact match and at which step; the final exact match (mean and range over seeds); the decision
-token; next-token prediction's copies after the decision under teacher forcing (seeds at ≥ 0.95, and the step
-each first was); and the probes at
-the decision, mean over seeds (goal side; one masked; the next-token head).
+Columns: the setting (folder), task, model, steps (a range where the seeds differ), data (fresh graphs or a fixed
+set), the objective; how many seeds reached 90% held-out exact match and at which step; the final exact match (mean
+and range over seeds); the decision token; next-token prediction's copies after the decision under teacher forcing
+(seeds at ≥ 0.95, and the step each first was); and the probes at the decision, mean over seeds (goal side; one
+masked; the next-token head).
 """
 import argparse
 import glob
