@@ -2,8 +2,9 @@
 // adapter like the matmul variants (matmul-variants.ts): f16 halves the bytes that the MLP's four products move
 // through those tensors, and pays only where the adapter loads and stores f16 at least as fast as f32 (on lavapipe
 // an f16 pass is 10–15% slower: docs/kernel-notes.md, "What a dispatch costs, and whether f16 storage would pay"). Where
-// the device lacks `shader-f16`, f32 without timing (SwiftShader has none); elsewhere the choice autotune.ts kept for
+// the device lacks `shader-f16`, f32 without timing (SwiftShader has none), as on lavapipe (known); elsewhere the choice autotune.ts kept for
 // this adapter and matmul variant, or, the first time, those four products timed both ways and the faster taken.
+import { deviceAdapter, isLavapipe, type AdapterIdentity } from './adapter';
 import { KernelCache, timeSubmission } from './pipelines';
 import type { MatmulFlags, MatmulStorage, StorageType } from './kernels';
 import { probeAllocator, productDispatches } from './matmul-probe';
@@ -17,8 +18,8 @@ export interface StorageTiming {
 
 export interface StorageChoice {
   storage: StorageType;
-  /** How: the device has no `shader-f16` (f32), the cached storage, or timed now (then `timings`). */
-  source: 'unavailable' | 'cached' | 'timed';
+  /** How: the device has no `shader-f16` (f32), known (lavapipe: f32), the cached storage, or timed now (then `timings`). */
+  source: 'unavailable' | 'known' | 'cached' | 'timed';
   timings: StorageTiming[];
 }
 
@@ -37,8 +38,10 @@ export async function chooseActivationStorage(
   device: GPUDevice,
   variant: MatmulVariant,
   options: { cached?: string; probe?: { rows: number; width: number; repeats: number } } = {},
+  adapter: AdapterIdentity | null = deviceAdapter(device),
 ): Promise<StorageChoice> {
   if (!device.features.has('shader-f16')) return { storage: 'f32', source: 'unavailable', timings: [] };
+  if (adapter && isLavapipe(adapter)) return { storage: 'f32', source: 'known', timings: [] };
   const { cached } = options;
   if (cached === 'f32' || cached === 'f16') return { storage: cached, source: 'cached', timings: [] };
   const { rows, width, repeats } = options.probe ?? { rows: 1024, width: 256, repeats: 3 };

@@ -11,6 +11,14 @@ export const isSwiftShader = (a: AdapterIdentity): boolean =>
   a.architecture === 'swiftshader' || (a.vendor === 'google' && /swiftshader/i.test(a.description ?? ''));
 
 /**
+ * Mesa's lavapipe (llvmpipe), the CPU adapter Dawn finds in Node where there is no GPU: "mesa / software (llvmpipe
+ * …)". Its kernel choices are known (measured: docs/kernel-notes.md), so its first run compiles only the kernels it
+ * trains with; timing every variant there compiles them all, about ten minutes of LLVM on a 2-core machine.
+ */
+export const isLavapipe = (a: AdapterIdentity): boolean =>
+  !isSwiftShader(a) && /llvmpipe|lavapipe/i.test(a.description ?? '');
+
+/**
  * A CPU adapter: SwiftShader, or one that reports the 'software' architecture (Mesa's lavapipe: "mesa /
  * software (llvmpipe …)").
  */

@@ -90,10 +90,12 @@ export async function tuneKernels(
   const matmul = await chooseMatmulVariant(device, adapter, { cached: entry.matmul, probe: probes.matmul });
   const reduction = await chooseReductionVariant(device, adapter, { cached: entry.reduction, probe: probes.reduction });
   const storedFor = entry.activations?.matmul === matmul.variant.name ? entry.activations.storage : undefined;
-  const activations = await chooseActivationStorage(device, matmul.variant, {
-    cached: storedFor,
-    probe: probes.activations,
-  });
+  const activations = await chooseActivationStorage(
+    device,
+    matmul.variant,
+    { cached: storedFor, probe: probes.activations },
+    adapter,
+  );
   if ([matmul.source, reduction.source, activations.source].includes('timed')) {
     const names = { matmul: matmul.variant.name, reduction: reduction.variant.name, storage: activations.storage };
     await writeKernelEntry(cache, adapter, names).catch(() => undefined);

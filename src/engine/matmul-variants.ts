@@ -5,11 +5,12 @@
 //
 // Software adapters (SwiftShader) gather every loaded float lane by lane and execute workgroup barriers very
 // slowly, so the register-blocked vec4 kernels win there (bench/README.md has the figures); GPUs reward shared
-// memory. The choice is known for SwiftShader and timed once per adapter elsewhere; autotune.ts keeps it, with the
-// adapter's other kernel choices, so that later runs on that adapter skip the timing.
+// memory. The choice is known for the two CPU adapters the lab meets (SwiftShader, lavapipe) and timed once per adapter
+// elsewhere; autotune.ts keeps it, with the adapter's other kernel choices, so that later runs on that adapter skip
+// the timing.
 
 export * from './adapter';
-import { deviceAdapter, isCpuAdapter, isSwiftShader, type AdapterIdentity } from './adapter';
+import { deviceAdapter, isCpuAdapter, isLavapipe, isSwiftShader, type AdapterIdentity } from './adapter';
 import { timeVariants } from './matmul-probe';
 
 export { probeAllocator, productDispatches, timeVariants } from './matmul-probe';
@@ -86,7 +87,7 @@ export const MATMUL_VARIANTS: MatmulVariant[] = [
   { name: 'tiled64+splitK+ln', vec4: false, general: 'tiled64', splitK: SPLIT_K, fuseLayerNorm: true },
   // lavapipe's runner-up (101 ms against 71); the tn form at 8×8, for an adapter whose 16×16 blocks spill.
   { name: 'vec4-reg8x8+tn', vec4: 8, general: 'reg4x4', tnOnly: true },
-  // Chosen on lavapipe.
+  // Chosen on lavapipe (known there: LAVAPIPE_VARIANT).
   { name: 'vec4-reg16x16+tn', vec4: 16, general: 'reg4x4', tnOnly: true, loadsFirst: true },
   // Chosen on SwiftShader (known there: SOFTWARE_VARIANT).
   { name: 'vec4-reg16x16+nndW', vec4: 16, general: 'reg4x4', nnWeightGrads: true },
@@ -102,7 +103,8 @@ export function matmulVariantByName(name: string): MatmulVariant {
 }
 
 /**
- * The variants timed on an adapter. A CPU adapter has a few cores, which the unsplit kernels already fill
+ * The variants timed on an adapter. A CPU adapter (other than SwiftShader and lavapipe, whose choices are known) has
+ * a few cores, which the unsplit kernels already fill
  * (fitWorkgroup), so it times only those: split-K would add a reduce pass for parallelism it cannot use, and on
  * lavapipe the probe put split and unsplit within its run-to-run noise (158 against 175 ms one run, the reverse
  * order another), so timing them there would only let noise pick an extra pass and lengthen the first step. Nor the
@@ -117,6 +119,11 @@ export const timedVariants = (a: AdapterIdentity | null): MatmulVariant[] =>
  * products on nn over the output gradient transposed, whose tn kernel is its slowest.
  */
 export const SOFTWARE_VARIANT = matmulVariantByName('vec4-reg16x16+nndW');
+/**
+ * The variant lavapipe runs best, timed there on every probe since 2026-12-01 (docs/kernel-notes.md, "Every product
+ * as tn": 71 ms against 101 for the runner-up): known, so that its first run does not compile every variant to time it.
+ */
+export const LAVAPIPE_VARIANT = matmulVariantByName('vec4-reg16x16+tn');
 /** Before timing, on a GPU: register blocks that do not spill on GPUs. */
 const GPU_DEFAULT_VARIANT = matmulVariantByName('vec4-reg8x8');
 
@@ -145,8 +152,8 @@ export interface VariantTiming {
 }
 
 /**
- * Pick the matmul variant for this device before any GpuModel is built on it: on SwiftShader the known winner
- * without timing; elsewhere `cached` (the name autotune.ts kept for this adapter) where it names one of
+ * Pick the matmul variant for this device before any GpuModel is built on it: on SwiftShader and lavapipe the known
+ * winner without timing; elsewhere `cached` (the name autotune.ts kept for this adapter) where it names one of
  * timedVariants, or each of them timed on a Linear's three products and an lm_head's (`probe`: rows × width, wall
  * time over a few submissions after a warm-up) and the fastest taken.
  */
@@ -161,6 +168,7 @@ export async function chooseMatmulVariant(
     timings: VariantTiming[] = [],
   ): VariantChoice => ({ variant, source, timings });
   if (adapter && isSwiftShader(adapter)) return set(SOFTWARE_VARIANT, 'known');
+  if (adapter && isLavapipe(adapter)) return set(LAVAPIPE_VARIANT, 'known');
   const candidates = timedVariants(adapter);
   const hit = candidates.find((v) => v.name === options.cached);
   if (hit) return set(hit, 'cached');

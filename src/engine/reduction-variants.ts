@@ -8,7 +8,7 @@
 //
 // With N = B·T ≈ 2,000 rows, one invocation per row leaves most of a GPU idle; a CPU adapter, whose invocations
 // are SIMD lanes of a few cores, may still prefer it (no barriers). So without subgroups the choice is 'thread';
-// on SwiftShader it is known ('thread'); with them elsewhere both are timed once per adapter, and autotune.ts keeps
+// on SwiftShader and lavapipe it is known ('thread'); with them elsewhere both are timed once per adapter, and autotune.ts keeps
 // the result with the adapter's other kernel choices.
 import { KernelCache, timeSubmission, uniformData } from './pipelines';
 import { NO_COLUMN } from './uniforms';
@@ -21,7 +21,7 @@ import {
   reduceKernel,
   reducePartials,
 } from './kernels';
-import { deviceAdapter, isSwiftShader, type AdapterIdentity } from './adapter';
+import { deviceAdapter, isLavapipe, isSwiftShader, type AdapterIdentity } from './adapter';
 import type { VariantTiming } from './matmul-variants';
 
 export interface ReductionVariant {
@@ -50,7 +50,7 @@ const ATTENTION_PROBE_T = 32;
 
 export interface ReductionChoice {
   variant: ReductionVariant;
-  /** How it was chosen: no subgroups on this device, known for SwiftShader, the cached name, or timed now (then `timings`). */
+  /** How it was chosen: no subgroups on this device, known (SwiftShader, lavapipe), the cached name, or timed now (then `timings`). */
   source: 'unavailable' | 'known' | 'cached' | 'timed';
   timings: VariantTiming[];
 }
@@ -70,6 +70,8 @@ export async function chooseReductionVariant(
   // Measured (bench/README.md): SwiftShader runs the subgroup kernels 5–50× slower (its barriers are very slow), so
   // its choice is known, and the page's first run there does not spend seconds timing both.
   if (adapter && isSwiftShader(adapter)) return { variant: THREAD_ROWS, source: 'known', timings: [] };
+  // lavapipe: one thread per row, 11.0 ms against 51.4 for the subgroup kernels on the probe (docs/kernel-notes.md).
+  if (adapter && isLavapipe(adapter)) return { variant: THREAD_ROWS, source: 'known', timings: [] };
   const hit = REDUCTION_VARIANTS.find((v) => v.name === options.cached);
   if (hit) return { variant: hit, source: 'cached', timings: [] };
   const { rows, width, vocab, repeats } = options.probe ?? { rows: 2048, width: 256, vocab: 64, repeats: 3 };

@@ -23,14 +23,15 @@ export interface AdapterReport {
   matmulVariant: { name: string; source: 'known' | 'cached' | 'timed' } | null;
   /**
    * How LayerNorm's and cross-entropy's row reductions run on this adapter (src/engine/reduction-variants.ts) and
-   * how that was chosen: 'unavailable' (no subgroups: one thread per row), known (SwiftShader), cached or timed. Absent from older reports.
+   * how that was chosen: 'unavailable' (no subgroups: one thread per row), known (SwiftShader, lavapipe), cached or timed. Absent from older reports.
    */
   reductionVariant?: { name: string; source: 'unavailable' | 'known' | 'cached' | 'timed' } | null;
   /**
    * How the MLP's hidden activations are stored on this adapter (src/engine/activation-storage.ts): f32, or f16
-   * where the adapter has `shader-f16` and f16 timed faster; and how that was chosen. Absent from older reports.
+   * where the adapter has `shader-f16` and f16 timed faster (lavapipe: f32, known); and how that was chosen. Absent
+   * from older reports.
    */
-  activationStorage?: { name: 'f32' | 'f16'; source: 'unavailable' | 'cached' | 'timed' } | null;
+  activationStorage?: { name: 'f32' | 'f16'; source: 'unavailable' | 'known' | 'cached' | 'timed' } | null;
   /** The limits the plan is checked against. */
   limits: {
     maxStorageBufferBindingSize: number;

@@ -8,7 +8,7 @@
 // do not skip there.
 import { afterAll, describe, expect, test } from 'vitest';
 import { chooseActivationStorage, F16_MARGIN } from '../../src/engine/activation-storage';
-import { isCpuAdapter, matmulVariantByName, type MatmulVariant } from '../../src/engine/matmul-variants';
+import { isCpuAdapter, isLavapipe, matmulVariantByName, type MatmulVariant } from '../../src/engine/matmul-variants';
 import { GpuModel } from '../../src/engine/model';
 import { HALF_ACTIVATIONS, planBuffers, summarizePlan } from '../../src/engine/plan';
 import { THREAD_ROWS } from '../../src/engine/reduction-variants';
@@ -176,19 +176,31 @@ describe('chooseActivationStorage', () => {
     });
   });
 
-  test('timed, or the cached storage taken (autotune.test.ts: per adapter and matmul variant)', async ({ skip }) => {
+  test('known on lavapipe; elsewhere timed, or the cached storage taken (autotune.test.ts: per adapter and matmul variant)', async ({
+    skip,
+  }) => {
     skip(!(await hasF16()), "this device lacks 'shader-f16'");
-    const { device, errors } = await testGpu();
-    const first = await chooseActivationStorage(device, variant, { probe });
+    const { device, adapterInfo, errors } = await testGpu();
+    if (adapterInfo && isLavapipe(adapterInfo))
+      expect(await chooseActivationStorage(device, variant, { probe })).toEqual({
+        storage: 'f32',
+        source: 'known',
+        timings: [],
+      });
+    // The timing path on this device, under an adapter identity the code does not know.
+    const other = { vendor: 'test-vendor', architecture: 'software', description: 'an unknown CPU adapter' };
+    const choose = (cached?: string) =>
+      chooseActivationStorage(device, variant, { ...(cached ? { cached } : {}), probe }, other);
+    const first = await choose();
     expect(first.source).toBe('timed');
     expect(first.timings.map((t) => t.storage)).toEqual(['f32', 'f16']);
     for (const t of first.timings) expect(t.ms).toBeGreaterThan(0);
     const faster = first.timings[1]!.ms < F16_MARGIN * first.timings[0]!.ms ? 'f16' : 'f32';
     expect(first.storage).toBe(faster);
-    const second = await chooseActivationStorage(device, variant, { cached: first.storage, probe });
+    const second = await choose(first.storage);
     expect([second.storage, second.source]).toEqual([first.storage, 'cached']);
     // A cached value that is not a storage only costs the timing.
-    expect((await chooseActivationStorage(device, variant, { cached: 'f8', probe })).source).toBe('timed');
+    expect((await choose('f8')).source).toBe('timed');
     expect(errors).toEqual([]);
   });
 });

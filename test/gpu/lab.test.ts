@@ -1,8 +1,8 @@
 // The Lab end to end in Node over Dawn: every objective trains through the real engine, runs are deterministic,
 // a stopped run resumes exactly, and a non-finite loss stops its lane with a message and keeps the weights.
 import { beforeAll, describe, expect, test, vi } from 'vitest';
-import { isSwiftShader, MemoryVariantCache } from '../../src/engine/adapter';
-import { MATMUL_VARIANTS, SOFTWARE_VARIANT } from '../../src/engine/matmul-variants';
+import { isLavapipe, isSwiftShader, MemoryVariantCache } from '../../src/engine/adapter';
+import { LAVAPIPE_VARIANT, MATMUL_VARIANTS, SOFTWARE_VARIANT } from '../../src/engine/matmul-variants';
 import { GpuModel } from '../../src/engine/model';
 import { nodeGpu } from '../../src/engine/node-gpu';
 import { REDUCTION_VARIANTS, THREAD_ROWS } from '../../src/engine/reduction-variants';
@@ -51,6 +51,7 @@ describe('Lab over Dawn', () => {
     const { name, source } = report.matmulVariant!;
     expect(MATMUL_VARIANTS.map((v) => v.name)).toContain(name);
     if (isSwiftShader(report)) expect([name, source]).toEqual([SOFTWARE_VARIANT.name, 'known']);
+    else if (isLavapipe(report)) expect([name, source]).toEqual([LAVAPIPE_VARIANT.name, 'known']);
     else expect(['timed', 'cached']).toContain(source);
   });
 
@@ -59,14 +60,15 @@ describe('Lab over Dawn', () => {
     const { name, source } = report.reductionVariant!;
     expect(REDUCTION_VARIANTS.map((v) => v.name)).toContain(name);
     if (!report.features.includes('subgroups')) expect([name, source]).toEqual([THREAD_ROWS.name, 'unavailable']);
-    else if (isSwiftShader(report)) expect([name, source]).toEqual([THREAD_ROWS.name, 'known']);
+    else if (isSwiftShader(report) || isLavapipe(report)) expect([name, source]).toEqual([THREAD_ROWS.name, 'known']);
     else expect(['timed', 'cached']).toContain(source);
   });
 
-  test('the adapter report names how the MLP activations are stored: f32 without shader-f16, else timed', async () => {
+  test('the adapter report names how the MLP activations are stored: f32 without shader-f16 and on lavapipe, else timed', async () => {
     const report = await lab.adapter();
     const { name, source } = report.activationStorage!;
     if (!report.features.includes('shader-f16')) expect([name, source]).toEqual(['f32', 'unavailable']);
+    else if (isLavapipe(report)) expect([name, source]).toEqual(['f32', 'known']);
     else {
       expect(['f32', 'f16']).toContain(name);
       expect(['timed', 'cached']).toContain(source);

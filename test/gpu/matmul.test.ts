@@ -17,7 +17,9 @@ import {
 import {
   chooseMatmulVariant,
   isCpuAdapter,
+  isLavapipe,
   isSwiftShader,
+  LAVAPIPE_VARIANT,
   MATMUL_VARIANTS,
   matmulVariantByName,
   type MatmulVariant,
@@ -562,12 +564,18 @@ test('split-K: only the split variants split, only where a product has few workg
   expect(() => matmulSplitK({ transB: true }, 64, 64, 64, MATMUL_VARIANTS[0]!, 2)).toThrow(/dW products/);
 });
 
-test('variant choice: SwiftShader gets the software variant untimed; elsewhere timed, or the cached name taken', async () => {
+test('variant choice: SwiftShader and lavapipe get their variants untimed; elsewhere timed, or the cached name taken', async () => {
   const { device, adapterInfo, errors } = await testGpu();
   if (isSwiftShader(adapterInfo)) {
     const known = await chooseMatmulVariant(device, adapterInfo);
     expect([known.variant, known.source, known.timings]).toEqual([SOFTWARE_VARIANT, 'known', []]);
   }
+  if (isLavapipe(adapterInfo)) {
+    const known = await chooseMatmulVariant(device, adapterInfo, { cached: 'vec4-reg8x8' });
+    expect([known.variant, known.source, known.timings]).toEqual([LAVAPIPE_VARIANT, 'known', []]);
+  }
+  const lavapipe = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' };
+  expect([isLavapipe(lavapipe), isLavapipe({ vendor: 'google', architecture: 'swiftshader' })]).toEqual([true, false]);
   // An adapter the code does not know: the timing path, at a small probe so that it is quick on a software adapter.
   const other = { vendor: 'test-vendor', architecture: 'test-arch', description: `probe ${Date.now()}` };
   const probe = { rows: 64, width: 16, repeats: 1 };
