@@ -256,5 +256,38 @@ describe('command line: train, checkpoint, resume, export', () => {
     expect(text).toMatch(/^2 seeds, [\d.]+ s wall in all$/m);
     expect(out.wallSeconds).toBeGreaterThan(0);
     expect(out.runs[0].results[0]).not.toHaveProperty('seed');
+
+    // The same experiment over more seeds into the same file, as over several sittings: the seeds it holds are
+    // kept as they were, only the new one runs, and the summary covers all three.
+    const again = capture();
+    const args = ['compare', ...tiny, '--objectives', 'ntp,teacherless', '--steps', '4', '--json', json];
+    expect(await main([...args, '--seeds', '1-3'])).toBe(0);
+    const text3 = again.out.join('\n');
+    expect(text3).toContain(`${json} holds seeds 1, 2 of this experiment: running seed 3 and adding it`);
+    expect(text3).not.toMatch(/^seed 1 ntp\s+eval step/m);
+    expect(text3).toMatch(/^seed 3 ntp\s+eval step 4: exact/m);
+    const out3 = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out3.seeds).toEqual([1, 2, 3]);
+    expect(out3.runs.slice(0, 2)).toEqual(out.runs);
+    expect(out3.summary[0].exactMatch.values).toHaveLength(3);
+    expect(existsSync(`${json}.partial`)).toBe(false);
+    // Nothing left to run: the tables come from the file, which stays as it was.
+    const before = readFileSync(json, 'utf8');
+    const held = capture();
+    expect(await main([...args, '--seeds', '2,3'])).toBe(0);
+    expect(held.out.join('\n')).toContain('already holds seeds 1, 2, 3 of this experiment: nothing to run');
+    expect(readFileSync(json, 'utf8')).toBe(before);
+    // Another experiment, or a file that is not a results file, is refused before anything runs, and kept.
+    const other = capture();
+    expect(await main(['compare', ...tiny, '--objectives', 'ntp,teacherless', '--steps', '5', '--json', json])).toBe(2);
+    expect(other.err.join('\n')).toMatch(/holds another experiment's runs \(train\.steps \(4 there, 5 here\), /);
+    expect(other.out.join('\n')).not.toContain('adapter:');
+    expect(readFileSync(json, 'utf8')).toBe(before);
+    const notes = join(dir, 'notes.json');
+    writeFileSync(notes, '{"my": "notes"}');
+    const refused = capture();
+    expect(await main([...args.slice(0, -1), notes])).toBe(2);
+    expect(refused.err.join('\n')).toMatch(/'.*notes\.json' exists and is not a results file of compare/);
+    expect(readFileSync(notes, 'utf8')).toBe('{"my": "notes"}');
   });
 });

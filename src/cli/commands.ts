@@ -15,6 +15,7 @@ import { scaleProject } from '../lab/scale';
 import { copyPositionOf, resultsBySeed, summarise } from '../lab/seeds';
 import { helpText, parseCommandLine, UsageError, type Parsed } from './options';
 import { fmtInterval, fmtPct, fmtPositions, kernelsText, printProbes, printSummary, printTable } from './print';
+import { checkKeptAdapter, readKeptRuns, writeResultsFile, type SeedRun } from './results-file';
 import { experimentSpec, num, opt, parseSeeds, str } from './spec-options';
 
 export { experimentSpec, parseSeeds } from './spec-options';
@@ -61,16 +62,38 @@ async function runExperiment(parsed: Parsed): Promise<void> {
   const seeds = v.seeds !== undefined ? parseSeeds(str(v, 'seeds')) : [spec.train.seed];
   if (seeds.length > 1 && v.out)
     throw new UsageError("--out writes one run's checkpoints; with several --seeds, run each seed on its own");
+  const json = v.json ? str(v, 'json') : undefined;
+  // The seeds the --json file already holds for this experiment are kept, not run again (results-file.ts).
+  const prior = json ? readKeptRuns(json, spec) : null;
   const lab = new Lab({ gpu: nodeGpu, variantCache: new FileVariantCache() });
   const issues = await lab.check(spec);
   if (issues.length > 0) throw new UsageError(issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
   const adapter = await lab.adapter();
   const adapterName = `${adapter.vendor} ${adapter.architecture} ${adapter.description}`.trim();
   console.log(`adapter: ${adapterName}${kernelsText(adapter)}`);
+  if (prior && json) checkKeptAdapter(json, prior, adapterName);
+  // A seed stopped early (--stop-at) or ended by a failure is run again.
+  const finished = (r: SeedRun) => r.results.every((x) => x.steps >= spec.train.steps && !x.failure);
+  const runs: SeedRun[] = prior ? [...prior.runs] : [];
+  const todo = seeds.filter((s) => !runs.some((r) => r.seed === s && finished(r)));
+  if (prior && json) {
+    const kept = runs.filter(finished);
+    const held = kept.map((r) => r.seed).join(', ');
+    const again = runs.filter((r) => !finished(r) && todo.includes(r.seed)).map((r) => r.seed);
+    if (again.length > 0)
+      console.log(
+        `${json}: seed${again.length > 1 ? 's' : ''} ${again.join(', ')} did not finish there; running again`,
+      );
+    if (kept.length > 0)
+      console.log(
+        todo.length === 0
+          ? `${json} already holds seed${kept.length > 1 ? 's' : ''} ${held} of this experiment: nothing to run (move it away to run again)`
+          : `${json} holds seed${kept.length > 1 ? 's' : ''} ${held} of this experiment: running seed${todo.length > 1 ? 's' : ''} ${todo.join(', ')} and adding ${todo.length > 1 ? 'them' : 'it'}`,
+      );
+  }
   const logEvery = num(v, 'log-every');
   const multi = spec.objectives.length > 1;
-  const runs: { seed: number; results: LaneResult[]; wall: number | null }[] = [];
-  const over = seeds.length > 1;
+  const over = seeds.length > 1 || runs.length > 0;
   let failed = false;
   const onEvent = (e: LabEvent) => {
     if (e.type === 'step' && (e.metrics.step % logEvery === 0 || e.metrics.step === spec.train.steps)) {
@@ -91,52 +114,73 @@ async function runExperiment(parsed: Parsed): Promise<void> {
     }
   };
   const stopAt = opt(v, 'stop-at');
-  const t0 = performance.now();
-  // Several seeds: one run over them (RunOptions.seeds), stacked where the Lab stacks lanes (a GPU), else one
-  // seed after another; each seed's results as that seed alone gives them.
-  const all = await lab.run(spec, onEvent, {
-    ...(over ? { seeds } : { resume }),
-    ...(stopAt ? { stopAtStep: stopAt } : {}),
-  });
-  const wall = (performance.now() - t0) / 1000;
-  const run = (await lab.runInfo())!;
-  for (const { seed, results } of over ? resultsBySeed(all, seeds) : [{ seed: seeds[0]!, results: all }]) {
-    runs.push({ seed, results, wall: over ? null : wall });
-    console.log(
-      `\n${run.taskName}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${seed}${over ? '' : `, ${wall.toFixed(1)} s wall`}`,
-    );
-    printTable(results);
-    printProbes(results);
-    console.log('');
-    if (results.some((r) => r.failure)) failed = true;
-    if (v.out) {
-      for (const r of results) await writeLaneFiles(str(v, 'out'), lab, r);
+  let wallOver = prior?.wallSeconds ?? 0;
+  // The file's seeds: the ones asked for in their order, then any other the file held before.
+  const ordered = () =>
+    [...seeds, ...runs.map((r) => r.seed).filter((s) => !seeds.includes(s))]
+      .map((s) => runs.find((r) => r.seed === s))
+      .filter((r): r is SeedRun => r !== undefined);
+  const save = () => {
+    if (!json || runs.length === 0) return;
+    const held = ordered();
+    writeResultsFile(json, {
+      spec,
+      adapter: adapterName,
+      seeds: held.map((r) => r.seed),
+      ...(over ? { wallSeconds: wallOver } : {}),
+      runs: held,
+      summary: summarise(held, copyPositionOf(spec.task)),
+    });
+  };
+  // Several seeds on an adapter that does not stack lanes (a CPU adapter) run one after another anyway: one run
+  // each here, so that the file is written after every seed and an interrupted run keeps the seeds it finished.
+  // Where the Lab stacks lanes (a GPU), one run over them all, every seed's lanes in the same dispatches.
+  const groups = !over ? [todo] : adapter.stacksLanes ? (todo.length > 0 ? [todo] : []) : todo.map((s) => [s]);
+  for (const group of groups) {
+    const t0 = performance.now();
+    const all = await lab.run(spec, onEvent, {
+      ...(over ? { seeds: group } : { resume }),
+      ...(stopAt ? { stopAtStep: stopAt } : {}),
+    });
+    const wall = (performance.now() - t0) / 1000;
+    wallOver += wall;
+    const info = (await lab.runInfo())!;
+    const done = over ? resultsBySeed(all, group) : [{ seed: group[0]!, results: all }];
+    for (const { seed, results } of done) {
+      const alone = group.length === 1;
+      const run: SeedRun = { seed, results, ...(alone ? { wallSeconds: wall } : {}) };
+      const at = runs.findIndex((r) => r.seed === seed);
+      if (at >= 0) runs[at] = run;
+      else runs.push(run);
+      console.log(
+        `\n${info.taskName}, model ${spec.model.nLayer}/${spec.model.nEmbd}/${spec.model.nHead}, ${spec.train.steps} steps, batch ${spec.train.batchSize}, seed ${seed}${alone ? `, ${wall.toFixed(1)} s wall` : ''}`,
+      );
+      printTable(results);
+      printProbes(results);
+      console.log('');
+      if (results.some((r) => r.failure)) failed = true;
+      if (v.out) {
+        for (const r of results) await writeLaneFiles(str(v, 'out'), lab, r);
+      }
+    }
+    save();
+    if (failed || done.length < group.length) break;
+  }
+  if (todo.length === 0 && runs.length > 0) {
+    for (const { seed, results } of ordered()) {
+      console.log(`\nseed ${seed} (from ${json}):`);
+      printTable(results);
     }
   }
-  if (over) console.log(`${runs.length} seeds, ${wall.toFixed(1)} s wall in all`);
-  const summary = summarise(runs, copyPositionOf(spec.task));
-  if (seeds.length > 1) {
-    console.log(`over seeds ${seeds.join(', ')}:`);
+  if (over && groups.length > 0) console.log(`${runs.length} seeds, ${wallOver.toFixed(1)} s wall in all`);
+  if (runs.length > 1) {
+    const held = ordered();
+    const summary = summarise(held, copyPositionOf(spec.task));
+    console.log(`over seeds ${held.map((r) => r.seed).join(', ')}:`);
     printSummary(summary);
     printProbes(summary.map((s) => ({ objective: `${s.objective} (mean)`, probes: s.probes })));
   }
-  if (v.json) {
-    const json = {
-      spec,
-      adapter: adapterName,
-      seeds,
-      // One seed: its wall time; several: the time of them all (they may have trained together).
-      ...(over ? { wallSeconds: wall } : {}),
-      runs: runs.map((r) => ({
-        seed: r.seed,
-        ...(r.wall !== null ? { wallSeconds: r.wall } : {}),
-        results: r.results,
-      })),
-      summary,
-    };
-    writeFileSync(str(v, 'json'), JSON.stringify(json, null, 2));
-    console.log(`wrote ${v.json}`);
-  }
+  if (json && groups.length > 0 && runs.length > 0) console.log(`wrote ${json}`);
   if (failed) process.exitCode = 1;
 }
 

@@ -107,7 +107,7 @@ export const OPTIONS = {
   },
   json: {
     kind: 'string',
-    help: 'compare, evaluate: write the results as JSON to this file',
+    help: 'compare, evaluate: write the results as JSON to this file; compare keeps the seeds it already holds for the same experiment and runs the others',
     commands: ['compare', 'evaluate'],
   },
   resume: {
