@@ -10,7 +10,8 @@
 // where width 64 escaped on about half of them; batch 64 and AdamW at a constant 1e-3 after a short warmup (a
 // constant rate makes the first N steps of a longer run the same as a run of N steps); 3,000 steps: the reversed
 // target passed 90% by step 500 on 16 of 16 seeds, and next-token prediction learned its copies (the signature) by
-// step 800 on 15 of them and by step 2,900 on the last (docs/results.md, "Over sixteen seeds").
+// step 800 on 15 of them and by step 2,900 on the last, in PyTorch; in the lab that seed (9) learned them between
+// steps 3,500 and 4,000 (docs/results.md, "Over sixteen seeds").
 import type { ExperimentSpec, ObjectiveSpec } from './api';
 import { DEFAULT_TRAIN } from '../model/config';
 import { DEFAULT_DECODE_STEPS, DEFAULT_MTP_HEADS } from '../objectives';
@@ -59,7 +60,7 @@ export const EXPERIMENT_PRESETS: readonly ExperimentPreset[] = [
     shows:
       'Next-token prediction stays at chance (1/2) on the decision while learning to copy each later step; the reversed target plans the path.',
     budget:
-      'Reverse passes 90% at 300–500 steps of batch 64; next-token prediction shows its signature by step 800 on 15 of 16 seeds and by 3,000 on all (1.5·10¹³ FLOPs a lane): minutes on a GPU; on a 2-core CPU the first 1,000 steps take 27 minutes in Node (lavapipe) and about 50 in a tab on Chromium’s software WebGPU, and the contrast is on screen by then on most seeds.',
+      'Reverse passes 90% at 300–500 steps of batch 64; next-token prediction shows its signature by step 800 on 15 of 16 seeds and by 3,000 on all in PyTorch (in the lab, seed 9 by 4,000) (1.5·10¹³ FLOPs a lane): minutes on a GPU; on a 2-core CPU the first 1,000 steps take 27 minutes in Node (lavapipe) and about 50 in a tab on Chromium’s software WebGPU, and the contrast is on screen by then on most seeds.',
     spec: DEFAULT_EXPERIMENT,
   },
   {
