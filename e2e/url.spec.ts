@@ -64,7 +64,7 @@ test('a malformed parameter is explained and falls back to its default; the rest
   await expect(banner).toContainText('steps="-5"');
   // Defaults for the bad fields, the link's values for the others.
   await expect(page.getByLabel('Degree (arms)')).toHaveValue('2');
-  await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('3000'); // the default experiment's
+  await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('1000'); // the default experiment's
   await expect(page.getByLabel('Path length', { exact: true })).toHaveValue('4');
   await expect(page.getByLabel('Nodes (label pool)')).toHaveValue('20');
   await expect(page.getByLabel('Learning rate')).toHaveValue('0.01');

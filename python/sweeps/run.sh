@@ -15,8 +15,9 @@
 #                  and in Gloeckle et al.'s layout; token order prediction at 2 and 4 layers, fresh and fixed;
 #                  teacherless; next-token and reversed as the baseline, fresh, fixed and at batch 256) × 8 seeds,
 #                  16,000 steps of batch 64 unless said, evaluated every 2,000
-#   default-copy   the default's optimizer and model around its setting (8 settings × 16 seeds, ntp and reverse,
-#                  2,000 steps, evaluated every 100): where does next-token prediction learn the copy on every seed?
+#   default-copy   the batch-64 default's optimizer and model around its setting (8 settings × 16 seeds, ntp and
+#                  reverse, 2,000 steps, evaluated every 100): where does next-token prediction learn the copy on every
+#                  seed? (The default moved to batch 256 instead: docs/results.md, "Batch 256: the default".)
 #
 # An interrupted sweep continues where it stopped when run again (finished seeds are kept). The table alone:
 #   python3 -m labtorch.frontier OUT --markdown        (from python/)
